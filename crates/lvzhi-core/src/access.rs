@@ -1,0 +1,217 @@
+//! Roles, scopes and the one rule that decides what a user may see.
+//!
+//! **Invariant:** nothing outside a user's scope is visible or writable. The
+//! store turns an [`Access`] into an SQL condition for lists and counts and
+//! calls [`Access::sees`] for single records; both follow the rules here, and
+//! the store's tests check that the two agree.
+
+use serde::{Deserialize, Serialize};
+
+/// A role. Every user has exactly one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// 系统管理员: users, units, packs; sees everything.
+    Admin,
+    /// 政府办/督查室: dispatches, supervises, sees the whole county.
+    Office,
+    /// 县级领导: sees the units they oversee (分管) and the items they own (包挂/包案).
+    Leader,
+    /// 经办人: enters and handles the items of their unit.
+    UnitClerk,
+    /// 部门/乡镇负责人: approves their unit's items.
+    UnitHead,
+    /// 纪委/审计: reads everything, including the event log; writes nothing.
+    Auditor,
+    /// 测评人: fills an assessment ballot; sees no ledger.
+    Evaluator,
+}
+
+impl Role {
+    /// All roles, in display order.
+    pub const ALL: [Role; 7] = [
+        Role::Admin,
+        Role::Office,
+        Role::Leader,
+        Role::UnitClerk,
+        Role::UnitHead,
+        Role::Auditor,
+        Role::Evaluator,
+    ];
+
+    /// The role's Chinese name.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Admin => "系统管理员",
+            Role::Office => "政府办（督查室）",
+            Role::Leader => "县级领导",
+            Role::UnitClerk => "经办人",
+            Role::UnitHead => "单位负责人",
+            Role::Auditor => "审计监督",
+            Role::Evaluator => "测评人",
+        }
+    }
+
+    /// The key used in the API and pack files (`unit_clerk`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Office => "office",
+            Role::Leader => "leader",
+            Role::UnitClerk => "unit_clerk",
+            Role::UnitHead => "unit_head",
+            Role::Auditor => "auditor",
+            Role::Evaluator => "evaluator",
+        }
+    }
+
+    /// Parses a role key.
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.key() == s)
+    }
+
+    /// Whether the role may write anything at all.
+    pub fn writes(self) -> bool {
+        matches!(
+            self,
+            Role::Admin | Role::Office | Role::UnitClerk | Role::UnitHead | Role::Leader
+        )
+    }
+}
+
+/// What a signed-in user is, for access decisions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Access {
+    /// The user's id.
+    pub user_id: i64,
+    /// The user's login name.
+    pub username: String,
+    /// The role.
+    pub role: Role,
+    /// The unit of a clerk or unit head.
+    pub unit: Option<i64>,
+    /// For units that are township governments: the township's division code;
+    /// for county-wide roles limited to part of the county: that subtree.
+    pub division: Option<String>,
+    /// The person behind the user (leaders: for 包挂 items).
+    pub person: Option<i64>,
+    /// For leaders: the units they oversee (分管).
+    pub oversees: Vec<i64>,
+}
+
+/// The parts of a record that decide who sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordScope<'a> {
+    /// Responsible unit.
+    pub unit: Option<i64>,
+    /// Unit that entered the record.
+    pub source_unit: Option<i64>,
+    /// Division code.
+    pub division: Option<&'a str>,
+    /// Owning leader.
+    pub owner: Option<i64>,
+}
+
+impl Access {
+    /// Whether the user reads the whole county (subject to `division`).
+    pub fn county_wide(&self) -> bool {
+        matches!(self.role, Role::Admin | Role::Office | Role::Auditor)
+    }
+
+    /// Whether the user may see a record with this scope.
+    pub fn sees(&self, r: &RecordScope<'_>) -> bool {
+        let in_division = |d: &Option<String>| match (d, r.division) {
+            (Some(prefix), Some(code)) => code.starts_with(prefix.as_str()),
+            _ => false,
+        };
+        match self.role {
+            Role::Admin | Role::Office | Role::Auditor => self.division.is_none() || in_division(&self.division),
+            Role::Leader => {
+                r.unit.is_some_and(|u| self.oversees.contains(&u))
+                    || (r.owner.is_some() && r.owner == self.person)
+                    || in_division(&self.division)
+            }
+            Role::UnitClerk | Role::UnitHead => {
+                (self.unit.is_some() && (r.unit == self.unit || r.source_unit == self.unit))
+                    || in_division(&self.division)
+            }
+            Role::Evaluator => false,
+        }
+    }
+
+    /// Whether the user may put a record into this division when creating or
+    /// editing it: township staff only within their township.
+    pub fn may_place_in(&self, division: Option<&str>) -> bool {
+        match (&self.division, self.role) {
+            (_, Role::Evaluator | Role::Auditor) => false,
+            (Some(prefix), _) => division.is_none_or(|d| d.starts_with(prefix.as_str())),
+            (None, _) => true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn access(role: Role) -> Access {
+        Access {
+            user_id: 1,
+            username: "u".into(),
+            role,
+            unit: Some(10),
+            division: None,
+            person: Some(5),
+            oversees: vec![20],
+        }
+    }
+
+    fn rec(unit: i64, source: i64, div: &str, owner: Option<i64>) -> RecordScope<'_> {
+        RecordScope {
+            unit: Some(unit),
+            source_unit: Some(source),
+            division: Some(div),
+            owner,
+        }
+    }
+
+    #[test]
+    fn county_roles_see_all_or_their_subtree() {
+        assert!(access(Role::Office).sees(&rec(99, 99, "620902100", None)));
+        assert!(access(Role::Auditor).sees(&rec(99, 99, "620902100", None)));
+        let mut a = access(Role::Office);
+        a.division = Some("620902101".into());
+        assert!(!a.sees(&rec(99, 99, "620902100", None)));
+        assert!(a.sees(&rec(99, 99, "620902101203", None)));
+    }
+
+    #[test]
+    fn clerks_see_their_unit_and_township() {
+        let mut a = access(Role::UnitClerk);
+        assert!(a.sees(&rec(10, 99, "620902100", None)));
+        assert!(a.sees(&rec(99, 10, "620902100", None)));
+        assert!(!a.sees(&rec(99, 98, "620902100", None)));
+        a.division = Some("620902100".into());
+        assert!(a.sees(&rec(99, 98, "620902100201", None)));
+        assert!(!a.sees(&rec(99, 98, "620902101201", None)));
+        assert!(a.may_place_in(Some("620902100201")));
+        assert!(!a.may_place_in(Some("620902101")));
+    }
+
+    #[test]
+    fn leaders_see_oversight_and_owned_items() {
+        let a = access(Role::Leader);
+        assert!(a.sees(&rec(20, 99, "620902100", None)));
+        assert!(a.sees(&rec(99, 99, "620902100", Some(5))));
+        assert!(!a.sees(&rec(99, 99, "620902100", Some(6))));
+        assert!(!access(Role::Evaluator).sees(&rec(10, 10, "620902100", Some(5))));
+    }
+
+    #[test]
+    fn role_keys_round_trip() {
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.key()), Some(r));
+        }
+        assert_eq!(Role::parse("root"), None);
+    }
+}
