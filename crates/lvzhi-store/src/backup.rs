@@ -1,0 +1,116 @@
+//! Backup and restore of a SQLite database.
+//!
+//! `backup` uses `VACUUM INTO`, which reads one consistent snapshot: it is
+//! safe while the server is writing. `restore` first checks the backup
+//! (SQLite integrity check and the event chain), then swaps it in atomically.
+
+use crate::db::{P, Target};
+use crate::{Store, StoreError};
+use std::path::Path;
+
+impl Store {
+    /// Writes a consistent copy of the SQLite database to `file` (which must not exist).
+    pub async fn backup(&self, file: &Path) -> Result<u64, StoreError> {
+        if !matches!(self.target(), Target::Sqlite(_)) {
+            return Err(StoreError::Config(
+                "PostgreSQL 请使用 pg_dump 备份 / use pg_dump for PostgreSQL".into(),
+            ));
+        }
+        if file.exists() {
+            return Err(StoreError::Config(format!(
+                "{} 已存在，不会覆盖 / exists, not overwriting",
+                file.display()
+            )));
+        }
+        let mut c = self.pool.acquire().await?;
+        c.conn()
+            .exec("VACUUM INTO $1", &[P::T(file.to_string_lossy().into_owned())])
+            .await?;
+        std::fs::metadata(file)
+            .map(|m| m.len())
+            .map_err(|e| StoreError::Config(e.to_string()))
+    }
+
+    /// Sets a value in the `meta` table (evented).
+    pub async fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.writer
+            .send(crate::writer::Cmd::Plain {
+                actor: Store::system_access(),
+                statements: vec![(
+                    "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+                        .into(),
+                    vec![P::T(key.into()), P::T(value.into())],
+                )],
+                kind: "meta.set".into(),
+                entity: "meta".into(),
+                entity_id: Some(key.into()),
+                data: serde_json::json!({"key": key, "value": value}),
+            })
+            .await?;
+        Ok(())
+    }
+}
+
+/// Replaces the SQLite database at `url` with the backup `file`, after
+/// checking the backup; returns the number of events verified. Stop the
+/// server first.
+pub async fn restore(url: &str, file: &Path) -> Result<i64, StoreError> {
+    let Target::Sqlite(dest) = crate::db::parse_url(url)? else {
+        return Err(StoreError::Config(
+            "PostgreSQL 请使用 pg_restore / use pg_restore for PostgreSQL".into(),
+        ));
+    };
+    if !file.exists() {
+        return Err(StoreError::Config(format!(
+            "备份文件 {} 不存在 / backup not found",
+            file.display()
+        )));
+    }
+    // Check a scratch copy, so the backup itself is never modified.
+    let scratch = format!("{dest}.restore-check");
+    let _ = std::fs::remove_file(&scratch);
+    std::fs::copy(file, &scratch).map_err(|e| StoreError::Config(e.to_string()))?;
+    let verified = async {
+        let target = Target::Sqlite(scratch.clone());
+        let mut owned = target.connect().await?;
+        let mut conn = owned.conn();
+        let ok = conn
+            .row("PRAGMA integrity_check", &[])
+            .await?
+            .map(|r| r.t(0))
+            .unwrap_or_default();
+        if ok != "ok" {
+            return Err(StoreError::Config(format!("备份文件已损坏 / backup is corrupt: {ok}")));
+        }
+        let pool = target.pool(1).await?;
+        let mut c = pool.acquire().await?;
+        let mut v = lvzhi_core::event::ChainVerifier::default();
+        let rows = c
+            .conn()
+            .rows(
+                &format!("SELECT {} FROM events ORDER BY seq", crate::audit::EVENT_COLS),
+                &[],
+            )
+            .await?;
+        for r in &rows {
+            v.push(&crate::audit::event_from_row(r))
+                .map_err(|e| StoreError::Config(format!("备份文件的变更日志校验失败 / backup chain broken: {e}")))?;
+        }
+        pool.close().await;
+        Ok(v.count())
+    }
+    .await;
+    let verified = match verified {
+        Ok(n) => n,
+        Err(e) => {
+            let _ = std::fs::remove_file(&scratch);
+            return Err(e);
+        }
+    };
+    let _ = std::fs::remove_file(format!("{scratch}-wal"));
+    let _ = std::fs::remove_file(format!("{scratch}-shm"));
+    std::fs::rename(&scratch, &dest).map_err(|e| StoreError::Config(e.to_string()))?;
+    let _ = std::fs::remove_file(format!("{dest}-wal"));
+    let _ = std::fs::remove_file(format!("{dest}-shm"));
+    Ok(verified)
+}

@@ -1,0 +1,139 @@
+//! # lvzhi-store — persistence on SQLite and PostgreSQL
+//!
+//! * [`db`] — the two backends behind one interface (`$n` parameters, portable types).
+//! * [`migrate`] — embedded schema migrations, one folder per backend.
+//! * [`writer`] — the single writer: every change goes through one task that
+//!   batches concurrent requests into one transaction (group commit), writes
+//!   each record change together with its event, and extends the hash chain.
+//! * [`records`] — reading records: one record, filtered and paginated lists,
+//!   a record's events; every read goes through the user's scope.
+//! * [`org`] — divisions, units, people, 分管.
+//! * [`auth`] — users, argon2 passwords, sessions and tokens, login lockout.
+//! * [`audit`] — verifying the event chain.
+//!
+//! **Invariants:**
+//! * An acknowledged write is durable: the writer replies only after COMMIT
+//!   (SQLite WAL with `synchronous=FULL`; PostgreSQL commit).
+//! * A record row and its event are written in one transaction; nothing is
+//!   deleted (void is a state with a reason).
+//! * Scope is enforced here, not in handlers: every read of records takes an
+//!   [`Access`] and every write checks it ([`records::scope_sql`] for lists,
+//!   [`Access::sees`] for single records).
+
+pub mod api;
+pub mod audit;
+pub mod auth;
+pub mod backup;
+pub mod db;
+mod error;
+pub mod migrate;
+pub mod org;
+pub mod records;
+pub mod writer;
+
+pub use error::StoreError;
+pub use lvzhi_core::access::{Access, Role};
+
+use db::{Pool, Target};
+use jiff::Timestamp;
+use lvzhi_core::ledger::Pack;
+use std::sync::Arc;
+
+/// The source of "now". Tests pass a fixed clock; the server passes the system clock.
+pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+
+/// The system clock.
+pub fn system_clock() -> Clock {
+    Arc::new(Timestamp::now)
+}
+
+/// A fixed clock (for tests and reproducible demos).
+pub fn fixed_clock(t: Timestamp) -> Clock {
+    Arc::new(move || t)
+}
+
+pub(crate) fn now_stamp() -> String {
+    lvzhi_core::time::stamp(Timestamp::now())
+}
+
+/// A handle on an open database. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pub(crate) pool: Pool,
+    pub(crate) pack: Arc<Pack>,
+    pub(crate) writer: writer::Handle,
+    pub(crate) clock: Clock,
+    target: Target,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `url`, applies migrations and
+    /// starts the writer.
+    pub async fn open(url: &str, pack: Arc<Pack>, clock: Clock) -> Result<Store, StoreError> {
+        let target = db::parse_url(url)?;
+        let mut owned = target.connect().await?;
+        migrate::run(&mut owned.conn()).await?;
+        let pool = target.pool(8).await?;
+        let writer = writer::spawn(owned, pack.clone(), clock.clone());
+        Ok(Store {
+            pool,
+            pack,
+            writer,
+            clock,
+            target,
+        })
+    }
+
+    /// The pack the store validates against.
+    pub fn pack(&self) -> &Arc<Pack> {
+        &self.pack
+    }
+
+    /// Now, by the store's clock.
+    pub fn now(&self) -> Timestamp {
+        (self.clock)()
+    }
+
+    /// Today in Asia/Shanghai, by the store's clock.
+    pub fn today(&self) -> jiff::civil::Date {
+        lvzhi_core::time::local_date(self.now())
+    }
+
+    /// The database target (for backup and diagnostics).
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+
+    /// The pool of readers.
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// Stops the writer after the requests already queued and closes the pool.
+    pub async fn close(&self) {
+        self.writer.shutdown().await;
+        self.pool.close().await;
+    }
+
+    /// A value from the `meta` table.
+    pub async fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let mut c = self.pool.acquire().await?;
+        Ok(c.conn()
+            .row("SELECT value FROM meta WHERE key = $1", &[db::P::T(key.into())])
+            .await?
+            .map(|r| r.t(0)))
+    }
+
+    /// The access of the system itself (CLI set-up, demo generation): admin, county-wide.
+    pub fn system_access() -> Access {
+        Access {
+            user_id: 0,
+            username: "system".into(),
+            role: Role::Admin,
+            unit: None,
+            division: None,
+            person: None,
+            oversees: vec![],
+        }
+    }
+}

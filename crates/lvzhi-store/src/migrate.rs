@@ -1,0 +1,74 @@
+//! Schema migrations, embedded in the binary, one folder per backend.
+//!
+//! A small runner rather than `sqlx::migrate!`: the macro needs sqlx's
+//! `macros` feature, which builds both database drivers a second time for the
+//! proc-macro host (minutes on a 2-core machine). This one keeps a checksum
+//! per applied migration and refuses to start on a database whose applied
+//! migrations differ from the binary's.
+
+use crate::StoreError;
+use crate::db::{Conn, P};
+use sha2::{Digest, Sha256};
+
+/// `(version, description, sqlite sql, postgres sql)`.
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
+    1,
+    "init",
+    include_str!("../migrations/sqlite/0001_init.sql"),
+    include_str!("../migrations/postgres/0001_init.sql"),
+)];
+
+/// The SQL of every migration for one backend (for the schema-parity test).
+pub fn scripts(sqlite: bool) -> Vec<&'static str> {
+    MIGRATIONS.iter().map(|m| if sqlite { m.2 } else { m.3 }).collect()
+}
+
+/// Applies every migration not yet applied, each in its own transaction.
+pub async fn run(conn: &mut Conn<'_>) -> Result<usize, StoreError> {
+    conn.script(
+        "CREATE TABLE IF NOT EXISTS lvzhi_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL, \
+         checksum TEXT NOT NULL, applied_at TEXT NOT NULL)",
+    )
+    .await?;
+    let applied = conn
+        .rows("SELECT version, checksum FROM lvzhi_migrations ORDER BY version", &[])
+        .await?;
+    let sqlite = matches!(conn, Conn::Lite(_));
+    let mut n = 0;
+    for (version, desc, lite, pg) in MIGRATIONS {
+        let sql = if sqlite { lite } else { pg };
+        let sum = hex::encode(Sha256::digest(sql.as_bytes()));
+        if let Some(r) = applied.iter().find(|r| r.i(0) == *version) {
+            if r.t(1) != sum {
+                return Err(StoreError::Config(format!(
+                    "数据库中第{version}号迁移与本程序不一致 / migration {version} was changed after it was applied"
+                )));
+            }
+            continue;
+        }
+        conn.script("BEGIN").await?;
+        let res = async {
+            conn.script(sql).await?;
+            conn.exec(
+                "INSERT INTO lvzhi_migrations (version, description, checksum, applied_at) VALUES ($1, $2, $3, $4)",
+                &[
+                    P::I(*version),
+                    P::T(desc.to_string()),
+                    P::T(sum),
+                    P::T(crate::now_stamp()),
+                ],
+            )
+            .await
+        }
+        .await;
+        match res {
+            Ok(_) => conn.script("COMMIT").await?,
+            Err(e) => {
+                conn.script("ROLLBACK").await?;
+                return Err(e);
+            }
+        }
+        n += 1;
+    }
+    Ok(n)
+}

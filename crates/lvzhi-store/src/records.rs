@@ -1,0 +1,498 @@
+//! Reading records: one record, filtered and paginated lists, a record's events.
+//!
+//! **Invariant:** every read takes the reader's [`Access`]. Lists add
+//! [`scope_sql`] to their WHERE clause; single reads call [`check_visible`].
+//! Both implement [`Access::sees`]; `tests/store.rs` checks they agree.
+
+use crate::db::{Conn, Dialect, P, Row};
+use crate::{Store, StoreError};
+use lvzhi_core::access::{Access, RecordScope, Role};
+use lvzhi_core::deadline::{Warning, warning};
+use lvzhi_core::event::Event;
+use lvzhi_core::field::{FieldRole, FieldType};
+use lvzhi_core::ledger::{Fields, LedgerKind};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// A record as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecordRow {
+    /// Id.
+    pub id: i64,
+    /// Ledger key.
+    pub ledger: String,
+    /// Workflow state.
+    pub state: String,
+    /// Responsible unit.
+    pub unit_id: Option<i64>,
+    /// Unit that entered it.
+    pub source_unit_id: Option<i64>,
+    /// Division code.
+    pub division: Option<String>,
+    /// Owning leader (person id).
+    pub owner_id: Option<i64>,
+    /// Deadline in force (`YYYY-MM-DD`).
+    pub deadline: Option<String>,
+    /// In a final state.
+    pub closed: bool,
+    /// Voided.
+    pub voided: bool,
+    /// Why it was voided.
+    pub void_reason: Option<String>,
+    /// Title for lists.
+    pub title: String,
+    /// Field values (unmasked).
+    pub fields: Fields,
+    /// Version, from 1; every change adds one.
+    pub version: i64,
+    /// When it entered its state (UTC stamp).
+    pub state_since: String,
+    /// Times urged (催办).
+    pub urge_count: i64,
+    /// Created (UTC stamp).
+    pub created_at: String,
+    /// Creator (user id).
+    pub created_by: Option<i64>,
+    /// Last changed (UTC stamp).
+    pub updated_at: String,
+    /// Its last event's seq.
+    pub last_event: i64,
+}
+
+/// The columns [`RecordRow::from_row`] reads, in order.
+pub const COLS: &str = "id, ledger, state, unit_id, source_unit_id, division, owner_id, deadline, closed, voided, \
+    void_reason, title, fields, version, state_since, urge_count, created_at, created_by, updated_at, last_event";
+
+impl RecordRow {
+    /// Builds a record from a row of [`COLS`].
+    pub fn from_row(r: &Row) -> RecordRow {
+        RecordRow {
+            id: r.i(0),
+            ledger: r.t(1),
+            state: r.t(2),
+            unit_id: r.oi(3),
+            source_unit_id: r.oi(4),
+            division: r.ot(5),
+            owner_id: r.oi(6),
+            deadline: r.ot(7),
+            closed: r.b(8),
+            voided: r.b(9),
+            void_reason: r.ot(10),
+            title: r.t(11),
+            fields: serde_json::from_str::<Map<String, Value>>(&r.t(12)).unwrap_or_default(),
+            version: r.i(13),
+            state_since: r.t(14),
+            urge_count: r.i(15),
+            created_at: r.t(16),
+            created_by: r.oi(17),
+            updated_at: r.t(18),
+            last_event: r.i(19),
+        }
+    }
+
+    /// The parts that decide who sees it.
+    pub fn scope(&self) -> RecordScope<'_> {
+        RecordScope {
+            unit: self.unit_id,
+            source_unit: self.source_unit_id,
+            division: self.division.as_deref(),
+            owner: self.owner_id,
+        }
+    }
+}
+
+/// Reads a record by id, whoever asks (internal).
+pub(crate) async fn fetch(conn: &mut Conn<'_>, id: i64) -> Result<RecordRow, StoreError> {
+    let sql = format!("SELECT {COLS} FROM records WHERE id = $1");
+    conn.row(&sql, &[P::I(id)])
+        .await?
+        .map(|r| RecordRow::from_row(&r))
+        .ok_or_else(|| StoreError::NotFound(format!("记录{id}不存在")))
+}
+
+/// Refuses a record outside the user's scope (403: the id exists but is not theirs).
+pub fn check_visible(a: &Access, r: &RecordRow) -> Result<(), StoreError> {
+    if a.sees(&r.scope()) {
+        Ok(())
+    } else {
+        Err(StoreError::Forbidden(format!(
+            "无权访问记录{}：不在本人权限范围内",
+            r.id
+        )))
+    }
+}
+
+/// The SQL condition of [`Access::sees`], with its parameters numbered from `next`.
+pub fn scope_sql(a: &Access, next: &mut usize, params: &mut Vec<P>) -> String {
+    let mut push = |p: P, params: &mut Vec<P>| {
+        params.push(p);
+        let s = format!("${next}");
+        *next += 1;
+        s
+    };
+    let division_cond = |d: &Option<String>, params: &mut Vec<P>, push: &mut dyn FnMut(P, &mut Vec<P>) -> String| {
+        d.as_ref().map(|prefix| {
+            format!(
+                "division LIKE {}",
+                push(P::T(format!("{}%", like_escape(prefix))), params)
+            )
+        })
+    };
+    match a.role {
+        Role::Admin | Role::Office | Role::Auditor => {
+            division_cond(&a.division, params, &mut push).unwrap_or_else(|| "1=1".into())
+        }
+        Role::Leader => {
+            let mut ors = Vec::new();
+            if !a.oversees.is_empty() {
+                let list: Vec<String> = a.oversees.iter().map(|u| push(P::I(*u), params)).collect();
+                ors.push(format!("unit_id IN ({})", list.join(", ")));
+            }
+            if let Some(p) = a.person {
+                ors.push(format!("owner_id = {}", push(P::I(p), params)));
+            }
+            if let Some(c) = division_cond(&a.division, params, &mut push) {
+                ors.push(c);
+            }
+            if ors.is_empty() {
+                "1=0".into()
+            } else {
+                format!("({})", ors.join(" OR "))
+            }
+        }
+        Role::UnitClerk | Role::UnitHead => {
+            let mut ors = Vec::new();
+            if let Some(u) = a.unit {
+                let p1 = push(P::I(u), params);
+                let p2 = push(P::I(u), params);
+                ors.push(format!("unit_id = {p1} OR source_unit_id = {p2}"));
+            }
+            if let Some(c) = division_cond(&a.division, params, &mut push) {
+                ors.push(c);
+            }
+            if ors.is_empty() {
+                "1=0".into()
+            } else {
+                format!("({})", ors.join(" OR "))
+            }
+        }
+        Role::Evaluator => "1=0".into(),
+    }
+}
+
+fn like_escape(s: &str) -> String {
+    s.chars().filter(|c| !matches!(c, '%' | '_' | '\\')).collect()
+}
+
+/// Filters, sort and page of a record list. Every field is optional.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct ListQuery {
+    /// Workflow state.
+    pub state: Option<String>,
+    /// Responsible unit id.
+    pub unit: Option<i64>,
+    /// Division code prefix (a township's code lists its villages too).
+    pub division: Option<String>,
+    /// Owning leader (person id).
+    pub owner: Option<i64>,
+    /// A date field to range over (its key); with `from`/`to`.
+    pub date_field: Option<String>,
+    /// First day (inclusive), `YYYY-MM-DD`.
+    pub from: Option<String>,
+    /// Last day (inclusive), `YYYY-MM-DD`.
+    pub to: Option<String>,
+    /// `red` (overdue), `yellow` (due soon) or `warned` (either).
+    pub warning: Option<String>,
+    /// Text to search for in the record's text fields.
+    pub q: Option<String>,
+    /// Include voided records.
+    #[serde(default)]
+    pub include_voided: bool,
+    /// Only open (not final) records.
+    #[serde(default)]
+    pub open: bool,
+    /// `id` (default, newest first), `deadline` (soonest first), `updated` (latest first).
+    pub sort: Option<String>,
+    /// The `next` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1–500 (default 50).
+    pub limit: Option<i64>,
+    /// Also count all matching records.
+    #[serde(default)]
+    pub count: bool,
+}
+
+/// A record as a user may see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordView {
+    /// The record (fields masked for the reader's role).
+    #[serde(flatten)]
+    pub row: RecordRow,
+    /// 红/黄 warning today.
+    pub warning: Warning,
+    /// Transitions the reader may take now.
+    pub actions: Vec<String>,
+    /// Whether the reader may edit fields.
+    pub can_edit: bool,
+    /// Whether the reader may void it.
+    pub can_void: bool,
+}
+
+/// A page of records.
+#[derive(Debug, Clone, Serialize)]
+pub struct Page {
+    /// The records.
+    pub items: Vec<RecordView>,
+    /// The cursor of the next page, if there is one.
+    pub next: Option<String>,
+    /// The number of matching records (when asked for).
+    pub total: Option<i64>,
+}
+
+impl Store {
+    /// The record as `a` may see it.
+    pub async fn record(&self, a: &Access, id: i64) -> Result<RecordView, StoreError> {
+        let mut c = self.pool.acquire().await?;
+        let row = fetch(&mut c.conn(), id).await?;
+        check_visible(a, &row)?;
+        self.view(a, row)
+    }
+
+    /// Masks and annotates a record for a reader.
+    pub fn view(&self, a: &Access, mut row: RecordRow) -> Result<RecordView, StoreError> {
+        let kind = self
+            .pack
+            .ledger(&row.ledger)
+            .ok_or_else(|| StoreError::Internal(format!("unknown ledger {}", row.ledger)))?;
+        mask_fields(kind, a.role, &mut row.fields);
+        let open = !row.closed && !row.voided;
+        let deadline = row.deadline.as_deref().and_then(|d| d.parse().ok());
+        let w = warning(deadline, self.today(), kind.deadline.warn_days, open);
+        let actions = if row.voided || !a.role.writes() {
+            vec![]
+        } else {
+            kind.transitions_for(&row.state, a.role)
+                .into_iter()
+                .map(|t| t.name.clone())
+                .collect()
+        };
+        Ok(RecordView {
+            warning: w,
+            actions,
+            can_edit: open && a.role.writes() && kind.edit_roles.contains(&a.role),
+            can_void: !row.voided && kind.void_roles.contains(&a.role),
+            row,
+        })
+    }
+
+    /// A filtered page of a ledger's records, within `a`'s scope.
+    pub async fn list(&self, a: &Access, ledger: &str, q: &ListQuery) -> Result<Page, StoreError> {
+        let kind = self
+            .pack
+            .ledger(ledger)
+            .ok_or_else(|| StoreError::NotFound(format!("台账“{ledger}”不存在")))?;
+        let dialect = self.pool.dialect();
+        let (mut where_sql, mut params) = self.where_clause(a, kind, q, dialect)?;
+        let limit = q.limit.unwrap_or(50).clamp(1, 500);
+        let total = if q.count {
+            let mut c = self.pool.acquire().await?;
+            let sql = format!("SELECT COUNT(*) FROM records WHERE {where_sql}");
+            Some(c.conn().row(&sql, &params).await?.map(|r| r.i(0)).unwrap_or(0))
+        } else {
+            None
+        };
+        let sort = q.sort.as_deref().unwrap_or("id");
+        let (key_expr, order) = match sort {
+            "id" => ("id", "DESC"),
+            "deadline" => ("COALESCE(deadline, '9999-12-31')", "ASC"),
+            "updated" => ("updated_at", "DESC"),
+            "created" => ("created_at", "DESC"),
+            other => {
+                return Err(StoreError::BadRequest(format!(
+                    "不支持按“{other}”排序（可选：id、deadline、updated、created）"
+                )));
+            }
+        };
+        let cmp = if order == "DESC" { "<" } else { ">" };
+        if let Some(cur) = &q.cursor {
+            let (v, id) = cur
+                .rsplit_once('~')
+                .and_then(|(v, id)| Some((v.to_string(), id.parse::<i64>().ok()?)))
+                .ok_or_else(|| StoreError::BadRequest(format!("分页游标“{cur}”无效")))?;
+            let n = params.len();
+            if sort == "id" {
+                where_sql.push_str(&format!(" AND id {cmp} ${}", n + 1));
+                params.push(P::I(id));
+            } else {
+                where_sql.push_str(&format!(
+                    " AND ({key_expr} {cmp} ${a} OR ({key_expr} = ${a} AND id {cmp} ${b}))",
+                    a = n + 1,
+                    b = n + 2
+                ));
+                params.push(P::T(v));
+                params.push(P::I(id));
+            }
+        }
+        let order_sql = if sort == "id" {
+            format!("id {order}")
+        } else {
+            format!("{key_expr} {order}, id {order}")
+        };
+        let sql = format!(
+            "SELECT {COLS} FROM records WHERE {where_sql} ORDER BY {order_sql} LIMIT {}",
+            limit + 1
+        );
+        let mut c = self.pool.acquire().await?;
+        let rows = c.conn().rows(&sql, &params).await?;
+        let mut items: Vec<RecordRow> = rows.iter().map(RecordRow::from_row).collect();
+        let next = if items.len() as i64 > limit {
+            items.truncate(limit as usize);
+            items.last().map(|r| {
+                let v = match sort {
+                    "deadline" => r.deadline.clone().unwrap_or_else(|| "9999-12-31".into()),
+                    "updated" => r.updated_at.clone(),
+                    "created" => r.created_at.clone(),
+                    _ => String::new(),
+                };
+                format!("{v}~{}", r.id)
+            })
+        } else {
+            None
+        };
+        let items = items.into_iter().map(|r| self.view(a, r)).collect::<Result<_, _>>()?;
+        Ok(Page { items, next, total })
+    }
+
+    /// The WHERE clause (without cursor) of a list, and its parameters.
+    pub fn where_clause(
+        &self,
+        a: &Access,
+        kind: &LedgerKind,
+        q: &ListQuery,
+        dialect: Dialect,
+    ) -> Result<(String, Vec<P>), StoreError> {
+        let mut params = vec![P::T(kind.key.clone())];
+        let mut next = 2usize;
+        let mut conds = vec!["ledger = $1".to_string()];
+        let mut add = |cond: &str, p: P, params: &mut Vec<P>, next: &mut usize| {
+            conds.push(cond.replace("$?", &format!("${next}")));
+            params.push(p);
+            *next += 1;
+        };
+        if !q.include_voided {
+            add("voided = $?", P::B(false), &mut params, &mut next);
+        }
+        if q.open {
+            add("closed = $?", P::B(false), &mut params, &mut next);
+        }
+        if let Some(s) = q.state.as_deref().filter(|s| !s.is_empty()) {
+            add("state = $?", P::T(s.into()), &mut params, &mut next);
+        }
+        if let Some(u) = q.unit {
+            add("unit_id = $?", P::I(u), &mut params, &mut next);
+        }
+        if let Some(d) = q.division.as_deref().filter(|s| !s.is_empty()) {
+            if !d.chars().all(|c| c.is_ascii_digit()) {
+                return Err(StoreError::BadRequest(format!("行政区划代码“{d}”无效")));
+            }
+            add("division LIKE $?", P::T(format!("{d}%")), &mut params, &mut next);
+        }
+        if let Some(o) = q.owner {
+            add("owner_id = $?", P::I(o), &mut params, &mut next);
+        }
+        if q.from.is_some() || q.to.is_some() {
+            let key = q.date_field.as_deref().unwrap_or("");
+            let f = kind
+                .field(key)
+                .filter(|f| f.ty == FieldType::Date)
+                .ok_or_else(|| StoreError::BadRequest(format!("“{key}”不是“{}”台账的日期字段", kind.name)))?;
+            let expr = if f.role == Some(FieldRole::Deadline) {
+                "deadline".to_string()
+            } else {
+                dialect.json_text("fields", &f.key)
+            };
+            for (bound, op) in [(&q.from, ">="), (&q.to, "<=")] {
+                if let Some(b) = bound {
+                    let d: jiff::civil::Date = b
+                        .parse()
+                        .map_err(|_| StoreError::BadRequest(format!("日期“{b}”无效，应为YYYY-MM-DD")))?;
+                    add(&format!("{expr} {op} $?"), P::T(d.to_string()), &mut params, &mut next);
+                }
+            }
+        }
+        if let Some(w) = q.warning.as_deref().filter(|s| !s.is_empty()) {
+            let today = self.today();
+            let soon = today
+                .checked_add(jiff::Span::new().days(kind.deadline.warn_days))
+                .unwrap_or(today)
+                .to_string();
+            add("closed = $?", P::B(false), &mut params, &mut next);
+            match w {
+                "red" => add("deadline < $?", P::T(today.to_string()), &mut params, &mut next),
+                "yellow" => {
+                    add("deadline >= $?", P::T(today.to_string()), &mut params, &mut next);
+                    add("deadline <= $?", P::T(soon), &mut params, &mut next);
+                }
+                "warned" => add("deadline <= $?", P::T(soon), &mut params, &mut next),
+                other => {
+                    return Err(StoreError::BadRequest(format!(
+                        "预警筛选“{other}”无效（可选：red、yellow、warned）"
+                    )));
+                }
+            }
+        }
+        if let Some(text) = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            add(
+                "search LIKE $?",
+                P::T(format!("%{}%", like_escape(text))),
+                &mut params,
+                &mut next,
+            );
+        }
+        let scope = scope_sql(a, &mut next, &mut params);
+        conds.push(scope);
+        Ok((conds.join(" AND "), params))
+    }
+
+    /// The events of a record, oldest first, masked for the reader.
+    pub async fn record_events(&self, a: &Access, id: i64) -> Result<Vec<Event>, StoreError> {
+        let mut c = self.pool.acquire().await?;
+        let row = fetch(&mut c.conn(), id).await?;
+        check_visible(a, &row)?;
+        let kind = self
+            .pack
+            .ledger(&row.ledger)
+            .ok_or_else(|| StoreError::Internal("unknown ledger".into()))?;
+        let rows = c
+            .conn()
+            .rows(
+                &format!(
+                    "SELECT {} FROM events WHERE entity = 'record' AND entity_id = $1 ORDER BY seq",
+                    crate::audit::EVENT_COLS
+                ),
+                &[P::T(id.to_string())],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let mut e = crate::audit::event_from_row(r);
+                for part in ["before", "after"] {
+                    if let Some(Value::Object(m)) = e.data.get_mut(part) {
+                        mask_fields(kind, a.role, m);
+                    }
+                }
+                e
+            })
+            .collect())
+    }
+}
+
+/// Masks the personal fields of `fields` for `role`.
+pub fn mask_fields(kind: &LedgerKind, role: Role, fields: &mut Map<String, Value>) {
+    for f in &kind.fields {
+        if let Some(v) = fields.get_mut(&f.key) {
+            *v = f.mask_for(role, v);
+        }
+    }
+}

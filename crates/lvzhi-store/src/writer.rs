@@ -1,0 +1,996 @@
+//! The single writer.
+//!
+//! Every change goes through one task. It takes the requests waiting in its
+//! queue (up to [`MAX_BATCH`]), runs them in one transaction — each inside a
+//! savepoint, so a failing request is rolled back alone — and replies to each
+//! only after COMMIT. Concurrent clients thus share one fsync (group commit)
+//! and the hash chain is extended by one writer, in order. On PostgreSQL a
+//! transaction-scoped advisory lock also serialises writers of other
+//! processes; on SQLite `BEGIN IMMEDIATE` does.
+
+use crate::db::{Conn, Owned, P};
+use crate::records::{self, RecordRow};
+use crate::{Clock, StoreError};
+use jiff::Timestamp;
+use lvzhi_core::access::{Access, RecordScope, Role};
+use lvzhi_core::event::{Event, GENESIS};
+use lvzhi_core::field::{FieldError, FieldRole, FieldType};
+use lvzhi_core::ledger::{Fields, LedgerKind, Pack};
+use lvzhi_core::time::{local_date, stamp};
+use serde_json::{Map, Value, json};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+
+/// The most requests committed together.
+pub const MAX_BATCH: usize = 512;
+
+/// A change to make.
+#[derive(Debug, Clone)]
+pub enum Cmd {
+    /// Create one record.
+    Create {
+        /// Who.
+        actor: Access,
+        /// Ledger key.
+        ledger: String,
+        /// Raw field values.
+        fields: Map<String, Value>,
+    },
+    /// Create many records, all or nothing (imports, the demo county).
+    CreateMany {
+        /// Who.
+        actor: Access,
+        /// Ledger key.
+        ledger: String,
+        /// Raw field values, one map a record; an optional state to place each in.
+        rows: Vec<(Map<String, Value>, Option<String>)>,
+        /// A tag written into each event (the import's id).
+        tag: Option<String>,
+    },
+    /// Change fields of an open record.
+    Update {
+        /// Who.
+        actor: Access,
+        /// Record id.
+        id: i64,
+        /// The version the client saw.
+        version: i64,
+        /// Raw values of the fields to change.
+        fields: Map<String, Value>,
+    },
+    /// Take a workflow transition.
+    Transition {
+        /// Who.
+        actor: Access,
+        /// Record id.
+        id: i64,
+        /// The version the client saw.
+        version: i64,
+        /// The transition's name (交办).
+        name: String,
+        /// Values for the fields the transition requires.
+        fields: Map<String, Value>,
+        /// The reason, where the transition asks for one.
+        reason: Option<String>,
+    },
+    /// Void a record (no hard delete).
+    Void {
+        /// Who.
+        actor: Access,
+        /// Record id.
+        id: i64,
+        /// The version the client saw.
+        version: i64,
+        /// Why.
+        reason: String,
+    },
+    /// Urge (催办) the responsible unit of an open record.
+    Urge {
+        /// Who.
+        actor: Access,
+        /// Record id.
+        id: i64,
+        /// A note.
+        note: String,
+    },
+    /// Any other evented change (org, users): SQL statements plus one event.
+    Plain {
+        /// Who.
+        actor: Access,
+        /// The statements, run in order; `$ID` in later statements is not
+        /// supported: use [`Cmd::Insert`] when the id is needed.
+        statements: Vec<(String, Vec<P>)>,
+        /// Event kind.
+        kind: String,
+        /// Event entity.
+        entity: String,
+        /// Event entity id.
+        entity_id: Option<String>,
+        /// Event data.
+        data: Value,
+    },
+    /// An INSERT … RETURNING id, then one event whose entity id is the new id.
+    Insert {
+        /// Who.
+        actor: Access,
+        /// The statement; must end in `RETURNING id`.
+        sql: String,
+        /// Its parameters.
+        params: Vec<P>,
+        /// Event kind.
+        kind: String,
+        /// Event entity.
+        entity: String,
+        /// Event data.
+        data: Value,
+    },
+}
+
+/// What a change produced.
+#[derive(Debug, Clone)]
+pub enum Out {
+    /// The record as now stored.
+    Record(Box<RecordRow>),
+    /// New ids.
+    Ids(Vec<i64>),
+    /// Done.
+    Done,
+}
+
+struct Job {
+    cmd: Cmd,
+    reply: oneshot::Sender<Result<Out, StoreError>>,
+}
+
+enum Msg {
+    Job(Box<Job>),
+    Shutdown(oneshot::Sender<()>),
+}
+
+/// A handle on the writer task.
+#[derive(Clone)]
+pub struct Handle {
+    tx: mpsc::Sender<Msg>,
+}
+
+impl Handle {
+    /// Sends a change and waits until it is committed (or refused).
+    pub async fn send(&self, cmd: Cmd) -> Result<Out, StoreError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Msg::Job(Box::new(Job { cmd, reply })))
+            .await
+            .map_err(|_| StoreError::WriterGone)?;
+        rx.await.map_err(|_| StoreError::WriterGone)?
+    }
+
+    /// Stops the writer once the queue before this call is done.
+    pub async fn shutdown(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.tx.send(Msg::Shutdown(tx)).await.is_ok() {
+            let _ = rx.await;
+        }
+    }
+}
+
+/// Starts the writer on its own connection.
+pub fn spawn(conn: Owned, pack: Arc<Pack>, clock: Clock) -> Handle {
+    let (tx, rx) = mpsc::channel(4096);
+    tokio::spawn(run(conn, rx, pack, clock));
+    Handle { tx }
+}
+
+async fn run(mut owned: Owned, mut rx: mpsc::Receiver<Msg>, pack: Arc<Pack>, clock: Clock) {
+    let mut stop: Option<oneshot::Sender<()>> = None;
+    while let Some(first) = rx.recv().await {
+        let mut batch = Vec::new();
+        match first {
+            Msg::Job(j) => batch.push(*j),
+            Msg::Shutdown(s) => stop = Some(s),
+        }
+        while stop.is_none() && batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(Msg::Job(j)) => batch.push(*j),
+                Ok(Msg::Shutdown(s)) => stop = Some(s),
+                Err(_) => break,
+            }
+        }
+        if !batch.is_empty() {
+            run_batch(&mut owned.conn(), batch, &pack, &clock).await;
+        }
+        if let Some(s) = stop.take() {
+            let _ = s.send(());
+            break;
+        }
+    }
+}
+
+/// The chain's head: the last event's seq and hash.
+#[derive(Debug, Clone)]
+pub(crate) struct Head {
+    pub seq: i64,
+    pub hash: String,
+}
+
+async fn run_batch(conn: &mut Conn<'_>, batch: Vec<Job>, pack: &Pack, clock: &Clock) {
+    let begin = match conn {
+        Conn::Lite(_) => "BEGIN IMMEDIATE",
+        Conn::Pg(_) => "BEGIN",
+    };
+    let started: Result<Head, StoreError> = async {
+        conn.script(begin).await?;
+        if matches!(conn, Conn::Pg(_)) {
+            conn.script("SELECT pg_advisory_xact_lock(7011442)").await?;
+        }
+        let head = conn
+            .row("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", &[])
+            .await?;
+        Ok(head
+            .map(|r| Head {
+                seq: r.i(0),
+                hash: r.t(1),
+            })
+            .unwrap_or(Head {
+                seq: 0,
+                hash: GENESIS.into(),
+            }))
+    }
+    .await;
+    let mut head = match started {
+        Ok(h) => h,
+        Err(e) => {
+            let _ = conn.script("ROLLBACK").await;
+            let msg = e.to_string();
+            for j in batch {
+                let _ = j.reply.send(Err(StoreError::Internal(msg.clone())));
+            }
+            return;
+        }
+    };
+    let mut results = Vec::with_capacity(batch.len());
+    for job in &batch {
+        let saved = head.clone();
+        if let Err(e) = conn.script("SAVEPOINT job").await {
+            results.push(Err(e));
+            continue;
+        }
+        let now = clock();
+        let r = apply(conn, &mut head, pack, &job.cmd, now).await;
+        match r {
+            Ok(out) => match conn.script("RELEASE SAVEPOINT job").await {
+                Ok(()) => results.push(Ok(out)),
+                Err(e) => {
+                    head = saved;
+                    results.push(Err(e));
+                }
+            },
+            Err(e) => {
+                head = saved;
+                let _ = conn.script("ROLLBACK TO SAVEPOINT job").await;
+                let _ = conn.script("RELEASE SAVEPOINT job").await;
+                results.push(Err(e));
+            }
+        }
+    }
+    match conn.script("COMMIT").await {
+        Ok(()) => {
+            for (job, r) in batch.into_iter().zip(results) {
+                let _ = job.reply.send(r);
+            }
+        }
+        Err(e) => {
+            let _ = conn.script("ROLLBACK").await;
+            let msg = e.to_string();
+            for job in batch {
+                let _ = job
+                    .reply
+                    .send(Err(StoreError::Internal(format!("提交失败 / commit failed: {msg}"))));
+            }
+        }
+    }
+}
+
+/// Appends one event to the chain (inside the caller's transaction).
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn append(
+    conn: &mut Conn<'_>,
+    head: &mut Head,
+    now: Timestamp,
+    actor: &Access,
+    kind: &str,
+    entity: &str,
+    entity_id: Option<String>,
+    ledger: Option<String>,
+    data: Value,
+) -> Result<i64, StoreError> {
+    let e = Event {
+        seq: head.seq + 1,
+        at: stamp(now),
+        actor: if actor.user_id > 0 { Some(actor.user_id) } else { None },
+        actor_name: actor.username.clone(),
+        kind: kind.into(),
+        entity: entity.into(),
+        entity_id,
+        ledger,
+        data,
+        prev_hash: head.hash.clone(),
+        hash: String::new(),
+    }
+    .seal();
+    let mut data_text = String::new();
+    lvzhi_core::event::canonical_json(&e.data, &mut data_text);
+    conn.exec(
+        "INSERT INTO events (seq, at, actor, actor_name, kind, entity, entity_id, ledger, data, prev_hash, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        &[
+            P::I(e.seq),
+            P::T(e.at.clone()),
+            P::OI(e.actor),
+            P::T(e.actor_name.clone()),
+            P::T(e.kind.clone()),
+            P::T(e.entity.clone()),
+            P::OT(e.entity_id.clone()),
+            P::OT(e.ledger.clone()),
+            P::T(data_text),
+            P::T(e.prev_hash.clone()),
+            P::T(e.hash.clone()),
+        ],
+    )
+    .await?;
+    head.seq = e.seq;
+    head.hash = e.hash;
+    Ok(e.seq)
+}
+
+async fn apply(
+    conn: &mut Conn<'_>,
+    head: &mut Head,
+    pack: &Pack,
+    cmd: &Cmd,
+    now: Timestamp,
+) -> Result<Out, StoreError> {
+    match cmd {
+        Cmd::Create { actor, ledger, fields } => {
+            let kind = ledger_of(pack, ledger)?;
+            let row = create(conn, head, kind, actor, fields, None, None, now).await?;
+            Ok(Out::Record(Box::new(row)))
+        }
+        Cmd::CreateMany {
+            actor,
+            ledger,
+            rows,
+            tag,
+        } => {
+            let kind = ledger_of(pack, ledger)?;
+            let mut ids = Vec::with_capacity(rows.len());
+            for (i, (fields, state)) in rows.iter().enumerate() {
+                let row = create(conn, head, kind, actor, fields, state.as_deref(), tag.as_deref(), now)
+                    .await
+                    .map_err(|e| match e {
+                        StoreError::Invalid(errs) => StoreError::Invalid(
+                            errs.into_iter()
+                                .map(|mut fe| {
+                                    fe.message = format!("第{}条：{}", i + 1, fe.message);
+                                    fe
+                                })
+                                .collect(),
+                        ),
+                        StoreError::Forbidden(m) => StoreError::Forbidden(format!("第{}条：{m}", i + 1)),
+                        other => other,
+                    })?;
+                ids.push(row.id);
+            }
+            Ok(Out::Ids(ids))
+        }
+        Cmd::Update {
+            actor,
+            id,
+            version,
+            fields,
+        } => {
+            let (kind, old) = load_for_write(conn, pack, actor, *id, *version).await?;
+            if !kind.edit_roles.contains(&actor.role) {
+                return Err(StoreError::Forbidden(format!(
+                    "{}不能修改“{}”台账的记录",
+                    actor.role.label(),
+                    kind.name
+                )));
+            }
+            if kind.is_final(&old.state) {
+                return Err(StoreError::Conflict(format!(
+                    "记录已处于“{}”状态，不能再修改",
+                    old.state
+                )));
+            }
+            let changes = kind.validate(fields, true).map_err(StoreError::Invalid)?;
+            let row = save_change(conn, head, kind, actor, old, changes, None, None, now).await?;
+            Ok(Out::Record(Box::new(row)))
+        }
+        Cmd::Transition {
+            actor,
+            id,
+            version,
+            name,
+            fields,
+            reason,
+        } => {
+            let (kind, old) = load_for_write(conn, pack, actor, *id, *version).await?;
+            let wf = kind
+                .workflow
+                .as_ref()
+                .ok_or_else(|| StoreError::Conflict(format!("“{}”台账没有流程", kind.name)))?;
+            let t = wf
+                .transitions
+                .iter()
+                .find(|t| &t.name == name && t.from.contains(&old.state))
+                .ok_or_else(|| {
+                    if wf.transitions.iter().any(|t| &t.name == name) {
+                        StoreError::Conflict(format!("当前状态“{}”不能执行“{name}”", old.state))
+                    } else {
+                        StoreError::NotFound(format!("“{}”台账没有名为“{name}”的流转", kind.name))
+                    }
+                })?;
+            if !t.roles.contains(&actor.role) {
+                return Err(StoreError::Forbidden(format!(
+                    "{}不能执行“{}”",
+                    actor.role.label(),
+                    t.name
+                )));
+            }
+            let reason = reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
+            if t.reason && reason.is_none() {
+                return Err(StoreError::Invalid(vec![FieldError {
+                    field: "reason".into(),
+                    label: "原因".into(),
+                    message: format!("“{}”须填写原因", t.name),
+                }]));
+            }
+            let changes = kind.validate(fields, true).map_err(StoreError::Invalid)?;
+            let mut merged = old.fields.clone();
+            for (k, v) in &changes {
+                merged.insert(k.clone(), v.clone());
+            }
+            let missing: Vec<FieldError> = t
+                .requires
+                .iter()
+                .filter(|k| merged.get(k.as_str()).is_none_or(lvzhi_core::field::FieldDef::is_empty))
+                .filter_map(|k| kind.field(k))
+                .map(|f| FieldError {
+                    field: f.key.clone(),
+                    label: f.label.clone(),
+                    message: format!("“{}”须填写此项", t.name),
+                })
+                .collect();
+            if !missing.is_empty() {
+                return Err(StoreError::Invalid(missing));
+            }
+            let step = Step {
+                name: t.name.clone(),
+                to: t.to.clone(),
+                reason: reason.map(str::to_string),
+            };
+            let row = save_change(conn, head, kind, actor, old, changes, Some(step), None, now).await?;
+            Ok(Out::Record(Box::new(row)))
+        }
+        Cmd::Void {
+            actor,
+            id,
+            version,
+            reason,
+        } => {
+            let (kind, old) = load_for_write(conn, pack, actor, *id, *version).await?;
+            if !kind.void_roles.contains(&actor.role) {
+                return Err(StoreError::Forbidden(format!("{}不能作废记录", actor.role.label())));
+            }
+            let reason = reason.trim();
+            if reason.is_empty() {
+                return Err(StoreError::Invalid(vec![FieldError {
+                    field: "reason".into(),
+                    label: "作废原因".into(),
+                    message: "必填".into(),
+                }]));
+            }
+            let row = save_change(
+                conn,
+                head,
+                kind,
+                actor,
+                old,
+                Map::new(),
+                None,
+                Some(reason.to_string()),
+                now,
+            )
+            .await?;
+            Ok(Out::Record(Box::new(row)))
+        }
+        Cmd::Urge { actor, id, note } => {
+            if !matches!(actor.role, Role::Admin | Role::Office | Role::Leader) {
+                return Err(StoreError::Forbidden(format!("{}不能催办", actor.role.label())));
+            }
+            let old = records::fetch(conn, *id).await?;
+            records::check_visible(actor, &old)?;
+            let kind = ledger_of(pack, &old.ledger)?;
+            if old.closed || old.voided {
+                return Err(StoreError::Conflict("记录已办结或已作废，无需催办".into()));
+            }
+            let seq = append(
+                conn,
+                head,
+                now,
+                actor,
+                "record.urge",
+                "record",
+                Some(old.id.to_string()),
+                Some(kind.key.clone()),
+                json!({"note": note.trim(), "urge_count": old.urge_count + 1}),
+            )
+            .await?;
+            conn.exec(
+                "UPDATE records SET urge_count = urge_count + 1, last_event = $1 WHERE id = $2",
+                &[P::I(seq), P::I(old.id)],
+            )
+            .await?;
+            Ok(Out::Record(Box::new(records::fetch(conn, *id).await?)))
+        }
+        Cmd::Plain {
+            actor,
+            statements,
+            kind,
+            entity,
+            entity_id,
+            data,
+        } => {
+            for (sql, params) in statements {
+                conn.exec(sql, params).await.map_err(unique_to_conflict)?;
+            }
+            append(
+                conn,
+                head,
+                now,
+                actor,
+                kind,
+                entity,
+                entity_id.clone(),
+                None,
+                data.clone(),
+            )
+            .await?;
+            Ok(Out::Done)
+        }
+        Cmd::Insert {
+            actor,
+            sql,
+            params,
+            kind,
+            entity,
+            data,
+        } => {
+            let row = conn.row(sql, params).await.map_err(unique_to_conflict)?;
+            let id = row
+                .map(|r| r.i(0))
+                .ok_or_else(|| StoreError::Internal("INSERT returned no id".into()))?;
+            append(
+                conn,
+                head,
+                now,
+                actor,
+                kind,
+                entity,
+                Some(id.to_string()),
+                None,
+                data.clone(),
+            )
+            .await?;
+            Ok(Out::Ids(vec![id]))
+        }
+    }
+}
+
+fn unique_to_conflict(e: StoreError) -> StoreError {
+    match &e {
+        StoreError::Db(sqlx::Error::Database(d)) if d.is_unique_violation() => {
+            StoreError::Conflict("名称已存在 / already exists".into())
+        }
+        StoreError::Db(sqlx::Error::Database(d)) if d.is_foreign_key_violation() => {
+            StoreError::BadRequest("引用的单位、人员或区划不存在 / unknown reference".into())
+        }
+        _ => e,
+    }
+}
+
+fn ledger_of<'p>(pack: &'p Pack, key: &str) -> Result<&'p LedgerKind, StoreError> {
+    pack.ledger(key)
+        .ok_or_else(|| StoreError::NotFound(format!("台账“{key}”不存在")))
+}
+
+async fn load_for_write<'p>(
+    conn: &mut Conn<'_>,
+    pack: &'p Pack,
+    actor: &Access,
+    id: i64,
+    version: i64,
+) -> Result<(&'p LedgerKind, RecordRow), StoreError> {
+    let old = records::fetch(conn, id).await?;
+    records::check_visible(actor, &old)?;
+    if !actor.role.writes() {
+        return Err(StoreError::Forbidden(format!(
+            "{}只能查看，不能修改",
+            actor.role.label()
+        )));
+    }
+    if old.voided {
+        return Err(StoreError::Conflict(format!(
+            "记录已作废（{}），不能再修改",
+            old.void_reason.clone().unwrap_or_default()
+        )));
+    }
+    if old.version != version {
+        return Err(StoreError::Conflict(format!(
+            "记录已被他人修改（当前版本{}，提交的版本{version}），请刷新后重试",
+            old.version
+        )));
+    }
+    let kind = ledger_of(pack, &old.ledger)?;
+    Ok((kind, old))
+}
+
+/// The record-level columns that fields decide.
+struct Derived {
+    unit: Option<i64>,
+    division: Option<String>,
+    owner: Option<i64>,
+    deadline: Option<String>,
+    title: String,
+    search: String,
+}
+
+fn derive(kind: &LedgerKind, fields: &Fields, state: &str, state_since: jiff::civil::Date) -> Derived {
+    let get_i = |r: FieldRole| {
+        kind.role_field(r)
+            .and_then(|f| fields.get(&f.key))
+            .and_then(Value::as_i64)
+    };
+    let get_s = |r: FieldRole| {
+        kind.role_field(r)
+            .and_then(|f| fields.get(&f.key))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    Derived {
+        unit: get_i(FieldRole::Unit),
+        division: get_s(FieldRole::Division),
+        owner: get_i(FieldRole::Owner),
+        deadline: kind
+            .effective_deadline(fields, state, state_since)
+            .map(|d| d.to_string()),
+        title: kind.title(fields),
+        search: kind.search_text(fields),
+    }
+}
+
+/// Checks that every unit, person, division and record a record refers to exists.
+async fn check_refs(conn: &mut Conn<'_>, kind: &LedgerKind, fields: &Fields) -> Result<(), StoreError> {
+    let mut errors = Vec::new();
+    for f in &kind.fields {
+        let Some(v) = fields.get(&f.key).filter(|v| !v.is_null()) else {
+            continue;
+        };
+        let (sql, p, what) = match f.ty {
+            FieldType::Unit => (
+                "SELECT 1 FROM units WHERE id = $1",
+                P::I(v.as_i64().unwrap_or(0)),
+                "单位",
+            ),
+            FieldType::Person => (
+                "SELECT 1 FROM people WHERE id = $1",
+                P::I(v.as_i64().unwrap_or(0)),
+                "人员",
+            ),
+            FieldType::Division => (
+                "SELECT 1 FROM divisions WHERE code = $1",
+                P::T(v.as_str().unwrap_or("").into()),
+                "行政区划",
+            ),
+            FieldType::Record => (
+                "SELECT 1 FROM records WHERE id = $1 AND ledger = $2 AND voided = FALSE",
+                P::I(v.as_i64().unwrap_or(0)),
+                "关联记录",
+            ),
+            _ => continue,
+        };
+        let mut params = vec![p];
+        if f.ty == FieldType::Record {
+            params.push(P::T(f.ledger.clone().unwrap_or_default()));
+        }
+        if conn.row(sql, &params).await?.is_none() {
+            errors.push(FieldError {
+                field: f.key.clone(),
+                label: f.label.clone(),
+                message: format!(
+                    "{what}“{}”不存在",
+                    v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())
+                ),
+            });
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid(errors))
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn create(
+    conn: &mut Conn<'_>,
+    head: &mut Head,
+    kind: &LedgerKind,
+    actor: &Access,
+    raw: &Map<String, Value>,
+    state: Option<&str>,
+    tag: Option<&str>,
+    now: Timestamp,
+) -> Result<RecordRow, StoreError> {
+    if !kind.create_roles.contains(&actor.role) {
+        return Err(StoreError::Forbidden(format!(
+            "{}不能在“{}”台账中新建记录",
+            actor.role.label(),
+            kind.name
+        )));
+    }
+    let mut fields = kind.validate(raw, false).map_err(StoreError::Invalid)?;
+    fields.retain(|_, v| !v.is_null());
+    let today = local_date(now);
+    // A clerk's record is the clerk's unit's unless the form names another.
+    if let (Some(uf), Some(u)) = (kind.role_field(FieldRole::Unit), actor.unit)
+        && !fields.contains_key(&uf.key)
+        && matches!(actor.role, Role::UnitClerk | Role::UnitHead)
+    {
+        fields.insert(uf.key.clone(), Value::from(u));
+    }
+    kind.apply_default_deadline(&mut fields, today);
+    let state = match state {
+        Some(s) => {
+            let known = kind
+                .workflow
+                .as_ref()
+                .is_some_and(|w| w.states.iter().any(|st| st.name == s));
+            if !known && s != kind.initial_state() {
+                return Err(StoreError::BadRequest(format!("“{}”台账没有状态“{s}”", kind.name)));
+            }
+            s.to_string()
+        }
+        None => kind.initial_state().to_string(),
+    };
+    check_refs(conn, kind, &fields).await?;
+    let d = derive(kind, &fields, &state, today);
+    let scope = RecordScope {
+        unit: d.unit,
+        source_unit: actor.unit,
+        division: d.division.as_deref(),
+        owner: d.owner,
+    };
+    if !actor.may_place_in(d.division.as_deref()) || !actor.sees(&scope) {
+        return Err(StoreError::Forbidden(
+            "超出本人权限范围：不能为其他乡镇或单位登记记录".into(),
+        ));
+    }
+    let at = stamp(now);
+    let fields_json = Value::Object(fields.clone()).to_string();
+    let closed = kind.is_final(&state);
+    let row = conn
+        .row(
+            "INSERT INTO records (ledger, state, unit_id, source_unit_id, division, owner_id, deadline, closed, voided, \
+             title, search, fields, version, state_since, created_at, created_by, updated_at, last_event) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, FALSE, $9, $10, $11, 1, $12, $12, $13, $12, 0) RETURNING id",
+            &[
+                P::T(kind.key.clone()),
+                P::T(state.clone()),
+                P::OI(d.unit),
+                P::OI(actor.unit),
+                P::OT(d.division.clone()),
+                P::OI(d.owner),
+                P::OT(d.deadline.clone()),
+                P::B(closed),
+                P::T(d.title.clone()),
+                P::T(d.search.clone()),
+                P::T(fields_json),
+                P::T(at.clone()),
+                P::OI(if actor.user_id > 0 { Some(actor.user_id) } else { None }),
+            ],
+        )
+        .await?
+        .ok_or_else(|| StoreError::Internal("INSERT returned no id".into()))?;
+    let id = row.i(0);
+    let mut data = json!({"state": state, "after": Value::Object(fields.clone())});
+    if let Some(t) = tag {
+        data["import"] = Value::String(t.to_string());
+    }
+    let seq = append(
+        conn,
+        head,
+        now,
+        actor,
+        "record.create",
+        "record",
+        Some(id.to_string()),
+        Some(kind.key.clone()),
+        data,
+    )
+    .await?;
+    conn.exec(
+        "UPDATE records SET last_event = $1 WHERE id = $2",
+        &[P::I(seq), P::I(id)],
+    )
+    .await?;
+    Ok(RecordRow {
+        id,
+        ledger: kind.key.clone(),
+        state,
+        unit_id: d.unit,
+        source_unit_id: actor.unit,
+        division: d.division,
+        owner_id: d.owner,
+        deadline: d.deadline,
+        closed,
+        voided: false,
+        void_reason: None,
+        title: d.title,
+        fields,
+        version: 1,
+        state_since: at.clone(),
+        urge_count: 0,
+        created_at: at.clone(),
+        created_by: if actor.user_id > 0 { Some(actor.user_id) } else { None },
+        updated_at: at,
+        last_event: seq,
+    })
+}
+
+struct Step {
+    name: String,
+    to: String,
+    reason: Option<String>,
+}
+
+/// Writes an update, a transition or a void: the new row and one event.
+#[allow(clippy::too_many_arguments)]
+async fn save_change(
+    conn: &mut Conn<'_>,
+    head: &mut Head,
+    kind: &LedgerKind,
+    actor: &Access,
+    old: RecordRow,
+    changes: Fields,
+    step: Option<Step>,
+    void_reason: Option<String>,
+    now: Timestamp,
+) -> Result<RecordRow, StoreError> {
+    let mut fields = old.fields.clone();
+    let mut before = Map::new();
+    let mut after = Map::new();
+    for (k, v) in changes {
+        let prev = fields.get(&k).cloned().unwrap_or(Value::Null);
+        if prev != v {
+            before.insert(k.clone(), prev);
+            after.insert(k.clone(), v.clone());
+            if v.is_null() {
+                fields.remove(&k);
+            } else {
+                fields.insert(k, v);
+            }
+        }
+    }
+    // Required fields stay required.
+    let emptied: Vec<FieldError> = kind
+        .fields
+        .iter()
+        .filter(|f| f.required && !fields.contains_key(&f.key))
+        .map(|f| FieldError {
+            field: f.key.clone(),
+            label: f.label.clone(),
+            message: "必填，不能清空".into(),
+        })
+        .collect();
+    if !emptied.is_empty() {
+        return Err(StoreError::Invalid(emptied));
+    }
+    if step.is_none() && void_reason.is_none() && after.is_empty() {
+        return Ok(old);
+    }
+    check_refs(conn, kind, &fields).await?;
+    let at = stamp(now);
+    let (state, state_since) = match &step {
+        Some(s) => (s.to.clone(), at.clone()),
+        None => (old.state.clone(), old.state_since.clone()),
+    };
+    let since_date = state_since
+        .parse::<Timestamp>()
+        .map(local_date)
+        .unwrap_or_else(|_| local_date(now));
+    let d = derive(kind, &fields, &state, since_date);
+    let scope = RecordScope {
+        unit: d.unit,
+        source_unit: old.source_unit_id,
+        division: d.division.as_deref(),
+        owner: d.owner,
+    };
+    if d.division != old.division && !actor.may_place_in(d.division.as_deref()) {
+        return Err(StoreError::Forbidden("超出本人权限范围：不能把记录改到其他乡镇".into()));
+    }
+    let _ = scope;
+    let closed = kind.is_final(&state);
+    let voided = void_reason.is_some();
+    let (ev_kind, data) = if let Some(r) = &void_reason {
+        ("record.void", json!({"reason": r, "state": old.state}))
+    } else if let Some(s) = &step {
+        (
+            "record.transition",
+            json!({"transition": s.name, "from": old.state, "to": s.to, "reason": s.reason,
+                   "before": Value::Object(before), "after": Value::Object(after)}),
+        )
+    } else {
+        (
+            "record.update",
+            json!({"before": Value::Object(before), "after": Value::Object(after)}),
+        )
+    };
+    let seq = append(
+        conn,
+        head,
+        now,
+        actor,
+        ev_kind,
+        "record",
+        Some(old.id.to_string()),
+        Some(kind.key.clone()),
+        data,
+    )
+    .await?;
+    let n = conn
+        .exec(
+            "UPDATE records SET state = $1, unit_id = $2, division = $3, owner_id = $4, deadline = $5, closed = $6, \
+             voided = $7, void_reason = $8, title = $9, search = $10, fields = $11, version = version + 1, \
+             state_since = $12, updated_at = $13, last_event = $14 WHERE id = $15 AND version = $16",
+            &[
+                P::T(state.clone()),
+                P::OI(d.unit),
+                P::OT(d.division.clone()),
+                P::OI(d.owner),
+                P::OT(d.deadline.clone()),
+                P::B(closed),
+                P::B(voided),
+                P::OT(void_reason.clone()),
+                P::T(d.title.clone()),
+                P::T(d.search),
+                P::T(Value::Object(fields.clone()).to_string()),
+                P::T(state_since.clone()),
+                P::T(at.clone()),
+                P::I(seq),
+                P::I(old.id),
+                P::I(old.version),
+            ],
+        )
+        .await?;
+    if n != 1 {
+        return Err(StoreError::Conflict("记录已被他人修改，请刷新后重试".into()));
+    }
+    Ok(RecordRow {
+        state,
+        unit_id: d.unit,
+        division: d.division,
+        owner_id: d.owner,
+        deadline: d.deadline,
+        closed,
+        voided,
+        void_reason,
+        title: d.title,
+        fields,
+        version: old.version + 1,
+        state_since,
+        updated_at: at,
+        last_event: seq,
+        ..old
+    })
+}

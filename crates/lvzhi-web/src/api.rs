@@ -1,0 +1,375 @@
+//! The JSON API handlers under `/api/v1`.
+
+use crate::auth::{COOKIE, Caller};
+use crate::error::{ApiError, from_json_rejection};
+use crate::{AppState, openapi};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
+use axum::http::{HeaderValue, StatusCode, header, request::Parts};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use lvzhi_core::access::Role;
+use lvzhi_store::auth::NewUser;
+use lvzhi_store::records::ListQuery;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value, json};
+
+/// A JSON body whose rejections are API errors.
+pub struct J<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for J<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(J(v)),
+            Err(r) => Err(from_json_rejection(r)),
+        }
+    }
+}
+
+/// A query string whose rejections are API errors (400 naming the parameter).
+pub struct Q<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Q<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(Q(v)),
+            Err(r) => Err(ApiError::bad_request(format!("查询参数无效：{}", r.body_text()))),
+        }
+    }
+}
+
+fn parse_id(s: &str) -> Result<i64, ApiError> {
+    s.parse::<i64>()
+        .ok()
+        .filter(|v| *v > 0)
+        .ok_or_else(|| ApiError::bad_request(format!("“{s}”不是有效的记录编号")))
+}
+
+/// The API routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/api/v1/openapi.json", get(|| async { Json(openapi::document()) }))
+        .route("/api/v1/auth/login", post(login))
+        .route("/api/v1/auth/logout", post(logout))
+        .route("/api/v1/me", get(me))
+        .route("/api/v1/org/divisions", get(divisions))
+        .route("/api/v1/org/units", get(units))
+        .route("/api/v1/org/people", get(people))
+        .route("/api/v1/users", get(users).post(add_user))
+        .route("/api/v1/ledgers", get(ledgers))
+        .route("/api/v1/ledgers/{ledger}", get(ledger))
+        .route(
+            "/api/v1/ledgers/{ledger}/records",
+            get(list_records).post(create_record),
+        )
+        .route("/api/v1/records/{id}", get(get_record).patch(update_record))
+        .route("/api/v1/records/{id}/transitions", post(transition))
+        .route("/api/v1/records/{id}/void", post(void_record))
+        .route("/api/v1/records/{id}/urge", post(urge))
+        .route("/api/v1/records/{id}/events", get(record_events))
+        .route("/api/v1/audit/events", get(audit_events))
+        .route("/api/v1/audit/verify", get(audit_verify))
+        .fallback(|| async { ApiError::not_found("没有这个接口") })
+}
+
+#[derive(Deserialize)]
+struct LoginBody {
+    username: String,
+    password: String,
+}
+
+async fn login(State(st): State<AppState>, J(b): J<LoginBody>) -> Result<Response, ApiError> {
+    let (token, s) = st.store.login(&b.username, &b.password, "api").await?;
+    let secure = if st.secure_cookies { "; Secure" } else { "" };
+    let cookie = format!(
+        "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+        lvzhi_store::auth::SESSION_HOURS * 3600
+    );
+    let mut r = Json(json!({"token": token, "csrf": s.csrf, "expires_at": s.expires_at,
+        "user": {"username": s.access.username, "display_name": s.display_name, "role": s.access.role,
+                 "unit": s.access.unit, "division": s.access.division}}))
+    .into_response();
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    Ok(r)
+}
+
+async fn logout(State(st): State<AppState>, c: Caller) -> Result<Response, ApiError> {
+    st.store.logout(&c.token).await?;
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("lvzhi_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+    );
+    Ok(r)
+}
+
+async fn me(c: Caller) -> Json<Value> {
+    let a = &c.session.access;
+    Json(
+        json!({"username": a.username, "display_name": c.session.display_name, "role": a.role,
+        "role_label": a.role.label(), "unit": a.unit, "division": a.division, "person": a.person,
+        "oversees": a.oversees, "csrf": c.session.csrf, "expires_at": c.session.expires_at}),
+    )
+}
+
+#[derive(Deserialize)]
+struct Prefix {
+    prefix: Option<String>,
+}
+
+async fn divisions(State(st): State<AppState>, _c: Caller, Q(p): Q<Prefix>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(
+        json!({"items": st.store.divisions(p.prefix.as_deref().unwrap_or("")).await?}),
+    ))
+}
+
+async fn units(State(st): State<AppState>, _c: Caller) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!({"items": st.store.units().await?})))
+}
+
+async fn people(State(st): State<AppState>, _c: Caller) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!({"items": st.store.people().await?})))
+}
+
+fn admin(c: &Caller) -> Result<(), ApiError> {
+    if c.session.access.role == Role::Admin {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "只有系统管理员可以管理用户",
+        ))
+    }
+}
+
+async fn users(State(st): State<AppState>, c: Caller) -> Result<Json<Value>, ApiError> {
+    admin(&c)?;
+    Ok(Json(json!({"items": st.store.users().await?})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserBody {
+    username: String,
+    #[serde(default)]
+    display_name: String,
+    password: String,
+    role: String,
+    unit_id: Option<i64>,
+    division: Option<String>,
+    person_id: Option<i64>,
+}
+
+async fn add_user(State(st): State<AppState>, c: Caller, J(b): J<UserBody>) -> Result<Response, ApiError> {
+    admin(&c)?;
+    let role = Role::parse(&b.role).ok_or_else(|| ApiError::bad_request(format!("角色“{}”不存在", b.role)))?;
+    let id = st
+        .store
+        .add_user(
+            &c.session.access,
+            &NewUser {
+                username: b.username,
+                display_name: b.display_name,
+                password: b.password,
+                role,
+                unit_id: b.unit_id,
+                division: b.division,
+                person_id: b.person_id,
+            },
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!({"id": id}))).into_response())
+}
+
+async fn ledgers(State(st): State<AppState>, c: Caller) -> Json<Value> {
+    let role = c.session.access.role;
+    let items: Vec<Value> = if role == Role::Evaluator {
+        vec![]
+    } else {
+        st.store
+            .pack()
+            .ledgers
+            .iter()
+            .map(|l| {
+                json!({"key": l.key, "name": l.name, "category": l.category, "description": l.description,
+                            "can_create": l.create_roles.contains(&role)})
+            })
+            .collect()
+    };
+    Json(json!({"items": items}))
+}
+
+async fn ledger(State(st): State<AppState>, c: Caller, Path(key): Path<String>) -> Result<Json<Value>, ApiError> {
+    if c.session.access.role == Role::Evaluator {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "测评人不能查看台账"));
+    }
+    let l = st
+        .store
+        .pack()
+        .ledger(&key)
+        .ok_or_else(|| ApiError::not_found(format!("台账“{key}”不存在")))?;
+    Ok(Json(serde_json::to_value(l).unwrap_or(Value::Null)))
+}
+
+async fn list_records(
+    State(st): State<AppState>,
+    c: Caller,
+    Path(key): Path<String>,
+    Q(q): Q<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let page = st.store.list(&c.session.access, &key, &q).await?;
+    Ok(Json(serde_json::to_value(page).unwrap_or(Value::Null)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateBody {
+    fields: Map<String, Value>,
+}
+
+async fn create_record(
+    State(st): State<AppState>,
+    c: Caller,
+    Path(key): Path<String>,
+    J(b): J<CreateBody>,
+) -> Result<Response, ApiError> {
+    let a = &c.session.access;
+    let row = st.store.create(a, &key, b.fields).await?;
+    let view = st.store.view(a, row)?;
+    Ok((StatusCode::CREATED, Json(view)).into_response())
+}
+
+async fn get_record(State(st): State<AppState>, c: Caller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    let v = st.store.record(&c.session.access, parse_id(&id)?).await?;
+    Ok(Json(serde_json::to_value(v).unwrap_or(Value::Null)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateBody {
+    version: i64,
+    fields: Map<String, Value>,
+}
+
+async fn update_record(
+    State(st): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+    J(b): J<UpdateBody>,
+) -> Result<Json<Value>, ApiError> {
+    let a = &c.session.access;
+    let row = st.store.update(a, parse_id(&id)?, b.version, b.fields).await?;
+    Ok(Json(
+        serde_json::to_value(st.store.view(a, row)?).unwrap_or(Value::Null),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TransitionBody {
+    transition: String,
+    version: i64,
+    #[serde(default)]
+    fields: Map<String, Value>,
+    reason: Option<String>,
+}
+
+async fn transition(
+    State(st): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+    J(b): J<TransitionBody>,
+) -> Result<Json<Value>, ApiError> {
+    let a = &c.session.access;
+    let row = st
+        .store
+        .transition(a, parse_id(&id)?, b.version, &b.transition, b.fields, b.reason)
+        .await?;
+    Ok(Json(
+        serde_json::to_value(st.store.view(a, row)?).unwrap_or(Value::Null),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VoidBody {
+    version: i64,
+    reason: String,
+}
+
+async fn void_record(
+    State(st): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+    J(b): J<VoidBody>,
+) -> Result<Json<Value>, ApiError> {
+    let a = &c.session.access;
+    let row = st.store.void(a, parse_id(&id)?, b.version, &b.reason).await?;
+    Ok(Json(
+        serde_json::to_value(st.store.view(a, row)?).unwrap_or(Value::Null),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UrgeBody {
+    #[serde(default)]
+    note: String,
+}
+
+async fn urge(
+    State(st): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+    J(b): J<UrgeBody>,
+) -> Result<Json<Value>, ApiError> {
+    let a = &c.session.access;
+    let row = st.store.urge(a, parse_id(&id)?, &b.note).await?;
+    Ok(Json(
+        serde_json::to_value(st.store.view(a, row)?).unwrap_or(Value::Null),
+    ))
+}
+
+async fn record_events(State(st): State<AppState>, c: Caller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    let events = st.store.record_events(&c.session.access, parse_id(&id)?).await?;
+    Ok(Json(json!({"items": events})))
+}
+
+#[derive(Deserialize)]
+struct AuditQuery {
+    before: Option<i64>,
+    kind: Option<String>,
+    limit: Option<i64>,
+}
+
+async fn audit_events(State(st): State<AppState>, c: Caller, Q(q): Q<AuditQuery>) -> Result<Json<Value>, ApiError> {
+    let events = st
+        .store
+        .events(&c.session.access, q.before, q.kind.as_deref(), q.limit.unwrap_or(100))
+        .await?;
+    Ok(Json(json!({"items": events})))
+}
+
+async fn audit_verify(State(st): State<AppState>, c: Caller) -> Result<Json<Value>, ApiError> {
+    if !matches!(c.session.access.role, Role::Auditor | Role::Admin) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "只有审计监督人员和管理员可以校验变更日志",
+        ));
+    }
+    Ok(Json(
+        serde_json::to_value(st.store.verify_chain().await?).unwrap_or(Value::Null),
+    ))
+}
+
+/// Keeps `JsonRejection` in the public docs of the error mapping.
+pub type BodyRejection = JsonRejection;

@@ -1,0 +1,84 @@
+//! Who is calling: a bearer token (scripts) or the session cookie (browser).
+//!
+//! **Invariant:** a write authenticated by cookie must carry the session's
+//! CSRF token in `X-CSRF-Token`; bearer tokens are not sent by browsers on
+//! their own, so they need none.
+
+use crate::AppState;
+use crate::error::ApiError;
+use axum::extract::FromRequestParts;
+use axum::http::{Method, StatusCode, request::Parts};
+use lvzhi_store::auth::Session;
+
+/// The session cookie's name.
+pub const COOKIE: &str = "lvzhi_session";
+
+/// The authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The session.
+    pub session: Session,
+    /// The raw token (for logout).
+    pub token: String,
+}
+
+/// Finds a cookie's value in the request headers.
+pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
+    parts
+        .headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
+        let bearer = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
+        let (token, via_cookie) = match bearer {
+            Some(t) => (t.to_string(), false),
+            None => match cookie(parts, COOKIE) {
+                Some(t) => (t.to_string(), true),
+                None => {
+                    return Err(ApiError::new(
+                        StatusCode::UNAUTHORIZED,
+                        "unauthorized",
+                        "未登录或登录已过期",
+                    ));
+                }
+            },
+        };
+        let session = state.store.session(&token).await?;
+        let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        if via_cookie && !safe {
+            let sent = parts
+                .headers
+                .get("x-csrf-token")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            if !constant_time_eq(sent.as_bytes(), session.csrf.as_bytes()) {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "csrf",
+                    "缺少或错误的CSRF令牌，请刷新页面后重试",
+                ));
+            }
+        }
+        Ok(Caller { session, token })
+    }
+}
+
+/// Compares two byte strings in time independent of where they differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

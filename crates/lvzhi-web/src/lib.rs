@@ -1,0 +1,72 @@
+//! # lvzhi-web — the HTTP server
+//!
+//! The JSON API under `/api/v1`, described by the OpenAPI document at
+//! `/api/v1/openapi.json` ([`openapi`]). Handlers are thin: they parse the
+//! request, find the caller's session ([`auth`]), and call the store, which
+//! enforces scope, validates and writes. Errors are always
+//! `{"error": {"code", "message", "details"}}` ([`error`]).
+//!
+//! **Invariants:** request bodies are limited ([`BODY_LIMIT`]); cookie-
+//! authenticated writes carry the session's CSRF token; session cookies are
+//! `HttpOnly; SameSite=Strict`.
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod openapi;
+
+use axum::Router;
+use lvzhi_store::Store;
+use std::net::SocketAddr;
+
+/// The largest request body accepted (1 MiB); larger ones get 413.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct AppState {
+    /// The store.
+    pub store: Store,
+    /// Whether cookies get the `Secure` flag (behind TLS).
+    pub secure_cookies: bool,
+}
+
+/// The whole application.
+pub fn app(state: AppState) -> Router {
+    api::router()
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(error::panic_response))
+        .with_state(state)
+}
+
+/// Serves until SIGINT/SIGTERM, then finishes in-flight requests and stops the writer.
+pub async fn serve(state: AppState, addr: SocketAddr) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    serve_on(state, listener).await
+}
+
+/// Serves on an already bound listener (tests bind port 0).
+pub async fn serve_on(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    let store = state.store.clone();
+    let app = app(state);
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    store.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

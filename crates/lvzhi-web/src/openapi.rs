@@ -1,0 +1,147 @@
+//! The OpenAPI 3.1 document of the JSON API, served at `/api/v1/openapi.json`.
+//!
+//! Written as data here rather than derived by macros (utoipa): the API is
+//! small, and the test below checks that every route of the router is
+//! documented and every documented path is routed.
+
+use serde_json::{Value, json};
+
+/// Every documented `(method, path)`.
+pub const OPERATIONS: &[(&str, &str, &str)] = &[
+    ("post", "/api/v1/auth/login", "登录，返回令牌并设置会话Cookie"),
+    ("post", "/api/v1/auth/logout", "退出登录"),
+    ("get", "/api/v1/me", "当前用户及其权限范围"),
+    ("get", "/api/v1/org/divisions", "行政区划（可按代码前缀筛选）"),
+    ("get", "/api/v1/org/units", "单位"),
+    ("get", "/api/v1/org/people", "人员及分管单位"),
+    ("get", "/api/v1/users", "用户列表（管理员）"),
+    ("post", "/api/v1/users", "新增用户（管理员）"),
+    ("get", "/api/v1/ledgers", "台账种类"),
+    ("get", "/api/v1/ledgers/{ledger}", "台账的字段与流程定义"),
+    (
+        "get",
+        "/api/v1/ledgers/{ledger}/records",
+        "记录列表：筛选、排序、游标分页",
+    ),
+    ("post", "/api/v1/ledgers/{ledger}/records", "新建记录"),
+    ("get", "/api/v1/records/{id}", "记录详情"),
+    ("patch", "/api/v1/records/{id}", "修改记录字段（须提交当前版本号）"),
+    (
+        "post",
+        "/api/v1/records/{id}/transitions",
+        "执行流转（交办、退回、销号…）",
+    ),
+    ("post", "/api/v1/records/{id}/void", "作废记录（须填写原因）"),
+    ("post", "/api/v1/records/{id}/urge", "催办"),
+    ("get", "/api/v1/records/{id}/events", "记录的变更历史"),
+    ("get", "/api/v1/audit/events", "变更日志（审计、管理员）"),
+    ("get", "/api/v1/audit/verify", "校验变更日志哈希链"),
+    ("get", "/api/v1/openapi.json", "本文档"),
+];
+
+fn error_schema() -> Value {
+    json!({"type": "object", "required": ["error"], "properties": {"error": {"type": "object",
+        "required": ["code", "message"], "properties": {
+            "code": {"type": "string", "examples": ["validation_failed"]},
+            "message": {"type": "string"},
+            "details": {"description": "字段错误列表等", "type": ["array", "object", "null"]}}}}})
+}
+
+/// The document.
+pub fn document() -> Value {
+    let mut paths = serde_json::Map::new();
+    for (method, path, summary) in OPERATIONS {
+        let mut params = vec![];
+        for name in ["ledger", "id"] {
+            if path.contains(&format!("{{{name}}}")) {
+                params.push(json!({"name": name, "in": "path", "required": true,
+                    "schema": if name == "id" { json!({"type": "integer", "minimum": 1}) } else { json!({"type": "string"}) }}));
+            }
+        }
+        if path.ends_with("/records") && *method == "get" {
+            for (n, t, d) in [
+                ("state", "string", "状态"),
+                ("unit", "integer", "责任单位编号"),
+                ("division", "string", "行政区划代码前缀"),
+                ("owner", "integer", "包挂领导（人员编号）"),
+                ("date_field", "string", "按哪个日期字段筛选"),
+                ("from", "string", "起始日期 YYYY-MM-DD"),
+                ("to", "string", "截止日期 YYYY-MM-DD"),
+                ("warning", "string", "red 超期 / yellow 临期 / warned 两者"),
+                ("q", "string", "全文检索"),
+                ("open", "boolean", "只看未办结"),
+                ("include_voided", "boolean", "含已作废"),
+                ("sort", "string", "id / deadline / updated / created"),
+                ("cursor", "string", "上一页返回的 next"),
+                ("limit", "integer", "每页条数 1-500，默认50"),
+                ("count", "boolean", "同时返回总数"),
+            ] {
+                params.push(
+                    json!({"name": n, "in": "query", "required": false, "schema": {"type": t}, "description": d}),
+                );
+            }
+        }
+        let mut op = json!({
+            "summary": summary,
+            "parameters": params,
+            "responses": {
+                "200": {"description": "成功"},
+                "400": {"description": "请求无效", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                "401": {"description": "未登录"},
+                "403": {"description": "超出权限范围或CSRF令牌错误"},
+                "404": {"description": "不存在"},
+                "409": {"description": "版本冲突或状态不允许"},
+                "413": {"description": "请求体过大"},
+                "422": {"description": "字段校验失败，details 列出每个字段"},
+                "429": {"description": "登录失败次数过多"}
+            }
+        });
+        if *method != "get" {
+            op["requestBody"] = json!({"content": {"application/json": {"schema": {"type": "object"}}}});
+        }
+        if *path != "/api/v1/auth/login" && *path != "/api/v1/openapi.json" {
+            op["security"] = json!([{"bearer": []}, {"cookie": []}]);
+        }
+        let entry = paths.entry(path.to_string()).or_insert_with(|| json!({}));
+        entry[*method] = op;
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "履职 lvzhi API", "version": env!("CARGO_PKG_VERSION"),
+                 "description": "县级政府台账、闭环流程与变更日志的JSON接口。错误格式：{\"error\":{\"code\",\"message\",\"details\"}}"},
+        "paths": Value::Object(paths),
+        "components": {
+            "schemas": {"Error": error_schema()},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "cookie": {"type": "apiKey", "in": "cookie", "name": "lvzhi_session"}
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_operation_is_documented_once() {
+        let doc = super::document();
+        let n: usize = doc["paths"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|p| p.as_object().unwrap().len())
+            .sum();
+        assert_eq!(n, super::OPERATIONS.len());
+        let src = include_str!("api.rs");
+        for (_, path, _) in super::OPERATIONS {
+            assert!(
+                src.contains(&format!("\"{path}\"")),
+                "{path} is documented but not routed"
+            );
+        }
+        for line in src.lines().filter(|l| l.trim_start().starts_with(".route(\"/api")) {
+            let path = line.split('"').nth(1).unwrap();
+            assert!(doc["paths"].get(path).is_some(), "{path} is routed but not documented");
+        }
+    }
+}
