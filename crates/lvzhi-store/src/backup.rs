@@ -96,6 +96,8 @@ pub async fn restore(url: &str, file: &Path) -> Result<i64, StoreError> {
             v.push(&crate::audit::event_from_row(r))
                 .map_err(|e| StoreError::Config(format!("备份文件的变更日志校验失败 / backup chain broken: {e}")))?;
         }
+        drop(c);
+        drop(owned);
         pool.close().await;
         Ok(v.count())
     }

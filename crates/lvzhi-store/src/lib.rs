@@ -52,6 +52,15 @@ pub fn fixed_clock(t: Timestamp) -> Clock {
     Arc::new(move || t)
 }
 
+/// A clock that reads `start` now and then runs in real time (the demo's).
+pub fn offset_clock(start: Timestamp) -> Clock {
+    let real0 = Timestamp::now();
+    Arc::new(move || {
+        let elapsed = Timestamp::now().duration_since(real0);
+        start.checked_add(elapsed).unwrap_or(start)
+    })
+}
+
 pub(crate) fn now_stamp() -> String {
     lvzhi_core::time::stamp(Timestamp::now())
 }

@@ -919,7 +919,12 @@ async fn save_change(
     if d.division != old.division && !actor.may_place_in(d.division.as_deref()) {
         return Err(StoreError::Forbidden("超出本人权限范围：不能把记录改到其他乡镇".into()));
     }
-    let _ = scope;
+    // Nobody pushes an item out of their own reach (改派 outside one's scope is the office's job).
+    if !actor.sees(&scope) {
+        return Err(StoreError::Forbidden(
+            "不能把记录移出本人权限范围；如需改派责任单位，请联系政府办".into(),
+        ));
+    }
     let closed = kind.is_final(&state);
     let voided = void_reason.is_some();
     let (ev_kind, data) = if let Some(r) = &void_reason {

@@ -35,6 +35,7 @@ pub struct AppState {
 pub fn app(state: AppState) -> Router {
     api::router()
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(refuse_announced_oversize))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(error::panic_response))
         .with_state(state)
 }
@@ -54,6 +55,35 @@ pub async fn serve_on(state: AppState, listener: tokio::net::TcpListener) -> std
         .await?;
     store.close().await;
     Ok(())
+}
+
+/// Answers 413 at once when the announced Content-Length is over the limit,
+/// before the client uploads the body (the extractor's limit covers bodies
+/// without a length).
+async fn refuse_announced_oversize(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let announced = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > BODY_LIMIT as u64) {
+        let mut r = error::ApiError::new(
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("请求体超过上限{}KB", BODY_LIMIT / 1024),
+        )
+        .into_response();
+        r.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+        return r;
+    }
+    next.run(req).await
 }
 
 async fn shutdown_signal() {

@@ -1,0 +1,190 @@
+//! Diagnostics: what the checker reports, and the conversion of internal byte
+//! spans into the public line/column/char-offset form.
+
+use serde::Serialize;
+
+/// How serious a diagnostic is. Any [`Severity::Error`] makes `lvzhi check` exit 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// A defect that must be fixed before the report is printed.
+    Error,
+    /// Probably a defect; a person should look.
+    Warning,
+}
+
+impl Severity {
+    /// The lowercase English name used in output (`error`, `warning`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+/// One finding of the checker.
+///
+/// Spans count Unicode scalar values (chars), never bytes: `start`/`end` from the
+/// start of the text, `column` from the start of the line. `line` and `column`
+/// are 1-based; `start` is 0-based and `end` exclusive.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    /// `<family>.<detail>`, e.g. `arithmetic.completion`, `placeholder.mask`.
+    pub code: &'static str,
+    /// Error or warning.
+    pub severity: Severity,
+    /// 1-based line of the span's start.
+    pub line: usize,
+    /// 1-based column of the span's start, in chars.
+    pub column: usize,
+    /// Char offset of the span's start from the start of the text.
+    pub start: usize,
+    /// Char offset just past the span's end.
+    pub end: usize,
+    /// The flagged text (the span).
+    pub text: String,
+    /// What is wrong, in Simplified Chinese, for the person who wrote the report.
+    pub message: String,
+    /// What the text's own numbers give, where that applies (e.g. `114.2%`).
+    pub expected: Option<String>,
+    /// What the text states, where that applies (e.g. `112%`).
+    pub stated: Option<String>,
+}
+
+impl Diagnostic {
+    /// The family of the code: the part before the first dot (`arithmetic`, `placeholder`…).
+    pub fn family(&self) -> &'static str {
+        self.code.split('.').next().unwrap_or(self.code)
+    }
+}
+
+/// A diagnostic before its span is converted to chars and lines.
+#[derive(Debug, Clone)]
+pub(crate) struct Raw {
+    pub code: &'static str,
+    pub severity: Severity,
+    /// Byte span in the text.
+    pub start: usize,
+    pub end: usize,
+    pub message: String,
+    pub expected: Option<String>,
+    pub stated: Option<String>,
+}
+
+impl Raw {
+    /// An error-severity finding without expected/stated.
+    pub fn error(code: &'static str, start: usize, end: usize, message: String) -> Raw {
+        Raw {
+            code,
+            severity: Severity::Error,
+            start,
+            end,
+            message,
+            expected: None,
+            stated: None,
+        }
+    }
+
+    /// A warning-severity finding without expected/stated.
+    pub fn warning(code: &'static str, start: usize, end: usize, message: String) -> Raw {
+        Raw {
+            code,
+            severity: Severity::Warning,
+            start,
+            end,
+            message,
+            expected: None,
+            stated: None,
+        }
+    }
+
+    /// Adds expected and stated figures.
+    pub fn with_figures(mut self, expected: String, stated: String) -> Raw {
+        self.expected = Some(expected);
+        self.stated = Some(stated);
+        self
+    }
+}
+
+/// Sorts, deduplicates and converts byte spans to char offsets, lines and columns.
+pub(crate) fn finalize(text: &str, mut raws: Vec<Raw>) -> Vec<Diagnostic> {
+    raws.retain(|r| {
+        r.start <= r.end && r.end <= text.len() && text.is_char_boundary(r.start) && text.is_char_boundary(r.end)
+    });
+    raws.sort_by(|a, b| (a.start, a.end, a.code).cmp(&(b.start, b.end, b.code)));
+    raws.dedup_by(|a, b| a.start == b.start && a.end == b.end && a.code == b.code);
+    let mut out = Vec::with_capacity(raws.len());
+    // cursor state: byte position, char offset, line number, char offset of line start
+    let mut pos = 0usize;
+    let mut chars = 0usize;
+    let mut line = 1usize;
+    let mut line_start_chars = 0usize;
+    for r in raws {
+        let advance = |from: usize, to: usize, chars: &mut usize, line: &mut usize, ls: &mut usize| {
+            for c in text.get(from..to).unwrap_or("").chars() {
+                *chars += 1;
+                if c == '\n' {
+                    *line += 1;
+                    *ls = *chars;
+                }
+            }
+        };
+        if r.start < pos {
+            // cannot happen after sorting; restart from zero to stay correct
+            pos = 0;
+            chars = 0;
+            line = 1;
+            line_start_chars = 0;
+        }
+        advance(pos, r.start, &mut chars, &mut line, &mut line_start_chars);
+        pos = r.start;
+        let span = text.get(r.start..r.end).unwrap_or("");
+        let span_chars = span.chars().count();
+        out.push(Diagnostic {
+            code: r.code,
+            severity: r.severity,
+            line,
+            column: chars - line_start_chars + 1,
+            start: chars,
+            end: chars + span_chars,
+            text: span.to_string(),
+            message: r.message,
+            expected: r.expected,
+            stated: r.stated,
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_count_chars() {
+        let text = "第一行\n全县完成**万元";
+        let start = text.find("**").unwrap();
+        let d = finalize(text, vec![Raw::error("placeholder.mask", start, start + 2, "x".into())]);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].line, 2);
+        assert_eq!(d[0].column, 5);
+        assert_eq!(d[0].start, 8);
+        assert_eq!(d[0].end, 10);
+        assert_eq!(d[0].text, "**");
+        assert_eq!(d[0].family(), "placeholder");
+    }
+
+    #[test]
+    fn invalid_spans_are_dropped() {
+        let text = "全县";
+        let d = finalize(
+            text,
+            vec![
+                Raw::error("x.y", 1, 2, String::new()),
+                Raw::error("x.y", 0, 99, String::new()),
+            ],
+        );
+        assert!(d.is_empty());
+    }
+}

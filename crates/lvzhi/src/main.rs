@@ -1,0 +1,417 @@
+//! `lvzhi` — the command-line binary. Thin: every command parses its
+//! arguments and calls the library crates. Exit codes: 0 ok, 1 a check
+//! failed, 2 usage or I/O error.
+
+use clap::{Parser, Subcommand};
+use lvzhi_core::access::Role;
+use lvzhi_store::auth::NewUser;
+use lvzhi_store::{Store, StoreError};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(
+    name = "lvzhi",
+    version,
+    about = "履职：县级政府台账、闭环管理与述职报告系统 / county government work system"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(clap::Args, Clone)]
+struct DbArg {
+    /// Database: sqlite:PATH (default ./lvzhi.db) or postgres://USER@HOST/DB
+    #[arg(long, env = "LVZHI_DB", default_value = "sqlite:./lvzhi.db")]
+    db: String,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Create the database, load a county's townships, and create the admin user.
+    Init {
+        #[command(flatten)]
+        db: DbArg,
+        /// GB/T 2260 code of the county (620902 = 肃州区)
+        #[arg(long, default_value = "620902")]
+        division: String,
+        /// Admin password (default: a random one, printed)
+        #[arg(long)]
+        admin_password: Option<String>,
+    },
+    /// Serve the web UI and the JSON API (initialising an empty database first).
+    Serve {
+        #[command(flatten)]
+        db: DbArg,
+        /// Address to listen on
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        /// Mark cookies Secure (when served behind TLS)
+        #[arg(long)]
+        secure_cookies: bool,
+    },
+    /// Build the demo county (演示数据) into an empty database and serve it.
+    Demo {
+        #[command(flatten)]
+        db: DbArg,
+        /// Seed: same seed, same county
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Multiply record volumes (K counties' worth, for benchmarks)
+        #[arg(long, default_value_t = 1)]
+        scale: u32,
+        /// Build only, do not serve
+        #[arg(long)]
+        no_serve: bool,
+        /// Address to listen on
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+    },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        cmd: UserCmd,
+    },
+    /// Audit the change log.
+    Audit {
+        #[command(subcommand)]
+        cmd: AuditCmd,
+    },
+    /// Copy a consistent snapshot of the SQLite database to FILE (safe while serving).
+    Backup {
+        #[command(flatten)]
+        db: DbArg,
+        /// Where to write the backup
+        file: std::path::PathBuf,
+    },
+    /// Replace the SQLite database with a backup (stop the server first).
+    Restore {
+        #[command(flatten)]
+        db: DbArg,
+        /// The backup file
+        file: std::path::PathBuf,
+    },
+    /// Check report texts for numeric and template defects.
+    Check {
+        /// Files (.txt, .md, .docx) and options (--format human|json)
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCmd {
+    /// Add a user.
+    Add {
+        #[command(flatten)]
+        db: DbArg,
+        /// Login name
+        username: String,
+        /// Role: admin, office, leader, unit_clerk, unit_head, auditor, evaluator
+        #[arg(long)]
+        role: String,
+        /// Display name
+        #[arg(long, default_value = "")]
+        name: String,
+        /// Unit (name or id), for clerks and unit heads
+        #[arg(long)]
+        unit: Option<String>,
+        /// Person id, for leaders
+        #[arg(long)]
+        person: Option<i64>,
+        /// Division code to restrict a county-wide role to
+        #[arg(long)]
+        division: Option<String>,
+        /// Password (default: a random one, printed)
+        #[arg(long)]
+        password: Option<String>,
+    },
+    /// Set a user's password.
+    Passwd {
+        #[command(flatten)]
+        db: DbArg,
+        /// Login name
+        username: String,
+        /// New password (default: a random one, printed)
+        #[arg(long)]
+        password: Option<String>,
+    },
+    /// List users.
+    List {
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// Disable a user (ends their sessions).
+    Disable {
+        #[command(flatten)]
+        db: DbArg,
+        /// Login name
+        username: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCmd {
+    /// Recompute the event hash chain; exit 1 naming the first broken event.
+    Verify {
+        #[command(flatten)]
+        db: DbArg,
+    },
+}
+
+fn random_password() -> String {
+    // 12 characters from a 256-bit token, without look-alikes.
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let t = lvzhi_store::auth::random_token();
+    t.as_bytes()
+        .chunks(2)
+        .take(12)
+        .map(|c| ALPHABET[(c[0] as usize * 7 + c[1] as usize) % ALPHABET.len()] as char)
+        .collect()
+}
+
+async fn open(db: &DbArg) -> Result<Store, StoreError> {
+    let pack = lvzhi_packs::county().map_err(|e| StoreError::Config(format!("标准包无效 / invalid pack: {e}")))?;
+    Store::open(&db.db, Arc::new(pack), lvzhi_store::system_clock()).await
+}
+
+/// Initialises an empty database; returns the admin password when it made one.
+async fn initialise(store: &Store, division: &str, admin_password: Option<String>) -> Result<String, StoreError> {
+    if store.meta("initialized").await?.is_some() {
+        return Err(StoreError::Conflict(
+            "数据库已初始化 / database already initialised".into(),
+        ));
+    }
+    let sys = Store::system_access();
+    let divisions = lvzhi_store::org::embedded_county(division)?;
+    store.import_divisions(&sys, &divisions).await?;
+    let pw = admin_password.unwrap_or_else(random_password);
+    store
+        .add_user(
+            &sys,
+            &NewUser {
+                username: "admin".into(),
+                display_name: "系统管理员".into(),
+                password: pw.clone(),
+                role: Role::Admin,
+                unit_id: None,
+                division: None,
+                person_id: None,
+            },
+        )
+        .await?;
+    store.set_meta("initialized", division).await?;
+    Ok(pw)
+}
+
+async fn run(cli: Cli) -> Result<ExitCode, StoreError> {
+    match cli.cmd {
+        Cmd::Init {
+            db,
+            division,
+            admin_password,
+        } => {
+            let store = open(&db).await?;
+            let pw = initialise(&store, &division, admin_password).await?;
+            let county = store.divisions(&division).await?;
+            println!(
+                "已初始化 / initialised: {}（{}个乡镇街道）",
+                county.first().map(|d| d.name.as_str()).unwrap_or(""),
+                county.len().saturating_sub(1)
+            );
+            println!("管理员 / admin login: admin / {pw}");
+            store.close().await;
+        }
+        Cmd::Serve {
+            db,
+            listen,
+            secure_cookies,
+        } => {
+            let store = open(&db).await?;
+            if store.meta("initialized").await?.is_none() {
+                let pw = initialise(&store, "620902", None).await?;
+                println!("首次启动，已初始化数据库 / first start, database initialised");
+                println!("管理员 / admin login: admin / {pw}");
+            }
+            println!("履职 lvzhi 已启动 / serving on http://{listen}/");
+            lvzhi_web::serve(lvzhi_web::AppState { store, secure_cookies }, listen)
+                .await
+                .map_err(|e| StoreError::Config(format!("无法监听 {listen} / cannot listen: {e}")))?;
+        }
+        Cmd::Demo {
+            db,
+            seed,
+            scale,
+            no_serve,
+            listen,
+        } => {
+            let pack = Arc::new(
+                lvzhi_packs::county().map_err(|e| StoreError::Config(format!("标准包无效 / invalid pack: {e}")))?,
+            );
+            // Built at a fixed instant (2026-11-25 10:00 Shanghai), so the same seed gives the same county.
+            let store = Store::open(&db.db, pack.clone(), lvzhi_demo::demo_clock()).await?;
+            let t = std::time::Instant::now();
+            let summary = lvzhi_demo::build(&store, &lvzhi_demo::DemoOptions { seed, scale }).await?;
+            store.close().await;
+            print!("{summary}");
+            println!("用时 / built in {:.1?}", t.elapsed());
+            if !no_serve {
+                // Served on a clock that starts at the demo's instant and runs in real time:
+                // red/yellow warnings match the data, and sessions and lockouts still expire.
+                let start: jiff::Timestamp = lvzhi_demo::DEMO_NOW
+                    .parse()
+                    .map_err(|e| StoreError::Internal(format!("DEMO_NOW: {e}")))?;
+                let store = Store::open(&db.db, pack, lvzhi_store::offset_clock(start)).await?;
+                println!("履职 lvzhi 演示 / serving the demo on http://{listen}/");
+                lvzhi_web::serve(
+                    lvzhi_web::AppState {
+                        store,
+                        secure_cookies: false,
+                    },
+                    listen,
+                )
+                .await
+                .map_err(|e| StoreError::Config(format!("无法监听 {listen} / cannot listen: {e}")))?;
+            }
+        }
+        Cmd::User { cmd } => return user(cmd).await,
+        Cmd::Audit {
+            cmd: AuditCmd::Verify { db },
+        } => {
+            let store = open(&db).await?;
+            let v = store.verify_chain().await?;
+            store.close().await;
+            return Ok(match v.error {
+                None => {
+                    println!("ok: {} events", v.verified);
+                    ExitCode::SUCCESS
+                }
+                Some(e) => {
+                    println!("broken: {e}");
+                    println!("verified before the break: {} events", v.verified);
+                    ExitCode::from(1)
+                }
+            });
+        }
+        Cmd::Backup { db, file } => {
+            let store = open(&db).await?;
+            let n = store.backup(&file).await?;
+            store.close().await;
+            println!("已备份 / backed up to {} ({n} bytes)", file.display());
+        }
+        Cmd::Restore { db, file } => {
+            let n = lvzhi_store::backup::restore(&db.db, &file).await?;
+            println!("已恢复 / restored from {} ({n} events verified)", file.display());
+        }
+        Cmd::Check { args } => {
+            let code = lvzhi_check::run_cli(&args, &mut std::io::stdout(), &mut std::io::stderr());
+            return Ok(ExitCode::from(u8::try_from(code).unwrap_or(2)));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn user(cmd: UserCmd) -> Result<ExitCode, StoreError> {
+    let sys = Store::system_access();
+    match cmd {
+        UserCmd::Add {
+            db,
+            username,
+            role,
+            name,
+            unit,
+            person,
+            division,
+            password,
+        } => {
+            let role = Role::parse(&role).ok_or_else(|| {
+                StoreError::BadRequest(format!(
+                    "角色“{role}”不存在 / unknown role (admin, office, leader, unit_clerk, unit_head, auditor, evaluator)"
+                ))
+            })?;
+            let store = open(&db).await?;
+            let unit_id = match unit {
+                None => None,
+                Some(u) => {
+                    let units = store.units().await?;
+                    Some(
+                        units
+                            .iter()
+                            .find(|x| x.name == u || x.id.to_string() == u)
+                            .map(|x| x.id)
+                            .ok_or_else(|| StoreError::NotFound(format!("单位“{u}”不存在 / unknown unit")))?,
+                    )
+                }
+            };
+            let pw = password.unwrap_or_else(random_password);
+            let id = store
+                .add_user(
+                    &sys,
+                    &NewUser {
+                        username: username.clone(),
+                        display_name: name,
+                        password: pw.clone(),
+                        role,
+                        unit_id,
+                        division,
+                        person_id: person,
+                    },
+                )
+                .await?;
+            store.close().await;
+            println!("已添加用户 / added user #{id}: {username} / {pw}");
+        }
+        UserCmd::Passwd { db, username, password } => {
+            let store = open(&db).await?;
+            let pw = password.unwrap_or_else(random_password);
+            store.set_password(&sys, &username, &pw).await?;
+            store.close().await;
+            println!("已修改密码 / password set: {username} / {pw}");
+        }
+        UserCmd::List { db } => {
+            let store = open(&db).await?;
+            for u in store.users().await? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}{}",
+                    u.id,
+                    u.username,
+                    u.display_name,
+                    u.role.label(),
+                    u.unit_id.map(|x| format!("单位{x}")).unwrap_or_default(),
+                    if u.disabled { "\t已停用" } else { "" }
+                );
+            }
+            store.close().await;
+        }
+        UserCmd::Disable { db, username } => {
+            let store = open(&db).await?;
+            store.set_disabled(&sys, &username, true).await?;
+            store.close().await;
+            println!("已停用 / disabled: {username}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("LVZHI_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("错误 / error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,355 @@
+//! The JSON API over real HTTP, on SQLite and PostgreSQL.
+
+use crate::server::{Running, start_all};
+use lvzhi_testkit::county::hazard;
+use serde_json::{Value, json};
+
+fn create_hazard(s: &Running, user: &str, township: &str) -> Value {
+    let mut c = s.client(user);
+    let r = c
+        .post(
+            "/api/v1/ledgers/hazard/records",
+            &json!({"fields": hazard(township, s.county.yingji, "配电箱未接地")}),
+        )
+        .unwrap();
+    assert_eq!(r.status, 201, "{}", r.text());
+    r.json()
+}
+
+fn event_count(s: &Running) -> i64 {
+    let mut c = s.client("auditor");
+    c.get("/api/v1/audit/verify").unwrap().json()["verified"]
+        .as_i64()
+        .unwrap()
+}
+
+#[test]
+fn hazard_loop_through_http_on_both_backends() {
+    for s in start_all() {
+        let rec = create_hazard(&s, "clerk_xd", "620902100");
+        let id = rec["id"].as_i64().unwrap();
+        assert_eq!(rec["state"], "待交办");
+        assert_eq!(
+            rec["fields"]["contact_phone"], "13812345678",
+            "clerks of the unit see the company phone"
+        );
+        let mut office = s.client("office");
+        let r = office
+            .post(
+                &format!("/api/v1/records/{id}/transitions"),
+                &json!({"transition": "交办", "version": 1, "fields": {"deadline": "2026-12-20"}}),
+            )
+            .unwrap();
+        assert_eq!(r.status, 200, "{}", r.text());
+        let mut yj = s.client("clerk_yj");
+        let r = yj
+            .post(
+                &format!("/api/v1/records/{id}/transitions"),
+                &json!({"transition": "提交验收", "version": 2}),
+            )
+            .unwrap();
+        assert_eq!(r.status, 422, "requires measures: {}", r.text());
+        let body = r.json();
+        let labels: Vec<&str> = body["error"]["details"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["label"].as_str().unwrap())
+            .collect();
+        assert_eq!(labels, ["整改措施", "整改完成日期"]);
+        let r = yj
+            .post(
+                &format!("/api/v1/records/{id}/transitions"),
+                &json!({"transition": "提交验收", "version": 2, "fields": {"measures": "已重新接地", "rectified_on": "2026-11-24"}}),
+            )
+            .unwrap();
+        assert_eq!(r.status, 200, "{}", r.text());
+        let mut head = s.client("head_yj");
+        let r = head
+            .post(
+                &format!("/api/v1/records/{id}/transitions"),
+                &json!({"transition": "退回", "version": 3}),
+            )
+            .unwrap();
+        assert_eq!(r.status, 422, "退回 needs a reason");
+        let r = head
+            .post(
+                &format!("/api/v1/records/{id}/transitions"),
+                &json!({"transition": "验收销号", "version": 3, "fields": {"acceptance": "合格", "accepted_by": "张工"}}),
+            )
+            .unwrap();
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(r.json()["state"], "已销号");
+        assert_eq!(r.json()["closed"], true);
+        let ev = office.get(&format!("/api/v1/records/{id}/events")).unwrap().json();
+        let kinds: Vec<&str> = ev["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["kind"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "record.create",
+                "record.transition",
+                "record.transition",
+                "record.transition"
+            ]
+        );
+        let v = s.client("auditor").get("/api/v1/audit/verify").unwrap().json();
+        assert!(v["error"].is_null(), "{v}");
+        s.stop();
+    }
+}
+
+/// Every role against every record endpoint, on a record of 西洞镇 whose
+/// responsible unit is 应急管理局.
+#[test]
+fn every_role_against_every_endpoint() {
+    for s in start_all() {
+        let rec = create_hazard(&s, "clerk_xd", "620902100");
+        let id = rec["id"].as_i64().unwrap();
+        // (user, sees, may edit fields, may take 交办, may void, may urge)
+        let matrix = [
+            ("admin", true, true, true, true, true),
+            ("office", true, true, true, true, true),
+            ("leader", true, false, false, false, true),
+            ("clerk_xd", true, true, false, false, false),
+            ("head_xd", true, true, true, true, false),
+            ("clerk_yj", true, true, false, false, false),
+            ("head_yj", true, true, true, true, false),
+            ("clerk_qs", false, false, false, false, false),
+            ("auditor", true, false, false, false, false),
+            ("evaluator", false, false, false, false, false),
+        ];
+        for (user, sees, edit, dispatch, void, urge) in matrix {
+            let mut c = s.client(user);
+            let before = event_count(&s);
+            let version = s.client("admin").get(&format!("/api/v1/records/{id}")).unwrap().json()["version"]
+                .as_i64()
+                .unwrap();
+            let get = c.get(&format!("/api/v1/records/{id}")).unwrap();
+            assert_eq!(get.status, if sees { 200 } else { 403 }, "{user} GET: {}", get.text());
+            let events = c.get(&format!("/api/v1/records/{id}/events")).unwrap();
+            assert_eq!(events.status, if sees { 200 } else { 403 }, "{user} events");
+            let list = c.get("/api/v1/ledgers/hazard/records?limit=500").unwrap();
+            let listed = list.json()["items"]
+                .as_array()
+                .map(|a| a.iter().any(|r| r["id"] == id))
+                .unwrap_or(false);
+            assert_eq!(listed, sees, "{user} list");
+            // Writes that must be refused change nothing.
+            let refused = |status: u16| status == 403;
+            if !edit {
+                let r = c
+                    .patch(
+                        &format!("/api/v1/records/{id}"),
+                        &json!({"version": version, "fields": {"inspection": "改"}}),
+                    )
+                    .unwrap();
+                assert!(refused(r.status), "{user} PATCH: {} {}", r.status, r.text());
+            }
+            if !dispatch {
+                let r = c
+                    .post(
+                        &format!("/api/v1/records/{id}/transitions"),
+                        &json!({"transition": "交办", "version": version, "fields": {"deadline": "2026-12-30"}}),
+                    )
+                    .unwrap();
+                assert!(refused(r.status), "{user} 交办: {} {}", r.status, r.text());
+            }
+            if !void {
+                let r = c
+                    .post(
+                        &format!("/api/v1/records/{id}/void"),
+                        &json!({"version": version, "reason": "测试"}),
+                    )
+                    .unwrap();
+                assert!(refused(r.status), "{user} void: {} {}", r.status, r.text());
+            }
+            if !urge {
+                let r = c
+                    .post(&format!("/api/v1/records/{id}/urge"), &json!({"note": "请加快"}))
+                    .unwrap();
+                assert!(refused(r.status), "{user} urge: {} {}", r.status, r.text());
+            }
+            assert_eq!(event_count(&s), before, "{user}: a refused request wrote an event");
+            // Allowed writes go through (edit and urge; 交办 and void end the loop, so only probe them).
+            if edit {
+                let r = c
+                    .patch(
+                        &format!("/api/v1/records/{id}"),
+                        &json!({"version": version, "fields": {"inspection": format!("{user}检查")}}),
+                    )
+                    .unwrap();
+                assert_eq!(r.status, 200, "{user} PATCH allowed: {}", r.text());
+            }
+            if urge {
+                let r = c
+                    .post(&format!("/api/v1/records/{id}/urge"), &json!({"note": "请加快"}))
+                    .unwrap();
+                assert_eq!(r.status, 200, "{user} urge allowed: {}", r.text());
+            }
+        }
+        // The creator's township cannot be left by a clerk of another township.
+        let mut qs = s.client("clerk_qs");
+        let r = qs
+            .post(
+                "/api/v1/ledgers/hazard/records",
+                &json!({"fields": hazard("620902100", s.county.qingshui, "越界登记")}),
+            )
+            .unwrap();
+        assert_eq!(r.status, 403, "{}", r.text());
+        let mut ev = s.client("evaluator");
+        assert_eq!(
+            ev.get("/api/v1/ledgers").unwrap().json()["items"]
+                .as_array()
+                .unwrap()
+                .len(),
+            0
+        );
+        assert_eq!(ev.get("/api/v1/audit/events").unwrap().status, 403);
+        assert_eq!(s.client("clerk_xd").get("/api/v1/users").unwrap().status, 403);
+        s.stop();
+    }
+}
+
+#[test]
+fn bad_requests_are_refused_and_change_nothing() {
+    for s in start_all() {
+        let rec = create_hazard(&s, "office", "620902100");
+        let id = rec["id"].as_i64().unwrap();
+        let before = event_count(&s);
+        let mut c = s.client("office");
+        let path = "/api/v1/ledgers/hazard/records";
+        // Oversized.
+        let r = c
+            .announce("POST", path, 2 * 1024 * 1024, b"{\"fields\": {\"description\": \"")
+            .unwrap();
+        assert_eq!(r.status, 413, "{}", r.text());
+        assert_eq!(r.json()["error"]["code"], "payload_too_large");
+        // Malformed JSON, wrong type, unknown keys, wrong shapes.
+        let r = c
+            .send("POST", path, Some(b"{\"fields\": {"), "application/json")
+            .unwrap();
+        assert_eq!((r.status, r.json()["error"]["code"].as_str()), (400, Some("bad_json")));
+        let r = c
+            .send("POST", path, Some(b"fields=1"), "application/x-www-form-urlencoded")
+            .unwrap();
+        assert_eq!(r.status, 415);
+        let r = c.post(path, &json!({"fields": {}, "extra": 1})).unwrap();
+        assert_eq!(r.status, 400, "{}", r.text());
+        let r = c.post(path, &json!({"fields": [1, 2]})).unwrap();
+        assert_eq!(r.status, 400);
+        let r = c
+            .send("POST", path, Some(&[0xff, 0xfe, 0x00]), "application/json")
+            .unwrap();
+        assert_eq!(r.status, 400);
+        // Field validation: every bad field named.
+        let mut f = hazard("620902100", s.county.yingji, "x");
+        f.insert("credit_code".into(), json!("91350100M000100Y44"));
+        f.insert("found_on".into(), json!("2026-02-30"));
+        f.insert("grade".into(), json!("特大"));
+        f.insert("nope".into(), json!(1));
+        let r = c.post(path, &json!({"fields": f})).unwrap();
+        assert_eq!(r.status, 422);
+        let mut fields: Vec<String> = r.json()["error"]["details"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["field"].as_str().unwrap().to_string())
+            .collect();
+        fields.sort();
+        assert_eq!(fields, ["credit_code", "found_on", "grade", "nope"]);
+        // Forged and malformed ids, unknown ledgers.
+        assert_eq!(c.get("/api/v1/records/99999999").unwrap().status, 404);
+        assert_eq!(c.get("/api/v1/records/abc").unwrap().status, 400);
+        assert_eq!(c.get("/api/v1/records/-1").unwrap().status, 400);
+        assert_eq!(c.get("/api/v1/ledgers/nope/records").unwrap().status, 404);
+        assert_eq!(c.get("/api/v1/ledgers/hazard/records?unit=abc").unwrap().status, 400);
+        assert_eq!(c.get("/api/v1/ledgers/hazard/records?cursor=zzz").unwrap().status, 400);
+        assert_eq!(c.get("/api/v1/nothing").unwrap().status, 404);
+        // Stale version.
+        let r = c
+            .patch(
+                &format!("/api/v1/records/{id}"),
+                &json!({"version": 99, "fields": {"inspection": "x"}}),
+            )
+            .unwrap();
+        assert_eq!(r.status, 409, "{}", r.text());
+        // No or bad credentials.
+        let mut anon = s.client("");
+        assert_eq!(anon.get("/api/v1/me").unwrap().status, 401);
+        anon.token = Some("0".repeat(64));
+        assert_eq!(anon.get("/api/v1/me").unwrap().status, 401);
+        assert_eq!(event_count(&s), before, "a refused request wrote an event");
+        s.stop();
+    }
+}
+
+#[test]
+fn cookie_sessions_need_the_csrf_token_and_logins_lock() {
+    for s in start_all() {
+        let mut c = s.client("");
+        let r = c
+            .post(
+                "/api/v1/auth/login",
+                &json!({"username": "office", "password": lvzhi_testkit::county::PASSWORD}),
+            )
+            .unwrap();
+        let cookie = r.header("set-cookie").unwrap().to_string();
+        assert!(
+            cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+            "{cookie}"
+        );
+        let csrf = r.json()["csrf"].as_str().unwrap().to_string();
+        let session = cookie.split(';').next().unwrap().to_string();
+        let mut b = s.client("");
+        b.headers.push(("Cookie".into(), session));
+        assert_eq!(b.get("/api/v1/me").unwrap().status, 200);
+        let body = json!({"fields": hazard("620902100", s.county.yingji, "CSRF")});
+        let r = b.post("/api/v1/ledgers/hazard/records", &body).unwrap();
+        assert_eq!((r.status, r.json()["error"]["code"].as_str()), (403, Some("csrf")));
+        b.headers.push(("X-CSRF-Token".into(), "0".repeat(64)));
+        assert_eq!(b.post("/api/v1/ledgers/hazard/records", &body).unwrap().status, 403);
+        b.headers.pop();
+        b.headers.push(("X-CSRF-Token".into(), csrf));
+        assert_eq!(b.post("/api/v1/ledgers/hazard/records", &body).unwrap().status, 201);
+        assert_eq!(b.post("/api/v1/auth/logout", &json!({})).unwrap().status, 204);
+        assert_eq!(b.get("/api/v1/me").unwrap().status, 401);
+        // Lockout after five failures, even for the right password.
+        let mut x = s.client("");
+        for _ in 0..4 {
+            assert_eq!(
+                x.post(
+                    "/api/v1/auth/login",
+                    &json!({"username": "clerk_qs", "password": "wrong-pass"})
+                )
+                .unwrap()
+                .status,
+                401
+            );
+        }
+        let r = x
+            .post(
+                "/api/v1/auth/login",
+                &json!({"username": "clerk_qs", "password": "wrong-pass"}),
+            )
+            .unwrap();
+        assert_eq!(r.status, 429);
+        assert!(r.header("retry-after").is_some());
+        let r = x.login("clerk_qs", lvzhi_testkit::county::PASSWORD);
+        assert_eq!(r.status, 429, "{}", r.text());
+        s.stop();
+    }
+}
+
+#[test]
+fn openapi_document_is_served() {
+    let s = crate::server::start(lvzhi_testkit::TestDb::sqlite());
+    let doc = s.client("").get("/api/v1/openapi.json").unwrap().json();
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert!(doc["paths"]["/api/v1/records/{id}/transitions"]["post"].is_object());
+    s.stop();
+}

@@ -1,0 +1,145 @@
+//! The binary: init, users, audit verify (with tampering), backup and restore, help and exit codes.
+
+use assert_cmd::Command;
+use lvzhi_testkit::TestDb;
+use sqlx::Connection;
+
+fn lvzhi() -> Command {
+    Command::cargo_bin("lvzhi").unwrap()
+}
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = lvzhi().args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    for sub in [
+        vec!["--help"],
+        vec!["init", "--help"],
+        vec!["serve", "--help"],
+        vec!["user", "--help"],
+        vec!["user", "add", "--help"],
+        vec!["user", "passwd", "--help"],
+        vec!["user", "list", "--help"],
+        vec!["user", "disable", "--help"],
+        vec!["audit", "verify", "--help"],
+        vec!["backup", "--help"],
+        vec!["restore", "--help"],
+    ] {
+        let (code, out, _) = run(&sub);
+        assert_eq!(code, 0, "{sub:?}");
+        assert!(out.contains("Usage"), "{sub:?}: {out}");
+    }
+    assert_eq!(run(&["nonsense"]).0, 2);
+    assert_eq!(run(&["init", "--bogus"]).0, 2);
+}
+
+#[test]
+fn init_users_audit_and_tampering() {
+    let db = TestDb::sqlite();
+    let url = db.url.clone();
+    let (code, out, err) = run(&["init", "--db", &url, "--admin-password", "secret-admin-1"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("肃州区") && out.contains("admin / secret-admin-1"),
+        "{out}"
+    );
+    let (code, _, err) = run(&["init", "--db", &url]);
+    assert_eq!(code, 2, "second init refused: {err}");
+    let (code, out, err) = run(&[
+        "user",
+        "add",
+        "--db",
+        &url,
+        "auditor1",
+        "--role",
+        "auditor",
+        "--password",
+        "auditor-pass",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, _, err) = run(&["user", "add", "--db", &url, "x", "--role", "king"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("角色"), "{err}");
+    let (code, _, err) = run(&["user", "add", "--db", &url, "c1", "--role", "unit_clerk"]);
+    assert_eq!(code, 2, "a clerk needs a unit: {err}");
+    let (_, out, _) = run(&["user", "list", "--db", &url]);
+    assert!(out.contains("admin") && out.contains("auditor1"), "{out}");
+    assert_eq!(run(&["user", "disable", "--db", &url, "auditor1"]).0, 0);
+    assert!(run(&["user", "list", "--db", &url]).1.contains("已停用"));
+    assert_eq!(
+        run(&["user", "passwd", "--db", &url, "admin", "--password", "another-pass"]).0,
+        0
+    );
+    let (code, out, _) = run(&["audit", "verify", "--db", &url]);
+    assert_eq!(code, 0);
+    let n: i64 = out
+        .trim()
+        .strip_prefix("ok: ")
+        .and_then(|s| s.strip_suffix(" events"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(n >= 5, "{out}");
+    // Edit the database directly: the chain names the event.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query("UPDATE events SET actor_name = 'mallory' WHERE seq = 3")
+            .execute(&mut c)
+            .await
+            .unwrap();
+    });
+    let (code, out, _) = run(&["audit", "verify", "--db", &url]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("#3"), "{out}");
+    let (code, _, err) = run(&["audit", "verify", "--db", "mysql://nope"]);
+    assert_eq!(code, 2, "{err}");
+    rt.block_on(db.drop_db());
+}
+
+#[test]
+fn backup_and_restore() {
+    let db = TestDb::sqlite();
+    let url = db.url.clone();
+    assert_eq!(run(&["init", "--db", &url, "--admin-password", "secret-admin-1"]).0, 0);
+    let backup = std::env::temp_dir().join(format!("lvzhi-backup-{}.db", std::process::id()));
+    let _ = std::fs::remove_file(&backup);
+    let b = backup.to_string_lossy().into_owned();
+    let (code, out, err) = run(&["backup", "--db", &url, &b]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(run(&["backup", "--db", &url, &b]).0, 2, "never overwrites");
+    // Change the live database, then restore the backup: the change is gone.
+    assert_eq!(
+        run(&[
+            "user",
+            "add",
+            "--db",
+            &url,
+            "later",
+            "--role",
+            "auditor",
+            "--password",
+            "later-pass"
+        ])
+        .0,
+        0
+    );
+    let (code, out, err) = run(&["restore", "--db", &url, &b]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(!run(&["user", "list", "--db", &url]).1.contains("later"));
+    assert_eq!(run(&["audit", "verify", "--db", &url]).0, 0);
+    // A corrupt backup is refused and the database is untouched.
+    std::fs::write(&backup, b"not a database").unwrap();
+    let (code, _, err) = run(&["restore", "--db", &url, &b]);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(run(&["audit", "verify", "--db", &url]).0, 0);
+    let _ = std::fs::remove_file(&backup);
+    tokio::runtime::Runtime::new().unwrap().block_on(db.drop_db());
+}

@@ -1,0 +1,10 @@
+//! End-to-end tests: one test binary, built from modules (as ripgrep does).
+//! `api` drives a real server over HTTP on both backends; `cli` runs the
+//! binary; `crash` kills the server mid-stream and checks durability.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod api;
+mod cli;
+mod crash;
+mod server;
