@@ -74,7 +74,9 @@ impl Client {
             // last request body it did not read) before our request reached
             // it: retry once on a fresh connection, as HTTP clients do.
             if reused {
-                return self.try_send(method, path, body, content_type).inspect_err(|_| self.stream = None);
+                return self
+                    .try_send(method, path, body, content_type)
+                    .inspect_err(|_| self.stream = None);
             }
         }
         r
