@@ -20,6 +20,7 @@
 //!   [`Access`] and every write checks it ([`records::scope_sql`] for lists,
 //!   [`Access::sees`] for single records).
 
+pub mod aggregate;
 pub mod api;
 pub mod audit;
 pub mod auth;

@@ -74,6 +74,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/records/{id}/events", get(record_events))
         .route("/api/v1/audit/events", get(audit_events))
         .route("/api/v1/audit/verify", get(audit_verify))
+        .route("/api/v1/indicators", get(crate::indicators::list))
+        .route("/api/v1/indicators/{id}", get(crate::indicators::one))
+        .route("/api/v1/warnings", get(crate::indicators::warnings))
+        .route("/api/v1/warnings/{id}/ack", post(crate::indicators::ack))
         .fallback(|| async { ApiError::not_found("没有这个接口") })
 }
 

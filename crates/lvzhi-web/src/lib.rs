@@ -13,7 +13,9 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod indicators;
 pub mod openapi;
+pub mod ui;
 
 use axum::Router;
 use lvzhi_store::Store;
@@ -34,6 +36,8 @@ pub struct AppState {
 /// The whole application.
 pub fn app(state: AppState) -> Router {
     api::router()
+        .merge(ui::router())
+        .fallback(ui::fallback)
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(refuse_announced_oversize))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(error::panic_response))

@@ -36,6 +36,14 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
     ("get", "/api/v1/records/{id}/events", "记录的变更历史"),
     ("get", "/api/v1/audit/events", "变更日志（审计、管理员）"),
     ("get", "/api/v1/audit/verify", "校验变更日志哈希链"),
+    (
+        "get",
+        "/api/v1/indicators",
+        "全部指标（period 期间、scope 范围），数值为精确小数",
+    ),
+    ("get", "/api/v1/indicators/{id}", "单个指标及其来源记录（可分页）"),
+    ("get", "/api/v1/warnings", "当前预警及其依据"),
+    ("post", "/api/v1/warnings/{id}/ack", "确认预警（附说明，记入变更日志）"),
     ("get", "/api/v1/openapi.json", "本文档"),
 ];
 
@@ -53,9 +61,11 @@ pub fn document() -> Value {
     for (method, path, summary) in OPERATIONS {
         let mut params = vec![];
         for name in ["ledger", "id"] {
+            // Indicator and warning ids are strings.
+            let string_id = path.starts_with("/api/v1/indicators") || path.starts_with("/api/v1/warnings");
             if path.contains(&format!("{{{name}}}")) {
                 params.push(json!({"name": name, "in": "path", "required": true,
-                    "schema": if name == "id" { json!({"type": "integer", "minimum": 1}) } else { json!({"type": "string"}) }}));
+                    "schema": if name == "id" && !string_id { json!({"type": "integer", "minimum": 1}) } else { json!({"type": "string"}) }}));
             }
         }
         if path.ends_with("/records") && *method == "get" {

@@ -257,6 +257,66 @@ fn bench_backend(name: &str, db: TestDb, records: u64, seconds: u64) -> Vec<Stri
     out
 }
 
+/// The peer: the same durability without lvzhi — 16 concurrent tasks each
+/// inserting a JSON row in its own autocommit transaction (one fsync per row
+/// on SQLite with WAL + synchronous=FULL; one commit per row on PostgreSQL),
+/// no validation, no events, no HTTP.
+fn naive_peer(name: &str, db: TestDb, seconds: u64) -> String {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let n = rt.block_on(async {
+        let target = lvzhi_store::db::parse_url(&db.url).unwrap();
+        let pool = target.pool(16).await.unwrap();
+        {
+            let mut c = pool.acquire().await.unwrap();
+            c.conn()
+                .script("CREATE TABLE naive (id BIGINT PRIMARY KEY, data TEXT NOT NULL)")
+                .await
+                .unwrap();
+        }
+        let done = Arc::new(AtomicU64::new(0));
+        let until = Instant::now() + Duration::from_secs(seconds);
+        let tasks: Vec<_> = (0..16i64)
+            .map(|t| {
+                let (pool, done) = (pool.clone(), done.clone());
+                tokio::spawn(async move {
+                    let mut i = 0i64;
+                    while Instant::now() < until {
+                        i += 1;
+                        let mut c = pool.acquire().await.unwrap();
+                        c.conn()
+                            .exec(
+                                "INSERT INTO naive (id, data) VALUES ($1, $2)",
+                                &[
+                                    lvzhi_store::db::P::I(t * 1_000_000_000 + i),
+                                    lvzhi_store::db::P::T(
+                                        json!({"description": "配电箱未接地", "grade": "一般"}).to_string(),
+                                    ),
+                                ],
+                            )
+                            .await
+                            .unwrap();
+                        done.fetch_add(1, Ordering::Relaxed);
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        pool.close().await;
+        done.load(Ordering::Relaxed)
+    });
+    rt.block_on(db.drop_db());
+    format!(
+        "| {name} | peer: 16 tasks, one autocommit INSERT per row (same durability settings, no validation/events/HTTP), {seconds} s | {:.0} rows/s | {n} rows |",
+        n as f64 / seconds as f64
+    )
+}
+
 fn main() {
     // `cargo test --benches` runs benches with `--bench`-less args: do nothing then.
     if std::env::args().any(|a| a == "--test" || a == "--list") {
@@ -277,6 +337,14 @@ fn main() {
         };
         if let Some(db) = db {
             lines.extend(bench_backend(b, db, records, seconds));
+            let peer = match b {
+                "sqlite" => Some(TestDb::sqlite()),
+                _ => tokio::runtime::Runtime::new().unwrap().block_on(TestDb::postgres()),
+            };
+            if let Some(peer) = peer {
+                lines.push(naive_peer(b, peer, seconds));
+                eprintln!("{}", lines.last().unwrap());
+            }
         }
     }
     println!("{}", lines.join("\n"));

@@ -68,6 +68,34 @@ enum Cmd {
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: std::net::SocketAddr,
     },
+    /// Print every indicator (指标) for a period, computed from the records.
+    Indicators {
+        #[command(flatten)]
+        db: DbArg,
+        /// 2026, 2026Q3, 2026-11, 2026-11-1 (上旬; 2 中旬, 3 下旬), 2026-01..2026-11 (default: this year)
+        #[arg(long)]
+        period: Option<String>,
+        /// county, division:CODE, unit:ID, leader:PERSON (分管), owns:PERSON (包挂)
+        #[arg(long, default_value = "county")]
+        scope: String,
+        /// table, json or csv
+        #[arg(long, default_value = "table")]
+        format: String,
+        /// Compute as of this day, YYYY-MM-DD (default: today; a demo database's today is 2026-11-25)
+        #[arg(long)]
+        as_of: Option<String>,
+    },
+    /// List the warnings (预警) that fire now, with their evidence.
+    Warnings {
+        #[command(flatten)]
+        db: DbArg,
+        /// table, json or csv
+        #[arg(long, default_value = "table")]
+        format: String,
+        /// As of this day, YYYY-MM-DD (default: today; a demo database's today is 2026-11-25)
+        #[arg(long)]
+        as_of: Option<String>,
+    },
     /// Manage users.
     User {
         #[command(subcommand)]
@@ -275,6 +303,37 @@ async fn run(cli: Cli) -> Result<ExitCode, StoreError> {
                 .map_err(|e| StoreError::Config(format!("无法监听 {listen} / cannot listen: {e}")))?;
             }
         }
+        Cmd::Indicators {
+            db,
+            period,
+            scope,
+            format,
+            as_of,
+        } => {
+            let store = open(&db).await?;
+            let today = as_of_day(&store, as_of.as_deref()).await?;
+            let out = lvzhi_metrics::render::indicators_command(
+                &store,
+                &lvzhi_packs::county_files(),
+                period.as_deref(),
+                &scope,
+                &format,
+                today,
+            )
+            .await
+            .map_err(metrics_error)?;
+            store.close().await;
+            print!("{out}");
+        }
+        Cmd::Warnings { db, format, as_of } => {
+            let store = open(&db).await?;
+            let today = as_of_day(&store, as_of.as_deref()).await?;
+            let out = lvzhi_metrics::render::warnings_command(&store, &lvzhi_packs::county_files(), &format, today)
+                .await
+                .map_err(metrics_error)?;
+            store.close().await;
+            print!("{out}");
+        }
         Cmd::User { cmd } => return user(cmd).await,
         Cmd::Audit {
             cmd: AuditCmd::Verify { db },
@@ -310,6 +369,30 @@ async fn run(cli: Cli) -> Result<ExitCode, StoreError> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The day indicators and warnings are computed as of: `--as-of`, else the
+/// demo's today for a demo database, else today by the store's clock.
+async fn as_of_day(store: &Store, given: Option<&str>) -> Result<jiff::civil::Date, StoreError> {
+    if let Some(d) = given {
+        return d
+            .parse()
+            .map_err(|_| StoreError::BadRequest(format!("日期“{d}”无效，应为YYYY-MM-DD / invalid --as-of")));
+    }
+    if store.meta("demo").await?.is_some() {
+        let t: jiff::Timestamp = lvzhi_demo::DEMO_NOW
+            .parse()
+            .map_err(|e| StoreError::Internal(format!("DEMO_NOW: {e}")))?;
+        return Ok(lvzhi_core::time::local_date(t));
+    }
+    Ok(store.today())
+}
+
+fn metrics_error(e: lvzhi_metrics::EvalError) -> StoreError {
+    match e {
+        lvzhi_metrics::EvalError::Store(s) => s,
+        other => StoreError::BadRequest(other.to_string()),
+    }
 }
 
 async fn user(cmd: UserCmd) -> Result<ExitCode, StoreError> {

@@ -1,0 +1,917 @@
+//! Evaluating indicators for a period and a scope, with provenance.
+//!
+//! [`Engine::evaluate_all`] and [`Engine::evaluate`] compute from the records
+//! (through `lvzhi_store::aggregate`, AND-ed with the reader's scope) and keep
+//! the results in a cache keyed by reader, scope, day and period. Before every
+//! read the engine asks the store for the newest event seq; when records
+//! changed it drops only the results that depend (through formulas) on the
+//! changed ledgers, so reading the dashboard right after one record changes
+//! recomputes only that ledger's indicators.
+
+use crate::def::{Definitions, FormulaKind, Indicator, MeasureKind, Source, StatMode, Where};
+use crate::format;
+use crate::scope::Scope;
+use jiff::civil::Date;
+use lvzhi_core::access::Access;
+use lvzhi_core::period::Period;
+use lvzhi_store::aggregate::{Agg, AggQuery, Col, Cond, Expr, Op, Operand};
+use lvzhi_store::org::Person;
+use lvzhi_store::{Store, StoreError};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+
+/// The ledger statistics submissions live in.
+pub const STAT_LEDGER: &str = "statistic";
+/// The state a statistics row must be in to count.
+pub const STAT_APPROVED: &str = "已审核";
+/// The note of a growth without its base.
+pub const NO_PRIOR: &str = "无上年同期数据";
+
+/// The records (or statistics rows) behind a value.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SourceRef {
+    /// The indicator that read them.
+    pub indicator: String,
+    /// Ledger key.
+    pub ledger: String,
+    /// The span read (`2026-01-01..2026-11-30`), or "" for snapshots.
+    pub span: String,
+    /// How many records.
+    pub count: i64,
+    /// Their ids, ascending (empty unless provenance was asked for).
+    pub ids: Vec<i64>,
+}
+
+/// One part of a grouped figure (by unit, division…).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Part {
+    /// The group key (unit id, division code, field value).
+    pub key: String,
+    /// Its name.
+    pub label: String,
+    /// The value, exact.
+    pub value: String,
+    /// As printed.
+    pub display: String,
+}
+
+/// A computed figure, before formatting.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Computed {
+    /// The value; None when it cannot be computed (see `note`).
+    pub value: Option<Decimal>,
+    /// Why there is no value (无上年同期数据, 除数为零, 无数据).
+    pub note: Option<String>,
+    /// Records read.
+    pub records: i64,
+    /// Provenance.
+    pub sources: Vec<SourceRef>,
+    /// Breakdown.
+    pub parts: Vec<(String, Decimal)>,
+}
+
+impl Computed {
+    fn none(note: &str, sources: Vec<SourceRef>) -> Computed {
+        Computed {
+            value: None,
+            note: Some(note.to_string()),
+            records: sources.iter().map(|s| s.count).sum(),
+            sources,
+            parts: vec![],
+        }
+    }
+}
+
+/// An indicator's value as the CLI and the API return it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IndicatorValue {
+    /// Stable id.
+    pub id: String,
+    /// The Chinese name (财政总收入).
+    pub name: String,
+    /// Category (财政, 安全生产…).
+    pub category: String,
+    /// The period as asked (`2026`).
+    pub period: String,
+    /// The span actually computed, after cutting at today (`2026-01-01..2026-11-30`).
+    pub span: String,
+    /// Its Chinese label (2026年1-11月).
+    pub period_label: String,
+    /// The scope (`county`, `division:…`).
+    pub scope: String,
+    /// Exact decimal in the base unit (元, count, percent); null when not computable.
+    pub value: Option<String>,
+    /// The unit of `value`.
+    pub unit: String,
+    /// As a report prints it (21.6亿元, 114.2%, 下降6.38%), or the reason there is no value.
+    pub display: String,
+    /// Why there is no value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Number of records (statistics rows) behind the value.
+    pub records: i64,
+    /// Per unit/division/field value, for grouped indicators.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub breakdown: Vec<Part>,
+    /// The records behind the value (when asked for).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<Vec<SourceRef>>,
+}
+
+/// Why evaluation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum EvalError {
+    /// The store failed or refused.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// An unknown indicator id.
+    #[error("指标“{0}”不存在")]
+    Unknown(String),
+    /// Anything else wrong with a request.
+    #[error("{0}")]
+    Bad(String),
+}
+
+/// The organisation data evaluation needs (cached until org events).
+#[derive(Debug, Clone, Default)]
+struct Org {
+    county: String,
+    people: Vec<Person>,
+    units: BTreeMap<i64, String>,
+    divisions: BTreeMap<String, String>,
+}
+
+type Memo = HashMap<(String, Period), Computed>;
+
+#[derive(Default)]
+struct Cache {
+    seq: i64,
+    org: Option<Arc<Org>>,
+    /// Per context key (reader, scope, day, provenance): results by (id, span).
+    results: HashMap<String, Memo>,
+}
+
+/// The indicator engine: definitions plus a cache of results.
+pub struct Engine {
+    defs: Definitions,
+    cache: Mutex<Cache>,
+}
+
+/// The span an as-of date cuts out of a period: the whole period when it has
+/// ended; otherwise from its start to the end of today's month (reports count
+/// whole months: "2026" on 2026-11-25 is 2026年1-11月), never past its end.
+pub fn effective(p: Period, today: Date) -> Period {
+    if p.end() <= today || today < p.start() {
+        return p;
+    }
+    let end = today.last_of_month().min(p.end());
+    if end == p.end() {
+        p
+    } else {
+        Period::Range(p.start(), end)
+    }
+}
+
+struct Ctx<'a> {
+    store: &'a Store,
+    access: &'a Access,
+    today: Date,
+    scope: &'a Scope,
+    org: Arc<Org>,
+    with_ids: bool,
+    memo: Memo,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn hundred() -> Decimal {
+    Decimal::from(100)
+}
+
+/// The factor from a statistic row's measure to the indicator's unit.
+fn factor(measure: &str, unit: &str) -> Decimal {
+    match (measure, unit) {
+        ("万元", "元") => Decimal::from(10_000),
+        ("亿元", "元") => Decimal::from(100_000_000),
+        (m, u) if m.starts_with('万') && m.trim_start_matches('万') == u => Decimal::from(10_000),
+        _ => Decimal::ONE,
+    }
+}
+
+impl Engine {
+    /// An engine over these definitions.
+    pub fn new(defs: Definitions) -> Engine {
+        Engine {
+            defs,
+            cache: Mutex::new(Cache::default()),
+        }
+    }
+
+    /// The definitions.
+    pub fn defs(&self) -> &Definitions {
+        &self.defs
+    }
+
+    /// Drops every cached result.
+    pub fn clear_cache(&self) {
+        *lock(&self.cache) = Cache::default();
+    }
+
+    /// Brings the cache up to date with the store: drops results that depend
+    /// on ledgers changed since the last look (all, after org changes).
+    async fn refresh(&self, store: &Store) -> Result<Arc<Org>, EvalError> {
+        let seq = store.last_event_seq().await?;
+        let (old_seq, org) = {
+            let c = lock(&self.cache);
+            (c.seq, c.org.clone())
+        };
+        if seq != old_seq || org.is_none() {
+            let (ledgers, other) = if old_seq == 0 || seq < old_seq {
+                (BTreeSet::new(), true)
+            } else {
+                store.changed_since(old_seq, &[crate::warn::ACK_KIND]).await?
+            };
+            let org = if other || org.is_none() {
+                Some(Arc::new(load_org(store).await?))
+            } else {
+                org
+            };
+            let mut c = lock(&self.cache);
+            if other {
+                c.results.clear();
+            } else if !ledgers.is_empty() {
+                let stale: BTreeSet<String> = self
+                    .defs
+                    .list
+                    .iter()
+                    .filter(|i| !self.defs.deps(&i.id).is_disjoint(&ledgers))
+                    .map(|i| i.id.clone())
+                    .collect();
+                for memo in c.results.values_mut() {
+                    memo.retain(|(id, _), _| !stale.contains(id));
+                }
+            }
+            c.seq = seq;
+            c.org = org;
+        }
+        lock(&self.cache)
+            .org
+            .clone()
+            .ok_or_else(|| EvalError::Bad("组织数据未载入".into()))
+    }
+
+    fn ctx_key(access: &Access, scope: &Scope, today: Date, with_ids: bool) -> String {
+        format!("{access:?}|{scope}|{today}|{with_ids}")
+    }
+
+    /// Every indicator for a period and scope, as `access` may see it.
+    pub async fn evaluate_all(
+        &self,
+        store: &Store,
+        access: &Access,
+        period: Period,
+        scope: &Scope,
+        today: Date,
+    ) -> Result<Vec<IndicatorValue>, EvalError> {
+        let ids: Vec<String> = self.defs.list.iter().map(|i| i.id.clone()).collect();
+        self.evaluate_ids(store, access, period, scope, today, &ids, false)
+            .await
+    }
+
+    /// One indicator (by id or Chinese name) with its provenance.
+    pub async fn evaluate(
+        &self,
+        store: &Store,
+        access: &Access,
+        id: &str,
+        period: Period,
+        scope: &Scope,
+        today: Date,
+    ) -> Result<IndicatorValue, EvalError> {
+        let ind = self.defs.find(id).ok_or_else(|| EvalError::Unknown(id.to_string()))?;
+        let ids = vec![ind.id.clone()];
+        self.evaluate_ids(store, access, period, scope, today, &ids, true)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| EvalError::Unknown(id.to_string()))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn evaluate_ids(
+        &self,
+        store: &Store,
+        access: &Access,
+        period: Period,
+        scope: &Scope,
+        today: Date,
+        ids: &[String],
+        with_ids: bool,
+    ) -> Result<Vec<IndicatorValue>, EvalError> {
+        let org = self.refresh(store).await?;
+        let key = Engine::ctx_key(access, scope, today, with_ids);
+        let memo = lock(&self.cache).results.get(&key).cloned().unwrap_or_default();
+        let mut ctx = Ctx {
+            store,
+            access,
+            today,
+            scope,
+            org,
+            with_ids,
+            memo,
+        };
+        let eff = effective(period, today);
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let ind = self.defs.get(id).ok_or_else(|| EvalError::Unknown(id.clone()))?;
+            let c = self.eval(&mut ctx, id, eff).await?;
+            out.push(self.present(ind, &c, period, eff, scope, &ctx.org, with_ids));
+        }
+        lock(&self.cache).results.insert(key, ctx.memo);
+        Ok(out)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn present(
+        &self,
+        ind: &Indicator,
+        c: &Computed,
+        period: Period,
+        eff: Period,
+        scope: &Scope,
+        org: &Org,
+        with_ids: bool,
+    ) -> IndicatorValue {
+        let formula = match &ind.source {
+            Source::Formula { kind, .. } => Some(*kind),
+            _ => None,
+        };
+        let (value, display) = match c.value {
+            Some(v) => (
+                Some(format::value_text(v, &ind.unit)),
+                format::display(v, &ind.unit, ind.decimals, formula),
+            ),
+            None => (None, c.note.clone().unwrap_or_else(|| "无数据".into())),
+        };
+        let breakdown = c
+            .parts
+            .iter()
+            .map(|(k, v)| {
+                let label = match ind.group_by.as_deref() {
+                    Some("unit") => k.parse::<i64>().ok().and_then(|u| org.units.get(&u).cloned()),
+                    Some("division") => org.divisions.get(k).cloned(),
+                    _ => None,
+                }
+                .unwrap_or_else(|| if k.is_empty() { "（未填）".into() } else { k.clone() });
+                Part {
+                    key: k.clone(),
+                    label,
+                    value: format::value_text(*v, &ind.unit),
+                    display: format::display(*v, &ind.unit, ind.decimals, formula),
+                }
+            })
+            .collect();
+        IndicatorValue {
+            id: ind.id.clone(),
+            name: ind.name.clone(),
+            category: ind.category.clone(),
+            period: period.to_string(),
+            span: format!("{}..{}", eff.start(), eff.end()),
+            period_label: eff.label(),
+            scope: scope.to_string(),
+            value,
+            unit: ind.unit.clone(),
+            display,
+            note: c.note.clone(),
+            records: c.records,
+            breakdown,
+            provenance: with_ids.then(|| c.sources.clone()),
+        }
+    }
+
+    fn eval<'a>(
+        &'a self,
+        ctx: &'a mut Ctx<'_>,
+        id: &'a str,
+        p: Period,
+    ) -> Pin<Box<dyn Future<Output = Result<Computed, EvalError>> + Send + 'a>>
+    where
+        'a: 'a,
+    {
+        Box::pin(async move {
+            if let Some(c) = ctx.memo.get(&(id.to_string(), p)) {
+                return Ok(c.clone());
+            }
+            let ind = self.defs.get(id).ok_or_else(|| EvalError::Unknown(id.to_string()))?;
+            let c = match &ind.source {
+                Source::Measure { .. } => self.measure(ctx, ind, p).await?,
+                Source::Statistic { name, mode } => {
+                    let division = match ctx.scope {
+                        Scope::Division(d) => d.clone(),
+                        _ => ctx.org.county.clone(),
+                    };
+                    stat(ctx, ind, name, *mode, p, &division).await?
+                }
+                Source::Targets(t) => match t.get(&p.end().year()) {
+                    Some(v) => Computed {
+                        value: Some(*v),
+                        ..Computed::default()
+                    },
+                    None => Computed::none(&format!("未设{}年目标", p.end().year()), vec![]),
+                },
+                Source::Formula { kind, of } => self.formula(ctx, ind, *kind, of, p).await?,
+            };
+            ctx.memo.insert((id.to_string(), p), c.clone());
+            Ok(c)
+        })
+    }
+
+    async fn formula(
+        &self,
+        ctx: &mut Ctx<'_>,
+        ind: &Indicator,
+        kind: FormulaKind,
+        of: &[String],
+        p: Period,
+    ) -> Result<Computed, EvalError> {
+        let first = of.first().map(String::as_str).unwrap_or("");
+        let a = self.eval(ctx, first, p).await?;
+        match kind {
+            FormulaKind::Ratio | FormulaKind::Share | FormulaKind::Completion | FormulaKind::Diff => {
+                let second = of.get(1).map(String::as_str).unwrap_or("");
+                let b = self.eval(ctx, second, p).await?;
+                let mut sources = a.sources.clone();
+                sources.extend(b.sources.iter().cloned());
+                let (Some(x), Some(y)) = (a.value, b.value) else {
+                    let note = a.note.or(b.note).unwrap_or_else(|| "无数据".into());
+                    return Ok(Computed::none(&note, sources));
+                };
+                let value = if kind == FormulaKind::Diff {
+                    x - y
+                } else if y.is_zero() {
+                    return Ok(Computed::none("除数为零", sources));
+                } else {
+                    x / y * hundred()
+                };
+                Ok(Computed {
+                    value: Some(value),
+                    note: None,
+                    records: a.records + b.records,
+                    sources,
+                    parts: vec![],
+                })
+            }
+            FormulaKind::Growth | FormulaKind::Increase | FormulaKind::PpChange => {
+                let prev = self.eval(ctx, first, p.year_before()).await?;
+                let mut sources = a.sources.clone();
+                sources.extend(prev.sources.iter().cloned());
+                let Some(x) = a.value else {
+                    return Ok(Computed::none(a.note.as_deref().unwrap_or("无数据"), sources));
+                };
+                let measured = matches!(self.defs.get(first).map(|i| &i.source), Some(Source::Measure { .. }));
+                let Some(y) = prev.value.filter(|_| !(measured && prev.records == 0)) else {
+                    return Ok(Computed::none(NO_PRIOR, sources));
+                };
+                let value = match kind {
+                    FormulaKind::Growth => {
+                        if y.is_zero() {
+                            return Ok(Computed::none("上年同期为零，无法计算增幅", sources));
+                        }
+                        (x - y) / y * hundred()
+                    }
+                    _ => x - y,
+                };
+                Ok(Computed {
+                    value: Some(value),
+                    note: None,
+                    records: a.records + prev.records,
+                    sources,
+                    parts: vec![],
+                })
+            }
+            FormulaKind::Rank => {
+                let Some(Source::Statistic { name, mode }) = self.defs.get(first).map(|i| i.source.clone()) else {
+                    return Err(EvalError::Bad(format!("{}：排名只能基于统计报表指标", ind.id)));
+                };
+                let base = self.defs.get(first).ok_or_else(|| EvalError::Unknown(first.into()))?;
+                let own = match ctx.scope {
+                    Scope::Division(d) => d.clone(),
+                    _ => ctx.org.county.clone(),
+                };
+                let siblings = siblings(&ctx.org, &own);
+                let mut values = Vec::new();
+                let mut sources = Vec::new();
+                let mut records = 0;
+                for code in &siblings {
+                    let c = stat(ctx, base, &name, mode, p, code).await?;
+                    records += c.records;
+                    sources.extend(c.sources);
+                    if let Some(v) = c.value {
+                        values.push((code.clone(), v));
+                    }
+                }
+                let Some(mine) = values.iter().find(|(c, _)| *c == own).map(|(_, v)| *v) else {
+                    return Ok(Computed::none("本地区无数据，无法排名", sources));
+                };
+                let rank = 1 + values.iter().filter(|(_, v)| *v > mine).count() as i64;
+                Ok(Computed {
+                    value: Some(Decimal::from(rank)),
+                    note: None,
+                    records,
+                    sources,
+                    parts: values,
+                })
+            }
+        }
+    }
+
+    async fn measure(&self, ctx: &mut Ctx<'_>, ind: &Indicator, p: Period) -> Result<Computed, EvalError> {
+        let Source::Measure {
+            kind,
+            ledger,
+            field,
+            days,
+            date,
+            conds,
+            states,
+            open,
+            overdue,
+            due_soon,
+        } = &ind.source
+        else {
+            return Err(EvalError::Bad("not a measure".into()));
+        };
+        let mut q = AggQuery::new(ledger);
+        if let Some(d) = date {
+            q = q
+                .with(Cond::cmp(Expr::Field(d.clone()), Op::Ge, p.start().to_string()))
+                .with(Cond::cmp(Expr::Field(d.clone()), Op::Le, p.end().to_string()));
+        }
+        if !states.is_empty() {
+            q = q.with(Cond::is_in(Expr::Col(Col::State), states.clone()));
+        }
+        if let Some(o) = open {
+            q = q.with(Cond::eq(Expr::Col(Col::Closed), if *o { "false" } else { "true" }));
+        }
+        if *overdue || *due_soon {
+            let today = ctx.today.to_string();
+            q = q.with(Cond::eq(Expr::Col(Col::Closed), "false"));
+            if *overdue {
+                q = q.with(Cond::cmp(Expr::Col(Col::Deadline), Op::Lt, today));
+            } else {
+                let warn = ctx
+                    .store
+                    .pack()
+                    .ledger(ledger)
+                    .map(|l| l.deadline.warn_days)
+                    .unwrap_or(0);
+                let soon = ctx
+                    .today
+                    .checked_add(jiff::Span::new().days(i64::from(warn)))
+                    .unwrap_or(ctx.today);
+                q = q
+                    .with(Cond::cmp(Expr::Col(Col::Deadline), Op::Ge, today))
+                    .with(Cond::cmp(Expr::Col(Col::Deadline), Op::Le, soon.to_string()));
+            }
+        }
+        for w in conds {
+            q.conds.extend(where_conds(w, p, &ctx.org.people));
+        }
+        q.conds.extend(scope_conds(ctx.scope, &ctx.org.people, false));
+        let span = if date.is_some() {
+            format!("{}..{}", p.start(), p.end())
+        } else {
+            String::new()
+        };
+        let (value, count, ids) = if *kind == MeasureKind::AvgDays {
+            let (a, b) = days.clone().unwrap_or_default();
+            let rows = ctx
+                .store
+                .fetch_values(ctx.access, &q, &[Expr::Field(a), Expr::Field(b)])
+                .await?;
+            let mut n = 0i64;
+            let mut total = 0i64;
+            let mut ids = Vec::new();
+            for r in &rows {
+                let d = |i: usize| r.values.get(i).cloned().flatten().and_then(|s| s.parse::<Date>().ok());
+                if let (Some(x), Some(y)) = (d(0), d(1)) {
+                    let days = (y - x).get_days();
+                    n += 1;
+                    total += i64::from(days);
+                    ids.push(r.id);
+                }
+            }
+            let v = (n > 0).then(|| Decimal::from(total) / Decimal::from(n));
+            (v, n, ids)
+        } else {
+            let agg = match kind {
+                MeasureKind::Count => Agg::Count,
+                MeasureKind::Sum => Agg::Sum,
+                MeasureKind::Avg => Agg::Avg,
+                MeasureKind::Min => Agg::Min,
+                MeasureKind::Max => Agg::Max,
+                MeasureKind::Distinct => Agg::Distinct,
+                MeasureKind::AvgDays => Agg::Count,
+            };
+            let value_expr = field.clone().map(Expr::Field);
+            let b = ctx
+                .store
+                .aggregate(ctx.access, &q, agg, value_expr.as_ref(), None, ctx.with_ids)
+                .await?;
+            let first = b.into_iter().next().unwrap_or_default();
+            (first.value, first.count, first.ids)
+        };
+        let mut parts = Vec::new();
+        if let Some(g) = &ind.group_by
+            && *kind != MeasureKind::AvgDays
+        {
+            let gexpr = match g.as_str() {
+                "unit" => Expr::Col(Col::Unit),
+                "division" => Expr::Col(Col::Division),
+                "owner" => Expr::Col(Col::Owner),
+                "state" => Expr::Col(Col::State),
+                f => Expr::Field(f.to_string()),
+            };
+            let agg = match kind {
+                MeasureKind::Sum => Agg::Sum,
+                MeasureKind::Avg => Agg::Avg,
+                MeasureKind::Min => Agg::Min,
+                MeasureKind::Max => Agg::Max,
+                MeasureKind::Distinct => Agg::Distinct,
+                _ => Agg::Count,
+            };
+            let value_expr = field.clone().map(Expr::Field);
+            let buckets = ctx
+                .store
+                .aggregate(ctx.access, &q, agg, value_expr.as_ref(), Some(&gexpr), false)
+                .await?;
+            let mut list: Vec<(String, Decimal)> = buckets
+                .into_iter()
+                .filter_map(|b| Some((b.key.unwrap_or_default(), b.value?)))
+                .collect();
+            list.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            parts = list;
+        }
+        let note = value.is_none().then(|| "无数据".to_string());
+        Ok(Computed {
+            value,
+            note,
+            records: count,
+            sources: vec![SourceRef {
+                indicator: ind.id.clone(),
+                ledger: ledger.clone(),
+                span,
+                count,
+                ids,
+            }],
+            parts,
+        })
+    }
+}
+
+/// The 统计报表 figure of one division for a period.
+async fn stat(
+    ctx: &mut Ctx<'_>,
+    ind: &Indicator,
+    name: &str,
+    mode: StatMode,
+    p: Period,
+    division: &str,
+) -> Result<Computed, EvalError> {
+    let mut q = AggQuery::new(STAT_LEDGER)
+        .with(Cond::eq(Expr::Col(Col::State), STAT_APPROVED))
+        .with(Cond::eq(Expr::Field("indicator".into()), name))
+        .with(Cond::eq(Expr::Col(Col::Division), division));
+    q.conds.extend(scope_conds(ctx.scope, &ctx.org.people, true));
+    let rows = ctx
+        .store
+        .fetch_values(
+            ctx.access,
+            &q,
+            &[
+                Expr::Field("period".into()),
+                Expr::Field("value".into()),
+                Expr::Field("measure".into()),
+            ],
+        )
+        .await?;
+    let parsed: Vec<(i64, Period, Decimal)> = rows
+        .iter()
+        .filter_map(|r| {
+            let per = Period::parse(r.values.first()?.as_deref()?).ok()?;
+            let v: Decimal = r.values.get(1)?.as_deref()?.parse().ok()?;
+            let m = r.values.get(2).cloned().flatten().unwrap_or_default();
+            Some((r.id, per, v * factor(&m, &ind.unit)))
+        })
+        .collect();
+    let inside = |x: &Period| p.start() <= x.start() && x.end() <= p.end();
+    let used: Vec<&(i64, Period, Decimal)> = match mode {
+        StatMode::Flow => {
+            let months: Vec<_> = parsed
+                .iter()
+                .filter(|(_, x, _)| matches!(x, Period::Month(..)) && inside(x))
+                .collect();
+            if months.is_empty() {
+                parsed
+                    .iter()
+                    .filter(|(_, x, _)| matches!(x, Period::Xun(..)) && inside(x))
+                    .collect()
+            } else {
+                months
+            }
+        }
+        StatMode::Level => parsed
+            .iter()
+            .filter(|(_, x, _)| matches!(x, Period::Month(..)) && inside(x))
+            .max_by_key(|(_, x, _)| x.start())
+            .into_iter()
+            .collect(),
+        StatMode::Target => parsed
+            .iter()
+            .filter(|(_, x, _)| *x == Period::Year(p.end().year()))
+            .take(1)
+            .collect(),
+    };
+    let mut ids: Vec<i64> = used.iter().map(|(id, _, _)| *id).collect();
+    ids.sort_unstable();
+    let count = ids.len() as i64;
+    let source = SourceRef {
+        indicator: ind.id.clone(),
+        ledger: STAT_LEDGER.into(),
+        span: format!("{}..{}", p.start(), p.end()),
+        count,
+        ids: if ctx.with_ids { ids } else { vec![] },
+    };
+    if used.is_empty() {
+        return Ok(Computed::none("无数据", vec![source]));
+    }
+    let mut total = Decimal::ZERO;
+    for (_, _, v) in &used {
+        total = total.checked_add(*v).ok_or_else(|| EvalError::Bad("合计溢出".into()))?;
+    }
+    Ok(Computed {
+        value: Some(total),
+        note: None,
+        records: count,
+        sources: vec![source],
+        parts: vec![],
+    })
+}
+
+fn where_conds(w: &Where, p: Period, people: &[Person]) -> Vec<Cond> {
+    let e = || Expr::Field(w.field.clone());
+    let val = |v: &String| {
+        if v == "$year" {
+            p.end().year().to_string()
+        } else {
+            v.clone()
+        }
+    };
+    let mut out = Vec::new();
+    if let Some(v) = &w.eq {
+        out.push(Cond::eq(e(), val(v)));
+    }
+    if let Some(v) = &w.ne {
+        out.push(Cond::cmp(e(), Op::Ne, val(v)));
+    }
+    if let Some(v) = &w.one_of {
+        out.push(Cond::is_in(e(), v.iter().map(val).collect()));
+    }
+    if let Some(v) = &w.not_in {
+        out.push(Cond {
+            expr: e(),
+            op: Op::NotIn,
+            value: Operand::List(v.iter().map(val).collect()),
+        });
+    }
+    for (v, op) in [(&w.ge, Op::Ge), (&w.gt, Op::Gt), (&w.le, Op::Le), (&w.lt, Op::Lt)] {
+        if let Some(v) = v {
+            out.push(Cond::cmp(e(), op, val(v)));
+        }
+    }
+    for (v, op) in [(&w.le_field, Op::Le), (&w.gt_field, Op::Gt)] {
+        if let Some(other) = v {
+            out.push(Cond {
+                expr: e(),
+                op,
+                value: Operand::Expr(Expr::Field(other.clone())),
+            });
+        }
+    }
+    if let Some(empty) = w.empty {
+        out.push(Cond {
+            expr: e(),
+            op: if empty { Op::IsNull } else { Op::NotNull },
+            value: Operand::None,
+        });
+    }
+    if let Some(post) = &w.post {
+        let ids: Vec<String> = people
+            .iter()
+            .filter(|x| &x.post == post)
+            .map(|x| x.id.to_string())
+            .collect();
+        out.push(Cond::is_in(e(), ids));
+    }
+    out
+}
+
+/// The conditions of a scope. Statistics rows are picked by division code
+/// separately, so a division scope adds nothing for them.
+fn scope_conds(scope: &Scope, people: &[Person], statistic: bool) -> Vec<Cond> {
+    match scope {
+        Scope::County => vec![],
+        Scope::Division(code) if statistic => {
+            let _ = code;
+            vec![]
+        }
+        Scope::Division(code) => vec![Cond::cmp(Expr::Col(Col::Division), Op::Prefix, code.clone())],
+        Scope::Unit(u) => vec![Cond::eq(Expr::Col(Col::Unit), u.to_string())],
+        Scope::Oversees(pid) => {
+            let units: Vec<String> = people
+                .iter()
+                .find(|x| x.id == *pid)
+                .map(|x| x.oversees.iter().map(|u| u.to_string()).collect())
+                .unwrap_or_default();
+            vec![Cond::is_in(Expr::Col(Col::Unit), units)]
+        }
+        Scope::Owns(pid) => vec![Cond::eq(Expr::Col(Col::Owner), pid.to_string())],
+    }
+}
+
+/// The divisions a division ranks among: counties of its city (6 digits),
+/// townships of its county (9), villages of its township (12), itself included.
+fn siblings(org: &Org, code: &str) -> Vec<String> {
+    let (prefix_len, len) = match code.len() {
+        6 => (4, 6),
+        9 => (6, 9),
+        _ => (9, 12),
+    };
+    let prefix = code.get(..prefix_len).unwrap_or(code);
+    let mut out: Vec<String> = org
+        .divisions
+        .keys()
+        .filter(|c| c.len() == len && c.starts_with(prefix) && !(len == 6 && c.ends_with("00")))
+        .cloned()
+        .collect();
+    if !out.iter().any(|c| c == code) {
+        out.push(code.to_string());
+    }
+    out
+}
+
+async fn load_org(store: &Store) -> Result<Org, EvalError> {
+    let county = store.meta("initialized").await?.unwrap_or_default();
+    let people = store.people().await?;
+    let units = store.units().await?.into_iter().map(|u| (u.id, u.name)).collect();
+    let divisions = store
+        .divisions("")
+        .await?
+        .into_iter()
+        .map(|d| (d.code, d.name))
+        .collect();
+    Ok(Org {
+        county,
+        people,
+        units,
+        divisions,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+
+    #[test]
+    fn effective_cuts_at_the_end_of_todays_month() {
+        let today = date(2026, 11, 25);
+        assert_eq!(
+            effective(Period::Year(2026), today),
+            Period::Range(date(2026, 1, 1), date(2026, 11, 30))
+        );
+        assert_eq!(effective(Period::Year(2025), today), Period::Year(2025));
+        assert_eq!(effective(Period::Month(2026, 11), today), Period::Month(2026, 11));
+        assert_eq!(effective(Period::Xun(2026, 11, 3), today), Period::Xun(2026, 11, 3));
+        assert_eq!(effective(Period::Quarter(2027, 1), today), Period::Quarter(2027, 1));
+        assert_eq!(
+            effective(Period::Quarter(2026, 4), today),
+            Period::Range(date(2026, 10, 1), date(2026, 11, 30))
+        );
+    }
+
+    #[test]
+    fn factors() {
+        assert_eq!(factor("万元", "元"), Decimal::from(10_000));
+        assert_eq!(factor("亿元", "元"), Decimal::from(100_000_000));
+        assert_eq!(factor("万人", "人"), Decimal::from(10_000));
+        assert_eq!(factor("人", "人"), Decimal::ONE);
+        assert_eq!(factor("%", "%"), Decimal::ONE);
+    }
+}

@@ -1,0 +1,712 @@
+//! Generic aggregate queries over records, for indicators (`lvzhi-metrics`).
+//!
+//! An [`AggQuery`] names a ledger and a list of [`Cond`]itions over record
+//! columns or JSON fields; [`Store::aggregate`] counts, sums, averages, takes
+//! the minimum, maximum or number of distinct values of one expression,
+//! optionally grouped by another, and (when asked) returns the ids of the
+//! records behind every figure, so that each value can show its records.
+//!
+//! **Invariant (scope):** every query is AND-ed with [`records::scope_sql`] of
+//! the reader's [`Access`]; nobody aggregates over records they cannot see.
+//!
+//! **Invariant (exactness):** money and decimal fields are stored as decimal
+//! strings; they are never summed as REAL/double in SQL. Sums, averages and
+//! numeric comparisons fetch the needed values (and ids) and compute in
+//! [`Decimal`]. Only plain counts are left to SQL.
+//!
+//! The module knows field *types* (from the ledger kind), never field names.
+
+use crate::db::{Dialect, P, Row};
+use crate::records::{self, RecordView};
+use crate::{Store, StoreError};
+use lvzhi_core::Decimal;
+use lvzhi_core::access::Access;
+use lvzhi_core::event::Event;
+use lvzhi_core::field::{FieldRole, FieldType};
+use lvzhi_core::ledger::LedgerKind;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A record column usable in aggregate queries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Col {
+    /// Record id.
+    Id,
+    /// Workflow state.
+    State,
+    /// Responsible unit.
+    Unit,
+    /// Unit that entered it.
+    SourceUnit,
+    /// Division code.
+    Division,
+    /// Owning leader (person id).
+    Owner,
+    /// Deadline in force (`YYYY-MM-DD`).
+    Deadline,
+    /// In a final state.
+    Closed,
+    /// Voided.
+    Voided,
+}
+
+impl Col {
+    fn sql(self) -> &'static str {
+        match self {
+            Col::Id => "id",
+            Col::State => "state",
+            Col::Unit => "unit_id",
+            Col::SourceUnit => "source_unit_id",
+            Col::Division => "division",
+            Col::Owner => "owner_id",
+            Col::Deadline => "deadline",
+            Col::Closed => "closed",
+            Col::Voided => "voided",
+        }
+    }
+    fn integer(self) -> bool {
+        matches!(self, Col::Id | Col::Unit | Col::SourceUnit | Col::Owner)
+    }
+    fn boolean(self) -> bool {
+        matches!(self, Col::Closed | Col::Voided)
+    }
+}
+
+/// What a condition or an aggregate reads: a column or a field of the ledger.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Expr {
+    /// A record column.
+    Col(Col),
+    /// A field by key. Fields that play a role (unit, division, owner,
+    /// deadline) are read from their indexed column.
+    Field(String),
+}
+
+/// A comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Op {
+    /// Equal.
+    Eq,
+    /// Not equal (NULL never matches).
+    Ne,
+    /// Less than.
+    Lt,
+    /// Less than or equal.
+    Le,
+    /// Greater than.
+    Gt,
+    /// Greater than or equal.
+    Ge,
+    /// One of a list.
+    In,
+    /// None of a list (NULL never matches).
+    NotIn,
+    /// NULL (or absent).
+    IsNull,
+    /// Not NULL.
+    NotNull,
+    /// Text starting with (division codes).
+    Prefix,
+}
+
+/// The right-hand side of a condition.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Operand {
+    /// No operand (`IsNull`, `NotNull`).
+    None,
+    /// A value as text (numbers, dates, booleans `true`/`false` as text).
+    Text(String),
+    /// A list of values (`In`, `NotIn`).
+    List(Vec<String>),
+    /// Another expression of the same record (`closed_on <= deadline`).
+    Expr(Expr),
+}
+
+/// One condition. All conditions of a query are AND-ed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Cond {
+    /// What is compared.
+    pub expr: Expr,
+    /// How.
+    pub op: Op,
+    /// With what.
+    pub value: Operand,
+}
+
+impl Cond {
+    /// `expr = value`.
+    pub fn eq(expr: Expr, v: impl Into<String>) -> Cond {
+        Cond {
+            expr,
+            op: Op::Eq,
+            value: Operand::Text(v.into()),
+        }
+    }
+    /// `expr IN (values)`.
+    pub fn is_in(expr: Expr, v: Vec<String>) -> Cond {
+        Cond {
+            expr,
+            op: Op::In,
+            value: Operand::List(v),
+        }
+    }
+    /// `expr op value`.
+    pub fn cmp(expr: Expr, op: Op, v: impl Into<String>) -> Cond {
+        Cond {
+            expr,
+            op,
+            value: Operand::Text(v.into()),
+        }
+    }
+}
+
+/// The records an aggregate runs over.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AggQuery {
+    /// Ledger key.
+    pub ledger: String,
+    /// Conditions, AND-ed (and AND-ed with the reader's scope).
+    pub conds: Vec<Cond>,
+    /// Include voided records (default: excluded).
+    pub include_voided: bool,
+}
+
+impl AggQuery {
+    /// All non-voided records of a ledger.
+    pub fn new(ledger: &str) -> AggQuery {
+        AggQuery {
+            ledger: ledger.to_string(),
+            conds: Vec::new(),
+            include_voided: false,
+        }
+    }
+    /// Adds a condition.
+    pub fn with(mut self, c: Cond) -> AggQuery {
+        self.conds.push(c);
+        self
+    }
+}
+
+/// An aggregation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Agg {
+    /// Number of records.
+    Count,
+    /// Exact sum of a numeric expression (records where it is empty are skipped).
+    Sum,
+    /// Exact mean of a numeric expression.
+    Avg,
+    /// Smallest value.
+    Min,
+    /// Largest value.
+    Max,
+    /// Number of distinct non-empty values.
+    Distinct,
+}
+
+/// One group's result (the only one when ungrouped).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Bucket {
+    /// The group key (None when ungrouped, or the group of empty keys).
+    pub key: Option<String>,
+    /// Records matched.
+    pub count: i64,
+    /// The aggregate (the count for [`Agg::Count`]); None when no value.
+    pub value: Option<Decimal>,
+    /// Ids of the records that produced the value (when asked), ascending.
+    pub ids: Vec<i64>,
+}
+
+/// A value read for each record by [`Store::fetch_values`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fetched {
+    /// Record id.
+    pub id: i64,
+    /// The requested expressions' values as text (None for NULL/absent).
+    pub values: Vec<Option<String>>,
+}
+
+fn numeric_type(t: FieldType) -> bool {
+    matches!(
+        t,
+        FieldType::Integer | FieldType::Decimal | FieldType::Money | FieldType::Percent
+    )
+}
+
+struct Built {
+    where_sql: String,
+    params: Vec<P>,
+    /// Numeric conditions checked in Rust: (index into the fetched extra columns, op, operand).
+    rust_conds: Vec<(usize, Op, Decimal)>,
+    extra_exprs: Vec<String>,
+}
+
+fn role_col(r: FieldRole) -> Option<Col> {
+    match r {
+        FieldRole::Unit => Some(Col::Unit),
+        FieldRole::Division => Some(Col::Division),
+        FieldRole::Owner => Some(Col::Owner),
+        FieldRole::Deadline => Some(Col::Deadline),
+        FieldRole::Title => None,
+    }
+}
+
+/// How an expression is read: its SQL, whether it is a JSON scalar that is not
+/// text (needs a cast to compare as text), whether it is boolean, numeric.
+struct ExprSql {
+    col: Option<Col>,
+    sql: String,
+    cast: bool,
+    boolean: bool,
+    numeric: bool,
+}
+
+fn expr_sql(kind: &LedgerKind, e: &Expr, d: Dialect) -> Result<ExprSql, StoreError> {
+    match e {
+        Expr::Col(c) => Ok(ExprSql {
+            col: Some(*c),
+            sql: c.sql().to_string(),
+            cast: false,
+            boolean: c.boolean(),
+            numeric: c.integer(),
+        }),
+        Expr::Field(key) => {
+            let f = kind
+                .field(key)
+                .ok_or_else(|| StoreError::BadRequest(format!("“{}”台账没有字段“{key}”", kind.name)))?;
+            if let Some(c) = f.role.and_then(role_col) {
+                return expr_sql(kind, &Expr::Col(c), d);
+            }
+            let non_text = matches!(
+                f.ty,
+                FieldType::Integer | FieldType::Bool | FieldType::Unit | FieldType::Person | FieldType::Record
+            );
+            Ok(ExprSql {
+                col: None,
+                sql: d.json_text("fields", &f.key),
+                cast: non_text,
+                boolean: f.ty == FieldType::Bool,
+                numeric: numeric_type(f.ty),
+            })
+        }
+    }
+}
+
+fn bool_text(v: &str) -> bool {
+    matches!(v, "true" | "1" | "是")
+}
+
+impl Store {
+    fn kind(&self, ledger: &str) -> Result<&LedgerKind, StoreError> {
+        self.pack
+            .ledger(ledger)
+            .ok_or_else(|| StoreError::NotFound(format!("台账“{ledger}”不存在")))
+    }
+
+    fn build(&self, a: &Access, q: &AggQuery, d: Dialect, first_param: usize) -> Result<Built, StoreError> {
+        let kind = self.kind(&q.ledger)?;
+        let mut params = vec![P::T(kind.key.clone())];
+        let mut next = first_param + 1;
+        let mut conds = vec![format!("ledger = ${first_param}")];
+        let mut rust_conds = Vec::new();
+        let mut extra_exprs = Vec::new();
+        if !q.include_voided {
+            conds.push(format!("voided = ${next}"));
+            params.push(P::B(false));
+            next += 1;
+        }
+        for c in &q.conds {
+            let x = expr_sql(kind, &c.expr, d)?;
+            let lhs = if x.cast {
+                format!("CAST({} AS TEXT)", x.sql)
+            } else {
+                x.sql.clone()
+            };
+            let bind = |v: &str, params: &mut Vec<P>, next: &mut usize| -> String {
+                let p = if let Some(col) = x.col {
+                    if col.integer() {
+                        P::I(v.parse().unwrap_or(i64::MIN))
+                    } else if col.boolean() {
+                        P::B(bool_text(v))
+                    } else {
+                        P::T(v.to_string())
+                    }
+                } else {
+                    P::T(v.to_string())
+                };
+                params.push(p);
+                let s = format!("${next}");
+                *next += 1;
+                s
+            };
+            match (&c.op, &c.value) {
+                (Op::IsNull, _) => conds.push(format!("{} IS NULL", x.sql)),
+                (Op::NotNull, _) => conds.push(format!("{} IS NOT NULL", x.sql)),
+                (Op::Eq | Op::Ne, Operand::Text(v)) if x.boolean && x.col.is_none() => {
+                    let want = bool_text(v) == (c.op == Op::Eq);
+                    let list = if want { "('true', '1')" } else { "('false', '0')" };
+                    conds.push(format!("CAST({} AS TEXT) IN {list}", x.sql));
+                }
+                (Op::Prefix, Operand::Text(v)) => {
+                    let clean: String = v.chars().filter(|ch| !matches!(ch, '%' | '_' | '\\')).collect();
+                    let p = bind(&format!("{clean}%"), &mut params, &mut next);
+                    conds.push(format!("{} LIKE {p}", x.sql));
+                }
+                (Op::In | Op::NotIn, Operand::List(vs)) => {
+                    if vs.is_empty() {
+                        conds.push(if c.op == Op::In { "1=0".into() } else { "1=1".into() });
+                    } else {
+                        let ps: Vec<String> = vs.iter().map(|v| bind(v, &mut params, &mut next)).collect();
+                        let not = if c.op == Op::NotIn { "NOT " } else { "" };
+                        conds.push(format!("{lhs} {not}IN ({})", ps.join(", ")));
+                    }
+                }
+                (op, Operand::Text(v)) if x.numeric && matches!(op, Op::Lt | Op::Le | Op::Gt | Op::Ge) => {
+                    let dv: Decimal = v
+                        .parse()
+                        .map_err(|_| StoreError::BadRequest(format!("“{v}”不是数值")))?;
+                    conds.push(format!("{} IS NOT NULL", x.sql));
+                    rust_conds.push((extra_exprs.len(), *op, dv));
+                    extra_exprs.push(x.sql.clone());
+                }
+                (op, Operand::Text(v)) => {
+                    let sym = match op {
+                        Op::Eq => "=",
+                        Op::Ne => "<>",
+                        Op::Lt => "<",
+                        Op::Le => "<=",
+                        Op::Gt => ">",
+                        Op::Ge => ">=",
+                        _ => return Err(StoreError::BadRequest("条件无效".into())),
+                    };
+                    let p = bind(v, &mut params, &mut next);
+                    conds.push(format!("{lhs} {sym} {p}"));
+                }
+                (op, Operand::Expr(other)) => {
+                    let y = expr_sql(kind, other, d)?;
+                    let sym = match op {
+                        Op::Eq => "=",
+                        Op::Ne => "<>",
+                        Op::Lt => "<",
+                        Op::Le => "<=",
+                        Op::Gt => ">",
+                        Op::Ge => ">=",
+                        _ => return Err(StoreError::BadRequest("条件无效".into())),
+                    };
+                    conds.push(format!("{} {sym} {}", x.sql, y.sql));
+                }
+                _ => return Err(StoreError::BadRequest("条件无效".into())),
+            }
+        }
+        let scope = records::scope_sql(a, &mut next, &mut params);
+        conds.push(scope);
+        Ok(Built {
+            where_sql: conds.join(" AND "),
+            params,
+            rust_conds,
+            extra_exprs,
+        })
+    }
+
+    /// Reads, for every record matching `q` within `a`'s scope, its id and the
+    /// values of `exprs` (as text), in id order. Numeric conditions are applied.
+    pub async fn fetch_values(&self, a: &Access, q: &AggQuery, exprs: &[Expr]) -> Result<Vec<Fetched>, StoreError> {
+        let d = self.pool.dialect();
+        let kind = self.kind(&q.ledger)?;
+        let built = self.build(a, q, d, 1)?;
+        let mut cols = vec!["id".to_string()];
+        for e in exprs {
+            cols.push(expr_sql(kind, e, d)?.sql);
+        }
+        let n = exprs.len();
+        cols.extend(built.extra_exprs.iter().cloned());
+        let sql = format!(
+            "SELECT {} FROM records WHERE {} ORDER BY id",
+            cols.join(", "),
+            built.where_sql
+        );
+        let mut c = self.pool.acquire().await?;
+        let rows = c.conn().rows(&sql, &built.params).await?;
+        Ok(rows
+            .iter()
+            .filter(|r| rust_ok(r, 1 + n, &built.rust_conds))
+            .map(|r| Fetched {
+                id: r.i(0),
+                values: (0..n).map(|i| r.ot(1 + i)).collect(),
+            })
+            .collect())
+    }
+
+    /// Aggregates `value` (ignored for [`Agg::Count`]) over the records of `q`
+    /// visible to `a`, grouped by `group` when given; with `with_ids`, every
+    /// bucket lists the ids of the records that produced it. Groups are in
+    /// key order (the empty key first).
+    pub async fn aggregate(
+        &self,
+        a: &Access,
+        q: &AggQuery,
+        agg: Agg,
+        value: Option<&Expr>,
+        group: Option<&Expr>,
+        with_ids: bool,
+    ) -> Result<Vec<Bucket>, StoreError> {
+        let d = self.pool.dialect();
+        let kind = self.kind(&q.ledger)?;
+        if agg != Agg::Count && value.is_none() {
+            return Err(StoreError::BadRequest("聚合缺少数值字段".into()));
+        }
+        let built = self.build(a, q, d, 1)?;
+        // Plain counts without ids or numeric conditions: COUNT(*) in SQL.
+        if agg == Agg::Count && !with_ids && built.rust_conds.is_empty() {
+            let mut c = self.pool.acquire().await?;
+            return match group {
+                None => {
+                    let sql = format!("SELECT COUNT(*) FROM records WHERE {}", built.where_sql);
+                    let n = c.conn().row(&sql, &built.params).await?.map(|r| r.i(0)).unwrap_or(0);
+                    Ok(vec![Bucket {
+                        key: None,
+                        count: n,
+                        value: Some(Decimal::from(n)),
+                        ids: vec![],
+                    }])
+                }
+                Some(g) => {
+                    let gs = expr_sql(kind, g, d)?.sql;
+                    let sql = format!(
+                        "SELECT {gs}, COUNT(*) FROM records WHERE {} GROUP BY {gs}",
+                        built.where_sql
+                    );
+                    let rows = c.conn().rows(&sql, &built.params).await?;
+                    let mut out: BTreeMap<Option<String>, i64> = BTreeMap::new();
+                    for r in &rows {
+                        *out.entry(r.ot(0)).or_default() += r.i(1);
+                    }
+                    Ok(out
+                        .into_iter()
+                        .map(|(key, n)| Bucket {
+                            key,
+                            count: n,
+                            value: Some(Decimal::from(n)),
+                            ids: vec![],
+                        })
+                        .collect())
+                }
+            };
+        }
+        let mut exprs: Vec<Expr> = Vec::new();
+        if let Some(g) = group {
+            exprs.push(g.clone());
+        }
+        if let Some(v) = value.filter(|_| agg != Agg::Count) {
+            exprs.push(v.clone());
+        }
+        let rows = self.fetch_values(a, q, &exprs).await?;
+        let gi = group.map(|_| 0usize);
+        let vi = (agg != Agg::Count).then(|| usize::from(group.is_some()));
+        let mut acc: BTreeMap<Option<String>, Acc> = BTreeMap::new();
+        if group.is_none() {
+            acc.insert(None, Acc::default());
+        }
+        for r in rows {
+            let key = gi.and_then(|i| r.values.get(i).cloned().flatten());
+            let e = acc.entry(key).or_default();
+            match vi {
+                None => e.add_count(r.id, with_ids),
+                Some(i) => {
+                    let v = r.values.get(i).cloned().flatten();
+                    e.add(agg, r.id, v, with_ids)?;
+                }
+            }
+        }
+        Ok(acc.into_iter().map(|(key, a)| a.finish(key, agg)).collect())
+    }
+
+    /// The records with these ids that `a` may see, masked for `a`, in the
+    /// given order (ids `a` may not see or that do not exist are skipped).
+    pub async fn records_by_ids(&self, a: &Access, ids: &[i64]) -> Result<Vec<RecordView>, StoreError> {
+        let mut out = Vec::with_capacity(ids.len());
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        let mut c = self.pool.acquire().await?;
+        for chunk in ids.chunks(500) {
+            let ps: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!("SELECT {} FROM records WHERE id IN ({})", records::COLS, ps.join(", "));
+            let params: Vec<P> = chunk.iter().map(|i| P::I(*i)).collect();
+            let rows = c.conn().rows(&sql, &params).await?;
+            let mut by_id: BTreeMap<i64, records::RecordRow> = rows
+                .iter()
+                .map(records::RecordRow::from_row)
+                .map(|r| (r.id, r))
+                .collect();
+            for id in chunk {
+                if let Some(r) = by_id.remove(id)
+                    && a.sees(&r.scope())
+                {
+                    out.push(self.view(a, r)?);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The seq of the newest event (0 when there is none): a cheap "has
+    /// anything changed" probe for caches of aggregates.
+    pub async fn last_event_seq(&self) -> Result<i64, StoreError> {
+        let mut c = self.pool.acquire().await?;
+        Ok(c.conn()
+            .row("SELECT COALESCE(MAX(seq), 0) FROM events", &[])
+            .await?
+            .map(|r| r.i(0))
+            .unwrap_or(0))
+    }
+
+    /// What changed after event `seq`: the ledgers of record events, and
+    /// whether any other (organisation, user) event happened, excluding the
+    /// event kinds in `ignore_kinds`.
+    pub async fn changed_since(&self, seq: i64, ignore_kinds: &[&str]) -> Result<(BTreeSet<String>, bool), StoreError> {
+        let mut c = self.pool.acquire().await?;
+        let rows = c
+            .conn()
+            .rows("SELECT DISTINCT ledger, kind FROM events WHERE seq > $1", &[P::I(seq)])
+            .await?;
+        let mut ledgers = BTreeSet::new();
+        let mut other = false;
+        for r in rows {
+            let kind = r.t(1);
+            if ignore_kinds.contains(&kind.as_str()) {
+                continue;
+            }
+            match r.ot(0) {
+                Some(l) => {
+                    ledgers.insert(l);
+                }
+                None => other = true,
+            }
+        }
+        Ok((ledgers, other))
+    }
+
+    /// Appends an event that changes no table: an acknowledgement or a note
+    /// about something derived (a warning), e.g. kind `warning.ack`, entity
+    /// `warning`. Only writing roles may; the event is hash-chained like any
+    /// other. `kind` must start with `entity` and a dot.
+    pub async fn note_event(
+        &self,
+        actor: &Access,
+        kind: &str,
+        entity: &str,
+        entity_id: &str,
+        data: serde_json::Value,
+    ) -> Result<(), StoreError> {
+        if !actor.role.writes() {
+            return Err(StoreError::Forbidden("本角色不能执行此操作".into()));
+        }
+        if !kind.starts_with(&format!("{entity}.")) || entity == "record" {
+            return Err(StoreError::BadRequest(format!("事件类型“{kind}”无效")));
+        }
+        self.writer
+            .send(crate::writer::Cmd::Plain {
+                actor: actor.clone(),
+                statements: vec![],
+                kind: kind.to_string(),
+                entity: entity.to_string(),
+                entity_id: Some(entity_id.to_string()),
+                data,
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Every event of a kind, oldest first (e.g. all `warning.ack`).
+    pub async fn events_of_kind(&self, kind: &str) -> Result<Vec<Event>, StoreError> {
+        let mut c = self.pool.acquire().await?;
+        let rows = c
+            .conn()
+            .rows(
+                &format!(
+                    "SELECT {} FROM events WHERE kind = $1 ORDER BY seq",
+                    crate::audit::EVENT_COLS
+                ),
+                &[P::T(kind.to_string())],
+            )
+            .await?;
+        Ok(rows.iter().map(crate::audit::event_from_row).collect())
+    }
+}
+
+fn rust_ok(r: &Row, offset: usize, conds: &[(usize, Op, Decimal)]) -> bool {
+    conds.iter().all(|(i, op, want)| {
+        let Some(v) = r.ot(offset + i).and_then(|s| s.parse::<Decimal>().ok()) else {
+            return false;
+        };
+        match op {
+            Op::Lt => v < *want,
+            Op::Le => v <= *want,
+            Op::Gt => v > *want,
+            Op::Ge => v >= *want,
+            _ => false,
+        }
+    })
+}
+
+#[derive(Default)]
+struct Acc {
+    count: i64,
+    n: i64,
+    sum: Decimal,
+    min: Option<Decimal>,
+    max: Option<Decimal>,
+    distinct: BTreeSet<String>,
+    ids: Vec<i64>,
+}
+
+impl Acc {
+    fn add_count(&mut self, id: i64, with_ids: bool) {
+        self.count += 1;
+        if with_ids {
+            self.ids.push(id);
+        }
+    }
+
+    fn add(&mut self, agg: Agg, id: i64, v: Option<String>, with_ids: bool) -> Result<(), StoreError> {
+        self.count += 1;
+        let Some(v) = v.filter(|s| !s.is_empty()) else {
+            return Ok(());
+        };
+        if agg == Agg::Distinct {
+            self.distinct.insert(v);
+        } else {
+            let d: Decimal = v
+                .parse()
+                .map_err(|_| StoreError::Internal(format!("记录{id}的数值“{v}”无效")))?;
+            self.n += 1;
+            self.sum = self
+                .sum
+                .checked_add(d)
+                .ok_or_else(|| StoreError::Internal("合计溢出".into()))?;
+            self.min = Some(self.min.map_or(d, |m| m.min(d)));
+            self.max = Some(self.max.map_or(d, |m| m.max(d)));
+        }
+        if with_ids {
+            self.ids.push(id);
+        }
+        Ok(())
+    }
+
+    fn finish(self, key: Option<String>, agg: Agg) -> Bucket {
+        let value = match agg {
+            Agg::Count => Some(Decimal::from(self.count)),
+            Agg::Sum => Some(self.sum),
+            Agg::Avg => (self.n > 0).then(|| self.sum / Decimal::from(self.n)),
+            Agg::Min => self.min,
+            Agg::Max => self.max,
+            Agg::Distinct => Some(Decimal::from(self.distinct.len() as i64)),
+        };
+        Bucket {
+            key,
+            count: self.count,
+            value,
+            ids: self.ids,
+        }
+    }
+}

@@ -1,0 +1,40 @@
+// 履职 — the web UI's own small script. Pages work without it; it only adds
+// a confirmation where one is asked for, and guards against double submits.
+(function () {
+  "use strict";
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    if (!(form instanceof HTMLFormElement)) return;
+    var ask = form.getAttribute("data-confirm");
+    if (ask && !window.confirm(ask)) {
+      ev.preventDefault();
+      return;
+    }
+    if (form.hasAttribute("data-guard")) {
+      if (form.getAttribute("data-sent") === "1") {
+        ev.preventDefault();
+        return;
+      }
+      form.setAttribute("data-sent", "1");
+      var buttons = form.querySelectorAll("button[type=submit]");
+      for (var i = 0; i < buttons.length; i++) buttons[i].disabled = true;
+    }
+  });
+  // After a page with an error comes back, put the cursor at the first wrong field.
+  document.addEventListener("DOMContentLoaded", function () {
+    var bad = document.querySelector(".has-error input, .has-error select, .has-error textarea");
+    if (bad) {
+      bad.focus();
+      if (bad.scrollIntoView) bad.scrollIntoView({ block: "center" });
+    }
+  });
+  // Back from the browser's page cache: forms may be sent again.
+  window.addEventListener("pageshow", function () {
+    var sent = document.querySelectorAll("form[data-sent]");
+    for (var i = 0; i < sent.length; i++) {
+      sent[i].removeAttribute("data-sent");
+      var b = sent[i].querySelectorAll("button[type=submit]");
+      for (var j = 0; j < b.length; j++) b[j].disabled = false;
+    }
+  });
+})();

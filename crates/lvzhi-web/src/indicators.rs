@@ -1,0 +1,210 @@
+//! Indicators (指标) and warnings (预警) over HTTP.
+//!
+//! * `GET /api/v1/indicators?period=2026&scope=county` — every indicator.
+//! * `GET /api/v1/indicators/{id}?period=&scope=&source=&cursor=&limit=` — one
+//!   indicator (by id or Chinese name) with its provenance: the sources (ledger,
+//!   span, count) and a page of exactly the records (or statistics rows)
+//!   behind the value, as the caller may see them; `links.next` pages on.
+//! * `GET /api/v1/warnings?level=&rule=` — the warnings that fire now, with
+//!   their evidence and acknowledgement.
+//! * `POST /api/v1/warnings/{id}/ack` `{"note": "…"}` — acknowledge (an event).
+//!
+//! Every figure is computed within the caller's access: nobody sees an
+//! indicator over records they cannot see. The period defaults to the current
+//! year by the store's clock (so the demo's "today" is the demo's).
+
+use crate::AppState;
+use crate::api::{J, Q};
+use crate::auth::Caller;
+use crate::error::ApiError;
+use axum::Json;
+use axum::extract::{Path, State};
+use lvzhi_core::period::Period;
+use lvzhi_metrics::{Engine, EvalError, Scope};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::sync::OnceLock;
+
+static ENGINE: OnceLock<Result<Engine, String>> = OnceLock::new();
+
+/// The engine over the county pack's indicator definitions (built once).
+pub fn engine(st: &AppState) -> Result<&'static Engine, ApiError> {
+    ENGINE
+        .get_or_init(|| {
+            lvzhi_metrics::engine_from_files(&lvzhi_packs::county_files(), st.store.pack()).map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(|e| ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, "internal", e.clone()))
+}
+
+fn eval_error(e: EvalError) -> ApiError {
+    match e {
+        EvalError::Store(s) => s.into(),
+        EvalError::Unknown(id) => ApiError::not_found(format!("指标“{id}”不存在")),
+        EvalError::Bad(m) => ApiError::bad_request(m),
+    }
+}
+
+/// `period` and `scope` of a query.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct IndicatorQuery {
+    /// `2026`, `2026Q3`, `2026-11`, `2026-11-1`, `2026-01..2026-11` (default: this year).
+    pub period: Option<String>,
+    /// `county`, `division:CODE`, `unit:ID`, `leader:PERSON`, `owns:PERSON`.
+    pub scope: Option<String>,
+    /// Only the records of this source (index into `sources`).
+    pub source: Option<usize>,
+    /// The `next` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1–500 (default 50).
+    pub limit: Option<usize>,
+}
+
+fn parse(st: &AppState, q: &IndicatorQuery) -> Result<(Period, Scope), ApiError> {
+    let period = match q.period.as_deref().filter(|s| !s.trim().is_empty()) {
+        Some(p) => Period::parse(p).map_err(|e| ApiError::bad_request(e.to_string()))?,
+        None => Period::Year(st.store.today().year()),
+    };
+    let scope = Scope::parse(q.scope.as_deref().unwrap_or("")).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    Ok((period, scope))
+}
+
+/// `GET /api/v1/indicators`
+pub async fn list(State(st): State<AppState>, c: Caller, Q(q): Q<IndicatorQuery>) -> Result<Json<Value>, ApiError> {
+    let (period, scope) = parse(&st, &q)?;
+    let eng = engine(&st)?;
+    let items = eng
+        .evaluate_all(&st.store, &c.session.access, period, &scope, st.store.today())
+        .await
+        .map_err(eval_error)?;
+    Ok(Json(json!({
+        "period": period.to_string(),
+        "period_label": lvzhi_metrics::effective(period, st.store.today()).label(),
+        "scope": scope.to_string(),
+        "items": items,
+    })))
+}
+
+/// `GET /api/v1/indicators/{id}`
+pub async fn one(
+    State(st): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+    Q(q): Q<IndicatorQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let (period, scope) = parse(&st, &q)?;
+    let eng = engine(&st)?;
+    let a = &c.session.access;
+    let mut v = eng
+        .evaluate(&st.store, a, &id, period, &scope, st.store.today())
+        .await
+        .map_err(eval_error)?;
+    let sources = v.provenance.take().unwrap_or_default();
+    if let Some(s) = q.source
+        && s >= sources.len()
+    {
+        return Err(ApiError::bad_request(format!(
+            "来源序号{s}超出范围（共{}个）",
+            sources.len()
+        )));
+    }
+    let ids: Vec<i64> = sources
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| q.source.is_none_or(|s| s == *i))
+        .flat_map(|(_, s)| s.ids.iter().copied())
+        .collect();
+    let limit = q.limit.unwrap_or(50).clamp(1, 500);
+    let offset: usize = match q.cursor.as_deref() {
+        None | Some("") => 0,
+        Some(c) => c
+            .parse()
+            .map_err(|_| ApiError::bad_request(format!("分页游标“{c}”无效")))?,
+    };
+    let page: Vec<i64> = ids.iter().skip(offset).take(limit).copied().collect();
+    let items = st.store.records_by_ids(a, &page).await?;
+    let next = (offset + limit < ids.len()).then(|| (offset + limit).to_string());
+    let base = format!("/api/v1/indicators/{}?period={}&scope={}", v.id, period, scope);
+    let summary: Vec<Value> = sources
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            json!({
+                "indicator": s.indicator, "ledger": s.ledger, "span": s.span, "count": s.count,
+                "records": format!("{base}&source={i}"),
+            })
+        })
+        .collect();
+    Ok(Json(json!({
+        "indicator": v,
+        "sources": summary,
+        "records": {"items": items, "next": next, "total": ids.len()},
+        "links": {
+            "self": base,
+            "next": next.as_ref().map(|n| format!("{base}{}&cursor={n}", q.source.map(|s| format!("&source={s}")).unwrap_or_default())),
+        },
+    })))
+}
+
+/// Filters of the warning list.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct WarningQuery {
+    /// `red` or `yellow`.
+    pub level: Option<String>,
+    /// A rule id (`price_fluctuation`).
+    pub rule: Option<String>,
+}
+
+/// `GET /api/v1/warnings`
+pub async fn warnings(State(st): State<AppState>, c: Caller, Q(q): Q<WarningQuery>) -> Result<Json<Value>, ApiError> {
+    let eng = engine(&st)?;
+    let mut items = eng
+        .warnings(&st.store, &c.session.access, st.store.today())
+        .await
+        .map_err(eval_error)?;
+    if let Some(l) = q.level.as_deref().filter(|s| !s.is_empty()) {
+        if !matches!(l, "red" | "yellow") {
+            return Err(ApiError::bad_request(format!("预警级别“{l}”无效（可选：red、yellow）")));
+        }
+        items.retain(|w| w.level == l);
+    }
+    if let Some(r) = q.rule.as_deref().filter(|s| !s.is_empty()) {
+        items.retain(|w| w.rule == r);
+    }
+    Ok(Json(json!({ "items": items, "total": items.len() })))
+}
+
+/// Body of an acknowledgement.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AckBody {
+    /// What was done about it.
+    pub note: String,
+}
+
+/// `POST /api/v1/warnings/{id}/ack`
+pub async fn ack(
+    State(st): State<AppState>,
+    c: Caller,
+    Path(id): Path<String>,
+    J(b): J<AckBody>,
+) -> Result<Json<Value>, ApiError> {
+    let eng = engine(&st)?;
+    let a = &c.session.access;
+    let current = eng.warnings(&st.store, a, st.store.today()).await.map_err(eval_error)?;
+    if !current.iter().any(|w| w.id == id) {
+        return Err(ApiError::not_found(format!("预警“{id}”不存在或已解除")));
+    }
+    lvzhi_metrics::warn::acknowledge(&st.store, a, &id, &b.note)
+        .await
+        .map_err(eval_error)?;
+    let w = eng
+        .warnings(&st.store, a, st.store.today())
+        .await
+        .map_err(eval_error)?
+        .into_iter()
+        .find(|w| w.id == id);
+    Ok(Json(json!({ "warning": w })))
+}

@@ -1,0 +1,121 @@
+//! # The web UI: a server-rendered Chinese workplace
+//!
+//! Pages are askama templates (`templates/`, escaped by default: user data is
+//! never marked `|safe`); the CSS and the small script are the project's own,
+//! embedded in the binary (`assets/`, served at `/assets/…`). Nothing is
+//! fetched from elsewhere: no CDN, no web fonts.
+//!
+//! * [`session`] — the signed-in user of a page (the `lvzhi_session` cookie,
+//!   the same as the API's), login, logout, the `csrf` hidden field of forms.
+//! * [`pages`] — 首页 (my to-do items, counts per ledger), ledger lists, the audit log.
+//! * [`record`] — a record's page (fields, loop, history, actions), the
+//!   create/edit forms and the POSTs behind the action forms.
+//! * [`form`] — form inputs generated from a ledger's field definitions, and
+//!   the submitted values turned back into the store's JSON.
+//! * [`render`] — the layout, error pages, names of units/divisions/people,
+//!   Shanghai times, security headers.
+//!
+//! **Invariants:** every page goes through the store with the user's
+//! [`lvzhi_core::access::Access`], so scope and masking are the store's; every
+//! POST form carries the session's CSRF token (`csrf`), checked in constant
+//! time before anything is written; pages are sent with a strict
+//! Content-Security-Policy (no inline script or style).
+
+// Handlers return `Result<_, Response>`: the error is the page to answer with,
+// built once per request, so its size does not matter.
+#![allow(clippy::result_large_err)]
+
+pub mod form;
+pub mod pages;
+pub mod record;
+pub mod render;
+pub mod session;
+
+use crate::AppState;
+use axum::Router;
+use axum::extract::Path;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+/// The embedded CSS and JavaScript.
+#[derive(rust_embed::Embed)]
+#[folder = "assets/"]
+struct Assets;
+
+/// The UI routes (no fallback: the application's fallback is [`fallback`]).
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/login", get(session::login_page).post(session::login))
+        .route("/logout", post(session::logout))
+        .route("/assets/{*path}", get(asset))
+        .route("/ledgers/{key}", get(pages::list))
+        .route("/ledgers/{key}/new", get(record::new_page).post(record::create))
+        .route("/records/{id}", get(record::show))
+        .route("/records/{id}/edit", get(record::edit_page).post(record::update))
+        .route("/records/{id}/transition", post(record::transition))
+        .route("/records/{id}/void", post(record::void))
+        .route("/records/{id}/urge", post(record::urge))
+        .route("/audit", get(pages::audit))
+}
+
+/// Unknown paths: the API's JSON 404 under `/api/`, an HTML page elsewhere.
+pub async fn fallback(uri: Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        crate::error::ApiError::not_found("没有这个接口").into_response()
+    } else {
+        render::error_page(
+            StatusCode::NOT_FOUND,
+            "页面不存在",
+            "您要找的页面不存在，请检查地址是否正确。",
+        )
+    }
+}
+
+/// The URL of an embedded asset, with its content hash so it can be cached for good.
+pub fn asset_url(name: &str) -> String {
+    match Assets::get(name) {
+        Some(f) => format!("/assets/{name}?v={}", short_hash(&f.metadata.sha256_hash())),
+        None => format!("/assets/{name}"),
+    }
+}
+
+fn short_hash(h: &[u8; 32]) -> String {
+    h.iter().take(6).map(|b| format!("{b:02x}")).collect()
+}
+
+async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Response {
+    let Some(f) = Assets::get(&path) else {
+        return (StatusCode::NOT_FOUND, "not found").into_response();
+    };
+    let etag = format!("\"{}\"", short_hash(&f.metadata.sha256_hash()));
+    let mime = match path.rsplit_once('.').map(|(_, e)| e) {
+        Some("css") => "text/css; charset=utf-8",
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        Some("ico") => "image/x-icon",
+        _ => "application/octet-stream",
+    };
+    let mut r = if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == etag)
+    {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        ([(header::CONTENT_TYPE, mime)], f.data.into_owned()).into_response()
+    };
+    let h = r.headers_mut();
+    // Pages link assets with `?v=<hash>`: a new build gets new URLs.
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=31536000, immutable"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    r
+}

@@ -1,0 +1,627 @@
+//! 首页 (my to-do items, counts per ledger), ledger lists and the audit log.
+
+use super::form::Opt;
+use super::render::{Chrome, Names, PageResult, date, page, query, store_error, when};
+use super::session::UiUser;
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use lvzhi_core::access::{Access, Role};
+use lvzhi_core::field::{FieldRole, FieldType};
+use lvzhi_core::ledger::LedgerKind;
+use lvzhi_store::records::{ListQuery, RecordView};
+use lvzhi_store::{Store, StoreError};
+
+/// A cell of a list row.
+pub struct Cell {
+    /// The text shown (shortened).
+    pub text: String,
+    /// The whole text (tooltip), when shortened.
+    pub full: String,
+    /// Links to the record.
+    pub link: bool,
+    /// CSS class: `title` (the record's title), `nowrap` (dates, choices) or empty.
+    pub class: &'static str,
+}
+
+/// A record as a row of a list.
+pub struct Row {
+    /// Id.
+    pub id: i64,
+    /// Its page.
+    pub href: String,
+    /// Ledger name.
+    pub ledger: String,
+    /// Title.
+    pub title: String,
+    /// State.
+    pub state: String,
+    /// Deadline (2026年11月25日).
+    pub deadline: String,
+    /// `red`, `yellow` or `none`.
+    pub warn: &'static str,
+    /// 超期 / 临期 / 正常.
+    pub warn_label: &'static str,
+    /// Cells of the list columns.
+    pub cells: Vec<Cell>,
+    /// Last change (Shanghai time).
+    pub updated: String,
+    /// Voided.
+    pub voided: bool,
+}
+
+fn shorten(s: &str, n: usize) -> Cell {
+    let one_line: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() > n {
+        Cell {
+            text: format!("{}…", one_line.chars().take(n).collect::<String>()),
+            full: one_line,
+            link: false,
+            class: "",
+        }
+    } else {
+        Cell {
+            text: one_line,
+            full: String::new(),
+            link: false,
+            class: "",
+        }
+    }
+}
+
+/// The list columns of a ledger: its `list = true` fields, the title first and
+/// the deadline next, so that what matters stays in view on narrow screens.
+pub fn list_fields(kind: &LedgerKind) -> Vec<&lvzhi_core::field::FieldDef> {
+    let mut v: Vec<&lvzhi_core::field::FieldDef> = kind.fields.iter().filter(|f| f.list).collect();
+    v.sort_by_key(|f| match f.role {
+        Some(FieldRole::Title) => 0,
+        Some(FieldRole::Deadline) => 1,
+        _ => 2,
+    });
+    v
+}
+
+/// The row of a record, with the list columns of its ledger.
+pub fn row(kind: &LedgerKind, names: &Names, v: &RecordView) -> Row {
+    let cells = list_fields(kind)
+        .into_iter()
+        .map(|f| {
+            let text = v.row.fields.get(&f.key).map(|x| names.show(f, x)).unwrap_or_default();
+            let mut c = shorten(&text, if f.ty == FieldType::LongText { 36 } else { 24 });
+            c.link = f.role == Some(FieldRole::Title);
+            c.class = if c.link {
+                "title"
+            } else if !matches!(f.ty, FieldType::Text | FieldType::LongText | FieldType::MultiEnum) {
+                "nowrap"
+            } else {
+                ""
+            };
+            c
+        })
+        .collect();
+    Row {
+        id: v.row.id,
+        href: format!("/records/{}", v.row.id),
+        ledger: kind.name.clone(),
+        title: if v.row.title.is_empty() {
+            format!("第{}号记录", v.row.id)
+        } else {
+            v.row.title.clone()
+        },
+        state: v.row.state.clone(),
+        deadline: date(v.row.deadline.as_deref()),
+        warn: v.warning.key(),
+        warn_label: v.warning.label(),
+        cells,
+        updated: when(&v.row.updated_at),
+        voided: v.row.voided,
+    }
+}
+
+/// A ledger's counts on 首页.
+pub struct Stat {
+    /// Ledger key.
+    pub key: String,
+    /// Ledger name.
+    pub name: String,
+    /// Category.
+    pub category: String,
+    /// Open items.
+    pub open: i64,
+    /// Overdue.
+    pub red: i64,
+    /// Due soon.
+    pub yellow: i64,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    chrome: Chrome,
+    title: String,
+    today: String,
+    show_todo: bool,
+    todo: Vec<Row>,
+    todo_total: i64,
+    stats: Vec<Stat>,
+}
+
+/// How many to-do items 首页 shows.
+const TODO_SHOWN: usize = 30;
+
+/// The user's to-do items: open records in their scope whose state has a
+/// transition their role may take, soonest deadline first; and how many in all.
+///
+/// Built on `Store::list` (one query per ledger and state). A store function
+/// would do it in one: `WHERE voided = false AND closed = false AND
+/// (ledger, state) IN (<pairs from the pack for the role>) AND <scope_sql>
+/// ORDER BY COALESCE(deadline, '9999-12-31'), id LIMIT n`, plus the COUNT.
+pub async fn todo(store: &Store, a: &Access, limit: usize) -> Result<(Vec<RecordView>, i64), StoreError> {
+    let mut items: Vec<RecordView> = Vec::new();
+    let mut total = 0;
+    if !a.role.writes() {
+        return Ok((items, 0));
+    }
+    for kind in &store.pack().ledgers {
+        let Some(wf) = &kind.workflow else { continue };
+        let mut states: Vec<&str> = Vec::new();
+        for t in wf.transitions.iter().filter(|t| t.roles.contains(&a.role)) {
+            for s in &t.from {
+                if !states.contains(&s.as_str()) {
+                    states.push(s);
+                }
+            }
+        }
+        for s in states {
+            let q = ListQuery {
+                state: Some(s.to_string()),
+                open: true,
+                sort: Some("deadline".into()),
+                limit: Some(limit as i64),
+                count: true,
+                ..ListQuery::default()
+            };
+            let p = store.list(a, &kind.key, &q).await?;
+            total += p.total.unwrap_or(0);
+            items.extend(p.items.into_iter().filter(|v| !v.actions.is_empty()));
+        }
+    }
+    items.sort_by(|x, y| {
+        let dx = x.row.deadline.as_deref().unwrap_or("9999-12-31");
+        let dy = y.row.deadline.as_deref().unwrap_or("9999-12-31");
+        dx.cmp(dy).then(x.row.id.cmp(&y.row.id))
+    });
+    items.truncate(limit);
+    Ok((items, total))
+}
+
+async fn count(store: &Store, a: &Access, key: &str, warning: Option<&str>) -> Result<i64, StoreError> {
+    let q = ListQuery {
+        open: true,
+        warning: warning.map(str::to_string),
+        limit: Some(1),
+        count: true,
+        ..ListQuery::default()
+    };
+    Ok(store.list(a, key, &q).await?.total.unwrap_or(0))
+}
+
+/// `GET /`: 我的待办 and the counts per ledger.
+pub async fn home(State(st): State<AppState>, u: UiUser) -> PageResult {
+    let store = &st.store;
+    let a = &u.session.access;
+    let names = Names::load(store).await.map_err(store_error)?;
+    let show_todo = a.role.writes();
+    let (todo_views, todo_total) = todo(store, a, TODO_SHOWN).await.map_err(store_error)?;
+    let pack = store.pack();
+    let todo = todo_views
+        .iter()
+        .filter_map(|v| pack.ledger(&v.row.ledger).map(|k| row(k, &names, v)))
+        .collect();
+    let mut stats = Vec::new();
+    if a.role != Role::Evaluator {
+        // Grouped by category, in the menu's order.
+        let mut kinds: Vec<&LedgerKind> = pack.ledgers.iter().collect();
+        let order = |c: &str| pack.ledgers.iter().position(|l| l.category == c).unwrap_or(usize::MAX);
+        kinds.sort_by_key(|k| order(&k.category));
+        for kind in kinds {
+            stats.push(Stat {
+                key: kind.key.clone(),
+                name: kind.name.clone(),
+                category: kind.category.clone(),
+                open: count(store, a, &kind.key, None).await.map_err(store_error)?,
+                red: count(store, a, &kind.key, Some("red")).await.map_err(store_error)?,
+                yellow: count(store, a, &kind.key, Some("yellow")).await.map_err(store_error)?,
+            });
+        }
+    }
+    Ok(page(
+        StatusCode::OK,
+        &HomePage {
+            chrome: Chrome::new(store, &u, &names, "/"),
+            title: "首页".into(),
+            today: lvzhi_core::time::date_cn(store.today()),
+            show_todo,
+            todo,
+            todo_total,
+            stats,
+        },
+    ))
+}
+
+/// A sortable column header.
+pub struct SortLink {
+    /// Label.
+    pub label: String,
+    /// The list sorted by it.
+    pub href: String,
+    /// The current sort.
+    pub active: bool,
+}
+
+#[derive(Template)]
+#[template(path = "list.html")]
+struct ListPage {
+    chrome: Chrome,
+    title: String,
+    key: String,
+    description: String,
+    can_create: bool,
+    /// Column headers of the list fields; a sort link where sortable.
+    columns: Vec<(String, Option<SortLink>)>,
+    id_sort: SortLink,
+    updated_sort: SortLink,
+    rows: Vec<Row>,
+    total: i64,
+    error: String,
+    f_state: Vec<Opt>,
+    f_unit: Vec<Opt>,
+    f_division: Vec<Opt>,
+    f_date_field: Vec<Opt>,
+    f_warning: Vec<Opt>,
+    f_sort: Vec<Opt>,
+    from: String,
+    to: String,
+    q: String,
+    next_href: String,
+    first_href: String,
+    filtered: bool,
+}
+
+fn opts(pairs: Vec<(String, String)>, current: &str) -> Vec<Opt> {
+    pairs
+        .into_iter()
+        .map(|(value, label)| Opt {
+            selected: value == current,
+            value,
+            label,
+        })
+        .collect()
+}
+
+/// `GET /ledgers/{key}`: the filtered, sorted, paginated list.
+pub async fn list(
+    State(st): State<AppState>,
+    u: UiUser,
+    Path(key): Path<String>,
+    Query(params): Query<Vec<(String, String)>>,
+) -> PageResult {
+    let store = &st.store;
+    let a = &u.session.access;
+    if a.role == Role::Evaluator {
+        return Err(super::render::error_page(
+            StatusCode::FORBIDDEN,
+            "无权访问",
+            "测评人不能查看台账。",
+        ));
+    }
+    let kind = store
+        .pack()
+        .ledger(&key)
+        .ok_or_else(|| super::render::error_page(StatusCode::NOT_FOUND, "未找到", &format!("台账“{key}”不存在")))?;
+    let names = Names::load(store).await.map_err(store_error)?;
+    let p = |k: &str| {
+        params
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let (state, unit, division, date_field, from, to, warning, q, sort, cursor) = (
+        p("state"),
+        p("unit"),
+        p("division"),
+        p("date_field"),
+        p("from"),
+        p("to"),
+        p("warning"),
+        p("q"),
+        p("sort"),
+        p("cursor"),
+    );
+    let sort = if matches!(sort.as_str(), "deadline" | "updated") {
+        sort
+    } else {
+        "id".to_string()
+    };
+    let date_fields: Vec<&lvzhi_core::field::FieldDef> =
+        kind.fields.iter().filter(|f| f.ty == FieldType::Date).collect();
+    let date_field = if date_fields.iter().any(|f| f.key == date_field) {
+        date_field
+    } else {
+        date_fields.first().map(|f| f.key.clone()).unwrap_or_default()
+    };
+    let warning = if matches!(warning.as_str(), "red" | "yellow" | "warned") {
+        warning
+    } else {
+        String::new()
+    };
+    let mut error = String::new();
+    let lq = ListQuery {
+        state: Some(state.clone()).filter(|s| !s.is_empty()),
+        unit: unit.parse().ok(),
+        division: Some(division.clone()).filter(|s| !s.is_empty()),
+        date_field: Some(date_field.clone()).filter(|s| !s.is_empty()),
+        from: Some(from.clone()).filter(|s| !s.is_empty()),
+        to: Some(to.clone()).filter(|s| !s.is_empty()),
+        warning: Some(warning.clone()).filter(|s| !s.is_empty()),
+        q: Some(q.clone()).filter(|s| !s.is_empty()),
+        sort: Some(sort.clone()),
+        cursor: Some(cursor.clone()).filter(|s| !s.is_empty()),
+        limit: Some(50),
+        count: true,
+        ..ListQuery::default()
+    };
+    let page_ = match store.list(a, &key, &lq).await {
+        Ok(p) => Some(p),
+        Err(e @ StoreError::BadRequest(_)) => {
+            error = e.to_string();
+            None
+        }
+        Err(e) => return Err(store_error(e)),
+    };
+    let filters: Vec<(&str, &str)> = vec![
+        ("state", &state),
+        ("unit", &unit),
+        ("division", &division),
+        (
+            "date_field",
+            if from.is_empty() && to.is_empty() {
+                ""
+            } else {
+                &date_field
+            },
+        ),
+        ("from", &from),
+        ("to", &to),
+        ("warning", &warning),
+        ("q", &q),
+    ];
+    let href = |extra: &[(&str, &str)]| {
+        let mut all = filters.clone();
+        all.extend_from_slice(extra);
+        let qs = query(&all);
+        if qs.is_empty() {
+            format!("/ledgers/{key}")
+        } else {
+            format!("/ledgers/{key}?{qs}")
+        }
+    };
+    let sort_link = |label: &str, s: &str| SortLink {
+        label: label.to_string(),
+        href: href(&[("sort", if s == "id" { "" } else { s })]),
+        active: sort == s,
+    };
+    let columns = list_fields(kind)
+        .into_iter()
+        .map(|f| {
+            let link = (f.role == Some(FieldRole::Deadline)).then(|| sort_link(&f.label, "deadline"));
+            (f.label.clone(), link)
+        })
+        .collect();
+    let (rows, total, next) = match page_ {
+        Some(pg) => (
+            pg.items.iter().map(|v| row(kind, &names, v)).collect(),
+            pg.total.unwrap_or(0),
+            pg.next,
+        ),
+        None => (vec![], 0, None),
+    };
+    let sort_q = if sort == "id" { "" } else { sort.as_str() };
+    let next_href = next
+        .map(|n| href(&[("sort", sort_q), ("cursor", &n)]))
+        .unwrap_or_default();
+    let first_href = if cursor.is_empty() {
+        String::new()
+    } else {
+        href(&[("sort", sort_q)])
+    };
+    let mut state_opts = vec![(String::new(), "全部状态".to_string())];
+    if let Some(wf) = &kind.workflow {
+        state_opts.extend(wf.states.iter().map(|s| (s.name.clone(), s.name.clone())));
+    }
+    let mut unit_opts = vec![(String::new(), "全部单位".to_string())];
+    unit_opts.extend(names.units.iter().map(|x| (x.id.to_string(), x.name.clone())));
+    let mut div_opts = vec![(String::new(), "全部乡镇".to_string())];
+    div_opts.extend(
+        names
+            .divisions
+            .iter()
+            .filter(|d| d.level == 2)
+            .map(|d| (d.code.clone(), d.name.clone())),
+    );
+    let filtered = filters.iter().any(|(_, v)| !v.is_empty());
+    Ok(page(
+        StatusCode::OK,
+        &ListPage {
+            chrome: Chrome::new(store, &u, &names, &format!("/ledgers/{key}")),
+            title: kind.name.clone(),
+            key: key.clone(),
+            description: kind.description.clone(),
+            can_create: kind.create_roles.contains(&a.role) && a.role.writes(),
+            columns,
+            id_sort: sort_link("编号", "id"),
+            updated_sort: sort_link("更新时间", "updated"),
+            rows,
+            total,
+            error,
+            f_state: opts(state_opts, &state),
+            f_unit: opts(unit_opts, &unit),
+            f_division: opts(div_opts, &division),
+            f_date_field: opts(
+                date_fields.iter().map(|f| (f.key.clone(), f.label.clone())).collect(),
+                &date_field,
+            ),
+            f_warning: opts(
+                vec![
+                    (String::new(), "全部".into()),
+                    ("red".into(), "红色预警（超期）".into()),
+                    ("yellow".into(), "黄色预警（临期）".into()),
+                    ("warned".into(), "红黄预警".into()),
+                ],
+                &warning,
+            ),
+            f_sort: opts(
+                vec![
+                    ("id".into(), "最新登记".into()),
+                    ("deadline".into(), "期限最近".into()),
+                    ("updated".into(), "最近更新".into()),
+                ],
+                &sort,
+            ),
+            from,
+            to,
+            q,
+            next_href,
+            first_href,
+            filtered,
+        },
+    ))
+}
+
+/// An event of the audit log, as a row.
+pub struct AuditRow {
+    /// Seq.
+    pub seq: i64,
+    /// When.
+    pub at: String,
+    /// Who.
+    pub actor: String,
+    /// What kind (Chinese).
+    pub kind: String,
+    /// The record's page, for record events.
+    pub href: String,
+    /// What was changed.
+    pub target: String,
+    /// Short summary.
+    pub summary: String,
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    chrome: Chrome,
+    title: String,
+    rows: Vec<AuditRow>,
+    next_href: String,
+}
+
+/// The Chinese name of an event kind.
+pub fn kind_label(kind: &str) -> String {
+    match kind {
+        "record.create" => "登记",
+        "record.update" => "修改",
+        "record.transition" => "流转",
+        "record.void" => "作废",
+        "record.urge" => "催办",
+        "user.add" => "添加用户",
+        k if k.starts_with("user.") => "用户变更",
+        k if k.starts_with("org.") => "组织机构变更",
+        k => k,
+    }
+    .to_string()
+}
+
+/// `GET /audit`: the change log, newest first (auditors and admins).
+pub async fn audit(State(st): State<AppState>, u: UiUser, Query(params): Query<Vec<(String, String)>>) -> PageResult {
+    let store = &st.store;
+    let a = &u.session.access;
+    let before = params
+        .iter()
+        .find(|(k, _)| k == "before")
+        .and_then(|(_, v)| v.parse::<i64>().ok());
+    let events = store.events(a, before, None, 100).await.map_err(store_error)?;
+    let names = Names::load(store).await.map_err(store_error)?;
+    let pack = store.pack();
+    let rows: Vec<AuditRow> = events
+        .iter()
+        .map(|e| {
+            let ledger = e.ledger.as_deref().and_then(|l| pack.ledger(l));
+            let is_record = e.entity == "record";
+            let summary = match e.kind.as_str() {
+                "record.transition" => format!(
+                    "{}：{} → {}",
+                    e.data["transition"].as_str().unwrap_or(""),
+                    e.data["from"].as_str().unwrap_or(""),
+                    e.data["to"].as_str().unwrap_or("")
+                ),
+                "record.void" => format!("原因：{}", e.data["reason"].as_str().unwrap_or("")),
+                "record.update" => {
+                    let keys: Vec<String> = e.data["after"]
+                        .as_object()
+                        .map(|m| {
+                            m.keys()
+                                .map(|k| {
+                                    ledger
+                                        .and_then(|l| l.field(k))
+                                        .map(|f| f.label.clone())
+                                        .unwrap_or_else(|| k.clone())
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    format!("修改：{}", keys.join("、"))
+                }
+                "record.urge" => format!("第{}次催办", e.data["urge_count"]),
+                _ => String::new(),
+            };
+            AuditRow {
+                seq: e.seq,
+                at: when(&e.at),
+                actor: if e.actor_name.is_empty() {
+                    "系统".into()
+                } else {
+                    e.actor_name.clone()
+                },
+                kind: kind_label(&e.kind),
+                href: match (&e.entity_id, is_record) {
+                    (Some(id), true) => format!("/records/{id}"),
+                    _ => String::new(),
+                },
+                target: match (ledger, &e.entity_id) {
+                    (Some(l), Some(id)) => format!("{} 第{id}号", l.name),
+                    (None, Some(id)) => format!("{} {id}", e.entity),
+                    _ => e.entity.clone(),
+                },
+                summary,
+            }
+        })
+        .collect();
+    let next_href = if rows.len() == 100 {
+        rows.last()
+            .map(|r| format!("/audit?before={}", r.seq))
+            .unwrap_or_default()
+    } else {
+        String::new()
+    };
+    Ok(page(
+        StatusCode::OK,
+        &AuditPage {
+            chrome: Chrome::new(store, &u, &names, "/audit"),
+            title: "审计：变更日志".into(),
+            rows,
+            next_href,
+        },
+    ))
+}

@@ -1,0 +1,261 @@
+//! Signing in and out of the web UI, the page's user, and the CSRF check of forms.
+//!
+//! The session cookie is the API's (`lvzhi_session`: HttpOnly, SameSite=Strict,
+//! Secure behind TLS). Forms carry the session's CSRF token as the hidden
+//! field `csrf`; the login form, which has no session yet, carries a token that
+//! is also set as the `lvzhi_login` cookie (double submit).
+
+use super::render::{PageResult, page, see_other, store_error};
+use crate::AppState;
+use crate::auth::{COOKIE, constant_time_eq, cookie};
+use askama::Template;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{FromRequest, FromRequestParts, Query, State};
+use axum::http::{HeaderValue, Method, StatusCode, header, request::Parts};
+use axum::response::{IntoResponse, Response};
+use axum::{Form, extract::Request};
+use lvzhi_store::StoreError;
+use lvzhi_store::auth::Session;
+use serde::Deserialize;
+
+/// The cookie holding the login form's CSRF token.
+pub const LOGIN_COOKIE: &str = "lvzhi_login";
+
+/// The signed-in user of a page. Without a live session the page answers
+/// with a redirect to `/login` (remembering where the user was going).
+#[derive(Debug, Clone)]
+pub struct UiUser {
+    /// The session.
+    pub session: Session,
+    /// The raw session token (for logout).
+    pub token: String,
+}
+
+fn login_redirect(parts: &Parts, expired: bool) -> Response {
+    let mut q: Vec<(&str, &str)> = Vec::new();
+    if expired {
+        q.push(("expired", "1"));
+    }
+    let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    if parts.method == Method::GET && next != "/" {
+        q.push(("next", next));
+    }
+    let qs = super::render::query(&q);
+    let to = if qs.is_empty() {
+        "/login".to_string()
+    } else {
+        format!("/login?{qs}")
+    };
+    let mut r = see_other(&to);
+    if expired {
+        r.headers_mut().append(header::SET_COOKIE, clear_cookie(COOKIE, "/"));
+    }
+    r
+}
+
+impl FromRequestParts<AppState> for UiUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<UiUser, Response> {
+        let Some(token) = cookie(parts, COOKIE).map(str::to_string) else {
+            return Err(login_redirect(parts, false));
+        };
+        match state.store.session(&token).await {
+            Ok(session) => Ok(UiUser { session, token }),
+            Err(StoreError::Unauthorized(_)) => Err(login_redirect(parts, true)),
+            Err(e) => Err(store_error(e)),
+        }
+    }
+}
+
+/// The value of the form field `name` (the first one).
+pub fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+/// Refuses a form without the session's CSRF token: 403, nothing written.
+pub fn check_csrf(u: &UiUser, form: &[(String, String)]) -> Result<(), Response> {
+    let sent = field(form, "csrf").unwrap_or("");
+    if constant_time_eq(sent.as_bytes(), u.session.csrf.as_bytes()) {
+        Ok(())
+    } else {
+        Err(super::render::error_page(
+            StatusCode::FORBIDDEN,
+            "请求已失效",
+            "表单缺少或带有错误的安全令牌（CSRF），未作任何修改。请返回并刷新页面后重试。",
+        ))
+    }
+}
+
+/// The submitted form, or a 400 page.
+pub fn form(f: Result<Form<Vec<(String, String)>>, FormRejection>) -> Result<Vec<(String, String)>, Response> {
+    match f {
+        Ok(Form(v)) => Ok(v),
+        Err(e) => Err(super::render::error_page(
+            StatusCode::BAD_REQUEST,
+            "请求有误",
+            &format!("表单无法读取：{}", e.body_text()),
+        )),
+    }
+}
+
+fn clear_cookie(name: &str, path: &str) -> HeaderValue {
+    HeaderValue::from_str(&format!("{name}=; Path={path}; HttpOnly; SameSite=Strict; Max-Age=0"))
+        .unwrap_or(HeaderValue::from_static(""))
+}
+
+/// A path to go to after login: only a local path, never another site.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.starts_with("/\\")
+                && !n.starts_with("/login")
+                && !n.chars().any(|c| c.is_control() || c == '\\') =>
+        {
+            n.to_string()
+        }
+        _ => "/".to_string(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    css: String,
+    js: String,
+    csrf: String,
+    username: String,
+    next: String,
+    error: String,
+    notice: String,
+}
+
+/// The query of `/login`.
+#[derive(Debug, Default, Deserialize)]
+pub struct LoginQuery {
+    next: Option<String>,
+    expired: Option<String>,
+    out: Option<String>,
+}
+
+fn login_form(status: StatusCode, username: &str, next: &str, error: &str, notice: &str, secure: bool) -> Response {
+    let token = lvzhi_store::auth::random_token();
+    let mut r = page(
+        status,
+        &LoginPage {
+            css: super::asset_url("app.css"),
+            js: super::asset_url("app.js"),
+            csrf: token.clone(),
+            username: username.to_string(),
+            next: next.to_string(),
+            error: error.to_string(),
+            notice: notice.to_string(),
+        },
+    );
+    let secure = if secure { "; Secure" } else { "" };
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "{LOGIN_COOKIE}={token}; Path=/login; HttpOnly; SameSite=Strict; Max-Age=3600{secure}"
+    )) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r
+}
+
+/// `GET /login`: the form (or home, when already signed in).
+pub async fn login_page(State(st): State<AppState>, Query(q): Query<LoginQuery>, req: Request) -> Response {
+    let (parts, _) = req.into_parts();
+    if let Some(t) = cookie(&parts, COOKIE)
+        && st.store.session(t).await.is_ok()
+    {
+        return see_other(&safe_next(q.next.as_deref()));
+    }
+    let notice = if q.expired.is_some() {
+        "登录已过期，请重新登录。"
+    } else if q.out.is_some() {
+        "您已安全退出。"
+    } else {
+        ""
+    };
+    login_form(
+        StatusCode::OK,
+        "",
+        &safe_next(q.next.as_deref()),
+        "",
+        notice,
+        st.secure_cookies,
+    )
+}
+
+/// `POST /login`: checks the password, sets the session cookie, goes on.
+pub async fn login(State(st): State<AppState>, req: Request) -> PageResult {
+    let (parts, body) = req.into_parts();
+    let login_token = cookie(&parts, LOGIN_COOKIE).unwrap_or("").to_string();
+    let f = Form::<Vec<(String, String)>>::from_request(Request::from_parts(parts, body), &st).await;
+    let f = form(f)?;
+    let username = field(&f, "username").unwrap_or("").trim().to_string();
+    let password = field(&f, "password").unwrap_or("");
+    let next = safe_next(field(&f, "next"));
+    let sent = field(&f, "csrf").unwrap_or("");
+    if login_token.is_empty() || !constant_time_eq(sent.as_bytes(), login_token.as_bytes()) {
+        return Ok(login_form(
+            StatusCode::FORBIDDEN,
+            &username,
+            &next,
+            "登录页面已过期，请重新输入用户名和密码。",
+            "",
+            st.secure_cookies,
+        ));
+    }
+    if username.is_empty() || password.is_empty() {
+        return Ok(login_form(
+            StatusCode::UNAUTHORIZED,
+            &username,
+            &next,
+            "请输入用户名和密码。",
+            "",
+            st.secure_cookies,
+        ));
+    }
+    match st.store.login(&username, password, "web").await {
+        Ok((token, _)) => {
+            let secure = if st.secure_cookies { "; Secure" } else { "" };
+            let mut r = see_other(&next);
+            let c = format!(
+                "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+                lvzhi_store::auth::SESSION_HOURS * 3600
+            );
+            if let Ok(v) = HeaderValue::from_str(&c) {
+                r.headers_mut().append(header::SET_COOKIE, v);
+            }
+            r.headers_mut()
+                .append(header::SET_COOKIE, clear_cookie(LOGIN_COOKIE, "/login"));
+            Ok(r)
+        }
+        Err(e @ (StoreError::Unauthorized(_) | StoreError::Locked { .. })) => {
+            let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNAUTHORIZED);
+            let mut r = login_form(status, &username, &next, &e.to_string(), "", st.secure_cookies);
+            if status == StatusCode::TOO_MANY_REQUESTS {
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("900"));
+            }
+            Ok(r)
+        }
+        Err(e) => Err(store_error(e)),
+    }
+}
+
+/// `POST /logout` (with `csrf`): ends the session, clears the cookie.
+pub async fn logout(
+    State(st): State<AppState>,
+    u: UiUser,
+    f: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> PageResult {
+    let f = form(f)?;
+    check_csrf(&u, &f)?;
+    st.store.logout(&u.token).await.map_err(store_error)?;
+    let mut r = see_other("/login?out=1");
+    r.headers_mut().append(header::SET_COOKIE, clear_cookie(COOKIE, "/"));
+    Ok(r.into_response())
+}
