@@ -78,6 +78,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/indicators/{id}", get(crate::indicators::one))
         .route("/api/v1/warnings", get(crate::indicators::warnings))
         .route("/api/v1/warnings/{id}/ack", post(crate::indicators::ack))
+        .route("/api/v1/reports", get(crate::reports::list))
+        .route("/api/v1/reports/{template}", get(crate::reports::one))
         .fallback(|| async { ApiError::not_found("没有这个接口") })
 }
 

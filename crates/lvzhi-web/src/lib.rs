@@ -15,6 +15,7 @@ pub mod auth;
 pub mod error;
 pub mod indicators;
 pub mod openapi;
+pub mod reports;
 pub mod ui;
 
 use axum::Router;

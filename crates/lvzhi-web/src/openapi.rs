@@ -44,6 +44,12 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
     ("get", "/api/v1/indicators/{id}", "单个指标及其来源记录（可分页）"),
     ("get", "/api/v1/warnings", "当前预警及其依据"),
     ("post", "/api/v1/warnings/{id}/ack", "确认预警（附说明，记入变更日志）"),
+    ("get", "/api/v1/reports", "报告模板列表"),
+    (
+        "get",
+        "/api/v1/reports/{template}",
+        "由记录生成报告（period、person、scope、format=md|html|docx）",
+    ),
     ("get", "/api/v1/openapi.json", "本文档"),
 ];
 
@@ -60,6 +66,9 @@ pub fn document() -> Value {
     let mut paths = serde_json::Map::new();
     for (method, path, summary) in OPERATIONS {
         let mut params = vec![];
+        if path.contains("{template}") {
+            params.push(json!({"name": "template", "in": "path", "required": true, "schema": {"type": "string"}}));
+        }
         for name in ["ledger", "id"] {
             // Indicator and warning ids are strings.
             let string_id = path.starts_with("/api/v1/indicators") || path.starts_with("/api/v1/warnings");

@@ -96,6 +96,32 @@ enum Cmd {
         #[arg(long)]
         as_of: Option<String>,
     },
+    /// Write a report (述职报告, 通报) from the records: Markdown, HTML or DOCX (GB/T 9704).
+    Report {
+        #[command(flatten)]
+        db: DbArg,
+        /// Template name (packs/county/reports/NAME.md.j2), e.g. 述职述廉述德报告, 月度督查通报
+        #[arg(long)]
+        template: String,
+        /// 2026, 2026Q3, 2026-11, 2026-01..2026-11
+        #[arg(long)]
+        period: String,
+        /// The person of a duty report (name or post, e.g. 常务副县长)
+        #[arg(long)]
+        person: Option<String>,
+        /// county, division:CODE, unit:ID, leader:PERSON (分管), owns:PERSON (包挂)
+        #[arg(long, default_value = "county")]
+        scope: String,
+        /// md, html or docx
+        #[arg(long, default_value = "md")]
+        format: String,
+        /// Output file (default: standard output)
+        #[arg(short = 'o', long)]
+        output: Option<std::path::PathBuf>,
+        /// Compute as of this day, YYYY-MM-DD (default: today; a demo database's today is 2026-11-25)
+        #[arg(long)]
+        as_of: Option<String>,
+    },
     /// Manage users.
     User {
         #[command(subcommand)]
@@ -333,6 +359,42 @@ async fn run(cli: Cli) -> Result<ExitCode, StoreError> {
                 .map_err(metrics_error)?;
             store.close().await;
             print!("{out}");
+        }
+        Cmd::Report {
+            db,
+            template,
+            period,
+            person,
+            scope,
+            format,
+            output,
+            as_of,
+        } => {
+            let store = open(&db).await?;
+            let today = as_of_day(&store, as_of.as_deref()).await?;
+            let req = lvzhi_report::Request {
+                template,
+                period,
+                person,
+                scope,
+                today,
+            };
+            let res = lvzhi_report::report_command(&store, &lvzhi_packs::county_files(), &req, &format).await;
+            store.close().await;
+            let bytes = match res {
+                Ok(b) => b,
+                Err(lvzhi_report::ReportError::Store(e)) => return Err(e),
+                Err(e) => {
+                    // A missing figure, an unknown template or person, a failed check: exit 1.
+                    eprintln!("错误 / error: {e}");
+                    return Ok(ExitCode::from(1));
+                }
+            };
+            let written = match &output {
+                Some(p) => std::fs::write(p, &bytes),
+                None => std::io::Write::write_all(&mut std::io::stdout(), &bytes),
+            };
+            written.map_err(|e| StoreError::Internal(format!("写入报告失败 / cannot write the report: {e}")))?;
         }
         Cmd::User { cmd } => return user(cmd).await,
         Cmd::Audit {

@@ -1,0 +1,345 @@
+//! # lvzhi-report — reports written from live data
+//!
+//! The template carries the prose and the structure; the indicators carry the
+//! figures. Templates are pack data (`packs/county/reports/<name>.md.j2`,
+//! minijinja with strict undefined and bounded execution (fuel)); a figure is
+//! written as `{{ ind("财政总收入预算完成率") }}`, which prints the indicator's
+//! display (114.2%) for the report's period and scope and **fails** when the
+//! indicator is unknown or has no value — naming the indicator, the scope and
+//! the period. A generated report never contains a placeholder, and every
+//! report must pass the report checker (`lvzhi_check`) with zero errors before
+//! it is returned.
+//!
+//! * [`helpers`] — Chinese number and text helpers (万元/亿元, 增长/下降, 增收/减收,
+//!   个百分点, 全市第一, 2026年11月25日, 一、（一）1.（1）), also template filters.
+//! * [`template`] — the minijinja environment, the template functions and the
+//!   save-time check ([`template::validate`]).
+//! * [`docx`] — DOCX in the GB/T 9704 layout, written part by part.
+//! * [`html`] — an HTML preview in which every figure links to its provenance.
+//!
+//! Flow: [`render`] evaluates every indicator for the period and scope once,
+//! renders the template to a marked-up text (figures wrapped in private-use
+//! markers carrying their indicator id), parses it into [`Block`]s, strips the
+//! markers for Markdown, checks it, and then writes the asked format.
+
+pub mod docx;
+pub mod helpers;
+pub mod html;
+pub mod template;
+
+use jiff::civil::Date;
+use lvzhi_core::period::Period;
+use lvzhi_metrics::{Engine, IndicatorValue, Scope};
+use lvzhi_store::Store;
+use std::collections::BTreeMap;
+
+/// Opens a figure: `FIG_OPEN id FIG_MID display FIG_CLOSE`.
+pub(crate) const FIG_OPEN: char = '\u{E000}';
+pub(crate) const FIG_MID: char = '\u{E001}';
+pub(crate) const FIG_CLOSE: char = '\u{E002}';
+
+/// Why a report cannot be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// A figure the template needs has no value.
+    #[error("指标“{indicator}”在{scope}、{period}没有数值（{reason}），报告未生成")]
+    Missing {
+        /// The indicator (name or id as the template wrote it).
+        indicator: String,
+        /// The scope.
+        scope: String,
+        /// The period label.
+        period: String,
+        /// Why (不存在, 无上年同期数据, 除数为零…).
+        reason: String,
+    },
+    /// The template names an indicator that does not exist (at save time).
+    #[error("模板第{line}行：指标“{indicator}”不存在")]
+    UnknownIndicator {
+        /// 1-based line.
+        line: usize,
+        /// As written.
+        indicator: String,
+    },
+    /// No template of that name.
+    #[error("报告模板“{0}”不存在")]
+    NoTemplate(String),
+    /// No person of that name.
+    #[error("人员“{0}”不存在")]
+    NoPerson(String),
+    /// The template itself is wrong (syntax, undefined variable, out of fuel).
+    #[error("报告模板错误：{0}")]
+    Template(String),
+    /// The generated text failed the report checker.
+    #[error("生成的报告未通过检查：{0}")]
+    Check(String),
+    /// Bad arguments (period, scope, format).
+    #[error("{0}")]
+    Bad(String),
+    /// Evaluation failed.
+    #[error(transparent)]
+    Eval(#[from] lvzhi_metrics::EvalError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] lvzhi_store::StoreError),
+}
+
+/// An output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Markdown (title `#`, level-1 headings `##`, level-2 `###`).
+    Markdown,
+    /// An HTML preview with provenance links.
+    Html,
+    /// Word (GB/T 9704 layout).
+    Docx,
+}
+
+impl Format {
+    /// Parses `md`, `html` or `docx`.
+    pub fn parse(s: &str) -> Result<Format, ReportError> {
+        match s {
+            "md" | "markdown" => Ok(Format::Markdown),
+            "html" => Ok(Format::Html),
+            "docx" => Ok(Format::Docx),
+            o => Err(ReportError::Bad(format!("输出格式“{o}”无效（可选：md、html、docx）"))),
+        }
+    }
+}
+
+/// What to write.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// Template name (述职述廉述德报告), i.e. `reports/<name>.md.j2`.
+    pub template: String,
+    /// Period (`2026`, `2026-11`, `2026Q3`…).
+    pub period: String,
+    /// The person a duty report is about (by name or post).
+    pub person: Option<String>,
+    /// Scope (`county` by default).
+    pub scope: String,
+    /// The as-of day.
+    pub today: Date,
+}
+
+/// One block of a report.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Block {
+    /// The title (方正小标宋简体 二号, centred).
+    Title(String),
+    /// A level-1 heading (一、…; 黑体).
+    H1(String),
+    /// A level-2 heading (（一）…; 楷体_GB2312).
+    H2(String),
+    /// A body paragraph (仿宋_GB2312, indented two characters).
+    Para(String),
+}
+
+impl Block {
+    /// The text, with figure markers.
+    pub fn raw(&self) -> &str {
+        match self {
+            Block::Title(s) | Block::H1(s) | Block::H2(s) | Block::Para(s) => s,
+        }
+    }
+}
+
+/// A figure used in a report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figure {
+    /// Indicator id.
+    pub id: String,
+    /// Indicator name.
+    pub name: String,
+    /// As printed.
+    pub display: String,
+    /// Records behind it.
+    pub records: i64,
+}
+
+/// A written report.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// Blocks with figure markers.
+    pub blocks: Vec<Block>,
+    /// The period as asked.
+    pub period: String,
+    /// Its label (2026年1-11月).
+    pub period_label: String,
+    /// The scope string.
+    pub scope: String,
+    /// Figures used, in order of first use.
+    pub figures: Vec<Figure>,
+}
+
+/// Removes figure markers, keeping the displays.
+pub fn strip(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut skip = false;
+    for c in s.chars() {
+        match c {
+            FIG_OPEN => skip = true,
+            FIG_MID => skip = false,
+            FIG_CLOSE => {}
+            c if !skip => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+impl Report {
+    /// The report as Markdown.
+    pub fn markdown(&self) -> String {
+        let mut out = String::new();
+        for b in &self.blocks {
+            let t = strip(b.raw());
+            match b {
+                Block::Title(_) => out.push_str(&format!("# {t}\n\n")),
+                Block::H1(_) => out.push_str(&format!("## {t}\n\n")),
+                Block::H2(_) => out.push_str(&format!("### {t}\n\n")),
+                Block::Para(_) => out.push_str(&format!("{t}\n\n")),
+            }
+        }
+        out.truncate(out.trim_end().len());
+        out.push('\n');
+        out
+    }
+
+    /// The report as plain text (one block a line), as the checker sees it.
+    pub fn plain(&self) -> String {
+        self.blocks.iter().map(|b| strip(b.raw()) + "\n").collect()
+    }
+
+    /// The report in `format`, as bytes.
+    pub fn write(&self, format: Format) -> Result<Vec<u8>, ReportError> {
+        match format {
+            Format::Markdown => Ok(self.markdown().into_bytes()),
+            Format::Html => Ok(html::render(self).into_bytes()),
+            Format::Docx => docx::render(self),
+        }
+    }
+}
+
+/// The templates of a pack: name → text (`reports/<name>.md.j2`).
+pub fn templates(files: &[(String, String)]) -> BTreeMap<String, String> {
+    files
+        .iter()
+        .filter_map(|(p, t)| {
+            let name = p.strip_prefix("reports/")?.strip_suffix(".md.j2")?;
+            Some((name.to_string(), t.clone()))
+        })
+        .collect()
+}
+
+/// Writes a report: evaluates every indicator for the period and scope,
+/// renders the template, parses it into blocks and checks it.
+pub async fn render(
+    store: &Store,
+    engine: &Engine,
+    files: &[(String, String)],
+    req: &Request,
+) -> Result<Report, ReportError> {
+    render_as(store, engine, files, req, &Store::system_access()).await
+}
+
+/// [`render`] with the figures computed over the records `access` may see
+/// (the API renders as the caller).
+pub async fn render_as(
+    store: &Store,
+    engine: &Engine,
+    files: &[(String, String)],
+    req: &Request,
+    access: &lvzhi_core::access::Access,
+) -> Result<Report, ReportError> {
+    let tpls = templates(files);
+    let text = tpls
+        .get(&req.template)
+        .ok_or_else(|| ReportError::NoTemplate(req.template.clone()))?;
+    let period = Period::parse(&req.period).map_err(|e| ReportError::Bad(e.to_string()))?;
+    let scope = Scope::parse(&req.scope).map_err(|e| ReportError::Bad(e.to_string()))?;
+    let values: Vec<IndicatorValue> = engine.evaluate_all(store, access, period, &scope, req.today).await?;
+    let period_label = values
+        .first()
+        .map(|v| v.period_label.clone())
+        .unwrap_or_else(|| period.label());
+    let people = store.people().await?;
+    let units = store.units().await?;
+    let person = match &req.person {
+        None => None,
+        Some(p) => Some(
+            people
+                .iter()
+                .find(|x| &x.name == p || &x.post == p)
+                .cloned()
+                .ok_or_else(|| ReportError::NoPerson(p.clone()))?,
+        ),
+    };
+    let ctx = template::Ctx {
+        values,
+        scope: req.scope.clone(),
+        period: req.period.clone(),
+        period_label: period_label.clone(),
+        today: req.today,
+        person,
+        units,
+    };
+    let (marked, figures) = template::run(&req.template, text, ctx)?;
+    let blocks = parse_blocks(&marked);
+    let report = Report {
+        blocks,
+        period: req.period.clone(),
+        period_label,
+        scope: req.scope.clone(),
+        figures,
+    };
+    let md = report.markdown();
+    if md.chars().any(|c| matches!(c, FIG_OPEN | FIG_MID | FIG_CLOSE)) {
+        return Err(ReportError::Template("图表标记未闭合".into()));
+    }
+    let diags = lvzhi_check::check_with(&md, &lvzhi_check::CheckOptions { markdown: true });
+    if lvzhi_check::has_errors(&diags) {
+        let msgs: Vec<String> = diags
+            .iter()
+            .filter(|d| d.severity == lvzhi_check::Severity::Error)
+            .map(|d| format!("第{}行 {} {}：{}", d.line, d.code, d.text, d.message))
+            .collect();
+        return Err(ReportError::Check(msgs.join("；")));
+    }
+    Ok(report)
+}
+
+/// Splits a rendered template into blocks: `# ` title, `## ` level 1,
+/// `### ` level 2, any other non-empty line a paragraph.
+pub fn parse_blocks(text: &str) -> Vec<Block> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            if let Some(t) = l.strip_prefix("### ") {
+                Block::H2(t.trim().to_string())
+            } else if let Some(t) = l.strip_prefix("## ") {
+                Block::H1(t.trim().to_string())
+            } else if let Some(t) = l.strip_prefix("# ") {
+                Block::Title(t.trim().to_string())
+            } else {
+                Block::Para(l.to_string())
+            }
+        })
+        .collect()
+}
+
+/// `lvzhi report`: renders template `template` for `period` (and `person`,
+/// `scope`) as of `today` in `format` (`md`, `html`, `docx`), evaluating the
+/// indicators with a fresh engine over the county pack files.
+pub async fn report_command(
+    store: &Store,
+    files: &[(String, String)],
+    req: &Request,
+    format: &str,
+) -> Result<Vec<u8>, ReportError> {
+    let format = Format::parse(format)?;
+    let engine = lvzhi_metrics::engine_from_files(files, store.pack()).map_err(|e| ReportError::Bad(e.to_string()))?;
+    let report = render(store, &engine, files, req).await?;
+    report.write(format)
+}

@@ -1,0 +1,335 @@
+//! The template environment: minijinja with strict undefined (a misspelt
+//! variable is an error, never an empty string), no auto-escaping (the text is
+//! Markdown) and bounded execution (fuel), plus the report functions:
+//!
+//! * `ind("财政总收入预算完成率")` — the indicator's display for the report's
+//!   period and scope (114.2%); an unknown indicator or one without a value is
+//!   an error naming the indicator, the scope and the period.
+//! * `val("…")` — its exact value as a decimal string (for conditions and the
+//!   helpers); `parts("…")` — its breakdown (`label`, `value`, `display`).
+//! * `h1(title)`, `h2(title)`, `h3(title)` — numbered headings (一、（一）1.),
+//!   the counters follow the sections actually printed, so a section left out
+//!   for a leader without that 分管 does not leave a gap.
+//! * `oversees("财政局", …)` — whether the report's person oversees any of the units.
+//! * filters: `amount`, `growth`, `income_change`, `points`, `rank`, `cn_date`,
+//!   `cn_number`, `heading`, `ordinal`.
+
+use crate::helpers;
+use crate::{FIG_CLOSE, FIG_MID, FIG_OPEN, Figure, ReportError};
+use jiff::civil::Date;
+use lvzhi_metrics::IndicatorValue;
+use lvzhi_store::org::{Person, Unit};
+use minijinja::value::Value;
+use minijinja::{Environment, Error, ErrorKind, UndefinedBehavior};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+/// Fuel for one render: enough for a long report, bounded for a runaway loop.
+pub const FUEL: u64 = 200_000;
+
+/// The functions that name an indicator.
+const IND_FUNCS: [&str; 3] = ["ind(", "val(", "parts("];
+
+/// What a template sees.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    /// Every indicator, evaluated.
+    pub values: Vec<IndicatorValue>,
+    /// Scope string.
+    pub scope: String,
+    /// Period as asked.
+    pub period: String,
+    /// Its label.
+    pub period_label: String,
+    /// As-of day.
+    pub today: Date,
+    /// The person (duty reports).
+    pub person: Option<Person>,
+    /// Every unit.
+    pub units: Vec<Unit>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn num(v: &Value) -> Result<rust_decimal::Decimal, Error> {
+    helpers::dec(&v.to_string()).map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))
+}
+
+fn dp(d: Option<u32>, default: u32) -> u32 {
+    d.unwrap_or(default).min(6)
+}
+
+fn unsigned(v: &Value) -> Result<u64, Error> {
+    let d = num(v)?;
+    u64::try_from(d.trunc()).map_err(|_| Error::new(ErrorKind::InvalidOperation, format!("“{v}”不是非负整数")))
+}
+
+/// Adds the helpers as filters (shared with the save-time check).
+pub fn add_helpers(env: &mut Environment<'_>) {
+    env.add_filter("amount", |v: Value, d: Option<u32>| -> Result<String, Error> {
+        Ok(helpers::amount(num(&v)?, dp(d, 2)))
+    });
+    env.add_filter("growth", |v: Value, d: Option<u32>| -> Result<String, Error> {
+        Ok(helpers::growth(num(&v)?, dp(d, 1)))
+    });
+    env.add_filter("income_change", |v: Value, d: Option<u32>| -> Result<String, Error> {
+        Ok(helpers::income_change(num(&v)?, dp(d, 2)))
+    });
+    env.add_filter("points", |v: Value, d: Option<u32>| -> Result<String, Error> {
+        Ok(helpers::points(num(&v)?, dp(d, 2)))
+    });
+    env.add_filter("rank", |v: Value, area: Option<String>| -> Result<String, Error> {
+        Ok(helpers::rank(unsigned(&v)?, area.as_deref().unwrap_or("全市")))
+    });
+    env.add_filter("cn_number", |v: Value| -> Result<String, Error> {
+        Ok(helpers::cn_number(unsigned(&v)?))
+    });
+    env.add_filter("ordinal", |v: Value| -> Result<String, Error> {
+        Ok(helpers::ordinal_shi(unsigned(&v)?))
+    });
+    env.add_filter("heading", |v: Value, level: u8| -> Result<String, Error> {
+        Ok(helpers::heading_number(level, unsigned(&v)?))
+    });
+    env.add_filter("cn_date", |v: Value| -> Result<String, Error> {
+        helpers::cn_date(&v.to_string()).map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))
+    });
+}
+
+fn environment<'a>() -> Environment<'a> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_fuel(Some(FUEL));
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    env.set_trim_blocks(true);
+    env.set_lstrip_blocks(true);
+    add_helpers(&mut env);
+    env
+}
+
+struct State {
+    ctx: Ctx,
+    by_key: BTreeMap<String, usize>,
+    figures: Mutex<Vec<Figure>>,
+    missing: Mutex<Option<ReportError>>,
+    counters: Mutex<[u64; 3]>,
+}
+
+impl State {
+    fn lookup(&self, name: &str) -> Result<&IndicatorValue, Error> {
+        let found = self.by_key.get(name).and_then(|i| self.ctx.values.get(*i));
+        match found {
+            Some(v) if v.value.is_some() => Ok(v),
+            other => {
+                let reason = match other {
+                    None => "指标不存在".to_string(),
+                    Some(v) => v.note.clone().unwrap_or_else(|| "无数据".into()),
+                };
+                let err = ReportError::Missing {
+                    indicator: name.to_string(),
+                    scope: self.ctx.scope.clone(),
+                    period: self.ctx.period_label.clone(),
+                    reason,
+                };
+                let msg = err.to_string();
+                lock(&self.missing).get_or_insert(err);
+                Err(Error::new(ErrorKind::InvalidOperation, msg))
+            }
+        }
+    }
+
+    fn heading(&self, level: usize, title: &str) -> String {
+        let mut c = lock(&self.counters);
+        let Some(slot) = c.get_mut(level) else {
+            return title.to_string();
+        };
+        *slot += 1;
+        let n = *slot;
+        for deeper in c.iter_mut().skip(level + 1) {
+            *deeper = 0;
+        }
+        let level_u8 = u8::try_from(level + 1).unwrap_or(4);
+        let num = helpers::heading_number(level_u8, n);
+        match level {
+            0 => format!("## {num}{title}"),
+            1 => format!("### {num}{title}"),
+            _ => format!("{num}{title}"),
+        }
+    }
+}
+
+/// Renders a template; returns the marked text and the figures used.
+pub fn run(name: &str, text: &str, ctx: Ctx) -> Result<(String, Vec<Figure>), ReportError> {
+    let mut by_key = BTreeMap::new();
+    for (i, v) in ctx.values.iter().enumerate() {
+        by_key.insert(v.id.clone(), i);
+        by_key.insert(v.name.clone(), i);
+    }
+    let person = ctx.person.clone();
+    let oversees: Vec<String> = person
+        .as_ref()
+        .map(|p| {
+            ctx.units
+                .iter()
+                .filter(|u| p.oversees.contains(&u.id))
+                .map(|u| u.name.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    let today = ctx.today;
+    let vars = serde_json::json!({
+        "period": ctx.period,
+        "period_label": ctx.period_label,
+        "scope": ctx.scope,
+        "today": today.to_string(),
+        "year": today.year(),
+        "person": person.as_ref().map(|p| serde_json::json!({
+            "name": p.name, "post": p.post, "oversees": oversees,
+        })),
+    });
+    let state = Arc::new(State {
+        ctx,
+        by_key,
+        figures: Mutex::new(Vec::new()),
+        missing: Mutex::new(None),
+        counters: Mutex::new([0; 3]),
+    });
+    let mut env = environment();
+    let s = state.clone();
+    env.add_function(
+        "ind",
+        move |name: String, how: Option<String>| -> Result<String, Error> {
+            let v = s.lookup(&name)?;
+            let exact = || num(&Value::from(v.value.clone().unwrap_or_default()));
+            let display = match how.as_deref() {
+                None | Some("display") => v.display.clone(),
+                Some("rank") => helpers::rank(unsigned(&Value::from(v.value.clone().unwrap_or_default()))?, "全市"),
+                Some("amount") => helpers::amount(exact()?, 2),
+                Some("growth") => helpers::growth(exact()?, 1),
+                Some("value") => v.value.clone().unwrap_or_default(),
+                Some(o) => {
+                    return Err(Error::new(
+                        ErrorKind::InvalidOperation,
+                        format!("ind 的第二个参数“{o}”无效（可选：display、rank、amount、growth、value）"),
+                    ));
+                }
+            };
+            let mut figs = lock(&s.figures);
+            if !figs.iter().any(|f| f.id == v.id) {
+                figs.push(Figure {
+                    id: v.id.clone(),
+                    name: v.name.clone(),
+                    display: display.clone(),
+                    records: v.records,
+                });
+            }
+            Ok(format!("{FIG_OPEN}{}{FIG_MID}{display}{FIG_CLOSE}", v.id))
+        },
+    );
+    let s = state.clone();
+    env.add_function("val", move |name: String| -> Result<String, Error> {
+        Ok(s.lookup(&name)?.value.clone().unwrap_or_default())
+    });
+    let s = state.clone();
+    env.add_function("parts", move |name: String| -> Result<Value, Error> {
+        let v = s.lookup(&name)?;
+        let mut rows: Vec<(rust_decimal::Decimal, serde_json::Value)> = v
+            .breakdown
+            .iter()
+            .map(|p| {
+                let n = helpers::dec(&p.value).unwrap_or_default();
+                (
+                    n,
+                    serde_json::json!({"key": p.key, "label": p.label, "value": p.value, "display": p.display}),
+                )
+            })
+            .collect();
+        // Largest first; ties by name, so a ranking is stable.
+        rows.sort_by(|a, b| {
+            b.0.cmp(&a.0).then_with(|| {
+                a.1["label"]
+                    .as_str()
+                    .unwrap_or("")
+                    .cmp(b.1["label"].as_str().unwrap_or(""))
+            })
+        });
+        let list: Vec<serde_json::Value> = rows.into_iter().map(|r| r.1).collect();
+        Ok(Value::from_serialize(&list))
+    });
+    let s = state.clone();
+    env.add_function("h1", move |t: String| s.heading(0, &t));
+    let s = state.clone();
+    env.add_function("h2", move |t: String| s.heading(1, &t));
+    let s = state.clone();
+    env.add_function("h3", move |t: String| s.heading(2, &t));
+    let ov = oversees.clone();
+    env.add_function("oversees", move |names: minijinja::value::Rest<String>| {
+        names.iter().any(|n| ov.iter().any(|o| o == n))
+    });
+    let tmpl = env
+        .template_from_named_str(name, text)
+        .map_err(|e| ReportError::Template(describe(&e)))?;
+    let out = tmpl.render(Value::from_serialize(&vars));
+    match out {
+        Ok(text) => Ok((text, lock(&state.figures).clone())),
+        Err(e) => match lock(&state.missing).take() {
+            Some(m) => Err(m),
+            None => Err(ReportError::Template(describe(&e))),
+        },
+    }
+}
+
+fn describe(e: &Error) -> String {
+    match e.line() {
+        Some(l) => format!("第{l}行：{}", e.detail().unwrap_or(&e.kind().to_string())),
+        None => e.to_string(),
+    }
+}
+
+/// The save-time check of an edited template: it must parse, and every
+/// indicator it names (`ind("…")`, `val("…")`, `parts("…")`) must exist
+/// among `known` (ids and names); the error names the line.
+pub fn validate(text: &str, known: &dyn Fn(&str) -> bool) -> Result<(), ReportError> {
+    let env = environment();
+    env.template_from_named_str("模板", text)
+        .map_err(|e| ReportError::Template(describe(&e)))?;
+    // Comments ({# … #}) name no indicator; blank them, keeping the lines.
+    let mut scan = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(a) = rest.find("{#") {
+        scan.push_str(&rest[..a]);
+        let after = &rest[a..];
+        let end = after.find("#}").map_or(after.len(), |e| e + 2);
+        scan.extend(after[..end].chars().filter(|c| *c == '\n'));
+        rest = &after[end..];
+    }
+    scan.push_str(rest);
+    for (i, line) in scan.lines().enumerate() {
+        for f in IND_FUNCS {
+            let mut rest = line;
+            while let Some(pos) = rest.find(f) {
+                let prev = rest[..pos].chars().next_back();
+                rest = &rest[pos + f.len()..];
+                if prev.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                    continue;
+                }
+                let arg = rest.trim_start();
+                let Some(q) = arg.chars().next().filter(|c| *c == '"' || *c == '\'') else {
+                    continue;
+                };
+                let body = &arg[q.len_utf8()..];
+                if let Some(end) = body.find(q) {
+                    let name = &body[..end];
+                    if !known(name) {
+                        return Err(ReportError::UnknownIndicator {
+                            line: i + 1,
+                            indicator: name.to_string(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
