@@ -18,6 +18,7 @@
 //! adds a ledger by adding a pack file, not code.
 
 pub mod access;
+pub mod assess;
 pub mod deadline;
 pub mod event;
 pub mod field;

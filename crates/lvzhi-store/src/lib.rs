@@ -22,6 +22,7 @@
 
 pub mod aggregate;
 pub mod api;
+pub mod assess;
 pub mod audit;
 pub mod auth;
 pub mod backup;

@@ -11,12 +11,20 @@ use crate::db::{Conn, P};
 use sha2::{Digest, Sha256};
 
 /// `(version, description, sqlite sql, postgres sql)`.
-const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
-    1,
-    "init",
-    include_str!("../migrations/sqlite/0001_init.sql"),
-    include_str!("../migrations/postgres/0001_init.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
+    (
+        1,
+        "init",
+        include_str!("../migrations/sqlite/0001_init.sql"),
+        include_str!("../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        2,
+        "assessment",
+        include_str!("../migrations/sqlite/0002_assessment.sql"),
+        include_str!("../migrations/postgres/0002_assessment.sql"),
+    ),
+];
 
 /// The SQL of every migration for one backend (for the schema-parity test).
 pub fn scripts(sqlite: bool) -> Vec<&'static str> {

@@ -124,6 +124,29 @@ pub enum Cmd {
         /// Event data.
         data: Value,
     },
+    /// Steps run in order, each with an [`Expect`]ation, then one event (the
+    /// assessment's ballots and campaign changes). A step expecting
+    /// [`Expect::One`] that changes any other number of rows refuses the
+    /// command (409, its message) and nothing is written: an atomic "only if
+    /// still unused" guard. A step with [`Expect::Id`] returns an id
+    /// (`RETURNING id`) that replaces `$ID` in the SQL of later steps and is the
+    /// event's entity id.
+    Steps {
+        /// Who.
+        actor: Access,
+        /// The steps.
+        steps: Vec<SqlStep>,
+        /// Event kind.
+        kind: String,
+        /// Event entity.
+        entity: String,
+        /// Event entity id (unless a step returns one).
+        entity_id: Option<String>,
+        /// Event data.
+        data: Value,
+        /// Stamp the event with the hour only (ballots: against timing correlation).
+        coarse_time: bool,
+    },
 }
 
 /// What a change produced.
@@ -584,6 +607,63 @@ async fn apply(
             .await?;
             Ok(Out::Ids(vec![id]))
         }
+        Cmd::Steps {
+            actor,
+            steps,
+            kind,
+            entity,
+            entity_id,
+            data,
+            coarse_time,
+        } => {
+            let mut id: Option<i64> = None;
+            for step in steps {
+                let sql = match id {
+                    Some(i) => step.sql.replace("$ID", &i.to_string()),
+                    None => step.sql.clone(),
+                };
+                match &step.expect {
+                    Expect::Any => {
+                        conn.exec(&sql, &step.params).await.map_err(unique_to_conflict)?;
+                    }
+                    Expect::One(refusal) => {
+                        let n = conn.exec(&sql, &step.params).await.map_err(unique_to_conflict)?;
+                        if n != 1 {
+                            return Err(StoreError::Conflict(refusal.clone()));
+                        }
+                    }
+                    Expect::Id => {
+                        let row = conn.row(&sql, &step.params).await.map_err(unique_to_conflict)?;
+                        id = Some(
+                            row.map(|r| r.i(0))
+                                .ok_or_else(|| StoreError::Internal("INSERT returned no id".into()))?,
+                        );
+                    }
+                }
+            }
+            let at = if *coarse_time {
+                let s = now.as_second();
+                Timestamp::from_second(s - s.rem_euclid(3600)).unwrap_or(now)
+            } else {
+                now
+            };
+            append(
+                conn,
+                head,
+                at,
+                actor,
+                kind,
+                entity,
+                id.map(|i| i.to_string()).or_else(|| entity_id.clone()),
+                None,
+                data.clone(),
+            )
+            .await?;
+            Ok(match id {
+                Some(i) => Out::Ids(vec![i]),
+                None => Out::Done,
+            })
+        }
     }
 }
 
@@ -998,4 +1078,26 @@ async fn save_change(
         last_event: seq,
         ..old
     })
+}
+
+/// One statement of a [`Cmd::Steps`].
+#[derive(Debug, Clone)]
+pub struct SqlStep {
+    /// The SQL (`$ID`: the id returned by an earlier [`Expect::Id`] step).
+    pub sql: String,
+    /// Its parameters.
+    pub params: Vec<P>,
+    /// What it must do.
+    pub expect: Expect,
+}
+
+/// What a [`SqlStep`] must do.
+#[derive(Debug, Clone)]
+pub enum Expect {
+    /// Anything.
+    Any,
+    /// Change exactly one row, else the command is refused with this message.
+    One(String),
+    /// Return one row whose first column is the new id.
+    Id,
 }
