@@ -1,0 +1,156 @@
+//! The writing half of an import: validated rows → the store, through
+//! [`Store::create_many`] (one event per record, each tagged with the import).
+//!
+//! **Invariant (all or nothing per file):** nothing is written unless every
+//! data row validated (or `skip_invalid` was asked for). With the default
+//! `chunk_rows = 0` the whole file goes in one `create_many` call, which is one
+//! transaction: a failure at any row (the database full, a reference the
+//! store refuses) leaves the database as it was. With `chunk_rows = N` the
+//! file is written in transactions of N rows, so other writers are not held
+//! up behind a huge import; every row has been validated before the first
+//! chunk, so only a database failure can stop it part-way, and the report
+//! then says how many rows were committed: their events carry the import's
+//! tag (`data.import`), which finds them to void.
+
+use crate::IoError;
+use crate::prepare::{CellError, GoodRow, Prepared};
+use lvzhi_core::access::Access;
+use lvzhi_core::field::FieldType;
+use lvzhi_core::ledger::LedgerKind;
+use lvzhi_store::Store;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// How to import.
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    /// Import the good rows of a file with errors (and report the rest).
+    pub skip_invalid: bool,
+    /// Check only; write nothing.
+    pub dry_run: bool,
+    /// Rows per transaction; 0 writes the whole file in one transaction.
+    pub chunk_rows: usize,
+    /// The import's tag (written into each event); made up when None.
+    pub tag: Option<String>,
+}
+
+/// Progress of a long step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// Rows done.
+    pub done: usize,
+    /// Rows in all.
+    pub total: usize,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportReport {
+    /// The tag written into each event.
+    pub tag: String,
+    /// The ledger.
+    pub ledger: String,
+    /// Rows with data.
+    pub data_rows: usize,
+    /// Records written.
+    pub imported: usize,
+    /// Rows refused.
+    pub rejected_rows: usize,
+    /// Every refused cell.
+    pub errors: Vec<CellError>,
+    /// Whether anything was written.
+    pub written: bool,
+    /// Whether this was a dry run.
+    pub dry_run: bool,
+    /// Ids of the new records, in file order.
+    pub ids: Vec<i64>,
+}
+
+/// A tag for an import: ledger, time, and a hash of the content.
+pub fn make_tag(ledger: &str, now: jiff::Timestamp, content: &[u8]) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    content.hash(&mut h);
+    now.as_nanosecond().hash(&mut h);
+    format!(
+        "import-{ledger}-{}-{:08x}",
+        now.strftime("%Y%m%dT%H%M%SZ"),
+        h.finish() as u32
+    )
+}
+
+/// The raw form of validated values that validates to itself again in the
+/// store (money carries its unit, so a field read in 万元 is not scaled twice).
+fn store_raw(kind: &LedgerKind, row: &GoodRow) -> Map<String, Value> {
+    let mut m = row.fields.clone();
+    for f in &kind.fields {
+        if f.ty == FieldType::Money
+            && let Some(Value::String(s)) = m.get_mut(&f.key)
+        {
+            s.push('元');
+        }
+    }
+    m
+}
+
+/// Writes a prepared file (see the module's invariant).
+pub async fn write(
+    store: &Store,
+    access: &Access,
+    prepared: &Prepared,
+    opts: &ImportOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<ImportReport, IoError> {
+    let kind = store
+        .pack()
+        .ledger(&prepared.ledger)
+        .ok_or_else(|| IoError::UnknownLedger(prepared.ledger.clone()))?;
+    let tag = opts
+        .tag
+        .clone()
+        .unwrap_or_else(|| make_tag(&kind.key, store.now(), prepared.ledger.as_bytes()));
+    let mut report = ImportReport {
+        tag: tag.clone(),
+        ledger: kind.key.clone(),
+        data_rows: prepared.data_rows(),
+        imported: 0,
+        rejected_rows: prepared.bad_rows,
+        errors: prepared.errors.clone(),
+        written: false,
+        dry_run: opts.dry_run,
+        ids: Vec::new(),
+    };
+    if opts.dry_run || (!prepared.is_clean() && !opts.skip_invalid) || prepared.rows.is_empty() {
+        return Ok(report);
+    }
+    let total = prepared.rows.len();
+    let chunk = if opts.chunk_rows == 0 { total } else { opts.chunk_rows };
+    progress(Progress { done: 0, total });
+    for part in prepared.rows.chunks(chunk) {
+        let rows: Vec<(Map<String, Value>, Option<String>)> =
+            part.iter().map(|r| (store_raw(kind, r), r.state.clone())).collect();
+        #[cfg(feature = "bulk")]
+        let written = store.create_bulk(access, &kind.key, rows, Some(tag.clone())).await;
+        #[cfg(not(feature = "bulk"))]
+        let written = store.create_many(access, &kind.key, rows, Some(tag.clone())).await;
+        match written {
+            Ok(ids) => {
+                report.imported += ids.len();
+                report.ids.extend(ids);
+                report.written = true;
+                progress(Progress {
+                    done: report.imported,
+                    total,
+                });
+            }
+            Err(e) => {
+                return Err(IoError::Write {
+                    committed: report.imported,
+                    tag,
+                    source: e,
+                });
+            }
+        }
+    }
+    Ok(report)
+}

@@ -1,0 +1,368 @@
+//! Finding the table in a sheet and mapping its columns to fields.
+//!
+//! Real ledger sheets have title rows above the header ("XX县2026年安全隐患排查
+//! 整治台账", "填报单位：… 填报日期：…"), often a two-row header whose upper row
+//! groups columns ("整改情况" over "整改措施 | 完成时限"), a 序号 column, blank
+//! rows, and 合计 rows and signatures at the bottom. The header is the row (or
+//! pair of rows) among the first [`HEADER_SCAN`] whose cells name the most
+//! fields, by label, alias or key. A saved [`Mapping`] (TOML) pins the header
+//! rows and any column whose name is not a label or alias.
+
+use crate::IoError;
+use crate::sheet::{Sheet, column_letter};
+use lvzhi_core::ledger::LedgerKind;
+use lvzhi_core::money::MoneyUnit;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// How many leading rows may hold the header.
+pub const HEADER_SCAN: usize = 30;
+
+/// The target of a column that sets the record's workflow state.
+pub const STATE_TARGET: &str = "@state";
+
+/// A mapping saved for reuse: header text → field key ("" ignores the column).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mapping {
+    /// The ledger the mapping is for.
+    #[serde(default)]
+    pub ledger: Option<String>,
+    /// The header's first row, 1-based (found when absent).
+    #[serde(default)]
+    pub header_row: Option<usize>,
+    /// Header rows: 1 or 2 (found when absent).
+    #[serde(default)]
+    pub header_rows: Option<usize>,
+    /// Header text → field key (or `@state`, or "" to ignore).
+    #[serde(default)]
+    pub columns: BTreeMap<String, String>,
+}
+
+impl Mapping {
+    /// Parses a mapping file.
+    pub fn from_toml(text: &str) -> Result<Mapping, IoError> {
+        toml::from_str(text).map_err(|e| IoError::Mapping(e.to_string()))
+    }
+
+    /// The mapping as TOML, to save and reuse.
+    pub fn to_toml(&self) -> String {
+        let mut s = String::from("# lvzhi 导入列映射 / import column mapping\n");
+        if let Some(l) = &self.ledger {
+            s.push_str(&format!("ledger = {}\n", toml_str(l)));
+        }
+        if let Some(r) = self.header_row {
+            s.push_str(&format!("header_row = {r}\n"));
+        }
+        if let Some(r) = self.header_rows {
+            s.push_str(&format!("header_rows = {r}\n"));
+        }
+        s.push_str("\n[columns]\n");
+        for (k, v) in &self.columns {
+            s.push_str(&format!("{} = {}\n", toml_str(k), toml_str(v)));
+        }
+        s
+    }
+
+    /// Checks every target is a field of `kind`.
+    pub fn check(&self, kind: &LedgerKind) -> Result<(), IoError> {
+        if let Some(l) = &self.ledger
+            && l != &kind.key
+        {
+            return Err(IoError::Mapping(format!(
+                "映射文件是台账“{l}”的，不是“{}”的 / mapping is for another ledger",
+                kind.key
+            )));
+        }
+        for (h, f) in &self.columns {
+            if !f.is_empty() && f != STATE_TARGET && kind.field(f).is_none() {
+                return Err(IoError::Mapping(format!(
+                    "列“{h}”映射到的字段“{f}”不在台账“{}”中 / unknown field",
+                    kind.name
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn toml_str(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// One column of the table and the field it fills.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Column {
+    /// 0-based column index.
+    pub index: usize,
+    /// Its letter (A, B…).
+    pub letter: String,
+    /// The header as written (the lower row's text under a group header).
+    pub header: String,
+    /// The field key, `@state`, or None when ignored.
+    pub field: Option<String>,
+    /// A money unit named in the header ("金额（万元）").
+    pub unit: Option<MoneyUnit>,
+}
+
+/// Where the table is and what each column holds.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Layout {
+    /// The header's first row, 0-based.
+    pub header_row: usize,
+    /// 1 or 2.
+    pub header_rows: usize,
+    /// Every column with a header.
+    pub columns: Vec<Column>,
+}
+
+impl Layout {
+    /// The first data row, 0-based.
+    pub fn first_data_row(&self) -> usize {
+        self.header_row + self.header_rows
+    }
+
+    /// The mapping this layout amounts to (to save).
+    pub fn to_mapping(&self, ledger: &str) -> Mapping {
+        Mapping {
+            ledger: Some(ledger.to_string()),
+            header_row: Some(self.header_row + 1),
+            header_rows: Some(self.header_rows),
+            columns: self
+                .columns
+                .iter()
+                .map(|c| (c.header.clone(), c.field.clone().unwrap_or_default()))
+                .collect(),
+        }
+    }
+}
+
+/// A header's text made comparable: no blanks, no required-marks, ASCII parentheses.
+pub fn normalize_header(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_whitespace() && !matches!(c, '*' | '＊' | '★' | '※'))
+        .map(|c| match c {
+            '（' => '(',
+            '）' => ')',
+            '：' => ':',
+            _ => c,
+        })
+        .collect()
+}
+
+/// A header without its parenthesised or colon-led remark ("金额(万元)" → "金额").
+fn strip_remark(s: &str) -> &str {
+    let s = s.split(['(', '[', '【']).next().unwrap_or(s);
+    s.split(':').next().unwrap_or(s)
+}
+
+/// The money unit a header names ("(万元)", "单位:亿元", "金额万元").
+pub fn header_unit(s: &str) -> Option<MoneyUnit> {
+    let n = normalize_header(s);
+    if n.contains("亿元") {
+        Some(MoneyUnit::Yi)
+    } else if n.contains("万元") {
+        Some(MoneyUnit::Wan)
+    } else if n.contains("(元)") || n.ends_with("元)") || n.ends_with(":元") {
+        Some(MoneyUnit::Yuan)
+    } else {
+        None
+    }
+}
+
+/// The names a state column goes by.
+const STATE_NAMES: [&str; 5] = ["状态", "办理状态", "当前状态", "整改状态", "流程状态"];
+
+/// The field a header names, by label, alias or key.
+pub fn match_header(kind: &LedgerKind, header: &str) -> Option<String> {
+    let n = normalize_header(header);
+    if n.is_empty() {
+        return None;
+    }
+    for cand in [n.as_str(), strip_remark(&n)] {
+        if cand.is_empty() {
+            continue;
+        }
+        for f in &kind.fields {
+            if normalize_header(&f.label) == cand
+                || f.aliases.iter().any(|a| normalize_header(a) == cand)
+                || f.key.eq_ignore_ascii_case(cand)
+            {
+                return Some(f.key.clone());
+            }
+        }
+        if STATE_NAMES.contains(&cand) && kind.workflow.is_some() {
+            return Some(STATE_TARGET.to_string());
+        }
+    }
+    None
+}
+
+fn header_names(sheet: &Sheet, row: usize, rows: usize) -> Vec<(usize, String, Vec<String>)> {
+    let len = |r: usize| sheet.rows.get(r).map_or(0, Vec::len);
+    let width = if rows == 2 {
+        len(row).max(len(row + 1))
+    } else {
+        len(row)
+    };
+    let mut out = Vec::new();
+    for c in 0..width {
+        let upper = sheet.cell(row, c).text().trim().to_string();
+        let lower = if rows == 2 {
+            sheet.cell(row + 1, c).text().trim().to_string()
+        } else {
+            String::new()
+        };
+        let mut cands = Vec::new();
+        let shown = if !lower.is_empty() {
+            lower.clone()
+        } else {
+            upper.clone()
+        };
+        if shown.is_empty() {
+            continue;
+        }
+        if !lower.is_empty() {
+            cands.push(lower.clone());
+        }
+        if !upper.is_empty() {
+            cands.push(upper.clone());
+        }
+        if !lower.is_empty() && !upper.is_empty() && lower != upper {
+            cands.push(format!("{upper}{lower}"));
+        }
+        out.push((c, shown, cands));
+    }
+    out
+}
+
+fn resolve(kind: &LedgerKind, mapping: &Mapping, names: &[(usize, String, Vec<String>)]) -> Vec<Column> {
+    let mut used = std::collections::HashSet::new();
+    let mut cols = Vec::new();
+    for (c, shown, cands) in names {
+        let mut field = None;
+        let mut pinned = false;
+        for cand in cands {
+            if let Some(f) = mapping
+                .columns
+                .get(cand)
+                .or_else(|| mapping.columns.get(&normalize_header(cand)))
+            {
+                field = (!f.is_empty()).then(|| f.clone());
+                pinned = true;
+                break;
+            }
+        }
+        if !pinned {
+            field = cands.iter().find_map(|cand| match_header(kind, cand));
+        }
+        // A field filled by one column only: the first wins.
+        if let Some(f) = &field
+            && !used.insert(f.clone())
+        {
+            field = None;
+        }
+        cols.push(Column {
+            index: *c,
+            letter: column_letter(*c),
+            header: shown.clone(),
+            unit: cands.iter().find_map(|h| header_unit(h)),
+            field,
+        });
+    }
+    cols
+}
+
+/// Finds the header and maps the columns.
+pub fn layout(sheet: &Sheet, kind: &LedgerKind, mapping: &Mapping) -> Result<Layout, IoError> {
+    mapping.check(kind)?;
+    let score = |cols: &[Column]| cols.iter().filter(|c| c.field.is_some()).count();
+    let candidates: Vec<(usize, usize)> = match (mapping.header_row, mapping.header_rows) {
+        (Some(r), Some(n)) => vec![(r.saturating_sub(1), n.clamp(1, 2))],
+        (Some(r), None) => vec![(r.saturating_sub(1), 1), (r.saturating_sub(1), 2)],
+        (None, n) => (0..sheet.rows.len().min(HEADER_SCAN))
+            .flat_map(|r| match n {
+                Some(n) => vec![(r, n.clamp(1, 2))],
+                None => vec![(r, 1), (r, 2)],
+            })
+            .collect(),
+    };
+    let mut best: Option<(usize, Layout)> = None;
+    for (r, n) in candidates {
+        let cols = resolve(kind, mapping, &header_names(sheet, r, n));
+        let s = score(&cols);
+        if s > best.as_ref().map(|b| b.0).unwrap_or(0) {
+            best = Some((
+                s,
+                Layout {
+                    header_row: r,
+                    header_rows: n,
+                    columns: cols,
+                },
+            ));
+        }
+    }
+    let Some((_, layout)) = best else {
+        let names: Vec<&str> = kind.fields.iter().map(|f| f.label.as_str()).collect();
+        return Err(IoError::NoHeader(format!(
+            "前{HEADER_SCAN}行中没有找到表头：没有一列的名称是“{}”台账的字段（{}） / no header row found",
+            kind.name,
+            names.join("、")
+        )));
+    };
+    let missing: Vec<&str> = kind
+        .fields
+        .iter()
+        .filter(|f| {
+            f.required
+                && !layout
+                    .columns
+                    .iter()
+                    .any(|c| c.field.as_deref() == Some(f.key.as_str()))
+        })
+        .map(|f| f.label.as_str())
+        .collect();
+    if !missing.is_empty() {
+        return Err(IoError::MissingColumns(missing.iter().map(|s| s.to_string()).collect()));
+    }
+    Ok(layout)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_normalise() {
+        assert_eq!(normalize_header(" 隐患\n描述* "), "隐患描述");
+        assert_eq!(strip_remark("金额(万元)"), "金额");
+        assert_eq!(header_unit("总投资（万元）"), Some(MoneyUnit::Wan));
+        assert_eq!(header_unit("金额(元)"), Some(MoneyUnit::Yuan));
+        assert_eq!(header_unit("单位：亿元"), Some(MoneyUnit::Yi));
+        assert_eq!(header_unit("隐患描述"), None);
+    }
+
+    #[test]
+    fn mapping_round_trips_as_toml() {
+        let mut m = Mapping {
+            ledger: Some("hazard".into()),
+            header_row: Some(3),
+            header_rows: Some(2),
+            ..Mapping::default()
+        };
+        m.columns.insert("存在的\"问题\"".into(), "description".into());
+        m.columns.insert("序号".into(), String::new());
+        assert_eq!(Mapping::from_toml(&m.to_toml()).unwrap(), m);
+        assert!(Mapping::from_toml("bogus = 1").is_err());
+    }
+}

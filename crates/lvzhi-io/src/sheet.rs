@@ -1,0 +1,579 @@
+//! Readers: xlsx/xls (calamine) and CSV (UTF-8 with or without BOM, GBK,
+//! GB18030, UTF-16 with BOM) into one shape, a [`Sheet`] of [`Cell`]s whose
+//! row and column indexes are the file's own (row 0 is the sheet's first row,
+//! whatever calamine's used range starts at), with merged cells filled with
+//! their top-left value.
+//!
+//! **Invariant:** readers never panic and never allocate beyond a bound set by
+//! the input's size: merges are filled only inside rows and columns that hold
+//! data, and a CSV is capped at [`MAX_COLUMNS`] columns.
+
+use crate::IoError;
+use serde::Serialize;
+use std::io::Cursor;
+
+/// The most columns a sheet may have (a ledger has at most a few dozen).
+pub const MAX_COLUMNS: usize = 1024;
+
+/// The most rows a sheet may have (Excel's own limit).
+pub const MAX_ROWS: usize = 1_048_576;
+
+/// One cell as read.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Cell {
+    /// Nothing.
+    Empty,
+    /// Text (CSV cells are always text).
+    Text(String),
+    /// A whole number.
+    Int(i64),
+    /// A number.
+    Number(f64),
+    /// TRUE / FALSE.
+    Bool(bool),
+    /// A date or time cell: the Excel serial, already in the 1900 system.
+    Date(f64),
+    /// An Excel error value (#DIV/0!, #REF!…).
+    Error(String),
+}
+
+impl Cell {
+    /// Whether the cell holds nothing (blank text counts as nothing).
+    pub fn is_empty(&self) -> bool {
+        match self {
+            Cell::Empty => true,
+            Cell::Text(s) => s.trim().is_empty(),
+            _ => false,
+        }
+    }
+
+    /// The cell as a person reads it (for headers, messages and the error copy).
+    pub fn text(&self) -> String {
+        match self {
+            Cell::Empty => String::new(),
+            Cell::Text(s) => s.clone(),
+            Cell::Int(i) => i.to_string(),
+            Cell::Number(f) => number_text(*f),
+            Cell::Bool(b) => if *b { "是" } else { "否" }.to_string(),
+            Cell::Date(serial) => match crate::value::serial_to_datetime(*serial) {
+                Some(dt) if dt.time() == jiff::civil::Time::midnight() => dt.date().to_string(),
+                Some(dt) => dt.strftime("%Y-%m-%d %H:%M:%S").to_string(),
+                None => number_text(*serial),
+            },
+            Cell::Error(e) => e.clone(),
+        }
+    }
+}
+
+/// A number as Excel shows it in General format: no exponent, shortest form.
+pub fn number_text(f: f64) -> String {
+    if !f.is_finite() {
+        return f.to_string();
+    }
+    if f.fract() == 0.0 && f.abs() < 1e15 {
+        return format!("{}", f as i64);
+    }
+    format!("{f}")
+}
+
+/// A sheet: rows of cells, merged cells filled.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Sheet {
+    /// The sheet's name (the file name for CSV).
+    pub name: String,
+    /// Rows from the sheet's first row; row `i` is the file's row `i + 1`.
+    pub rows: Vec<Vec<Cell>>,
+    /// Merged regions: (first row, first col, last row, last col), 0-based inclusive.
+    pub merges: Vec<(u32, u32, u32, u32)>,
+}
+
+impl Sheet {
+    /// The cell at (row, col), or empty.
+    pub fn cell(&self, row: usize, col: usize) -> &Cell {
+        self.rows.get(row).and_then(|r| r.get(col)).unwrap_or(&Cell::Empty)
+    }
+
+    /// The widest row's length.
+    pub fn width(&self) -> usize {
+        self.rows.iter().map(Vec::len).max().unwrap_or(0)
+    }
+
+    /// Fills every merged region with its top-left value, within the data.
+    fn fill_merges(&mut self) {
+        for &(r0, c0, r1, c1) in &self.merges {
+            let (r0, c0, r1, c1) = (r0 as usize, c0 as usize, r1 as usize, c1 as usize);
+            if r0 > r1 || c0 > c1 {
+                continue;
+            }
+            let v = self.cell(r0, c0).clone();
+            if v.is_empty() {
+                continue;
+            }
+            let last_row = r1.min(self.rows.len().saturating_sub(1));
+            for r in r0..=last_row {
+                let Some(row) = self.rows.get_mut(r) else { break };
+                let last_col = c1.min(MAX_COLUMNS - 1);
+                if row.len() <= last_col {
+                    row.resize(last_col + 1, Cell::Empty);
+                }
+                for c in c0..=last_col {
+                    if (r, c) != (r0, c0)
+                        && let Some(cell) = row.get_mut(c)
+                    {
+                        *cell = v.clone();
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A text encoding for CSV files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub enum Encoding {
+    /// Detect: a BOM, else valid UTF-8, else GB18030 (a superset of GBK).
+    #[default]
+    Auto,
+    /// UTF-8 (a BOM is dropped).
+    Utf8,
+    /// GBK (decoded as GB18030, its superset).
+    Gbk,
+    /// GB18030.
+    Gb18030,
+}
+
+impl Encoding {
+    /// Parses `--encoding` values: auto, utf-8, gbk, gb18030 (any case).
+    pub fn parse(s: &str) -> Option<Encoding> {
+        match s.to_ascii_lowercase().replace('_', "-").as_str() {
+            "auto" => Some(Encoding::Auto),
+            "utf-8" | "utf8" => Some(Encoding::Utf8),
+            "gbk" | "cp936" | "gb2312" => Some(Encoding::Gbk),
+            "gb18030" => Some(Encoding::Gb18030),
+            _ => None,
+        }
+    }
+}
+
+/// Decodes CSV bytes; returns the text and the encoding's name.
+pub fn decode(bytes: &[u8], enc: Encoding) -> Result<(String, &'static str), IoError> {
+    let strict = |e: &'static encoding_rs::Encoding, b: &[u8], name: &'static str| {
+        let (text, had_errors) = e.decode_without_bom_handling(b);
+        if had_errors {
+            Err(IoError::Encoding(name.into()))
+        } else {
+            Ok((text.into_owned(), name))
+        }
+    };
+    match enc {
+        Encoding::Utf8 => strict(
+            encoding_rs::UTF_8,
+            bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes),
+            "UTF-8",
+        ),
+        Encoding::Gbk => strict(encoding_rs::GB18030, bytes, "GBK"),
+        Encoding::Gb18030 => strict(encoding_rs::GB18030, bytes, "GB18030"),
+        Encoding::Auto => {
+            if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
+                return strict(encoding_rs::UTF_8, rest, "UTF-8");
+            }
+            if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
+                return strict(encoding_rs::UTF_16LE, rest, "UTF-16LE");
+            }
+            if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
+                return strict(encoding_rs::UTF_16BE, rest, "UTF-16BE");
+            }
+            if let Ok(s) = std::str::from_utf8(bytes) {
+                return Ok((s.to_string(), "UTF-8"));
+            }
+            strict(encoding_rs::GB18030, bytes, "GB18030")
+        }
+    }
+}
+
+/// Reads a CSV file (any of the encodings above; `,` or, when the first line
+/// has more tabs than commas, tab separated).
+pub fn read_csv(bytes: &[u8], enc: Encoding, name: &str) -> Result<Sheet, IoError> {
+    let (text, _) = decode(bytes, enc)?;
+    if text.contains('\0') {
+        return Err(IoError::Unreadable(
+            "文件含有空字符，不是文本表格 / binary data in a CSV file".into(),
+        ));
+    }
+    let first = text.lines().next().unwrap_or("");
+    let delim = if first.matches('\t').count() > first.matches(',').count() {
+        b'\t'
+    } else {
+        b','
+    };
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delim)
+        .from_reader(text.as_bytes());
+    let mut rows = Vec::new();
+    let mut rec = csv::StringRecord::new();
+    loop {
+        match rdr.read_record(&mut rec) {
+            Ok(true) => {
+                if rec.len() > MAX_COLUMNS {
+                    return Err(IoError::Unreadable(format!(
+                        "第{}行有{}列，超过上限{MAX_COLUMNS}列 / too many columns",
+                        rows.len() + 1,
+                        rec.len()
+                    )));
+                }
+                let mut cells: Vec<Cell> = rec
+                    .iter()
+                    .map(|s| {
+                        if s.is_empty() {
+                            Cell::Empty
+                        } else {
+                            Cell::Text(s.to_string())
+                        }
+                    })
+                    .collect();
+                while cells.last().is_some_and(Cell::is_empty) {
+                    cells.pop();
+                }
+                rows.push(cells);
+            }
+            Ok(false) => break,
+            Err(e) => {
+                return Err(IoError::Unreadable(format!(
+                    "第{}行无法解析 / CSV error: {e}",
+                    rows.len() + 1
+                )));
+            }
+        }
+    }
+    Ok(Sheet {
+        name: name.to_string(),
+        rows,
+        merges: vec![],
+    })
+}
+
+fn from_data(d: &calamine::Data) -> Cell {
+    use calamine::Data;
+    match d {
+        Data::Empty => Cell::Empty,
+        Data::String(s) => {
+            if s.is_empty() {
+                Cell::Empty
+            } else {
+                Cell::Text(s.clone())
+            }
+        }
+        Data::Int(i) => Cell::Int(*i),
+        Data::Float(f) => Cell::Number(*f),
+        Data::Bool(b) => Cell::Bool(*b),
+        Data::DateTime(dt) => Cell::Date(dt.as_f64()),
+        Data::DateTimeIso(s) | Data::DurationIso(s) => Cell::Text(s.clone()),
+        Data::Error(e) => Cell::Error(e.to_string()),
+    }
+}
+
+/// The kind of a spreadsheet file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// Office Open XML workbook.
+    Xlsx,
+    /// Excel 97–2003 workbook.
+    Xls,
+    /// Comma (or tab) separated text.
+    Csv,
+}
+
+impl FileKind {
+    /// From the file's leading bytes, then its name.
+    pub fn detect(bytes: &[u8], name: &str) -> FileKind {
+        if bytes.starts_with(b"PK\x03\x04") {
+            return FileKind::Xlsx;
+        }
+        if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+            return FileKind::Xls;
+        }
+        let lower = name.to_ascii_lowercase();
+        if lower.ends_with(".xlsx") || lower.ends_with(".xlsm") {
+            FileKind::Xlsx
+        } else if lower.ends_with(".xls") {
+            FileKind::Xls
+        } else {
+            FileKind::Csv
+        }
+    }
+}
+
+/// Reads a workbook's sheet (`sheet` by name, else the first sheet with data).
+///
+/// calamine can panic on malformed files (found by `fuzz/fuzz_targets/
+/// xlsx_reader.rs`: an arithmetic overflow on a cell reference such as
+/// `A99999999999` in calamine 0.38 `get_row_and_optional_column`, in builds with
+/// overflow checks); such a file is refused as unreadable instead.
+pub fn read_workbook(bytes: &[u8], kind: FileKind, sheet: Option<&str>) -> Result<Sheet, IoError> {
+    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_cells(bytes, kind, sheet)));
+    let mut out = read.unwrap_or_else(|_| {
+        Err(IoError::Unreadable(
+            "工作簿已损坏，无法读取 / the workbook is corrupt".into(),
+        ))
+    })?;
+    for r in &mut out.rows {
+        while r.last().is_some_and(Cell::is_empty) {
+            r.pop();
+        }
+    }
+    out.fill_merges();
+    Ok(out)
+}
+
+fn read_cells(bytes: &[u8], kind: FileKind, sheet: Option<&str>) -> Result<Sheet, IoError> {
+    use calamine::Reader;
+    let cur = Cursor::new(bytes);
+    let bad = |e: String| IoError::Unreadable(format!("无法读取工作簿 / cannot read workbook: {e}"));
+    let out = match kind {
+        FileKind::Xls => {
+            let mut wb: calamine::Xls<_> =
+                calamine::open_workbook_from_rs(cur).map_err(|e: calamine::XlsError| bad(e.to_string()))?;
+            let names = wb.sheet_names();
+            let mut found = None;
+            for name in candidates(&names, sheet)? {
+                let range = wb.worksheet_range(&name).map_err(|e| bad(e.to_string()))?;
+                if !range.is_empty() || sheet.is_some() {
+                    found = Some((name, range));
+                    break;
+                }
+            }
+            let (name, range) = found.unwrap_or_default();
+            let merges = wb.merge_cells_by_sheet_name(&name).unwrap_or_default();
+            let mut out = Sheet {
+                name,
+                rows: Vec::new(),
+                merges: merges
+                    .iter()
+                    .map(|d| (d.start.0, d.start.1, d.end.0, d.end.1))
+                    .collect(),
+            };
+            let mut conv = DateConv::default();
+            for c in range.used_cells() {
+                let (r, col) = (
+                    c.0 + range.start().map_or(0, |s| s.0 as usize),
+                    c.1 + range.start().map_or(0, |s| s.1 as usize),
+                );
+                put(&mut out.rows, r, col, conv.cell(c.2))?;
+            }
+            out
+        }
+        _ => {
+            let mut wb: calamine::Xlsx<_> =
+                calamine::open_workbook_from_rs(cur).map_err(|e: calamine::XlsxError| bad(e.to_string()))?;
+            let names = wb.sheet_names();
+            let mut out = Sheet::default();
+            for name in candidates(&names, sheet)? {
+                let mut rows = Vec::new();
+                let mut conv = DateConv::default();
+                {
+                    let mut reader = wb.worksheet_cells_reader(&name).map_err(|e| bad(e.to_string()))?;
+                    while let Some(c) = reader.next_cell().map_err(|e| bad(e.to_string()))? {
+                        let (r, col) = c.get_position();
+                        let cell = conv.cell_ref(c.get_value());
+                        if cell != Cell::Empty {
+                            put(&mut rows, r as usize, col as usize, cell)?;
+                        }
+                    }
+                }
+                if !rows.is_empty() || sheet.is_some() {
+                    let merges = wb.merge_cells_by_sheet_name(&name).unwrap_or_default();
+                    out = Sheet {
+                        name,
+                        rows,
+                        merges: merges
+                            .iter()
+                            .map(|d| (d.start.0, d.start.1, d.end.0, d.end.1))
+                            .collect(),
+                    };
+                    break;
+                }
+            }
+            out
+        }
+    };
+    Ok(out)
+}
+
+/// Puts a cell at (row, col), growing the rows as needed (within bounds).
+fn put(rows: &mut Vec<Vec<Cell>>, r: usize, c: usize, cell: Cell) -> Result<(), IoError> {
+    if c >= MAX_COLUMNS {
+        return Err(IoError::Unreadable(format!(
+            "第{}行第{}列超过上限{MAX_COLUMNS}列 / too many columns",
+            r + 1,
+            c + 1
+        )));
+    }
+    if r >= MAX_ROWS {
+        return Err(IoError::Unreadable(format!(
+            "超过{MAX_ROWS}行（Excel的上限） / more rows than Excel allows"
+        )));
+    }
+    if rows.len() <= r {
+        rows.resize_with(r + 1, Vec::new);
+    }
+    let row = &mut rows[r];
+    if row.len() <= c {
+        row.resize(c + 1, Cell::Empty);
+    }
+    row[c] = cell;
+    Ok(())
+}
+
+/// Date cells to 1900-system serials; the workbook's epoch (1900 or 1904) is
+/// found from the first date cell.
+#[derive(Default)]
+struct DateConv {
+    offset: Option<f64>,
+}
+
+impl DateConv {
+    fn date(&mut self, dt: &calamine::ExcelDateTime) -> Cell {
+        let v = dt.as_f64();
+        let offset = *self.offset.get_or_insert_with(|| {
+            let (y, m, d, ..) = dt.to_ymd_hms_milli();
+            let same = crate::value::serial_to_datetime(v)
+                .is_some_and(|x| (x.year() as u16, x.month() as u8, x.day() as u8) == (y, m, d));
+            if same { 0.0 } else { 1462.0 }
+        });
+        Cell::Date(v + offset)
+    }
+
+    fn cell(&mut self, d: &calamine::Data) -> Cell {
+        match d {
+            calamine::Data::DateTime(dt) => self.date(dt),
+            other => from_data(other),
+        }
+    }
+
+    fn cell_ref(&mut self, d: &calamine::DataRef<'_>) -> Cell {
+        use calamine::DataRef;
+        match d {
+            DataRef::Empty => Cell::Empty,
+            DataRef::String(s) if s.is_empty() => Cell::Empty,
+            DataRef::SharedString("") => Cell::Empty,
+            DataRef::String(s) => Cell::Text(s.clone()),
+            DataRef::SharedString(s) => Cell::Text((*s).to_string()),
+            DataRef::Int(i) => Cell::Int(*i),
+            DataRef::Float(f) => Cell::Number(*f),
+            DataRef::Bool(b) => Cell::Bool(*b),
+            DataRef::DateTime(dt) => self.date(dt),
+            DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => Cell::Text(s.clone()),
+            DataRef::Error(e) => Cell::Error(e.to_string()),
+        }
+    }
+}
+
+/// The sheets to try, in order: the one asked for, or all.
+fn candidates(names: &[String], wanted: Option<&str>) -> Result<Vec<String>, IoError> {
+    match wanted {
+        Some(_) => Ok(vec![pick_sheet(names, wanted)?]),
+        None if names.is_empty() => Err(IoError::Unreadable("工作簿中没有工作表 / no sheets".into())),
+        None => Ok(names.to_vec()),
+    }
+}
+
+fn pick_sheet(names: &[String], wanted: Option<&str>) -> Result<String, IoError> {
+    let w = wanted.unwrap_or("1");
+    if let Some(n) = names.iter().find(|n| n.as_str() == w) {
+        return Ok(n.clone());
+    }
+    if let Ok(i) = w.parse::<usize>()
+        && i >= 1
+        && let Some(n) = names.get(i - 1)
+    {
+        return Ok(n.clone());
+    }
+    Err(IoError::Unreadable(format!(
+        "没有名为“{w}”的工作表（有：{}） / no sheet named {w}",
+        names.join("、")
+    )))
+}
+
+/// Reads any supported file from its bytes.
+pub fn read_bytes(bytes: &[u8], name: &str, sheet: Option<&str>, enc: Encoding) -> Result<Sheet, IoError> {
+    match FileKind::detect(bytes, name) {
+        FileKind::Csv => read_csv(bytes, enc, name),
+        k => read_workbook(bytes, k, sheet),
+    }
+}
+
+/// The spreadsheet letters of a 0-based column (0 → A, 27 → AB).
+pub fn column_letter(mut col: usize) -> String {
+    let mut s = Vec::new();
+    loop {
+        s.push(b'A' + (col % 26) as u8);
+        if col < 26 {
+            break;
+        }
+        col = col / 26 - 1;
+    }
+    s.reverse();
+    String::from_utf8(s).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn letters() {
+        assert_eq!(column_letter(0), "A");
+        assert_eq!(column_letter(25), "Z");
+        assert_eq!(column_letter(26), "AA");
+        assert_eq!(column_letter(27), "AB");
+        assert_eq!(column_letter(701), "ZZ");
+        assert_eq!(column_letter(702), "AAA");
+    }
+
+    #[test]
+    fn encodings() {
+        let (gbk, _, _) = encoding_rs::GBK.encode("隐患描述,乡镇\n");
+        assert_eq!(decode(&gbk, Encoding::Auto).unwrap().0, "隐患描述,乡镇\n");
+        assert_eq!(decode(&gbk, Encoding::Auto).unwrap().1, "GB18030");
+        let bom = [b"\xEF\xBB\xBF".as_slice(), "隐患".as_bytes()].concat();
+        assert_eq!(decode(&bom, Encoding::Auto).unwrap().0, "隐患");
+        assert_eq!(decode("隐患".as_bytes(), Encoding::Auto).unwrap().1, "UTF-8");
+        assert!(matches!(decode(&gbk, Encoding::Utf8), Err(IoError::Encoding(_))));
+        assert_eq!(Encoding::parse("GBK"), Some(Encoding::Gbk));
+        assert_eq!(Encoding::parse("latin1"), None);
+    }
+
+    #[test]
+    fn csv_rows_and_tabs() {
+        let s = read_csv("a\tb\n1\t\n".as_bytes(), Encoding::Auto, "x.csv").unwrap();
+        assert_eq!(
+            s.rows,
+            vec![
+                vec![Cell::Text("a".into()), Cell::Text("b".into())],
+                vec![Cell::Text("1".into())]
+            ]
+        );
+    }
+
+    #[test]
+    fn merges_fill_within_data_only() {
+        let mut s = Sheet {
+            name: "s".into(),
+            rows: vec![vec![Cell::Text("整改情况".into())], vec![Cell::Text("x".into())]],
+            merges: vec![(0, 0, 0, 2), (0, 0, 4_000_000, 16_000)],
+        };
+        s.fill_merges();
+        assert_eq!(s.rows[0].len(), MAX_COLUMNS);
+        assert_eq!(s.rows.len(), 2);
+        assert_eq!(s.cell(0, 2), &Cell::Text("整改情况".into()));
+    }
+
+    #[test]
+    fn numbers_as_excel_shows_them() {
+        assert_eq!(number_text(21.6), "21.6");
+        assert_eq!(number_text(13812345678.0), "13812345678");
+        assert_eq!(number_text(0.1 + 0.2), "0.30000000000000004");
+    }
+}
