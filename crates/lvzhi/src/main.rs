@@ -122,6 +122,93 @@ enum Cmd {
         #[arg(long)]
         as_of: Option<String>,
     },
+    /// Import a ledger from .xlsx/.xls/.csv (UTF-8/GBK/GB18030): all or nothing per file.
+    Import {
+        #[command(flatten)]
+        db: DbArg,
+        /// Ledger key (hazard, petition, …)
+        #[arg(long)]
+        ledger: String,
+        /// The file
+        file: std::path::PathBuf,
+        /// Sheet name or number (default: the first with data)
+        #[arg(long)]
+        sheet: Option<String>,
+        /// A saved column mapping (TOML)
+        #[arg(long)]
+        mapping: Option<std::path::PathBuf>,
+        /// Save the column mapping found to this file
+        #[arg(long)]
+        save_mapping: Option<std::path::PathBuf>,
+        /// CSV encoding: auto, utf-8, gbk, gb18030
+        #[arg(long)]
+        encoding: Option<String>,
+        /// Check only; write nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Import the good rows and report the rest
+        #[arg(long)]
+        skip_invalid: bool,
+        /// Import as this user (default: the system administrator)
+        #[arg(long = "as")]
+        as_user: Option<String>,
+        /// Where to write the input with a 错误说明 column (default: FILE.错误.xlsx)
+        #[arg(long)]
+        errors: Option<std::path::PathBuf>,
+        /// Rows per transaction (0 = the whole file in one transaction)
+        #[arg(long, default_value_t = 0)]
+        chunk: usize,
+        /// Print the report as JSON on stdout
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export a ledger list (your scope, personal data masked) to .xlsx or .csv.
+    Export {
+        #[command(flatten)]
+        db: DbArg,
+        /// Ledger key
+        #[arg(long)]
+        ledger: String,
+        /// Output file (.xlsx or .csv)
+        #[arg(short = 'o', long)]
+        output: std::path::PathBuf,
+        /// Export as this user (scope and masking)
+        #[arg(long = "as")]
+        as_user: Option<String>,
+        /// State
+        #[arg(long)]
+        state: Option<String>,
+        /// Responsible unit id
+        #[arg(long)]
+        unit: Option<i64>,
+        /// Division code prefix
+        #[arg(long)]
+        division: Option<String>,
+        /// Owning leader (person id)
+        #[arg(long)]
+        owner: Option<i64>,
+        /// Date field to range over
+        #[arg(long)]
+        date_field: Option<String>,
+        /// First day
+        #[arg(long)]
+        from: Option<String>,
+        /// Last day
+        #[arg(long)]
+        to: Option<String>,
+        /// red, yellow or warned
+        #[arg(long)]
+        warning: Option<String>,
+        /// Text search
+        #[arg(long)]
+        q: Option<String>,
+        /// Include voided records
+        #[arg(long)]
+        include_voided: bool,
+        /// Only open records
+        #[arg(long)]
+        open: bool,
+    },
     /// Manage users.
     User {
         #[command(subcommand)]
@@ -396,6 +483,82 @@ async fn run(cli: Cli) -> Result<ExitCode, StoreError> {
             };
             written.map_err(|e| StoreError::Internal(format!("写入报告失败 / cannot write the report: {e}")))?;
         }
+        Cmd::Import {
+            db,
+            ledger,
+            file,
+            sheet,
+            mapping,
+            save_mapping,
+            encoding,
+            dry_run,
+            skip_invalid,
+            as_user,
+            errors,
+            chunk,
+            json,
+        } => {
+            let store = open(&db).await?;
+            let args = lvzhi_io::cli::ImportArgs {
+                ledger,
+                file,
+                sheet,
+                mapping,
+                save_mapping,
+                encoding,
+                dry_run,
+                skip_invalid,
+                as_user,
+                errors_xlsx: errors,
+                chunk,
+                json,
+            };
+            let r = lvzhi_io::cli::run_import(&store, &args, &mut std::io::stdout(), &mut std::io::stderr()).await;
+            store.close().await;
+            return Ok(io_exit(r));
+        }
+        Cmd::Export {
+            db,
+            ledger,
+            output,
+            as_user,
+            state,
+            unit,
+            division,
+            owner,
+            date_field,
+            from,
+            to,
+            warning,
+            q,
+            include_voided,
+            open: only_open,
+        } => {
+            let store = open(&db).await?;
+            let query = lvzhi_store::records::ListQuery {
+                state,
+                unit,
+                division,
+                owner,
+                date_field,
+                from,
+                to,
+                warning,
+                q,
+                include_voided,
+                open: only_open,
+                ..Default::default()
+            };
+            let args = lvzhi_io::cli::ExportArgs {
+                ledger,
+                output,
+                as_user,
+                query,
+            };
+            let r = lvzhi_io::cli::run_export(&store, &args, &mut std::io::stderr()).await;
+            store.close().await;
+            return Ok(io_exit(r));
+        }
         Cmd::User { cmd } => return user(cmd).await,
         Cmd::Audit {
             cmd: AuditCmd::Verify { db },
@@ -448,6 +611,16 @@ async fn as_of_day(store: &Store, given: Option<&str>) -> Result<jiff::civil::Da
         return Ok(lvzhi_core::time::local_date(t));
     }
     Ok(store.today())
+}
+
+fn io_exit(r: Result<u8, lvzhi_io::IoError>) -> ExitCode {
+    match r {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("错误 / error: {e}");
+            ExitCode::from(2)
+        }
+    }
 }
 
 fn metrics_error(e: lvzhi_metrics::EvalError) -> StoreError {
