@@ -75,6 +75,8 @@ pub struct Store {
     pub(crate) writer: writer::Handle,
     pub(crate) clock: Clock,
     target: Target,
+    /// Rows examined by a list's first and last ordered windows (see `records::list_segment`).
+    pub(crate) list_windows: (i64, i64),
 }
 
 impl Store {
@@ -92,7 +94,15 @@ impl Store {
             writer,
             clock,
             target,
+            list_windows: records::LIST_WINDOWS,
         })
+    }
+
+    /// Sets the sizes of the first and last ordered windows a record list
+    /// walks before it sorts through the filters' indexes (default 2,000 and
+    /// 32,000). Tests shrink them to walk every path on a few records.
+    pub fn set_list_windows(&mut self, first: i64, last: i64) {
+        self.list_windows = (first.max(1), last.max(first.max(1)));
     }
 
     /// The pack the store validates against.

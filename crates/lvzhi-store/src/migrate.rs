@@ -24,6 +24,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0002_assessment.sql"),
         include_str!("../migrations/postgres/0002_assessment.sql"),
     ),
+    (
+        9,
+        "list orders",
+        include_str!("../migrations/sqlite/0009_list_orders.sql"),
+        include_str!("../migrations/postgres/0009_list_orders.sql"),
+    ),
 ];
 
 /// The SQL of every migration for one backend (for the schema-parity test).

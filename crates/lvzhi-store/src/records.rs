@@ -231,6 +231,144 @@ pub struct ListQuery {
     pub count: bool,
 }
 
+/// Rows the first ordered window of a list page examines (each further window is four times
+/// larger), and the window after which the rest of the page is fetched through the filters' own
+/// indexes and sorted (the filter is then selective, so few rows match).
+pub(crate) const LIST_WINDOWS: (i64, i64) = (2_000, 32_000);
+
+/// One run of a list's order: the rows meeting `cond`, ordered by `key` (when set) then id.
+#[derive(Debug)]
+struct Segment {
+    /// The sort column; `None` orders by id alone.
+    key: Option<&'static str>,
+    /// Newest/latest first.
+    desc: bool,
+    /// The rows of this run.
+    cond: Option<&'static str>,
+    /// The SQLite index that walks this order (SQLite's planner, without statistics, would
+    /// rather sort every filtered row than walk an order; PostgreSQL chooses by cost).
+    index: &'static str,
+}
+
+impl Segment {
+    /// `(key, id)` compared with a position, with parameters appended to `params`.
+    /// `bare`: columns prefixed with `+` so SQLite does not walk an index for it.
+    fn cmp(&self, op: &str, at: &(String, i64), params: &mut Vec<P>, bare: bool) -> String {
+        let plus = if bare { "+" } else { "" };
+        params.push(P::I(at.1));
+        let id = format!("${}", params.len());
+        match self.key {
+            None => format!("{plus}id {op} {id}"),
+            Some(k) => {
+                params.push(P::T(at.0.clone()));
+                format!("({plus}{k}, {plus}id) {op} (${}, {id})", params.len())
+            }
+        }
+    }
+
+    /// Strictly after `at` in this order.
+    fn after(&self, at: &(String, i64), params: &mut Vec<P>, bare: bool) -> String {
+        self.cmp(if self.desc { "<" } else { ">" }, at, params, bare)
+    }
+
+    /// Up to and including `at` in this order.
+    fn up_to(&self, at: &(String, i64), params: &mut Vec<P>) -> String {
+        self.cmp(if self.desc { ">=" } else { "<=" }, at, params, false)
+    }
+
+    /// The ORDER BY list (`bare`: see [`Segment::cmp`]).
+    fn order_by(&self, bare: bool) -> String {
+        let plus = if bare { "+" } else { "" };
+        let dir = if self.desc { "DESC" } else { "ASC" };
+        match self.key {
+            None => format!("{plus}id {dir}"),
+            Some(k) => format!("{plus}{k} {dir}, {plus}id {dir}"),
+        }
+    }
+}
+
+/// The orders of a record list (`sort=`), each made of one or more [`Segment`]s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ListOrder {
+    /// Newest first (`id`; also `created`: ids are assigned in creation order).
+    Id,
+    /// Soonest deadline first, records without a deadline last (oldest first).
+    Deadline,
+    /// Latest change first.
+    Updated,
+}
+
+const ID_ORDER: [Segment; 1] = [Segment {
+    key: None,
+    desc: true,
+    cond: None,
+    index: "records_ledger",
+}];
+const DEADLINE_ORDER: [Segment; 2] = [
+    Segment {
+        key: Some("deadline"),
+        desc: false,
+        cond: Some("deadline IS NOT NULL"),
+        index: "records_deadline_order",
+    },
+    Segment {
+        key: None,
+        desc: false,
+        cond: Some("deadline IS NULL"),
+        index: "records_ledger",
+    },
+];
+const UPDATED_ORDER: [Segment; 1] = [Segment {
+    key: Some("updated_at"),
+    desc: true,
+    cond: None,
+    index: "records_updated",
+}];
+
+impl ListOrder {
+    fn parse(s: &str) -> Result<ListOrder, StoreError> {
+        match s {
+            "id" | "created" => Ok(ListOrder::Id),
+            "deadline" => Ok(ListOrder::Deadline),
+            "updated" => Ok(ListOrder::Updated),
+            other => Err(StoreError::BadRequest(format!(
+                "不支持按“{other}”排序（可选：id、deadline、updated、created）"
+            ))),
+        }
+    }
+
+    fn segments(self) -> &'static [Segment] {
+        match self {
+            ListOrder::Id => &ID_ORDER,
+            ListOrder::Deadline => &DEADLINE_ORDER,
+            ListOrder::Updated => &UPDATED_ORDER,
+        }
+    }
+
+    /// The segment and position a cursor (`value~id`) continues after.
+    fn parse_cursor(self, cur: &str) -> Result<(usize, Option<(String, i64)>), StoreError> {
+        let (v, id) = cur
+            .rsplit_once('~')
+            .and_then(|(v, id)| Some((v.to_string(), id.parse::<i64>().ok()?)))
+            .ok_or_else(|| StoreError::BadRequest(format!("分页游标“{cur}”无效")))?;
+        Ok(match self {
+            ListOrder::Id => (0, Some((String::new(), id))),
+            // An empty value is the run without deadlines ("9999-12-31": cursors of older versions).
+            ListOrder::Deadline if v.is_empty() || v == "9999-12-31" => (1, Some((String::new(), id))),
+            ListOrder::Deadline | ListOrder::Updated => (0, Some((v, id))),
+        })
+    }
+
+    /// The cursor that continues after `r`.
+    fn cursor_of(self, r: &RecordRow) -> String {
+        match self {
+            ListOrder::Id => format!("~{}", r.id),
+            ListOrder::Deadline => format!("{}~{}", r.deadline.as_deref().unwrap_or(""), r.id),
+            ListOrder::Updated => format!("{}~{}", r.updated_at, r.id),
+        }
+    }
+}
+
 /// A record as a user may see it.
 #[derive(Debug, Clone, Serialize)]
 pub struct RecordView {
@@ -301,7 +439,7 @@ impl Store {
             .ledger(ledger)
             .ok_or_else(|| StoreError::NotFound(format!("台账“{ledger}”不存在")))?;
         let dialect = self.pool.dialect();
-        let (mut where_sql, mut params) = self.where_clause(a, kind, q, dialect)?;
+        let (where_sql, params) = self.where_clause(a, kind, q, dialect)?;
         let limit = q.limit.unwrap_or(50).clamp(1, 500);
         let total = if q.count {
             let mut c = self.pool.acquire().await?;
@@ -310,66 +448,122 @@ impl Store {
         } else {
             None
         };
-        let sort = q.sort.as_deref().unwrap_or("id");
-        let (key_expr, order) = match sort {
-            "id" => ("id", "DESC"),
-            "deadline" => ("COALESCE(deadline, '9999-12-31')", "ASC"),
-            "updated" => ("updated_at", "DESC"),
-            "created" => ("created_at", "DESC"),
-            other => {
-                return Err(StoreError::BadRequest(format!(
-                    "不支持按“{other}”排序（可选：id、deadline、updated、created）"
-                )));
-            }
+        let order = ListOrder::parse(q.sort.as_deref().unwrap_or("id"))?;
+        let (mut seg, mut pos) = match &q.cursor {
+            Some(cur) => order.parse_cursor(cur)?,
+            None => (0, None),
         };
-        let cmp = if order == "DESC" { "<" } else { ">" };
-        if let Some(cur) = &q.cursor {
-            let (v, id) = cur
-                .rsplit_once('~')
-                .and_then(|(v, id)| Some((v.to_string(), id.parse::<i64>().ok()?)))
-                .ok_or_else(|| StoreError::BadRequest(format!("分页游标“{cur}”无效")))?;
-            let n = params.len();
-            if sort == "id" {
-                where_sql.push_str(&format!(" AND id {cmp} ${}", n + 1));
-                params.push(P::I(id));
-            } else {
-                where_sql.push_str(&format!(
-                    " AND ({key_expr} {cmp} ${a} OR ({key_expr} = ${a} AND id {cmp} ${b}))",
-                    a = n + 1,
-                    b = n + 2
-                ));
-                params.push(P::T(v));
-                params.push(P::I(id));
-            }
-        }
-        let order_sql = if sort == "id" {
-            format!("id {order}")
-        } else {
-            format!("{key_expr} {order}, id {order}")
-        };
-        let sql = format!(
-            "SELECT {COLS} FROM records WHERE {where_sql} ORDER BY {order_sql} LIMIT {}",
-            limit + 1
-        );
+        let want = (limit + 1) as usize;
+        let mut items: Vec<RecordRow> = Vec::new();
         let mut c = self.pool.acquire().await?;
-        let rows = c.conn().rows(&sql, &params).await?;
-        let mut items: Vec<RecordRow> = rows.iter().map(RecordRow::from_row).collect();
-        let next = if items.len() as i64 > limit {
+        while seg < order.segments().len() && items.len() < want {
+            let s = &order.segments()[seg];
+            let got = self
+                .list_segment(
+                    &mut c.conn(),
+                    kind,
+                    s,
+                    &where_sql,
+                    &params,
+                    pos.take(),
+                    want - items.len(),
+                )
+                .await?;
+            items.extend(got);
+            seg += 1;
+        }
+        let next = if items.len() > limit as usize {
             items.truncate(limit as usize);
-            items.last().map(|r| {
-                let v = match sort {
-                    "deadline" => r.deadline.clone().unwrap_or_else(|| "9999-12-31".into()),
-                    "updated" => r.updated_at.clone(),
-                    "created" => r.created_at.clone(),
-                    _ => String::new(),
-                };
-                format!("{v}~{}", r.id)
-            })
+            items.last().map(|r| order.cursor_of(r))
         } else {
             None
         };
         let items = items.into_iter().map(|r| self.view(a, r)).collect::<Result<_, _>>()?;
         Ok(Page { items, next, total })
+    }
+
+    /// Up to `need` rows of one segment of a list, after `pos`.
+    ///
+    /// A filtered page ordered by an index is found by walking that index in
+    /// windows of growing size (2,000 rows, then 8,000, then 32,000) and
+    /// applying the filters inside each window: cheap whenever the filter
+    /// matches more than a few rows in a thousand, whatever it is. When the
+    /// windows have found too few, the filter is selective and the rest is
+    /// fetched through the filters' indexes and sorted. Either way a page costs
+    /// a bounded amount of work on a ledger of any size.
+    #[allow(clippy::too_many_arguments)]
+    async fn list_segment(
+        &self,
+        conn: &mut Conn<'_>,
+        kind: &LedgerKind,
+        s: &Segment,
+        where_sql: &str,
+        params: &[P],
+        mut pos: Option<(String, i64)>,
+        need: usize,
+    ) -> Result<Vec<RecordRow>, StoreError> {
+        let sqlite = self.pool.dialect() == Dialect::Sqlite;
+        let cond = s.cond.map(|c| format!(" AND {c}")).unwrap_or_default();
+        let mut out = Vec::new();
+        let (mut window, last_window) = self.list_windows;
+        loop {
+            // Where the window ends: the window-th row of the order after `pos`, whatever the filters.
+            let mut bp = vec![P::T(kind.key.clone())];
+            let after = pos.as_ref().map(|p| format!(" AND {}", s.after(p, &mut bp, false)));
+            let sql = format!(
+                "SELECT {}id FROM records{} WHERE ledger = $1{cond}{} ORDER BY {} LIMIT 1 OFFSET {}",
+                s.key.map(|k| format!("{k}, ")).unwrap_or_default(),
+                if sqlite {
+                    format!(" INDEXED BY {}", s.index)
+                } else {
+                    String::new()
+                },
+                after.unwrap_or_default(),
+                s.order_by(false),
+                window - 1
+            );
+            let end = conn.row(&sql, &bp).await?.map(|r| match s.key {
+                Some(_) => (r.ot(0).unwrap_or_default(), r.i(1)),
+                None => (String::new(), r.i(0)),
+            });
+            let mut p = params.to_vec();
+            let mut conds = format!("{where_sql}{cond}");
+            if let Some(at) = &pos {
+                conds.push_str(&format!(" AND {}", s.after(at, &mut p, false)));
+            }
+            if let Some(at) = &end {
+                conds.push_str(&format!(" AND {}", s.up_to(at, &mut p)));
+            }
+            let sql = format!(
+                "SELECT {COLS} FROM records{} WHERE {conds} ORDER BY {} LIMIT {}",
+                if sqlite {
+                    format!(" INDEXED BY {}", s.index)
+                } else {
+                    String::new()
+                },
+                s.order_by(false),
+                need - out.len()
+            );
+            out.extend(conn.rows(&sql, &p).await?.iter().map(RecordRow::from_row));
+            let Some(end) = end else { break };
+            if out.len() >= need {
+                break;
+            }
+            if window >= last_window {
+                let mut p = params.to_vec();
+                let after = s.after(&end, &mut p, sqlite);
+                let sql = format!(
+                    "SELECT {COLS} FROM records WHERE {where_sql}{cond} AND {after} ORDER BY {} LIMIT {}",
+                    s.order_by(sqlite),
+                    need - out.len()
+                );
+                out.extend(conn.rows(&sql, &p).await?.iter().map(RecordRow::from_row));
+                break;
+            }
+            pos = Some(end);
+            window *= 4;
+        }
+        Ok(out)
     }
 
     /// The WHERE clause (without cursor) of a list, and its parameters.

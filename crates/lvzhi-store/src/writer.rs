@@ -233,9 +233,30 @@ async fn run(mut owned: Owned, mut rx: mpsc::Receiver<Msg>, pack: Arc<Pack>, clo
 pub(crate) struct Head {
     pub seq: i64,
     pub hash: String,
+    /// References (`unit:3`, `division:620902100` …) found to exist in this
+    /// transaction, so a batch of creates checks each once. Restored with the
+    /// rest of the head when a job rolls back.
+    pub refs: std::collections::HashSet<String>,
 }
 
 async fn run_batch(conn: &mut Conn<'_>, batch: Vec<Job>, pack: &Pack, clock: &Clock) {
+    if let Err(batch) = try_batch(conn, batch, pack, clock, false).await {
+        // Only unguarded jobs ask for a redo; with every job guarded none does.
+        let _ = try_batch(conn, batch, pack, clock, true).await;
+    }
+}
+
+/// Runs a batch in one transaction and replies to every job after COMMIT.
+/// With `guard_all` false, creates run without a savepoint; should one fail
+/// after writing, the transaction is rolled back, nobody is answered, and the
+/// batch comes back to be redone with `guard_all`.
+async fn try_batch(
+    conn: &mut Conn<'_>,
+    batch: Vec<Job>,
+    pack: &Pack,
+    clock: &Clock,
+    guard_all: bool,
+) -> Result<(), Vec<Job>> {
     let begin = match conn {
         Conn::Lite(_) => "BEGIN IMMEDIATE",
         Conn::Pg(_) => "BEGIN",
@@ -252,10 +273,12 @@ async fn run_batch(conn: &mut Conn<'_>, batch: Vec<Job>, pack: &Pack, clock: &Cl
             .map(|r| Head {
                 seq: r.i(0),
                 hash: r.t(1),
+                refs: Default::default(),
             })
             .unwrap_or(Head {
                 seq: 0,
                 hash: GENESIS.into(),
+                refs: Default::default(),
             }))
     }
     .await;
@@ -267,19 +290,23 @@ async fn run_batch(conn: &mut Conn<'_>, batch: Vec<Job>, pack: &Pack, clock: &Cl
             for j in batch {
                 let _ = j.reply.send(Err(StoreError::Internal(msg.clone())));
             }
-            return;
+            return Ok(());
         }
     };
     let mut results = Vec::with_capacity(batch.len());
     for job in &batch {
         let saved = head.clone();
-        if let Err(e) = conn.script("SAVEPOINT job").await {
+        // A create writes nothing before its checks pass, so it needs no savepoint
+        // of its own; if it fails after writing, the batch is redone with savepoints.
+        let guarded = guard_all || !matches!(job.cmd, Cmd::Create { .. });
+        if guarded && let Err(e) = conn.script("SAVEPOINT job").await {
             results.push(Err(e));
             continue;
         }
         let now = clock();
         let r = apply(conn, &mut head, pack, &job.cmd, now).await;
         match r {
+            Ok(out) if !guarded => results.push(Ok(out)),
             Ok(out) => match conn.script("RELEASE SAVEPOINT job").await {
                 Ok(()) => results.push(Ok(out)),
                 Err(e) => {
@@ -287,6 +314,21 @@ async fn run_batch(conn: &mut Conn<'_>, batch: Vec<Job>, pack: &Pack, clock: &Cl
                     results.push(Err(e));
                 }
             },
+            Err(e) if !guarded => {
+                if !matches!(
+                    e,
+                    StoreError::Forbidden(_)
+                        | StoreError::Invalid(_)
+                        | StoreError::BadRequest(_)
+                        | StoreError::NotFound(_)
+                ) {
+                    // It may have written part of itself: undo the batch and redo it guarded.
+                    let _ = conn.script("ROLLBACK").await;
+                    return Err(batch);
+                }
+                head = saved;
+                results.push(Err(e));
+            }
             Err(e) => {
                 head = saved;
                 let _ = conn.script("ROLLBACK TO SAVEPOINT job").await;
@@ -311,6 +353,7 @@ async fn run_batch(conn: &mut Conn<'_>, batch: Vec<Job>, pack: &Pack, clock: &Cl
             }
         }
     }
+    Ok(())
 }
 
 /// Appends one event to the chain (inside the caller's transaction).
@@ -750,7 +793,12 @@ fn derive(kind: &LedgerKind, fields: &Fields, state: &str, state_since: jiff::ci
 }
 
 /// Checks that every unit, person, division and record a record refers to exists.
-async fn check_refs(conn: &mut Conn<'_>, kind: &LedgerKind, fields: &Fields) -> Result<(), StoreError> {
+async fn check_refs(
+    conn: &mut Conn<'_>,
+    known: &mut std::collections::HashSet<String>,
+    kind: &LedgerKind,
+    fields: &Fields,
+) -> Result<(), StoreError> {
     let mut errors = Vec::new();
     for f in &kind.fields {
         let Some(v) = fields.get(&f.key).filter(|v| !v.is_null()) else {
@@ -779,11 +827,20 @@ async fn check_refs(conn: &mut Conn<'_>, kind: &LedgerKind, fields: &Fields) -> 
             ),
             _ => continue,
         };
+        let key = format!("{what}:{}:{v}", f.ledger.as_deref().unwrap_or(""));
+        if known.contains(&key) {
+            continue;
+        }
         let mut params = vec![p];
         if f.ty == FieldType::Record {
             params.push(P::T(f.ledger.clone().unwrap_or_default()));
         }
-        if conn.row(sql, &params).await?.is_none() {
+        if conn.row(sql, &params).await?.is_some() {
+            // Records can be voided by a later job of the batch: only org references are kept.
+            if f.ty != FieldType::Record {
+                known.insert(key);
+            }
+        } else {
             errors.push(FieldError {
                 field: f.key.clone(),
                 label: f.label.clone(),
@@ -843,7 +900,7 @@ async fn create(
         }
         None => kind.initial_state().to_string(),
     };
-    check_refs(conn, kind, &fields).await?;
+    check_refs(conn, &mut head.refs, kind, &fields).await?;
     let d = derive(kind, &fields, &state, today);
     let scope = RecordScope {
         unit: d.unit,
@@ -863,7 +920,7 @@ async fn create(
         .row(
             "INSERT INTO records (ledger, state, unit_id, source_unit_id, division, owner_id, deadline, closed, voided, \
              title, search, fields, version, state_since, created_at, created_by, updated_at, last_event) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, FALSE, $9, $10, $11, 1, $12, $12, $13, $12, 0) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, FALSE, $9, $10, $11, 1, $12, $12, $13, $12, $14) RETURNING id",
             &[
                 P::T(kind.key.clone()),
                 P::T(state.clone()),
@@ -878,6 +935,8 @@ async fn create(
                 P::T(fields_json),
                 P::T(at.clone()),
                 P::OI(if actor.user_id > 0 { Some(actor.user_id) } else { None }),
+                // Its create event is the chain's next (appended right below, same transaction).
+                P::I(head.seq + 1),
             ],
         )
         .await?
@@ -899,11 +958,7 @@ async fn create(
         data,
     )
     .await?;
-    conn.exec(
-        "UPDATE records SET last_event = $1 WHERE id = $2",
-        &[P::I(seq), P::I(id)],
-    )
-    .await?;
+    debug_assert_eq!(seq, head.seq);
     Ok(RecordRow {
         id,
         ledger: kind.key.clone(),
@@ -979,7 +1034,7 @@ async fn save_change(
     if step.is_none() && void_reason.is_none() && after.is_empty() {
         return Ok(old);
     }
-    check_refs(conn, kind, &fields).await?;
+    check_refs(conn, &mut head.refs, kind, &fields).await?;
     let at = stamp(now);
     let (state, state_since) = match &step {
         Some(s) => (s.to.clone(), at.clone()),

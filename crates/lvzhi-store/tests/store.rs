@@ -25,9 +25,11 @@ both!(
     scope,
     list_matches_sees,
     list_filters,
+    list_windows,
     void,
     chain_tampering,
     concurrent_creates,
+    create_failing_after_write,
     login,
     reopen_keeps_data,
     no_pushing_records_out_of_reach,
@@ -702,6 +704,147 @@ async fn list_case(w: &World, recs: Vec<(usize, usize, usize)>) -> Result<(), pr
     Ok(())
 }
 
+/// 7a. Lists walk their order in bounded windows and fall back to sorting for
+/// selective filters: with tiny windows every path is taken, and every filter
+/// and sort gives exactly the rows, in exactly the order, of one plain page.
+async fn list_windows(w: World) {
+    let towns = [XD, QS, ZZ, XD_VILLAGE];
+    let units = [w.xd, w.qs, w.yj];
+    let states = [None, Some("整改中"), Some("已销号"), Some("待验收")];
+    let rows: Vec<(Map<String, Value>, Option<String>)> = (0..150usize)
+        .map(|i| {
+            let mut f = hazard(towns[i % 4], Some(units[i % 3]));
+            // Many equal deadlines, so ties are broken by id across window ends.
+            f.insert("deadline".into(), json!(format!("2026-11-{:02}", 10 + (i * 7) % 20)));
+            let company = if i % 50 == 7 {
+                "罕见企业".to_string()
+            } else {
+                format!("企业{}", i % 9)
+            };
+            f.insert("company".into(), json!(company));
+            (f, states[(i / 5) % 4].map(str::to_string))
+        })
+        .collect();
+    let ids = w
+        .store
+        .create_many(&Store::system_access(), "hazard", rows, None)
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), 150);
+    // Records without a deadline come last in deadline order.
+    let mut raw = raw(&w.store).await;
+    raw.conn()
+        .exec(
+            "UPDATE records SET deadline = NULL WHERE id % 11 = 0 AND ledger = 'hazard'",
+            &[],
+        )
+        .await
+        .unwrap();
+    // Change times in a mixed order (with ties), so `updated` differs from id order.
+    raw.conn()
+        .exec(
+            "UPDATE records SET updated_at = '2026-11-0' || CAST(id % 7 AS TEXT) WHERE ledger = 'hazard'",
+            &[],
+        )
+        .await
+        .unwrap();
+    let mut small = w.store.clone();
+    small.set_list_windows(3, 12);
+    let filters = [
+        ListQuery::default(),
+        ListQuery {
+            unit: Some(w.yj),
+            ..ListQuery::default()
+        },
+        ListQuery {
+            division: Some(QS.into()),
+            ..ListQuery::default()
+        },
+        ListQuery {
+            warning: Some("red".into()),
+            ..ListQuery::default()
+        },
+        ListQuery {
+            state: Some("整改中".into()),
+            open: true,
+            ..ListQuery::default()
+        },
+        ListQuery {
+            q: Some("罕见企业".into()),
+            ..ListQuery::default()
+        },
+        ListQuery {
+            q: Some("没有这家".into()),
+            ..ListQuery::default()
+        },
+    ];
+    for f in filters {
+        for sort in ["id", "deadline", "updated", "created"] {
+            let q = ListQuery {
+                sort: Some(sort.into()),
+                ..f.clone()
+            };
+            let plain = w
+                .store
+                .list(
+                    &w.admin,
+                    "hazard",
+                    &ListQuery {
+                        limit: Some(500),
+                        ..q.clone()
+                    },
+                )
+                .await
+                .unwrap();
+            assert!(plain.next.is_none());
+            let want = ids_of(&plain.items);
+            for limit in [1, 4, 7] {
+                let got = list_all(
+                    &small,
+                    &w.admin,
+                    &ListQuery {
+                        limit: Some(limit),
+                        ..q.clone()
+                    },
+                )
+                .await;
+                assert_eq!(ids_of(&got), want, "sort {sort}, limit {limit}, {f:?}");
+            }
+            // The plain page is itself in order.
+            let key = |v: &lvzhi_store::records::RecordView| match sort {
+                "deadline" => (
+                    v.row.deadline.is_none(),
+                    v.row.deadline.clone().unwrap_or_default(),
+                    v.row.id,
+                ),
+                "updated" => (false, v.row.updated_at.clone(), -v.row.id),
+                _ => (false, String::new(), -v.row.id),
+            };
+            let mut sorted = plain.items.clone();
+            if sort == "updated" {
+                sorted.sort_by(|a, b| key(b).1.cmp(&key(a).1).then(b.row.id.cmp(&a.row.id)));
+            } else {
+                sorted.sort_by_key(key);
+            }
+            assert_eq!(ids_of(&sorted), want, "order of sort {sort}, {f:?}");
+        }
+    }
+    let rare = list_all(
+        &small,
+        &w.admin,
+        &ListQuery {
+            q: Some("罕见企业".into()),
+            ..ListQuery::default()
+        },
+    )
+    .await;
+    assert_eq!(rare.len(), 3);
+}
+
+fn ids_of(items: &[lvzhi_store::records::RecordView]) -> Vec<i64> {
+    items.iter().map(|v| v.row.id).collect()
+}
+
 /// 7. List filters, warnings, search, sort and cursor pagination, limits.
 async fn list_filters(w: World) {
     let s = &w.store;
@@ -1182,6 +1325,57 @@ async fn chain_tampering(w: World) {
     assert_eq!((v.verified, v.broken_at), (4, Some(6)));
     let err = v.error.unwrap();
     assert!(err.contains("#5") && err.contains("#6"), "{err}");
+}
+
+/// A create that fails after writing its record (here: a trigger refusing its
+/// event) leaves nothing behind, and the creates batched with it still land.
+async fn create_failing_after_write(w: World) {
+    let trigger: &[&str] = if is_pg(&w.store) {
+        &[
+            "CREATE FUNCTION boom() RETURNS trigger AS $$ BEGIN IF NEW.data LIKE '%BOOM%' THEN \
+             RAISE EXCEPTION 'boom'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER boom BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION boom()",
+        ]
+    } else {
+        &[
+            "CREATE TRIGGER boom BEFORE INSERT ON events WHEN NEW.data LIKE '%BOOM%' \
+           BEGIN SELECT RAISE(ABORT, 'boom'); END",
+        ]
+    };
+    for sql in trigger {
+        raw_exec(&w.store, sql, &[]).await;
+    }
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let (s, a) = (w.store.clone(), w.office.clone());
+        let mut f = hazard(XD, Some(w.yj));
+        let company = if i % 10 == 3 {
+            format!("BOOM企业{i}")
+        } else {
+            format!("企业{i}")
+        };
+        f.insert("company".into(), json!(company));
+        tasks.push(tokio::spawn(async move { s.create(&a, "hazard", f).await }));
+    }
+    let mut landed = 0;
+    for (i, t) in tasks.into_iter().enumerate() {
+        let r = t.await.unwrap();
+        if i % 10 == 3 {
+            assert!(
+                matches!(r, Err(StoreError::Db(_)) | Err(StoreError::Internal(_))),
+                "{r:?}"
+            );
+        } else {
+            let r = r.unwrap();
+            assert_eq!(w.store.record(&w.admin, r.id).await.unwrap().row, r);
+            landed += 1;
+        }
+    }
+    assert_eq!(landed, 36);
+    assert_eq!(record_count(&w.store).await, 36);
+    assert_eq!(event_count(&w.store).await, w.setup_events + 36);
+    let v = w.store.verify_chain().await.unwrap();
+    assert_eq!((v.verified, v.broken_at), (w.setup_events + 36, None));
 }
 
 /// 10. 200 concurrent creates (and some refused ones) through the single writer.
