@@ -24,6 +24,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0002_assessment.sql"),
         include_str!("../migrations/postgres/0002_assessment.sql"),
     ),
+    (
+        8,
+        "unit_disabled",
+        include_str!("../migrations/sqlite/0008_unit_disabled.sql"),
+        include_str!("../migrations/postgres/0008_unit_disabled.sql"),
+    ),
 ];
 
 /// The SQL of every migration for one backend (for the schema-parity test).
