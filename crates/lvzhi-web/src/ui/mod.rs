@@ -14,6 +14,7 @@
 //!   the submitted values turned back into the store's JSON.
 //! * [`check`] — 核查: a pasted text or an uploaded .docx/.txt, highlighted and explained.
 //! * [`admin`] — 管理: units, people and 分管, users and roles, annual targets; the chain check.
+//! * [`todo`] — 我的待办 in full (首页 shows the first 30).
 //! * [`render`] — the layout, error pages, names of units/divisions/people,
 //!   Shanghai times, security headers.
 //!
@@ -34,6 +35,7 @@ pub mod pages;
 pub mod record;
 pub mod render;
 pub mod session;
+pub mod todo;
 
 use crate::AppState;
 use axum::Router;
@@ -63,6 +65,7 @@ pub fn router() -> Router<AppState> {
         .route("/records/{id}/urge", post(record::urge))
         .route("/audit", get(pages::audit))
         .route("/audit/verify", get(admin::audit_verify))
+        .route("/todo", get(todo::todo_page))
         .route("/check", get(check::check_page).post(check::check_submit))
         .route("/admin", get(admin::index))
         .route("/admin/units", get(admin::units).post(admin::unit_add))
