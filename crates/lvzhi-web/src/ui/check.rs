@@ -114,9 +114,12 @@ pub fn rule_label(code: &str) -> &'static str {
 /// What to do about a diagnostic.
 pub fn suggestion(d: &Diagnostic) -> String {
     if let Some(e) = &d.expected {
-        return match &d.stated {
-            Some(s) => format!("按文中数字计算应为{e}，文中写作{s}，请核对后改正。"),
-            None => format!("按文中数字计算应为{e}，请核对后改正。"),
+        let figures = matches!(d.family(), "arithmetic" | "enumeration");
+        return match (&d.stated, figures) {
+            (Some(s), true) => format!("按文中数字计算应为{e}，文中写作{s}，请核对后改正。"),
+            (None, true) => format!("按文中数字计算应为{e}，请核对后改正。"),
+            (Some(s), false) => format!("宜改为“{e}”（文中为“{s}”）。"),
+            (None, false) => format!("宜改为“{e}”。"),
         };
     }
     match d.family() {
@@ -475,6 +478,15 @@ line1\r\n--not-it\r\nline2\r\n--XyZ--\r\n";
         assert_eq!(parts[1].data, b"line1\r\n--not-it\r\nline2");
         assert!(parse_multipart(b"garbage", "XyZ").is_none());
         assert!(parse_multipart(b"--XyZ\r\nno end", "XyZ").is_none());
+    }
+
+    #[test]
+    fn suggestions_say_what_to_write() {
+        let ds = lvzhi_check::check("全区财政总收入21.6亿元，完成预算18.92亿元的112%。全县排查隐患。");
+        let by = |f: &str| ds.iter().find(|d| d.family() == f).map(suggestion).unwrap();
+        assert!(by("arithmetic").contains("应为114.2%"), "{}", by("arithmetic"));
+        let admin = by("admin-level");
+        assert!(admin.starts_with("宜改为") && !admin.contains("数字"), "{admin}");
     }
 
     #[test]
