@@ -486,6 +486,21 @@ async fn run(x: &Ctx<'_>, yingji: i64, other: i64) -> Result<(), String> {
     }
     let text = body_text(c).await;
     assert!(text.contains("18.92亿元"), "the demo's 2026 budget target is shown");
+    // A new user with mistakes: the errors at their fields.
+    x.goto("/admin/users").await;
+    css(c, "#n-username").await.send_keys("张三").await.unwrap();
+    css(c, "#n-role").await.select_by_value("unit_clerk").await.unwrap();
+    css(c, "#n-password").await.send_keys("short").await.unwrap();
+    x.submit("form.admin-form").await;
+    for key in ["username", "display_name", "unit", "password"] {
+        let err = css(c, &format!("[data-field={key}] .field-error"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(!err.is_empty(), "{key}");
+    }
+    shot(c, "19b-admin-user-errors").await;
     x.goto("/audit").await;
     css(c, ".verify-form button").await.click().await.unwrap();
     let ok = css(c, ".verify-ok").await.text().await.unwrap();
