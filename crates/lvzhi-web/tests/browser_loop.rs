@@ -97,15 +97,15 @@ async fn body_text(c: &Client) -> String {
     css(c, "body").await.text().await.unwrap()
 }
 
-struct Ctx<'a> {
-    c: &'a Client,
+struct Ctx {
+    c: Client,
     base: String,
     passwords: HashMap<String, String>,
 }
 
-impl Ctx<'_> {
+impl Ctx {
     async fn login(&self, user: &str) {
-        let c = self.c;
+        let c = &self.c;
         c.goto(&format!("{}/login", self.base)).await.unwrap();
         css(c, "#username").await.send_keys(user).await.unwrap();
         css(c, "#password")
@@ -120,8 +120,8 @@ impl Ctx<'_> {
     async fn logout(&self) {
         // From a page with the top bar (error pages have none).
         self.goto("/").await;
-        css(self.c, ".logout button").await.click().await.unwrap();
-        css(self.c, "#username").await;
+        css(&self.c, ".logout button").await.click().await.unwrap();
+        css(&self.c, "#username").await;
     }
 
     async fn goto(&self, path: &str) {
@@ -131,7 +131,7 @@ impl Ctx<'_> {
     /// 首页: (我的待办 total, open 安全生产隐患 in 台账概况).
     async fn home_counts(&self) -> (i64, i64) {
         self.goto("/").await;
-        css(self.c, ".panel").await;
+        css(&self.c, ".panel").await;
         let v = self
             .c
             .execute(
@@ -152,7 +152,7 @@ impl Ctx<'_> {
     /// Whether 我的待办 (the whole list, 首页 shows the first 30) lists record `id`.
     async fn todo_has(&self, id: i64) -> bool {
         self.goto("/todo").await;
-        css(self.c, "h1 .count").await;
+        css(&self.c, "h1 .count").await;
         self.c
             .find_all(Locator::Css(&format!("table.todo-all a[href='/records/{id}']")))
             .await
@@ -163,7 +163,7 @@ impl Ctx<'_> {
     /// Opens the transition `name` of the record page and returns its form's selector.
     async fn open_action(&self, name: &str) -> String {
         let details = format!("details.action:has(input[name=transition][value='{name}'])");
-        css(self.c, &format!("{details} > summary"))
+        css(&self.c, &format!("{details} > summary"))
             .await
             .click()
             .await
@@ -179,7 +179,7 @@ impl Ctx<'_> {
             )
             .await
             .unwrap();
-        css(self.c, &format!("{form} button[type=submit]"))
+        css(&self.c, &format!("{form} button[type=submit]"))
             .await
             .click()
             .await
@@ -187,7 +187,7 @@ impl Ctx<'_> {
     }
 
     async fn state(&self) -> String {
-        css(self.c, ".steps li.current").await.text().await.unwrap()
+        css(&self.c, ".steps li.current").await.text().await.unwrap()
     }
 }
 
@@ -283,17 +283,26 @@ async fn hazard_whole_loop_on_the_demo_county() {
         .connect(&format!("http://127.0.0.1:{port}"))
         .await
         .unwrap();
-    let ctx = Ctx { c: &c, base, passwords };
-    let result = run(&ctx, yingji, other).await;
+    let ctx = Ctx {
+        c: c.clone(),
+        base,
+        passwords,
+    };
+    // In a task, so that a failed assertion still closes the browser below.
+    let result = tokio::spawn(async move { run(&ctx, yingji, other).await }).await;
     let _ = c.close().await;
     let _ = std::fs::remove_dir_all(&profile);
     store.close().await;
     db.drop_db().await;
-    result.unwrap();
+    match result {
+        Ok(r) => r.unwrap(),
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => panic!("{e}"),
+    }
 }
 
-async fn run(x: &Ctx<'_>, yingji: i64, other: i64) -> Result<(), String> {
-    let c = x.c;
+async fn run(x: &Ctx, yingji: i64, other: i64) -> Result<(), String> {
+    let c = &x.c;
     // 应急管理局's clerk: the counts before.
     x.login("yingji_clerk").await;
     let (yj_todo0, yj_open0) = x.home_counts().await;
