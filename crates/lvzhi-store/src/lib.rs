@@ -10,6 +10,7 @@
 //! * [`org`] — divisions, units, people, 分管.
 //! * [`auth`] — users, argon2 passwords, sessions and tokens, login lockout.
 //! * [`audit`] — verifying the event chain.
+//! * [`manage`] — the admin pages' changes: renaming and disabling units, editing people, unlocking users.
 //!
 //! **Invariants:**
 //! * An acknowledged write is durable: the writer replies only after COMMIT
@@ -28,6 +29,7 @@ pub mod auth;
 pub mod backup;
 pub mod db;
 mod error;
+pub mod manage;
 pub mod migrate;
 pub mod org;
 pub mod records;

@@ -25,6 +25,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/postgres/0002_assessment.sql"),
     ),
     (
+        8,
+        "unit_disabled",
+        include_str!("../migrations/sqlite/0008_unit_disabled.sql"),
+        include_str!("../migrations/postgres/0008_unit_disabled.sql"),
+    ),
+    (
         9,
         "list orders",
         include_str!("../migrations/sqlite/0009_list_orders.sql"),

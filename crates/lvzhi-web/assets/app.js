@@ -38,3 +38,22 @@
     }
   });
 })();
+// A file input with data-max: say at once when the chosen file is too large.
+document.addEventListener("change", function (ev) {
+  var input = ev.target;
+  if (!(input instanceof HTMLInputElement) || input.type !== "file" || !input.hasAttribute("data-max")) return;
+  var max = parseInt(input.getAttribute("data-max"), 10);
+  var box = input.parentNode && input.parentNode.querySelector(".file-error");
+  var f = input.files && input.files[0];
+  if (f && max && f.size > max) {
+    if (box) {
+      box.textContent = "文件“" + f.name + "”大小为" + Math.ceil(f.size / 1024) + "KB，超过" +
+        input.getAttribute("data-max-label") + "上限，请删减内容或分段粘贴。";
+      box.hidden = false;
+    }
+    input.value = "";
+  } else if (box) {
+    box.hidden = true;
+    box.textContent = "";
+  }
+});

@@ -76,12 +76,24 @@ async fn refuse_announced_oversize(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if announced.is_some_and(|n| n > BODY_LIMIT as u64) {
-        let mut r = error::ApiError::new(
-            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            format!("请求体超过上限{}KB", BODY_LIMIT / 1024),
-        )
-        .into_response();
+        // Pages (核查 uploads) get a page that says what to do; the API its JSON.
+        let mut r = if !req.uri().path().starts_with("/api/") {
+            ui::render::error_page(
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                "提交的内容过大",
+                &format!(
+                    "提交的内容超过{}KB上限，未作处理。核查时请上传较小的文件，或分段粘贴文字。",
+                    BODY_LIMIT / 1024
+                ),
+            )
+        } else {
+            error::ApiError::new(
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("请求体超过上限{}KB", BODY_LIMIT / 1024),
+            )
+            .into_response()
+        };
         r.headers_mut().insert(
             axum::http::header::CONNECTION,
             axum::http::HeaderValue::from_static("close"),

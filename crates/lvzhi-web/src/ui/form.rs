@@ -153,6 +153,7 @@ pub fn input(f: &FieldDef, current: Option<&Value>, a: &Access, names: &Names, p
             inp.options = names
                 .units
                 .iter()
+                .filter(|u| !names.disabled_units.contains(&u.id) || u.id.to_string() == original)
                 .map(|u| choice(u.id.to_string(), u.name.clone(), u.id.to_string() == original))
                 .collect();
         }

@@ -12,6 +12,9 @@
 //!   create/edit forms and the POSTs behind the action forms.
 //! * [`form`] — form inputs generated from a ledger's field definitions, and
 //!   the submitted values turned back into the store's JSON.
+//! * [`check`] — 核查: a pasted text or an uploaded .docx/.txt, highlighted and explained.
+//! * [`admin`] — 管理: units, people and 分管, users and roles, annual targets; the chain check.
+//! * [`todo`] — 我的待办 in full (首页 shows the first 30).
 //! * [`render`] — the layout, error pages, names of units/divisions/people,
 //!   Shanghai times, security headers.
 //!
@@ -25,11 +28,14 @@
 // built once per request, so its size does not matter.
 #![allow(clippy::result_large_err)]
 
+pub mod admin;
+pub mod check;
 pub mod form;
 pub mod pages;
 pub mod record;
 pub mod render;
 pub mod session;
+pub mod todo;
 
 use crate::AppState;
 use axum::Router;
@@ -58,6 +64,18 @@ pub fn router() -> Router<AppState> {
         .route("/records/{id}/void", post(record::void))
         .route("/records/{id}/urge", post(record::urge))
         .route("/audit", get(pages::audit))
+        .route("/audit/verify", get(admin::audit_verify))
+        .route("/todo", get(todo::todo_page))
+        .route("/check", get(check::check_page).post(check::check_submit))
+        .route("/admin", get(admin::index))
+        .route("/admin/units", get(admin::units).post(admin::unit_add))
+        .route("/admin/units/{id}", post(admin::unit_change))
+        .route("/admin/people", get(admin::people).post(admin::person_add))
+        .route("/admin/people/{id}", post(admin::person_save))
+        .route("/admin/users", get(admin::users).post(admin::user_add))
+        .route("/admin/users/{name}/password", post(admin::user_password))
+        .route("/admin/users/{name}/state", post(admin::user_state))
+        .route("/admin/targets", get(admin::targets).post(admin::target_set))
 }
 
 /// Unknown paths: the API's JSON 404 under `/api/`, an HTML page elsewhere.

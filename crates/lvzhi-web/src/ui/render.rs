@@ -55,6 +55,10 @@ pub struct Chrome {
     pub css: String,
     /// The script URL.
     pub js: String,
+    /// The path of the page (the 核查/管理 links' active state).
+    pub path: String,
+    /// 管理 link shown (admins and the office).
+    pub manage: bool,
 }
 
 /// The ledger key of 督查督办.
@@ -108,6 +112,8 @@ impl Chrome {
             audit,
             css: super::asset_url("app.css"),
             js: super::asset_url("app.js"),
+            path: path.to_string(),
+            manage: matches!(a.role, Role::Admin | Role::Office),
         }
     }
 }
@@ -195,6 +201,8 @@ pub struct Names {
     pub divisions: Vec<Division>,
     /// People in display order.
     pub people: Vec<Person>,
+    /// Disabled units (forms do not offer them).
+    pub disabled_units: Vec<i64>,
     unit_names: HashMap<i64, String>,
     division_names: HashMap<String, String>,
     person_names: HashMap<i64, String>,
@@ -206,6 +214,7 @@ impl Names {
         let units = store.units().await?;
         let divisions = store.divisions("").await?;
         let people = store.people().await?;
+        let disabled_units = store.disabled_units().await?;
         let unit_names = units.iter().map(|u| (u.id, u.name.clone())).collect();
         let short: HashMap<&str, &Division> = divisions.iter().map(|d| (d.code.as_str(), d)).collect();
         let division_names = divisions
@@ -233,6 +242,7 @@ impl Names {
             units,
             divisions,
             people,
+            disabled_units,
             unit_names,
             division_names,
             person_names,

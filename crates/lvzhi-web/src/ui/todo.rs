@@ -1,0 +1,44 @@
+//! 我的待办 in full: every open item in the user's scope waiting for an action
+//! their role may take, soonest deadline first (首页 shows the first 30).
+
+use super::pages::{row, todo};
+use super::render::{Chrome, Names, PageResult, page, store_error};
+use super::session::UiUser;
+use crate::AppState;
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+
+/// The most items the page lists.
+pub const TODO_MAX: usize = 1000;
+
+#[derive(Template)]
+#[template(path = "todo.html")]
+struct TodoPage {
+    chrome: Chrome,
+    title: String,
+    rows: Vec<super::pages::Row>,
+    total: i64,
+}
+
+/// `GET /todo`: the whole to-do list.
+pub async fn todo_page(State(st): State<AppState>, u: UiUser) -> PageResult {
+    let store = &st.store;
+    let a = &u.session.access;
+    let names = Names::load(store).await.map_err(store_error)?;
+    let (views, total) = todo(store, a, TODO_MAX).await.map_err(store_error)?;
+    let pack = store.pack();
+    let rows = views
+        .iter()
+        .filter_map(|v| pack.ledger(&v.row.ledger).map(|k| row(k, &names, v)))
+        .collect();
+    Ok(page(
+        StatusCode::OK,
+        &TodoPage {
+            chrome: Chrome::new(store, &u, &names, "/todo"),
+            title: "我的待办".into(),
+            rows,
+            total,
+        },
+    ))
+}
