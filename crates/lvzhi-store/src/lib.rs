@@ -10,6 +10,7 @@
 //! * [`org`] — divisions, units, people, 分管.
 //! * [`auth`] — users, argon2 passwords, sessions and tokens, login lockout.
 //! * [`audit`] — verifying the event chain.
+//! * [`templates`] — report templates edited in the UI, every version kept and evented.
 //!
 //! **Invariants:**
 //! * An acknowledged write is durable: the writer replies only after COMMIT
@@ -31,6 +32,7 @@ mod error;
 pub mod migrate;
 pub mod org;
 pub mod records;
+pub mod templates;
 pub mod writer;
 
 pub use error::StoreError;

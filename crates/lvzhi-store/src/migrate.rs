@@ -24,6 +24,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0002_assessment.sql"),
         include_str!("../migrations/postgres/0002_assessment.sql"),
     ),
+    (
+        3,
+        "report_templates",
+        include_str!("../migrations/sqlite/0003_report_templates.sql"),
+        include_str!("../migrations/postgres/0003_report_templates.sql"),
+    ),
 ];
 
 /// The SQL of every migration for one backend (for the schema-parity test).
