@@ -10,6 +10,8 @@
 //! * [`pages`] — 首页 (my to-do items, counts per ledger), ledger lists, the audit log.
 //! * [`record`] — a record's page (fields, loop, history, actions), the
 //!   create/edit forms and the POSTs behind the action forms.
+//! * [`reports`] — 报告: preview with provenance links, downloads, the
+//!   provenance page of a figure, the template editor with its versions.
 //! * [`form`] — form inputs generated from a ledger's field definitions, and
 //!   the submitted values turned back into the store's JSON.
 //! * [`render`] — the layout, error pages, names of units/divisions/people,
@@ -29,6 +31,7 @@ pub mod form;
 pub mod pages;
 pub mod record;
 pub mod render;
+pub mod reports;
 pub mod session;
 
 use crate::AppState;
@@ -58,6 +61,11 @@ pub fn router() -> Router<AppState> {
         .route("/records/{id}/void", post(record::void))
         .route("/records/{id}/urge", post(record::urge))
         .route("/audit", get(pages::audit))
+        .route("/reports", get(reports::index))
+        .route("/reports/figure", get(reports::figure))
+        .route("/reports/templates/edit", get(reports::edit))
+        .route("/reports/templates/copy", get(reports::copy))
+        .route("/reports/templates/save", post(reports::save))
 }
 
 /// Unknown paths: the API's JSON 404 under `/api/`, an HTML page elsewhere.
