@@ -74,6 +74,12 @@ async fn shot(c: &Client, name: &str) {
     std::fs::write(shots_dir().join(format!("{name}.png")), png).unwrap();
 }
 
+/// A screenshot of the window as it is (after scrolling).
+async fn view_shot(c: &Client, name: &str) {
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(shots_dir().join(format!("{name}.png")), png).unwrap();
+}
+
 async fn css(c: &Client, sel: &str) -> fantoccini::elements::Element {
     c.wait()
         .at_most(Duration::from_secs(30))
@@ -211,6 +217,14 @@ async fn run(c: &Client, base: &str, user: &str, password: &str) -> Result<(), S
         return Err(format!("no 114.2% in the preview: {preview}"));
     }
     shot(c, "report-02-preview").await;
+    c.execute(
+        "for (const a of document.querySelectorAll('#report-preview a.fig')) \
+         { if (a.textContent === '114.2%') { a.scrollIntoView({block: 'center'}); break; } }",
+        vec![],
+    )
+    .await
+    .unwrap();
+    view_shot(c, "report-02b-preview-figures").await;
 
     // The figure 114.2% links to its records.
     let links = c.find_all(Locator::Css("#report-preview a.fig")).await.unwrap();
@@ -235,6 +249,12 @@ async fn run(c: &Client, base: &str, user: &str, password: &str) -> Result<(), S
         return Err(format!("figure page: {text}"));
     }
     shot(c, "report-03-figure").await;
+    // Back to the same report.
+    css(c, "#back-to-report").await.click().await.unwrap();
+    let again = css(c, "#report-preview").await.text().await.unwrap();
+    if !again.contains("114.2%") {
+        return Err("返回报告 did not bring the report back".into());
+    }
 
     // Download the DOCX in the browser's session and look inside.
     c.goto(&format!("{base}/reports")).await.unwrap();

@@ -319,13 +319,23 @@ fn report_pages_and_template_editor() {
     assert_eq!(r.status, 200, "{}", r.text());
     let html = r.text();
     assert!(
-        html.contains("<a class=\"fig\" href=\"/reports/figure?mark=open_hazards&amp;period=2026&amp;scope=county\""),
+        html.contains("<a class=\"fig\" href=\"/reports/figure?mark=open_hazards&amp;period=2026&amp;scope=county&amp;back=%2Freports%3Ftemplate%3D"),
         "{html}"
     );
     assert!(html.contains("format=docx") && html.contains("format=md"));
-    let r = b.get("/reports/figure?mark=open_hazards&period=2026&scope=county");
+    let r = b.get("/reports/figure?mark=open_hazards&period=2026&scope=county&back=%2Freports%3Ftemplate%3Dx");
     assert_eq!(r.status, 200);
-    assert!(r.text().contains("隐患在改数"));
+    let html = r.text();
+    assert!(html.contains("隐患在改数"));
+    assert!(
+        html.contains("id=\"back-to-report\" href=\"/reports?template=x\""),
+        "{html}"
+    );
+    // The way back goes nowhere but the 报告 page.
+    let html = b
+        .get("/reports/figure?mark=open_hazards&period=2026&scope=county&back=%2F%2Fevil.example")
+        .text();
+    assert!(html.contains("id=\"back-to-report\" href=\"/reports\""), "{html}");
     // A clerk sees the page but cannot open the copy page or save.
     let mut clerk = Browser::signed_in(addr, "clerk_xd");
     assert_eq!(clerk.get("/reports").status, 200);

@@ -110,14 +110,22 @@ fn report_message(e: &ReportError) -> String {
     }
 }
 
-/// The link of a figure inside the UI.
-pub fn figure_href(mark: &str, period: &str, scope: &str) -> String {
+/// The link of a figure inside the UI (`back`: the report's page, for the way back).
+pub fn figure_href(mark: &str, period: &str, scope: &str, back: &str) -> String {
     match target(mark) {
         Target::Record(id) => format!("/records/{id}"),
         _ => format!(
             "/reports/figure?{}",
-            query(&[("mark", mark), ("period", period), ("scope", scope)])
+            query(&[("mark", mark), ("period", period), ("scope", scope), ("back", back)])
         ),
+    }
+}
+
+/// A way back to a report page: only `/reports?…` (never another site).
+fn safe_back(back: Option<&str>) -> String {
+    match back {
+        Some(b) if b.starts_with("/reports?") && !b.contains("//") && !b.contains('\\') => b.to_string(),
+        _ => "/reports".into(),
     }
 }
 
@@ -205,7 +213,12 @@ pub async fn index(State(st): State<AppState>, u: UiUser, Query(q): Query<IndexQ
         };
         match lvzhi_report::render_as(store, engine, &files, &req, a).await {
             Ok(report) => {
-                preview = lvzhi_report::html::body(&report, &|m| figure_href(m, &report.period, &report.scope));
+                let mut here: Vec<(&str, &str)> = vec![("template", t), ("period", &req.period), ("scope", &req.scope)];
+                if let Some(p) = &req.person {
+                    here.push(("person", p));
+                }
+                let back = format!("/reports?{}", query(&here));
+                preview = lvzhi_report::html::body(&report, &|m| figure_href(m, &report.period, &report.scope, &back));
                 figures = report.figures.len();
                 heading = format!("{}（{}）", t, report.period_label);
                 let mut qs: Vec<(&str, &str)> = vec![("period", &req.period), ("scope", &req.scope)];
@@ -275,6 +288,8 @@ pub struct SourceRow {
 
 /// A source (ledger, span, count) of a figure.
 pub struct SourceSummary {
+    /// The indicator that read it.
+    pub indicator: String,
     /// Ledger name.
     pub ledger: String,
     /// Span read (or 截至今日).
@@ -299,6 +314,7 @@ pub struct FigurePage {
     total: usize,
     next_href: String,
     note: String,
+    back: String,
 }
 
 /// The query of the provenance page.
@@ -312,6 +328,12 @@ pub struct FigureQuery {
     pub scope: Option<String>,
     /// Offset into the records.
     pub from: Option<usize>,
+    /// The report page to go back to.
+    pub back: Option<String>,
+}
+
+fn cn(d: &str) -> String {
+    lvzhi_report::helpers::cn_date(d).unwrap_or_else(|_| d.to_string())
 }
 
 /// Records shown per page of the provenance page.
@@ -354,14 +376,15 @@ pub async fn figure(State(st): State<AppState>, u: UiUser, Query(q): Query<Figur
     let sources = provenance
         .iter()
         .map(|s| SourceSummary {
+            indicator: engine
+                .defs()
+                .get(&s.indicator)
+                .map_or_else(|| s.indicator.clone(), |d| d.name.clone()),
             ledger: ledger_name(&s.ledger),
             span: if s.span.is_empty() {
-                format!(
-                    "截至{}",
-                    lvzhi_report::helpers::cn_date(&today.to_string()).unwrap_or_default()
-                )
+                format!("截至{}", cn(&today.to_string()))
             } else {
-                s.span.replace("..", " 至 ")
+                s.span.split("..").map(cn).collect::<Vec<_>>().join("至")
             },
             count: s.count,
         })
@@ -423,6 +446,7 @@ pub async fn figure(State(st): State<AppState>, u: UiUser, Query(q): Query<Figur
                 ("period", &period_s),
                 ("scope", &scope_s),
                 ("from", &(from + PER_PAGE).to_string()),
+                ("back", q.back.as_deref().unwrap_or("")),
             ])
         )
     } else {
@@ -458,6 +482,7 @@ pub async fn figure(State(st): State<AppState>, u: UiUser, Query(q): Query<Figur
             total,
             next_href,
             note,
+            back: safe_back(q.back.as_deref()),
         },
     ))
 }
