@@ -235,7 +235,9 @@ impl Engine {
             let (ledgers, other) = if old_seq == 0 || seq < old_seq {
                 (BTreeSet::new(), true)
             } else {
-                store.changed_since(old_seq, &[crate::warn::ACK_KIND]).await?
+                store
+                    .changed_since(old_seq, &[crate::warn::ACK_KIND, lvzhi_store::templates::SAVE_KIND])
+                    .await?
             };
             let org = if other || org.is_none() {
                 Some(Arc::new(load_org(store).await?))

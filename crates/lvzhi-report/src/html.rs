@@ -1,6 +1,11 @@
-//! The HTML preview: every figure links to its provenance, the API's
-//! `/api/v1/indicators/{id}?period=…&scope=…` (the value with its sources and
-//! a page of the records behind it).
+//! The HTML preview: every figure links to its provenance. A figure's mark
+//! names what it came from — an indicator (`fiscal_total`), one unit's part
+//! of a grouped indicator (`overdue_supervision_by_unit@12`) or one record
+//! (`record:345`, the overdue list by name) — and a link function turns that
+//! into a URL. [`render`] (the standalone page the API and the CLI write)
+//! links to the API: `/api/v1/indicators/{id}?period=…&scope=…` (the value
+//! with its sources and a page of exactly the records behind it) and
+//! `/api/v1/records/{id}`; the web UI passes its own links to [`body`].
 
 use crate::{Block, FIG_CLOSE, FIG_MID, FIG_OPEN, Report};
 
@@ -20,7 +25,8 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-fn query(s: &str) -> String {
+/// Percent-encodes a query value.
+pub fn query(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
@@ -32,7 +38,42 @@ fn query(s: &str) -> String {
     out
 }
 
-fn inline(report: &Report, s: &str) -> String {
+/// What a figure's mark points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target<'a> {
+    /// An indicator's value (its id).
+    Indicator(&'a str),
+    /// One group's part of a grouped indicator (id, group key).
+    Part(&'a str, &'a str),
+    /// One record.
+    Record(i64),
+}
+
+/// Reads a figure's mark.
+pub fn target(mark: &str) -> Target<'_> {
+    if let Some(id) = mark.strip_prefix("record:").and_then(|r| r.parse().ok()) {
+        return Target::Record(id);
+    }
+    match mark.split_once('@') {
+        Some((id, key)) => Target::Part(id, key),
+        None => Target::Indicator(mark),
+    }
+}
+
+/// The API's provenance links (the standalone preview's).
+pub fn api_link(report: &Report, mark: &str) -> String {
+    match target(mark) {
+        Target::Record(id) => format!("/api/v1/records/{id}"),
+        Target::Indicator(id) | Target::Part(id, _) => format!(
+            "/api/v1/indicators/{}?period={}&scope={}",
+            query(id),
+            query(&report.period),
+            query(&report.scope)
+        ),
+    }
+}
+
+fn inline(report: &Report, s: &str, link: &dyn Fn(&str) -> String) -> String {
     let mut out = String::new();
     let mut rest = s;
     while let Some(a) = rest.find(FIG_OPEN) {
@@ -44,11 +85,15 @@ fn inline(report: &Report, s: &str) -> String {
         };
         let id = after.get(..m).unwrap_or("");
         let display = after.get(m + FIG_MID.len_utf8()..c).unwrap_or("");
+        let title = report
+            .figures
+            .iter()
+            .find(|f| f.id == id)
+            .map_or_else(|| "查看来源记录".to_string(), |f| format!("{}：查看来源记录", f.name));
         out.push_str(&format!(
-            "<a class=\"fig\" href=\"/api/v1/indicators/{}?period={}&amp;scope={}\" title=\"{}\">{}</a>",
-            query(id),
-            query(&report.period),
-            query(&report.scope),
+            "<a class=\"fig\" href=\"{}\" title=\"{}\" data-mark=\"{}\">{}</a>",
+            escape(&link(id)),
+            escape(&title),
             escape(id),
             escape(display)
         ));
@@ -58,21 +103,33 @@ fn inline(report: &Report, s: &str) -> String {
     out
 }
 
+/// The report's blocks as HTML (`h1`/`h2`/`h3`/`p`), every text escaped and
+/// every figure an `<a class="fig">` to `link(mark)`.
+pub fn body(report: &Report, link: &dyn Fn(&str) -> String) -> String {
+    let mut body = String::new();
+    for b in &report.blocks {
+        let (tag, t) = match b {
+            Block::Title(t) => ("h1", t),
+            Block::H1(t) => ("h2", t),
+            Block::H2(t) => ("h3", t),
+            Block::Para(t) => ("p", t),
+        };
+        body.push_str(&format!("<{tag}>{}</{tag}>\n", inline(report, t, link)));
+    }
+    body
+}
+
 /// The whole preview page.
 pub fn render(report: &Report) -> String {
-    let mut body = String::new();
-    let mut title = String::new();
-    for b in &report.blocks {
-        match b {
-            Block::Title(t) => {
-                title = crate::strip(t);
-                body.push_str(&format!("<h1>{}</h1>\n", inline(report, t)));
-            }
-            Block::H1(t) => body.push_str(&format!("<h2>{}</h2>\n", inline(report, t))),
-            Block::H2(t) => body.push_str(&format!("<h3>{}</h3>\n", inline(report, t))),
-            Block::Para(t) => body.push_str(&format!("<p>{}</p>\n", inline(report, t))),
-        }
-    }
+    let title = report
+        .blocks
+        .iter()
+        .find_map(|b| match b {
+            Block::Title(t) => Some(crate::strip(t)),
+            _ => None,
+        })
+        .unwrap_or_default();
+    let body = body(report, &|m| api_link(report, m));
     format!(
         "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>\nbody{{max-width:42em;margin:2em auto;font-family:\"FangSong\",\"仿宋_GB2312\",serif;font-size:16pt;line-height:1.8}}\nh1{{text-align:center;font-size:22pt}}\nh2{{font-family:\"SimHei\",\"黑体\",sans-serif;font-size:16pt}}\nh3{{font-family:\"KaiTi\",\"楷体_GB2312\",serif;font-size:16pt;font-weight:normal}}\np{{text-indent:2em;margin:0}}\na.fig{{color:inherit;text-decoration:underline dotted}}\n</style>\n</head>\n<body>\n{}</body>\n</html>\n",
         escape(&title),

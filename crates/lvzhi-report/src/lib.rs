@@ -16,12 +16,16 @@
 //!   save-time check ([`template::validate`]).
 //! * [`docx`] — DOCX in the GB/T 9704 layout, written part by part.
 //! * [`html`] — an HTML preview in which every figure links to its provenance.
+//! * [`custom`] — templates copied and edited in the UI: saved after
+//!   [`template::validate`], every version kept in the store and evented;
+//!   rendering finds them by name beside the pack's templates.
 //!
 //! Flow: [`render`] evaluates every indicator for the period and scope once,
 //! renders the template to a marked-up text (figures wrapped in private-use
 //! markers carrying their indicator id), parses it into [`Block`]s, strips the
 //! markers for Markdown, checks it, and then writes the asked format.
 
+pub mod custom;
 pub mod docx;
 pub mod helpers;
 pub mod html;
@@ -60,6 +64,14 @@ pub enum ReportError {
         line: usize,
         /// As written.
         indicator: String,
+    },
+    /// The template does not parse (at save time), with the line.
+    #[error("模板第{line}行：{message}")]
+    Syntax {
+        /// 1-based line.
+        line: usize,
+        /// What is wrong.
+        message: String,
     },
     /// No template of that name.
     #[error("报告模板“{0}”不存在")]
@@ -252,13 +264,12 @@ pub async fn render_as(
     req: &Request,
     access: &lvzhi_core::access::Access,
 ) -> Result<Report, ReportError> {
-    let tpls = templates(files);
-    let text = tpls
-        .get(&req.template)
-        .ok_or_else(|| ReportError::NoTemplate(req.template.clone()))?;
+    let text = custom::source(store, files, &req.template, None).await?.source;
+    let text = &text;
     let period = Period::parse(&req.period).map_err(|e| ReportError::Bad(e.to_string()))?;
     let scope = Scope::parse(&req.scope).map_err(|e| ReportError::Bad(e.to_string()))?;
     let values: Vec<IndicatorValue> = engine.evaluate_all(store, access, period, &scope, req.today).await?;
+    let lists = listed_records(store, engine, access, text, period, &scope, req.today).await?;
     let period_label = values
         .first()
         .map(|v| v.period_label.clone())
@@ -275,14 +286,17 @@ pub async fn render_as(
                 .ok_or_else(|| ReportError::NoPerson(p.clone()))?,
         ),
     };
+    let scope_label = scope_label(store, &scope, &people, &units).await?;
     let ctx = template::Ctx {
         values,
         scope: req.scope.clone(),
+        scope_label,
         period: req.period.clone(),
         period_label: period_label.clone(),
         today: req.today,
         person,
         units,
+        lists,
     };
     let (marked, figures) = template::run(&req.template, text, ctx)?;
     let blocks = parse_blocks(&marked);
@@ -307,6 +321,98 @@ pub async fn render_as(
         return Err(ReportError::Check(msgs.join("；")));
     }
     Ok(report)
+}
+
+/// The scope in words, for messages: 全县, 西洞镇, 应急管理局, 常务副县长分管领域…
+async fn scope_label(
+    store: &Store,
+    scope: &Scope,
+    people: &[lvzhi_store::org::Person],
+    units: &[lvzhi_store::org::Unit],
+) -> Result<String, ReportError> {
+    let person = |id: i64| people.iter().find(|p| p.id == id).map(|p| p.post.clone());
+    Ok(match scope {
+        Scope::County => "全县".into(),
+        Scope::Division(code) => store
+            .divisions(code)
+            .await?
+            .into_iter()
+            .find(|d| &d.code == code)
+            .map_or_else(|| format!("区划{code}"), |d| d.name),
+        Scope::Unit(id) => units
+            .iter()
+            .find(|u| u.id == *id)
+            .map_or_else(|| format!("单位{id}"), |u| u.name.clone()),
+        Scope::Oversees(id) => format!("{}分管领域", person(*id).unwrap_or_else(|| format!("人员{id}"))),
+        Scope::Owns(id) => format!("{}包挂事项", person(*id).unwrap_or_else(|| format!("人员{id}"))),
+    })
+}
+
+/// Reads the records a template lists by name (`overdue_items("…")`): for
+/// each such indicator, exactly the records behind its value (its
+/// provenance), with title, unit, deadline and days past it as of `today`,
+/// most overdue first.
+async fn listed_records(
+    store: &Store,
+    engine: &Engine,
+    access: &lvzhi_core::access::Access,
+    text: &str,
+    period: Period,
+    scope: &Scope,
+    today: Date,
+) -> Result<BTreeMap<String, Vec<template::ListedItem>>, ReportError> {
+    let mut out = BTreeMap::new();
+    let calls = template::named(text, &[template::LIST_FUNC]);
+    if calls.is_empty() {
+        return Ok(out);
+    }
+    let units: BTreeMap<i64, String> = store.units().await?.into_iter().map(|u| (u.id, u.name)).collect();
+    for (_, name) in calls {
+        let Some(def) = engine.defs().find(&name) else {
+            continue; // ind()/overdue_items() report the unknown indicator with its scope and period
+        };
+        if out.contains_key(&def.id) {
+            continue;
+        }
+        let v = engine.evaluate(store, access, &def.id, period, scope, today).await?;
+        let ids: Vec<i64> = v
+            .provenance
+            .unwrap_or_default()
+            .iter()
+            .flat_map(|s| s.ids.iter().copied())
+            .collect();
+        let mut items = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            for r in store.records_by_ids(access, chunk).await? {
+                let row = r.row;
+                let deadline = row.deadline.clone().unwrap_or_default();
+                let days = deadline
+                    .parse::<Date>()
+                    .ok()
+                    .and_then(|d| d.until(today).ok())
+                    .map_or(0, |s| i64::from(s.get_days()).max(0));
+                let title = row.title.split_whitespace().collect::<Vec<_>>().join(" ");
+                items.push(template::ListedItem {
+                    id: row.id,
+                    title,
+                    unit: row
+                        .unit_id
+                        .and_then(|u| units.get(&u).cloned())
+                        .unwrap_or_else(|| "未指定单位".into()),
+                    deadline,
+                    days,
+                });
+            }
+        }
+        items.sort_by(|a, b| {
+            b.days
+                .cmp(&a.days)
+                .then_with(|| a.unit.cmp(&b.unit))
+                .then(a.id.cmp(&b.id))
+        });
+        out.insert(def.id.clone(), items);
+    }
+    Ok(out)
 }
 
 /// Splits a rendered template into blocks: `# ` title, `## ` level 1,

@@ -27,8 +27,8 @@ use std::sync::{Arc, Mutex};
 /// Fuel for one render: enough for a long report, bounded for a runaway loop.
 pub const FUEL: u64 = 200_000;
 
-/// The functions that name an indicator.
-const IND_FUNCS: [&str; 3] = ["ind(", "val(", "parts("];
+/// The functions that name an indicator (`unit_rows` names several).
+const IND_FUNCS: [&str; 5] = ["ind(", "val(", "parts(", "overdue_items(", "unit_rows("];
 
 /// What a template sees.
 #[derive(Debug, Clone)]
@@ -37,6 +37,8 @@ pub struct Ctx {
     pub values: Vec<IndicatorValue>,
     /// Scope string.
     pub scope: String,
+    /// The scope in words (全县, 西洞镇…), for messages.
+    pub scope_label: String,
     /// Period as asked.
     pub period: String,
     /// Its label.
@@ -47,7 +49,28 @@ pub struct Ctx {
     pub person: Option<Person>,
     /// Every unit.
     pub units: Vec<Unit>,
+    /// The records behind each indicator a template lists by name
+    /// (`overdue_items("…")`), read before rendering: indicator → items.
+    pub lists: BTreeMap<String, Vec<ListedItem>>,
 }
+
+/// One record of a list printed by name (the overdue list of a bulletin).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ListedItem {
+    /// Record id (the provenance link).
+    pub id: i64,
+    /// Its title, on one line.
+    pub title: String,
+    /// Responsible unit's name (or 未指定单位).
+    pub unit: String,
+    /// Deadline in force (`YYYY-MM-DD`).
+    pub deadline: String,
+    /// Days past the deadline as of the report's day (0 if not yet past).
+    pub days: i64,
+}
+
+/// The function that lists records by name.
+pub const LIST_FUNC: &str = "overdue_items(";
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
@@ -128,7 +151,7 @@ impl State {
                 };
                 let err = ReportError::Missing {
                     indicator: name.to_string(),
-                    scope: self.ctx.scope.clone(),
+                    scope: self.ctx.scope_label.clone(),
                     period: self.ctx.period_label.clone(),
                     reason,
                 };
@@ -137,6 +160,80 @@ impl State {
                 Err(Error::new(ErrorKind::InvalidOperation, msg))
             }
         }
+    }
+
+    /// Per unit: items due in the period, closed on time, overdue (红) and
+    /// due soon (黄), from four indicators grouped by unit; the on-time rate
+    /// and the rank (by rate, then fewer overdue, then fewer due soon, then
+    /// name; units with nothing due come last). Each count links to exactly
+    /// the unit's records behind it (`indicator@unit`).
+    fn unit_rows(&self, names: [&str; 4]) -> Result<Value, Error> {
+        let mut inds = Vec::with_capacity(4);
+        for n in names {
+            let v = self.lookup(n)?;
+            if v.breakdown.is_empty() && v.value.as_deref().is_some_and(|x| x != "0") {
+                return Err(Error::new(
+                    ErrorKind::InvalidOperation,
+                    format!("指标“{n}”没有按单位分组（需要 group_by = \"unit\"）"),
+                ));
+            }
+            inds.push(v);
+        }
+        // unit key -> (label, counts)
+        let mut rows: BTreeMap<String, (String, [u64; 4])> = BTreeMap::new();
+        for (k, v) in inds.iter().enumerate() {
+            for p in &v.breakdown {
+                let n = unsigned(&Value::from(p.value.clone()))?;
+                let e = rows.entry(p.key.clone()).or_insert_with(|| (p.label.clone(), [0; 4]));
+                if let Some(slot) = e.1.get_mut(k) {
+                    *slot = n;
+                }
+            }
+        }
+        let hundred = rust_decimal::Decimal::from(100);
+        let mut list: Vec<(Option<rust_decimal::Decimal>, String, String, [u64; 4])> = rows
+            .into_iter()
+            .map(|(key, (label, c))| {
+                let rate = (c[0] > 0).then(|| {
+                    (rust_decimal::Decimal::from(c[1].min(c[0])) * hundred / rust_decimal::Decimal::from(c[0]))
+                        .round_dp_with_strategy(1, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+                });
+                (rate, key, label, c)
+            })
+            .collect();
+        list.sort_by(|a, b| {
+            b.0.is_some()
+                .cmp(&a.0.is_some())
+                .then_with(|| b.0.cmp(&a.0))
+                .then_with(|| a.3[2].cmp(&b.3[2]))
+                .then_with(|| a.3[3].cmp(&b.3[3]))
+                .then_with(|| a.2.cmp(&b.2))
+        });
+        let unit_of = |i: usize| inds.get(i).map(|v| v.unit.clone()).unwrap_or_default();
+        let cell = |i: usize, key: &str, n: u64| -> String {
+            let shown = format!("{n}{}", unit_of(i));
+            match inds.get(i) {
+                Some(v) if n > 0 => format!("{FIG_OPEN}{}@{key}{FIG_MID}{shown}{FIG_CLOSE}", v.id),
+                _ => shown,
+            }
+        };
+        let out: Vec<serde_json::Value> = list
+            .iter()
+            .enumerate()
+            .map(|(i, (rate, key, label, c))| {
+                serde_json::json!({
+                    "rank": i + 1,
+                    "unit": label,
+                    "due": cell(0, key, c[0]),
+                    "on_time": cell(1, key, c[1]),
+                    "red": cell(2, key, c[2]),
+                    "yellow": cell(3, key, c[3]),
+                    "due_n": c[0], "on_time_n": c[1], "red_n": c[2], "yellow_n": c[3],
+                    "rate": rate.map(|r| format!("{r:.1}%")),
+                })
+            })
+            .collect();
+        Ok(Value::from_serialize(&out))
     }
 
     fn heading(&self, level: usize, title: &str) -> String {
@@ -258,6 +355,32 @@ pub fn run(name: &str, text: &str, ctx: Ctx) -> Result<(String, Vec<Figure>), Re
         Ok(Value::from_serialize(&list))
     });
     let s = state.clone();
+    env.add_function(
+        "unit_rows",
+        move |due: String, on_time: String, red: String, yellow: String| -> Result<Value, Error> {
+            s.unit_rows([&due, &on_time, &red, &yellow])
+        },
+    );
+    let s = state.clone();
+    env.add_function("overdue_items", move |name: String| -> Result<Value, Error> {
+        let v = s.lookup(&name)?;
+        let items = s.ctx.lists.get(&v.id).cloned().unwrap_or_default();
+        let list: Vec<serde_json::Value> = items
+            .iter()
+            .map(|i| {
+                serde_json::json!({
+                    "id": i.id,
+                    "title": format!("{FIG_OPEN}record:{}{FIG_MID}{}{FIG_CLOSE}", i.id, i.title),
+                    "plain_title": i.title,
+                    "unit": i.unit,
+                    "deadline": i.deadline,
+                    "days": i.days,
+                })
+            })
+            .collect();
+        Ok(Value::from_serialize(&list))
+    });
+    let s = state.clone();
     env.add_function("h1", move |t: String| s.heading(0, &t));
     let s = state.clone();
     env.add_function("h2", move |t: String| s.heading(1, &t));
@@ -292,8 +415,25 @@ fn describe(e: &Error) -> String {
 /// among `known` (ids and names); the error names the line.
 pub fn validate(text: &str, known: &dyn Fn(&str) -> bool) -> Result<(), ReportError> {
     let env = environment();
-    env.template_from_named_str("模板", text)
-        .map_err(|e| ReportError::Template(describe(&e)))?;
+    env.template_from_named_str("模板", text).map_err(|e| match e.line() {
+        Some(line) => ReportError::Syntax {
+            line,
+            message: e.detail().map_or_else(|| e.kind().to_string(), str::to_string),
+        },
+        None => ReportError::Template(describe(&e)),
+    })?;
+    for (line, name) in named(text, &IND_FUNCS) {
+        if !known(&name) {
+            return Err(ReportError::UnknownIndicator { line, indicator: name });
+        }
+    }
+    Ok(())
+}
+
+/// Every string argument of a call to one of `funcs` in `text` (comments
+/// excluded), with its 1-based line: `ind("财政总收入")` → `(3, "财政总收入")`.
+pub fn named(text: &str, funcs: &[&str]) -> Vec<(usize, String)> {
+    let mut found = Vec::new();
     // Comments ({# … #}) name no indicator; blank them, keeping the lines.
     let mut scan = String::with_capacity(text.len());
     let mut rest = text;
@@ -306,7 +446,7 @@ pub fn validate(text: &str, known: &dyn Fn(&str) -> bool) -> Result<(), ReportEr
     }
     scan.push_str(rest);
     for (i, line) in scan.lines().enumerate() {
-        for f in IND_FUNCS {
+        for f in funcs {
             let mut rest = line;
             while let Some(pos) = rest.find(f) {
                 let prev = rest[..pos].chars().next_back();
@@ -314,22 +454,24 @@ pub fn validate(text: &str, known: &dyn Fn(&str) -> bool) -> Result<(), ReportEr
                 if prev.is_some_and(|c| c.is_alphanumeric() || c == '_') {
                     continue;
                 }
-                let arg = rest.trim_start();
-                let Some(q) = arg.chars().next().filter(|c| *c == '"' || *c == '\'') else {
-                    continue;
-                };
-                let body = &arg[q.len_utf8()..];
-                if let Some(end) = body.find(q) {
-                    let name = &body[..end];
-                    if !known(name) {
-                        return Err(ReportError::UnknownIndicator {
-                            line: i + 1,
-                            indicator: name.to_string(),
-                        });
+                // The first argument names an indicator; every argument of `unit_rows`.
+                let all = *f == "unit_rows(";
+                let mut args = rest;
+                loop {
+                    let arg = args.trim_start().trim_start_matches(',').trim_start();
+                    let Some(q) = arg.chars().next().filter(|c| *c == '"' || *c == '\'') else {
+                        break;
+                    };
+                    let body = &arg[q.len_utf8()..];
+                    let Some(end) = body.find(q) else { break };
+                    found.push((i + 1, body[..end].to_string()));
+                    if !all {
+                        break;
                     }
+                    args = &body[end + q.len_utf8()..];
                 }
             }
         }
     }
-    Ok(())
+    found
 }

@@ -170,6 +170,64 @@ async fn demo_county_reports() {
         insta::assert_snapshot!(name, md);
     }
 
+    // 月度督查通报: per unit — due, closed on time, overdue (红), due soon (黄) —
+    // ranked, and every overdue item by name; each count is the unit's part
+    // of an indicator and links to exactly those records.
+    let r = req("月度督查通报", None, "2026-11", &store);
+    let rep = lvzhi_report::render(&store, &engine, &files, &r).await.unwrap();
+    let md = rep.markdown();
+    let values = engine
+        .evaluate_all(
+            &store,
+            &lvzhi_store::Store::system_access(),
+            lvzhi_core::period::Period::parse("2026-11").unwrap(),
+            &lvzhi_metrics::Scope::County,
+            store.today(),
+        )
+        .await
+        .unwrap();
+    let value = |name: &str| -> u64 {
+        let v = values.iter().find(|v| v.name == name).unwrap();
+        v.value.as_deref().unwrap().parse().unwrap()
+    };
+    let red_total = value("督办事项超期数");
+    assert!(red_total > 0);
+    let unit_lines: Vec<&str> = md
+        .lines()
+        .filter(|l| l.split_once(". ").is_some_and(|(n, _)| n.parse::<u32>().is_ok()))
+        .collect();
+    assert!(!unit_lines.is_empty(), "{md}");
+    let count_after = |l: &str, key: &str| -> u64 {
+        l.split_once(key)
+            .map(|(_, rest)| rest.chars().take_while(char::is_ascii_digit).collect::<String>())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    };
+    let red_sum: u64 = unit_lines.iter().map(|l| count_after(l, "超期（红色）")).sum();
+    assert_eq!(red_sum, red_total, "{md}");
+    let due_sum: u64 = unit_lines.iter().map(|l| count_after(l, "本期到期")).sum();
+    assert_eq!(due_sum, value("督办事项到期数"), "{md}");
+    // Ranks run 1, 2, 3… and rates fall (units with nothing due last).
+    for (i, l) in unit_lines.iter().enumerate() {
+        assert!(l.starts_with(&format!("{}. ", i + 1)), "{l}");
+    }
+    // The overdue list names each overdue item once, with its unit and days.
+    let items: Vec<&str> = md
+        .lines()
+        .filter(|l| l.starts_with('（') && l.contains("已超期"))
+        .collect();
+    assert_eq!(items.len() as u64, red_total, "{md}");
+    assert!(items.iter().all(|l| l.contains("责任单位：") && l.ends_with("天。")));
+    let html = String::from_utf8(rep.write(Format::Html).unwrap()).unwrap();
+    assert!(
+        html.contains("href=\"/api/v1/records/"),
+        "overdue items link to their records"
+    );
+    assert!(
+        html.contains("data-mark=\"overdue_supervision_by_unit@"),
+        "unit counts link to the unit's records"
+    );
+
     // No proposal was evaluated in November: 满意率 has no value (除数为零),
     // so the report is refused, naming the indicator, scope and period.
     let e = lvzhi_report::render(
@@ -182,7 +240,7 @@ async fn demo_county_reports() {
     .unwrap_err();
     assert_eq!(
         e.to_string(),
-        "指标“建议提案满意率”在county、2026年11月没有数值（除数为零），报告未生成"
+        "指标“建议提案满意率”在全县、2026年11月没有数值（除数为零），报告未生成"
     );
 
     // A missing value: an error naming indicator, scope and period.
@@ -202,13 +260,13 @@ async fn demo_county_reports() {
             ..
         } => {
             assert_eq!(indicator, "不存在的指标");
-            assert_eq!(scope, "county");
+            assert_eq!(scope, "全县");
             assert_eq!(period, "2026年1-11月");
         }
         other => panic!("{other:?}"),
     }
     let msg = e.to_string();
-    assert!(msg.contains("不存在的指标") && msg.contains("county") && msg.contains("2026年1-11月"));
+    assert!(msg.contains("不存在的指标") && msg.contains("全县") && msg.contains("2026年1-11月"));
 
     // A growth without its base (no 2024 data): missing, never a made-up figure.
     let e = lvzhi_report::render(
@@ -360,10 +418,20 @@ fn unknown_indicator_is_refused_at_save_time() {
     }
     let e = lvzhi_report::template::validate(bad, &known).unwrap_err().to_string();
     assert_eq!(e, "模板第4行：指标“财政总收入增幅”不存在");
-    assert!(matches!(
-        lvzhi_report::template::validate("{% if %}", &known),
-        Err(ReportError::Template(_))
-    ));
+    // A syntax error names its line, too.
+    match lvzhi_report::template::validate("# 标题\n\n{% if %}\n正文\n", &known) {
+        Err(e @ ReportError::Syntax { line: 3, .. }) => assert!(e.to_string().starts_with("模板第3行：")),
+        other => panic!("{other:?}"),
+    }
+    // A second argument of ind() is not an indicator; every argument of unit_rows() is.
+    assert!(lvzhi_report::template::validate("{{ ind(\"财政总收入\", \"amount\") }}", &known).is_ok());
+    match lvzhi_report::template::validate(
+        "\n{{ unit_rows(\"督办事项到期数\", \"督办事项到期按期办结数\", \"没有\", \"督办事项临期数\") }}",
+        &known,
+    ) {
+        Err(ReportError::UnknownIndicator { line: 2, indicator }) => assert_eq!(indicator, "没有"),
+        other => panic!("{other:?}"),
+    }
 }
 
 #[allow(dead_code)]

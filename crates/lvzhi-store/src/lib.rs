@@ -11,6 +11,7 @@
 //! * [`auth`] — users, argon2 passwords, sessions and tokens, login lockout.
 //! * [`audit`] — verifying the event chain.
 //! * [`manage`] — the admin pages' changes: renaming and disabling units, editing people, unlocking users.
+//! * [`templates`] — report templates edited in the UI, every version kept and evented.
 //!
 //! **Invariants:**
 //! * An acknowledged write is durable: the writer replies only after COMMIT
@@ -33,6 +34,7 @@ pub mod manage;
 pub mod migrate;
 pub mod org;
 pub mod records;
+pub mod templates;
 pub mod writer;
 
 pub use error::StoreError;

@@ -25,6 +25,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/postgres/0002_assessment.sql"),
     ),
     (
+        3,
+        "report_templates",
+        include_str!("../migrations/sqlite/0003_report_templates.sql"),
+        include_str!("../migrations/postgres/0003_report_templates.sql"),
+    ),
+    (
         8,
         "unit_disabled",
         include_str!("../migrations/sqlite/0008_unit_disabled.sql"),

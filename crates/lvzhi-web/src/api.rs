@@ -80,6 +80,11 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/warnings/{id}/ack", post(crate::indicators::ack))
         .route("/api/v1/reports", get(crate::reports::list))
         .route("/api/v1/reports/{template}", get(crate::reports::one))
+        .route("/api/v1/reports/{template}/source", get(crate::reports::source))
+        .route(
+            "/api/v1/reports/{template}/versions",
+            get(crate::reports::versions).post(crate::reports::save),
+        )
         .fallback(|| async { ApiError::not_found("没有这个接口") })
 }
 

@@ -44,7 +44,22 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
     ("get", "/api/v1/indicators/{id}", "单个指标及其来源记录（可分页）"),
     ("get", "/api/v1/warnings", "当前预警及其依据"),
     ("post", "/api/v1/warnings/{id}/ack", "确认预警（附说明，记入变更日志）"),
-    ("get", "/api/v1/reports", "报告模板列表"),
+    ("get", "/api/v1/reports", "报告模板列表（内置模板和自定义模板）"),
+    (
+        "get",
+        "/api/v1/reports/{template}/source",
+        "报告模板原文（自定义模板可指定 version）",
+    ),
+    (
+        "get",
+        "/api/v1/reports/{template}/versions",
+        "自定义报告模板的全部版本（保存人、时间、说明）",
+    ),
+    (
+        "post",
+        "/api/v1/reports/{template}/versions",
+        "保存自定义报告模板的新版本（先校验语法和指标，错误指明行号）",
+    ),
     (
         "get",
         "/api/v1/reports/{template}",

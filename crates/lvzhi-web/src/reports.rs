@@ -1,12 +1,21 @@
 //! Reports over HTTP (issue 5).
 //!
-//! * `GET /api/v1/reports` — the report templates of the county pack.
+//! * `GET /api/v1/reports` — the report templates: the county pack's and the
+//!   custom ones (copied and edited in the UI).
 //! * `GET /api/v1/reports/{template}?period=2026&person=常务副县长&scope=county&format=md|html|docx`
 //!   — the report, written from the indicators the caller may see; a figure
 //!   without a value is a 422 naming the indicator, scope and period (the
 //!   report is never written with a gap).
+//! * `GET /api/v1/reports/{template}/source?version=N` — a template's text.
+//! * `GET /api/v1/reports/{template}/versions` — every saved version of a
+//!   custom template (who, when, note, text), newest first.
+//! * `POST /api/v1/reports/{template}/versions` `{"source", "parent", "base"?, "note"?}`
+//!   — save the next version (office/admin). The text is checked first: a
+//!   syntax error or an unknown indicator is a 422 naming the line, and
+//!   nothing is saved; a version saved by someone else since `parent` is a 409.
 
 use crate::AppState;
+use crate::api::J;
 use crate::api::Q;
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -35,7 +44,12 @@ pub struct ReportQuery {
 fn report_error(e: ReportError) -> ApiError {
     match e {
         ReportError::NoTemplate(_) | ReportError::NoPerson(_) => ApiError::not_found(e.to_string()),
-        ReportError::Missing { .. } | ReportError::Check(_) | ReportError::UnknownIndicator { .. } => {
+        ReportError::UnknownIndicator { line, .. } | ReportError::Syntax { line, .. } => {
+            let mut err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable", e.to_string());
+            err.details = json!({ "line": line });
+            err
+        }
+        ReportError::Missing { .. } | ReportError::Check(_) => {
             ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable", e.to_string())
         }
         ReportError::Store(s) => s.into(),
@@ -45,12 +59,96 @@ fn report_error(e: ReportError) -> ApiError {
     }
 }
 
+/// Turns a report error into the API's error (also for the UI's messages).
+pub fn api_error(e: ReportError) -> ApiError {
+    report_error(e)
+}
+
 /// `GET /api/v1/reports`
-pub async fn list(_c: Caller) -> Json<Value> {
-    let names: Vec<String> = lvzhi_report::templates(&lvzhi_packs::county_files())
-        .into_keys()
-        .collect();
-    Json(json!({ "items": names }))
+pub async fn list(State(st): State<AppState>, _c: Caller) -> Result<Json<Value>, ApiError> {
+    let all = lvzhi_report::custom::list(&st.store, &lvzhi_packs::county_files())
+        .await
+        .map_err(report_error)?;
+    let names: Vec<&str> = all.iter().map(|t| t.name.as_str()).collect();
+    Ok(Json(json!({ "items": names, "templates": all })))
+}
+
+/// The query of a template's text.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct SourceQuery {
+    /// A custom template's version (latest by default).
+    pub version: Option<i64>,
+}
+
+/// `GET /api/v1/reports/{template}/source`
+pub async fn source(
+    State(st): State<AppState>,
+    _c: Caller,
+    Path(template): Path<String>,
+    Q(q): Q<SourceQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let s = lvzhi_report::custom::source(&st.store, &lvzhi_packs::county_files(), &template, q.version)
+        .await
+        .map_err(report_error)?;
+    Ok(Json(json!(s)))
+}
+
+/// `GET /api/v1/reports/{template}/versions`
+pub async fn versions(
+    State(st): State<AppState>,
+    _c: Caller,
+    Path(template): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let v = lvzhi_report::custom::versions(&st.store, &template)
+        .await
+        .map_err(report_error)?;
+    Ok(Json(json!({ "name": template, "items": v })))
+}
+
+/// The body of a save.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SaveBody {
+    /// The text.
+    pub source: String,
+    /// The version the edit started from (0 for a new copy).
+    #[serde(default)]
+    pub parent: i64,
+    /// The shipped template it was copied from.
+    pub base: Option<String>,
+    /// A note.
+    pub note: Option<String>,
+}
+
+/// `POST /api/v1/reports/{template}/versions`
+pub async fn save(
+    State(st): State<AppState>,
+    c: Caller,
+    Path(template): Path<String>,
+    J(b): J<SaveBody>,
+) -> Result<Response, ApiError> {
+    let engine = crate::indicators::engine(&st)?;
+    let version = lvzhi_report::custom::save(
+        &st.store,
+        engine,
+        &lvzhi_packs::county_files(),
+        &c.session.access,
+        &lvzhi_report::custom::Save {
+            name: &template,
+            parent: b.parent,
+            source: &b.source,
+            base: b.base.as_deref().filter(|s| !s.is_empty()),
+            note: b.note.as_deref().unwrap_or(""),
+        },
+    )
+    .await
+    .map_err(report_error)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "name": template, "version": version })),
+    )
+        .into_response())
 }
 
 /// `GET /api/v1/reports/{template}`

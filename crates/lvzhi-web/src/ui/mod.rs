@@ -10,6 +10,8 @@
 //! * [`pages`] — 首页 (my to-do items, counts per ledger), ledger lists, the audit log.
 //! * [`record`] — a record's page (fields, loop, history, actions), the
 //!   create/edit forms and the POSTs behind the action forms.
+//! * [`reports`] — 报告: preview with provenance links, downloads, the
+//!   provenance page of a figure, the template editor with its versions.
 //! * [`form`] — form inputs generated from a ledger's field definitions, and
 //!   the submitted values turned back into the store's JSON.
 //! * [`check`] — 核查: a pasted text or an uploaded .docx/.txt, highlighted and explained.
@@ -34,6 +36,7 @@ pub mod form;
 pub mod pages;
 pub mod record;
 pub mod render;
+pub mod reports;
 pub mod session;
 pub mod todo;
 
@@ -76,6 +79,11 @@ pub fn router() -> Router<AppState> {
         .route("/admin/users/{name}/password", post(admin::user_password))
         .route("/admin/users/{name}/state", post(admin::user_state))
         .route("/admin/targets", get(admin::targets).post(admin::target_set))
+        .route("/reports", get(reports::index))
+        .route("/reports/figure", get(reports::figure))
+        .route("/reports/templates/edit", get(reports::edit))
+        .route("/reports/templates/copy", get(reports::copy))
+        .route("/reports/templates/save", post(reports::save))
 }
 
 /// Unknown paths: the API's JSON 404 under `/api/`, an HTML page elsewhere.

@@ -51,6 +51,10 @@ pub struct Chrome {
     pub groups: Vec<MenuGroup>,
     /// 审计 link (auditors and admins).
     pub audit: Option<MenuItem>,
+    /// 报告 link (every role but the evaluator).
+    pub reports: Option<MenuItem>,
+    /// The 报告 pages' stylesheet URL.
+    pub reports_css: String,
     /// The stylesheet URL.
     pub css: String,
     /// The script URL.
@@ -101,6 +105,11 @@ impl Chrome {
             label: "审计".into(),
             active: path.starts_with("/audit"),
         });
+        let reports = (a.role != Role::Evaluator).then(|| MenuItem {
+            href: "/reports".into(),
+            label: "报告".into(),
+            active: path.starts_with("/reports"),
+        });
         Chrome {
             user: u.session.display_name.clone(),
             role: a.role.label(),
@@ -110,6 +119,8 @@ impl Chrome {
             supervision,
             groups,
             audit,
+            reports,
+            reports_css: super::asset_url("reports.css"),
             css: super::asset_url("app.css"),
             js: super::asset_url("app.js"),
             path: path.to_string(),

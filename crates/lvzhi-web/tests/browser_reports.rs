@@ -1,0 +1,331 @@
+//! 报告 in a real browser (headless Chromium over chromedriver, fantoccini) on
+//! the demo county: the office generates the 述职述廉述德报告 of the 常务副县长
+//! for 2026, sees 114.2% in the preview, follows a figure to its records,
+//! downloads the DOCX (a zip whose word/document.xml has 114.2%), copies the
+//! template, saves it (version 1), adds an unknown indicator and sees the
+//! error at its line, fixes it and saves version 2. Screenshots go to
+//! `target/ui-screenshots/report-*.png`.
+//!
+//! Without chromium/chromedriver the test says so and passes, unless
+//! `LVZHI_REQUIRE_CHROMIUM=1` (CI), which makes it fail.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use lvzhi_core::access::Role;
+use lvzhi_demo::DemoOptions;
+use lvzhi_testkit::TestDb;
+use serde_json::json;
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+fn find_binary(names: &[&str]) -> Option<PathBuf> {
+    let dirs = std::env::var("PATH").unwrap_or_default();
+    for n in names {
+        for d in std::env::split_paths(&dirs).chain([PathBuf::from("/usr/bin"), PathBuf::from("/usr/lib/chromium")]) {
+            let p = d.join(n);
+            if p.is_file() {
+                return Some(p);
+            }
+        }
+    }
+    None
+}
+
+/// The chromedriver process, stopped when dropped.
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn shots_dir() -> PathBuf {
+    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/ui-screenshots");
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+async fn shot(c: &Client, name: &str) {
+    let h = c
+        .execute("return document.documentElement.scrollHeight;", vec![])
+        .await
+        .ok()
+        .and_then(|v| v.as_u64())
+        .unwrap_or(1000)
+        .clamp(700, 5000) as u32;
+    let _ = c.set_window_size(1366, h + 100).await;
+    let png = c.screenshot().await.unwrap();
+    let _ = c.set_window_size(1366, 1000).await;
+    std::fs::write(shots_dir().join(format!("{name}.png")), png).unwrap();
+}
+
+/// A screenshot of the window as it is (after scrolling).
+async fn view_shot(c: &Client, name: &str) {
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(shots_dir().join(format!("{name}.png")), png).unwrap();
+}
+
+async fn css(c: &Client, sel: &str) -> fantoccini::elements::Element {
+    c.wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css(sel))
+        .await
+        .unwrap_or_else(|e| panic!("no element {sel}: {e}"))
+}
+
+async fn set_value(c: &Client, id: &str, value: &str) {
+    c.execute(
+        "const e = document.getElementById(arguments[0]); e.value = arguments[1]; \
+         e.dispatchEvent(new Event('change', {bubbles: true}));",
+        vec![json!(id), json!(value)],
+    )
+    .await
+    .unwrap();
+}
+
+async fn value_of(c: &Client, id: &str) -> String {
+    c.execute("return document.getElementById(arguments[0]).value;", vec![json!(id)])
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+async fn body_text(c: &Client) -> String {
+    css(c, "body").await.text().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn office_writes_the_duty_report_and_edits_a_template() {
+    let required = std::env::var("LVZHI_REQUIRE_CHROMIUM").is_ok_and(|v| v == "1");
+    let chromium = find_binary(&["chromium", "chromium-browser", "google-chrome"]);
+    let chromedriver = find_binary(&["chromedriver"]);
+    let (Some(chromium), Some(chromedriver)) = (chromium, chromedriver) else {
+        assert!(
+            !required,
+            "LVZHI_REQUIRE_CHROMIUM=1 but chromium/chromedriver not found (apt-get install chromium chromium-driver)"
+        );
+        eprintln!("skipped: chromium/chromedriver not found (apt-get install chromium chromium-driver)");
+        return;
+    };
+
+    // The demo county (the seed's figures need it), on the demo's clock.
+    let db = TestDb::sqlite();
+    let pack = Arc::new(lvzhi_packs::county().unwrap());
+    let store = lvzhi_store::Store::open(&db.url, pack, lvzhi_demo::demo_clock())
+        .await
+        .unwrap();
+    let summary = lvzhi_demo::build(&store, &DemoOptions { seed: 1, scale: 1 })
+        .await
+        .unwrap();
+    let office = summary.users.iter().find(|u| u.role == Role::Office).unwrap().clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = lvzhi_web::AppState {
+        store: store.clone(),
+        secure_cookies: false,
+    };
+    tokio::spawn(async move {
+        let app = lvzhi_web::app(state);
+        let _ = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await;
+    });
+    let base = format!("http://{addr}");
+
+    let port = free_port();
+    let _driver = Driver(
+        Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut up = false;
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(up, "chromedriver did not start");
+    let profile = std::env::temp_dir().join(format!("lvzhi-chromium-reports-{port}"));
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": chromium.to_string_lossy(),
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--no-first-run",
+                "--lang=zh-CN", "--window-size=1366,1000",
+                format!("--user-data-dir={}", profile.display()),
+            ],
+        }),
+    );
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    let c = ClientBuilder::new(connector)
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .unwrap();
+    let result = run(&c, &base, &office.username, &office.password).await;
+    let _ = c.close().await;
+    let _ = std::fs::remove_dir_all(&profile);
+    let versions = store.template_versions("述职报告-修改稿").await.unwrap();
+    store.close().await;
+    db.drop_db().await;
+    result.unwrap();
+    assert_eq!(versions.len(), 2);
+    assert_eq!(versions[0].author, office.username);
+}
+
+async fn run(c: &Client, base: &str, user: &str, password: &str) -> Result<(), String> {
+    c.goto(&format!("{base}/login")).await.unwrap();
+    css(c, "#username").await.send_keys(user).await.unwrap();
+    css(c, "#password").await.send_keys(password).await.unwrap();
+    css(c, "button[type=submit]").await.click().await.unwrap();
+    css(c, ".top .user").await;
+
+    // 报告 from the menu; pick template, person, period, scope.
+    css(c, "nav.side a[href=\"/reports\"]").await.click().await.unwrap();
+    css(c, "#tpl-select").await;
+    shot(c, "report-01-page").await;
+    set_value(c, "tpl-select", "述职述廉述德报告").await;
+    set_value(c, "person-select", "常务副县长").await;
+    set_value(c, "period-input", "2026").await;
+    set_value(c, "scope-select", "county").await;
+    css(c, "#generate").await.click().await.unwrap();
+    let preview = css(c, "#report-preview").await.text().await.unwrap();
+    if !preview.contains("114.2%") {
+        return Err(format!("no 114.2% in the preview: {preview}"));
+    }
+    shot(c, "report-02-preview").await;
+    c.execute(
+        "for (const a of document.querySelectorAll('#report-preview a.fig')) \
+         { if (a.textContent === '114.2%') { a.scrollIntoView({block: 'center'}); break; } }",
+        vec![],
+    )
+    .await
+    .unwrap();
+    view_shot(c, "report-02b-preview-figures").await;
+
+    // The figure 114.2% links to its records.
+    let links = c.find_all(Locator::Css("#report-preview a.fig")).await.unwrap();
+    let mut target = None;
+    for l in links {
+        if l.text().await.unwrap() == "114.2%" {
+            target = Some(l);
+            break;
+        }
+    }
+    let target = target.ok_or("no link on 114.2%")?;
+    let href = target.attr("href").await.unwrap().unwrap_or_default();
+    if !href.starts_with("/reports/figure?") {
+        return Err(format!("figure link goes to {href}"));
+    }
+    // The DOCX link, read before leaving the page.
+    let docx_href = css(c, "#download-docx").await.attr("href").await.unwrap().unwrap();
+    target.click().await.unwrap();
+    css(c, ".page-head h1").await;
+    let text = body_text(c).await;
+    if !text.contains("114.2%") || !text.contains("数据来源") {
+        return Err(format!("figure page: {text}"));
+    }
+    shot(c, "report-03-figure").await;
+    // Back to the same report.
+    css(c, "#back-to-report").await.click().await.unwrap();
+    let again = css(c, "#report-preview").await.text().await.unwrap();
+    if !again.contains("114.2%") {
+        return Err("返回报告 did not bring the report back".into());
+    }
+
+    // Download the DOCX in the browser's session and look inside.
+    c.goto(&format!("{base}/reports")).await.unwrap();
+    css(c, "#tpl-select").await;
+    let bytes = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; \
+             fetch(arguments[0], {credentials: 'same-origin'}).then(r => r.arrayBuffer()) \
+             .then(b => done(Array.from(new Uint8Array(b)))).catch(e => done(String(e)));",
+            vec![json!(docx_href)],
+        )
+        .await
+        .unwrap();
+    let bytes: Vec<u8> = bytes
+        .as_array()
+        .ok_or_else(|| format!("download failed: {bytes}"))?
+        .iter()
+        .map(|v| v.as_u64().unwrap() as u8)
+        .collect();
+    if !bytes.starts_with(b"PK") {
+        return Err("the DOCX is not a zip".into());
+    }
+    let mut z = zip::ZipArchive::new(std::io::Cursor::new(&bytes)).map_err(|e| e.to_string())?;
+    let mut doc = String::new();
+    z.by_name("word/document.xml")
+        .map_err(|e| e.to_string())?
+        .read_to_string(&mut doc)
+        .unwrap();
+    if !doc.contains("114.2%") {
+        return Err("word/document.xml has no 114.2%".into());
+    }
+
+    // Copy the shipped template; save the copy as version 1.
+    c.goto(&format!(
+        "{base}/reports/templates/edit?name=%E8%BF%B0%E8%81%8C%E8%BF%B0%E5%BB%89%E8%BF%B0%E5%BE%B7%E6%8A%A5%E5%91%8A"
+    ))
+    .await
+    .unwrap();
+    css(c, "#copy-template").await.click().await.unwrap();
+    css(c, "#tpl-source").await;
+    set_value(c, "tpl-name", "述职报告-修改稿").await;
+    css(c, "#save-template").await.click().await.unwrap();
+    let saved = css(c, "#saved-notice").await.text().await.unwrap();
+    if saved != "已保存为第1版。" {
+        return Err(format!("first save: {saved}"));
+    }
+    // Add a sentence naming an unknown indicator: refused at its line.
+    let original = value_of(c, "tpl-source").await;
+    let lines = original.lines().count();
+    let bad = format!("{original}\n全年共办理群众诉求{{{{ ind(\"群众诉求办理数\") }}}}。\n");
+    set_value(c, "tpl-source", &bad).await;
+    css(c, "#save-template").await.click().await.unwrap();
+    let err = css(c, "#template-error").await.text().await.unwrap();
+    let want = format!("模板第{}行：指标“群众诉求办理数”不存在", lines + 2);
+    if !err.contains(&want) {
+        return Err(format!("expected “{want}”, got: {err}"));
+    }
+    shot(c, "report-04-line-error").await;
+    // Fix it with an indicator that exists: saved as version 2.
+    let fixed = format!("{original}\n全年共调处矛盾纠纷，调处成功率{{{{ ind(\"调处成功率\") }}}}。\n");
+    set_value(c, "tpl-source", &fixed).await;
+    set_value(c, "tpl-note", "补充矛盾纠纷调处情况").await;
+    css(c, "#save-template").await.click().await.unwrap();
+    let saved = css(c, "#saved-notice").await.text().await.unwrap();
+    if saved != "已保存为第2版。" {
+        return Err(format!("second save: {saved}"));
+    }
+    let history = css(c, "#versions").await.text().await.unwrap();
+    if !history.contains("第2版") || !history.contains("第1版") || !history.contains(user) {
+        return Err(format!("history: {history}"));
+    }
+    shot(c, "report-05-versions").await;
+    Ok(())
+}

@@ -1,0 +1,360 @@
+//! Report templates over HTTP on SQLite and PostgreSQL — the API (list with
+//! custom templates, source, versions, save with line errors, 403, 409) and
+//! the 报告 pages (preview with provenance links, a missing value as a Chinese
+//! message, the editor: CSRF, line errors, versions, copy).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use lvzhi_testkit::TestDb;
+use lvzhi_testkit::county::PASSWORD;
+use lvzhi_testkit::http::{Client, Response};
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+fn start(rt: &tokio::runtime::Runtime, db: &TestDb) -> (lvzhi_store::Store, SocketAddr) {
+    rt.block_on(async {
+        let store = lvzhi_testkit::open(db).await;
+        lvzhi_testkit::county::build(&store).await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let state = lvzhi_web::AppState {
+            store: store.clone(),
+            secure_cookies: false,
+        };
+        tokio::spawn(async move {
+            let app = lvzhi_web::app(state);
+            let _ = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await;
+        });
+        (store, addr)
+    })
+}
+
+fn api(addr: SocketAddr, user: &str) -> Client {
+    let mut c = Client::new(addr);
+    assert_eq!(c.login(user, PASSWORD).status, 200);
+    c
+}
+
+const GOOD: &str = "# 隐患整改情况\n\n全县在改隐患{{ ind(\"隐患在改数\") }}。\n";
+
+#[test]
+fn template_api_on_both_backends() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    for db in rt.block_on(TestDb::both()) {
+        let (store, addr) = start(&rt, &db);
+        let mut office = api(addr, "office");
+        let path = "/api/v1/reports/%E6%88%91%E7%9A%84%E9%80%9A%E6%8A%A5"; // 我的通报
+
+        // Unknown indicator on line 3: 422 naming the line; nothing saved.
+        let bad = "# 通报\n\n本月新增{{ ind(\"没有的指标\") }}。\n";
+        let r = office
+            .post(&format!("{path}/versions"), &json!({"source": bad}))
+            .unwrap();
+        assert_eq!(r.status, 422, "{}", r.text());
+        assert_eq!(r.json()["error"]["details"]["line"], 3);
+        assert!(r.json()["error"]["message"].as_str().unwrap().contains("第3行"));
+        assert_eq!(office.get(&format!("{path}/versions")).unwrap().status, 404);
+
+        // Saved as version 1, then 2; a stale parent is a 409.
+        let r = office
+            .post(
+                &format!("{path}/versions"),
+                &json!({"source": GOOD, "base": "隐患排查整改情况通报"}),
+            )
+            .unwrap();
+        assert_eq!(r.status, 201, "{}", r.text());
+        assert_eq!(r.json()["version"], 1);
+        let two = GOOD.replace("。", "，请加快整改。");
+        let r = office
+            .post(
+                &format!("{path}/versions"),
+                &json!({"source": two, "parent": 1, "note": "补充要求"}),
+            )
+            .unwrap();
+        assert_eq!(r.json()["version"], 2, "{}", r.text());
+        let r = office
+            .post(&format!("{path}/versions"), &json!({"source": GOOD, "parent": 1}))
+            .unwrap();
+        assert_eq!(r.status, 409, "{}", r.text());
+
+        // Versions, source, list.
+        let v = office.get(&format!("{path}/versions")).unwrap().json();
+        let items = v["items"].as_array().unwrap();
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[0]["version"], 2);
+        assert_eq!(items[0]["author"], "office");
+        assert_eq!(items[0]["note"], "补充要求");
+        let s = office.get(&format!("{path}/source?version=1")).unwrap().json();
+        assert_eq!(s["source"], GOOD);
+        assert_eq!(s["shipped"], false);
+        let s = office
+            .get("/api/v1/reports/%E6%9C%88%E5%BA%A6%E7%9D%A3%E6%9F%A5%E9%80%9A%E6%8A%A5/source")
+            .unwrap()
+            .json();
+        assert_eq!(s["shipped"], true);
+        assert!(s["source"].as_str().unwrap().contains("unit_rows("));
+        let list = office.get("/api/v1/reports").unwrap().json();
+        assert!(list["items"].as_array().unwrap().iter().any(|n| n == "我的通报"));
+        assert!(
+            list["templates"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|t| t["name"] == "我的通报" && t["version"] == 2)
+        );
+
+        // Rendered by name (latest version), as any reader.
+        let mut clerk = api(addr, "clerk_xd");
+        let r = clerk.get(&format!("{path}?period=2026&format=md")).unwrap();
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert!(r.text().contains("请加快整改"), "{}", r.text());
+        // A clerk cannot save; nothing changes.
+        let r = clerk
+            .post(&format!("{path}/versions"), &json!({"source": GOOD, "parent": 2}))
+            .unwrap();
+        assert_eq!(r.status, 403);
+        assert_eq!(
+            office.get(&format!("{path}/versions")).unwrap().json()["items"]
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
+        // A shipped template cannot be overwritten.
+        let r = office
+            .post(
+                "/api/v1/reports/%E6%9C%88%E5%BA%A6%E7%9D%A3%E6%9F%A5%E9%80%9A%E6%8A%A5/versions",
+                &json!({"source": GOOD}),
+            )
+            .unwrap();
+        assert_eq!(r.status, 400, "{}", r.text());
+
+        rt.block_on(async {
+            assert!(store.verify_chain().await.unwrap().error.is_none());
+            store.close().await;
+            db.drop_db().await;
+        });
+    }
+}
+
+/// A client that keeps cookies, like a browser.
+struct Browser {
+    c: Client,
+    cookies: BTreeMap<String, String>,
+}
+
+fn pct(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+impl Browser {
+    fn new(addr: SocketAddr) -> Browser {
+        Browser {
+            c: Client::new(addr),
+            cookies: BTreeMap::new(),
+        }
+    }
+
+    fn send(&mut self, method: &str, path: &str, body: Option<&str>) -> Response {
+        let cookie = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        self.c.headers = if cookie.is_empty() {
+            vec![]
+        } else {
+            vec![("Cookie".into(), cookie)]
+        };
+        let r = self
+            .c
+            .send(
+                method,
+                path,
+                body.map(str::as_bytes),
+                "application/x-www-form-urlencoded",
+            )
+            .unwrap();
+        for (k, v) in &r.headers {
+            if k.eq_ignore_ascii_case("set-cookie")
+                && let Some((name, value)) = v.split(';').next().unwrap_or("").split_once('=')
+            {
+                if value.is_empty() {
+                    self.cookies.remove(name);
+                } else {
+                    self.cookies.insert(name.to_string(), value.to_string());
+                }
+            }
+        }
+        r
+    }
+
+    fn get(&mut self, path: &str) -> Response {
+        self.send("GET", path, None)
+    }
+
+    fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Response {
+        let body = form
+            .iter()
+            .map(|(k, v)| format!("{}={}", pct(k), pct(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        self.send("POST", path, Some(&body))
+    }
+
+    fn signed_in(addr: SocketAddr, user: &str) -> Browser {
+        let mut b = Browser::new(addr);
+        let csrf = csrf_of(&b.get("/login").text());
+        let r = b.post(
+            "/login",
+            &[
+                ("csrf", &csrf),
+                ("username", user),
+                ("password", PASSWORD),
+                ("next", "/"),
+            ],
+        );
+        assert_eq!(r.status, 303);
+        b
+    }
+}
+
+fn csrf_of(html: &str) -> String {
+    let i = html.find("name=\"csrf\" value=\"").expect("csrf field") + "name=\"csrf\" value=\"".len();
+    html[i..].split('"').next().unwrap().to_string()
+}
+
+#[test]
+fn report_pages_and_template_editor() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let db = TestDb::sqlite();
+    let (store, addr) = start(&rt, &db);
+    let mut b = Browser::signed_in(addr, "office");
+
+    // The page: nav entry, the templates, leaders to pick.
+    let page = b.get("/reports");
+    assert_eq!(page.status, 200);
+    let html = page.text();
+    assert!(html.contains("href=\"/reports\" class=\"nav-top active\">报告</a>"));
+    assert!(html.contains("述职述廉述德报告") && html.contains("常务副县长（演示领导）"));
+
+    // A figure without a value: a Chinese message naming indicator, scope and
+    // period, and no preview (the sample county has no proposals: 满意率 has
+    // nothing to divide by).
+    let r = b.get("/reports?template=%E5%BB%BA%E8%AE%AE%E6%8F%90%E6%A1%88%E5%8A%9E%E7%90%86%E6%83%85%E5%86%B5%E6%8A%A5%E5%91%8A&period=2026&scope=county");
+    assert_eq!(r.status, 422);
+    let html = r.text();
+    assert!(html.contains("报告未生成：指标“"), "{html}");
+    assert!(html.contains("在全县、2026年1-11月没有数值"), "{html}");
+    assert!(!html.contains("id=\"report-preview\""));
+
+    // Save without the CSRF token: refused, nothing saved.
+    let r = b.post(
+        "/reports/templates/save",
+        &[
+            ("name", "我的通报"),
+            ("parent", "0"),
+            ("new_copy", "1"),
+            ("source", GOOD),
+        ],
+    );
+    assert_eq!(r.status, 403);
+    // The copy page, then a save with an unknown indicator: the line shown.
+    let r = b.get("/reports/templates/copy?from=%E9%9A%90%E6%82%A3%E6%8E%92%E6%9F%A5%E6%95%B4%E6%94%B9%E6%83%85%E5%86%B5%E9%80%9A%E6%8A%A5");
+    assert_eq!(r.status, 200);
+    let html = r.text();
+    assert!(html.contains("隐患排查整改情况通报-副本") && html.contains("<textarea"));
+    let csrf = csrf_of(&html);
+    let bad = "# 通报\r\n\r\n本月新增{{ ind(\"没有的指标\") }}。\r\n";
+    let r = b.post(
+        "/reports/templates/save",
+        &[
+            ("csrf", &csrf),
+            ("name", "我的通报"),
+            ("parent", "0"),
+            ("new_copy", "1"),
+            ("base", "隐患排查整改情况通报"),
+            ("source", bad),
+        ],
+    );
+    assert_eq!(r.status, 422);
+    let html = r.text();
+    assert!(html.contains("未保存：模板第3行：指标“没有的指标”不存在"), "{html}");
+    assert!(html.contains("<span class=\"hit\">   3 │ 本月新增"), "{html}");
+    assert!(rt.block_on(store.template_versions("我的通报")).unwrap().is_empty());
+    // Fixed: saved as version 1, shown with its history.
+    let r = b.post(
+        "/reports/templates/save",
+        &[
+            ("csrf", &csrf),
+            ("name", "我的通报"),
+            ("parent", "0"),
+            ("new_copy", "1"),
+            ("base", "隐患排查整改情况通报"),
+            ("source", GOOD),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    let to = r.header("location").unwrap().to_string();
+    let html = b.get(&to).text();
+    assert!(html.contains("已保存为第1版。"), "{html}");
+    assert!(html.contains("第1版</a></td><td>office</td>"), "{html}");
+    // Its preview: the figure links to its records in the UI.
+    let r = b.get("/reports?template=%E6%88%91%E7%9A%84%E9%80%9A%E6%8A%A5&period=2026&scope=county");
+    assert_eq!(r.status, 200, "{}", r.text());
+    let html = r.text();
+    assert!(
+        html.contains("<a class=\"fig\" href=\"/reports/figure?mark=open_hazards&amp;period=2026&amp;scope=county&amp;back=%2Freports%3Ftemplate%3D"),
+        "{html}"
+    );
+    assert!(html.contains("format=docx") && html.contains("format=md"));
+    let r = b.get("/reports/figure?mark=open_hazards&period=2026&scope=county&back=%2Freports%3Ftemplate%3Dx");
+    assert_eq!(r.status, 200);
+    let html = r.text();
+    assert!(html.contains("隐患在改数"));
+    assert!(
+        html.contains("id=\"back-to-report\" href=\"/reports?template=x\""),
+        "{html}"
+    );
+    // The way back goes nowhere but the 报告 page.
+    let html = b
+        .get("/reports/figure?mark=open_hazards&period=2026&scope=county&back=%2F%2Fevil.example")
+        .text();
+    assert!(html.contains("id=\"back-to-report\" href=\"/reports\""), "{html}");
+    // A clerk sees the page but cannot open the copy page or save.
+    let mut clerk = Browser::signed_in(addr, "clerk_xd");
+    assert_eq!(clerk.get("/reports").status, 200);
+    assert_eq!(
+        clerk
+            .get("/reports/templates/copy?from=%E6%88%91%E7%9A%84%E9%80%9A%E6%8A%A5")
+            .status,
+        403
+    );
+    let csrf = csrf_of(&clerk.get("/reports").text());
+    let r = clerk.post(
+        "/reports/templates/save",
+        &[("csrf", &csrf), ("name", "我的通报"), ("parent", "1"), ("source", GOOD)],
+    );
+    assert_eq!(r.status, 403);
+    assert_eq!(rt.block_on(store.template_versions("我的通报")).unwrap().len(), 1);
+
+    rt.block_on(async {
+        store.close().await;
+        db.drop_db().await;
+    });
+}
