@@ -451,3 +451,159 @@ fn code_guesses_are_limited_per_ip() {
     assert!(r.header("retry-after").is_some());
     assert_eq!(s.written(), before);
 }
+
+/// A client holding the office's session as the browser's cookie.
+fn ui_client(s: &Server, user: &str) -> (Client, String) {
+    let mut c = Client::new(s.addr);
+    let r = c.login(user, PASSWORD);
+    let token = c.token.take().unwrap();
+    let csrf = r.json()["csrf"].as_str().unwrap().to_string();
+    c.headers.push(("Cookie".into(), format!("lvzhi_session={token}")));
+    (c, csrf)
+}
+
+fn form(c: &mut Client, path: &str, pairs: &[(&str, &str)]) -> Response {
+    let body = serde_urlencoded_pairs(pairs);
+    c.send("POST", path, Some(body.as_bytes()), "application/x-www-form-urlencoded")
+        .unwrap()
+}
+
+fn serde_urlencoded_pairs(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            let enc = |s: &str| -> String {
+                s.bytes()
+                    .map(|b| {
+                        if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
+                            char::from(b).to_string()
+                        } else {
+                            format!("%{b:02X}")
+                        }
+                    })
+                    .collect()
+            };
+            format!("{}={}", enc(k), enc(v))
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+#[test]
+fn pages_set_up_codes_vote_and_results() {
+    let s = Server::start();
+    let (mut office, csrf) = ui_client(&s, "office");
+    let r = office.get("/assess").unwrap();
+    assert_eq!(r.status, 200);
+    assert!(r.text().contains("新建民主测评"));
+    assert!(r.text().contains(">考核测评</a>"), "nav entry");
+    let fields = [
+        ("year", "2026"),
+        ("name", "2026年度民主测评"),
+        ("groups", "县级领导 30\n部门主要负责人 40\n乡镇党政正职 30"),
+        ("others", "王建国 常务副区长\n李明 副区长"),
+        ("opens", "2026-11-25T08:00"),
+        ("closes", "2026-11-25T18:00"),
+    ];
+    // Without the CSRF token: refused, nothing written.
+    let before = s.written();
+    let r = form(&mut office, "/assess/new", &fields);
+    assert_eq!(r.status, 403);
+    assert_eq!(s.written(), before);
+    // Weights not adding up: the form comes back with the reason.
+    let mut bad = fields.to_vec();
+    bad[2] = ("groups", "县级领导 30\n部门主要负责人 40");
+    bad.push(("csrf", &csrf));
+    let r = form(&mut office, "/assess/new", &bad);
+    assert_eq!(r.status, 422);
+    assert!(r.text().contains("合计应为100%，现为70%"), "{}", r.text());
+    let mut good = fields.to_vec();
+    good.push(("csrf", &csrf));
+    let r = form(&mut office, "/assess/new", &good);
+    assert_eq!(r.status, 303, "{}", r.text());
+    let loc = r.header("location").unwrap().to_string();
+    let id: i64 = loc.trim_start_matches("/assess/").parse().unwrap();
+    let c = s.rt.block_on(s.store.campaign(id)).unwrap();
+    assert_eq!(c.subjects.len(), 2);
+    assert_eq!(c.opens_at, "2026-11-25T00:00:00.000000Z", "08:00 in Shanghai");
+    let r = form(&mut office, &format!("/assess/{id}/open"), &[("csrf", &csrf)]);
+    assert_eq!(r.status, 303);
+    // The code sheet: codes shown once, one per cell.
+    let g = c.groups[0].id.to_string();
+    let r = form(
+        &mut office,
+        &format!("/assess/{id}/tokens"),
+        &[("csrf", &csrf), ("group", &g), ("count", "3")],
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let page = r.text();
+    assert_eq!(page.matches("class=\"slip\"").count(), 3);
+    let codes: Vec<String> = page
+        .split("<div class=\"slip-code\">")
+        .skip(1)
+        .map(|p| p.split('<').next().unwrap().to_string())
+        .collect();
+    assert_eq!(codes.len(), 3);
+
+    // The evaluator: ballot page, then a cross-site POST is refused.
+    let mut ev = Client::new(s.addr);
+    let r = ev.get(&format!("/vote/{}", codes[0])).unwrap();
+    assert_eq!(r.status, 200);
+    assert!(r.text().contains("王建国"));
+    assert_eq!(r.text().matches("type=\"radio\"").count(), 2 * 6 * 4);
+    let mut vote: Vec<(String, String)> = vec![("code".into(), codes[0].clone()), ("campaign".into(), id.to_string())];
+    for sub in &c.subjects {
+        for k in 0..6 {
+            vote.push((format!("g{}_{k}", sub.id), "优秀".into()));
+        }
+    }
+    let pairs: Vec<(&str, &str)> = vote.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let before = s.written();
+    ev.headers.push(("Origin".into(), "http://evil.example".into()));
+    let r = form(&mut ev, "/vote", &pairs);
+    assert_eq!(r.status, 403);
+    assert_eq!(s.written(), before);
+    ev.headers.clear();
+    // Missing one item: the ballot comes back with the choices kept.
+    let r = form(&mut ev, "/vote", &pairs[..pairs.len() - 1]);
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert!(r.text().contains("还有1项未选择等次"), "{}", r.text());
+    assert!(r.text().contains(" checked"));
+    assert_eq!(s.written(), before);
+    let r = form(&mut ev, "/vote", &pairs);
+    assert_eq!(r.status, 201, "{}", r.text());
+    let receipt = r
+        .text()
+        .split("id=\"receipt\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(receipt.len(), 9);
+    let r = ev.get(&format!("/vote/receipt?code={receipt}")).unwrap();
+    assert!(r.text().contains("的选票已计入"), "{}", r.text());
+    let r = form(&mut ev, "/vote", &pairs);
+    assert_eq!(r.status, 409);
+    assert!(r.text().contains("该选票码已投过票"));
+
+    // Live turnout, close, results with downloads.
+    let r = office.get(&format!("/assess/{id}")).unwrap();
+    assert!(r.text().contains("33.3%"), "1 of 3 codes used");
+    let r = form(&mut office, &format!("/assess/{id}/close"), &[("csrf", &csrf)]);
+    assert_eq!(r.status, 303);
+    let r = office.get(&format!("/assess/{id}/results")).unwrap();
+    assert_eq!(r.status, 200, "{}", r.text());
+    let t = r.text();
+    assert!(t.contains("复核一致"), "{t}");
+    assert!(t.contains("100.0%"));
+    assert!(t.contains("/assess/") && t.contains("/sheet/docx"));
+    let r = office.get(&format!("/assess/{id}/sheet/docx")).unwrap();
+    assert_eq!(r.status, 200);
+    assert_eq!(&r.body[..2], b"PK");
+    // A clerk has no 考核测评.
+    let (mut clerk, _) = ui_client(&s, "clerk_xd");
+    assert_eq!(clerk.get("/assess").unwrap().status, 403);
+    assert!(!clerk.get("/").unwrap().text().contains("考核测评"));
+}

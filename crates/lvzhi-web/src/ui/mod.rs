@@ -25,6 +25,7 @@
 // built once per request, so its size does not matter.
 #![allow(clippy::result_large_err)]
 
+pub mod assess;
 pub mod form;
 pub mod pages;
 pub mod record;
@@ -58,6 +59,18 @@ pub fn router() -> Router<AppState> {
         .route("/records/{id}/void", post(record::void))
         .route("/records/{id}/urge", post(record::urge))
         .route("/audit", get(pages::audit))
+        .route("/assess", get(assess::list))
+        .route("/assess/new", get(assess::new_page).post(assess::create))
+        .route("/assess/{id}", get(assess::show))
+        .route("/assess/{id}/open", post(assess::open))
+        .route("/assess/{id}/close", post(assess::close))
+        .route("/assess/{id}/tokens", post(assess::tokens))
+        .route("/assess/{id}/results", get(assess::results))
+        .route("/assess/{id}/sheet/{ext}", get(assess::sheet))
+        .route("/vote", get(assess::vote_home).post(assess::vote_cast))
+        .route("/vote/open", get(assess::vote_open))
+        .route("/vote/receipt", get(assess::receipt))
+        .route("/vote/{code}", get(assess::vote_code))
 }
 
 /// Unknown paths: the API's JSON 404 under `/api/`, an HTML page elsewhere.

@@ -51,6 +51,8 @@ pub struct Chrome {
     pub groups: Vec<MenuGroup>,
     /// 审计 link (auditors and admins).
     pub audit: Option<MenuItem>,
+    /// 考核测评 link (office, admin, auditor).
+    pub assess: Option<MenuItem>,
     /// The stylesheet URL.
     pub css: String,
     /// The script URL.
@@ -97,7 +99,13 @@ impl Chrome {
             label: "审计".into(),
             active: path.starts_with("/audit"),
         });
+        let assess = matches!(a.role, Role::Office | Role::Admin | Role::Auditor).then(|| MenuItem {
+            href: "/assess".into(),
+            label: "考核测评".into(),
+            active: path.starts_with("/assess"),
+        });
         Chrome {
+            assess,
             user: u.session.display_name.clone(),
             role: a.role.label(),
             unit: a.unit.map(|id| names.unit(id)).unwrap_or_default(),
