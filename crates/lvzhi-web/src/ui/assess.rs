@@ -562,11 +562,12 @@ pub async fn results(State(st): State<AppState>, u: UiUser, Path(id): Path<Strin
     let objective = lvzhi_report::assess_sheet::objective(&st.store, engine, a, &r.campaign, st.store.today())
         .await
         .map_err(|e| super::render::error_page(StatusCode::INTERNAL_SERVER_ERROR, "服务器内部错误", &e.to_string()))?;
-    let duty: Vec<(String, String)> = objective
+    let urls: Vec<String> = objective
         .iter()
-        .map(|o| (o.duty_report.clone(), o.duty_report_url.clone().unwrap_or_default()))
+        .map(|o| o.duty_report_url.clone().unwrap_or_default())
         .collect();
     let sheet = lvzhi_report::assess_sheet::Sheet::new(&r, objective, st.store.today());
+    let duty: Vec<(String, String)> = sheet.duty_lines().into_iter().zip(urls).collect();
     let mut rows = Vec::new();
     for line in sheet.result_rows().into_iter().skip(1) {
         let first = rows.last().map(|p: &ResultRow| p.subject != line[0]).unwrap_or(true);
