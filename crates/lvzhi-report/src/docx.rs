@@ -47,11 +47,11 @@ fn esc(s: &str) -> String {
     crate::html::escape(s)
 }
 
-fn fonts(f: &str) -> String {
+pub(crate) fn fonts(f: &str) -> String {
     format!("<w:rFonts w:ascii=\"{f}\" w:hAnsi=\"{f}\" w:eastAsia=\"{f}\" w:cs=\"{f}\" w:hint=\"eastAsia\"/>")
 }
 
-fn run(text: &str, font: &str, half_points: u32) -> String {
+pub(crate) fn run(text: &str, font: &str, half_points: u32) -> String {
     let spacing = if half_points == 32 {
         format!("<w:spacing w:val=\"{CHAR_SPACING}\"/>")
     } else {
@@ -64,7 +64,7 @@ fn run(text: &str, font: &str, half_points: u32) -> String {
     )
 }
 
-fn para(b: &Block) -> String {
+pub(crate) fn para(b: &Block) -> String {
     let text = strip(b.raw());
     let exact = format!("<w:spacing w:line=\"{LINE_PITCH}\" w:lineRule=\"exact\"/>");
     match b {
@@ -88,7 +88,7 @@ fn para(b: &Block) -> String {
     }
 }
 
-const NS: &str = "xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\" xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\"";
+pub(crate) const NS: &str = "xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\" xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\"";
 
 /// `word/document.xml`.
 pub fn document_xml(report: &Report) -> String {
@@ -134,11 +134,17 @@ const DOC_RELS: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"ye
 
 /// The DOCX file.
 pub fn render(report: &Report) -> Result<Vec<u8>, ReportError> {
+    package(document_xml(report))
+}
+
+/// A DOCX file around a `word/document.xml` (styles, settings, the two
+/// page-number footers of the layout).
+pub fn package(document: String) -> Result<Vec<u8>, ReportError> {
     let parts: [(&str, String); 7] = [
         ("[Content_Types].xml", CONTENT_TYPES.to_string()),
         ("_rels/.rels", RELS.to_string()),
         ("word/_rels/document.xml.rels", DOC_RELS.to_string()),
-        ("word/document.xml", document_xml(report)),
+        ("word/document.xml", document),
         ("word/styles.xml", styles_xml()),
         ("word/settings.xml", SETTINGS.to_string()),
         ("word/footer1.xml", footer_xml(true)),

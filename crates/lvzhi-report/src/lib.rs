@@ -26,6 +26,7 @@
 //! markers for Markdown, checks it, and then writes the asked format.
 
 pub mod custom;
+pub mod assess_sheet;
 pub mod docx;
 pub mod helpers;
 pub mod html;

@@ -215,6 +215,10 @@ fn invalid(errs: Vec<lvzhi_core::field::FieldError>) -> StoreError {
 
 const TOKEN_REFUSED: &str = "选票码无效 / unknown ballot code";
 const TOKEN_USED: &str = "该选票码已投过票 / this ballot code has already voted";
+/// The refusal of a ballot whose receipt is already taken (retried).
+const RECEIPT_TAKEN: &str = "回执码已被占用 / receipt taken";
+/// How often a cast is retried with a new receipt after a collision.
+pub const RECEIPT_TRIES: usize = 5;
 const NOT_OPEN: &str = "测评未开始或已结束，不接受投票 / the assessment is not open";
 
 impl Store {
@@ -524,43 +528,102 @@ impl Store {
     /// when the token is unknown, of another campaign or used, when the
     /// campaign is not open, or when the ballot is incomplete.
     pub async fn cast_ballot(&self, campaign: i64, token: &str, grades: &Value) -> Result<String, StoreError> {
+        self.cast_ballot_with(campaign, token, grades, &mut || random_codes(1, RECEIPT_LEN).concat())
+            .await
+    }
+
+    /// [`Store::cast_ballot`] with the receipts drawn from `receipts` (tests
+    /// use it to force a collision). A receipt already taken in the campaign
+    /// is not an error: the cast is retried with the next receipt, up to
+    /// [`RECEIPT_TRIES`] times; nothing is written by a refused try.
+    #[doc(hidden)]
+    pub async fn cast_ballot_with(
+        &self,
+        campaign: i64,
+        token: &str,
+        grades: &Value,
+        receipts: &mut (dyn FnMut() -> String + Send),
+    ) -> Result<String, StoreError> {
         let (c, group, hash) = self.check_token(campaign, token).await?;
         let ids: Vec<i64> = c.subjects.iter().map(|s| s.id).collect();
         let ballot = Ballot::parse(grades, &ids).map_err(invalid)?;
         let canonical = ballot.to_json();
-        let receipt = random_codes(1, RECEIPT_LEN).concat();
-        let now = stamp(self.now());
-        let steps = vec![
-            step(
-                "UPDATE assess_tokens SET used = TRUE WHERE hash = $1 AND campaign_id = $2 AND used = FALSE \
-                 AND EXISTS (SELECT 1 FROM assess_campaigns WHERE id = $2 AND state = $3 \
-                 AND opens_at <= $4 AND closes_at > $4)",
-                vec![P::T(hash), P::I(campaign), P::T(OPEN.into()), P::T(now)],
-                Expect::One("该选票码已投过票或测评已结束 / already voted or closed".into()),
-            ),
-            step(
-                "INSERT INTO assess_ballots (campaign_id, group_id, receipt, grades) VALUES ($1, $2, $3, $4)",
-                vec![
-                    P::I(campaign),
-                    P::I(group),
-                    P::T(receipt.clone()),
-                    P::T(canonical.to_string()),
-                ],
-                Expect::Any,
-            ),
-        ];
-        self.writer
-            .send(Cmd::Steps {
-                actor: anonymous(),
-                steps,
-                kind: "assess.ballot".into(),
-                entity: ENTITY.into(),
-                entity_id: Some(campaign.to_string()),
-                data: json!({"campaign": campaign, "group": group, "receipt": receipt, "grades": canonical}),
-                coarse_time: true,
-            })
-            .await?;
-        Ok(display_code(&receipt))
+        for _ in 0..RECEIPT_TRIES {
+            let receipt = receipts();
+            let now = stamp(self.now());
+            let steps = vec![
+                step(
+                    "UPDATE assess_tokens SET used = TRUE WHERE hash = $1 AND campaign_id = $2 AND used = FALSE \
+                     AND EXISTS (SELECT 1 FROM assess_campaigns WHERE id = $2 AND state = $3 \
+                     AND opens_at <= $4 AND closes_at > $4)",
+                    vec![P::T(hash.clone()), P::I(campaign), P::T(OPEN.into()), P::T(now)],
+                    Expect::One("该选票码已投过票或测评已结束 / already voted or closed".into()),
+                ),
+                step(
+                    "INSERT INTO assess_ballots (campaign_id, group_id, receipt, grades) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (campaign_id, receipt) DO NOTHING",
+                    vec![
+                        P::I(campaign),
+                        P::I(group),
+                        P::T(receipt.clone()),
+                        P::T(canonical.to_string()),
+                    ],
+                    Expect::One(RECEIPT_TAKEN.into()),
+                ),
+            ];
+            let sent = self
+                .writer
+                .send(Cmd::Steps {
+                    actor: anonymous(),
+                    steps,
+                    kind: "assess.ballot".into(),
+                    entity: ENTITY.into(),
+                    entity_id: Some(campaign.to_string()),
+                    data: json!({"campaign": campaign, "group": group, "receipt": receipt, "grades": canonical}),
+                    coarse_time: true,
+                })
+                .await;
+            match sent {
+                Ok(_) => return Ok(display_code(&receipt)),
+                Err(StoreError::Conflict(m)) if m == RECEIPT_TAKEN => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(StoreError::Internal("回执码连续重复，请重试".into()))
+    }
+
+    /// The campaign a token belongs to, for the ballot page where the
+    /// evaluator types only the code. Unknown codes are refused like a cast.
+    pub async fn token_campaign(&self, token: &str) -> Result<i64, StoreError> {
+        let norm = normalize_code(token, TOKEN_LEN).ok_or_else(|| StoreError::NotFound(TOKEN_REFUSED.into()))?;
+        let mut c = self.pool.acquire().await?;
+        c.conn()
+            .row(
+                "SELECT campaign_id FROM assess_tokens WHERE hash = $1",
+                &[P::T(token_hash(&norm))],
+            )
+            .await?
+            .map(|r| r.i(0))
+            .ok_or_else(|| StoreError::NotFound(TOKEN_REFUSED.into()))
+    }
+
+    /// The campaigns holding a ballot with this receipt (the receipt check
+    /// page, where the evaluator types only the receipt).
+    pub async fn find_receipt(&self, receipt: &str) -> Result<Vec<(i64, String)>, StoreError> {
+        let Some(r) = normalize_code(receipt, RECEIPT_LEN) else {
+            return Ok(vec![]);
+        };
+        let mut c = self.pool.acquire().await?;
+        Ok(c.conn()
+            .rows(
+                "SELECT c.id, c.title FROM assess_ballots b JOIN assess_campaigns c ON c.id = b.campaign_id \
+                 WHERE b.receipt = $1 ORDER BY c.id",
+                &[P::T(r)],
+            )
+            .await?
+            .iter()
+            .map(|r| (r.i(0), r.t(1)))
+            .collect())
     }
 
     /// Whether a ballot with this receipt is stored (the evaluator's check).

@@ -24,6 +24,7 @@ both!(
     nothing_links_a_ballot,
     results_equal_recount,
     roles,
+    receipt_collision_retries,
 );
 
 fn d(s: &str) -> Decimal {
@@ -599,4 +600,46 @@ async fn roles(w: World) {
             .collect::<Vec<_>>()
     };
     assert_eq!(kinds, vec!["assess.campaign.create"]);
+}
+
+/// A receipt already taken in the campaign is retried with a new one; the
+/// first ballot keeps its receipt, the second gets the next, and the token
+/// of the refused try is not used up by it.
+async fn receipt_collision_retries(w: World) {
+    let (id, groups, subjects) = open_campaign(&w, &["王建国"]).await;
+    let tokens = w.store.issue_tokens(&w.office, id, groups[0], 3).await.unwrap();
+    let g = uniform(&subjects, Grade::Excellent);
+    let first = w
+        .store
+        .cast_ballot_with(id, &tokens[0], &g, &mut || "AAAA2222".to_string())
+        .await
+        .unwrap();
+    assert_eq!(first, "AAAA-2222");
+    let mut seq = ["AAAA2222", "AAAA2222", "BBBB3333"].into_iter();
+    let second = w
+        .store
+        .cast_ballot_with(id, &tokens[1], &g, &mut || seq.next().unwrap_or("CCCC4444").to_string())
+        .await
+        .unwrap();
+    assert_eq!(second, "BBBB-3333");
+    assert_eq!(ballots(&w.store).await, 2);
+    assert_eq!(used_tokens(&w.store).await, 2);
+    // Always colliding: refused after the tries, nothing written, token still usable.
+    let before = (event_count(&w.store).await, ballots(&w.store).await);
+    let e = w
+        .store
+        .cast_ballot_with(id, &tokens[2], &g, &mut || "AAAA2222".to_string())
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), 500, "{e}");
+    assert_eq!(before, (event_count(&w.store).await, ballots(&w.store).await));
+    assert_eq!(used_tokens(&w.store).await, 2);
+    w.store.cast_ballot(id, &tokens[2], &g).await.unwrap();
+    // The code typed on the ballot page leads to its campaign; receipts are found.
+    assert_eq!(w.store.token_campaign(&tokens[2].to_lowercase()).await.unwrap(), id);
+    assert_eq!(w.store.token_campaign("ABCDE-FGHJK").await.unwrap_err().status(), 404);
+    assert_eq!(w.store.find_receipt("bbbb 3333").await.unwrap().len(), 1);
+    assert!(w.store.find_receipt("ZZZZ-9999").await.unwrap().is_empty());
+    let rc = w.store.recount(&w.auditor, id).await.unwrap();
+    assert!(rc.ok(), "{:?}", rc.problems);
 }

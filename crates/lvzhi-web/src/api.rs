@@ -85,6 +85,23 @@ pub fn router() -> Router<AppState> {
             "/api/v1/reports/{template}/versions",
             get(crate::reports::versions).post(crate::reports::save),
         )
+        .route(
+            "/api/v1/assessments",
+            get(crate::assess::list).post(crate::assess::create),
+        )
+        .route("/api/v1/assessments/ballot", post(crate::assess::ballot))
+        .route("/api/v1/assessments/ballot/cast", post(crate::assess::cast))
+        .route("/api/v1/assessments/receipts/{code}", get(crate::assess::receipt))
+        .route("/api/v1/assessments/{id}", get(crate::assess::one))
+        .route("/api/v1/assessments/{id}/tokens", post(crate::assess::tokens))
+        .route("/api/v1/assessments/{id}/open", post(crate::assess::open))
+        .route("/api/v1/assessments/{id}/close", post(crate::assess::close))
+        .route("/api/v1/assessments/{id}/publish", post(crate::assess::publish))
+        .route("/api/v1/assessments/{id}/turnout", get(crate::assess::turnout))
+        .route("/api/v1/assessments/{id}/results", get(crate::assess::results))
+        .route("/api/v1/assessments/{id}/recount", get(crate::assess::recount))
+        .route("/api/v1/assessments/{id}/receipts", get(crate::assess::receipts))
+        .route("/api/v1/assessments/{id}/sheet", get(crate::assess::sheet))
         .fallback(|| async { ApiError::not_found("没有这个接口") })
 }
 

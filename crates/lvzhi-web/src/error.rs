@@ -63,11 +63,12 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let secs = self.details["retry_after_seconds"].as_u64().unwrap_or(900);
         let body = json!({"error": {"code": self.code, "message": self.message, "details": self.details}});
         let mut r = (self.status, Json(body)).into_response();
         if self.status == StatusCode::TOO_MANY_REQUESTS {
             r.headers_mut()
-                .insert("retry-after", axum::http::HeaderValue::from_static("900"));
+                .insert("retry-after", axum::http::HeaderValue::from(secs));
         }
         r
     }

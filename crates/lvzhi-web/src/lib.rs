@@ -11,6 +11,7 @@
 //! `HttpOnly; SameSite=Strict`.
 
 pub mod api;
+pub mod assess;
 pub mod auth;
 pub mod error;
 pub mod indicators;
@@ -39,6 +40,7 @@ pub fn app(state: AppState) -> Router {
     api::router()
         .merge(ui::router())
         .fallback(ui::fallback)
+        .layer(axum::Extension(assess::Guard::new()))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(refuse_announced_oversize))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(error::panic_response))

@@ -65,6 +65,49 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
         "/api/v1/reports/{template}",
         "由记录生成报告（period、person、scope、format=md|html|docx）",
     ),
+    ("get", "/api/v1/assessments", "民主测评列表（政府办、管理员、审计）"),
+    (
+        "post",
+        "/api/v1/assessments",
+        "新建民主测评：年度、测评对象、测评组及权重、起止时间",
+    ),
+    (
+        "post",
+        "/api/v1/assessments/ballot",
+        "测评人凭选票码打开选票（无需登录）",
+    ),
+    (
+        "post",
+        "/api/v1/assessments/ballot/cast",
+        "测评人投票（全部填写才有效），返回回执码",
+    ),
+    ("get", "/api/v1/assessments/receipts/{code}", "查询回执码是否已计入"),
+    ("get", "/api/v1/assessments/{id}", "民主测评详情"),
+    ("post", "/api/v1/assessments/{id}/tokens", "按测评组生成一次性选票码"),
+    ("post", "/api/v1/assessments/{id}/open", "开启测评"),
+    ("post", "/api/v1/assessments/{id}/close", "结束测评并公布计票结果"),
+    ("post", "/api/v1/assessments/{id}/publish", "公布已结束测评的计票结果"),
+    (
+        "get",
+        "/api/v1/assessments/{id}/turnout",
+        "实时参评情况（各组发放与收回选票）",
+    ),
+    (
+        "get",
+        "/api/v1/assessments/{id}/results",
+        "测评结果：各对象各项的加权等次比例",
+    ),
+    (
+        "get",
+        "/api/v1/assessments/{id}/recount",
+        "审计复核：公布结果与库中选票、投票事件一致",
+    ),
+    ("get", "/api/v1/assessments/{id}/receipts", "已结束测评的全部回执码"),
+    (
+        "get",
+        "/api/v1/assessments/{id}/sheet",
+        "测评结果表（format=docx|xlsx）",
+    ),
     ("get", "/api/v1/openapi.json", "本文档"),
 ];
 
@@ -133,7 +176,14 @@ pub fn document() -> Value {
         if *method != "get" {
             op["requestBody"] = json!({"content": {"application/json": {"schema": {"type": "object"}}}});
         }
-        if *path != "/api/v1/auth/login" && *path != "/api/v1/openapi.json" {
+        let public = *path == "/api/v1/auth/login"
+            || *path == "/api/v1/openapi.json"
+            || path.starts_with("/api/v1/assessments/ballot")
+            || path.starts_with("/api/v1/assessments/receipts/");
+        if path.contains("{code}") {
+            params.push(json!({"name": "code", "in": "path", "required": true, "schema": {"type": "string"}}));
+        }
+        if !public {
             op["security"] = json!([{"bearer": []}, {"cookie": []}]);
         }
         let entry = paths.entry(path.to_string()).or_insert_with(|| json!({}));

@@ -32,6 +32,7 @@
 
 pub mod admin;
 pub mod check;
+pub mod assess;
 pub mod form;
 pub mod pages;
 pub mod record;
@@ -84,6 +85,18 @@ pub fn router() -> Router<AppState> {
         .route("/reports/templates/edit", get(reports::edit))
         .route("/reports/templates/copy", get(reports::copy))
         .route("/reports/templates/save", post(reports::save))
+        .route("/assess", get(assess::list))
+        .route("/assess/new", get(assess::new_page).post(assess::create))
+        .route("/assess/{id}", get(assess::show))
+        .route("/assess/{id}/open", post(assess::open))
+        .route("/assess/{id}/close", post(assess::close))
+        .route("/assess/{id}/tokens", post(assess::tokens))
+        .route("/assess/{id}/results", get(assess::results))
+        .route("/assess/{id}/sheet/{ext}", get(assess::sheet))
+        .route("/vote", get(assess::vote_home).post(assess::vote_cast))
+        .route("/vote/open", get(assess::vote_open))
+        .route("/vote/receipt", get(assess::receipt))
+        .route("/vote/{code}", get(assess::vote_code))
 }
 
 /// Unknown paths: the API's JSON 404 under `/api/`, an HTML page elsewhere.

@@ -55,6 +55,8 @@ pub struct Chrome {
     pub reports: Option<MenuItem>,
     /// The 报告 pages' stylesheet URL.
     pub reports_css: String,
+    /// 考核测评 link (office, admin, auditor).
+    pub assess: Option<MenuItem>,
     /// The stylesheet URL.
     pub css: String,
     /// The script URL.
@@ -110,7 +112,13 @@ impl Chrome {
             label: "报告".into(),
             active: path.starts_with("/reports"),
         });
+        let assess = matches!(a.role, Role::Office | Role::Admin | Role::Auditor).then(|| MenuItem {
+            href: "/assess".into(),
+            label: "考核测评".into(),
+            active: path.starts_with("/assess"),
+        });
         Chrome {
+            assess,
             user: u.session.display_name.clone(),
             role: a.role.label(),
             unit: a.unit.map(|id| names.unit(id)).unwrap_or_default(),

@@ -1,0 +1,341 @@
+//! 民主测评 in a real browser (headless Chromium over chromedriver): on the
+//! demo county the office creates a campaign with the county leaders as
+//! subjects, opens it, prints codes for the three groups; 50 evaluators vote
+//! through the ballot page (one browser, one navigation per voter); the
+//! office watches the turnout, closes the campaign, reads the results and
+//! downloads the result sheet (DOCX: a zip whose document.xml has the
+//! figures). Screenshots: `target/ui-screenshots/assess-*.png`, including the
+//! ballot on a phone-sized window.
+//!
+//! Without chromium/chromedriver the test says so and passes, unless
+//! `LVZHI_REQUIRE_CHROMIUM=1` (CI), which makes it fail.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use lvzhi_core::access::Role;
+use serde_json::json;
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn find_binary(names: &[&str]) -> Option<PathBuf> {
+    let dirs = std::env::var("PATH").unwrap_or_default();
+    for n in names {
+        for d in std::env::split_paths(&dirs).chain([PathBuf::from("/usr/bin"), PathBuf::from("/usr/lib/chromium")]) {
+            let p = d.join(n);
+            if p.is_file() {
+                return Some(p);
+            }
+        }
+    }
+    None
+}
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn shots_dir() -> PathBuf {
+    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/ui-screenshots");
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+async fn shot_sized(c: &Client, name: &str, width: u32) {
+    let _ = c.set_window_size(width, 800).await;
+    let h = c
+        .execute("return document.documentElement.scrollHeight;", vec![])
+        .await
+        .ok()
+        .and_then(|v| v.as_u64())
+        .unwrap_or(1000)
+        .clamp(600, 5000) as u32;
+    let _ = c.set_window_size(width, h + 100).await;
+    let png = c.screenshot().await.unwrap();
+    let _ = c.set_window_size(1366, 1000).await;
+    std::fs::write(shots_dir().join(format!("assess-{name}.png")), png).unwrap();
+}
+
+async fn shot(c: &Client, name: &str) {
+    shot_sized(c, name, 1366).await;
+}
+
+async fn css(c: &Client, sel: &str) -> fantoccini::elements::Element {
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css(sel))
+        .await
+        .unwrap_or_else(|e| panic!("no element {sel}: {e}"))
+}
+
+async fn body_text(c: &Client) -> String {
+    css(c, "body").await.text().await.unwrap()
+}
+
+/// Forms with `data-confirm` ask; the test says yes.
+async fn confirm_yes(c: &Client) {
+    c.execute("window.confirm = function () { return true; };", vec![])
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn office_sets_up_fifty_vote_office_closes() {
+    let required = std::env::var("LVZHI_REQUIRE_CHROMIUM").is_ok_and(|v| v == "1");
+    let chromium = find_binary(&["chromium", "chromium-browser", "google-chrome"]);
+    let chromedriver = find_binary(&["chromedriver"]);
+    let (Some(chromium), Some(chromedriver)) = (chromium, chromedriver) else {
+        assert!(
+            !required,
+            "LVZHI_REQUIRE_CHROMIUM=1 but chromium/chromedriver not found (apt-get install chromium chromium-driver)"
+        );
+        eprintln!("skipped: chromium/chromedriver not found (apt-get install chromium chromium-driver)");
+        return;
+    };
+
+    // The demo county (肃州区, 6 county leaders with 分管).
+    let db = lvzhi_testkit::TestDb::sqlite();
+    let pack = Arc::new(lvzhi_packs::county().unwrap());
+    let store = lvzhi_store::Store::open(&db.url, pack, lvzhi_demo::demo_clock())
+        .await
+        .unwrap();
+    let summary = lvzhi_demo::build(&store, &lvzhi_demo::DemoOptions { seed: 1, scale: 1 })
+        .await
+        .unwrap();
+    let office = summary.users.iter().find(|u| u.role == Role::Office).unwrap().clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = lvzhi_web::AppState {
+        store: store.clone(),
+        secure_cookies: false,
+    };
+    tokio::spawn(async move {
+        let app = lvzhi_web::app(state);
+        let _ = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await;
+    });
+    let base = format!("http://{addr}");
+
+    let port = free_port();
+    let _driver = Driver(
+        Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut up = false;
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(up, "chromedriver did not start");
+    let profile = std::env::temp_dir().join(format!("lvzhi-chromium-assess-{port}"));
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": chromium.to_string_lossy(),
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--no-first-run",
+                "--lang=zh-CN", "--window-size=1366,1000",
+                format!("--user-data-dir={}", profile.display()),
+            ],
+        }),
+    );
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    let c = ClientBuilder::new(connector)
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .unwrap();
+    let result = run(&c, &base, &office.username, &office.password).await;
+    let _ = c.close().await;
+    let _ = std::fs::remove_dir_all(&profile);
+    store.close().await;
+    db.drop_db().await;
+    result.unwrap();
+}
+
+async fn run(c: &Client, base: &str, user: &str, password: &str) -> Result<(), String> {
+    c.goto(&format!("{base}/login")).await.unwrap();
+    css(c, "#username").await.send_keys(user).await.unwrap();
+    css(c, "#password").await.send_keys(password).await.unwrap();
+    css(c, "button[type=submit]").await.click().await.unwrap();
+    css(c, ".top .user").await;
+
+    // 考核测评 in the menu → the list → 新建.
+    c.find(Locator::LinkText("考核测评"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    css(c, ".page-head h1").await;
+    shot(c, "01-list").await;
+    css(c, "a[href='/assess/new']").await.click().await.unwrap();
+    css(c, "#groups").await;
+    let leaders = c
+        .find_all(Locator::Css("input[name=leader]:checked"))
+        .await
+        .unwrap()
+        .len();
+    assert_eq!(leaders, 6, "the demo's six county leaders are offered and checked");
+    shot(c, "02-new").await;
+    css(c, ".actions-bar button[type=submit]").await.click().await.unwrap();
+    css(c, ".turnout").await;
+    let url = c.current_url().await.unwrap();
+    let id: i64 = url.path().trim_start_matches("/assess/").parse().unwrap();
+
+    // Open, then codes for each group: 15 + 20 + 15 = 50.
+    confirm_yes(c).await;
+    css(c, "form[action$='/open'] button").await.click().await.unwrap();
+    css(c, ".notice").await;
+    let mut codes = Vec::new();
+    for (i, n) in [15, 20, 15].into_iter().enumerate() {
+        c.goto(&format!("{base}/assess/{id}")).await.unwrap();
+        let forms = c.find_all(Locator::Css("form.inline-form")).await.unwrap();
+        let input = forms[i].find(Locator::Css("input[name=count]")).await.unwrap();
+        input.clear().await.unwrap();
+        input.send_keys(&n.to_string()).await.unwrap();
+        forms[i]
+            .find(Locator::Css("button"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        css(c, ".slips").await;
+        if i == 0 {
+            shot(c, "03-code-sheet").await;
+        }
+        for e in c.find_all(Locator::Css(".slip-code")).await.unwrap() {
+            codes.push(e.text().await.unwrap());
+        }
+    }
+    assert_eq!(codes.len(), 50);
+
+    // 50 evaluators vote through the ballot page.
+    let started = Instant::now();
+    for (v, code) in codes.iter().enumerate() {
+        if v % 5 == 0 {
+            // Every fifth evaluator types the code on /vote …
+            c.goto(&format!("{base}/vote")).await.unwrap();
+            css(c, "#code").await.send_keys(code).await.unwrap();
+            css(c, ".code-form button").await.click().await.unwrap();
+        } else {
+            // … the others open /vote/{code} (a QR code on the slip would).
+            c.goto(&format!("{base}/vote/{code}")).await.unwrap();
+        }
+        css(c, "form.ballot").await;
+        if v == 0 {
+            // The first voter clicks every choice (the labels are the targets).
+            let items = c.find_all(Locator::Css(".ballot .item")).await.unwrap();
+            assert_eq!(items.len(), 36, "6 leaders × 6 items");
+            for (k, item) in items.iter().enumerate() {
+                let labels = item.find_all(Locator::Css("label")).await.unwrap();
+                labels[k % 2].click().await.unwrap();
+            }
+            shot(c, "04-ballot").await;
+        } else {
+            // The others choose by script (same form, same submit): voter v
+            // gives 优秀 mostly, 称职 to every third, 基本称职 to every 17th.
+            c.execute(
+                "const v = arguments[0]; document.querySelectorAll('.ballot .item').forEach(function (it, k) { \
+                   const g = (v % 17 === 0 && k % 6 === 5) ? 2 : ((v + k) % 3 === 0 ? 1 : 0); \
+                   it.querySelectorAll('input')[g].checked = true; });",
+                vec![json!(v)],
+            )
+            .await
+            .unwrap();
+        }
+        if v == 1 {
+            shot_sized(c, "05-ballot-mobile", 390).await;
+        }
+        css(c, ".ballot > button[type=submit]").await.click().await.unwrap();
+        let receipt = css(c, "#receipt").await.text().await.unwrap();
+        assert_eq!(receipt.len(), 9, "{receipt}");
+        if v == 0 {
+            shot_sized(c, "06-receipt-mobile", 390).await;
+            // The same code again is refused in Chinese.
+            c.goto(&format!("{base}/vote/{code}")).await.unwrap();
+            let t = body_text(c).await;
+            assert!(t.contains("该选票码已投过票"), "{t}");
+            shot_sized(c, "07-used-code-mobile", 390).await;
+            c.goto(&format!("{base}/vote/receipt?code={receipt}")).await.unwrap();
+            assert!(body_text(c).await.contains("已计入"));
+        }
+    }
+    eprintln!(
+        "50 ballots through the page in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+
+    // Live turnout, close, results.
+    c.goto(&format!("{base}/assess/{id}")).await.unwrap();
+    let t = body_text(c).await;
+    assert!(t.contains("100.0%"), "every code used: {t}");
+    shot(c, "08-turnout").await;
+    confirm_yes(c).await;
+    css(c, "form[action$='/close'] button").await.click().await.unwrap();
+    css(c, "table.results").await;
+    let t = body_text(c).await;
+    assert!(t.contains("复核一致"), "{t}");
+    assert!(t.contains("收回有效选票50张"), "{t}");
+    shot(c, "09-results").await;
+
+    // The result sheet: fetched by the page's link, a zip with the figures.
+    let href = css(c, "a[href$='/sheet/docx']")
+        .await
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    let bytes = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; \
+             fetch(arguments[0]).then(r => r.arrayBuffer()).then(b => done(Array.from(new Uint8Array(b))));",
+            vec![json!(href)],
+        )
+        .await
+        .unwrap();
+    let bytes: Vec<u8> = serde_json::from_value(bytes).unwrap();
+    let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| e.to_string())?;
+    let mut xml = String::new();
+    z.by_name("word/document.xml")
+        .unwrap()
+        .read_to_string(&mut xml)
+        .unwrap();
+    for needle in [
+        "结果汇总表",
+        "收回有效选票",
+        "称职以上率",
+        "常务副县长",
+        "述职述廉述德报告",
+        "100.0%",
+    ] {
+        assert!(xml.contains(needle), "{needle} not in the DOCX");
+    }
+    Ok(())
+}
