@@ -12,6 +12,9 @@
 //!   create/edit forms and the POSTs behind the action forms.
 //! * [`form`] — form inputs generated from a ledger's field definitions, and
 //!   the submitted values turned back into the store's JSON.
+//! * [`supervise`] — 督查督办: overdue/due-soon items, bulk 催办, 评星挂旗, 预警.
+//! * [`indicators`] — 指标 with provenance pages; the leader's dashboard.
+//! * [`charts`] — server-drawn SVG charts (lines, bars, progress).
 //! * [`render`] — the layout, error pages, names of units/divisions/people,
 //!   Shanghai times, security headers.
 //!
@@ -25,11 +28,14 @@
 // built once per request, so its size does not matter.
 #![allow(clippy::result_large_err)]
 
+pub mod charts;
 pub mod form;
+pub mod indicators;
 pub mod pages;
 pub mod record;
 pub mod render;
 pub mod session;
+pub mod supervise;
 
 use crate::AppState;
 use axum::Router;
@@ -58,6 +64,11 @@ pub fn router() -> Router<AppState> {
         .route("/records/{id}/void", post(record::void))
         .route("/records/{id}/urge", post(record::urge))
         .route("/audit", get(pages::audit))
+        .route("/supervise", get(supervise::show))
+        .route("/supervise/urge", post(supervise::urge))
+        .route("/supervise/ack", post(supervise::ack))
+        .route("/indicators", get(indicators::table))
+        .route("/indicators/{id}", get(indicators::provenance))
 }
 
 /// Unknown paths: the API's JSON 404 under `/api/`, an HTML page elsewhere.

@@ -145,6 +145,8 @@ struct HomePage {
     todo: Vec<Row>,
     todo_total: i64,
     stats: Vec<Stat>,
+    /// The leader's dashboard (领导驾驶舱).
+    dash: Option<super::indicators::Dashboard>,
 }
 
 /// How many to-do items 首页 shows.
@@ -219,6 +221,11 @@ pub async fn home(State(st): State<AppState>, u: UiUser) -> PageResult {
         .iter()
         .filter_map(|v| pack.ledger(&v.row.ledger).map(|k| row(k, &names, v)))
         .collect();
+    let dash = if a.role == Role::Leader {
+        Some(super::indicators::dashboard(&st, a, &names).await?)
+    } else {
+        None
+    };
     let mut stats = Vec::new();
     if a.role != Role::Evaluator {
         // Grouped by category, in the menu's order.
@@ -246,6 +253,7 @@ pub async fn home(State(st): State<AppState>, u: UiUser) -> PageResult {
             todo,
             todo_total,
             stats,
+            dash,
         },
     ))
 }
