@@ -23,12 +23,47 @@ use lvzhi_core::period::Period;
 use lvzhi_store::aggregate::{AggQuery, Col, Cond, Expr, Op};
 use lvzhi_store::records::ListQuery;
 use lvzhi_store::{Store, StoreError};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+/// Results that only change when an event is written: kept per reader and
+/// key until the store's newest event seq moves (催办, acknowledgements and
+/// every record change are events), so reloading the page costs one query.
+static MEMO: Mutex<Option<HashMap<String, (i64, Arc<dyn std::any::Any + Send + Sync>)>>> = Mutex::new(None);
+
+async fn memo<T, E, F, Fut>(store: &Store, key: String, f: F) -> Result<Arc<T>, E>
+where
+    T: Send + Sync + 'static,
+    E: From<StoreError>,
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<T, E>>,
+{
+    let seq = store.last_event_seq().await?;
+    {
+        let m = MEMO.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((s, v)) = m.as_ref().and_then(|m| m.get(&key))
+            && *s == seq
+            && let Ok(t) = v.clone().downcast::<T>()
+        {
+            return Ok(t);
+        }
+    }
+    let v = Arc::new(f().await?);
+    let mut m = MEMO.lock().unwrap_or_else(|e| e.into_inner());
+    let m = m.get_or_insert_with(HashMap::new);
+    if m.len() > 512 {
+        m.clear();
+    }
+    m.insert(key, (seq, v.clone() as Arc<dyn std::any::Any + Send + Sync>));
+    Ok(v)
+}
 
 type FormBody = Result<Form<Vec<(String, String)>>, FormRejection>;
 
-/// Items shown at most (the total is always given).
-const SHOWN: usize = 300;
+/// Items shown at most (the total is always given; filters narrow the list).
+const SHOWN: usize = 100;
+/// Warnings shown at most (red first; a filter by rule narrows them).
+const WARNINGS_SHOWN: usize = 40;
 /// At most this many items in one bulk 催办.
 const MAX_URGE: usize = 500;
 /// Units with fewer items due in the period get no stars (样本不足).
@@ -101,6 +136,8 @@ pub struct Proof {
 pub struct WarnRow {
     /// Stable id (the acknowledgement form's `id`).
     pub id: String,
+    /// Rule id.
+    pub rule: String,
     /// Rule name.
     pub name: String,
     /// `red` / `yellow`.
@@ -139,6 +176,8 @@ struct SupervisePage {
     ranks: Vec<Rank>,
     min_items: i64,
     warnings: Vec<WarnRow>,
+    warnings_total: usize,
+    f_rule: Vec<Opt>,
     message: String,
     error: String,
     back: String,
@@ -362,15 +401,18 @@ pub fn rank(counts: &BTreeMap<i64, (i64, i64, i64)>, names: &Names) -> Vec<Rank>
 /// The warnings of the caller's scope, with evidence linked to records.
 async fn warnings(st: &AppState, a: &Access) -> Result<Vec<WarnRow>, axum::response::Response> {
     let eng = super::indicators::engine(st)?;
-    let ws = eng
-        .warnings(&st.store, a, st.store.today())
-        .await
-        .map_err(|e| match e {
-            lvzhi_metrics::EvalError::Store(s) => store_error(s),
-            other => super::render::error_page(StatusCode::INTERNAL_SERVER_ERROR, "服务器内部错误", &other.to_string()),
-        })?;
+    let today = st.store.today();
+    let ws = memo(&st.store, format!("warnings|{a:?}|{today}"), || {
+        eng.warnings(&st.store, a, today)
+    })
+    .await
+    .map_err(|e| match e {
+        lvzhi_metrics::EvalError::Store(s) => store_error(s),
+        other => super::render::error_page(StatusCode::INTERNAL_SERVER_ERROR, "服务器内部错误", &other.to_string()),
+    })?;
     Ok(ws
-        .into_iter()
+        .iter()
+        .cloned()
         .map(|w| WarnRow {
             level_label: if w.level == "red" { "红色" } else { "黄色" },
             evidence: w
@@ -390,6 +432,7 @@ async fn warnings(st: &AppState, a: &Access) -> Result<Vec<WarnRow>, axum::respo
                 .collect(),
             ack: w.ack.map(|k| (k.by, super::render::when(&k.at), k.note)),
             id: w.id,
+            rule: w.rule,
             name: w.name,
             level: w.level,
             subject: w.subject,
@@ -450,9 +493,27 @@ async fn render(
         }
     };
     let eff = lvzhi_metrics::effective(period, today);
-    let counts = unit_counts(store, a, eff, today).await.map_err(store_error)?;
+    let counts = memo(store, format!("ranks|{a:?}|{today}|{eff}"), || {
+        unit_counts(store, a, eff, today)
+    })
+    .await
+    .map_err(store_error)?;
     let ranks = rank(&counts, &names);
-    let warnings = warnings(st, a).await?;
+    let all_warnings = warnings(st, a).await?;
+    let wrule = p("wrule");
+    let mut rule_opts = vec![(String::new(), format!("全部预警（{}条）", all_warnings.len()))];
+    for w in &all_warnings {
+        if !rule_opts.iter().any(|(k, _)| *k == w.rule) {
+            let n = all_warnings.iter().filter(|x| x.rule == w.rule).count();
+            rule_opts.push((w.rule.clone(), format!("{}（{n}条）", w.name)));
+        }
+    }
+    let mut warnings: Vec<WarnRow> = all_warnings
+        .into_iter()
+        .filter(|w| wrule.is_empty() || w.rule == wrule)
+        .collect();
+    let warnings_total = warnings.len();
+    warnings.truncate(WARNINGS_SHOWN);
     let mut ledger_opts = vec![(String::new(), "全部台账".to_string())];
     ledger_opts.extend(
         ledgers_with_deadlines(store)
@@ -473,6 +534,7 @@ async fn render(
             ("unit", &unit),
             ("level", &level),
             ("period", &period_s),
+            ("wrule", &wrule),
         ]);
         if qs.is_empty() {
             "/supervise".to_string()
@@ -512,6 +574,8 @@ async fn render(
             ranks,
             min_items: MIN_ITEMS,
             warnings,
+            warnings_total,
+            f_rule: opts(rule_opts, &wrule),
             message,
             error,
             back,
