@@ -29,6 +29,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Records per provenance page.
 const PAGE: usize = 50;
+/// List columns shown per record on a provenance page (the title first; the record's page has the rest).
+const PROVENANCE_COLUMNS: usize = 6;
 
 fn eval_page(e: EvalError) -> Response {
     match e {
@@ -485,7 +487,8 @@ pub async fn provenance(
         let Some(kind) = pack.ledger(&view.row.ledger) else {
             continue;
         };
-        let r = row(kind, &names, view);
+        let mut r = row(kind, &names, view);
+        r.cells.truncate(PROVENANCE_COLUMNS);
         match groups.iter_mut().find(|g| g.ledger == kind.name) {
             Some(g) => g.rows.push(r),
             None => groups.push(RecGroup {
@@ -627,14 +630,25 @@ fn is_flow(eng: &Engine, id: &str) -> bool {
     )
 }
 
-/// The decimal value of an indicator as f64 in its display unit, for drawing.
+/// The decimal value of an indicator as f64 in base units, for drawing.
 fn draw_value(v: &IndicatorValue) -> Option<f64> {
-    let x: f64 = v.value.as_deref()?.parse().ok()?;
-    Some(if v.unit == "元" { x / 10_000.0 } else { x })
+    v.value.as_deref()?.parse().ok()
 }
 
-fn draw_unit(unit: &str) -> &str {
-    if unit == "元" { "万元" } else { unit }
+/// The unit a chart of money is drawn in (万元, or 亿元 from 1亿 up) and its divisor.
+fn draw_scale(unit: &str, max: f64) -> (String, f64) {
+    match unit {
+        "元" if max >= 1e8 => ("亿元".into(), 1e8),
+        "元" => ("万元".into(), 1e4),
+        u => (u.to_string(), 1.0),
+    }
+}
+
+fn scaled(points: &[Option<(f64, String)>], div: f64) -> Vec<Option<(f64, String)>> {
+    points
+        .iter()
+        .map(|p| p.as_ref().map(|(x, t)| (x / div, t.clone())))
+        .collect()
 }
 
 /// Builds the leader's dashboard: indicators of their 分管 (this year), red and
@@ -707,17 +721,24 @@ pub async fn dashboard(st: &AppState, a: &Access, names: &Names) -> Result<Dashb
         .iter()
         .enumerate()
         .map(|(i, v)| {
+            let max = this[i]
+                .iter()
+                .chain(&last[i])
+                .flatten()
+                .map(|p| p.0)
+                .fold(0.0, f64::max);
+            let (unit, div) = draw_scale(&v.unit, max);
             charts::line_chart(
-                &format!("{}（{}，按月）", v.name, draw_unit(&v.unit)),
+                &format!("{}（{unit}，按月）", v.name),
                 &labels,
                 &[
                     Series {
                         name: format!("{}年", today.year()),
-                        points: this[i].clone(),
+                        points: scaled(&this[i], div),
                     },
                     Series {
                         name: format!("{}年", today.year() - 1),
-                        points: last[i].clone(),
+                        points: scaled(&last[i], div),
                     },
                 ],
             )
@@ -745,6 +766,11 @@ pub async fn dashboard(st: &AppState, a: &Access, names: &Names) -> Result<Dashb
                 }
             }
             bars.sort_by(|x, y| y.value.total_cmp(&x.value));
+            let max = bars.first().map(|b| b.value).unwrap_or(0.0);
+            let (_, div) = draw_scale(&v.unit, max);
+            for b in &mut bars {
+                b.value /= div;
+            }
             if let Some(b) = bars.first_mut() {
                 b.mark = true;
             }
