@@ -29,7 +29,10 @@ use std::sync::{Arc, Mutex};
 /// Results that only change when an event is written: kept per reader and
 /// key until the store's newest event seq moves (催办, acknowledgements and
 /// every record change are events), so reloading the page costs one query.
-static MEMO: Mutex<Option<HashMap<String, (i64, Arc<dyn std::any::Any + Send + Sync>)>>> = Mutex::new(None);
+static MEMO: Mutex<Option<HashMap<String, Memoised>>> = Mutex::new(None);
+
+/// A memoised value and the event seq it was computed at.
+type Memoised = (i64, Arc<dyn std::any::Any + Send + Sync>);
 
 async fn memo<T, E, F, Fut>(store: &Store, key: String, f: F) -> Result<Arc<T>, E>
 where
