@@ -31,6 +31,7 @@ mod error;
 pub mod migrate;
 pub mod org;
 pub mod records;
+pub mod todo;
 pub mod writer;
 
 pub use error::StoreError;
