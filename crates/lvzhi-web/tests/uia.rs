@@ -492,6 +492,9 @@ fn indicator_table_and_provenance_links() {
         .get("/indicators/hazards_found?period=2025-03&scope=county")
         .text();
     assert!(record_links(&page[page.find("依据的记录").unwrap()..]).is_empty());
+    // No period: this year, no error.
+    let plain = office.get("/indicators").text();
+    assert!(!plain.contains("无效") && plain.contains("name=\"period\" value=\"2026\""));
     let r = office.get("/indicators?period=2026-13");
     assert_eq!(r.status, 200);
     assert!(r.text().contains("期间“2026-13”无效"));

@@ -305,12 +305,11 @@ pub async fn table(State(st): State<AppState>, u: UiUser, Query(params): Query<V
     let today = store.today();
     let mut error = String::new();
     let mut period_s = param(&params, "period");
+    if period_s.is_empty() {
+        period_s = today.year().to_string();
+    }
     let period = match Period::parse(&period_s) {
-        Ok(p) if !period_s.is_empty() => p,
-        Ok(_) => {
-            period_s = today.year().to_string();
-            Period::Year(today.year())
-        }
+        Ok(p) => p,
         Err(e) => {
             error = e.to_string();
             Period::Year(today.year())
