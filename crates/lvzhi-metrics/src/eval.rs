@@ -286,6 +286,20 @@ impl Engine {
             .await
     }
 
+    /// Some indicators (by id), without provenance: what a dashboard needs for
+    /// one chart, cheaper than [`Engine::evaluate_all`].
+    pub async fn evaluate_some(
+        &self,
+        store: &Store,
+        access: &Access,
+        ids: &[String],
+        period: Period,
+        scope: &Scope,
+        today: Date,
+    ) -> Result<Vec<IndicatorValue>, EvalError> {
+        self.evaluate_ids(store, access, period, scope, today, ids, false).await
+    }
+
     /// One indicator (by id or Chinese name) with its provenance.
     pub async fn evaluate(
         &self,

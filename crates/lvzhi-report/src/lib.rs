@@ -25,8 +25,8 @@
 //! markers carrying their indicator id), parses it into [`Block`]s, strips the
 //! markers for Markdown, checks it, and then writes the asked format.
 
-pub mod custom;
 pub mod assess_sheet;
+pub mod custom;
 pub mod docx;
 pub mod helpers;
 pub mod html;

@@ -35,6 +35,7 @@ pub mod migrate;
 pub mod org;
 pub mod records;
 pub mod templates;
+pub mod todo;
 pub mod writer;
 
 pub use error::StoreError;

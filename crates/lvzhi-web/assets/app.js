@@ -28,6 +28,13 @@
       if (bad.scrollIntoView) bad.scrollIntoView({ block: "center" });
     }
   });
+  // "Select all" checkboxes (督查督办): tick every row's box of the same form.
+  document.addEventListener("change", function (ev) {
+    var box = ev.target;
+    if (!(box instanceof HTMLInputElement) || !box.classList.contains("check-all") || !box.form) return;
+    var rows = box.form.querySelectorAll("input[type=checkbox][name=id]");
+    for (var i = 0; i < rows.length; i++) rows[i].checked = box.checked;
+  });
   // Back from the browser's page cache: forms may be sent again.
   window.addEventListener("pageshow", function () {
     var sent = document.querySelectorAll("form[data-sent]");

@@ -17,6 +17,9 @@
 //! * [`check`] — 核查: a pasted text or an uploaded .docx/.txt, highlighted and explained.
 //! * [`admin`] — 管理: units, people and 分管, users and roles, annual targets; the chain check.
 //! * [`todo`] — 我的待办 in full (首页 shows the first 30).
+//! * [`supervise`] — 督查督办: overdue/due-soon items, bulk 催办, 评星挂旗, 预警.
+//! * [`indicators`] — 指标 with provenance pages; the leader's dashboard.
+//! * [`charts`] — server-drawn SVG charts (lines, bars, progress).
 //! * [`render`] — the layout, error pages, names of units/divisions/people,
 //!   Shanghai times, security headers.
 //!
@@ -31,14 +34,17 @@
 #![allow(clippy::result_large_err)]
 
 pub mod admin;
-pub mod check;
 pub mod assess;
+pub mod charts;
+pub mod check;
 pub mod form;
+pub mod indicators;
 pub mod pages;
 pub mod record;
 pub mod render;
 pub mod reports;
 pub mod session;
+pub mod supervise;
 pub mod todo;
 
 use crate::AppState;
@@ -97,6 +103,11 @@ pub fn router() -> Router<AppState> {
         .route("/vote/open", get(assess::vote_open))
         .route("/vote/receipt", get(assess::receipt))
         .route("/vote/{code}", get(assess::vote_code))
+        .route("/supervise", get(supervise::show))
+        .route("/supervise/urge", post(supervise::urge))
+        .route("/supervise/ack", post(supervise::ack))
+        .route("/indicators", get(indicators::table))
+        .route("/indicators/{id}", get(indicators::provenance))
 }
 
 /// Unknown paths: the API's JSON 404 under `/api/`, an HTML page elsewhere.

@@ -145,66 +145,18 @@ struct HomePage {
     todo: Vec<Row>,
     todo_total: i64,
     stats: Vec<Stat>,
+    /// The leader's dashboard (领导驾驶舱).
+    dash: Option<super::indicators::Dashboard>,
 }
 
 /// How many to-do items 首页 shows.
 const TODO_SHOWN: usize = 30;
 
 /// The user's to-do items: open records in their scope whose state has a
-/// transition their role may take, soonest deadline first; and how many in all.
-///
-/// Built on `Store::list` (one query per ledger and state). A store function
-/// would do it in one: `WHERE voided = false AND closed = false AND
-/// (ledger, state) IN (<pairs from the pack for the role>) AND <scope_sql>
-/// ORDER BY COALESCE(deadline, '9999-12-31'), id LIMIT n`, plus the COUNT.
+/// transition their role may take, soonest deadline first; and how many in all
+/// (one store query each: `Store::todo`).
 pub async fn todo(store: &Store, a: &Access, limit: usize) -> Result<(Vec<RecordView>, i64), StoreError> {
-    let mut items: Vec<RecordView> = Vec::new();
-    let mut total = 0;
-    if !a.role.writes() {
-        return Ok((items, 0));
-    }
-    for kind in &store.pack().ledgers {
-        let Some(wf) = &kind.workflow else { continue };
-        let mut states: Vec<&str> = Vec::new();
-        for t in wf.transitions.iter().filter(|t| t.roles.contains(&a.role)) {
-            for s in &t.from {
-                if !states.contains(&s.as_str()) {
-                    states.push(s);
-                }
-            }
-        }
-        for s in states {
-            let q = ListQuery {
-                state: Some(s.to_string()),
-                open: true,
-                sort: Some("deadline".into()),
-                limit: Some(limit as i64),
-                count: true,
-                ..ListQuery::default()
-            };
-            let p = store.list(a, &kind.key, &q).await?;
-            total += p.total.unwrap_or(0);
-            items.extend(p.items.into_iter().filter(|v| !v.actions.is_empty()));
-        }
-    }
-    items.sort_by(|x, y| {
-        let dx = x.row.deadline.as_deref().unwrap_or("9999-12-31");
-        let dy = y.row.deadline.as_deref().unwrap_or("9999-12-31");
-        dx.cmp(dy).then(x.row.id.cmp(&y.row.id))
-    });
-    items.truncate(limit);
-    Ok((items, total))
-}
-
-async fn count(store: &Store, a: &Access, key: &str, warning: Option<&str>) -> Result<i64, StoreError> {
-    let q = ListQuery {
-        open: true,
-        warning: warning.map(str::to_string),
-        limit: Some(1),
-        count: true,
-        ..ListQuery::default()
-    };
-    Ok(store.list(a, key, &q).await?.total.unwrap_or(0))
+    store.todo(a, limit as i64).await
 }
 
 /// `GET /`: 我的待办 and the counts per ledger.
@@ -219,20 +171,31 @@ pub async fn home(State(st): State<AppState>, u: UiUser) -> PageResult {
         .iter()
         .filter_map(|v| pack.ledger(&v.row.ledger).map(|k| row(k, &names, v)))
         .collect();
+    let dash = if a.role == Role::Leader {
+        Some(super::indicators::dashboard(&st, a, &names).await?)
+    } else {
+        None
+    };
     let mut stats = Vec::new();
     if a.role != Role::Evaluator {
         // Grouped by category, in the menu's order.
         let mut kinds: Vec<&LedgerKind> = pack.ledgers.iter().collect();
         let order = |c: &str| pack.ledgers.iter().position(|l| l.category == c).unwrap_or(usize::MAX);
         kinds.sort_by_key(|k| order(&k.category));
+        let counts = store.open_counts(a).await.map_err(store_error)?;
         for kind in kinds {
+            let c = counts
+                .iter()
+                .find(|(k, _)| *k == kind.key)
+                .map(|(_, c)| c.clone())
+                .unwrap_or_default();
             stats.push(Stat {
                 key: kind.key.clone(),
                 name: kind.name.clone(),
                 category: kind.category.clone(),
-                open: count(store, a, &kind.key, None).await.map_err(store_error)?,
-                red: count(store, a, &kind.key, Some("red")).await.map_err(store_error)?,
-                yellow: count(store, a, &kind.key, Some("yellow")).await.map_err(store_error)?,
+                open: c.open,
+                red: c.red,
+                yellow: c.yellow,
             });
         }
     }
@@ -246,6 +209,7 @@ pub async fn home(State(st): State<AppState>, u: UiUser) -> PageResult {
             todo,
             todo_total,
             stats,
+            dash,
         },
     ))
 }

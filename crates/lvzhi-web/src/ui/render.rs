@@ -45,8 +45,10 @@ pub struct Chrome {
     pub csrf: String,
     /// 首页 is the current page.
     pub home_active: bool,
-    /// 督查督办 link, when the pack has that ledger.
+    /// 督查督办 link (the supervision page; everyone but 测评人).
     pub supervision: Option<MenuItem>,
+    /// 指标 link (everyone but 测评人).
+    pub indicators: Option<MenuItem>,
     /// 台账 by category.
     pub groups: Vec<MenuGroup>,
     /// 审计 link (auditors and admins).
@@ -76,18 +78,11 @@ impl Chrome {
         let a = &u.session.access;
         let mut groups: Vec<MenuGroup> = Vec::new();
         let mut supervision = None;
+        let mut indicators = None;
         if a.role != Role::Evaluator {
             for l in &store.pack().ledgers {
                 let href = format!("/ledgers/{}", l.key);
                 let active = path == href || path.starts_with(&format!("{href}/"));
-                if l.key == SUPERVISION {
-                    supervision = Some(MenuItem {
-                        href,
-                        label: "督查督办".into(),
-                        active,
-                    });
-                    continue;
-                }
                 let item = MenuItem {
                     href,
                     label: l.name.clone(),
@@ -101,6 +96,18 @@ impl Chrome {
                     }),
                 }
             }
+        }
+        if a.role != Role::Evaluator {
+            supervision = Some(MenuItem {
+                href: "/supervise".into(),
+                label: "督查督办".into(),
+                active: path.starts_with("/supervise"),
+            });
+            indicators = Some(MenuItem {
+                href: "/indicators".into(),
+                label: "指标".into(),
+                active: path.starts_with("/indicators"),
+            });
         }
         let audit = matches!(a.role, Role::Auditor | Role::Admin).then(|| MenuItem {
             href: "/audit".into(),
@@ -125,6 +132,7 @@ impl Chrome {
             csrf: u.session.csrf.clone(),
             home_active: path == "/",
             supervision,
+            indicators,
             groups,
             audit,
             reports,

@@ -1,0 +1,722 @@
+//! 督查督办: overdue (红) and due-soon (黄) items across every ledger and
+//! unit in the caller's scope, bulk 催办, unit rankings (评星挂旗) and
+//! warnings (预警) with their evidence and acknowledgement.
+//!
+//! Everyone but 测评人 may look (within their scope, as the store filters);
+//! only 政府办 and 系统管理员 get the checkboxes, the 催办 form and the
+//! acknowledgement form (leaders read only). Every 催办 goes through
+//! `Store::urge` (one `record.urge` event per item), every acknowledgement
+//! through `lvzhi_metrics::warn::acknowledge` (a `warning.ack` event).
+
+use super::form::Opt;
+use super::render::{Chrome, Names, PageResult, date, page, query, see_other, store_error};
+use super::session::{UiUser, check_csrf, field};
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Form, Query, State, rejection::FormRejection};
+use axum::http::StatusCode;
+use jiff::civil::Date;
+use lvzhi_core::access::{Access, Role};
+use lvzhi_core::field::{FieldRole, FieldType};
+use lvzhi_core::ledger::LedgerKind;
+use lvzhi_core::period::Period;
+use lvzhi_store::aggregate::{AggQuery, Col, Cond, Expr, Op};
+use lvzhi_store::records::ListQuery;
+use lvzhi_store::{Store, StoreError};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+/// Results that only change when an event is written: kept per reader and
+/// key until the store's newest event seq moves (催办, acknowledgements and
+/// every record change are events), so reloading the page costs one query.
+static MEMO: Mutex<Option<HashMap<String, Memoised>>> = Mutex::new(None);
+
+/// A memoised value and the event seq it was computed at.
+type Memoised = (i64, Arc<dyn std::any::Any + Send + Sync>);
+
+async fn memo<T, E, F, Fut>(store: &Store, key: String, f: F) -> Result<Arc<T>, E>
+where
+    T: Send + Sync + 'static,
+    E: From<StoreError>,
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<T, E>>,
+{
+    let seq = store.last_event_seq().await?;
+    {
+        let m = MEMO.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((s, v)) = m.as_ref().and_then(|m| m.get(&key))
+            && *s == seq
+            && let Ok(t) = v.clone().downcast::<T>()
+        {
+            return Ok(t);
+        }
+    }
+    let v = Arc::new(f().await?);
+    let mut m = MEMO.lock().unwrap_or_else(|e| e.into_inner());
+    let m = m.get_or_insert_with(HashMap::new);
+    if m.len() > 512 {
+        m.clear();
+    }
+    m.insert(key, (seq, v.clone() as Arc<dyn std::any::Any + Send + Sync>));
+    Ok(v)
+}
+
+type FormBody = Result<Form<Vec<(String, String)>>, FormRejection>;
+
+/// Items shown at most (the total is always given; filters narrow the list).
+const SHOWN: usize = 100;
+/// Warnings shown at most (red first; a filter by rule narrows them).
+const WARNINGS_SHOWN: usize = 40;
+/// At most this many items in one bulk 催办.
+const MAX_URGE: usize = 500;
+/// Units with fewer items due in the period get no stars (样本不足).
+pub const MIN_ITEMS: i64 = 5;
+
+/// Whether the role may 催办 and acknowledge here.
+fn manages(a: &Access) -> bool {
+    matches!(a.role, Role::Office | Role::Admin)
+}
+
+/// An overdue or due-soon item.
+pub struct Item {
+    /// Record id.
+    pub id: i64,
+    /// Its page.
+    pub href: String,
+    /// Ledger name.
+    pub ledger: String,
+    /// Title.
+    pub title: String,
+    /// Responsible unit.
+    pub unit: String,
+    /// Current state.
+    pub state: String,
+    /// Deadline (2026年11月25日).
+    pub deadline: String,
+    /// `red` / `yellow`.
+    pub warn: &'static str,
+    /// 超期 / 临期.
+    pub warn_label: &'static str,
+    /// 催办 so far.
+    pub urged: i64,
+}
+
+/// A unit's line of 评星挂旗.
+pub struct Rank {
+    /// Place (1 = best).
+    pub place: usize,
+    /// Unit name.
+    pub unit: String,
+    /// Items due in the period (closed in it, or open and overdue).
+    pub due: i64,
+    /// Of which closed by their deadline.
+    pub on_time: i64,
+    /// Open and overdue now.
+    pub overdue: i64,
+    /// On-time rate as text (96.3%).
+    pub rate: String,
+    /// ★ count (0–5).
+    pub stars: String,
+    /// ☆ to pad to five.
+    pub blanks: String,
+    /// 红旗: the best rate of the period.
+    pub flag: bool,
+    /// Too few items to be starred.
+    pub few: bool,
+}
+
+/// A piece of a warning's evidence.
+pub struct Proof {
+    /// What.
+    pub label: String,
+    /// Value.
+    pub value: String,
+    /// The record it comes from, if any.
+    pub href: String,
+}
+
+/// A warning as the page shows it.
+pub struct WarnRow {
+    /// Stable id (the acknowledgement form's `id`).
+    pub id: String,
+    /// Rule id.
+    pub rule: String,
+    /// Rule name.
+    pub name: String,
+    /// `red` / `yellow`.
+    pub level: String,
+    /// 红色 / 黄色.
+    pub level_label: &'static str,
+    /// What it is about.
+    pub subject: String,
+    /// Message.
+    pub message: String,
+    /// Evidence.
+    pub evidence: Vec<Proof>,
+    /// Records behind it: (id, page).
+    pub records: Vec<(i64, String)>,
+    /// Acknowledged: by, when, note.
+    pub ack: Option<(String, String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "supervise.html")]
+struct SupervisePage {
+    chrome: Chrome,
+    title: String,
+    today: String,
+    manage: bool,
+    items: Vec<Item>,
+    total: usize,
+    red: usize,
+    yellow: usize,
+    f_ledger: Vec<Opt>,
+    f_unit: Vec<Opt>,
+    f_level: Vec<Opt>,
+    period: String,
+    period_label: String,
+    period_error: String,
+    ranks: Vec<Rank>,
+    min_items: i64,
+    warnings: Vec<WarnRow>,
+    warnings_total: usize,
+    f_rule: Vec<Opt>,
+    message: String,
+    error: String,
+    back: String,
+}
+
+fn opts(pairs: Vec<(String, String)>, current: &str) -> Vec<Opt> {
+    pairs
+        .into_iter()
+        .map(|(value, label)| Opt {
+            selected: value == current,
+            value,
+            label,
+        })
+        .collect()
+}
+
+/// The ledgers with deadlines (those that can be overdue).
+fn ledgers_with_deadlines(store: &Store) -> Vec<&LedgerKind> {
+    store
+        .pack()
+        .ledgers
+        .iter()
+        .filter(|k| k.workflow.is_some() && k.role_field(FieldRole::Deadline).is_some())
+        .collect()
+}
+
+/// Overdue/due-soon items of the caller's scope, red first then by deadline,
+/// and how many of each there are in all.
+pub async fn items(
+    store: &Store,
+    a: &Access,
+    names: &Names,
+    ledger: &str,
+    unit: Option<i64>,
+    level: &str,
+) -> Result<(Vec<Item>, usize, usize), StoreError> {
+    let mut out: Vec<(bool, String, Item)> = Vec::new();
+    let (mut red, mut yellow) = (0usize, 0usize);
+    for kind in ledgers_with_deadlines(store) {
+        if !ledger.is_empty() && kind.key != ledger {
+            continue;
+        }
+        for lv in ["red", "yellow"] {
+            if !level.is_empty() && level != lv {
+                continue;
+            }
+            let q = ListQuery {
+                open: true,
+                warning: Some(lv.into()),
+                unit,
+                sort: Some("deadline".into()),
+                limit: Some(SHOWN as i64),
+                count: true,
+                ..ListQuery::default()
+            };
+            let p = store.list(a, &kind.key, &q).await?;
+            let n = p.total.unwrap_or(0).max(0) as usize;
+            if lv == "red" {
+                red += n;
+            } else {
+                yellow += n;
+            }
+            for v in p.items {
+                let deadline = v.row.deadline.clone().unwrap_or_default();
+                out.push((
+                    lv != "red",
+                    deadline,
+                    Item {
+                        id: v.row.id,
+                        href: format!("/records/{}", v.row.id),
+                        ledger: kind.name.clone(),
+                        title: if v.row.title.is_empty() {
+                            format!("第{}号记录", v.row.id)
+                        } else {
+                            v.row.title.clone()
+                        },
+                        unit: v.row.unit_id.map(|u| names.unit(u)).unwrap_or_default(),
+                        state: v.row.state.clone(),
+                        deadline: date(v.row.deadline.as_deref()),
+                        warn: v.warning.key(),
+                        warn_label: v.warning.label(),
+                        urged: v.row.urge_count,
+                    },
+                ));
+            }
+        }
+    }
+    out.sort_by(|x, y| (x.0, &x.1, x.2.id).cmp(&(y.0, &y.1, y.2.id)));
+    out.truncate(SHOWN);
+    Ok((out.into_iter().map(|(_, _, i)| i).collect(), red, yellow))
+}
+
+/// The date a ledger's items are closed on: the last date field a transition
+/// requires (整改完成日期, 办结日期, 答复日期…), not the deadline itself.
+pub fn close_field(kind: &LedgerKind) -> Option<&str> {
+    let wf = kind.workflow.as_ref()?;
+    let mut found = None;
+    for t in &wf.transitions {
+        for r in &t.requires {
+            if let Some(f) = kind.field(r)
+                && f.ty == FieldType::Date
+                && f.role != Some(FieldRole::Deadline)
+            {
+                found = Some(f.key.as_str());
+            }
+        }
+    }
+    found
+}
+
+/// Per unit: (items due in the period, closed by their deadline, open and overdue).
+pub async fn unit_counts(
+    store: &Store,
+    a: &Access,
+    period: Period,
+    today: Date,
+) -> Result<BTreeMap<i64, (i64, i64, i64)>, StoreError> {
+    let (start, end) = (period.start().to_string(), period.end().min(today).to_string());
+    let mut m: BTreeMap<i64, (i64, i64, i64)> = BTreeMap::new();
+    for kind in ledgers_with_deadlines(store) {
+        let Some(cf) = close_field(kind) else { continue };
+        // Closed in the period (by the closing date field).
+        let q = AggQuery::new(&kind.key)
+            .with(Cond::eq(Expr::Col(Col::Closed), "true"))
+            .with(Cond::cmp(Expr::Field(cf.into()), Op::Ge, start.clone()))
+            .with(Cond::cmp(Expr::Field(cf.into()), Op::Le, end.clone()))
+            .with(Cond {
+                expr: Expr::Col(Col::Deadline),
+                op: Op::NotNull,
+                value: lvzhi_store::aggregate::Operand::None,
+            });
+        let rows = store
+            .fetch_values(
+                a,
+                &q,
+                &[Expr::Col(Col::Unit), Expr::Col(Col::Deadline), Expr::Field(cf.into())],
+            )
+            .await?;
+        for r in rows {
+            let Some(unit) = r.values[0].as_deref().and_then(|u| u.parse::<i64>().ok()) else {
+                continue;
+            };
+            let e = m.entry(unit).or_default();
+            e.0 += 1;
+            if let (Some(d), Some(c)) = (r.values[1].as_deref(), r.values[2].as_deref())
+                && c.get(..10).unwrap_or(c) <= d.get(..10).unwrap_or(d)
+            {
+                e.1 += 1;
+            }
+        }
+        // Open, with a deadline inside the period that has passed.
+        let q = AggQuery::new(&kind.key)
+            .with(Cond::eq(Expr::Col(Col::Closed), "false"))
+            .with(Cond::cmp(Expr::Col(Col::Deadline), Op::Ge, start.clone()))
+            .with(Cond::cmp(Expr::Col(Col::Deadline), Op::Lt, today.to_string()))
+            .with(Cond::cmp(Expr::Col(Col::Deadline), Op::Le, end.clone()));
+        for r in store.fetch_values(a, &q, &[Expr::Col(Col::Unit)]).await? {
+            if let Some(unit) = r.values[0].as_deref().and_then(|u| u.parse::<i64>().ok()) {
+                let e = m.entry(unit).or_default();
+                e.0 += 1;
+                e.2 += 1;
+            }
+        }
+    }
+    Ok(m)
+}
+
+/// Stars for an on-time rate in percent: ≥95 ★★★★★, ≥90 ★★★★, ≥80 ★★★, ≥70 ★★, ≥60 ★.
+pub fn stars(rate: f64) -> usize {
+    match rate {
+        r if r >= 95.0 => 5,
+        r if r >= 90.0 => 4,
+        r if r >= 80.0 => 3,
+        r if r >= 70.0 => 2,
+        r if r >= 60.0 => 1,
+        _ => 0,
+    }
+}
+
+/// 评星挂旗: units by on-time rate (best first; ties by more items), stars by
+/// [`stars`], 红旗 for every unit with the best rate among those with at
+/// least [`MIN_ITEMS`] items.
+pub fn rank(counts: &BTreeMap<i64, (i64, i64, i64)>, names: &Names) -> Vec<Rank> {
+    // Rates compared exactly as fractions (on_time × other_due).
+    let mut v: Vec<(i64, i64, i64, i64)> = counts
+        .iter()
+        .filter(|(_, c)| c.0 > 0)
+        .map(|(u, c)| (*u, c.0, c.1, c.2))
+        .collect();
+    v.sort_by(|x, y| {
+        let few = |z: &(i64, i64, i64, i64)| z.1 < MIN_ITEMS;
+        few(x)
+            .cmp(&few(y))
+            .then((y.2 as i128 * x.1 as i128).cmp(&(x.2 as i128 * y.1 as i128)))
+            .then(y.1.cmp(&x.1))
+            .then(x.0.cmp(&y.0))
+    });
+    let best = v.iter().find(|z| z.1 >= MIN_ITEMS).map(|z| (z.1, z.2));
+    v.iter()
+        .enumerate()
+        .map(|(i, &(u, due, on_time, overdue))| {
+            let rate = on_time as f64 * 100.0 / due as f64;
+            let few = due < MIN_ITEMS;
+            let n = if few { 0 } else { stars(rate) };
+            Rank {
+                place: i + 1,
+                unit: names.unit(u),
+                due,
+                on_time,
+                overdue,
+                rate: format!("{:.1}%", (rate * 10.0).round() / 10.0),
+                stars: "★".repeat(n),
+                blanks: if few { String::new() } else { "☆".repeat(5 - n) },
+                flag: !few && best.is_some_and(|(bd, bo)| on_time as i128 * bd as i128 == bo as i128 * due as i128),
+                few,
+            }
+        })
+        .collect()
+}
+
+/// The warnings of the caller's scope, with evidence linked to records.
+async fn warnings(st: &AppState, a: &Access) -> Result<Vec<WarnRow>, axum::response::Response> {
+    let eng = super::indicators::engine(st)?;
+    let today = st.store.today();
+    let ws = memo(&st.store, format!("warnings|{a:?}|{today}"), || {
+        eng.warnings(&st.store, a, today)
+    })
+    .await
+    .map_err(|e| match e {
+        lvzhi_metrics::EvalError::Store(s) => store_error(s),
+        other => super::render::error_page(StatusCode::INTERNAL_SERVER_ERROR, "服务器内部错误", &other.to_string()),
+    })?;
+    Ok(ws
+        .iter()
+        .cloned()
+        .map(|w| WarnRow {
+            level_label: if w.level == "red" { "红色" } else { "黄色" },
+            evidence: w
+                .evidence
+                .iter()
+                .map(|e| Proof {
+                    label: e.label.clone(),
+                    value: e.value.clone(),
+                    href: e.record.map(|r| format!("/records/{r}")).unwrap_or_default(),
+                })
+                .collect(),
+            records: w
+                .records
+                .iter()
+                .take(20)
+                .map(|r| (*r, format!("/records/{r}")))
+                .collect(),
+            ack: w.ack.map(|k| (k.by, super::render::when(&k.at), k.note)),
+            id: w.id,
+            rule: w.rule,
+            name: w.name,
+            level: w.level,
+            subject: w.subject,
+            message: w.message,
+        })
+        .collect())
+}
+
+/// `GET /supervise?ledger=&unit=&level=&period=`
+pub async fn show(State(st): State<AppState>, u: UiUser, Query(params): Query<Vec<(String, String)>>) -> PageResult {
+    render(&st, &u, &params, StatusCode::OK, String::new()).await
+}
+
+async fn render(
+    st: &AppState,
+    u: &UiUser,
+    params: &[(String, String)],
+    status: StatusCode,
+    error: String,
+) -> PageResult {
+    let store = &st.store;
+    let a = &u.session.access;
+    if a.role == Role::Evaluator {
+        return Err(super::render::error_page(
+            StatusCode::FORBIDDEN,
+            "无权访问",
+            "测评人不能查看督查督办。",
+        ));
+    }
+    let p = |k: &str| {
+        params
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let (ledger, unit, level, period_s) = (p("ledger"), p("unit"), p("level"), p("period"));
+    let level = if matches!(level.as_str(), "red" | "yellow") {
+        level
+    } else {
+        String::new()
+    };
+    let names = Names::load(store).await.map_err(store_error)?;
+    let today = store.today();
+    let (list, red, yellow) = items(store, a, &names, &ledger, unit.parse().ok(), &level)
+        .await
+        .map_err(store_error)?;
+    let mut period_error = String::new();
+    let period = if period_s.is_empty() {
+        Period::Year(today.year())
+    } else {
+        match Period::parse(&period_s) {
+            Ok(p) => p,
+            Err(e) => {
+                period_error = e.to_string();
+                Period::Year(today.year())
+            }
+        }
+    };
+    let eff = lvzhi_metrics::effective(period, today);
+    let counts = memo(store, format!("ranks|{a:?}|{today}|{eff}"), || {
+        unit_counts(store, a, eff, today)
+    })
+    .await
+    .map_err(store_error)?;
+    let ranks = rank(&counts, &names);
+    let all_warnings = warnings(st, a).await?;
+    let wrule = p("wrule");
+    let mut rule_opts = vec![(String::new(), format!("全部预警（{}条）", all_warnings.len()))];
+    for w in &all_warnings {
+        if !rule_opts.iter().any(|(k, _)| *k == w.rule) {
+            let n = all_warnings.iter().filter(|x| x.rule == w.rule).count();
+            rule_opts.push((w.rule.clone(), format!("{}（{n}条）", w.name)));
+        }
+    }
+    let mut warnings: Vec<WarnRow> = all_warnings
+        .into_iter()
+        .filter(|w| wrule.is_empty() || w.rule == wrule)
+        .collect();
+    let warnings_total = warnings.len();
+    warnings.truncate(WARNINGS_SHOWN);
+    let mut ledger_opts = vec![(String::new(), "全部台账".to_string())];
+    ledger_opts.extend(
+        ledgers_with_deadlines(store)
+            .into_iter()
+            .map(|k| (k.key.clone(), k.name.clone())),
+    );
+    let mut unit_opts = vec![(String::new(), "全部单位".to_string())];
+    unit_opts.extend(names.units.iter().map(|x| (x.id.to_string(), x.name.clone())));
+    let message = match (p("urged").parse::<usize>(), p("failed").parse::<usize>()) {
+        (Ok(n), Ok(0)) | (Ok(n), Err(_)) => format!("已催办{n}项，每项记录一次催办。"),
+        (Ok(n), Ok(f)) => format!("已催办{n}项；{f}项未催办（已办结、已作废或无权催办）。"),
+        _ if p("acked") == "1" => "预警已确认，处理说明已记录。".to_string(),
+        _ => String::new(),
+    };
+    let back = {
+        let qs = query(&[
+            ("ledger", &ledger),
+            ("unit", &unit),
+            ("level", &level),
+            ("period", &period_s),
+            ("wrule", &wrule),
+        ]);
+        if qs.is_empty() {
+            "/supervise".to_string()
+        } else {
+            format!("/supervise?{qs}")
+        }
+    };
+    let total = red + yellow;
+    Ok(page(
+        status,
+        &SupervisePage {
+            chrome: Chrome::new(store, u, &names, "/supervise"),
+            title: "督查督办".into(),
+            today: lvzhi_core::time::date_cn(today),
+            manage: manages(a),
+            items: list,
+            total,
+            red,
+            yellow,
+            f_ledger: opts(ledger_opts, &ledger),
+            f_unit: opts(unit_opts, &unit),
+            f_level: opts(
+                vec![
+                    (String::new(), "红黄预警".into()),
+                    ("red".into(), "红色预警（超期）".into()),
+                    ("yellow".into(), "黄色预警（临期）".into()),
+                ],
+                &level,
+            ),
+            period: if period_s.is_empty() {
+                period.to_string()
+            } else {
+                period_s.clone()
+            },
+            period_label: eff.label(),
+            period_error,
+            ranks,
+            min_items: MIN_ITEMS,
+            warnings,
+            warnings_total,
+            f_rule: opts(rule_opts, &wrule),
+            message,
+            error,
+            back,
+        },
+    ))
+}
+
+/// Only same-site `/supervise…` URLs are followed back.
+fn back_to(f: &[(String, String)]) -> String {
+    match field(f, "back") {
+        Some(b) if b.starts_with("/supervise") && !b.contains("//") => b.to_string(),
+        _ => "/supervise".to_string(),
+    }
+}
+
+fn with_msg(back: &str, msg: &str) -> String {
+    let sep = if back.contains('?') { '&' } else { '?' };
+    format!("{back}{sep}{msg}")
+}
+
+/// `POST /supervise/urge`: 催办 every checked item (`id` repeated), with a message (`note`).
+pub async fn urge(State(st): State<AppState>, u: UiUser, f: FormBody) -> PageResult {
+    let f = super::session::form(f)?;
+    check_csrf(&u, &f)?;
+    let a = &u.session.access;
+    if !manages(a) {
+        return Err(super::render::error_page(
+            StatusCode::FORBIDDEN,
+            "无权访问",
+            &format!("{}不能在此批量催办。", a.role.label()),
+        ));
+    }
+    let back = back_to(&f);
+    let note = field(&f, "note").unwrap_or("").trim().to_string();
+    let mut ids: Vec<i64> = Vec::new();
+    for (k, v) in &f {
+        if k == "id" {
+            match v.trim().parse::<i64>() {
+                Ok(i) if !ids.contains(&i) => ids.push(i),
+                Ok(_) => {}
+                Err(_) => {
+                    return Err(super::render::error_page(
+                        StatusCode::BAD_REQUEST,
+                        "请求有误",
+                        &format!("记录编号“{v}”无效"),
+                    ));
+                }
+            }
+        }
+    }
+    let params: Vec<(String, String)> =
+        serde_urlencoded::from_str(back.split_once('?').map(|x| x.1).unwrap_or("")).unwrap_or_default();
+    if ids.is_empty() {
+        return render(
+            &st,
+            &u,
+            &params,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "请先勾选要催办的事项。".into(),
+        )
+        .await;
+    }
+    if ids.len() > MAX_URGE {
+        return render(
+            &st,
+            &u,
+            &params,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("一次最多催办{MAX_URGE}项，请缩小范围。"),
+        )
+        .await;
+    }
+    if note.chars().count() > 500 {
+        return render(
+            &st,
+            &u,
+            &params,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "催办说明不能超过500字。".into(),
+        )
+        .await;
+    }
+    let (mut done, mut failed) = (0usize, 0usize);
+    for id in ids {
+        match st.store.urge(a, id, &note).await {
+            Ok(_) => done += 1,
+            Err(StoreError::Conflict(_) | StoreError::Forbidden(_) | StoreError::NotFound(_)) => failed += 1,
+            Err(e) => return Err(store_error(e)),
+        }
+    }
+    Ok(see_other(&with_msg(&back, &format!("urged={done}&failed={failed}"))))
+}
+
+/// `POST /supervise/ack`: acknowledge warning `id` with a `note`.
+pub async fn ack(State(st): State<AppState>, u: UiUser, f: FormBody) -> PageResult {
+    let f = super::session::form(f)?;
+    check_csrf(&u, &f)?;
+    let a = &u.session.access;
+    if !manages(a) {
+        return Err(super::render::error_page(
+            StatusCode::FORBIDDEN,
+            "无权访问",
+            &format!("{}不能确认预警。", a.role.label()),
+        ));
+    }
+    let back = back_to(&f);
+    let params: Vec<(String, String)> =
+        serde_urlencoded::from_str(back.split_once('?').map(|x| x.1).unwrap_or("")).unwrap_or_default();
+    let id = field(&f, "id").unwrap_or("").to_string();
+    let note = field(&f, "note").unwrap_or("").to_string();
+    let current = warnings(&st, a).await?;
+    if !current.iter().any(|w| w.id == id) {
+        return render(&st, &u, &params, StatusCode::NOT_FOUND, "该预警不存在或已解除。".into()).await;
+    }
+    match lvzhi_metrics::warn::acknowledge(&st.store, a, &id, &note).await {
+        Ok(()) => Ok(see_other(&format!("{}#warnings", with_msg(&back, "acked=1")))),
+        Err(lvzhi_metrics::EvalError::Bad(m)) => render(&st, &u, &params, StatusCode::UNPROCESSABLE_ENTITY, m).await,
+        Err(lvzhi_metrics::EvalError::Store(e)) => Err(store_error(e)),
+        Err(e) => Err(super::render::error_page(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "服务器内部错误",
+            &e.to_string(),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn star_rule() {
+        assert_eq!(stars(100.0), 5);
+        assert_eq!(stars(95.0), 5);
+        assert_eq!(stars(94.9), 4);
+        assert_eq!(stars(80.0), 3);
+        assert_eq!(stars(70.0), 2);
+        assert_eq!(stars(60.0), 1);
+        assert_eq!(stars(59.9), 0);
+    }
+}

@@ -1,0 +1,272 @@
+//! 督查督办, 指标 and the leader's dashboard in a real browser (headless
+//! Chromium over chromedriver, with fantoccini) on the demo county: the
+//! office ticks items and 催办 them, acknowledges a warning, opens the
+//! indicator table and the records behind a value; the leader sees the
+//! dashboard's charts and the read-only 督查督办. Screenshots go to
+//! `target/ui-screenshots/uia-*.png`.
+//!
+//! Without chromium/chromedriver the test says so and passes, unless
+//! `LVZHI_REQUIRE_CHROMIUM=1` (CI), which makes it fail.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use lvzhi_testkit::TestDb;
+use serde_json::json;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+fn find_binary(names: &[&str]) -> Option<PathBuf> {
+    let dirs = std::env::var("PATH").unwrap_or_default();
+    for n in names {
+        for d in std::env::split_paths(&dirs).chain([PathBuf::from("/usr/bin"), PathBuf::from("/usr/lib/chromium")]) {
+            let p = d.join(n);
+            if p.is_file() {
+                return Some(p);
+            }
+        }
+    }
+    None
+}
+
+/// The chromedriver process, stopped when dropped.
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn shots_dir() -> PathBuf {
+    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/ui-screenshots");
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A screenshot of the whole page (the window grown to the page's height).
+async fn shot(c: &Client, name: &str) {
+    let h = c
+        .execute("return document.documentElement.scrollHeight;", vec![])
+        .await
+        .ok()
+        .and_then(|v| v.as_u64())
+        .unwrap_or(1000)
+        .clamp(700, 4000) as u32;
+    let _ = c.set_window_size(1366, h + 100).await;
+    let png = c.screenshot().await.unwrap();
+    let _ = c.set_window_size(1366, 1000).await;
+    std::fs::write(shots_dir().join(format!("{name}.png")), png).unwrap();
+}
+
+async fn css(c: &Client, sel: &str) -> fantoccini::elements::Element {
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(sel))
+        .await
+        .unwrap_or_else(|e| panic!("no element {sel}: {e}"))
+}
+
+async fn login(c: &Client, base: &str, user: &str, password: &str) {
+    c.goto(&format!("{base}/login")).await.unwrap();
+    css(c, "#username").await.send_keys(user).await.unwrap();
+    css(c, "#password").await.send_keys(password).await.unwrap();
+    css(c, "button[type=submit]").await.click().await.unwrap();
+    css(c, ".top .user").await;
+}
+
+async fn logout(c: &Client) {
+    css(c, ".logout button").await.click().await.unwrap();
+    css(c, "#username").await;
+}
+
+async fn body_text(c: &Client) -> String {
+    css(c, "body").await.text().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn supervise_indicators_dashboard_in_chromium() {
+    let required = std::env::var("LVZHI_REQUIRE_CHROMIUM").is_ok_and(|v| v == "1");
+    let chromium = find_binary(&["chromium", "chromium-browser", "google-chrome"]);
+    let chromedriver = find_binary(&["chromedriver"]);
+    let (Some(chromium), Some(chromedriver)) = (chromium, chromedriver) else {
+        assert!(
+            !required,
+            "LVZHI_REQUIRE_CHROMIUM=1 but chromium/chromedriver not found (apt-get install chromium chromium-driver)"
+        );
+        eprintln!("skipped: chromium/chromedriver not found (apt-get install chromium chromium-driver)");
+        return;
+    };
+    // The demo county, served on its clock.
+    let db = TestDb::sqlite();
+    let pack = std::sync::Arc::new(lvzhi_packs::county().unwrap());
+    let store = lvzhi_store::Store::open(&db.url, pack.clone(), lvzhi_demo::demo_clock())
+        .await
+        .unwrap();
+    let summary = lvzhi_demo::build(&store, &lvzhi_demo::DemoOptions::default())
+        .await
+        .unwrap();
+    let users: Vec<(String, String)> = summary
+        .users
+        .iter()
+        .map(|u| (u.username.clone(), u.password.clone()))
+        .collect();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = lvzhi_web::AppState {
+        store: store.clone(),
+        secure_cookies: false,
+    };
+    tokio::spawn(async move {
+        let app = lvzhi_web::app(state);
+        let _ = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await;
+    });
+    let base = format!("http://{addr}");
+
+    // chromedriver on a free port.
+    let port = free_port();
+    let _driver = Driver(
+        Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut up = false;
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(up, "chromedriver did not start");
+    let profile = std::env::temp_dir().join(format!("lvzhi-chromium-{port}"));
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": chromium.to_string_lossy(),
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--no-first-run",
+                "--lang=zh-CN", "--window-size=1366,1000",
+                format!("--user-data-dir={}", profile.display()),
+            ],
+        }),
+    );
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    let c = ClientBuilder::new(connector)
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .unwrap();
+    let result = run(&c, &base, &users, &store).await;
+    let _ = c.close().await;
+    let _ = std::fs::remove_dir_all(&profile);
+    store.close().await;
+    db.drop_db().await;
+    result.unwrap();
+}
+
+async fn count(c: &Client, sel: &str) -> usize {
+    c.find_all(Locator::Css(sel)).await.unwrap().len()
+}
+
+async fn run(c: &Client, base: &str, users: &[(String, String)], store: &lvzhi_store::Store) -> Result<(), String> {
+    let pw = |u: &str| users.iter().find(|(n, _)| n == u).unwrap().1.clone();
+
+    // The office: 督查督办 with red items first.
+    login(c, base, "office", &pw("office")).await;
+    css(c, ".side a[href='/supervise']").await.click().await.unwrap();
+    css(c, "#items table").await;
+    shot(c, "uia-01-supervise-office").await;
+    let rows = count(c, "#items tbody tr").await;
+    assert!(rows > 2, "overdue items listed");
+    assert!(count(c, "#items tbody tr.warn-red").await > 0);
+    // "Select all" ticks every row; unticking again leaves none.
+    css(c, ".check-all").await.click().await.unwrap();
+    assert_eq!(count(c, "#items input[name=id]:checked").await, rows);
+    css(c, ".check-all").await.click().await.unwrap();
+    assert_eq!(count(c, "#items input[name=id]:checked").await, 0);
+    // Tick two, write a message, 催办.
+    let boxes = c.find_all(Locator::Css("#items input[name=id]")).await.unwrap();
+    boxes[0].click().await.unwrap();
+    boxes[1].click().await.unwrap();
+    let before = store.events_of_kind("record.urge").await.unwrap().len();
+    css(c, ".bulk-bar input[name=note]")
+        .await
+        .send_keys("请于3日内办结并报送整改情况")
+        .await
+        .unwrap();
+    css(c, ".bulk-bar button[type=submit]").await.click().await.unwrap();
+    let notice = css(c, ".notice").await.text().await.unwrap();
+    assert!(notice.contains("已催办2项"), "{notice}");
+    assert_eq!(store.events_of_kind("record.urge").await.unwrap().len(), before + 2);
+    shot(c, "uia-02-supervise-urged").await;
+
+    // Acknowledge the first warning.
+    c.goto(&format!("{base}/supervise#warnings")).await.unwrap();
+    css(c, "form.ack input[name=note]")
+        .await
+        .send_keys("已通知责任单位核实整改")
+        .await
+        .unwrap();
+    css(c, "form.ack button[type=submit]").await.click().await.unwrap();
+    let notice = css(c, ".notice").await.text().await.unwrap();
+    assert!(notice.contains("预警已确认"), "{notice}");
+    assert!(body_text(c).await.contains("已确认："));
+    shot(c, "uia-03-warning-acked").await;
+
+    // 指标: the county table, then the records behind a value.
+    css(c, ".side a[href='/indicators']").await.click().await.unwrap();
+    css(c, "table.indicators").await;
+    let text = body_text(c).await;
+    assert!(
+        text.contains("财政") && text.contains("同比") && text.contains("完成率"),
+        "{text}"
+    );
+    assert!(count(c, "svg.chart.progress").await > 0, "completion bars");
+    shot(c, "uia-04-indicators-office").await;
+    c.find(Locator::Css("a[href^='/indicators/hazards_found']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    css(c, "table.provenance").await;
+    let text = body_text(c).await;
+    assert!(text.contains("依据的记录") && text.contains("安全生产隐患"), "{text}");
+    shot(c, "uia-05-provenance").await;
+    logout(c).await;
+
+    // The leader: the dashboard, read-only 督查督办, the 分管 indicators.
+    login(c, base, "leader", &pw("leader")).await;
+    css(c, ".dash").await;
+    assert!(count(c, "svg.chart.line").await > 0, "monthly trends");
+    assert!(count(c, "svg.chart.bars").await > 0, "bars");
+    assert!(body_text(c).await.contains("分管领域指标"));
+    shot(c, "uia-06-dashboard-leader").await;
+    css(c, ".side a[href='/supervise']").await.click().await.unwrap();
+    css(c, "#ranks").await;
+    assert_eq!(count(c, "#items input[name=id]").await, 0, "leaders do not 催办");
+    assert_eq!(count(c, "form.ack").await, 0, "leaders do not acknowledge");
+    shot(c, "uia-07-supervise-leader").await;
+    css(c, ".side a[href='/indicators']").await.click().await.unwrap();
+    css(c, "table.indicators").await;
+    shot(c, "uia-08-indicators-leader").await;
+    logout(c).await;
+    Ok(())
+}
