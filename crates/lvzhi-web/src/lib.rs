@@ -13,6 +13,7 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod export;
 pub mod indicators;
 pub mod openapi;
 pub mod reports;
@@ -75,11 +76,17 @@ async fn refuse_announced_oversize(
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if announced.is_some_and(|n| n > BODY_LIMIT as u64) {
+    // The import upload screen takes bigger files (its route sets its own body limit).
+    let limit = if req.uri().path().ends_with("/import") && req.uri().path().starts_with("/ledgers/") {
+        ui::import::UPLOAD_LIMIT
+    } else {
+        BODY_LIMIT
+    };
+    if announced.is_some_and(|n| n > limit as u64) {
         let mut r = error::ApiError::new(
             axum::http::StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
-            format!("请求体超过上限{}KB", BODY_LIMIT / 1024),
+            format!("请求体超过上限{}KB", limit / 1024),
         )
         .into_response();
         r.headers_mut().insert(

@@ -10,6 +10,7 @@
 //! * [`pages`] — 首页 (my to-do items, counts per ledger), ledger lists, the audit log.
 //! * [`record`] — a record's page (fields, loop, history, actions), the
 //!   create/edit forms and the POSTs behind the action forms.
+//! * [`import`] — 导入 (upload → column mapping → preview → confirm → result) and 导出 of a filtered list.
 //! * [`form`] — form inputs generated from a ledger's field definitions, and
 //!   the submitted values turned back into the store's JSON.
 //! * [`render`] — the layout, error pages, names of units/divisions/people,
@@ -26,6 +27,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod form;
+pub mod import;
 pub mod pages;
 pub mod record;
 pub mod render;
@@ -58,6 +60,21 @@ pub fn router() -> Router<AppState> {
         .route("/records/{id}/void", post(record::void))
         .route("/records/{id}/urge", post(record::urge))
         .route("/audit", get(pages::audit))
+        .route(
+            "/ledgers/{key}/import",
+            get(import::upload_page)
+                .post(import::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(import::UPLOAD_LIMIT)),
+        )
+        .route("/ledgers/{key}/export", get(import::export_page))
+        .route(
+            "/imports/{id}/mapping",
+            get(import::mapping_page).post(import::save_mapping),
+        )
+        .route("/imports/{id}/preview", get(import::preview))
+        .route("/imports/{id}/confirm", post(import::confirm))
+        .route("/imports/{id}/result", get(import::result))
+        .route("/imports/{id}/errors.xlsx", get(import::errors_xlsx))
 }
 
 /// Unknown paths: the API's JSON 404 under `/api/`, an HTML page elsewhere.
