@@ -8,15 +8,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROWS="${ROWS:-1000000}"
-# FEATURES=bulk writes through Store::create_bulk (needs the writer change in crates/lvzhi-store/src/bulk.rs).
-F=${FEATURES:+--features $FEATURES}
 python3 -c "import pandas, openpyxl" 2>/dev/null || pip install --quiet pandas openpyxl
 echo "== machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
-cargo bench -p lvzhi-io --bench io $F --no-run 2>&1 | tail -1
-cargo bench -p lvzhi-io --bench io $F -- gen --rows "$ROWS"
+cargo bench -p lvzhi-io --bench io --no-run 2>&1 | tail -1
+cargo bench -p lvzhi-io --bench io -- gen --rows "$ROWS"
 XLSX="/tmp/lvzhi-bench/hazard-$ROWS.xlsx"
 echo "== xlsx: $(du -h "$XLSX" | cut -f1)"
-cargo bench -p lvzhi-io --bench io $F -- xlsx --rows "$ROWS" | tee /tmp/lvzhi-bench/lvzhi-xlsx.txt
+cargo bench -p lvzhi-io --bench io -- xlsx --rows "$ROWS" | tee /tmp/lvzhi-bench/lvzhi-xlsx.txt
 python3 benches/pandas_read_excel.py "$XLSX" | tee /tmp/lvzhi-bench/pandas-xlsx.txt
 python3 - <<'PY'
 import re
@@ -27,4 +25,4 @@ b = float(re.search(r": ([0-9.]+)s", p).group(1))
 print(f"== lvzhi read+validate is {b / a:.1f}x faster than pandas.read_excel just reading (goal >= 5x)")
 PY
 echo "== GBK CSV: $(du -h "/tmp/lvzhi-bench/hazard-$ROWS-gbk.csv" | cut -f1)"
-cargo bench -p lvzhi-io --bench io $F -- csv --rows "$ROWS" ${CHUNK:+--chunk $CHUNK}
+cargo bench -p lvzhi-io --bench io -- csv --rows "$ROWS" ${CHUNK:+--chunk $CHUNK}

@@ -179,8 +179,20 @@ fn xerr(e: rust_xlsxwriter::XlsxError) -> IoError {
 }
 
 impl XlsxOut {
-    fn new(headers: &[String], money_cols: Vec<bool>, sheet_name: &str) -> Result<XlsxOut, IoError> {
+    fn new(
+        headers: &[String],
+        money_cols: Vec<bool>,
+        sheet_name: &str,
+        created: jiff::Timestamp,
+    ) -> Result<XlsxOut, IoError> {
         let mut wb = Workbook::new();
+        // The document's creation time is the export's (by the store's clock),
+        // not the wall clock: the same data and clock give the same bytes.
+        let t = created.to_zoned(jiff::tz::TimeZone::UTC).datetime();
+        let at = ExcelDateTime::from_ymd(t.year() as u16, t.month() as u8, t.day() as u8)
+            .and_then(|d| d.and_hms(t.hour() as u16, t.minute() as u8, t.second() as u8))
+            .map_err(xerr)?;
+        wb.set_properties(&rust_xlsxwriter::DocProperties::new().set_creation_datetime(&at));
         let header = Format::new()
             .set_bold()
             .set_background_color(Color::RGB(0xDDEBF7))
@@ -297,7 +309,7 @@ pub async fn export(
         ExportFormat::Xlsx => {
             let mut money = vec![false];
             money.extend(kind.fields.iter().map(|f| f.ty == FieldType::Money));
-            xlsx = Some(XlsxOut::new(&heads, money, &sheet_name(&kind.name))?);
+            xlsx = Some(XlsxOut::new(&heads, money, &sheet_name(&kind.name), store.now())?);
         }
         ExportFormat::Csv => {
             out.write_all(b"\xEF\xBB\xBF").map_err(IoError::Io)?;

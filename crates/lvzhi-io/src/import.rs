@@ -1,9 +1,11 @@
 //! The writing half of an import: validated rows → the store, through
-//! [`Store::create_many`] (one event per record, each tagged with the import).
+//! [`Store::bulk_create`] (one event per record, each tagged with the import;
+//! the store validates every row again and writes each chunk with a few
+//! statements, see `lvzhi_store::bulk`).
 //!
 //! **Invariant (all or nothing per file):** nothing is written unless every
 //! data row validated (or `skip_invalid` was asked for). With the default
-//! `chunk_rows = 0` the whole file goes in one `create_many` call, which is one
+//! `chunk_rows = 0` the whole file goes in one bulk import, which is one
 //! transaction: a failure at any row (the database full, a reference the
 //! store refuses) leaves the database as it was. With `chunk_rows = N` the
 //! file is written in transactions of N rows, so other writers are not held
@@ -17,7 +19,8 @@ use crate::prepare::{CellError, GoodRow, Prepared};
 use lvzhi_core::access::Access;
 use lvzhi_core::field::FieldType;
 use lvzhi_core::ledger::LedgerKind;
-use lvzhi_store::Store;
+use lvzhi_store::bulk::CHUNK_ROWS;
+use lvzhi_store::{Store, StoreError};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -124,33 +127,37 @@ pub async fn write(
         return Ok(report);
     }
     let total = prepared.rows.len();
-    let chunk = if opts.chunk_rows == 0 { total } else { opts.chunk_rows };
+    let per_tx = if opts.chunk_rows == 0 { total } else { opts.chunk_rows };
     progress(Progress { done: 0, total });
-    for part in prepared.rows.chunks(chunk) {
-        let rows: Vec<(Map<String, Value>, Option<String>)> =
-            part.iter().map(|r| (store_raw(kind, r), r.state.clone())).collect();
-        #[cfg(feature = "bulk")]
-        let written = store.create_bulk(access, &kind.key, rows, Some(tag.clone())).await;
-        #[cfg(not(feature = "bulk"))]
-        let written = store.create_many(access, &kind.key, rows, Some(tag.clone())).await;
-        match written {
-            Ok(ids) => {
-                report.imported += ids.len();
-                report.ids.extend(ids);
-                report.written = true;
-                progress(Progress {
-                    done: report.imported,
-                    total,
-                });
-            }
-            Err(e) => {
-                return Err(IoError::Write {
-                    committed: report.imported,
-                    tag,
-                    source: e,
-                });
-            }
+    let fail = |committed: usize, e: StoreError| IoError::Write {
+        committed,
+        tag: tag.clone(),
+        source: e,
+    };
+    for part in prepared.rows.chunks(per_tx) {
+        // One transaction per `part` (the whole file by default), streamed to
+        // the writer in chunks that are validated while the one before is written.
+        let mut bulk = store
+            .bulk_create(access, &kind.key, Some(tag.clone()))
+            .await
+            .map_err(|e| fail(report.imported, e))?;
+        for chunk in part.chunks(CHUNK_ROWS) {
+            let rows: Vec<(Map<String, Value>, Option<String>)> =
+                chunk.iter().map(|r| (store_raw(kind, r), r.state.clone())).collect();
+            bulk.push(rows).await.map_err(|e| fail(report.imported, e))?;
+            progress(Progress {
+                done: report.imported + bulk.pushed(),
+                total,
+            });
         }
+        let ids = bulk.finish().await.map_err(|e| fail(report.imported, e))?;
+        report.imported += ids.len();
+        report.ids.extend(ids);
+        report.written = true;
+        progress(Progress {
+            done: report.imported,
+            total,
+        });
     }
     Ok(report)
 }

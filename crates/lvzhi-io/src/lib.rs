@@ -14,7 +14,7 @@
 //!   digits — or one [`CellError`](prepare::CellError) per bad cell (row,
 //!   column, reason), skipping blank rows, 合计 rows and notes. The web UI's
 //!   preview and the CLI's `--dry-run` stop here.
-//! * writing — [`import::write`] sends the rows to the store's `create_many`
+//! * writing — [`import::write`] streams the rows to the store's bulk import
 //!   (one event per record, tagged with the import).
 //!
 //! Export ([`export`]) writes any ledger list, as the reader may see it, to

@@ -1,177 +1,84 @@
-//! Bulk creation for imports: the same records and events as
-//! [`Store::create_many`], written in multi-row statements.
+//! Bulk creation (imports): the same records, events and checks as
+//! [`Store::create_many`], streamed through the writer in a few statements a
+//! chunk.
 //!
-//! `create_many` runs five statements a record (two reference checks, the
-//! INSERT, its event, the `last_event` UPDATE): about 4,400 records a second on
-//! SQLite. Here, inside the writer's one transaction:
-//! * every row is validated by [`LedgerKind::validate`] and placed in scope by
-//!   the same rules as `create` (a clerk's record is the clerk's unit's; the
-//!   default deadline; `may_place_in` and `sees`);
-//! * references (units, people, divisions, records) are checked once per
-//!   distinct value;
-//! * ids are allotted from `MAX(id)`, so each record's event seq — and so its
-//!   `last_event` — is known before anything is written (the writer is the only
-//!   writer, and holds the lock, so nobody else takes an id meanwhile);
-//! * records go in by [`ROWS_PER_INSERT`] a statement, and events likewise:
-//!   each event is built and sealed exactly as `writer::append` does (same
-//!   fields, same canonical JSON, `prev_hash` = the hash before it), so the
-//!   chain verifies with `audit::verify_chain` unchanged.
+//! Also the one place for the checks every new record passes, whichever way it
+//! comes in ([`prepare_new`], [`RefKind`]): `writer::create` (one record,
+//! `create_many`) and the bulk path call the same functions.
 //!
-//! All or nothing: any refusal returns an error and the writer rolls back the
-//! command's savepoint, as for `create_many`. Error messages name the row as
-//! `第N条` (1-based in `rows`).
+//! How a bulk import runs ([`Store::bulk_create`] → [`BulkCreate::push`]… →
+//! [`BulkCreate::finish`]):
+//! * the caller's side validates each chunk on a blocking thread
+//!   ([`prepare_new`]: role, field validation, the clerk's unit, the default
+//!   deadline, the state, placement in scope) and serialises it (fields JSON,
+//!   the event's canonical `data`), while the writer is still writing the chunk
+//!   before: validation and writing overlap on two cores;
+//! * the writer runs one [`Cmd::CreateBulk`] command: it holds one transaction
+//!   open for the whole import and takes chunks from a bounded channel. For each
+//!   chunk it checks the references (units, people, divisions, records) with one
+//!   query per field over the chunk's distinct values (cached across chunks),
+//!   allots ids after `MAX(id)` (the writer is the only writer and holds the
+//!   lock), computes the event hashes in order in Rust — the same canonical JSON
+//!   as `Event::seal`, streamed into SHA-256 — and writes the chunk with two
+//!   statements, one for the events and one for the records, each taking the
+//!   whole chunk as one JSON parameter (`json_each` on SQLite,
+//!   `json_array_elements` on PostgreSQL). The statements' text never changes,
+//!   so each is prepared once and reused.
 //!
-//! Wiring (in `writer.rs`): a `Cmd::CreateBulk { actor, ledger, rows, tag }`
-//! variant whose `apply` arm is
-//! `crate::bulk::create_bulk(conn, head, pack, actor, ledger, rows, tag.as_deref(), now).await.map(Out::Ids)`.
+//! **All or nothing:** a refused row, a failed chunk, or a [`BulkCreate`]
+//! dropped before `finish` makes the command fail, and the writer rolls back
+//! its savepoint: nothing of the import is written. Other writes wait behind an
+//! import in progress (they queue at the single writer). Error messages name
+//! the row as `第N条` (1-based over the whole import).
 
-use crate::db::{Conn, P};
-use crate::writer::{Cmd, Head, Out};
+use crate::db::{Conn, Dialect, P};
+use crate::writer::{Cmd, Derived, Head, Out, derive};
 use crate::{Store, StoreError};
 use jiff::Timestamp;
 use lvzhi_core::access::{Access, RecordScope, Role};
-use lvzhi_core::event::Event;
-use lvzhi_core::field::{FieldError, FieldRole, FieldType};
+use lvzhi_core::field::{FieldDef, FieldError, FieldRole, FieldType};
 use lvzhi_core::ledger::{Fields, LedgerKind, Pack};
-use lvzhi_core::time::{local_date, stamp};
-use serde_json::{Map, Value, json};
-use std::collections::HashMap;
+use lvzhi_core::time::stamp;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use tokio::sync::{mpsc, oneshot};
 
-/// Rows a multi-row INSERT carries. Measured on SQLite (100,000 hazard rows):
-/// 16 → 10,900 records/s, 64 → 7,800/s, 1,000 → 1,100/s: the cost of binding
-/// grows faster than the parameter count in sqlx, so bigger statements lose.
-pub const ROWS_PER_INSERT: usize = 16;
+/// Rows per chunk of [`Store::create_bulk`].
+pub const CHUNK_ROWS: usize = 2_000;
 
-impl Store {
-    /// Creates many records, all or nothing, in multi-row statements (imports).
-    /// Same records, events and checks as [`Store::create_many`].
-    pub async fn create_bulk(
-        &self,
-        a: &Access,
-        ledger: &str,
-        rows: Vec<(Map<String, Value>, Option<String>)>,
-        tag: Option<String>,
-    ) -> Result<Vec<i64>, StoreError> {
-        match self
-            .writer
-            .send(Cmd::CreateBulk {
-                actor: a.clone(),
-                ledger: ledger.into(),
-                rows,
-                tag,
-            })
-            .await?
-        {
-            Out::Ids(ids) => Ok(ids),
-            _ => Err(StoreError::Internal("unexpected writer output".into())),
-        }
+/// Chunks validated ahead of the writer (bounds memory).
+const AHEAD: usize = 2;
+
+/// Refuses a role that may not create records in `kind`.
+pub(crate) fn check_create_role(kind: &LedgerKind, actor: &Access) -> Result<(), StoreError> {
+    if kind.create_roles.contains(&actor.role) {
+        Ok(())
+    } else {
+        Err(StoreError::Forbidden(format!(
+            "{}不能在“{}”台账中新建记录",
+            actor.role.label(),
+            kind.name
+        )))
     }
 }
 
-fn numbered(i: usize, e: StoreError) -> StoreError {
-    match e {
-        StoreError::Invalid(errs) => StoreError::Invalid(
-            errs.into_iter()
-                .map(|mut fe| {
-                    fe.message = format!("第{}条：{}", i + 1, fe.message);
-                    fe
-                })
-                .collect(),
-        ),
-        StoreError::Forbidden(m) => StoreError::Forbidden(format!("第{}条：{m}", i + 1)),
-        StoreError::BadRequest(m) => StoreError::BadRequest(format!("第{}条：{m}", i + 1)),
-        other => other,
-    }
-}
-
-/// One record ready to write.
-struct Ready {
-    state: String,
-    unit: Option<i64>,
-    division: Option<String>,
-    owner: Option<i64>,
-    deadline: Option<String>,
-    closed: bool,
-    title: String,
-    search: String,
-    fields: Fields,
-}
-
-/// Reference checks, once per distinct value.
-#[derive(Default)]
-struct Refs {
-    known: HashMap<(&'static str, String), bool>,
-}
-
-impl Refs {
-    async fn check(&mut self, conn: &mut Conn<'_>, kind: &LedgerKind, fields: &Fields) -> Result<(), StoreError> {
-        let mut errors = Vec::new();
-        for f in &kind.fields {
-            let Some(v) = fields.get(&f.key).filter(|v| !v.is_null()) else {
-                continue;
-            };
-            let text = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
-            let (sql, p, what) = match f.ty {
-                FieldType::Unit => (
-                    "SELECT 1 FROM units WHERE id = $1",
-                    P::I(v.as_i64().unwrap_or(0)),
-                    "单位",
-                ),
-                FieldType::Person => (
-                    "SELECT 1 FROM people WHERE id = $1",
-                    P::I(v.as_i64().unwrap_or(0)),
-                    "人员",
-                ),
-                FieldType::Division => (
-                    "SELECT 1 FROM divisions WHERE code = $1",
-                    P::T(v.as_str().unwrap_or("").into()),
-                    "行政区划",
-                ),
-                FieldType::Record => (
-                    "SELECT 1 FROM records WHERE id = $1 AND ledger = $2 AND voided = FALSE",
-                    P::I(v.as_i64().unwrap_or(0)),
-                    "关联记录",
-                ),
-                _ => continue,
-            };
-            let key = (what, format!("{}\u{1}{text}", f.ledger.as_deref().unwrap_or("")));
-            let ok = match self.known.get(&key) {
-                Some(ok) => *ok,
-                None => {
-                    let mut params = vec![p];
-                    if f.ty == FieldType::Record {
-                        params.push(P::T(f.ledger.clone().unwrap_or_default()));
-                    }
-                    let ok = conn.row(sql, &params).await?.is_some();
-                    self.known.insert(key, ok);
-                    ok
-                }
-            };
-            if !ok {
-                errors.push(FieldError {
-                    field: f.key.clone(),
-                    label: f.label.clone(),
-                    message: format!("{what}“{text}”不存在"),
-                });
-            }
-        }
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(StoreError::Invalid(errors))
-        }
-    }
-}
-
-fn prepare_row(
+/// The checks a new record passes before its references are looked up: role,
+/// field validation, the clerk's own unit when none is named, the default
+/// deadline, the state to place it in, and placement within the actor's scope.
+/// Pure. Returns the fields (nulls dropped), the state and the derived columns.
+pub(crate) fn prepare_new(
     kind: &LedgerKind,
     actor: &Access,
     raw: &Map<String, Value>,
     state: Option<&str>,
     today: jiff::civil::Date,
-) -> Result<Ready, StoreError> {
+) -> Result<(Fields, String, Derived), StoreError> {
+    check_create_role(kind, actor)?;
     let mut fields = kind.validate(raw, false).map_err(StoreError::Invalid)?;
     fields.retain(|_, v| !v.is_null());
+    // A clerk's record is the clerk's unit's unless the form names another.
     if let (Some(uf), Some(u)) = (kind.role_field(FieldRole::Unit), actor.unit)
         && !fields.contains_key(&uf.key)
         && matches!(actor.role, Role::UnitClerk | Role::UnitHead)
@@ -192,200 +99,686 @@ fn prepare_row(
         }
         None => kind.initial_state().to_string(),
     };
-    let role_i = |r: FieldRole| {
-        kind.role_field(r)
-            .and_then(|f| fields.get(&f.key))
-            .and_then(Value::as_i64)
-    };
-    let role_s = |r: FieldRole| {
-        kind.role_field(r)
-            .and_then(|f| fields.get(&f.key))
-            .and_then(Value::as_str)
-            .map(str::to_string)
-    };
-    let (unit, division, owner) = (
-        role_i(FieldRole::Unit),
-        role_s(FieldRole::Division),
-        role_i(FieldRole::Owner),
-    );
+    let d = derive(kind, &fields, &state, today);
     let scope = RecordScope {
-        unit,
+        unit: d.unit,
         source_unit: actor.unit,
-        division: division.as_deref(),
-        owner,
+        division: d.division.as_deref(),
+        owner: d.owner,
     };
-    if !actor.may_place_in(division.as_deref()) || !actor.sees(&scope) {
+    if !actor.may_place_in(d.division.as_deref()) || !actor.sees(&scope) {
         return Err(StoreError::Forbidden(
             "超出本人权限范围：不能为其他乡镇或单位登记记录".into(),
         ));
     }
-    Ok(Ready {
-        deadline: kind.effective_deadline(&fields, &state, today).map(|d| d.to_string()),
-        title: kind.title(&fields),
-        search: kind.search_text(&fields),
-        closed: kind.is_final(&state),
-        state,
-        unit,
-        division,
-        owner,
-        fields,
-    })
+    Ok((fields, state, d))
 }
 
-/// Validates, checks and writes `rows` (see the module's description).
+/// A field that refers to a row of another table, and how to look it up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum RefKind {
+    /// `units.id`.
+    Unit,
+    /// `people.id`.
+    Person,
+    /// `divisions.code`.
+    Division,
+    /// A live record of the field's ledger.
+    Record,
+}
+
+impl RefKind {
+    /// The kind of reference a field makes, if any.
+    pub(crate) fn of(f: &FieldDef) -> Option<RefKind> {
+        match f.ty {
+            FieldType::Unit => Some(RefKind::Unit),
+            FieldType::Person => Some(RefKind::Person),
+            FieldType::Division => Some(RefKind::Division),
+            FieldType::Record => Some(RefKind::Record),
+            _ => None,
+        }
+    }
+
+    fn what(self) -> &'static str {
+        match self {
+            RefKind::Unit => "单位",
+            RefKind::Person => "人员",
+            RefKind::Division => "行政区划",
+            RefKind::Record => "关联记录",
+        }
+    }
+
+    fn key(v: &Value) -> String {
+        v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())
+    }
+
+    /// The query that finds one referenced row, with its parameters.
+    pub(crate) fn one(self, f: &FieldDef, v: &Value) -> (&'static str, Vec<P>) {
+        let id = P::I(v.as_i64().unwrap_or(0));
+        match self {
+            RefKind::Unit => ("SELECT 1 FROM units WHERE id = $1", vec![id]),
+            RefKind::Person => ("SELECT 1 FROM people WHERE id = $1", vec![id]),
+            RefKind::Division => (
+                "SELECT 1 FROM divisions WHERE code = $1",
+                vec![P::T(v.as_str().unwrap_or("").into())],
+            ),
+            RefKind::Record => (
+                "SELECT 1 FROM records WHERE id = $1 AND ledger = $2 AND voided = FALSE",
+                vec![id, P::T(f.ledger.clone().unwrap_or_default())],
+            ),
+        }
+    }
+
+    /// The query that returns which of a JSON array of keys (`$1`) exist.
+    fn many(self, d: Dialect) -> &'static str {
+        match (self, d) {
+            (RefKind::Unit, Dialect::Sqlite) => "SELECT id FROM units WHERE id IN (SELECT value FROM json_each($1))",
+            (RefKind::Person, Dialect::Sqlite) => "SELECT id FROM people WHERE id IN (SELECT value FROM json_each($1))",
+            (RefKind::Division, Dialect::Sqlite) => {
+                "SELECT code FROM divisions WHERE code IN (SELECT value FROM json_each($1))"
+            }
+            (RefKind::Record, Dialect::Sqlite) => {
+                "SELECT id FROM records WHERE ledger = $2 AND voided = FALSE AND id IN (SELECT value FROM json_each($1))"
+            }
+            (RefKind::Unit, Dialect::Postgres) => {
+                "SELECT id FROM units WHERE id IN (SELECT x::bigint FROM json_array_elements_text($1::json) x)"
+            }
+            (RefKind::Person, Dialect::Postgres) => {
+                "SELECT id FROM people WHERE id IN (SELECT x::bigint FROM json_array_elements_text($1::json) x)"
+            }
+            (RefKind::Division, Dialect::Postgres) => {
+                "SELECT code FROM divisions WHERE code IN (SELECT x FROM json_array_elements_text($1::json) x)"
+            }
+            (RefKind::Record, Dialect::Postgres) => {
+                "SELECT id FROM records WHERE ledger = $2 AND voided = FALSE \
+                 AND id IN (SELECT x::bigint FROM json_array_elements_text($1::json) x)"
+            }
+        }
+    }
+
+    /// The error for a reference to nothing.
+    pub(crate) fn missing(self, f: &FieldDef, v: &Value) -> FieldError {
+        FieldError {
+            field: f.key.clone(),
+            label: f.label.clone(),
+            message: format!("{}“{}”不存在", self.what(), RefKind::key(v)),
+        }
+    }
+}
+
+/// Prefixes a refusal with the row it concerns (`第N条`, 1-based).
+pub(crate) fn numbered(i: usize, e: StoreError) -> StoreError {
+    match e {
+        StoreError::Invalid(errs) => StoreError::Invalid(
+            errs.into_iter()
+                .map(|mut fe| {
+                    fe.message = format!("第{}条：{}", i + 1, fe.message);
+                    fe
+                })
+                .collect(),
+        ),
+        StoreError::Forbidden(m) => StoreError::Forbidden(format!("第{}条：{m}", i + 1)),
+        StoreError::BadRequest(m) => StoreError::BadRequest(format!("第{}条：{m}", i + 1)),
+        other => other,
+    }
+}
+
+/// One validated record, serialised, waiting for its id.
+pub(crate) struct Ready {
+    state: String,
+    d: Derived,
+    closed: bool,
+    /// The fields as stored (`records.fields`).
+    fields_json: String,
+    /// The event's `data`, canonical JSON.
+    data_json: String,
+    /// (index into the ledger's fields, value) of each reference.
+    refs: Vec<(usize, Value)>,
+}
+
+/// What the caller's side sends the writer.
+pub(crate) enum Feed {
+    /// A validated chunk; the index of its first row in the import.
+    Rows(Vec<Ready>, usize),
+    /// The caller gave up (a refused row): roll back.
+    Fail(StoreError),
+    /// All rows sent: commit.
+    Done,
+}
+
+/// The writer's end of a bulk import's channel (inside a [`Cmd::CreateBulk`]).
+#[derive(Clone)]
+pub struct BulkFeed(Arc<Mutex<Option<mpsc::Receiver<Feed>>>>);
+
+impl std::fmt::Debug for BulkFeed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BulkFeed")
+    }
+}
+
+/// Appends `s` as a JSON string.
+fn push_json_str(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+fn push_opt_i(out: &mut String, v: Option<i64>) {
+    match v {
+        Some(i) => out.push_str(&i.to_string()),
+        None => out.push_str("null"),
+    }
+}
+
+fn push_opt_s(out: &mut String, v: Option<&str>) {
+    match v {
+        Some(s) => push_json_str(out, s),
+        None => out.push_str("null"),
+    }
+}
+
+/// Validates and serialises rows (the caller's side; pure).
+fn ready_rows(
+    kind: &LedgerKind,
+    actor: &Access,
+    rows: &[(Map<String, Value>, Option<String>)],
+    first: usize,
+    tag: Option<&str>,
+    today: jiff::civil::Date,
+) -> Result<Vec<Ready>, StoreError> {
+    let ref_fields: Vec<(usize, &FieldDef)> = kind
+        .fields
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| RefKind::of(f).is_some())
+        .collect();
+    let mut tail = String::new();
+    if let Some(t) = tag {
+        tail.push_str(",\"import\":");
+        push_json_str(&mut tail, t);
+    }
+    tail.push_str(",\"state\":");
+    let mut out = Vec::with_capacity(rows.len());
+    for (i, (raw, state)) in rows.iter().enumerate() {
+        let (fields, state, d) =
+            prepare_new(kind, actor, raw, state.as_deref(), today).map_err(|e| numbered(first + i, e))?;
+        let mut fields_json = String::with_capacity(512);
+        lvzhi_core::event::canonical_json(&Value::Object(fields.clone()), &mut fields_json);
+        // {"after":…,"import":…,"state":…} — keys in canonical order.
+        let mut data_json = String::with_capacity(fields_json.len() + 64);
+        data_json.push_str("{\"after\":");
+        data_json.push_str(&fields_json);
+        data_json.push_str(&tail);
+        push_json_str(&mut data_json, &state);
+        data_json.push('}');
+        let refs = ref_fields
+            .iter()
+            .filter_map(|(k, f)| fields.get(&f.key).map(|v| (*k, v.clone())))
+            .collect();
+        out.push(Ready {
+            closed: kind.is_final(&state),
+            state,
+            d,
+            fields_json,
+            data_json,
+            refs,
+        });
+    }
+    Ok(out)
+}
+
+/// A bulk import in progress: push chunks, then [`finish`](BulkCreate::finish).
+/// Dropping it without `finish` rolls everything back.
+pub struct BulkCreate {
+    tx: mpsc::Sender<Feed>,
+    done: Option<oneshot::Receiver<Result<Out, StoreError>>>,
+    pack: Arc<Pack>,
+    actor: Arc<Access>,
+    ledger: String,
+    tag: Option<Arc<str>>,
+    today: jiff::civil::Date,
+    sent: usize,
+}
+
+impl Store {
+    /// Starts a bulk import into `ledger` (see the module's description); the
+    /// role is checked now, every row as it is pushed.
+    pub async fn bulk_create(&self, a: &Access, ledger: &str, tag: Option<String>) -> Result<BulkCreate, StoreError> {
+        let kind = self
+            .pack
+            .ledger(ledger)
+            .ok_or_else(|| StoreError::NotFound(format!("台账“{ledger}”不存在")))?;
+        check_create_role(kind, a)?;
+        let (tx, rx) = mpsc::channel(AHEAD);
+        let feed = BulkFeed(Arc::new(Mutex::new(Some(rx))));
+        let writer = self.writer.clone();
+        let cmd = Cmd::CreateBulk {
+            actor: a.clone(),
+            ledger: kind.key.clone(),
+            tag: tag.clone(),
+            feed,
+        };
+        let (done_tx, done) = oneshot::channel();
+        tokio::spawn(async move {
+            let _ = done_tx.send(writer.send(cmd).await);
+        });
+        Ok(BulkCreate {
+            tx,
+            done: Some(done),
+            pack: self.pack.clone(),
+            actor: Arc::new(a.clone()),
+            ledger: kind.key.clone(),
+            tag: tag.map(Arc::from),
+            today: self.today(),
+            sent: 0,
+        })
+    }
+
+    /// Creates many records, all or nothing, through [`Store::bulk_create`] in
+    /// chunks of [`CHUNK_ROWS`]: the same records, events and checks as
+    /// [`Store::create_many`], much faster for big imports.
+    pub async fn create_bulk(
+        &self,
+        a: &Access,
+        ledger: &str,
+        mut rows: Vec<(Map<String, Value>, Option<String>)>,
+        tag: Option<String>,
+    ) -> Result<Vec<i64>, StoreError> {
+        let mut bulk = self.bulk_create(a, ledger, tag).await?;
+        while !rows.is_empty() {
+            let rest = rows.split_off(rows.len().min(CHUNK_ROWS));
+            bulk.push(std::mem::replace(&mut rows, rest)).await?;
+        }
+        bulk.finish().await
+    }
+}
+
+impl BulkCreate {
+    /// Rows pushed so far.
+    pub fn pushed(&self) -> usize {
+        self.sent
+    }
+
+    /// Validates `rows` (on a blocking thread) and hands them to the writer.
+    /// A refused row fails the whole import: the error is returned here (rows
+    /// numbered over the whole import) and nothing will be written.
+    pub async fn push(&mut self, rows: Vec<(Map<String, Value>, Option<String>)>) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let (pack, actor, ledger, tag, today, first) = (
+            self.pack.clone(),
+            self.actor.clone(),
+            self.ledger.clone(),
+            self.tag.clone(),
+            self.today,
+            self.sent,
+        );
+        let n = rows.len();
+        let ready = tokio::task::spawn_blocking(move || {
+            let kind = pack
+                .ledger(&ledger)
+                .ok_or_else(|| StoreError::NotFound(format!("台账“{ledger}”不存在")))?;
+            ready_rows(kind, &actor, &rows, first, tag.as_deref(), today)
+        })
+        .await
+        .map_err(|e| StoreError::Internal(format!("validation task failed: {e}")))?;
+        match ready {
+            Ok(r) => {
+                if self.tx.send(Feed::Rows(r, first)).await.is_err() {
+                    return Err(self.failed().await);
+                }
+                self.sent += n;
+                Ok(())
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                let _ = self.tx.send(Feed::Fail(StoreError::Internal(msg))).await;
+                if let Some(d) = self.done.take() {
+                    let _ = d.await;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// The writer's error after it stopped taking chunks.
+    async fn failed(&mut self) -> StoreError {
+        match self.done.take() {
+            Some(d) => match d.await {
+                Ok(Err(e)) => e,
+                Ok(Ok(_)) => StoreError::Internal("bulk import ended early".into()),
+                Err(_) => StoreError::WriterGone,
+            },
+            None => StoreError::Internal("bulk import already failed".into()),
+        }
+    }
+
+    /// Commits the import; returns the new ids in the order pushed.
+    pub async fn finish(mut self) -> Result<Vec<i64>, StoreError> {
+        if self.tx.send(Feed::Done).await.is_err() {
+            return Err(self.failed().await);
+        }
+        match self.done.take() {
+            Some(d) => match d.await.map_err(|_| StoreError::WriterGone)?? {
+                Out::Ids(ids) => Ok(ids),
+                _ => Err(StoreError::Internal("unexpected writer output".into())),
+            },
+            None => Err(StoreError::Internal("bulk import already failed".into())),
+        }
+    }
+}
+
+/// The keys of one reference field not looked up yet: their texts and values.
+type Unknown = (HashSet<String>, Vec<Value>);
+
+/// Which referenced keys exist, cached across chunks.
+#[derive(Default)]
+struct Refs {
+    known: HashMap<(RefKind, String, String), bool>,
+}
+
+impl Refs {
+    /// Checks every reference of `rows` (one query per field over its unknown keys).
+    async fn check(
+        &mut self,
+        conn: &mut Conn<'_>,
+        kind: &LedgerKind,
+        rows: &[Ready],
+        first: usize,
+    ) -> Result<(), StoreError> {
+        let dialect = conn.dialect();
+        let mut todo: HashMap<(RefKind, String), Unknown> = HashMap::new();
+        for r in rows {
+            for (k, v) in &r.refs {
+                let Some(f) = kind.fields.get(*k) else { continue };
+                let Some(rk) = RefKind::of(f) else { continue };
+                let ledger = f.ledger.clone().unwrap_or_default();
+                let key = RefKind::key(v);
+                if self.known.contains_key(&(rk, ledger.clone(), key.clone())) {
+                    continue;
+                }
+                let e = todo.entry((rk, ledger)).or_insert_with(|| (HashSet::new(), Vec::new()));
+                if e.0.insert(key) {
+                    e.1.push(v.clone());
+                }
+            }
+        }
+        for ((rk, ledger), (keys, values)) in todo {
+            let mut params = vec![P::T(Value::Array(values).to_string())];
+            if rk == RefKind::Record {
+                params.push(P::T(ledger.clone()));
+            }
+            let found: HashSet<String> = conn
+                .rows(rk.many(dialect), &params)
+                .await?
+                .iter()
+                .map(|r| r.t(0))
+                .collect();
+            for k in keys {
+                let ok = found.contains(&k);
+                self.known.insert((rk, ledger.clone(), k), ok);
+            }
+        }
+        for (i, r) in rows.iter().enumerate() {
+            let mut errors = Vec::new();
+            for (k, v) in &r.refs {
+                let Some(f) = kind.fields.get(*k) else { continue };
+                let Some(rk) = RefKind::of(f) else { continue };
+                let key = (rk, f.ledger.clone().unwrap_or_default(), RefKind::key(v));
+                if !self.known.get(&key).copied().unwrap_or(false) {
+                    errors.push(rk.missing(f, v));
+                }
+            }
+            if !errors.is_empty() {
+                return Err(numbered(first + i, StoreError::Invalid(errors)));
+            }
+        }
+        Ok(())
+    }
+}
+
+const EVENTS_SQLITE: &str = "INSERT INTO events (seq, at, actor, actor_name, kind, entity, entity_id, ledger, data, \
+    prev_hash, hash) SELECT value ->> 0, $2, $3, $4, 'record.create', 'record', value ->> 1, $5, value ->> 2, \
+    value ->> 3, value ->> 4 FROM json_each($1)";
+const EVENTS_PG: &str = "INSERT INTO events (seq, at, actor, actor_name, kind, entity, entity_id, ledger, data, \
+    prev_hash, hash) SELECT (value ->> 0)::bigint, $2, $3, $4, 'record.create', 'record', value ->> 1, $5, \
+    value ->> 2, value ->> 3, value ->> 4 FROM json_array_elements($1::json) AS value";
+const RECORDS_SQLITE: &str = "INSERT INTO records (id, ledger, state, unit_id, source_unit_id, division, owner_id, \
+    deadline, closed, voided, title, search, fields, version, state_since, created_at, created_by, updated_at, \
+    last_event) SELECT value ->> 0, $2, value ->> 1, value ->> 2, $3, value ->> 3, value ->> 4, value ->> 5, \
+    value ->> 6, FALSE, value ->> 7, value ->> 8, value ->> 9, 1, $4, $4, $5, $4, value ->> 10 FROM json_each($1)";
+const RECORDS_PG: &str = "INSERT INTO records (id, ledger, state, unit_id, source_unit_id, division, owner_id, \
+    deadline, closed, voided, title, search, fields, version, state_since, created_at, created_by, updated_at, \
+    last_event) SELECT (value ->> 0)::bigint, $2, value ->> 1, (value ->> 2)::bigint, $3, value ->> 3, \
+    (value ->> 4)::bigint, value ->> 5, (value ->> 6)::boolean, FALSE, value ->> 7, value ->> 8, value ->> 9, 1, \
+    $4, $4, $5, $4, (value ->> 10)::bigint FROM json_array_elements($1::json) AS value";
+
+/// The event hash of a `record.create` event, streamed: equal to
+/// `Event::seal` on the same event (tested below).
+struct Hasher {
+    /// `{"actor":…,"actor_name":…,"at":…,"data":`
+    prefix: String,
+    /// `,"entity":"record","entity_id":"` … then the id.
+    ledger_json: String,
+}
+
+impl Hasher {
+    fn new(actor: &Access, at: &str, ledger: &str) -> Hasher {
+        let mut prefix = String::from("{\"actor\":");
+        push_opt_i(&mut prefix, if actor.user_id > 0 { Some(actor.user_id) } else { None });
+        prefix.push_str(",\"actor_name\":");
+        push_json_str(&mut prefix, &actor.username);
+        prefix.push_str(",\"at\":");
+        push_json_str(&mut prefix, at);
+        prefix.push_str(",\"data\":");
+        let mut ledger_json = String::new();
+        push_json_str(&mut ledger_json, ledger);
+        Hasher { prefix, ledger_json }
+    }
+
+    fn hash(&self, prev: &str, data_json: &str, id: i64, seq: i64) -> String {
+        let mut h = Sha256::new();
+        h.update(prev.as_bytes());
+        h.update(b"\n");
+        h.update(self.prefix.as_bytes());
+        h.update(data_json.as_bytes());
+        h.update(
+            format!(
+                ",\"entity\":\"record\",\"entity_id\":\"{id}\",\"kind\":\"record.create\",\"ledger\":{},\"seq\":{seq}}}",
+                self.ledger_json
+            )
+            .as_bytes(),
+        );
+        hex::encode(h.finalize())
+    }
+}
+
+/// The writer's side of [`Cmd::CreateBulk`]: takes chunks until `Done`
+/// (commit) or a failure (the caller's `Err` rolls the savepoint back).
 #[allow(clippy::too_many_arguments)]
-pub(crate) async fn create_bulk(
+pub(crate) async fn run(
     conn: &mut Conn<'_>,
     head: &mut Head,
     pack: &Pack,
     actor: &Access,
     ledger: &str,
-    rows: &[(Map<String, Value>, Option<String>)],
-    tag: Option<&str>,
+    feed: &BulkFeed,
     now: Timestamp,
-) -> Result<Vec<i64>, StoreError> {
+) -> Result<Out, StoreError> {
+    let mut rx = feed
+        .0
+        .lock()
+        .map_err(|_| StoreError::Internal("bulk feed poisoned".into()))?
+        .take()
+        .ok_or_else(|| StoreError::Internal("bulk feed already taken".into()))?;
     let kind = pack
         .ledger(ledger)
         .ok_or_else(|| StoreError::NotFound(format!("台账“{ledger}”不存在")))?;
-    if !kind.create_roles.contains(&actor.role) {
-        return Err(StoreError::Forbidden(format!(
-            "{}不能在“{}”台账中新建记录",
-            actor.role.label(),
-            kind.name
-        )));
-    }
-    let today = local_date(now);
-    let mut refs = Refs::default();
-    let mut ready = Vec::with_capacity(rows.len());
-    for (i, (raw, state)) in rows.iter().enumerate() {
-        let r = prepare_row(kind, actor, raw, state.as_deref(), today).map_err(|e| numbered(i, e))?;
-        refs.check(conn, kind, &r.fields).await.map_err(|e| numbered(i, e))?;
-        ready.push(r);
-    }
-    let base = conn
-        .row("SELECT COALESCE(MAX(id), 0) FROM records", &[])
-        .await?
-        .map(|r| r.i(0))
-        .unwrap_or(0);
+    check_create_role(kind, actor)?;
+    let pg = matches!(conn, Conn::Pg(_));
+    let base_sql = if pg {
+        "SELECT COALESCE(MAX(id), 0) FROM records"
+    } else {
+        "SELECT MAX(COALESCE((SELECT MAX(id) FROM records), 0), \
+         COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'records'), 0))"
+    };
+    let mut next_id = conn.row(base_sql, &[]).await?.map(|r| r.i(0)).unwrap_or(0);
     let at = stamp(now);
     let created_by = if actor.user_id > 0 { Some(actor.user_id) } else { None };
-    let mut ids = Vec::with_capacity(ready.len());
-    for (k, chunk) in ready.chunks(ROWS_PER_INSERT).enumerate() {
-        let first = k * ROWS_PER_INSERT;
-        // Events first: their seqs are the records' last_event.
-        let mut ev_sql = String::from(
-            "INSERT INTO events (seq, at, actor, actor_name, kind, entity, entity_id, ledger, data, prev_hash, hash) VALUES ",
-        );
-        let mut ev_params = Vec::with_capacity(chunk.len() * 11);
-        let mut seqs = Vec::with_capacity(chunk.len());
-        for (j, r) in chunk.iter().enumerate() {
-            let id = base + (first + j) as i64 + 1;
-            let mut data = json!({"state": r.state, "after": Value::Object(r.fields.clone())});
-            if let Some(t) = tag {
-                data["import"] = Value::String(t.to_string());
-            }
-            let e = Event {
-                seq: head.seq + 1,
-                at: at.clone(),
-                actor: created_by,
-                actor_name: actor.username.clone(),
-                kind: "record.create".into(),
-                entity: "record".into(),
-                entity_id: Some(id.to_string()),
-                ledger: Some(kind.key.clone()),
-                data,
-                prev_hash: head.hash.clone(),
-                hash: String::new(),
-            }
-            .seal();
-            let mut data_text = String::new();
-            lvzhi_core::event::canonical_json(&e.data, &mut data_text);
-            let n = ev_params.len();
+    let hasher = Hasher::new(actor, &at, &kind.key);
+    let (events_sql, records_sql) = if pg {
+        (EVENTS_PG, RECORDS_PG)
+    } else {
+        (EVENTS_SQLITE, RECORDS_SQLITE)
+    };
+    let mut refs = Refs::default();
+    let mut ids = Vec::new();
+    loop {
+        let (rows, first) = match rx.recv().await {
+            Some(Feed::Rows(r, first)) => (r, first),
+            Some(Feed::Done) => break,
+            Some(Feed::Fail(e)) => return Err(e),
+            None => return Err(StoreError::Internal("导入已中止 / import aborted".into())),
+        };
+        refs.check(conn, kind, &rows, first).await?;
+        let mut ev = String::with_capacity(rows.len() * 1024);
+        let mut rec = String::with_capacity(rows.len() * 1024);
+        ev.push('[');
+        rec.push('[');
+        for (j, r) in rows.iter().enumerate() {
+            next_id += 1;
+            let seq = head.seq + 1;
+            let hash = hasher.hash(&head.hash, &r.data_json, next_id, seq);
             if j > 0 {
-                ev_sql.push_str(", ");
+                ev.push(',');
+                rec.push(',');
             }
-            ev_sql.push('(');
-            for c in 1..=11 {
-                ev_sql.push_str(&format!("{}${}", if c > 1 { ", " } else { "" }, n + c));
-            }
-            ev_sql.push(')');
-            ev_params.extend([
-                P::I(e.seq),
-                P::T(e.at),
-                P::OI(e.actor),
-                P::T(e.actor_name),
-                P::T(e.kind),
-                P::T(e.entity),
-                P::OT(e.entity_id),
-                P::OT(e.ledger),
-                P::T(data_text),
-                P::T(e.prev_hash),
-                P::T(e.hash.clone()),
-            ]);
-            seqs.push(e.seq);
-            head.seq = e.seq;
-            head.hash = e.hash;
+            // [seq, entity_id, data, prev_hash, hash]
+            ev.push('[');
+            ev.push_str(&seq.to_string());
+            ev.push_str(",\"");
+            ev.push_str(&next_id.to_string());
+            ev.push_str("\",");
+            push_json_str(&mut ev, &r.data_json);
+            ev.push_str(",\"");
+            ev.push_str(&head.hash);
+            ev.push_str("\",\"");
+            ev.push_str(&hash);
+            ev.push_str("\"]");
+            // [id, state, unit, division, owner, deadline, closed, title, search, fields, last_event]
+            rec.push('[');
+            rec.push_str(&next_id.to_string());
+            rec.push(',');
+            push_json_str(&mut rec, &r.state);
+            rec.push(',');
+            push_opt_i(&mut rec, r.d.unit);
+            rec.push(',');
+            push_opt_s(&mut rec, r.d.division.as_deref());
+            rec.push(',');
+            push_opt_i(&mut rec, r.d.owner);
+            rec.push(',');
+            push_opt_s(&mut rec, r.d.deadline.as_deref());
+            rec.push_str(if r.closed { ",true," } else { ",false," });
+            push_json_str(&mut rec, &r.d.title);
+            rec.push(',');
+            push_json_str(&mut rec, &r.d.search);
+            rec.push(',');
+            push_json_str(&mut rec, &r.fields_json);
+            rec.push(',');
+            rec.push_str(&seq.to_string());
+            rec.push(']');
+            head.seq = seq;
+            head.hash = hash;
+            ids.push(next_id);
         }
-        conn.exec(&ev_sql, &ev_params).await?;
-        let mut sql = String::from(
-            "INSERT INTO records (id, ledger, state, unit_id, source_unit_id, division, owner_id, deadline, closed, \
-             voided, title, search, fields, version, state_since, created_at, created_by, updated_at, last_event) VALUES ",
-        );
-        let mut params = Vec::with_capacity(chunk.len() * 17);
-        for (j, r) in chunk.iter().enumerate() {
-            let id = base + (first + j) as i64 + 1;
-            let n = params.len();
-            if j > 0 {
-                sql.push_str(", ");
-            }
-            // id, ledger, state, unit, source, division, owner, deadline, closed, FALSE,
-            // title, search, fields, 1, at, at, created_by, at, last_event
-            sql.push_str(&format!(
-                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, FALSE, ${}, ${}, ${}, 1, ${}, ${}, ${}, ${}, ${})",
-                n + 1,
-                n + 2,
-                n + 3,
-                n + 4,
-                n + 5,
-                n + 6,
-                n + 7,
-                n + 8,
-                n + 9,
-                n + 10,
-                n + 11,
-                n + 12,
-                n + 13,
-                n + 14,
-                n + 15,
-                n + 16,
-                n + 17
-            ));
-            params.extend([
-                P::I(id),
-                P::T(kind.key.clone()),
-                P::T(r.state.clone()),
-                P::OI(r.unit),
-                P::OI(actor.unit),
-                P::OT(r.division.clone()),
-                P::OI(r.owner),
-                P::OT(r.deadline.clone()),
-                P::B(r.closed),
-                P::T(r.title.clone()),
-                P::T(r.search.clone()),
-                P::T(Value::Object(r.fields.clone()).to_string()),
-                P::T(at.clone()),
+        ev.push(']');
+        rec.push(']');
+        conn.exec(
+            events_sql,
+            &[
+                P::T(ev),
                 P::T(at.clone()),
                 P::OI(created_by),
+                P::T(actor.username.clone()),
+                P::T(kind.key.clone()),
+            ],
+        )
+        .await?;
+        conn.exec(
+            records_sql,
+            &[
+                P::T(rec),
+                P::T(kind.key.clone()),
+                P::OI(actor.unit),
                 P::T(at.clone()),
-                P::I(seqs[j]),
-            ]);
-            ids.push(id);
-        }
-        conn.exec(&sql, &params).await?;
+                P::OI(created_by),
+            ],
+        )
+        .await?;
     }
-    if matches!(conn, Conn::Pg(_)) && !ids.is_empty() {
+    if pg && !ids.is_empty() {
         conn.script("SELECT setval(pg_get_serial_sequence('records', 'id'), (SELECT MAX(id) FROM records))")
             .await?;
     }
-    Ok(ids)
+    Ok(Out::Ids(ids))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use lvzhi_core::event::Event;
+
+    #[test]
+    fn streamed_hash_equals_seal() {
+        let actor = Access {
+            user_id: 7,
+            username: "张\"三\\".into(),
+            role: Role::Admin,
+            unit: None,
+            division: None,
+            person: None,
+            oversees: vec![],
+        };
+        let at = "2026-11-25T02:00:00.000000Z";
+        let data = serde_json::json!({"after": {"a": "x\ny", "b": 12, "c": {"z": 1, "a": [true, null]}},
+                                      "import": "t-1", "state": "待交办"});
+        let mut data_json = String::new();
+        lvzhi_core::event::canonical_json(&data, &mut data_json);
+        let e = Event {
+            seq: 42,
+            at: at.into(),
+            actor: Some(7),
+            actor_name: actor.username.clone(),
+            kind: "record.create".into(),
+            entity: "record".into(),
+            entity_id: Some("1001".into()),
+            ledger: Some("hazard".into()),
+            data,
+            prev_hash: "ab".repeat(32),
+            hash: String::new(),
+        }
+        .seal();
+        let h = Hasher::new(&actor, at, "hazard").hash(&"ab".repeat(32), &data_json, 1001, 42);
+        assert_eq!(h, e.hash);
+    }
+
+    #[test]
+    fn json_strings_round_trip() {
+        let s = "a\"b\\c\u{1}\n\t中文";
+        let mut out = String::new();
+        push_json_str(&mut out, s);
+        assert_eq!(serde_json::from_str::<String>(&out).unwrap(), s);
+    }
 }

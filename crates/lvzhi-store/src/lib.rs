@@ -28,6 +28,7 @@ pub mod assess;
 pub mod audit;
 pub mod auth;
 pub mod backup;
+pub mod bulk;
 pub mod db;
 mod error;
 pub mod manage;

@@ -14,7 +14,7 @@ use crate::{Clock, StoreError};
 use jiff::Timestamp;
 use lvzhi_core::access::{Access, RecordScope, Role};
 use lvzhi_core::event::{Event, GENESIS};
-use lvzhi_core::field::{FieldError, FieldRole, FieldType};
+use lvzhi_core::field::{FieldError, FieldRole};
 use lvzhi_core::ledger::{Fields, LedgerKind, Pack};
 use lvzhi_core::time::{local_date, stamp};
 use serde_json::{Map, Value, json};
@@ -46,6 +46,17 @@ pub enum Cmd {
         rows: Vec<(Map<String, Value>, Option<String>)>,
         /// A tag written into each event (the import's id).
         tag: Option<String>,
+    },
+    /// Create many records streamed in chunks, all or nothing (imports; see [`crate::bulk`]).
+    CreateBulk {
+        /// Who.
+        actor: Access,
+        /// Ledger key.
+        ledger: String,
+        /// A tag written into each event (the import's id).
+        tag: Option<String>,
+        /// Where the validated chunks come from.
+        feed: crate::bulk::BulkFeed,
     },
     /// Change fields of an open record.
     Update {
@@ -432,22 +443,14 @@ async fn apply(
             for (i, (fields, state)) in rows.iter().enumerate() {
                 let row = create(conn, head, kind, actor, fields, state.as_deref(), tag.as_deref(), now)
                     .await
-                    .map_err(|e| match e {
-                        StoreError::Invalid(errs) => StoreError::Invalid(
-                            errs.into_iter()
-                                .map(|mut fe| {
-                                    fe.message = format!("第{}条：{}", i + 1, fe.message);
-                                    fe
-                                })
-                                .collect(),
-                        ),
-                        StoreError::Forbidden(m) => StoreError::Forbidden(format!("第{}条：{m}", i + 1)),
-                        other => other,
-                    })?;
+                    .map_err(|e| crate::bulk::numbered(i, e))?;
                 ids.push(row.id);
             }
             Ok(Out::Ids(ids))
         }
+        Cmd::CreateBulk {
+            actor, ledger, feed, ..
+        } => crate::bulk::run(conn, head, pack, actor, ledger, feed, now).await,
         Cmd::Update {
             actor,
             id,
@@ -759,16 +762,16 @@ async fn load_for_write<'p>(
 }
 
 /// The record-level columns that fields decide.
-struct Derived {
-    unit: Option<i64>,
-    division: Option<String>,
-    owner: Option<i64>,
-    deadline: Option<String>,
-    title: String,
-    search: String,
+pub(crate) struct Derived {
+    pub(crate) unit: Option<i64>,
+    pub(crate) division: Option<String>,
+    pub(crate) owner: Option<i64>,
+    pub(crate) deadline: Option<String>,
+    pub(crate) title: String,
+    pub(crate) search: String,
 }
 
-fn derive(kind: &LedgerKind, fields: &Fields, state: &str, state_since: jiff::civil::Date) -> Derived {
+pub(crate) fn derive(kind: &LedgerKind, fields: &Fields, state: &str, state_since: jiff::civil::Date) -> Derived {
     let get_i = |r: FieldRole| {
         kind.role_field(r)
             .and_then(|f| fields.get(&f.key))
@@ -804,51 +807,21 @@ async fn check_refs(
         let Some(v) = fields.get(&f.key).filter(|v| !v.is_null()) else {
             continue;
         };
-        let (sql, p, what) = match f.ty {
-            FieldType::Unit => (
-                "SELECT 1 FROM units WHERE id = $1",
-                P::I(v.as_i64().unwrap_or(0)),
-                "单位",
-            ),
-            FieldType::Person => (
-                "SELECT 1 FROM people WHERE id = $1",
-                P::I(v.as_i64().unwrap_or(0)),
-                "人员",
-            ),
-            FieldType::Division => (
-                "SELECT 1 FROM divisions WHERE code = $1",
-                P::T(v.as_str().unwrap_or("").into()),
-                "行政区划",
-            ),
-            FieldType::Record => (
-                "SELECT 1 FROM records WHERE id = $1 AND ledger = $2 AND voided = FALSE",
-                P::I(v.as_i64().unwrap_or(0)),
-                "关联记录",
-            ),
-            _ => continue,
+        let Some(rk) = crate::bulk::RefKind::of(f) else {
+            continue;
         };
-        let key = format!("{what}:{}:{v}", f.ledger.as_deref().unwrap_or(""));
+        let key = format!("{:?}:{}:{v}", f.ty, f.ledger.as_deref().unwrap_or(""));
         if known.contains(&key) {
             continue;
         }
-        let mut params = vec![p];
-        if f.ty == FieldType::Record {
-            params.push(P::T(f.ledger.clone().unwrap_or_default()));
-        }
+        let (sql, params) = rk.one(f, v);
         if conn.row(sql, &params).await?.is_some() {
             // Records can be voided by a later job of the batch: only org references are kept.
-            if f.ty != FieldType::Record {
+            if f.ty != lvzhi_core::field::FieldType::Record {
                 known.insert(key);
             }
         } else {
-            errors.push(FieldError {
-                field: f.key.clone(),
-                label: f.label.clone(),
-                message: format!(
-                    "{what}“{}”不存在",
-                    v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())
-                ),
-            });
+            errors.push(rk.missing(f, v));
         }
     }
     if errors.is_empty() {
@@ -869,50 +842,8 @@ async fn create(
     tag: Option<&str>,
     now: Timestamp,
 ) -> Result<RecordRow, StoreError> {
-    if !kind.create_roles.contains(&actor.role) {
-        return Err(StoreError::Forbidden(format!(
-            "{}不能在“{}”台账中新建记录",
-            actor.role.label(),
-            kind.name
-        )));
-    }
-    let mut fields = kind.validate(raw, false).map_err(StoreError::Invalid)?;
-    fields.retain(|_, v| !v.is_null());
-    let today = local_date(now);
-    // A clerk's record is the clerk's unit's unless the form names another.
-    if let (Some(uf), Some(u)) = (kind.role_field(FieldRole::Unit), actor.unit)
-        && !fields.contains_key(&uf.key)
-        && matches!(actor.role, Role::UnitClerk | Role::UnitHead)
-    {
-        fields.insert(uf.key.clone(), Value::from(u));
-    }
-    kind.apply_default_deadline(&mut fields, today);
-    let state = match state {
-        Some(s) => {
-            let known = kind
-                .workflow
-                .as_ref()
-                .is_some_and(|w| w.states.iter().any(|st| st.name == s));
-            if !known && s != kind.initial_state() {
-                return Err(StoreError::BadRequest(format!("“{}”台账没有状态“{s}”", kind.name)));
-            }
-            s.to_string()
-        }
-        None => kind.initial_state().to_string(),
-    };
+    let (fields, state, d) = crate::bulk::prepare_new(kind, actor, raw, state, local_date(now))?;
     check_refs(conn, &mut head.refs, kind, &fields).await?;
-    let d = derive(kind, &fields, &state, today);
-    let scope = RecordScope {
-        unit: d.unit,
-        source_unit: actor.unit,
-        division: d.division.as_deref(),
-        owner: d.owner,
-    };
-    if !actor.may_place_in(d.division.as_deref()) || !actor.sees(&scope) {
-        return Err(StoreError::Forbidden(
-            "超出本人权限范围：不能为其他乡镇或单位登记记录".into(),
-        ));
-    }
     let at = stamp(now);
     let fields_json = Value::Object(fields.clone()).to_string();
     let closed = kind.is_final(&state);

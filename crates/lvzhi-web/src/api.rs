@@ -67,6 +67,7 @@ pub fn router() -> Router<AppState> {
             "/api/v1/ledgers/{ledger}/records",
             get(list_records).post(create_record),
         )
+        .route("/api/v1/ledgers/{ledger}/export", get(crate::export::export))
         .route("/api/v1/records/{id}", get(get_record).patch(update_record))
         .route("/api/v1/records/{id}/transitions", post(transition))
         .route("/api/v1/records/{id}/void", post(void_record))

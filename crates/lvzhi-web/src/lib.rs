@@ -14,6 +14,7 @@ pub mod api;
 pub mod assess;
 pub mod auth;
 pub mod error;
+pub mod export;
 pub mod indicators;
 pub mod openapi;
 pub mod reports;
@@ -77,22 +78,28 @@ async fn refuse_announced_oversize(
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if announced.is_some_and(|n| n > BODY_LIMIT as u64) {
-        // Pages (核查 uploads) get a page that says what to do; the API its JSON.
+    // The import upload screen takes bigger files (its route sets its own body limit).
+    let limit = if req.uri().path().ends_with("/import") && req.uri().path().starts_with("/ledgers/") {
+        ui::import::UPLOAD_LIMIT
+    } else {
+        BODY_LIMIT
+    };
+    if announced.is_some_and(|n| n > limit as u64) {
+        // Pages (核查, 导入 uploads) get a page that says what to do; the API its JSON.
         let mut r = if !req.uri().path().starts_with("/api/") {
             ui::render::error_page(
                 axum::http::StatusCode::PAYLOAD_TOO_LARGE,
                 "提交的内容过大",
                 &format!(
-                    "提交的内容超过{}KB上限，未作处理。核查时请上传较小的文件，或分段粘贴文字。",
-                    BODY_LIMIT / 1024
+                    "提交的内容超过{}KB上限，未作处理。请上传较小的文件，或分段粘贴文字。",
+                    limit / 1024
                 ),
             )
         } else {
             error::ApiError::new(
                 axum::http::StatusCode::PAYLOAD_TOO_LARGE,
                 "payload_too_large",
-                format!("请求体超过上限{}KB", BODY_LIMIT / 1024),
+                format!("请求体超过上限{}KB", limit / 1024),
             )
             .into_response()
         };

@@ -24,6 +24,11 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
         "记录列表：筛选、排序、游标分页",
     ),
     ("post", "/api/v1/ledgers/{ledger}/records", "新建记录"),
+    (
+        "get",
+        "/api/v1/ledgers/{ledger}/export",
+        "导出记录列表为 xlsx 或 csv（format；筛选条件同记录列表，按权限范围与脱敏）",
+    ),
     ("get", "/api/v1/records/{id}", "记录详情"),
     ("patch", "/api/v1/records/{id}", "修改记录字段（须提交当前版本号）"),
     (
@@ -135,7 +140,7 @@ pub fn document() -> Value {
                     "schema": if name == "id" && !string_id { json!({"type": "integer", "minimum": 1}) } else { json!({"type": "string"}) }}));
             }
         }
-        if path.ends_with("/records") && *method == "get" {
+        if (path.ends_with("/records") || path.ends_with("/export")) && *method == "get" {
             for (n, t, d) in [
                 ("state", "string", "状态"),
                 ("unit", "integer", "责任单位编号"),

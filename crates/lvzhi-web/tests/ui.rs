@@ -10,6 +10,9 @@ use lvzhi_testkit::http::{Client, Response};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
+#[path = "ui/import.rs"]
+mod import_screens;
+
 struct Server {
     addr: SocketAddr,
     county: County,

@@ -12,6 +12,7 @@
 //!   create/edit forms and the POSTs behind the action forms.
 //! * [`reports`] — 报告: preview with provenance links, downloads, the
 //!   provenance page of a figure, the template editor with its versions.
+//! * [`import`] — 导入 (upload → column mapping → preview → confirm → result) and 导出 of a filtered list.
 //! * [`form`] — form inputs generated from a ledger's field definitions, and
 //!   the submitted values turned back into the store's JSON.
 //! * [`check`] — 核查: a pasted text or an uploaded .docx/.txt, highlighted and explained.
@@ -38,6 +39,7 @@ pub mod assess;
 pub mod charts;
 pub mod check;
 pub mod form;
+pub mod import;
 pub mod indicators;
 pub mod pages;
 pub mod record;
@@ -108,6 +110,21 @@ pub fn router() -> Router<AppState> {
         .route("/supervise/ack", post(supervise::ack))
         .route("/indicators", get(indicators::table))
         .route("/indicators/{id}", get(indicators::provenance))
+        .route(
+            "/ledgers/{key}/import",
+            get(import::upload_page)
+                .post(import::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(import::UPLOAD_LIMIT)),
+        )
+        .route("/ledgers/{key}/export", get(import::export_page))
+        .route(
+            "/imports/{id}/mapping",
+            get(import::mapping_page).post(import::save_mapping),
+        )
+        .route("/imports/{id}/preview", get(import::preview))
+        .route("/imports/{id}/confirm", post(import::confirm))
+        .route("/imports/{id}/result", get(import::result))
+        .route("/imports/{id}/errors.xlsx", get(import::errors_xlsx))
 }
 
 /// Unknown paths: the API's JSON 404 under `/api/`, an HTML page elsewhere.

@@ -232,6 +232,8 @@ struct ListPage {
     key: String,
     description: String,
     can_create: bool,
+    /// The list's filters as a query string, for the 导出 links.
+    export_q: String,
     /// Column headers of the list fields; a sort link where sortable.
     columns: Vec<(String, Option<SortLink>)>,
     id_sort: SortLink,
@@ -424,6 +426,7 @@ pub async fn list(
             key: key.clone(),
             description: kind.description.clone(),
             can_create: kind.create_roles.contains(&a.role) && a.role.writes(),
+            export_q: super::import::export_query(&[filters.as_slice(), &[("sort", sort_q)]].concat()),
             columns,
             id_sort: sort_link("编号", "id"),
             updated_sort: sort_link("更新时间", "updated"),

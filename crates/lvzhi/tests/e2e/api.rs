@@ -139,6 +139,18 @@ fn every_role_against_every_endpoint() {
                 .map(|a| a.iter().any(|r| r["id"] == id))
                 .unwrap_or(false);
             assert_eq!(listed, sees, "{user} list");
+            // Export: the same scope as the list (a clerk of another township never gets the record).
+            let x = c.get("/api/v1/ledgers/hazard/export?format=csv").unwrap();
+            if user == "evaluator" {
+                assert_eq!(x.status, 403, "{user} export");
+            } else {
+                assert_eq!(x.status, 200, "{user} export: {}", x.text());
+                let exported = x
+                    .text()
+                    .lines()
+                    .any(|l| l.split(',').next() == Some(id.to_string().as_str()));
+                assert_eq!(exported, sees, "{user} export");
+            }
             // Writes that must be refused change nothing.
             let refused = |status: u16| status == 403;
             if !edit {

@@ -1,0 +1,56 @@
+//! `GET /api/v1/ledgers/{ledger}/export?format=xlsx|csv&<list filters>`: a
+//! ledger list as a file, for API clients. The same rows as
+//! `/api/v1/ledgers/{ledger}/records` with the same filters (every page),
+//! within the caller's scope and masked for the caller's role — both applied
+//! by the store — written by `lvzhi_io::export`. Errors are the API's JSON.
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::ui::import::{export_bytes, export_name, list_query};
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use lvzhi_io::IoError;
+use lvzhi_io::export::ExportFormat;
+
+/// The handler.
+pub async fn export(
+    State(st): State<AppState>,
+    c: Caller,
+    Path(key): Path<String>,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let a = &c.session.access;
+    let kind = st
+        .store
+        .pack()
+        .ledger(&key)
+        .ok_or_else(|| ApiError::not_found(format!("台账“{key}”不存在")))?;
+    if a.role == lvzhi_core::access::Role::Evaluator {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "测评人不能查看台账"));
+    }
+    let (format, mime) = match params.iter().find(|(k, _)| k == "format").map(|(_, v)| v.as_str()) {
+        None | Some("xlsx") => (
+            ExportFormat::Xlsx,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+        Some("csv") => (ExportFormat::Csv, "text/csv; charset=utf-8"),
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "不支持的导出格式“{other}”（xlsx 或 csv）"
+            )));
+        }
+    };
+    let bytes = export_bytes(&st, a, &key, &list_query(&params), format)
+        .await
+        .map_err(|e| match e {
+            IoError::Store(s) => ApiError::from(s),
+            other => ApiError::bad_request(other.to_string()),
+        })?;
+    let mut r = ([(header::CONTENT_TYPE, mime)], bytes).into_response();
+    if let Some(v) = crate::ui::import::attachment(&export_name(&st, kind, format)) {
+        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(r)
+}

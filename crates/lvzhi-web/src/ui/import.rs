@@ -1,0 +1,882 @@
+//! 导入 and 导出 in the web UI.
+//!
+//! Import is four screens over one uploaded file: upload
+//! (`/ledgers/{key}/import`, xlsx/xls/csv as `multipart/form-data`, read by the
+//! small parser below) → column mapping (`/imports/{id}/mapping`: the detected
+//! field of each column, each one selectable) → preview (`/imports/{id}/preview`:
+//! counts, the first rows with refused cells marked and their Chinese reasons,
+//! every error) → confirm (all or nothing, or 跳过错误行) → result (counts, the
+//! import's tag, the error copy as xlsx at `/imports/{id}/errors.xlsx`).
+//! The uploaded file waits in memory between the screens ([`Stash`]: bound to
+//! the user who uploaded it, at most [`STASH_MAX`] files, an hour each).
+//! Checking and writing are `lvzhi_io`'s (`check_bytes`, `import::write`), so
+//! the UI refuses exactly what `lvzhi import` refuses, and the store checks
+//! every row again.
+//!
+//! Export (`/ledgers/{key}/export?format=xlsx|csv&<the list's filters>`) writes
+//! exactly the rows the list shows with those filters, within the user's scope
+//! and masked for the role (both by the store).
+//!
+//! Only roles that may create records in a ledger see its import screens.
+
+use super::render::{Chrome, Names, PageResult, error_page, page, query, see_other, store_error};
+use super::session::{UiUser, check_csrf, field};
+use crate::AppState;
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use lvzhi_core::ledger::LedgerKind;
+use lvzhi_io::export::{ExportFormat, error_workbook, export};
+use lvzhi_io::import::{ImportOptions, ImportReport, make_tag, write};
+use lvzhi_io::mapping::{Mapping, STATE_TARGET};
+use lvzhi_io::{Checked, IoError, ReadOptions};
+use lvzhi_store::records::ListQuery;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::{Duration, Instant};
+
+/// The largest file the upload screen takes.
+pub const UPLOAD_LIMIT: usize = 20 * 1024 * 1024;
+
+/// Files kept between the screens, at most.
+pub const STASH_MAX: usize = 32;
+
+/// How long an uploaded file waits for its confirmation.
+const STASH_TTL: Duration = Duration::from_secs(3600);
+
+/// Rows shown in the preview.
+const PREVIEW_ROWS: usize = 20;
+
+/// Errors listed on the preview.
+const PREVIEW_ERRORS: usize = 200;
+
+/// An uploaded file between the screens.
+#[derive(Clone)]
+struct Entry {
+    user: i64,
+    ledger: String,
+    name: String,
+    bytes: Arc<Vec<u8>>,
+    mapping: Mapping,
+    at: Instant,
+    report: Option<ImportReport>,
+}
+
+/// The uploaded files, by a random id.
+struct Stash(Mutex<HashMap<String, Entry>>);
+
+static STASH: LazyLock<Stash> = LazyLock::new(|| Stash(Mutex::new(HashMap::new())));
+
+impl Stash {
+    fn put(&self, e: Entry) -> String {
+        let id = lvzhi_store::auth::random_token();
+        if let Ok(mut m) = self.0.lock() {
+            m.retain(|_, x| x.at.elapsed() < STASH_TTL);
+            while m.len() >= STASH_MAX {
+                let Some(oldest) = m.iter().min_by_key(|(_, x)| x.at).map(|(k, _)| k.clone()) else {
+                    break;
+                };
+                m.remove(&oldest);
+            }
+            m.insert(id.clone(), e);
+        }
+        id
+    }
+
+    fn get(&self, id: &str, user: i64) -> Option<Entry> {
+        let m = self.0.lock().ok()?;
+        m.get(id)
+            .filter(|e| e.user == user && e.at.elapsed() < STASH_TTL)
+            .cloned()
+    }
+
+    fn update(&self, id: &str, f: impl FnOnce(&mut Entry)) {
+        if let Ok(mut m) = self.0.lock()
+            && let Some(e) = m.get_mut(id)
+        {
+            f(e);
+        }
+    }
+}
+
+fn gone() -> Response {
+    error_page(
+        StatusCode::NOT_FOUND,
+        "导入已失效",
+        "找不到这次上传的文件（超过一小时或服务已重启），请重新上传。",
+    )
+}
+
+fn ledger_for_import<'a>(st: &'a AppState, u: &UiUser, key: &str) -> Result<&'a LedgerKind, Response> {
+    let kind = st
+        .store
+        .pack()
+        .ledger(key)
+        .ok_or_else(|| error_page(StatusCode::NOT_FOUND, "未找到", &format!("台账“{key}”不存在")))?;
+    let role = u.session.access.role;
+    if !role.writes() || !kind.create_roles.contains(&role) {
+        return Err(error_page(
+            StatusCode::FORBIDDEN,
+            "无权导入",
+            &format!("{}不能在“{}”台账中登记记录，也不能导入。", role.label(), kind.name),
+        ));
+    }
+    Ok(kind)
+}
+
+fn entry_for(st: &AppState, u: &UiUser, id: &str) -> Result<(Entry, LedgerKind), Response> {
+    let e = STASH.get(id, u.session.access.user_id).ok_or_else(gone)?;
+    let kind = ledger_for_import(st, u, &e.ledger)?.clone();
+    Ok((e, kind))
+}
+
+/// One part of a `multipart/form-data` body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    /// The form field's name.
+    pub name: String,
+    /// The file's name, for a file.
+    pub filename: Option<String>,
+    /// The content.
+    pub data: Vec<u8>,
+}
+
+fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
+    if needle.is_empty() || hay.len() < needle.len() {
+        return None;
+    }
+    (from..=hay.len() - needle.len()).find(|&i| hay.get(i..i + needle.len()) == Some(needle))
+}
+
+fn disposition_param(line: &str, key: &str) -> Option<String> {
+    let pat = format!("{key}=\"");
+    let mut rest = line;
+    while let Some(i) = rest.find(&pat) {
+        // Not the tail of another parameter (name= inside filename=).
+        let before = rest.get(..i).and_then(|s| s.chars().last());
+        let after = rest.get(i + pat.len()..)?;
+        if before.is_none_or(|c| c == ' ' || c == ';') {
+            let end = after.find('"')?;
+            return Some(after.get(..end)?.to_string());
+        }
+        rest = after;
+    }
+    None
+}
+
+/// Parses a `multipart/form-data` body (RFC 7578: the parts browsers send
+/// for a form with text fields and one file). None when it is not one.
+pub fn parse_multipart(content_type: &str, body: &[u8]) -> Option<Vec<Part>> {
+    let boundary = content_type
+        .split(';')
+        .map(str::trim)
+        .find_map(|p| p.strip_prefix("boundary="))?
+        .trim_matches('"');
+    if !content_type.trim_start().starts_with("multipart/form-data") || boundary.is_empty() {
+        return None;
+    }
+    let delim = format!("--{boundary}").into_bytes();
+    let mut parts = Vec::new();
+    let mut pos = find(body, &delim, 0)? + delim.len();
+    loop {
+        if body.get(pos..pos + 2) == Some(b"--") {
+            return Some(parts);
+        }
+        // Skip the CRLF after the delimiter.
+        pos = find(body, b"\r\n", pos)? + 2;
+        let head_end = find(body, b"\r\n\r\n", pos)?;
+        let head = String::from_utf8_lossy(body.get(pos..head_end)?).into_owned();
+        let data_start = head_end + 4;
+        let mut next_delim = delim.clone();
+        next_delim.splice(0..0, b"\r\n".iter().copied());
+        let data_end = find(body, &next_delim, data_start)?;
+        let disp = head
+            .lines()
+            .find(|l| l.to_ascii_lowercase().starts_with("content-disposition:"))?;
+        parts.push(Part {
+            name: disposition_param(disp, "name")?,
+            filename: disposition_param(disp, "filename"),
+            data: body.get(data_start..data_end)?.to_vec(),
+        });
+        pos = data_end + next_delim.len();
+    }
+}
+
+#[derive(Template)]
+#[template(path = "import_upload.html")]
+struct UploadPage {
+    chrome: Chrome,
+    title: String,
+    key: String,
+    ledger: String,
+    columns: String,
+    error: String,
+}
+
+async fn upload_page_with(
+    st: &AppState,
+    u: &UiUser,
+    kind: &LedgerKind,
+    status: StatusCode,
+    error: String,
+) -> PageResult {
+    let names = Names::load(&st.store).await.map_err(store_error)?;
+    let columns = kind
+        .fields
+        .iter()
+        .map(|f| {
+            if f.required {
+                format!("{}*", f.label)
+            } else {
+                f.label.clone()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("、");
+    Ok(page(
+        status,
+        &UploadPage {
+            chrome: Chrome::new(&st.store, u, &names, &format!("/ledgers/{}", kind.key)),
+            title: format!("导入{}", kind.name),
+            key: kind.key.clone(),
+            ledger: kind.name.clone(),
+            columns,
+            error,
+        },
+    ))
+}
+
+/// `GET /ledgers/{key}/import`: the upload form.
+pub async fn upload_page(State(st): State<AppState>, u: UiUser, Path(key): Path<String>) -> PageResult {
+    let kind = ledger_for_import(&st, &u, &key)?;
+    upload_page_with(&st, &u, kind, StatusCode::OK, String::new()).await
+}
+
+/// `POST /ledgers/{key}/import`: takes the file, then the mapping screen.
+pub async fn upload(
+    State(st): State<AppState>,
+    u: UiUser,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    let kind = ledger_for_import(&st, &u, &key)?;
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let Some(parts) = parse_multipart(ct, &body) else {
+        return Err(error_page(StatusCode::BAD_REQUEST, "请求有误", "上传的表单无法读取。"));
+    };
+    let form: Vec<(String, String)> = parts
+        .iter()
+        .filter(|p| p.filename.is_none())
+        .map(|p| (p.name.clone(), String::from_utf8_lossy(&p.data).into_owned()))
+        .collect();
+    check_csrf(&u, &form)?;
+    let Some(file) = parts
+        .into_iter()
+        .find(|p| p.name == "file" && p.filename.as_deref().is_some_and(|f| !f.is_empty()))
+    else {
+        return upload_page_with(
+            &st,
+            &u,
+            kind,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "请选择要导入的文件（xlsx、xls 或 csv）。".into(),
+        )
+        .await;
+    };
+    let name = file.filename.unwrap_or_default();
+    let lower = name.to_ascii_lowercase();
+    if !(lower.ends_with(".xlsx") || lower.ends_with(".xls") || lower.ends_with(".csv")) {
+        return upload_page_with(
+            &st,
+            &u,
+            kind,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("“{name}”不是 xlsx、xls 或 csv 文件。"),
+        )
+        .await;
+    }
+    let id = STASH.put(Entry {
+        user: u.session.access.user_id,
+        ledger: kind.key.clone(),
+        name,
+        bytes: Arc::new(file.data),
+        mapping: Mapping::default(),
+        at: Instant::now(),
+        report: None,
+    });
+    Ok(see_other(&format!("/imports/{id}/mapping")))
+}
+
+/// A choice of a select.
+pub struct Choice {
+    /// Value.
+    pub value: String,
+    /// Label.
+    pub label: String,
+    /// Selected.
+    pub selected: bool,
+}
+
+/// A column on the mapping screen.
+pub struct MapRow {
+    /// Letter.
+    pub letter: String,
+    /// The header as written.
+    pub header: String,
+    /// The form field's name.
+    pub name: String,
+    /// A few values of the column.
+    pub sample: String,
+    /// The fields to choose from.
+    pub choices: Vec<Choice>,
+}
+
+#[derive(Template)]
+#[template(path = "import_mapping.html")]
+struct MappingPage {
+    chrome: Chrome,
+    title: String,
+    id: String,
+    key: String,
+    ledger: String,
+    file: String,
+    header_row: usize,
+    rows: Vec<MapRow>,
+    error: String,
+}
+
+/// Reads and checks the stashed file with its mapping.
+async fn check(st: &AppState, u: &UiUser, e: &Entry, kind: &LedgerKind) -> Result<Checked, IoError> {
+    let org = lvzhi_io::org::OrgIndex::load(&st.store).await.map_err(IoError::Store)?;
+    let bytes = e.bytes.clone();
+    let (kind, access, name, mapping) = (
+        kind.clone(),
+        u.session.access.clone(),
+        e.name.clone(),
+        e.mapping.clone(),
+    );
+    tokio::task::spawn_blocking(move || {
+        let read = ReadOptions {
+            mapping,
+            ..ReadOptions::default()
+        };
+        lvzhi_io::check_bytes(&kind, &org, &access, &bytes, &name, &read)
+    })
+    .await
+    .map_err(|e| IoError::Unreadable(format!("校验失败：{e}")))?
+}
+
+fn io_message(e: &IoError) -> String {
+    // The Chinese half of the bilingual messages.
+    let s = e.to_string();
+    s.split(" / ").next().unwrap_or(&s).to_string()
+}
+
+/// `GET /imports/{id}/mapping`: the detected mapping, each column selectable.
+pub async fn mapping_page(State(st): State<AppState>, u: UiUser, Path(id): Path<String>) -> PageResult {
+    let (e, kind) = entry_for(&st, &u, &id)?;
+    let names = Names::load(&st.store).await.map_err(store_error)?;
+    let chrome = Chrome::new(&st.store, &u, &names, &format!("/ledgers/{}", kind.key));
+    let (rows, header_row, error) = match check(&st, &u, &e, &kind).await {
+        Ok(c) => {
+            let l = &c.prepared.layout;
+            let first = l.first_data_row();
+            let rows = l
+                .columns
+                .iter()
+                .map(|col| {
+                    let sample: Vec<String> = (first..c.sheet.rows.len())
+                        .map(|r| c.sheet.cell(r, col.index).text())
+                        .filter(|t| !t.trim().is_empty())
+                        .take(3)
+                        .map(|t| t.chars().take(16).collect())
+                        .collect();
+                    let mut choices = vec![Choice {
+                        value: String::new(),
+                        label: "（不导入）".into(),
+                        selected: col.field.is_none(),
+                    }];
+                    choices.extend(kind.fields.iter().map(|f| Choice {
+                        value: f.key.clone(),
+                        label: if f.required {
+                            format!("{}（必填）", f.label)
+                        } else {
+                            f.label.clone()
+                        },
+                        selected: col.field.as_deref() == Some(f.key.as_str()),
+                    }));
+                    if kind.workflow.is_some() {
+                        choices.push(Choice {
+                            value: STATE_TARGET.into(),
+                            label: "状态".into(),
+                            selected: col.field.as_deref() == Some(STATE_TARGET),
+                        });
+                    }
+                    MapRow {
+                        letter: col.letter.clone(),
+                        header: col.header.clone(),
+                        name: format!("col{}", col.index),
+                        sample: sample.join("；"),
+                        choices,
+                    }
+                })
+                .collect();
+            (rows, l.header_row + 1, String::new())
+        }
+        Err(err) => (vec![], 0, io_message(&err)),
+    };
+    Ok(page(
+        if error.is_empty() {
+            StatusCode::OK
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        },
+        &MappingPage {
+            chrome,
+            title: format!("导入{}：核对列", kind.name),
+            id,
+            key: kind.key.clone(),
+            ledger: kind.name.clone(),
+            file: e.name.clone(),
+            header_row,
+            rows,
+            error,
+        },
+    ))
+}
+
+/// `POST /imports/{id}/mapping`: keeps the chosen mapping, then the preview.
+pub async fn save_mapping(State(st): State<AppState>, u: UiUser, Path(id): Path<String>, f: FormBody) -> PageResult {
+    let f = super::session::form(f)?;
+    check_csrf(&u, &f)?;
+    let (e, kind) = entry_for(&st, &u, &id)?;
+    let c = check(&st, &u, &e, &kind)
+        .await
+        .map_err(|err| error_page(StatusCode::UNPROCESSABLE_ENTITY, "文件无法导入", &io_message(&err)))?;
+    let l = &c.prepared.layout;
+    let mut m = l.to_mapping(&kind.key);
+    for col in &l.columns {
+        let chosen = field(&f, &format!("col{}", col.index)).unwrap_or("").to_string();
+        if !chosen.is_empty() && chosen != STATE_TARGET && kind.field(&chosen).is_none() {
+            return Err(error_page(StatusCode::BAD_REQUEST, "请求有误", "选择的字段不存在。"));
+        }
+        m.columns.insert(col.header.clone(), chosen);
+    }
+    STASH.update(&id, |x| x.mapping = m);
+    Ok(see_other(&format!("/imports/{id}/preview")))
+}
+
+/// A cell of the preview.
+pub struct PCell {
+    /// The text as read.
+    pub text: String,
+    /// Why it was refused ("" when fine).
+    pub error: String,
+}
+
+/// A row of the preview.
+pub struct PRow {
+    /// The file's row number.
+    pub row: usize,
+    /// The mapped cells.
+    pub cells: Vec<PCell>,
+    /// A row-level note (skipped, refused).
+    pub note: String,
+    /// Has an error.
+    pub bad: bool,
+}
+
+#[derive(Template)]
+#[template(path = "import_preview.html")]
+struct PreviewPage {
+    chrome: Chrome,
+    title: String,
+    id: String,
+    key: String,
+    ledger: String,
+    file: String,
+    headers: Vec<String>,
+    rows: Vec<PRow>,
+    errors: Vec<String>,
+    more_errors: usize,
+    good: usize,
+    bad: usize,
+    skipped: usize,
+    error: String,
+}
+
+/// `GET /imports/{id}/preview`: the first rows with their errors, and the confirm form.
+pub async fn preview(State(st): State<AppState>, u: UiUser, Path(id): Path<String>) -> PageResult {
+    let (e, kind) = entry_for(&st, &u, &id)?;
+    let names = Names::load(&st.store).await.map_err(store_error)?;
+    let chrome = Chrome::new(&st.store, &u, &names, &format!("/ledgers/{}", kind.key));
+    let mut p = PreviewPage {
+        chrome,
+        title: format!("导入{}：预览", kind.name),
+        id: id.clone(),
+        key: kind.key.clone(),
+        ledger: kind.name.clone(),
+        file: e.name.clone(),
+        headers: vec![],
+        rows: vec![],
+        errors: vec![],
+        more_errors: 0,
+        good: 0,
+        bad: 0,
+        skipped: 0,
+        error: String::new(),
+    };
+    match check(&st, &u, &e, &kind).await {
+        Err(err) => p.error = io_message(&err),
+        Ok(c) => {
+            let pr = &c.prepared;
+            let cols: Vec<_> = pr.layout.columns.iter().filter(|c| c.field.is_some()).collect();
+            p.headers = cols.iter().map(|c| format!("{} {}", c.letter, c.header)).collect();
+            let mut by_cell: HashMap<(usize, &str), Vec<&str>> = HashMap::new();
+            let mut bad_rows = std::collections::HashSet::new();
+            for er in &pr.errors {
+                by_cell
+                    .entry((er.row, er.letter.as_str()))
+                    .or_default()
+                    .push(&er.message);
+                bad_rows.insert(er.row);
+            }
+            let skipped: HashMap<usize, &str> = pr.skipped.iter().map(|s| (s.row, s.reason.label())).collect();
+            let first = pr.layout.first_data_row();
+            for r in first..c.sheet.rows.len() {
+                if p.rows.len() >= PREVIEW_ROWS {
+                    break;
+                }
+                let row_no = r + 1;
+                let cells: Vec<PCell> = cols
+                    .iter()
+                    .map(|col| PCell {
+                        text: c.sheet.cell(r, col.index).text(),
+                        error: by_cell
+                            .get(&(row_no, col.letter.as_str()))
+                            .map(|v| v.join("；"))
+                            .unwrap_or_default(),
+                    })
+                    .collect();
+                if cells.iter().all(|x| x.text.trim().is_empty()) {
+                    continue;
+                }
+                let bad = bad_rows.contains(&row_no);
+                p.rows.push(PRow {
+                    row: row_no,
+                    note: match skipped.get(&row_no) {
+                        Some(why) => format!("跳过（{why}）"),
+                        None if bad => "有误".into(),
+                        None => "可导入".into(),
+                    },
+                    bad,
+                    cells,
+                });
+            }
+            p.errors = pr.errors.iter().take(PREVIEW_ERRORS).map(|x| x.chinese()).collect();
+            p.more_errors = pr.errors.len().saturating_sub(PREVIEW_ERRORS);
+            p.good = pr.rows.len();
+            p.bad = pr.bad_rows;
+            p.skipped = pr.skipped.len();
+        }
+    }
+    Ok(page(
+        if p.error.is_empty() {
+            StatusCode::OK
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        },
+        &p,
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "import_result.html")]
+struct ResultPage {
+    chrome: Chrome,
+    title: String,
+    id: String,
+    key: String,
+    ledger: String,
+    file: String,
+    written: bool,
+    imported: usize,
+    rejected: usize,
+    tag: String,
+    error: String,
+}
+
+/// `POST /imports/{id}/confirm`: writes (all or nothing, or the good rows with
+/// `skip_invalid`), then the result.
+pub async fn confirm(State(st): State<AppState>, u: UiUser, Path(id): Path<String>, f: FormBody) -> PageResult {
+    let f = super::session::form(f)?;
+    check_csrf(&u, &f)?;
+    let (e, kind) = entry_for(&st, &u, &id)?;
+    if e.report.is_some() {
+        return Ok(see_other(&format!("/imports/{id}/result")));
+    }
+    let skip = field(&f, "skip_invalid").is_some_and(|v| !v.is_empty());
+    let (status, report, error) = match check(&st, &u, &e, &kind).await {
+        Err(err) => (StatusCode::UNPROCESSABLE_ENTITY, None, io_message(&err)),
+        Ok(c) => {
+            let opts = ImportOptions {
+                skip_invalid: skip,
+                tag: Some(make_tag(&kind.key, st.store.now(), &e.bytes)),
+                ..ImportOptions::default()
+            };
+            let (store, access, prepared) = (st.store.clone(), u.session.access.clone(), c.prepared.clone());
+            let rt = tokio::runtime::Handle::current();
+            let written =
+                tokio::task::spawn_blocking(move || rt.block_on(write(&store, &access, &prepared, &opts, &mut |_| {})))
+                    .await
+                    .map_err(|e| IoError::Unreadable(format!("导入失败：{e}")))
+                    .and_then(|r| r);
+            match written {
+                Ok(r) if r.written || c.prepared.is_clean() => (StatusCode::OK, Some(r), String::new()),
+                Ok(r) => (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    Some(r),
+                    format!(
+                        "文件有{}行错误，未导入任何记录。可修改后重新上传，或勾选“跳过错误行”只导入正确的行。",
+                        c.prepared.bad_rows
+                    ),
+                ),
+                Err(err) => (StatusCode::UNPROCESSABLE_ENTITY, None, io_message(&err)),
+            }
+        }
+    };
+    if let Some(r) = &report
+        && r.written
+    {
+        STASH.update(&id, |x| x.report = Some(r.clone()));
+    }
+    result_page(&st, &u, &id, &e, &kind, status, report, error).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn result_page(
+    st: &AppState,
+    u: &UiUser,
+    id: &str,
+    e: &Entry,
+    kind: &LedgerKind,
+    status: StatusCode,
+    report: Option<ImportReport>,
+    error: String,
+) -> PageResult {
+    let names = Names::load(&st.store).await.map_err(store_error)?;
+    Ok(page(
+        status,
+        &ResultPage {
+            chrome: Chrome::new(&st.store, u, &names, &format!("/ledgers/{}", kind.key)),
+            title: format!("导入{}：结果", kind.name),
+            id: id.to_string(),
+            key: kind.key.clone(),
+            ledger: kind.name.clone(),
+            file: e.name.clone(),
+            written: report.as_ref().is_some_and(|r| r.written),
+            imported: report.as_ref().map_or(0, |r| r.imported),
+            rejected: report.as_ref().map_or(0, |r| r.rejected_rows),
+            tag: report.map(|r| r.tag).unwrap_or_default(),
+            error,
+        },
+    ))
+}
+
+/// `GET /imports/{id}/result`: the result of a confirmed import (after a reload).
+pub async fn result(State(st): State<AppState>, u: UiUser, Path(id): Path<String>) -> PageResult {
+    let (e, kind) = entry_for(&st, &u, &id)?;
+    let Some(r) = e.report.clone() else {
+        return Ok(see_other(&format!("/imports/{id}/preview")));
+    };
+    result_page(&st, &u, &id, &e, &kind, StatusCode::OK, Some(r), String::new()).await
+}
+
+/// `Content-Disposition` of a download named `name` (RFC 6266/5987: an
+/// ASCII fallback and the UTF-8 name).
+pub fn attachment(name: &str) -> Option<HeaderValue> {
+    let encoded: String = name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    let ext = name.rsplit_once('.').map(|(_, e)| e).unwrap_or("bin");
+    HeaderValue::from_str(&format!(
+        "attachment; filename=\"export.{ext}\"; filename*=UTF-8''{encoded}"
+    ))
+    .ok()
+}
+
+fn download(bytes: Vec<u8>, mime: &'static str, name: &str) -> Response {
+    let mut r = ([(header::CONTENT_TYPE, mime)], bytes).into_response();
+    if let Some(v) = attachment(name) {
+        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    super::render::secure_headers(&mut r);
+    r
+}
+
+type FormBody = Result<axum::Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>;
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// `GET /imports/{id}/errors.xlsx`: the uploaded file with a 错误说明 column.
+pub async fn errors_xlsx(State(st): State<AppState>, u: UiUser, Path(id): Path<String>) -> PageResult {
+    let (e, kind) = entry_for(&st, &u, &id)?;
+    let c = check(&st, &u, &e, &kind)
+        .await
+        .map_err(|err| error_page(StatusCode::UNPROCESSABLE_ENTITY, "文件无法导入", &io_message(&err)))?;
+    let bytes = error_workbook(&c.sheet, &c.prepared)
+        .map_err(|err| error_page(StatusCode::INTERNAL_SERVER_ERROR, "生成失败", &io_message(&err)))?;
+    let stem = e.name.rsplit_once('.').map(|(s, _)| s).unwrap_or(&e.name);
+    Ok(download(bytes, XLSX, &format!("{stem}.错误说明.xlsx")))
+}
+
+/// The list filters of `/ledgers/{key}` (and of the export API) as a [`ListQuery`].
+pub fn list_query(params: &[(String, String)]) -> ListQuery {
+    let p = |k: &str| {
+        params
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    ListQuery {
+        state: p("state"),
+        unit: p("unit").and_then(|v| v.parse().ok()),
+        division: p("division"),
+        date_field: p("date_field").filter(|_| p("from").is_some() || p("to").is_some()),
+        from: p("from"),
+        to: p("to"),
+        warning: p("warning").filter(|w| matches!(w.as_str(), "red" | "yellow" | "warned")),
+        q: p("q"),
+        sort: p("sort"),
+        owner: p("owner").and_then(|v| v.parse().ok()),
+        open: p("open").is_some_and(|v| v == "true" || v == "1"),
+        include_voided: p("include_voided").is_some_and(|v| v == "true" || v == "1"),
+        ..ListQuery::default()
+    }
+}
+
+/// Exports a ledger's filtered rows as `format`, as `u` may see them.
+pub async fn export_bytes(
+    st: &AppState,
+    access: &lvzhi_core::access::Access,
+    key: &str,
+    q: &ListQuery,
+    format: ExportFormat,
+) -> Result<Vec<u8>, IoError> {
+    // `export` takes `&mut dyn Write` and a progress callback (not `Send`):
+    // run it on a blocking thread, on this runtime.
+    let (store, access, key, q) = (st.store.clone(), access.clone(), key.to_string(), q.clone());
+    let rt = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || {
+        let mut out = Vec::new();
+        rt.block_on(export(&store, &access, &key, &q, format, &mut out, &mut |_| {}))?;
+        Ok(out)
+    })
+    .await
+    .map_err(|e| IoError::Unreadable(format!("导出失败：{e}")))?
+}
+
+/// The file name of an export: 安全生产隐患台账-20261125.xlsx.
+pub fn export_name(st: &AppState, kind: &LedgerKind, format: ExportFormat) -> String {
+    let day = st.store.today().strftime("%Y%m%d").to_string();
+    let ext = match format {
+        ExportFormat::Xlsx => "xlsx",
+        ExportFormat::Csv => "csv",
+    };
+    format!("{}-{day}.{ext}", kind.name)
+}
+
+/// `GET /ledgers/{key}/export?format=xlsx|csv&…filters`: the filtered list as a file.
+pub async fn export_page(
+    State(st): State<AppState>,
+    u: UiUser,
+    Path(key): Path<String>,
+    Query(params): Query<Vec<(String, String)>>,
+) -> PageResult {
+    let a = &u.session.access;
+    let kind = st
+        .store
+        .pack()
+        .ledger(&key)
+        .ok_or_else(|| error_page(StatusCode::NOT_FOUND, "未找到", &format!("台账“{key}”不存在")))?;
+    if a.role == lvzhi_core::access::Role::Evaluator {
+        return Err(error_page(StatusCode::FORBIDDEN, "无权访问", "测评人不能查看台账。"));
+    }
+    let format = match params.iter().find(|(k, _)| k == "format").map(|(_, v)| v.as_str()) {
+        Some("csv") => ExportFormat::Csv,
+        _ => ExportFormat::Xlsx,
+    };
+    let q = list_query(&params);
+    let bytes = export_bytes(&st, a, &key, &q, format).await.map_err(|e| match e {
+        IoError::Store(s) => store_error(s),
+        other => error_page(StatusCode::BAD_REQUEST, "导出失败", &io_message(&other)),
+    })?;
+    let mime = match format {
+        ExportFormat::Xlsx => XLSX,
+        ExportFormat::Csv => "text/csv; charset=utf-8",
+    };
+    Ok(download(bytes, mime, &export_name(&st, kind, format)))
+}
+
+/// The query string of the list's filters, for the 导出 links.
+pub fn export_query(params: &[(&str, &str)]) -> String {
+    query(params)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn multipart_parts() {
+        let body = b"--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\nabc\r\n\
+--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\xe9\x9a\x90\xe6\x82\xa3.csv\"\r\n\
+Content-Type: text/csv\r\n\r\na,b\r\n1,2\r\n\r\n--XyZ--\r\n";
+        let parts = parse_multipart("multipart/form-data; boundary=XyZ", body).unwrap();
+        assert_eq!(parts.len(), 2);
+        assert_eq!(
+            (parts[0].name.as_str(), parts[0].data.as_slice()),
+            ("csrf", &b"abc"[..])
+        );
+        assert_eq!(parts[1].filename.as_deref(), Some("隐患.csv"));
+        assert_eq!(parts[1].data, b"a,b\r\n1,2\r\n");
+        assert!(parse_multipart("application/x-www-form-urlencoded", body).is_none());
+        assert!(parse_multipart("multipart/form-data; boundary=XyZ", b"--XyZ\r\ngarbage").is_none());
+    }
+
+    #[test]
+    fn list_query_from_params() {
+        let p = |v: &[(&str, &str)]| {
+            v.iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect::<Vec<_>>()
+        };
+        let q = list_query(&p(&[
+            ("state", "整改中"),
+            ("unit", "3"),
+            ("warning", "bogus"),
+            ("q", " "),
+        ]));
+        assert_eq!(q.state.as_deref(), Some("整改中"));
+        assert_eq!(q.unit, Some(3));
+        assert_eq!(q.warning, None);
+        assert_eq!(q.q, None);
+    }
+}
