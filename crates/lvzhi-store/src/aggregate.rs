@@ -225,6 +225,42 @@ pub struct Fetched {
     pub values: Vec<Option<String>>,
 }
 
+/// One record as [`Store::ledger_rows`] reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LedgerRow {
+    /// Record id.
+    pub id: i64,
+    /// Workflow state.
+    pub state: String,
+    /// Responsible unit.
+    pub unit: Option<i64>,
+    /// Unit that entered it.
+    pub source_unit: Option<i64>,
+    /// Division code.
+    pub division: Option<String>,
+    /// Owning leader.
+    pub owner: Option<i64>,
+    /// Deadline in force.
+    pub deadline: Option<String>,
+    /// In a final state.
+    pub closed: bool,
+    /// Voided.
+    pub voided: bool,
+    /// The requested fields as text (None for NULL/absent), as SQL reads them.
+    pub values: Vec<Option<String>>,
+}
+
+/// Record changes after an event seq ([`Store::record_changes_since`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Changes {
+    /// Per ledger, the ids of the records that changed.
+    pub records: BTreeMap<String, BTreeSet<i64>>,
+    /// Ledgers with a change naming no record: re-read them whole.
+    pub whole: BTreeSet<String>,
+    /// An organisation or user event happened.
+    pub other: bool,
+}
+
 fn numeric_type(t: FieldType) -> bool {
     matches!(
         t,
@@ -512,7 +548,7 @@ impl Store {
             match vi {
                 None => e.add_count(r.id, with_ids),
                 Some(i) => {
-                    let v = r.values.get(i).cloned().flatten();
+                    let v = r.values.get(i).and_then(|v| v.as_deref());
                     e.add(agg, r.id, v, with_ids)?;
                 }
             }
@@ -544,6 +580,139 @@ impl Store {
                 {
                     out.push(self.view(a, r)?);
                 }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Reads the rows of a ledger for an in-memory aggregate cache: for every
+    /// non-voided record of `ledger` that `a` sees (all of them, or only
+    /// `only` ids when given — then voided ones too, so a cache learns of
+    /// voids), its columns and the text of the JSON `fields` named in
+    /// `fields` (fields that play a role are read from their column by the
+    /// caller; pass only the others), in id order. One query per ledger (and
+    /// per 500 ids).
+    ///
+    /// A cache filled with a wide access (e.g. [`Store::system_access`]) must
+    /// filter its rows with the *reader's* [`Access::sees`] before computing
+    /// anything from them; the scope invariant then holds as for
+    /// [`Store::aggregate`].
+    pub async fn ledger_rows(
+        &self,
+        a: &Access,
+        ledger: &str,
+        fields: &[String],
+        only: Option<&[i64]>,
+    ) -> Result<Vec<LedgerRow>, StoreError> {
+        let d = self.pool.dialect();
+        let kind = self.kind(ledger)?;
+        let mut cols = String::from("id, state, unit_id, source_unit_id, division, owner_id, deadline, closed, voided");
+        for key in fields {
+            let f = kind
+                .field(key)
+                .ok_or_else(|| StoreError::BadRequest(format!("“{}”台账没有字段“{key}”", kind.name)))?;
+            cols.push_str(", ");
+            cols.push_str(&d.json_text("fields", &f.key));
+        }
+        let read = |r: &Row| LedgerRow {
+            id: r.i(0),
+            state: r.t(1),
+            unit: r.oi(2),
+            source_unit: r.oi(3),
+            division: r.ot(4),
+            owner: r.oi(5),
+            deadline: r.ot(6),
+            closed: r.b(7),
+            voided: r.b(8),
+            values: (0..fields.len()).map(|i| r.ot(9 + i)).collect(),
+        };
+        let mut c = self.pool.acquire().await?;
+        let mut out = Vec::new();
+        match only {
+            None => {
+                let mut params = vec![P::T(kind.key.clone()), P::B(false)];
+                let mut next = 3;
+                let scope = records::scope_sql(a, &mut next, &mut params);
+                let sql =
+                    format!("SELECT {cols} FROM records WHERE ledger = $1 AND voided = $2 AND {scope} ORDER BY id");
+                out.extend(c.conn().rows(&sql, &params).await?.iter().map(read));
+            }
+            Some(ids) => {
+                for chunk in ids.chunks(500) {
+                    let mut params = vec![P::T(kind.key.clone())];
+                    let mut ps = Vec::with_capacity(chunk.len());
+                    for id in chunk {
+                        params.push(P::I(*id));
+                        ps.push(format!("${}", params.len()));
+                    }
+                    let mut next = params.len() + 1;
+                    let scope = records::scope_sql(a, &mut next, &mut params);
+                    let sql = format!(
+                        "SELECT {cols} FROM records WHERE ledger = $1 AND id IN ({}) AND {scope} ORDER BY id",
+                        ps.join(", ")
+                    );
+                    out.extend(c.conn().rows(&sql, &params).await?.iter().map(read));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The newest event's seq and hash (`(0, "")` when there is none). The
+    /// hash chains every event before it, so the pair names one version of
+    /// the data: a cache keyed by it can never mix two databases.
+    pub async fn head_event(&self) -> Result<(i64, String), StoreError> {
+        let mut c = self.pool.acquire().await?;
+        Ok(c.conn()
+            .row("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", &[])
+            .await?
+            .map(|r| (r.i(0), r.t(1)))
+            .unwrap_or((0, String::new())))
+    }
+
+    /// The hash of event `seq` (None when there is no such event).
+    pub async fn event_hash(&self, seq: i64) -> Result<Option<String>, StoreError> {
+        let mut c = self.pool.acquire().await?;
+        Ok(c.conn()
+            .row("SELECT hash FROM events WHERE seq = $1", &[P::I(seq)])
+            .await?
+            .map(|r| r.t(0)))
+    }
+
+    /// What changed after event `seq`, record by record: the ids of the
+    /// records each ledger's events name, the ledgers with an event naming no
+    /// record (to be re-read whole), and whether any other (organisation,
+    /// user) event happened — event kinds in `ignore_kinds` left out.
+    pub async fn record_changes_since(&self, seq: i64, ignore_kinds: &[&str]) -> Result<Changes, StoreError> {
+        let mut c = self.pool.acquire().await?;
+        let rows = c
+            .conn()
+            .rows(
+                "SELECT ledger, kind, entity, entity_id FROM events WHERE seq > $1 ORDER BY seq",
+                &[P::I(seq)],
+            )
+            .await?;
+        let mut out = Changes::default();
+        for r in rows {
+            let kind = r.t(1);
+            if ignore_kinds.contains(&kind.as_str()) {
+                continue;
+            }
+            match r.ot(0) {
+                Some(l) => {
+                    let id = (r.t(2) == "record")
+                        .then(|| r.ot(3).and_then(|s| s.parse::<i64>().ok()))
+                        .flatten();
+                    match id {
+                        Some(id) => {
+                            out.records.entry(l).or_default().insert(id);
+                        }
+                        None => {
+                            out.whole.insert(l);
+                        }
+                    }
+                }
+                None => out.other = true,
             }
         }
         Ok(out)
@@ -649,8 +818,10 @@ fn rust_ok(r: &Row, offset: usize, conds: &[(usize, Op, Decimal)]) -> bool {
     })
 }
 
-#[derive(Default)]
-struct Acc {
+/// Accumulates one bucket of an aggregate exactly as [`Store::aggregate`]
+/// does (also used by in-memory evaluators so both agree by construction).
+#[derive(Debug, Default)]
+pub struct Acc {
     count: i64,
     n: i64,
     sum: Decimal,
@@ -661,20 +832,24 @@ struct Acc {
 }
 
 impl Acc {
-    fn add_count(&mut self, id: i64, with_ids: bool) {
+    /// Counts a record (for [`Agg::Count`]).
+    pub fn add_count(&mut self, id: i64, with_ids: bool) {
         self.count += 1;
         if with_ids {
             self.ids.push(id);
         }
     }
 
-    fn add(&mut self, agg: Agg, id: i64, v: Option<String>, with_ids: bool) -> Result<(), StoreError> {
+    /// Adds a record and its value (empty values count as records, not values).
+    pub fn add(&mut self, agg: Agg, id: i64, v: Option<&str>, with_ids: bool) -> Result<(), StoreError> {
         self.count += 1;
         let Some(v) = v.filter(|s| !s.is_empty()) else {
             return Ok(());
         };
         if agg == Agg::Distinct {
-            self.distinct.insert(v);
+            if !self.distinct.contains(v) {
+                self.distinct.insert(v.to_string());
+            }
         } else {
             let d: Decimal = v
                 .parse()
@@ -693,7 +868,8 @@ impl Acc {
         Ok(())
     }
 
-    fn finish(self, key: Option<String>, agg: Agg) -> Bucket {
+    /// The bucket's figure.
+    pub fn finish(self, key: Option<String>, agg: Agg) -> Bucket {
         let value = match agg {
             Agg::Count => Some(Decimal::from(self.count)),
             Agg::Sum => Some(self.sum),
