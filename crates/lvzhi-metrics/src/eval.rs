@@ -903,7 +903,9 @@ async fn stat(
         Expr::Field("measure".into()),
     ];
     let mut parsed: Vec<(i64, Period, Decimal)> = Vec::new();
-    for row in mem::matching(lk, &table, ctx.access, &q)? {
+    // Only the rows of this statistic (every condition is still checked).
+    let only = table.positions("indicator", name);
+    for row in mem::matching_in(lk, &table, ctx.access, &q, only)? {
         let r = mem::values(lk, &table, row, &exprs)?;
         let get = |i: usize| r.get(i).and_then(|v| v.as_deref());
         let Some(per) = get(0).and_then(|x| Period::parse(x).ok()) else {

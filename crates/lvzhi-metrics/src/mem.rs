@@ -22,7 +22,8 @@ use lvzhi_core::ledger::LedgerKind;
 use lvzhi_store::StoreError;
 use lvzhi_store::aggregate::{Acc, Agg, AggQuery, Bucket, Col, Cond, Expr, LedgerRow, Op, Operand};
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::OnceLock;
 
 /// The rows of one ledger (non-voided, ascending id) with the fields loaded.
 #[derive(Debug, Clone, Default)]
@@ -31,6 +32,9 @@ pub struct Table {
     pub keys: Vec<String>,
     /// The rows, ascending id.
     pub rows: Vec<LedgerRow>,
+    /// Row positions by the value of one loaded field (built on first use,
+    /// dropped on change).
+    index: OnceLock<(usize, HashMap<String, Vec<usize>>)>,
 }
 
 impl Table {
@@ -38,13 +42,38 @@ impl Table {
     pub fn new(keys: Vec<String>, mut rows: Vec<LedgerRow>) -> Table {
         rows.retain(|r| !r.voided);
         rows.sort_by_key(|r| r.id);
-        Table { keys, rows }
+        Table {
+            keys,
+            rows,
+            index: OnceLock::new(),
+        }
+    }
+
+    /// The positions of the rows whose field `key` (a loaded field) equals
+    /// `value`, ascending; None when `key` is not loaded. One field is
+    /// indexed per table (the first asked for).
+    pub fn positions(&self, key: &str, value: &str) -> Option<&[usize]> {
+        let k = self.keys.iter().position(|x| x == key)?;
+        let (ik, map) = self.index.get_or_init(|| {
+            let mut map: HashMap<String, Vec<usize>> = HashMap::new();
+            for (i, r) in self.rows.iter().enumerate() {
+                if let Some(v) = r.values.get(k).and_then(|v| v.as_deref()) {
+                    map.entry(v.to_string()).or_default().push(i);
+                }
+            }
+            (k, map)
+        });
+        if *ik != k {
+            return None;
+        }
+        Some(map.get(value).map(Vec::as_slice).unwrap_or(&[]))
     }
 
     /// Applies re-read records: `asked` are the ids events named, `fresh` what
     /// the store returned for them. A voided or vanished record leaves the
     /// table; any other is inserted or replaced.
     pub fn apply(&mut self, asked: &BTreeSet<i64>, fresh: Vec<LedgerRow>) {
+        self.index = OnceLock::new();
         let mut by_id: BTreeMap<i64, LedgerRow> = fresh.into_iter().map(|r| (r.id, r)).collect();
         for id in asked {
             let pos = self.rows.binary_search_by_key(id, |r| r.id);
@@ -319,16 +348,30 @@ pub fn matching<'t>(
     a: &Access,
     q: &AggQuery,
 ) -> Result<Vec<&'t LedgerRow>, StoreError> {
+    matching_in(kind, t, a, q, None)
+}
+
+/// [`matching`] among the rows at `only` (positions from
+/// [`Table::positions`], ascending) when given.
+pub fn matching_in<'t>(
+    kind: &LedgerKind,
+    t: &'t Table,
+    a: &Access,
+    q: &AggQuery,
+    only: Option<&[usize]>,
+) -> Result<Vec<&'t LedgerRow>, StoreError> {
     let tests = q
         .conds
         .iter()
         .map(|c| compile(kind, t, c))
         .collect::<Result<Vec<_>, _>>()?;
     let all = a.county_wide() && a.division.is_none();
-    Ok(t.rows
-        .iter()
-        .filter(|r| (q.include_voided || !r.voided) && tests.iter().all(|x| x.check(r)) && (all || sees(a, r)))
-        .collect())
+    let keep =
+        |r: &&LedgerRow| (q.include_voided || !r.voided) && tests.iter().all(|x| x.check(r)) && (all || sees(a, r));
+    Ok(match only {
+        None => t.rows.iter().filter(keep).collect(),
+        Some(pos) => pos.iter().filter_map(|i| t.rows.get(*i)).filter(keep).collect(),
+    })
 }
 
 /// The text values of `exprs` for a row (as [`lvzhi_store::Store::fetch_values`] returns them).
