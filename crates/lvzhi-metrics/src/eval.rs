@@ -166,6 +166,8 @@ struct Cache {
 /// cache of results; all brought up to date from new events.
 pub struct Engine {
     defs: Definitions,
+    /// Per indicator, the ledgers it depends on (through formulas).
+    deps: HashMap<String, BTreeSet<String>>,
     cache: Mutex<Cache>,
     /// Serialises bringing the cache up to date.
     refreshing: tokio::sync::Mutex<()>,
@@ -236,8 +238,10 @@ fn factor(measure: &str, unit: &str) -> Decimal {
 impl Engine {
     /// An engine over these definitions.
     pub fn new(defs: Definitions) -> Engine {
+        let deps = defs.list.iter().map(|i| (i.id.clone(), defs.deps(&i.id))).collect();
         Engine {
             defs,
+            deps,
             cache: Mutex::new(Cache::default()),
             refreshing: tokio::sync::Mutex::new(()),
         }
@@ -351,32 +355,45 @@ impl Engine {
     /// (through formulas) on their ledgers; organisation changes drop all
     /// results; another database (or a rewound one) drops everything.
     async fn refresh(&self, store: &Store) -> Result<Snap, EvalError> {
-        let head = store.head_event().await?;
         let sid = store_id(store);
-        {
+        let seen = || {
             let c = lock(&self.cache);
-            if c.head == head
-                && c.store == sid
-                && let Some(org) = &c.org
-            {
-                return Ok(Snap {
-                    org: org.clone(),
-                    store: sid,
-                    head,
-                });
+            if c.store == sid {
+                (c.head.clone(), c.org.clone())
+            } else {
+                ((0, String::new()), None)
             }
+        };
+        // One query: the events from the one seen last (its hash proves the
+        // same history) to the newest. Nothing new: done.
+        let since = |old: (i64, String), known: bool| async move {
+            if old.0 > 0 && known {
+                let ch = store.record_changes_since(old.0, &[crate::warn::ACK_KIND]).await?;
+                Ok::<_, EvalError>(ch.filter_base(&old.1))
+            } else {
+                Ok(None)
+            }
+        };
+        let (old, org) = seen();
+        let first = since(old.clone(), org.is_some()).await?;
+        if let (Some(ch), Some(org)) = (&first, &org)
+            && ch.head.as_ref() == Some(&old)
+        {
+            return Ok(Snap {
+                org: org.clone(),
+                store: sid,
+                head: old,
+            });
         }
         let _guard = self.refreshing.lock().await;
-        let (old, org) = {
-            let c = lock(&self.cache);
-            let org = if c.store == sid { c.org.clone() } else { None };
-            (c.head.clone(), org)
+        let (now, org) = seen();
+        let changes = if now == old {
+            first
+        } else {
+            since(now.clone(), org.is_some()).await?
         };
-        let same_history = old.0 > 0
-            && old.0 <= head.0
-            && org.is_some()
-            && store.event_hash(old.0).await?.as_deref() == Some(old.1.as_str());
-        if !same_history {
+        let Some(changes) = changes else {
+            let head = store.head_event().await?;
             let org = Arc::new(load_org(store).await?);
             let mut c = lock(&self.cache);
             *c = Cache {
@@ -386,23 +403,28 @@ impl Engine {
                 ..Cache::default()
             };
             return Ok(Snap { org, store: sid, head });
-        }
-        let changes = store.record_changes_since(old.0, &[crate::warn::ACK_KIND]).await?;
+        };
         let org = match org {
             Some(o) if !changes.other => o,
             _ => Arc::new(load_org(store).await?),
         };
         // Re-read the changed records of the ledgers held in memory.
-        let held: HashMap<String, Arc<Table>> = lock(&self.cache).tables.clone();
+        // (Only the field lists are copied: holding the tables' Arcs here
+        // would make the in-place update below copy whole tables.)
+        let held: HashMap<String, Vec<String>> = lock(&self.cache)
+            .tables
+            .iter()
+            .map(|(l, t)| (l.clone(), t.keys.clone()))
+            .collect();
         let mut updated = Vec::new();
         for (ledger, ids) in &changes.records {
             if changes.whole.contains(ledger) {
                 continue;
             }
-            if let Some(t) = held.get(ledger) {
+            if let Some(keys) = held.get(ledger) {
                 let list: Vec<i64> = ids.iter().copied().collect();
                 let fresh = store
-                    .ledger_rows(&Store::system_access(), ledger, &t.keys, Some(&list))
+                    .ledger_rows(&Store::system_access(), ledger, keys, Some(&list))
                     .await?;
                 updated.push((ledger.clone(), ids, fresh));
             }
@@ -421,16 +443,16 @@ impl Engine {
             c.results.clear();
         } else if !ledgers.is_empty() {
             let stale: BTreeSet<String> = self
-                .defs
-                .list
+                .deps
                 .iter()
-                .filter(|i| !self.defs.deps(&i.id).is_disjoint(&ledgers))
-                .map(|i| i.id.clone())
+                .filter(|(_, d)| !d.is_disjoint(&ledgers))
+                .map(|(i, _)| i.clone())
                 .collect();
             for memo in c.results.values_mut() {
                 memo.retain(|(id, _), _| !stale.contains(id));
             }
         }
+        let head = changes.head.clone().unwrap_or(now);
         c.head = head.clone();
         c.org = Some(org.clone());
         Ok(Snap { org, store: sid, head })
@@ -486,17 +508,20 @@ impl Engine {
     ) -> Result<Vec<IndicatorValue>, EvalError> {
         let snap = self.refresh(store).await?;
         let key = Engine::ctx_key(access, scope, today, with_ids);
+        // Taken out while evaluating (put back after): no copy.
         let memo = {
-            let c = lock(&self.cache);
+            let mut c = lock(&self.cache);
             if snap.current(&c) {
-                c.results.get(&key).cloned().unwrap_or_default()
+                c.results.remove(&key).unwrap_or_default()
             } else {
                 Memo::default()
             }
         };
         let mut ledgers = BTreeSet::new();
         for id in ids {
-            ledgers.extend(self.defs.deps(id));
+            if let Some(d) = self.deps.get(id) {
+                ledgers.extend(d.iter().cloned());
+            }
         }
         let tables = self.tables(store, &snap, &ledgers).await?;
         let org = snap.org.clone();
