@@ -6,7 +6,8 @@
 # For each scale: builds the demo county (seed 1) once into
 # /tmp/lvzhi-bench-SCALE.db (reused afterwards), exports its records to
 # /tmp/lvzhi-bench-SCALE/records.csv (+ parquet), runs the Rust bench
-# (all indicators cold, unchanged, after one record changes) and the DuckDB
+# (all indicators cold, with ledger rows held in memory, unchanged, after one
+# record changes) and the DuckDB
 # script (the same aggregates), and prints both. Needs `pip install duckdb`.
 set -euo pipefail
 cd "$(dirname "$0")/.."

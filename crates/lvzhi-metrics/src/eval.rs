@@ -10,6 +10,7 @@
 
 use crate::def::{Definitions, FormulaKind, Indicator, MeasureKind, Source, StatMode, Where};
 use crate::format;
+use crate::mem::{self, Table};
 use crate::scope::Scope;
 use jiff::civil::Date;
 use lvzhi_core::access::Access;
@@ -149,16 +150,27 @@ type Memo = HashMap<(String, Period), Computed>;
 
 #[derive(Default)]
 struct Cache {
-    seq: i64,
+    /// The store the cache is about (its address; the head check below
+    /// catches a different database at a reused address).
+    store: usize,
+    /// The data version the cache reflects: the newest event's seq and hash.
+    head: (i64, String),
     org: Option<Arc<Org>>,
     /// Per context key (reader, scope, day, provenance): results by (id, span).
     results: HashMap<String, Memo>,
+    /// Ledger rows in memory, read with the system access (filtered per reader).
+    tables: HashMap<String, Arc<Table>>,
 }
 
-/// The indicator engine: definitions plus a cache of results.
+/// The indicator engine: definitions, ledger rows held in memory, and a
+/// cache of results; all brought up to date from new events.
 pub struct Engine {
     defs: Definitions,
+    /// Per indicator, the ledgers it depends on (through formulas).
+    deps: HashMap<String, BTreeSet<String>>,
     cache: Mutex<Cache>,
+    /// Serialises bringing the cache up to date.
+    refreshing: tokio::sync::Mutex<()>,
 }
 
 /// The span an as-of date cuts out of a period: the whole period when it has
@@ -178,12 +190,31 @@ pub fn effective(p: Period, today: Date) -> Period {
 
 struct Ctx<'a> {
     store: &'a Store,
+    tables: HashMap<String, Arc<Table>>,
     access: &'a Access,
     today: Date,
     scope: &'a Scope,
     org: Arc<Org>,
     with_ids: bool,
     memo: Memo,
+}
+
+/// What an evaluation runs against: the store and data version it checked.
+struct Snap {
+    org: Arc<Org>,
+    store: usize,
+    head: (i64, String),
+}
+
+impl Snap {
+    /// Whether the cache still holds this snapshot's data.
+    fn current(&self, c: &Cache) -> bool {
+        c.store == self.store && c.head == self.head
+    }
+}
+
+fn store_id(store: &Store) -> usize {
+    std::ptr::from_ref(store) as usize
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -207,9 +238,12 @@ fn factor(measure: &str, unit: &str) -> Decimal {
 impl Engine {
     /// An engine over these definitions.
     pub fn new(defs: Definitions) -> Engine {
+        let deps = defs.list.iter().map(|i| (i.id.clone(), defs.deps(&i.id))).collect();
         Engine {
             defs,
+            deps,
             cache: Mutex::new(Cache::default()),
+            refreshing: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -218,54 +252,212 @@ impl Engine {
         &self.defs
     }
 
-    /// Drops every cached result.
+    /// Drops everything held: results and ledger rows (the next evaluation
+    /// reads the ledgers again).
     pub fn clear_cache(&self) {
         *lock(&self.cache) = Cache::default();
     }
 
-    /// Brings the cache up to date with the store: drops results that depend
-    /// on ledgers changed since the last look (all, after org changes).
-    async fn refresh(&self, store: &Store) -> Result<Arc<Org>, EvalError> {
-        let seq = store.last_event_seq().await?;
-        let (old_seq, org) = {
-            let c = lock(&self.cache);
-            (c.seq, c.org.clone())
-        };
-        if seq != old_seq || org.is_none() {
-            let (ledgers, other) = if old_seq == 0 || seq < old_seq {
-                (BTreeSet::new(), true)
-            } else {
-                store
-                    .changed_since(old_seq, &[crate::warn::ACK_KIND, lvzhi_store::templates::SAVE_KIND])
-                    .await?
-            };
-            let org = if other || org.is_none() {
-                Some(Arc::new(load_org(store).await?))
-            } else {
-                org
-            };
-            let mut c = lock(&self.cache);
-            if other {
-                c.results.clear();
-            } else if !ledgers.is_empty() {
-                let stale: BTreeSet<String> = self
-                    .defs
-                    .list
-                    .iter()
-                    .filter(|i| !self.defs.deps(&i.id).is_disjoint(&ledgers))
-                    .map(|i| i.id.clone())
-                    .collect();
-                for memo in c.results.values_mut() {
-                    memo.retain(|(id, _), _| !stale.contains(id));
+    /// Drops the cached results but keeps the ledger rows in memory (the next
+    /// evaluation computes every indicator again from them).
+    pub fn clear_results(&self) {
+        lock(&self.cache).results.clear();
+    }
+
+    /// The JSON fields of `kind` any indicator reads (role fields are columns).
+    fn keys_for(&self, kind: &lvzhi_core::ledger::LedgerKind) -> Vec<String> {
+        let mut keys = BTreeSet::new();
+        if kind.key == STAT_LEDGER {
+            keys.extend(["indicator", "period", "value", "measure"].map(String::from));
+        }
+        for ind in &self.defs.list {
+            if let Source::Measure {
+                ledger,
+                field,
+                days,
+                date,
+                conds,
+                ..
+            } = &ind.source
+                && *ledger == kind.key
+            {
+                keys.extend(field.iter().cloned());
+                keys.extend(date.iter().cloned());
+                if let Some((a, b)) = days {
+                    keys.insert(a.clone());
+                    keys.insert(b.clone());
+                }
+                for w in conds {
+                    keys.insert(w.field.clone());
+                    keys.extend(w.le_field.iter().cloned());
+                    keys.extend(w.gt_field.iter().cloned());
+                }
+                if let Some(g) = &ind.group_by
+                    && !matches!(g.as_str(), "unit" | "division" | "owner" | "state")
+                {
+                    keys.insert(g.clone());
                 }
             }
-            c.seq = seq;
-            c.org = org;
         }
-        lock(&self.cache)
-            .org
-            .clone()
-            .ok_or_else(|| EvalError::Bad("组织数据未载入".into()))
+        keys.into_iter()
+            .filter_map(|k| crate::mem::json_key(kind, &k))
+            .collect()
+    }
+
+    /// The in-memory tables of these ledgers, reading those not held yet.
+    /// Only tables of the snapshot's data are shared through the cache; if
+    /// another store (or newer data) took the cache meanwhile, the tables are
+    /// read for this evaluation alone.
+    async fn tables(
+        &self,
+        store: &Store,
+        snap: &Snap,
+        ledgers: &BTreeSet<String>,
+    ) -> Result<HashMap<String, Arc<Table>>, EvalError> {
+        let mut out = HashMap::new();
+        let held = |l: &str| {
+            let c = lock(&self.cache);
+            if snap.current(&c) {
+                c.tables.get(l).cloned()
+            } else {
+                None
+            }
+        };
+        for l in ledgers {
+            if let Some(t) = held(l) {
+                out.insert(l.clone(), t);
+                continue;
+            }
+            let _guard = self.refreshing.lock().await;
+            if let Some(t) = held(l) {
+                out.insert(l.clone(), t);
+                continue;
+            }
+            let kind = store
+                .pack()
+                .ledger(l)
+                .ok_or_else(|| EvalError::Bad(format!("台账“{l}”不存在")))?;
+            let keys = self.keys_for(kind);
+            let rows = store.ledger_rows(&Store::system_access(), l, &keys, None).await?;
+            let t = Arc::new(Table::new(keys, rows));
+            let mut c = lock(&self.cache);
+            if snap.current(&c) {
+                c.tables.insert(l.clone(), t.clone());
+            }
+            out.insert(l.clone(), t);
+        }
+        Ok(out)
+    }
+
+    /// Brings the cache up to date with the store. Unless the newest event is
+    /// the one seen last time, reads which records changed since, re-reads
+    /// just those into the tables held, and drops the results that depend
+    /// (through formulas) on their ledgers; organisation changes drop all
+    /// results; another database (or a rewound one) drops everything.
+    async fn refresh(&self, store: &Store) -> Result<Snap, EvalError> {
+        let sid = store_id(store);
+        let seen = || {
+            let c = lock(&self.cache);
+            if c.store == sid {
+                (c.head.clone(), c.org.clone())
+            } else {
+                ((0, String::new()), None)
+            }
+        };
+        // One query: the events from the one seen last (its hash proves the
+        // same history) to the newest. Nothing new: done.
+        let since = |old: (i64, String), known: bool| async move {
+            if old.0 > 0 && known {
+                let ch = store
+                    .record_changes_since(old.0, &[crate::warn::ACK_KIND, lvzhi_store::templates::SAVE_KIND])
+                    .await?;
+                Ok::<_, EvalError>(ch.filter_base(&old.1))
+            } else {
+                Ok(None)
+            }
+        };
+        let (old, org) = seen();
+        let first = since(old.clone(), org.is_some()).await?;
+        if let (Some(ch), Some(org)) = (&first, &org)
+            && ch.head.as_ref() == Some(&old)
+        {
+            return Ok(Snap {
+                org: org.clone(),
+                store: sid,
+                head: old,
+            });
+        }
+        let _guard = self.refreshing.lock().await;
+        let (now, org) = seen();
+        let changes = if now == old {
+            first
+        } else {
+            since(now.clone(), org.is_some()).await?
+        };
+        let Some(changes) = changes else {
+            let head = store.head_event().await?;
+            let org = Arc::new(load_org(store).await?);
+            let mut c = lock(&self.cache);
+            *c = Cache {
+                store: sid,
+                head: head.clone(),
+                org: Some(org.clone()),
+                ..Cache::default()
+            };
+            return Ok(Snap { org, store: sid, head });
+        };
+        let org = match org {
+            Some(o) if !changes.other => o,
+            _ => Arc::new(load_org(store).await?),
+        };
+        // Re-read the changed records of the ledgers held in memory.
+        // (Only the field lists are copied: holding the tables' Arcs here
+        // would make the in-place update below copy whole tables.)
+        let held: HashMap<String, Vec<String>> = lock(&self.cache)
+            .tables
+            .iter()
+            .map(|(l, t)| (l.clone(), t.keys.clone()))
+            .collect();
+        let mut updated = Vec::new();
+        for (ledger, ids) in &changes.records {
+            if changes.whole.contains(ledger) {
+                continue;
+            }
+            if let Some(keys) = held.get(ledger) {
+                let list: Vec<i64> = ids.iter().copied().collect();
+                let fresh = store
+                    .ledger_rows(&Store::system_access(), ledger, keys, Some(&list))
+                    .await?;
+                updated.push((ledger.clone(), ids, fresh));
+            }
+        }
+        let mut c = lock(&self.cache);
+        for l in &changes.whole {
+            c.tables.remove(l);
+        }
+        for (ledger, ids, fresh) in updated {
+            if let Some(t) = c.tables.get_mut(&ledger) {
+                Arc::make_mut(t).apply(ids, fresh);
+            }
+        }
+        let ledgers: BTreeSet<String> = changes.records.keys().chain(changes.whole.iter()).cloned().collect();
+        if changes.other {
+            c.results.clear();
+        } else if !ledgers.is_empty() {
+            let stale: BTreeSet<String> = self
+                .deps
+                .iter()
+                .filter(|(_, d)| !d.is_disjoint(&ledgers))
+                .map(|(i, _)| i.clone())
+                .collect();
+            for memo in c.results.values_mut() {
+                memo.retain(|(id, _), _| !stale.contains(id));
+            }
+        }
+        let head = changes.head.clone().unwrap_or(now);
+        c.head = head.clone();
+        c.org = Some(org.clone());
+        Ok(Snap { org, store: sid, head })
     }
 
     fn ctx_key(access: &Access, scope: &Scope, today: Date, with_ids: bool) -> String {
@@ -330,11 +522,28 @@ impl Engine {
         ids: &[String],
         with_ids: bool,
     ) -> Result<Vec<IndicatorValue>, EvalError> {
-        let org = self.refresh(store).await?;
+        let snap = self.refresh(store).await?;
         let key = Engine::ctx_key(access, scope, today, with_ids);
-        let memo = lock(&self.cache).results.get(&key).cloned().unwrap_or_default();
+        // Taken out while evaluating (put back after): no copy.
+        let memo = {
+            let mut c = lock(&self.cache);
+            if snap.current(&c) {
+                c.results.remove(&key).unwrap_or_default()
+            } else {
+                Memo::default()
+            }
+        };
+        let mut ledgers = BTreeSet::new();
+        for id in ids {
+            if let Some(d) = self.deps.get(id) {
+                ledgers.extend(d.iter().cloned());
+            }
+        }
+        let tables = self.tables(store, &snap, &ledgers).await?;
+        let org = snap.org.clone();
         let mut ctx = Ctx {
             store,
+            tables,
             access,
             today,
             scope,
@@ -349,7 +558,10 @@ impl Engine {
             let c = self.eval(&mut ctx, id, eff).await?;
             out.push(self.present(ind, &c, period, eff, scope, &ctx.org, with_ids));
         }
-        lock(&self.cache).results.insert(key, ctx.memo);
+        let mut c = lock(&self.cache);
+        if snap.current(&c) {
+            c.results.insert(key, ctx.memo);
+        }
         Ok(out)
     }
 
@@ -605,22 +817,30 @@ impl Engine {
         } else {
             String::new()
         };
+        let lk = ctx
+            .store
+            .pack()
+            .ledger(ledger)
+            .ok_or_else(|| EvalError::Bad(format!("台账“{ledger}”不存在")))?;
+        let table = ctx
+            .tables
+            .get(ledger)
+            .cloned()
+            .ok_or_else(|| EvalError::Bad(format!("台账“{ledger}”未载入")))?;
         let (value, count, ids) = if *kind == MeasureKind::AvgDays {
             let (a, b) = days.clone().unwrap_or_default();
-            let rows = ctx
-                .store
-                .fetch_values(ctx.access, &q, &[Expr::Field(a), Expr::Field(b)])
-                .await?;
+            let exprs = [Expr::Field(a), Expr::Field(b)];
             let mut n = 0i64;
             let mut total = 0i64;
             let mut ids = Vec::new();
-            for r in &rows {
-                let d = |i: usize| r.values.get(i).cloned().flatten().and_then(|s| s.parse::<Date>().ok());
+            for row in mem::matching(lk, &table, ctx.access, &q)? {
+                let r = mem::values(lk, &table, row, &exprs)?;
+                let d = |i: usize| r.get(i).and_then(|v| v.as_deref()).and_then(|s| s.parse::<Date>().ok());
                 if let (Some(x), Some(y)) = (d(0), d(1)) {
                     let days = (y - x).get_days();
                     n += 1;
                     total += i64::from(days);
-                    ids.push(r.id);
+                    ids.push(row.id);
                 }
             }
             let v = (n > 0).then(|| Decimal::from(total) / Decimal::from(n));
@@ -636,10 +856,7 @@ impl Engine {
                 MeasureKind::AvgDays => Agg::Count,
             };
             let value_expr = field.clone().map(Expr::Field);
-            let b = ctx
-                .store
-                .aggregate(ctx.access, &q, agg, value_expr.as_ref(), None, ctx.with_ids)
-                .await?;
+            let b = mem::aggregate(lk, &table, ctx.access, &q, agg, value_expr.as_ref(), None, ctx.with_ids)?;
             let first = b.into_iter().next().unwrap_or_default();
             (first.value, first.count, first.ids)
         };
@@ -663,10 +880,16 @@ impl Engine {
                 _ => Agg::Count,
             };
             let value_expr = field.clone().map(Expr::Field);
-            let buckets = ctx
-                .store
-                .aggregate(ctx.access, &q, agg, value_expr.as_ref(), Some(&gexpr), false)
-                .await?;
+            let buckets = mem::aggregate(
+                lk,
+                &table,
+                ctx.access,
+                &q,
+                agg,
+                value_expr.as_ref(),
+                Some(&gexpr),
+                false,
+            )?;
             let mut list: Vec<(String, Decimal)> = buckets
                 .into_iter()
                 .filter_map(|b| Some((b.key.unwrap_or_default(), b.value?)))
@@ -705,27 +928,36 @@ async fn stat(
         .with(Cond::eq(Expr::Field("indicator".into()), name))
         .with(Cond::eq(Expr::Col(Col::Division), division));
     q.conds.extend(scope_conds(ctx.scope, &ctx.org.people, true));
-    let rows = ctx
+    let lk = ctx
         .store
-        .fetch_values(
-            ctx.access,
-            &q,
-            &[
-                Expr::Field("period".into()),
-                Expr::Field("value".into()),
-                Expr::Field("measure".into()),
-            ],
-        )
-        .await?;
-    let parsed: Vec<(i64, Period, Decimal)> = rows
-        .iter()
-        .filter_map(|r| {
-            let per = Period::parse(r.values.first()?.as_deref()?).ok()?;
-            let v: Decimal = r.values.get(1)?.as_deref()?.parse().ok()?;
-            let m = r.values.get(2).cloned().flatten().unwrap_or_default();
-            Some((r.id, per, v * factor(&m, &ind.unit)))
-        })
-        .collect();
+        .pack()
+        .ledger(STAT_LEDGER)
+        .ok_or_else(|| EvalError::Bad(format!("台账“{STAT_LEDGER}”不存在")))?;
+    let table = ctx
+        .tables
+        .get(STAT_LEDGER)
+        .cloned()
+        .ok_or_else(|| EvalError::Bad(format!("台账“{STAT_LEDGER}”未载入")))?;
+    let exprs = [
+        Expr::Field("period".into()),
+        Expr::Field("value".into()),
+        Expr::Field("measure".into()),
+    ];
+    let mut parsed: Vec<(i64, Period, Decimal)> = Vec::new();
+    // Only the rows of this statistic (every condition is still checked).
+    let only = table.positions("indicator", name);
+    for row in mem::matching_in(lk, &table, ctx.access, &q, only)? {
+        let r = mem::values(lk, &table, row, &exprs)?;
+        let get = |i: usize| r.get(i).and_then(|v| v.as_deref());
+        let Some(per) = get(0).and_then(|x| Period::parse(x).ok()) else {
+            continue;
+        };
+        let Some(v) = get(1).and_then(|x| x.parse::<Decimal>().ok()) else {
+            continue;
+        };
+        let m = get(2).unwrap_or_default();
+        parsed.push((row.id, per, v * factor(m, &ind.unit)));
+    }
     let inside = |x: &Period| p.start() <= x.start() && x.end() <= p.end();
     let used: Vec<&(i64, Period, Decimal)> = match mode {
         StatMode::Flow => {

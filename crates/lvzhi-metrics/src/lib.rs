@@ -32,6 +32,7 @@
 pub mod def;
 pub mod eval;
 pub mod format;
+pub mod mem;
 pub mod render;
 pub mod scope;
 pub mod warn;

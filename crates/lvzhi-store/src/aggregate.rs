@@ -225,6 +225,91 @@ pub struct Fetched {
     pub values: Vec<Option<String>>,
 }
 
+/// One record as [`Store::ledger_rows`] reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LedgerRow {
+    /// Record id.
+    pub id: i64,
+    /// Workflow state.
+    pub state: String,
+    /// Responsible unit.
+    pub unit: Option<i64>,
+    /// Unit that entered it.
+    pub source_unit: Option<i64>,
+    /// Division code.
+    pub division: Option<String>,
+    /// Owning leader.
+    pub owner: Option<i64>,
+    /// Deadline in force.
+    pub deadline: Option<String>,
+    /// In a final state.
+    pub closed: bool,
+    /// Voided.
+    pub voided: bool,
+    /// The requested fields as text (None for NULL/absent), as SQL reads them.
+    pub values: Vec<Option<String>>,
+}
+
+/// A row of `ledger_rows`' JSON form, read as the row form reads it: text as
+/// text, integers as their digits, JSON true/false as text, and (SQLite)
+/// fractional numbers as NULL, like a REAL cell.
+fn json_row(r: &[serde_json::Value], d: Dialect, n: usize) -> LedgerRow {
+    use serde_json::Value;
+    let at = |i: usize| r.get(i).unwrap_or(&Value::Null);
+    let text = |i: usize| match at(i) {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        Value::Number(x) if x.is_i64() || x.is_u64() || d == Dialect::Postgres => Some(x.to_string()),
+        Value::Number(_) => None,
+        Value::Bool(b) => Some(if d == Dialect::Sqlite {
+            i64::from(*b).to_string()
+        } else {
+            b.to_string()
+        }),
+        other => Some(other.to_string()),
+    };
+    let int = |i: usize| at(i).as_i64();
+    let boolean = |i: usize| match at(i) {
+        Value::Bool(b) => *b,
+        v => v.as_i64().is_some_and(|x| x != 0),
+    };
+    LedgerRow {
+        id: int(0).unwrap_or_default(),
+        state: text(1).unwrap_or_default(),
+        unit: int(2),
+        source_unit: int(3),
+        division: text(4),
+        owner: int(5),
+        deadline: text(6),
+        closed: boolean(7),
+        voided: boolean(8),
+        values: (0..n).map(|i| text(9 + i)).collect(),
+    }
+}
+
+/// Record changes after an event seq ([`Store::record_changes_since`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Changes {
+    /// Per ledger, the ids of the records that changed.
+    pub records: BTreeMap<String, BTreeSet<i64>>,
+    /// Ledgers with a change naming no record: re-read them whole.
+    pub whole: BTreeSet<String>,
+    /// An organisation or user event happened.
+    pub other: bool,
+    /// The hash of the event changes were asked after (None if it does not exist).
+    pub base_hash: Option<String>,
+    /// The newest event read (seq, hash).
+    pub head: Option<(i64, String)>,
+}
+
+impl Changes {
+    /// These changes if they follow the event whose hash is `hash` (the
+    /// history a cache saw), else None (another or a rewound database).
+    pub fn filter_base(self, hash: &str) -> Option<Changes> {
+        (self.base_hash.as_deref() == Some(hash)).then_some(self)
+    }
+}
+
 fn numeric_type(t: FieldType) -> bool {
     matches!(
         t,
@@ -512,7 +597,7 @@ impl Store {
             match vi {
                 None => e.add_count(r.id, with_ids),
                 Some(i) => {
-                    let v = r.values.get(i).cloned().flatten();
+                    let v = r.values.get(i).and_then(|v| v.as_deref());
                     e.add(agg, r.id, v, with_ids)?;
                 }
             }
@@ -544,6 +629,153 @@ impl Store {
                 {
                     out.push(self.view(a, r)?);
                 }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Reads the rows of a ledger for an in-memory aggregate cache: for every
+    /// non-voided record of `ledger` that `a` sees (all of them, or only
+    /// `only` ids when given — then voided ones too, so a cache learns of
+    /// voids), its columns and the text of the JSON `fields` named in
+    /// `fields` (fields that play a role are read from their column by the
+    /// caller; pass only the others), in id order. One query per ledger (and
+    /// per 500 ids).
+    ///
+    /// A cache filled with a wide access (e.g. [`Store::system_access`]) must
+    /// filter its rows with the *reader's* [`Access::sees`] before computing
+    /// anything from them; the scope invariant then holds as for
+    /// [`Store::aggregate`].
+    pub async fn ledger_rows(
+        &self,
+        a: &Access,
+        ledger: &str,
+        fields: &[String],
+        only: Option<&[i64]>,
+    ) -> Result<Vec<LedgerRow>, StoreError> {
+        let d = self.pool.dialect();
+        let kind = self.kind(ledger)?;
+        let mut cols = String::from("id, state, unit_id, source_unit_id, division, owner_id, deadline, closed, voided");
+        for key in fields {
+            let f = kind
+                .field(key)
+                .ok_or_else(|| StoreError::BadRequest(format!("“{}”台账没有字段“{key}”", kind.name)))?;
+            cols.push_str(", ");
+            cols.push_str(&d.json_text("fields", &f.key));
+        }
+        let read = |r: &Row| LedgerRow {
+            id: r.i(0),
+            state: r.t(1),
+            unit: r.oi(2),
+            source_unit: r.oi(3),
+            division: r.ot(4),
+            owner: r.oi(5),
+            deadline: r.ot(6),
+            closed: r.b(7),
+            voided: r.b(8),
+            values: (0..fields.len()).map(|i| r.ot(9 + i)).collect(),
+        };
+        let mut c = self.pool.acquire().await?;
+        let mut out = Vec::new();
+        match only {
+            None => {
+                // The whole ledger as ONE row holding a JSON array of row
+                // arrays: no per-row overhead in the driver (a third of the
+                // time, or less), then parsed here.
+                let mut params = vec![P::T(kind.key.clone()), P::B(false)];
+                let mut next = 3;
+                let scope = records::scope_sql(a, &mut next, &mut params);
+                let sql = match d {
+                    Dialect::Sqlite => format!(
+                        "SELECT json_group_array(json_array({cols})) FROM \
+                         (SELECT * FROM records WHERE ledger = $1 AND voided = $2 AND {scope} ORDER BY id)"
+                    ),
+                    Dialect::Postgres => format!(
+                        "SELECT CAST(json_agg(json_build_array({cols}) ORDER BY id) AS TEXT) FROM records \
+                         WHERE ledger = $1 AND voided = $2 AND {scope}"
+                    ),
+                };
+                let text = c.conn().row(&sql, &params).await?.and_then(|r| r.ot(0));
+                if let Some(text) = text {
+                    let rows: Vec<Vec<serde_json::Value>> = serde_json::from_str(&text)
+                        .map_err(|e| StoreError::Internal(format!("台账数据读取失败：{e}")))?;
+                    out.extend(rows.iter().map(|r| json_row(r, d, fields.len())));
+                }
+            }
+            Some(ids) => {
+                for chunk in ids.chunks(500) {
+                    let mut params = vec![P::T(kind.key.clone())];
+                    let mut ps = Vec::with_capacity(chunk.len());
+                    for id in chunk {
+                        params.push(P::I(*id));
+                        ps.push(format!("${}", params.len()));
+                    }
+                    let mut next = params.len() + 1;
+                    let scope = records::scope_sql(a, &mut next, &mut params);
+                    let sql = format!(
+                        "SELECT {cols} FROM records WHERE ledger = $1 AND id IN ({}) AND {scope} ORDER BY id",
+                        ps.join(", ")
+                    );
+                    out.extend(c.conn().rows(&sql, &params).await?.iter().map(read));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The newest event's seq and hash (`(0, "")` when there is none). The
+    /// hash chains every event before it, so the pair names one version of
+    /// the data: a cache keyed by it can never mix two databases.
+    pub async fn head_event(&self) -> Result<(i64, String), StoreError> {
+        let mut c = self.pool.acquire().await?;
+        Ok(c.conn()
+            .row("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", &[])
+            .await?
+            .map(|r| (r.i(0), r.t(1)))
+            .unwrap_or((0, String::new())))
+    }
+
+    /// What changed after event `seq`, record by record: the ids of the
+    /// records each ledger's events name, the ledgers with an event naming no
+    /// record (to be re-read whole), and whether any other (organisation,
+    /// user) event happened — event kinds in `ignore_kinds` left out — plus
+    /// the hash of event `seq` itself (one query), so that a cache can check
+    /// it is still looking at the same history.
+    pub async fn record_changes_since(&self, seq: i64, ignore_kinds: &[&str]) -> Result<Changes, StoreError> {
+        let mut c = self.pool.acquire().await?;
+        let rows = c
+            .conn()
+            .rows(
+                "SELECT ledger, kind, entity, entity_id, seq, hash FROM events WHERE seq >= $1 ORDER BY seq",
+                &[P::I(seq)],
+            )
+            .await?;
+        let mut out = Changes::default();
+        for r in rows {
+            out.head = Some((r.i(4), r.t(5)));
+            if r.i(4) == seq {
+                out.base_hash = Some(r.t(5));
+                continue;
+            }
+            let kind = r.t(1);
+            if ignore_kinds.contains(&kind.as_str()) {
+                continue;
+            }
+            match r.ot(0) {
+                Some(l) => {
+                    let id = (r.t(2) == "record")
+                        .then(|| r.ot(3).and_then(|s| s.parse::<i64>().ok()))
+                        .flatten();
+                    match id {
+                        Some(id) => {
+                            out.records.entry(l).or_default().insert(id);
+                        }
+                        None => {
+                            out.whole.insert(l);
+                        }
+                    }
+                }
+                None => out.other = true,
             }
         }
         Ok(out)
@@ -649,8 +881,10 @@ fn rust_ok(r: &Row, offset: usize, conds: &[(usize, Op, Decimal)]) -> bool {
     })
 }
 
-#[derive(Default)]
-struct Acc {
+/// Accumulates one bucket of an aggregate exactly as [`Store::aggregate`]
+/// does (also used by in-memory evaluators so both agree by construction).
+#[derive(Debug, Default)]
+pub struct Acc {
     count: i64,
     n: i64,
     sum: Decimal,
@@ -661,20 +895,24 @@ struct Acc {
 }
 
 impl Acc {
-    fn add_count(&mut self, id: i64, with_ids: bool) {
+    /// Counts a record (for [`Agg::Count`]).
+    pub fn add_count(&mut self, id: i64, with_ids: bool) {
         self.count += 1;
         if with_ids {
             self.ids.push(id);
         }
     }
 
-    fn add(&mut self, agg: Agg, id: i64, v: Option<String>, with_ids: bool) -> Result<(), StoreError> {
+    /// Adds a record and its value (empty values count as records, not values).
+    pub fn add(&mut self, agg: Agg, id: i64, v: Option<&str>, with_ids: bool) -> Result<(), StoreError> {
         self.count += 1;
         let Some(v) = v.filter(|s| !s.is_empty()) else {
             return Ok(());
         };
         if agg == Agg::Distinct {
-            self.distinct.insert(v);
+            if !self.distinct.contains(v) {
+                self.distinct.insert(v.to_string());
+            }
         } else {
             let d: Decimal = v
                 .parse()
@@ -693,7 +931,8 @@ impl Acc {
         Ok(())
     }
 
-    fn finish(self, key: Option<String>, agg: Agg) -> Bucket {
+    /// The bucket's figure.
+    pub fn finish(self, key: Option<String>, agg: Agg) -> Bucket {
         let value = match agg {
             Agg::Count => Some(Decimal::from(self.count)),
             Agg::Sum => Some(self.sum),
