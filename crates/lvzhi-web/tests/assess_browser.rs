@@ -12,77 +12,26 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-use fantoccini::{Client, ClientBuilder, Locator};
+mod common;
+
+use common::browser;
+use fantoccini::{Client, Locator};
 use lvzhi_core::access::Role;
 use serde_json::json;
 use std::io::Read;
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-fn find_binary(names: &[&str]) -> Option<PathBuf> {
-    let dirs = std::env::var("PATH").unwrap_or_default();
-    for n in names {
-        for d in std::env::split_paths(&dirs).chain([PathBuf::from("/usr/bin"), PathBuf::from("/usr/lib/chromium")]) {
-            let p = d.join(n);
-            if p.is_file() {
-                return Some(p);
-            }
-        }
-    }
-    None
-}
-
-struct Driver(Child);
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn shots_dir() -> PathBuf {
-    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/ui-screenshots");
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
+use std::time::Instant;
 
 async fn shot_sized(c: &Client, name: &str, width: u32) {
-    let _ = c.set_window_size(width, 800).await;
-    let h = c
-        .execute("return document.documentElement.scrollHeight;", vec![])
-        .await
-        .ok()
-        .and_then(|v| v.as_u64())
-        .unwrap_or(1000)
-        .clamp(600, 5000) as u32;
-    let _ = c.set_window_size(width, h + 100).await;
-    let png = c.screenshot().await.unwrap();
-    let _ = c.set_window_size(1366, 1000).await;
-    std::fs::write(shots_dir().join(format!("assess-{name}.png")), png).unwrap();
+    browser::shot_page(c, &format!("assess-{name}"), width, 600, 5000).await;
+}
+
+async fn css(c: &Client, sel: &str) -> fantoccini::elements::Element {
+    browser::css_within(c, sel, 20).await
 }
 
 async fn shot(c: &Client, name: &str) {
     shot_sized(c, name, 1366).await;
-}
-
-async fn css(c: &Client, sel: &str) -> fantoccini::elements::Element {
-    c.wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css(sel))
-        .await
-        .unwrap_or_else(|e| panic!("no element {sel}: {e}"))
 }
 
 async fn body_text(c: &Client) -> String {
@@ -98,15 +47,7 @@ async fn confirm_yes(c: &Client) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn office_sets_up_fifty_vote_office_closes() {
-    let required = std::env::var("LVZHI_REQUIRE_CHROMIUM").is_ok_and(|v| v == "1");
-    let chromium = find_binary(&["chromium", "chromium-browser", "google-chrome"]);
-    let chromedriver = find_binary(&["chromedriver"]);
-    let (Some(chromium), Some(chromedriver)) = (chromium, chromedriver) else {
-        assert!(
-            !required,
-            "LVZHI_REQUIRE_CHROMIUM=1 but chromium/chromedriver not found (apt-get install chromium chromium-driver)"
-        );
-        eprintln!("skipped: chromium/chromedriver not found (apt-get install chromium chromium-driver)");
+    let Some(tools) = browser::tools() else {
         return;
     };
 
@@ -120,59 +61,12 @@ async fn office_sets_up_fifty_vote_office_closes() {
         .await
         .unwrap();
     let office = summary.users.iter().find(|u| u.role == Role::Office).unwrap().clone();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let state = lvzhi_web::AppState {
-        store: store.clone(),
-        secure_cookies: false,
-    };
-    tokio::spawn(async move {
-        let app = lvzhi_web::app(state);
-        let _ = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await;
-    });
-    let base = format!("http://{addr}");
+    let base = browser::serve(&store).await;
 
-    let port = free_port();
-    let _driver = Driver(
-        Command::new(&chromedriver)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let mut up = false;
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            up = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(up, "chromedriver did not start");
-    let profile = std::env::temp_dir().join(format!("lvzhi-chromium-assess-{port}"));
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": chromium.to_string_lossy(),
-            "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--no-first-run",
-                "--lang=zh-CN", "--window-size=1366,1000",
-                format!("--user-data-dir={}", profile.display()),
-            ],
-        }),
-    );
-    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-    let c = ClientBuilder::new(connector)
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{port}"))
-        .await
-        .unwrap();
+    let b = tools.launch().await;
+    let c = b.c.clone();
     let result = run(&c, &base, &office.username, &office.password).await;
-    let _ = c.close().await;
-    let _ = std::fs::remove_dir_all(&profile);
+    b.close().await;
     store.close().await;
     db.drop_db().await;
     result.unwrap();

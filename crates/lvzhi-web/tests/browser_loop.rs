@@ -14,83 +14,22 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-use fantoccini::{Client, ClientBuilder, Locator};
+mod common;
+
+use common::browser;
+use common::browser::set_value;
+use fantoccini::{Client, Locator};
 use lvzhi_testkit::TestDb;
 use serde_json::json;
 use std::collections::HashMap;
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
-
-fn find_binary(names: &[&str]) -> Option<PathBuf> {
-    let dirs = std::env::var("PATH").unwrap_or_default();
-    for n in names {
-        for d in std::env::split_paths(&dirs).chain([PathBuf::from("/usr/bin"), PathBuf::from("/usr/lib/chromium")]) {
-            let p = d.join(n);
-            if p.is_file() {
-                return Some(p);
-            }
-        }
-    }
-    None
-}
-
-/// The chromedriver process, stopped when dropped.
-struct Driver(Child);
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn shots_dir() -> PathBuf {
-    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/ui-screenshots");
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 /// A screenshot of the whole page (the window grown to the page's height).
 async fn shot(c: &Client, name: &str) {
-    let h = c
-        .execute("return document.documentElement.scrollHeight;", vec![])
-        .await
-        .ok()
-        .and_then(|v| v.as_u64())
-        .unwrap_or(1000)
-        .clamp(700, 4000) as u32;
-    let _ = c.set_window_size(1366, h + 100).await;
-    let png = c.screenshot().await.unwrap();
-    let _ = c.set_window_size(1366, 1000).await;
-    std::fs::write(shots_dir().join(format!("loop-{name}.png")), png).unwrap();
+    browser::shot_page(c, &format!("loop-{name}"), 1366, 700, 4000).await;
 }
 
 async fn css(c: &Client, sel: &str) -> fantoccini::elements::Element {
-    c.wait()
-        .at_most(Duration::from_secs(15))
-        .for_element(Locator::Css(sel))
-        .await
-        .unwrap_or_else(|e| panic!("no element {sel}: {e}"))
-}
-
-async fn set_value(c: &Client, id: &str, value: &str) {
-    c.execute(
-        "const e = document.getElementById(arguments[0]); e.value = arguments[1]; \
-         e.dispatchEvent(new Event('change', {bubbles: true}));",
-        vec![json!(id), json!(value)],
-    )
-    .await
-    .unwrap();
+    browser::css_within(c, sel, 15).await
 }
 
 async fn body_text(c: &Client) -> String {
@@ -193,15 +132,7 @@ impl Ctx {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hazard_whole_loop_on_the_demo_county() {
-    let required = std::env::var("LVZHI_REQUIRE_CHROMIUM").is_ok_and(|v| v == "1");
-    let chromium = find_binary(&["chromium", "chromium-browser", "google-chrome"]);
-    let chromedriver = find_binary(&["chromedriver"]);
-    let (Some(chromium), Some(chromedriver)) = (chromium, chromedriver) else {
-        assert!(
-            !required,
-            "LVZHI_REQUIRE_CHROMIUM=1 but chromium/chromedriver not found (apt-get install chromium chromium-driver)"
-        );
-        eprintln!("skipped: chromium/chromedriver not found (apt-get install chromium chromium-driver)");
+    let Some(tools) = browser::tools() else {
         return;
     };
 
@@ -233,56 +164,10 @@ async fn hazard_whole_loop_on_the_demo_county() {
     };
     let other = store.list(&office, "hazard", &q).await.unwrap().items[0].row.id;
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let state = lvzhi_web::AppState {
-        store: store.clone(),
-        secure_cookies: false,
-    };
-    tokio::spawn(async move {
-        let app = lvzhi_web::app(state);
-        let _ = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await;
-    });
-    let base = format!("http://{addr}");
+    let base = browser::serve(&store).await;
 
-    let port = free_port();
-    let _driver = Driver(
-        Command::new(&chromedriver)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let mut up = false;
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            up = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(up, "chromedriver did not start");
-    let profile = std::env::temp_dir().join(format!("lvzhi-chromium-{port}"));
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": chromium.to_string_lossy(),
-            "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--no-first-run",
-                "--lang=zh-CN", "--window-size=1366,1000",
-                format!("--user-data-dir={}", profile.display()),
-            ],
-        }),
-    );
-    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-    let c = ClientBuilder::new(connector)
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{port}"))
-        .await
-        .unwrap();
+    let b = tools.launch().await;
+    let c = b.c.clone();
     let ctx = Ctx {
         c: c.clone(),
         base,
@@ -290,8 +175,7 @@ async fn hazard_whole_loop_on_the_demo_county() {
     };
     // In a task, so that a failed assertion still closes the browser below.
     let result = tokio::spawn(async move { run(&ctx, yingji, other).await }).await;
-    let _ = c.close().await;
-    let _ = std::fs::remove_dir_all(&profile);
+    b.close().await;
     store.close().await;
     db.drop_db().await;
     match result {
