@@ -310,11 +310,11 @@ fn campaign_through_http() {
     // Tampering with a stored ballot is found by the recount.
     s.rt.block_on(async {
         let mut p = s.store.pool().acquire().await.unwrap();
-        let sql = "UPDATE assess_ballots SET grades = REPLACE(grades, '称职', '不称职') WHERE receipt = $1";
-        p.conn()
-            .exec(sql, &[lvzhi_store::db::P::T(receipts[0].replace('-', ""))])
-            .await
-            .unwrap();
+        // A ballot that has a 称职 (an all-优秀 ballot would be left unchanged by the edit).
+        let sql = "UPDATE assess_ballots SET grades = REPLACE(grades, '称职', '不称职') WHERE receipt = \
+                   (SELECT MIN(receipt) FROM assess_ballots WHERE grades LIKE '%称职%')";
+        let changed = p.conn().exec(sql, &[]).await.unwrap();
+        assert_eq!(changed, 1);
     });
     let r = auditor.get(&format!("/api/v1/assessments/{id}/recount")).unwrap();
     assert_eq!(r.json()["ok"], false, "{}", r.text());
