@@ -6,52 +6,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-use lvzhi_testkit::TestDb;
-use lvzhi_testkit::county::{County, PASSWORD, hazard};
-use lvzhi_testkit::http::{Client, Response};
-use std::collections::BTreeMap;
-use std::net::SocketAddr;
+mod common;
 
-struct Server {
-    addr: SocketAddr,
-    county: County,
-    store: lvzhi_store::Store,
-    rt: tokio::runtime::Runtime,
-    db: TestDb,
-}
+use common::site::*;
+use lvzhi_testkit::county::hazard;
 
 impl Server {
-    fn start() -> Server {
-        let db = TestDb::sqlite();
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let (store, county, addr) = rt.block_on(async {
-            let store = lvzhi_testkit::open(&db).await;
-            let county = lvzhi_testkit::county::build(&store).await;
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let addr = listener.local_addr().unwrap();
-            let state = lvzhi_web::AppState {
-                store: store.clone(),
-                secure_cookies: false,
-            };
-            tokio::spawn(async move {
-                let app = lvzhi_web::app(state);
-                let _ = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await;
-            });
-            (store, county, addr)
-        });
-        Server {
-            addr,
-            county,
-            store,
-            rt,
-            db,
-        }
-    }
-
     /// Creates a hazard directly in the store as `user` with a deadline; returns its id.
     fn hazard(&self, user: &str, township: &str, unit: i64, description: &str, deadline: &str) -> i64 {
         let a = self.county.access(user);
@@ -74,130 +34,6 @@ impl Server {
             .map(|v| v.row.urge_count)
             .unwrap()
     }
-
-    fn browser(&self) -> Browser {
-        Browser {
-            c: Client::new(self.addr),
-            cookies: BTreeMap::new(),
-        }
-    }
-
-    /// A browser signed in as `user`.
-    fn signed_in(&self, user: &str) -> Browser {
-        let mut b = self.browser();
-        let r = b.login(user, PASSWORD);
-        assert_eq!(r.status, 303, "login {user}: {}", r.text());
-        b
-    }
-
-    fn stop(self) {
-        let Server { store, rt, db, .. } = self;
-        rt.block_on(async move {
-            store.close().await;
-            db.drop_db().await;
-        });
-    }
-}
-
-/// A client that keeps cookies, like a browser.
-struct Browser {
-    c: Client,
-    cookies: BTreeMap<String, String>,
-}
-
-fn enc(pairs: &[(&str, &str)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", pct(k), pct(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-fn pct(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-impl Browser {
-    fn take_cookies(&mut self, r: &Response) {
-        for (k, v) in &r.headers {
-            if k.eq_ignore_ascii_case("set-cookie") {
-                let first = v.split(';').next().unwrap_or("");
-                if let Some((name, value)) = first.split_once('=') {
-                    if value.is_empty() || v.contains("Max-Age=0") {
-                        self.cookies.remove(name);
-                    } else {
-                        self.cookies.insert(name.to_string(), value.to_string());
-                    }
-                }
-            }
-        }
-    }
-
-    fn prepare(&mut self) {
-        let cookie = self
-            .cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ");
-        self.c.headers = if cookie.is_empty() {
-            vec![]
-        } else {
-            vec![("Cookie".into(), cookie)]
-        };
-    }
-
-    fn get(&mut self, path: &str) -> Response {
-        self.prepare();
-        let r = self.c.get(path).unwrap();
-        self.take_cookies(&r);
-        r
-    }
-
-    fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Response {
-        self.prepare();
-        let body = enc(form);
-        let r = self
-            .c
-            .send("POST", path, Some(body.as_bytes()), "application/x-www-form-urlencoded")
-            .unwrap();
-        self.take_cookies(&r);
-        r
-    }
-
-    fn login(&mut self, user: &str, password: &str) -> Response {
-        let page = self.get("/login");
-        assert_eq!(page.status, 200);
-        let csrf = csrf_of(&page.text());
-        self.post(
-            "/login",
-            &[
-                ("csrf", &csrf),
-                ("username", user),
-                ("password", password),
-                ("next", "/"),
-            ],
-        )
-    }
-
-    /// The CSRF token of the signed-in session (from any page's logout form).
-    fn csrf(&mut self) -> String {
-        csrf_of(&self.get("/").text())
-    }
-}
-
-fn csrf_of(html: &str) -> String {
-    let i = html.find("name=\"csrf\" value=\"").expect("csrf field") + "name=\"csrf\" value=\"".len();
-    html[i..].split('"').next().unwrap().to_string()
-}
-
-fn location(r: &Response) -> String {
-    r.header("location").unwrap_or("").to_string()
 }
 
 /// The record ids linked from a page section (`href="/records/N"`), in order, each once.
