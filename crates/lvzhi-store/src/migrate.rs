@@ -42,6 +42,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0009_list_orders.sql"),
         include_str!("../migrations/postgres/0009_list_orders.sql"),
     ),
+    (
+        10,
+        "wide list indexes",
+        include_str!("../migrations/sqlite/0010_wide_list_indexes.sql"),
+        include_str!("../migrations/postgres/0010_wide_list_indexes.sql"),
+    ),
 ];
 
 /// The SQL of every migration for one backend (for the schema-parity test).

@@ -26,6 +26,7 @@ both!(
     list_matches_sees,
     list_filters,
     list_windows,
+    list_windows_stay_in_index,
     void,
     chain_tampering,
     concurrent_creates,
@@ -839,6 +840,65 @@ async fn list_windows(w: World) {
     )
     .await;
     assert_eq!(rare.len(), 3);
+}
+
+/// A list window is filtered inside its order's index: for the common filters and every
+/// reader's scope, SQLite reads the window's ids from a covering index (no table row per
+/// index entry). A filter column missing from the order indexes (migration 0010) fails this.
+/// On PostgreSQL the same SQL must plan (its planner picks by cost on this small table).
+async fn list_windows_stay_in_index(w: World) {
+    let sqlite = matches!(w.store.target(), lvzhi_store::db::Target::Sqlite(_));
+    let filters = [
+        ListQuery::default(),
+        ListQuery {
+            state: Some("整改中".into()),
+            ..ListQuery::default()
+        },
+        ListQuery {
+            unit: Some(w.yj),
+            open: true,
+            ..ListQuery::default()
+        },
+        ListQuery {
+            division: Some(QS.into()),
+            state: Some("待交办".into()),
+            ..ListQuery::default()
+        },
+        ListQuery {
+            owner: Some(w.leader_person),
+            ..ListQuery::default()
+        },
+        ListQuery {
+            warning: Some("red".into()),
+            ..ListQuery::default()
+        },
+        ListQuery {
+            warning: Some("yellow".into()),
+            date_field: Some("deadline".into()),
+            from: Some("2026-01-01".into()),
+            ..ListQuery::default()
+        },
+    ];
+    for reader in [&w.admin, &w.office, &w.leader, &w.clerk_xd, &w.head_xd] {
+        for f in &filters {
+            for sort in ["id", "deadline", "updated"] {
+                let q = ListQuery {
+                    sort: Some(sort.into()),
+                    ..f.clone()
+                };
+                let plan = w.store.explain_list_window(reader, "hazard", &q).await.unwrap();
+                assert!(!plan.is_empty());
+                if sqlite {
+                    let text = plan.join(" / ");
+                    assert!(
+                        text.contains("COVERING INDEX records_order_"),
+                        "{:?} sort {sort} {f:?}: {text}",
+                        reader.role
+                    );
+                }
+            }
+        }
+    }
 }
 
 fn ids_of(items: &[lvzhi_store::records::RecordView]) -> Vec<i64> {

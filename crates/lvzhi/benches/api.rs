@@ -4,7 +4,8 @@
 //!
 //! `cargo bench -p lvzhi --bench api` — env: `LVZHI_BENCH_RECORDS` (default
 //! 1,000,000 records for the list test), `LVZHI_BENCH_SECONDS` (default 10 s
-//! of creates), `LVZHI_BENCH_BACKENDS` (default `sqlite,postgres`).
+//! of creates), `LVZHI_BENCH_BACKENDS` (default `sqlite,postgres`), `LVZHI_BENCH_SAVE`
+//! (a file to keep the loaded SQLite database in).
 //! The server runs in this process on its own 2-thread runtime; the 16
 //! clients are OS threads with keep-alive connections, on the same 2 cores.
 
@@ -228,6 +229,16 @@ fn bench_backend(name: &str, db: TestDb, records: u64, seconds: u64) -> Vec<Stri
             "ANALYZE"
         };
         o.conn().script(sql).await.unwrap();
+        // `LVZHI_BENCH_SAVE=FILE`: keep a copy of the loaded SQLite database, to study its
+        // query plans with the sqlite3 shell.
+        if let (Ok(path), "sqlite") = (std::env::var("LVZHI_BENCH_SAVE"), name) {
+            let _ = std::fs::remove_file(&path);
+            o.conn()
+                .script(&format!("VACUUM INTO '{}'", path.replace('\'', "''")))
+                .await
+                .unwrap();
+            eprintln!("saved the loaded database to {path}");
+        }
     });
     let mut c = Client::new(s.addr);
     c.token = Some(token);
