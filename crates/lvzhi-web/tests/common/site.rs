@@ -41,16 +41,7 @@ impl Server {
         let (store, county, addr) = rt.block_on(async {
             let store = lvzhi_testkit::open(&db).await;
             let county = lvzhi_testkit::county::build(&store).await;
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let addr = listener.local_addr().unwrap();
-            let state = lvzhi_web::AppState {
-                store: store.clone(),
-                secure_cookies: false,
-            };
-            tokio::spawn(async move {
-                let app = lvzhi_web::app(state);
-                let _ = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await;
-            });
+            let addr = super::serve(&store).await;
             (store, county, addr)
         });
         Server {
