@@ -7,59 +7,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-use lvzhi_testkit::TestDb;
+mod common;
+
+use common::site::{Server, enc};
 use lvzhi_testkit::county::PASSWORD;
 use lvzhi_testkit::http::{Client, Response};
 use serde_json::{Map, Value, json};
 use std::io::Read;
-use std::net::SocketAddr;
-
-struct Server {
-    addr: SocketAddr,
-    store: lvzhi_store::Store,
-    rt: tokio::runtime::Runtime,
-    _db: TestDb,
-}
 
 impl Server {
-    fn start() -> Server {
-        let db = TestDb::sqlite();
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let (store, addr) = rt.block_on(async {
-            let store = lvzhi_testkit::open(&db).await;
-            lvzhi_testkit::county::build(&store).await;
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let addr = listener.local_addr().unwrap();
-            let state = lvzhi_web::AppState {
-                store: store.clone(),
-                secure_cookies: false,
-            };
-            tokio::spawn(async move {
-                let app = lvzhi_web::app(state);
-                let _ = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await;
-            });
-            (store, addr)
-        });
-        Server {
-            addr,
-            store,
-            rt,
-            _db: db,
-        }
-    }
-
-    fn client(&self, user: &str) -> Client {
-        let mut c = Client::new(self.addr);
-        if !user.is_empty() {
-            assert_eq!(c.login(user, PASSWORD).status, 200);
-        }
-        c
-    }
-
     /// (events, ballots, used codes)
     fn written(&self) -> (i64, i64, i64) {
         self.rt.block_on(async {
@@ -96,6 +52,17 @@ fn campaign_body(opens: &str, closes: &str) -> Value {
     })
 }
 
+/// A created campaign's id and its subjects' ids.
+fn campaign_ids(c: &Value) -> (i64, Vec<i64>) {
+    let subjects = c["subjects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_i64().unwrap())
+        .collect();
+    (c["id"].as_i64().unwrap(), subjects)
+}
+
 /// Creates, issues `per_group` codes per group and opens; returns (id, subject ids, codes per group).
 fn open_campaign(s: &Server, per_group: usize) -> (i64, Vec<i64>, Vec<Vec<String>>) {
     let mut office = s.client("office");
@@ -107,13 +74,7 @@ fn open_campaign(s: &Server, per_group: usize) -> (i64, Vec<i64>, Vec<Vec<String
         .unwrap();
     assert_eq!(r.status, 201, "{}", r.text());
     let c = r.json();
-    let id = c["id"].as_i64().unwrap();
-    let subjects: Vec<i64> = c["subjects"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["id"].as_i64().unwrap())
-        .collect();
+    let (id, subjects) = campaign_ids(&c);
     let mut codes = vec![];
     for g in c["groups"].as_array().unwrap() {
         let r = office
@@ -349,6 +310,7 @@ fn campaign_through_http() {
             .status,
         403
     );
+    s.stop();
 }
 
 #[test]
@@ -375,6 +337,7 @@ fn two_concurrent_casts_of_one_code_one_wins() {
     }
     let (_, ballots, used) = s.written();
     assert_eq!((ballots, used), (6, 6));
+    s.stop();
 }
 
 #[test]
@@ -399,13 +362,7 @@ fn other_campaign_and_expired_codes_are_refused() {
         )
         .unwrap();
     let c = r.json();
-    let id = c["id"].as_i64().unwrap();
-    let subjects: Vec<i64> = c["subjects"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["id"].as_i64().unwrap())
-        .collect();
+    let (id, subjects) = campaign_ids(&c);
     let t = office
         .post(
             &format!("/api/v1/assessments/{id}/tokens"),
@@ -427,6 +384,7 @@ fn other_campaign_and_expired_codes_are_refused() {
     assert_eq!(r.status, 409);
     assert_eq!(s.written(), before);
     let _ = codes_a;
+    s.stop();
 }
 
 #[test]
@@ -450,6 +408,7 @@ fn code_guesses_are_limited_per_ip() {
     assert!(message(&r).contains("一分钟后再试"), "{}", r.text());
     assert!(r.header("retry-after").is_some());
     assert_eq!(s.written(), before);
+    s.stop();
 }
 
 /// A client holding the office's session as the browser's cookie.
@@ -463,30 +422,9 @@ fn ui_client(s: &Server, user: &str) -> (Client, String) {
 }
 
 fn form(c: &mut Client, path: &str, pairs: &[(&str, &str)]) -> Response {
-    let body = serde_urlencoded_pairs(pairs);
+    let body = enc(pairs);
     c.send("POST", path, Some(body.as_bytes()), "application/x-www-form-urlencoded")
         .unwrap()
-}
-
-fn serde_urlencoded_pairs(pairs: &[(&str, &str)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| {
-            let enc = |s: &str| -> String {
-                s.bytes()
-                    .map(|b| {
-                        if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
-                            char::from(b).to_string()
-                        } else {
-                            format!("%{b:02X}")
-                        }
-                    })
-                    .collect()
-            };
-            format!("{}={}", enc(k), enc(v))
-        })
-        .collect::<Vec<_>>()
-        .join("&")
 }
 
 #[test]
@@ -606,4 +544,5 @@ fn pages_set_up_codes_vote_and_results() {
     let (mut clerk, _) = ui_client(&s, "clerk_xd");
     assert_eq!(clerk.get("/assess").unwrap().status, 403);
     assert!(!clerk.get("/").unwrap().text().contains("考核测评"));
+    s.stop();
 }

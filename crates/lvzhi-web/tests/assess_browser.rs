@@ -19,7 +19,6 @@ use fantoccini::{Client, Locator};
 use lvzhi_core::access::Role;
 use serde_json::json;
 use std::io::Read;
-use std::sync::Arc;
 use std::time::Instant;
 
 async fn shot_sized(c: &Client, name: &str, width: u32) {
@@ -52,32 +51,19 @@ async fn office_sets_up_fifty_vote_office_closes() {
     };
 
     // The demo county (肃州区, 6 county leaders with 分管).
-    let db = lvzhi_testkit::TestDb::sqlite();
-    let pack = Arc::new(lvzhi_packs::county().unwrap());
-    let store = lvzhi_store::Store::open(&db.url, pack, lvzhi_demo::demo_clock())
-        .await
-        .unwrap();
-    let summary = lvzhi_demo::build(&store, &lvzhi_demo::DemoOptions { seed: 1, scale: 1 })
-        .await
-        .unwrap();
-    let office = summary.users.iter().find(|u| u.role == Role::Office).unwrap().clone();
-    let base = browser::serve(&store).await;
+    let demo = browser::Demo::start().await;
+    let office = demo.users.iter().find(|u| u.role == Role::Office).unwrap().clone();
 
     let b = tools.launch().await;
     let c = b.c.clone();
-    let result = run(&c, &base, &office.username, &office.password).await;
+    let result = run(&c, &demo.base, &office.username, &office.password).await;
     b.close().await;
-    store.close().await;
-    db.drop_db().await;
+    demo.stop().await;
     result.unwrap();
 }
 
 async fn run(c: &Client, base: &str, user: &str, password: &str) -> Result<(), String> {
-    c.goto(&format!("{base}/login")).await.unwrap();
-    css(c, "#username").await.send_keys(user).await.unwrap();
-    css(c, "#password").await.send_keys(password).await.unwrap();
-    css(c, "button[type=submit]").await.click().await.unwrap();
-    css(c, ".top .user").await;
+    browser::login(c, base, user, password).await;
 
     // 考核测评 in the menu → the list → 新建.
     c.find(Locator::LinkText("考核测评"))

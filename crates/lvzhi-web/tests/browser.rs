@@ -28,16 +28,7 @@ async fn css(c: &Client, sel: &str) -> fantoccini::elements::Element {
 }
 
 async fn login(c: &Client, base: &str, user: &str) {
-    c.goto(&format!("{base}/login")).await.unwrap();
-    css(c, "#username").await.send_keys(user).await.unwrap();
-    css(c, "#password").await.send_keys(PASSWORD).await.unwrap();
-    css(c, "button[type=submit]").await.click().await.unwrap();
-    css(c, ".top .user").await;
-}
-
-async fn logout(c: &Client) {
-    css(c, ".logout button").await.click().await.unwrap();
-    css(c, "#username").await;
+    browser::login(c, base, user, PASSWORD).await;
 }
 
 async fn body_text(c: &Client) -> String {
@@ -166,7 +157,7 @@ async fn run(c: &Client, base: &str, xidong: i64) -> Result<(), String> {
         .unwrap();
     css(c, ".facts").await;
     assert!(body_text(c).await.contains("肃州区西洞加油站"));
-    logout(c).await;
+    browser::logout(c).await;
 
     // The office takes 交办.
     login(c, base, "office").await;

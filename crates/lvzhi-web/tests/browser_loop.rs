@@ -19,7 +19,6 @@ mod common;
 use common::browser;
 use common::browser::set_value;
 use fantoccini::{Client, Locator};
-use lvzhi_testkit::TestDb;
 use serde_json::json;
 use std::collections::HashMap;
 
@@ -44,16 +43,7 @@ struct Ctx {
 
 impl Ctx {
     async fn login(&self, user: &str) {
-        let c = &self.c;
-        c.goto(&format!("{}/login", self.base)).await.unwrap();
-        css(c, "#username").await.send_keys(user).await.unwrap();
-        css(c, "#password")
-            .await
-            .send_keys(&self.passwords[user])
-            .await
-            .unwrap();
-        css(c, "button[type=submit]").await.click().await.unwrap();
-        css(c, ".top .user").await;
+        browser::login(&self.c, &self.base, user, &self.passwords[user]).await;
     }
 
     async fn logout(&self) {
@@ -137,15 +127,9 @@ async fn hazard_whole_loop_on_the_demo_county() {
     };
 
     // The server, on the demo county (as `lvzhi demo` builds it).
-    let db = TestDb::sqlite();
-    let pack = std::sync::Arc::new(lvzhi_packs::county().unwrap());
-    let store = lvzhi_store::Store::open(&db.url, pack, lvzhi_demo::demo_clock())
-        .await
-        .unwrap();
-    let summary = lvzhi_demo::build(&store, &lvzhi_demo::DemoOptions::default())
-        .await
-        .unwrap();
-    let passwords: HashMap<String, String> = summary
+    let demo = browser::Demo::start().await;
+    let store = &demo.store;
+    let passwords: HashMap<String, String> = demo
         .users
         .iter()
         .map(|u| (u.username.clone(), u.password.clone()))
@@ -153,10 +137,7 @@ async fn hazard_whole_loop_on_the_demo_county() {
     let units = store.units().await.unwrap();
     let yingji = units.iter().find(|u| u.name == "应急管理局").unwrap().id;
     // A hazard of another township (not 西洞镇), for the 403 by URL.
-    let office = {
-        let uid = summary.users.iter().find(|u| u.username == "office").unwrap().id;
-        store.access_for(uid).await.unwrap().0
-    };
+    let office = demo.access("office").await;
     let q = lvzhi_store::records::ListQuery {
         division: Some("620902101".into()),
         limit: Some(1),
@@ -164,20 +145,17 @@ async fn hazard_whole_loop_on_the_demo_county() {
     };
     let other = store.list(&office, "hazard", &q).await.unwrap().items[0].row.id;
 
-    let base = browser::serve(&store).await;
-
     let b = tools.launch().await;
     let c = b.c.clone();
     let ctx = Ctx {
         c: c.clone(),
-        base,
+        base: demo.base.clone(),
         passwords,
     };
     // In a task, so that a failed assertion still closes the browser below.
     let result = tokio::spawn(async move { run(&ctx, yingji, other).await }).await;
     b.close().await;
-    store.close().await;
-    db.drop_db().await;
+    demo.stop().await;
     match result {
         Ok(r) => r.unwrap(),
         Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),

@@ -18,11 +18,8 @@ use common::browser::set_value;
 use common::browser::shots_dir;
 use fantoccini::{Client, Locator};
 use lvzhi_core::access::Role;
-use lvzhi_demo::DemoOptions;
-use lvzhi_testkit::TestDb;
 use serde_json::json;
 use std::io::Read;
-use std::sync::Arc;
 
 /// A screenshot of the whole page (the window grown to the page's height).
 async fn shot(c: &Client, name: &str) {
@@ -59,35 +56,22 @@ async fn office_writes_the_duty_report_and_edits_a_template() {
     };
 
     // The demo county (the seed's figures need it), on the demo's clock.
-    let db = TestDb::sqlite();
-    let pack = Arc::new(lvzhi_packs::county().unwrap());
-    let store = lvzhi_store::Store::open(&db.url, pack, lvzhi_demo::demo_clock())
-        .await
-        .unwrap();
-    let summary = lvzhi_demo::build(&store, &DemoOptions { seed: 1, scale: 1 })
-        .await
-        .unwrap();
-    let office = summary.users.iter().find(|u| u.role == Role::Office).unwrap().clone();
-    let base = browser::serve(&store).await;
+    let demo = browser::Demo::start().await;
+    let office = demo.users.iter().find(|u| u.role == Role::Office).unwrap().clone();
 
     let b = tools.launch().await;
     let c = b.c.clone();
-    let result = run(&c, &base, &office.username, &office.password).await;
+    let result = run(&c, &demo.base, &office.username, &office.password).await;
     b.close().await;
-    let versions = store.template_versions("述职报告-修改稿").await.unwrap();
-    store.close().await;
-    db.drop_db().await;
+    let versions = demo.store.template_versions("述职报告-修改稿").await.unwrap();
+    demo.stop().await;
     result.unwrap();
     assert_eq!(versions.len(), 2);
     assert_eq!(versions[0].author, office.username);
 }
 
 async fn run(c: &Client, base: &str, user: &str, password: &str) -> Result<(), String> {
-    c.goto(&format!("{base}/login")).await.unwrap();
-    css(c, "#username").await.send_keys(user).await.unwrap();
-    css(c, "#password").await.send_keys(password).await.unwrap();
-    css(c, "button[type=submit]").await.click().await.unwrap();
-    css(c, ".top .user").await;
+    browser::login(c, base, user, password).await;
 
     // 报告 from the menu; pick template, person, period, scope.
     css(c, "nav.side a[href=\"/reports\"]").await.click().await.unwrap();

@@ -14,7 +14,6 @@ mod common;
 
 use common::browser;
 use fantoccini::{Client, Locator};
-use lvzhi_testkit::TestDb;
 
 /// A screenshot of the whole page (the window grown to the page's height).
 async fn shot(c: &Client, name: &str) {
@@ -23,19 +22,6 @@ async fn shot(c: &Client, name: &str) {
 
 async fn css(c: &Client, sel: &str) -> fantoccini::elements::Element {
     browser::css_within(c, sel, 10).await
-}
-
-async fn login(c: &Client, base: &str, user: &str, password: &str) {
-    c.goto(&format!("{base}/login")).await.unwrap();
-    css(c, "#username").await.send_keys(user).await.unwrap();
-    css(c, "#password").await.send_keys(password).await.unwrap();
-    css(c, "button[type=submit]").await.click().await.unwrap();
-    css(c, ".top .user").await;
-}
-
-async fn logout(c: &Client) {
-    css(c, ".logout button").await.click().await.unwrap();
-    css(c, "#username").await;
 }
 
 async fn body_text(c: &Client) -> String {
@@ -48,27 +34,18 @@ async fn supervise_indicators_dashboard_in_chromium() {
         return;
     };
     // The demo county, served on its clock.
-    let db = TestDb::sqlite();
-    let pack = std::sync::Arc::new(lvzhi_packs::county().unwrap());
-    let store = lvzhi_store::Store::open(&db.url, pack.clone(), lvzhi_demo::demo_clock())
-        .await
-        .unwrap();
-    let summary = lvzhi_demo::build(&store, &lvzhi_demo::DemoOptions::default())
-        .await
-        .unwrap();
-    let users: Vec<(String, String)> = summary
+    let demo = browser::Demo::start().await;
+    let users: Vec<(String, String)> = demo
         .users
         .iter()
         .map(|u| (u.username.clone(), u.password.clone()))
         .collect();
-    let base = browser::serve(&store).await;
 
     let b = tools.launch().await;
     let c = b.c.clone();
-    let result = run(&c, &base, &users, &store).await;
+    let result = run(&c, &demo.base, &users, &demo.store).await;
     b.close().await;
-    store.close().await;
-    db.drop_db().await;
+    demo.stop().await;
     result.unwrap();
 }
 
@@ -80,7 +57,7 @@ async fn run(c: &Client, base: &str, users: &[(String, String)], store: &lvzhi_s
     let pw = |u: &str| users.iter().find(|(n, _)| n == u).unwrap().1.clone();
 
     // The office: 督查督办 with red items first.
-    login(c, base, "office", &pw("office")).await;
+    browser::login(c, base, "office", &pw("office")).await;
     css(c, ".side a[href='/supervise']").await.click().await.unwrap();
     css(c, "#items table").await;
     shot(c, "uia-01-supervise-office").await;
@@ -141,10 +118,10 @@ async fn run(c: &Client, base: &str, users: &[(String, String)], store: &lvzhi_s
     let text = body_text(c).await;
     assert!(text.contains("依据的记录") && text.contains("安全生产隐患"), "{text}");
     shot(c, "uia-05-provenance").await;
-    logout(c).await;
+    browser::logout(c).await;
 
     // The leader: the dashboard, read-only 督查督办, the 分管 indicators.
-    login(c, base, "leader", &pw("leader")).await;
+    browser::login(c, base, "leader", &pw("leader")).await;
     css(c, ".dash").await;
     assert!(count(c, "svg.chart.line").await > 0, "monthly trends");
     assert!(count(c, "svg.chart.bars").await > 0, "bars");
@@ -158,6 +135,6 @@ async fn run(c: &Client, base: &str, users: &[(String, String)], store: &lvzhi_s
     css(c, ".side a[href='/indicators']").await.click().await.unwrap();
     css(c, "table.indicators").await;
     shot(c, "uia-08-indicators-leader").await;
-    logout(c).await;
+    browser::logout(c).await;
     Ok(())
 }

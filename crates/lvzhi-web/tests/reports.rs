@@ -5,49 +5,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-use lvzhi_testkit::TestDb;
-use lvzhi_testkit::county::PASSWORD;
-use lvzhi_testkit::http::{Client, Response};
+mod common;
+
+use common::site::*;
 use serde_json::json;
-use std::collections::BTreeMap;
-use std::net::SocketAddr;
-
-fn start(rt: &tokio::runtime::Runtime, db: &TestDb) -> (lvzhi_store::Store, SocketAddr) {
-    rt.block_on(async {
-        let store = lvzhi_testkit::open(db).await;
-        lvzhi_testkit::county::build(&store).await;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let state = lvzhi_web::AppState {
-            store: store.clone(),
-            secure_cookies: false,
-        };
-        tokio::spawn(async move {
-            let app = lvzhi_web::app(state);
-            let _ = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await;
-        });
-        (store, addr)
-    })
-}
-
-fn api(addr: SocketAddr, user: &str) -> Client {
-    let mut c = Client::new(addr);
-    assert_eq!(c.login(user, PASSWORD).status, 200);
-    c
-}
 
 const GOOD: &str = "# 隐患整改情况\n\n全县在改隐患{{ ind(\"隐患在改数\") }}。\n";
 
 #[test]
 fn template_api_on_both_backends() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    for db in rt.block_on(TestDb::both()) {
-        let (store, addr) = start(&rt, &db);
-        let mut office = api(addr, "office");
+    for s in Server::both() {
+        let mut office = s.client("office");
         let path = "/api/v1/reports/%E6%88%91%E7%9A%84%E9%80%9A%E6%8A%A5"; // 我的通报
 
         // Unknown indicator on line 3: 422 naming the line; nothing saved.
@@ -89,15 +57,15 @@ fn template_api_on_both_backends() {
         assert_eq!(items[0]["version"], 2);
         assert_eq!(items[0]["author"], "office");
         assert_eq!(items[0]["note"], "补充要求");
-        let s = office.get(&format!("{path}/source?version=1")).unwrap().json();
-        assert_eq!(s["source"], GOOD);
-        assert_eq!(s["shipped"], false);
-        let s = office
+        let src = office.get(&format!("{path}/source?version=1")).unwrap().json();
+        assert_eq!(src["source"], GOOD);
+        assert_eq!(src["shipped"], false);
+        let src = office
             .get("/api/v1/reports/%E6%9C%88%E5%BA%A6%E7%9D%A3%E6%9F%A5%E9%80%9A%E6%8A%A5/source")
             .unwrap()
             .json();
-        assert_eq!(s["shipped"], true);
-        assert!(s["source"].as_str().unwrap().contains("unit_rows("));
+        assert_eq!(src["shipped"], true);
+        assert!(src["source"].as_str().unwrap().contains("unit_rows("));
         let list = office.get("/api/v1/reports").unwrap().json();
         assert!(list["items"].as_array().unwrap().iter().any(|n| n == "我的通报"));
         assert!(
@@ -109,7 +77,7 @@ fn template_api_on_both_backends() {
         );
 
         // Rendered by name (latest version), as any reader.
-        let mut clerk = api(addr, "clerk_xd");
+        let mut clerk = s.client("clerk_xd");
         let r = clerk.get(&format!("{path}?period=2026&format=md")).unwrap();
         assert_eq!(r.status, 200, "{}", r.text());
         assert!(r.text().contains("请加快整改"), "{}", r.text());
@@ -134,117 +102,15 @@ fn template_api_on_both_backends() {
             .unwrap();
         assert_eq!(r.status, 400, "{}", r.text());
 
-        rt.block_on(async {
-            assert!(store.verify_chain().await.unwrap().error.is_none());
-            store.close().await;
-            db.drop_db().await;
-        });
+        assert!(s.rt.block_on(s.store.verify_chain()).unwrap().error.is_none());
+        s.stop();
     }
-}
-
-/// A client that keeps cookies, like a browser.
-struct Browser {
-    c: Client,
-    cookies: BTreeMap<String, String>,
-}
-
-fn pct(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-impl Browser {
-    fn new(addr: SocketAddr) -> Browser {
-        Browser {
-            c: Client::new(addr),
-            cookies: BTreeMap::new(),
-        }
-    }
-
-    fn send(&mut self, method: &str, path: &str, body: Option<&str>) -> Response {
-        let cookie = self
-            .cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ");
-        self.c.headers = if cookie.is_empty() {
-            vec![]
-        } else {
-            vec![("Cookie".into(), cookie)]
-        };
-        let r = self
-            .c
-            .send(
-                method,
-                path,
-                body.map(str::as_bytes),
-                "application/x-www-form-urlencoded",
-            )
-            .unwrap();
-        for (k, v) in &r.headers {
-            if k.eq_ignore_ascii_case("set-cookie")
-                && let Some((name, value)) = v.split(';').next().unwrap_or("").split_once('=')
-            {
-                if value.is_empty() {
-                    self.cookies.remove(name);
-                } else {
-                    self.cookies.insert(name.to_string(), value.to_string());
-                }
-            }
-        }
-        r
-    }
-
-    fn get(&mut self, path: &str) -> Response {
-        self.send("GET", path, None)
-    }
-
-    fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Response {
-        let body = form
-            .iter()
-            .map(|(k, v)| format!("{}={}", pct(k), pct(v)))
-            .collect::<Vec<_>>()
-            .join("&");
-        self.send("POST", path, Some(&body))
-    }
-
-    fn signed_in(addr: SocketAddr, user: &str) -> Browser {
-        let mut b = Browser::new(addr);
-        let csrf = csrf_of(&b.get("/login").text());
-        let r = b.post(
-            "/login",
-            &[
-                ("csrf", &csrf),
-                ("username", user),
-                ("password", PASSWORD),
-                ("next", "/"),
-            ],
-        );
-        assert_eq!(r.status, 303);
-        b
-    }
-}
-
-fn csrf_of(html: &str) -> String {
-    let i = html.find("name=\"csrf\" value=\"").expect("csrf field") + "name=\"csrf\" value=\"".len();
-    html[i..].split('"').next().unwrap().to_string()
 }
 
 #[test]
 fn report_pages_and_template_editor() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let db = TestDb::sqlite();
-    let (store, addr) = start(&rt, &db);
-    let mut b = Browser::signed_in(addr, "office");
+    let s = Server::start();
+    let mut b = s.signed_in("office");
 
     // The page: nav entry, the templates, leaders to pick.
     let page = b.get("/reports");
@@ -296,7 +162,7 @@ fn report_pages_and_template_editor() {
     let html = r.text();
     assert!(html.contains("未保存：模板第3行：指标“没有的指标”不存在"), "{html}");
     assert!(html.contains("<span class=\"hit\">   3 │ 本月新增"), "{html}");
-    assert!(rt.block_on(store.template_versions("我的通报")).unwrap().is_empty());
+    assert!(s.rt.block_on(s.store.template_versions("我的通报")).unwrap().is_empty());
     // Fixed: saved as version 1, shown with its history.
     let r = b.post(
         "/reports/templates/save",
@@ -337,7 +203,7 @@ fn report_pages_and_template_editor() {
         .text();
     assert!(html.contains("id=\"back-to-report\" href=\"/reports\""), "{html}");
     // A clerk sees the page but cannot open the copy page or save.
-    let mut clerk = Browser::signed_in(addr, "clerk_xd");
+    let mut clerk = s.signed_in("clerk_xd");
     assert_eq!(clerk.get("/reports").status, 200);
     assert_eq!(
         clerk
@@ -351,10 +217,7 @@ fn report_pages_and_template_editor() {
         &[("csrf", &csrf), ("name", "我的通报"), ("parent", "1"), ("source", GOOD)],
     );
     assert_eq!(r.status, 403);
-    assert_eq!(rt.block_on(store.template_versions("我的通报")).unwrap().len(), 1);
+    assert_eq!(s.rt.block_on(s.store.template_versions("我的通报")).unwrap().len(), 1);
 
-    rt.block_on(async {
-        store.close().await;
-        db.drop_db().await;
-    });
+    s.stop();
 }

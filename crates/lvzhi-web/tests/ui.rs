@@ -8,7 +8,6 @@ mod common;
 
 use common::site::*;
 use lvzhi_testkit::county::{PASSWORD, hazard};
-use lvzhi_testkit::http::Response;
 
 #[path = "ui/import.rs"]
 mod import_screens;
@@ -36,15 +35,6 @@ impl Server {
             .total
             .unwrap()
     }
-}
-
-/// The HTML of the form field `key` (its `data-field` block).
-fn field_block<'a>(html: &'a str, key: &str) -> &'a str {
-    let marker = format!("data-field=\"{key}\"");
-    let i = html.find(&marker).unwrap_or_else(|| panic!("no field {key}"));
-    let rest = &html[i..];
-    let end = rest[1..].find("data-field=\"").map(|j| j + 1).unwrap_or(rest.len());
-    &rest[..end]
 }
 
 #[test]

@@ -6,232 +6,26 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-use lvzhi_testkit::TestDb;
-use lvzhi_testkit::county::{County, PASSWORD};
-use lvzhi_testkit::http::{Client, Response};
-use std::collections::BTreeMap;
-use std::io::Write;
-use std::net::SocketAddr;
+mod common;
 
-struct Server {
-    addr: SocketAddr,
-    county: County,
-    store: lvzhi_store::Store,
-    rt: tokio::runtime::Runtime,
-    db: TestDb,
-}
+use common::site::*;
+use std::io::Write;
 
 impl Server {
-    fn start(db: TestDb) -> Server {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let (store, county, addr) = rt.block_on(async {
-            let store = lvzhi_testkit::open(&db).await;
-            let county = lvzhi_testkit::county::build(&store).await;
-            // The indicators find the county by the initialised county code (as `lvzhi init` sets it).
-            store.set_meta("initialized", "620902").await.unwrap();
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let addr = listener.local_addr().unwrap();
-            let state = lvzhi_web::AppState {
-                store: store.clone(),
-                secure_cookies: false,
-            };
-            tokio::spawn(async move {
-                let app = lvzhi_web::app(state);
-                let _ = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await;
-            });
-            (store, county, addr)
-        });
-        Server {
-            addr,
-            county,
-            store,
-            rt,
-            db,
-        }
+    /// Sets the county code as `lvzhi init` does: the indicators find the county by it.
+    fn initialised(self) -> Server {
+        self.rt.block_on(self.store.set_meta("initialized", "620902")).unwrap();
+        self
     }
 
     fn sqlite() -> Server {
-        Server::start(TestDb::sqlite())
+        Server::start().initialised()
     }
 
+    /// On SQLite, and on PostgreSQL when reachable.
     fn all() -> Vec<Server> {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let mut v = vec![Server::sqlite()];
-        if let Some(pg) = rt.block_on(TestDb::postgres()) {
-            v.push(Server::start(pg));
-        }
-        v
+        Server::both().into_iter().map(Server::initialised).collect()
     }
-
-    fn browser(&self) -> Browser {
-        Browser {
-            c: Client::new(self.addr),
-            cookies: BTreeMap::new(),
-        }
-    }
-
-    fn signed_in(&self, user: &str) -> Browser {
-        let mut b = self.browser();
-        let r = b.login(user, PASSWORD);
-        assert_eq!(r.status, 303, "login {user}: {}", r.text());
-        b
-    }
-
-    /// The kinds of the newest events.
-    fn last_event_kinds(&self, n: i64) -> Vec<String> {
-        let a = self.county.access("admin");
-        self.rt
-            .block_on(self.store.events(&a, None, None, n))
-            .unwrap()
-            .into_iter()
-            .map(|e| e.kind)
-            .collect()
-    }
-
-    fn stop(self) {
-        let Server { store, rt, db, .. } = self;
-        rt.block_on(async move {
-            store.close().await;
-            db.drop_db().await;
-        });
-    }
-}
-
-struct Browser {
-    c: Client,
-    cookies: BTreeMap<String, String>,
-}
-
-fn pct(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-fn enc(pairs: &[(&str, &str)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", pct(k), pct(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-impl Browser {
-    fn take_cookies(&mut self, r: &Response) {
-        for (k, v) in &r.headers {
-            if k.eq_ignore_ascii_case("set-cookie") {
-                let first = v.split(';').next().unwrap_or("");
-                if let Some((name, value)) = first.split_once('=') {
-                    if value.is_empty() || v.contains("Max-Age=0") {
-                        self.cookies.remove(name);
-                    } else {
-                        self.cookies.insert(name.to_string(), value.to_string());
-                    }
-                }
-            }
-        }
-    }
-
-    fn prepare(&mut self) {
-        let cookie = self
-            .cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ");
-        self.c.headers = if cookie.is_empty() {
-            vec![]
-        } else {
-            vec![("Cookie".into(), cookie)]
-        };
-    }
-
-    fn get(&mut self, path: &str) -> Response {
-        self.prepare();
-        let r = self.c.get(path).unwrap();
-        self.take_cookies(&r);
-        r
-    }
-
-    fn send(&mut self, path: &str, body: &[u8], ctype: &str) -> Response {
-        self.prepare();
-        let r = self.c.send("POST", path, Some(body), ctype).unwrap();
-        self.take_cookies(&r);
-        r
-    }
-
-    fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Response {
-        self.send(path, enc(form).as_bytes(), "application/x-www-form-urlencoded")
-    }
-
-    fn login(&mut self, user: &str, password: &str) -> Response {
-        let page = self.get("/login");
-        let csrf = csrf_of(&page.text());
-        self.post(
-            "/login",
-            &[
-                ("csrf", &csrf),
-                ("username", user),
-                ("password", password),
-                ("next", "/"),
-            ],
-        )
-    }
-
-    fn csrf(&mut self) -> String {
-        csrf_of(&self.get("/").text())
-    }
-
-    /// A multipart form post (as a browser sends the 核查 form).
-    fn multipart(&mut self, path: &str, fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> Response {
-        let boundary = "----lvzhiTestBoundary7MA4YWxk";
-        let mut body: Vec<u8> = Vec::new();
-        for (k, v) in fields {
-            write!(
-                body,
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
-            )
-            .unwrap();
-        }
-        let (name, data) = file.unwrap_or(("", b""));
-        write!(
-            body,
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
-             Content-Type: application/octet-stream\r\n\r\n"
-        )
-        .unwrap();
-        body.extend_from_slice(data);
-        write!(body, "\r\n--{boundary}--\r\n").unwrap();
-        self.send(path, &body, &format!("multipart/form-data; boundary={boundary}"))
-    }
-}
-
-fn csrf_of(html: &str) -> String {
-    let m = "name=\"csrf\" value=\"";
-    let i = html.find(m).expect("csrf field") + m.len();
-    html[i..].split('"').next().unwrap().to_string()
-}
-
-fn location(r: &Response) -> String {
-    r.header("location").unwrap_or("").to_string()
-}
-
-fn field_block<'a>(html: &'a str, key: &str) -> &'a str {
-    let marker = format!("data-field=\"{key}\"");
-    let i = html.find(&marker).unwrap_or_else(|| panic!("no field {key}"));
-    let rest = &html[i..];
-    let end = rest[1..].find("data-field=\"").map(|j| j + 1).unwrap_or(rest.len());
-    &rest[..end]
 }
 
 /// The checked text of a 核查 page as (text, marked) pieces, reference marks removed.

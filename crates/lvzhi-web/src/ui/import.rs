@@ -27,13 +27,15 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use lvzhi_core::field::FieldType;
 use lvzhi_core::ledger::LedgerKind;
 use lvzhi_io::export::{ExportFormat, error_workbook, export};
 use lvzhi_io::import::{ImportOptions, ImportReport, make_tag, write};
-use lvzhi_io::mapping::{Mapping, STATE_TARGET};
+use lvzhi_io::mapping::{Layout, Mapping, STATE_TARGET, normalize_header};
+use lvzhi_io::sheet::{Encoding, Sheet};
 use lvzhi_io::{Checked, IoError, ReadOptions};
 use lvzhi_store::records::ListQuery;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
@@ -346,8 +348,12 @@ struct MappingPage {
     key: String,
     ledger: String,
     file: String,
-    header_row: usize,
+    /// "第3行" or "第3—4行（两行表头）"; empty when the file could not be read.
+    header: String,
     rows: Vec<MapRow>,
+    /// Required fields without a column (the form is still shown).
+    missing: String,
+    /// Why the file cannot be read (no form), or why the choices were refused.
     error: String,
 }
 
@@ -372,101 +378,233 @@ async fn check(st: &AppState, u: &UiUser, e: &Entry, kind: &LedgerKind) -> Resul
     .map_err(|e| IoError::Unreadable(format!("校验失败：{e}")))?
 }
 
+/// The stashed file's table and columns, for the mapping screen.
+struct Detected {
+    sheet: Sheet,
+    layout: Layout,
+    /// The rows (0-based) that are not data: 合计, notes under the table.
+    not_data: HashSet<usize>,
+    /// "缺少必填列：…" when required fields have no column yet.
+    missing: String,
+}
+
+/// Finds the header and the columns of the stashed file, and the rows that
+/// are not data. When required fields have no column the columns are still
+/// given, so that the clerk can choose them by hand on the mapping screen.
+async fn detect(st: &AppState, u: &UiUser, e: &Entry, kind: &LedgerKind) -> Result<Detected, IoError> {
+    let org = lvzhi_io::org::OrgIndex::load(&st.store).await.map_err(IoError::Store)?;
+    let access = u.session.access.clone();
+    let (bytes, name, mapping, kind) = (e.bytes.clone(), e.name.clone(), e.mapping.clone(), kind.clone());
+    tokio::task::spawn_blocking(move || {
+        let sheet = lvzhi_io::sheet::read_bytes(&bytes, &name, None, Encoding::default())?;
+        let (kind, missing) = match lvzhi_io::mapping::layout(&sheet, &kind, &mapping) {
+            Ok(_) => (kind, String::new()),
+            Err(err @ IoError::MissingColumns(_)) => {
+                let mut relaxed = kind;
+                for f in &mut relaxed.fields {
+                    f.required = false;
+                }
+                (relaxed, io_message(&err))
+            }
+            Err(err) => return Err(err),
+        };
+        let layout = lvzhi_io::mapping::layout(&sheet, &kind, &mapping)?;
+        let prepared = lvzhi_io::prepare::prepare(&kind, &sheet, layout.clone(), &org, &access)?;
+        let not_data = prepared.skipped.iter().map(|x| x.row.saturating_sub(1)).collect();
+        Ok(Detected {
+            sheet,
+            layout,
+            not_data,
+            missing,
+        })
+    })
+    .await
+    .map_err(|e| IoError::Unreadable(format!("读取失败：{e}")))?
+}
+
 fn io_message(e: &IoError) -> String {
     // The Chinese half of the bilingual messages.
     let s = e.to_string();
     s.split(" / ").next().unwrap_or(&s).to_string()
 }
 
+/// The longest sample value shown whole on the mapping screen (an 18-character
+/// 统一社会信用代码 or 身份证号 is not cut).
+const SAMPLE_CHARS: usize = 24;
+
+/// `t` cut to `n` characters, with "…" when cut.
+fn shorten(t: &str, n: usize) -> String {
+    if t.chars().count() <= n {
+        t.to_string()
+    } else {
+        let mut s: String = t.chars().take(n - 1).collect();
+        s.push('…');
+        s
+    }
+}
+
+/// The mapping screen's rows: every column, its samples and the field chosen
+/// (`chosen` by column index: the clerk's choices of a refused form).
+fn map_rows(kind: &LedgerKind, d: &Detected, chosen: &HashMap<usize, String>) -> Vec<MapRow> {
+    let first = d.layout.first_data_row();
+    d.layout
+        .columns
+        .iter()
+        .map(|col| {
+            let sample: Vec<String> = (first..d.sheet.rows.len())
+                .filter(|r| !d.not_data.contains(r))
+                .map(|r| d.sheet.cell(r, col.index).text())
+                .filter(|t| !t.trim().is_empty())
+                .take(3)
+                .map(|t| shorten(t.trim(), SAMPLE_CHARS))
+                .collect();
+            let current = chosen
+                .get(&col.index)
+                .map(String::as_str)
+                .or(col.field.as_deref())
+                .unwrap_or("");
+            let mut choices = vec![Choice {
+                value: String::new(),
+                label: "（不导入）".into(),
+                selected: current.is_empty(),
+            }];
+            choices.extend(kind.fields.iter().map(|f| Choice {
+                value: f.key.clone(),
+                label: if f.required {
+                    format!("{}（必填）", f.label)
+                } else {
+                    f.label.clone()
+                },
+                selected: current == f.key,
+            }));
+            if kind.workflow.is_some() {
+                choices.push(Choice {
+                    value: STATE_TARGET.into(),
+                    label: "状态".into(),
+                    selected: current == STATE_TARGET,
+                });
+            }
+            MapRow {
+                letter: col.letter.clone(),
+                header: col.header.clone(),
+                name: format!("col{}", col.index),
+                sample: sample.join("；"),
+                choices,
+            }
+        })
+        .collect()
+}
+
+/// The mapping screen, with the clerk's `chosen` fields and an `error` when
+/// their choices were refused.
+async fn mapping_view(
+    st: &AppState,
+    u: &UiUser,
+    id: String,
+    e: &Entry,
+    kind: &LedgerKind,
+    chosen: &HashMap<usize, String>,
+    error: String,
+) -> PageResult {
+    let names = Names::load(&st.store).await.map_err(store_error)?;
+    let chrome = Chrome::new(&st.store, u, &names, &format!("/ledgers/{}", kind.key));
+    let mut p = MappingPage {
+        chrome,
+        title: format!("导入{}：核对列", kind.name),
+        id,
+        key: kind.key.clone(),
+        ledger: kind.name.clone(),
+        file: e.name.clone(),
+        header: String::new(),
+        rows: vec![],
+        missing: String::new(),
+        error,
+    };
+    let status = match detect(st, u, e, kind).await {
+        Ok(d) => {
+            let l = &d.layout;
+            p.header = if l.header_rows == 2 {
+                format!("第{}—{}行（两行表头）", l.header_row + 1, l.header_row + 2)
+            } else {
+                format!("第{}行", l.header_row + 1)
+            };
+            p.rows = map_rows(kind, &d, chosen);
+            // Only before the clerk has chosen: their choices say what is missing now.
+            if chosen.is_empty() {
+                p.missing = d.missing;
+            }
+            if p.error.is_empty() {
+                StatusCode::OK
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+        }
+        Err(err) => {
+            p.error = io_message(&err);
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+    };
+    Ok(page(status, &p))
+}
+
 /// `GET /imports/{id}/mapping`: the detected mapping, each column selectable.
 pub async fn mapping_page(State(st): State<AppState>, u: UiUser, Path(id): Path<String>) -> PageResult {
     let (e, kind) = entry_for(&st, &u, &id)?;
-    let names = Names::load(&st.store).await.map_err(store_error)?;
-    let chrome = Chrome::new(&st.store, &u, &names, &format!("/ledgers/{}", kind.key));
-    let (rows, header_row, error) = match check(&st, &u, &e, &kind).await {
-        Ok(c) => {
-            let l = &c.prepared.layout;
-            let first = l.first_data_row();
-            let rows = l
-                .columns
-                .iter()
-                .map(|col| {
-                    let sample: Vec<String> = (first..c.sheet.rows.len())
-                        .map(|r| c.sheet.cell(r, col.index).text())
-                        .filter(|t| !t.trim().is_empty())
-                        .take(3)
-                        .map(|t| t.chars().take(16).collect())
-                        .collect();
-                    let mut choices = vec![Choice {
-                        value: String::new(),
-                        label: "（不导入）".into(),
-                        selected: col.field.is_none(),
-                    }];
-                    choices.extend(kind.fields.iter().map(|f| Choice {
-                        value: f.key.clone(),
-                        label: if f.required {
-                            format!("{}（必填）", f.label)
-                        } else {
-                            f.label.clone()
-                        },
-                        selected: col.field.as_deref() == Some(f.key.as_str()),
-                    }));
-                    if kind.workflow.is_some() {
-                        choices.push(Choice {
-                            value: STATE_TARGET.into(),
-                            label: "状态".into(),
-                            selected: col.field.as_deref() == Some(STATE_TARGET),
-                        });
-                    }
-                    MapRow {
-                        letter: col.letter.clone(),
-                        header: col.header.clone(),
-                        name: format!("col{}", col.index),
-                        sample: sample.join("；"),
-                        choices,
-                    }
-                })
-                .collect();
-            (rows, l.header_row + 1, String::new())
-        }
-        Err(err) => (vec![], 0, io_message(&err)),
-    };
-    Ok(page(
-        if error.is_empty() {
-            StatusCode::OK
-        } else {
-            StatusCode::UNPROCESSABLE_ENTITY
-        },
-        &MappingPage {
-            chrome,
-            title: format!("导入{}：核对列", kind.name),
-            id,
-            key: kind.key.clone(),
-            ledger: kind.name.clone(),
-            file: e.name.clone(),
-            header_row,
-            rows,
-            error,
-        },
-    ))
+    mapping_view(&st, &u, id, &e, &kind, &HashMap::new(), String::new()).await
 }
 
 /// `POST /imports/{id}/mapping`: keeps the chosen mapping, then the preview.
+/// A field chosen for two columns, or a required field for none, is refused
+/// on the mapping screen with the choices kept.
 pub async fn save_mapping(State(st): State<AppState>, u: UiUser, Path(id): Path<String>, f: FormBody) -> PageResult {
     let f = super::session::form(f)?;
     check_csrf(&u, &f)?;
     let (e, kind) = entry_for(&st, &u, &id)?;
-    let c = check(&st, &u, &e, &kind)
+    let d = detect(&st, &u, &e, &kind)
         .await
         .map_err(|err| error_page(StatusCode::UNPROCESSABLE_ENTITY, "文件无法导入", &io_message(&err)))?;
-    let l = &c.prepared.layout;
+    let l = &d.layout;
     let mut m = l.to_mapping(&kind.key);
+    let mut chosen: HashMap<usize, String> = HashMap::new();
+    let mut columns_of: Vec<(String, Vec<String>)> = Vec::new();
     for col in &l.columns {
-        let chosen = field(&f, &format!("col{}", col.index)).unwrap_or("").to_string();
-        if !chosen.is_empty() && chosen != STATE_TARGET && kind.field(&chosen).is_none() {
-            return Err(error_page(StatusCode::BAD_REQUEST, "请求有误", "选择的字段不存在。"));
+        let value = field(&f, &format!("col{}", col.index)).unwrap_or("").to_string();
+        let label = if value == STATE_TARGET {
+            "状态".to_string()
+        } else if value.is_empty() {
+            String::new()
+        } else {
+            match kind.field(&value) {
+                Some(fd) => fd.label.clone(),
+                None => return Err(error_page(StatusCode::BAD_REQUEST, "请求有误", "选择的字段不存在。")),
+            }
+        };
+        if !label.is_empty() {
+            match columns_of.iter_mut().find(|(l, _)| *l == label) {
+                Some((_, cols)) => cols.push(col.letter.clone()),
+                None => columns_of.push((label, vec![col.letter.clone()])),
+            }
         }
-        m.columns.insert(col.header.clone(), chosen);
+        m.columns.insert(col.header.clone(), value.clone());
+        chosen.insert(col.index, value);
+    }
+    let mut problems: Vec<String> = columns_of
+        .iter()
+        .filter(|(_, cols)| cols.len() > 1)
+        .map(|(label, cols)| format!("“{label}”选给了{}列，每个字段只能对应一列", cols.join("、")))
+        .collect();
+    let missing: Vec<&str> = kind
+        .fields
+        .iter()
+        .filter(|fd| fd.required && !chosen.values().any(|v| *v == fd.key))
+        .map(|fd| fd.label.as_str())
+        .collect();
+    if !missing.is_empty() {
+        problems.push(format!("必填字段“{}”还没有对应的列", missing.join("、")));
+    }
+    if !problems.is_empty() {
+        let error = format!("{}。请修改后再继续。", problems.join("；"));
+        return mapping_view(&st, &u, id, &e, &kind, &chosen, error).await;
     }
     STASH.update(&id, |x| x.mapping = m);
     Ok(see_other(&format!("/imports/{id}/preview")))
@@ -476,8 +614,49 @@ pub async fn save_mapping(State(st): State<AppState>, u: UiUser, Path(id): Path<
 pub struct PCell {
     /// The text as read.
     pub text: String,
+    /// The value it will be stored as, when that reads differently
+    /// ("危化" → "危险化学品", "2026.3.6" → "2026-03-06"); "" otherwise.
+    pub value: String,
     /// Why it was refused ("" when fine).
     pub error: String,
+    /// Short enough to keep on one line (names of places, dates, grades).
+    pub short: bool,
+}
+
+/// A column of the preview: the file's header, and the field it fills when
+/// that is named otherwise.
+pub struct PHead {
+    /// "G 发现时间".
+    pub header: String,
+    /// "发现日期", or "" when the header is the field's label.
+    pub field: String,
+}
+
+/// Whether a preview cell's text stays on one line: a short name (西洞镇,
+/// 一般) or a short number or date; longer text wraps so the table fits.
+fn is_short(t: &str) -> bool {
+    let n = t.chars().count();
+    n <= 6 || (n <= 10 && t.is_ascii())
+}
+
+/// How a validated value reads, for the fields whose file forms vary
+/// (enums and their synonyms, dates, money in 元, yes/no); None for the
+/// others (text as written, references stored as ids).
+fn shown_value(ty: FieldType, v: &serde_json::Value) -> Option<String> {
+    use serde_json::Value;
+    let one = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    match (ty, v) {
+        (FieldType::Enum | FieldType::Date | FieldType::Datetime | FieldType::Period, Value::String(s)) => {
+            Some(s.clone())
+        }
+        (FieldType::MultiEnum, Value::Array(a)) => Some(a.iter().map(one).collect::<Vec<_>>().join("、")),
+        (FieldType::Money, v) if !v.is_null() => Some(format!("{}元", one(v))),
+        (FieldType::Bool, Value::Bool(b)) => Some(if *b { "是" } else { "否" }.to_string()),
+        _ => None,
+    }
 }
 
 /// A row of the preview.
@@ -501,13 +680,15 @@ struct PreviewPage {
     key: String,
     ledger: String,
     file: String,
-    headers: Vec<String>,
+    headers: Vec<PHead>,
     rows: Vec<PRow>,
     errors: Vec<String>,
     more_errors: usize,
     good: usize,
     bad: usize,
     skipped: usize,
+    /// Why rows were skipped: "合计行、表尾说明".
+    skipped_why: String,
     error: String,
 }
 
@@ -530,6 +711,7 @@ pub async fn preview(State(st): State<AppState>, u: UiUser, Path(id): Path<Strin
         good: 0,
         bad: 0,
         skipped: 0,
+        skipped_why: String::new(),
         error: String::new(),
     };
     match check(&st, &u, &e, &kind).await {
@@ -537,7 +719,28 @@ pub async fn preview(State(st): State<AppState>, u: UiUser, Path(id): Path<Strin
         Ok(c) => {
             let pr = &c.prepared;
             let cols: Vec<_> = pr.layout.columns.iter().filter(|c| c.field.is_some()).collect();
-            p.headers = cols.iter().map(|c| format!("{} {}", c.letter, c.header)).collect();
+            let label_of = |key: &str| {
+                if key == STATE_TARGET {
+                    "状态".to_string()
+                } else {
+                    kind.field(key).map(|f| f.label.clone()).unwrap_or_default()
+                }
+            };
+            p.headers = cols
+                .iter()
+                .map(|c| {
+                    let label = label_of(c.field.as_deref().unwrap_or(""));
+                    PHead {
+                        header: format!("{} {}", c.letter, c.header),
+                        field: if normalize_header(&label) == normalize_header(&c.header) {
+                            String::new()
+                        } else {
+                            label
+                        },
+                    }
+                })
+                .collect();
+            let good: HashMap<usize, &lvzhi_io::prepare::GoodRow> = pr.rows.iter().map(|g| (g.row, g)).collect();
             let mut by_cell: HashMap<(usize, &str), Vec<&str>> = HashMap::new();
             let mut bad_rows = std::collections::HashSet::new();
             for er in &pr.errors {
@@ -556,12 +759,24 @@ pub async fn preview(State(st): State<AppState>, u: UiUser, Path(id): Path<Strin
                 let row_no = r + 1;
                 let cells: Vec<PCell> = cols
                     .iter()
-                    .map(|col| PCell {
-                        text: c.sheet.cell(r, col.index).text(),
-                        error: by_cell
-                            .get(&(row_no, col.letter.as_str()))
-                            .map(|v| v.join("；"))
-                            .unwrap_or_default(),
+                    .map(|col| {
+                        let text = c.sheet.cell(r, col.index).text();
+                        let value = col
+                            .field
+                            .as_deref()
+                            .and_then(|k| Some((kind.field(k)?, good.get(&row_no)?.fields.get(k)?)))
+                            .and_then(|(f, v)| shown_value(f.ty, v))
+                            .filter(|v| v.trim() != text.trim())
+                            .unwrap_or_default();
+                        PCell {
+                            short: is_short(&text),
+                            error: by_cell
+                                .get(&(row_no, col.letter.as_str()))
+                                .map(|v| v.join("；"))
+                                .unwrap_or_default(),
+                            text,
+                            value,
+                        }
                     })
                     .collect();
                 if cells.iter().all(|x| x.text.trim().is_empty()) {
@@ -584,6 +799,13 @@ pub async fn preview(State(st): State<AppState>, u: UiUser, Path(id): Path<Strin
             p.good = pr.rows.len();
             p.bad = pr.bad_rows;
             p.skipped = pr.skipped.len();
+            let mut why: Vec<&str> = Vec::new();
+            for x in &pr.skipped {
+                if !why.contains(&x.reason.label()) {
+                    why.push(x.reason.label());
+                }
+            }
+            p.skipped_why = why.join("、");
         }
     }
     Ok(page(
@@ -859,6 +1081,36 @@ Content-Type: text/csv\r\n\r\na,b\r\n1,2\r\n\r\n--XyZ--\r\n";
         assert_eq!(parts[1].data, b"a,b\r\n1,2\r\n");
         assert!(parse_multipart("application/x-www-form-urlencoded", body).is_none());
         assert!(parse_multipart("multipart/form-data; boundary=XyZ", b"--XyZ\r\ngarbage").is_none());
+    }
+
+    #[test]
+    fn preview_helpers() {
+        use serde_json::json;
+        // An 18-character code is shown whole; longer text is cut with "…".
+        assert_eq!(shorten("91350100M000100Y43", SAMPLE_CHARS), "91350100M000100Y43");
+        let long = "消防通道堵塞，安全出口上锁，应急照明损坏，疏散指示缺失";
+        let cut = shorten(long, SAMPLE_CHARS);
+        assert_eq!(cut.chars().count(), SAMPLE_CHARS);
+        assert!(cut.ends_with('…') && long.starts_with(cut.trim_end_matches('…')));
+        // Short names and dates stay on one line; descriptions wrap.
+        assert!(is_short("西洞镇") && is_short("2026-03-05") && !is_short("2026年3月5日星期四"));
+        assert!(!is_short("西洞镇甲商贸有限公司"));
+        // The stored forms that read differently from the file's.
+        assert_eq!(
+            shown_value(FieldType::Enum, &json!("危险化学品")).as_deref(),
+            Some("危险化学品")
+        );
+        assert_eq!(
+            shown_value(FieldType::Money, &json!("12000")).as_deref(),
+            Some("12000元")
+        );
+        assert_eq!(
+            shown_value(FieldType::MultiEnum, &json!(["甲", "乙"])).as_deref(),
+            Some("甲、乙")
+        );
+        assert_eq!(shown_value(FieldType::Bool, &json!(true)).as_deref(), Some("是"));
+        assert_eq!(shown_value(FieldType::Division, &json!("620902100")), None);
+        assert_eq!(shown_value(FieldType::Text, &json!("x")), None);
     }
 
     #[test]

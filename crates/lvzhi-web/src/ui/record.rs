@@ -257,7 +257,23 @@ async fn render_record(st: &AppState, u: &UiUser, id: i64, status: StatusCode, m
         let (title, reason, is_loop) = match e.kind.as_str() {
             "record.create" => {
                 visited.push(s("state"));
-                (format!("登记（{}）", s("state")), String::new(), true)
+                // Created by an import (`lvzhi import` or 导入; tags `import-<ledger>-…`):
+                // say so, with the import's tag. Other batch tags (demo, targets) are not imports.
+                let how = match d["import"].as_str().filter(|t| t.starts_with("import-")) {
+                    Some(tag) => {
+                        changes.insert(
+                            0,
+                            Change {
+                                label: "导入标记".into(),
+                                before: String::new(),
+                                after: tag.to_string(),
+                            },
+                        );
+                        "导入登记"
+                    }
+                    None => "登记",
+                };
+                (format!("{how}（{}）", s("state")), String::new(), true)
             }
             "record.transition" => {
                 visited.push(s("to"));

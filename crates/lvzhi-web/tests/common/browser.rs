@@ -5,7 +5,6 @@
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -66,6 +65,11 @@ pub struct Browser {
 impl Tools {
     /// Starts chromedriver on a free port and a headless Chromium (zh-CN, 1366×1000).
     pub async fn launch(&self) -> Browser {
+        self.launch_with(None).await
+    }
+
+    /// [`Tools::launch`], with downloads saved into `downloads` without asking.
+    pub async fn launch_with(&self, downloads: Option<&Path>) -> Browser {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -89,19 +93,24 @@ impl Tools {
         }
         assert!(up, "chromedriver did not start");
         let profile = std::env::temp_dir().join(format!("lvzhi-chromium-{port}"));
+        let mut options = json!({
+            "binary": self.chromium.to_string_lossy(),
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--no-first-run",
+                "--lang=zh-CN", "--window-size=1366,1000",
+                format!("--user-data-dir={}", profile.display()),
+            ],
+        });
+        if let Some(dir) = downloads {
+            options["prefs"] = json!({
+                "download.default_directory": dir.to_string_lossy(),
+                "download.prompt_for_download": false,
+                "safebrowsing.enabled": false,
+            });
+        }
         let mut caps = serde_json::Map::new();
-        caps.insert(
-            "goog:chromeOptions".into(),
-            json!({
-                "binary": self.chromium.to_string_lossy(),
-                "args": [
-                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    "--disable-background-networking", "--disable-component-update", "--no-first-run",
-                    "--lang=zh-CN", "--window-size=1366,1000",
-                    format!("--user-data-dir={}", profile.display()),
-                ],
-            }),
-        );
+        caps.insert("goog:chromeOptions".into(), options);
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
         let c = ClientBuilder::new(connector)
             .capabilities(caps)
@@ -126,17 +135,7 @@ impl Browser {
 
 /// Serves the app over `store` on a free port; its base URL.
 pub async fn serve(store: &lvzhi_store::Store) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let state = lvzhi_web::AppState {
-        store: store.clone(),
-        secure_cookies: false,
-    };
-    tokio::spawn(async move {
-        let app = lvzhi_web::app(state);
-        let _ = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await;
-    });
-    format!("http://{addr}")
+    format!("http://{}", super::serve(store).await)
 }
 
 /// `target/ui-screenshots/`, created if missing.
@@ -182,4 +181,88 @@ pub async fn set_value(c: &Client, id: &str, value: &str) {
     )
     .await
     .unwrap();
+}
+
+/// The file `name` in `dir` once a download has finished writing it (Chromium
+/// writes `name.crdownload` first), waiting up to `secs` seconds.
+pub async fn downloaded(dir: &Path, name: &str, secs: u64) -> Vec<u8> {
+    let path = dir.join(name);
+    for _ in 0..secs * 10 {
+        if path.is_file() && !dir.join(format!("{name}.crdownload")).exists() {
+            return std::fs::read(&path).unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let have: Vec<_> = std::fs::read_dir(dir)
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    panic!("no download {name} in {} (have {have:?})", dir.display());
+}
+
+/// The demo county as `lvzhi demo` builds it (seed 1), on the demo's clock,
+/// served on a free port.
+pub struct Demo {
+    /// The database (dropped by [`Demo::stop`]).
+    pub db: lvzhi_testkit::TestDb,
+    /// The store.
+    pub store: lvzhi_store::Store,
+    /// The server's base URL.
+    pub base: String,
+    /// The demo users and their passwords.
+    pub users: Vec<lvzhi_demo::DemoUser>,
+}
+
+impl Demo {
+    /// Builds the demo county on a new SQLite database and serves it.
+    pub async fn start() -> Demo {
+        let db = lvzhi_testkit::TestDb::sqlite();
+        let pack = std::sync::Arc::new(lvzhi_packs::county().unwrap());
+        let store = lvzhi_store::Store::open(&db.url, pack, lvzhi_demo::demo_clock())
+            .await
+            .unwrap();
+        let summary = lvzhi_demo::build(&store, &lvzhi_demo::DemoOptions::default())
+            .await
+            .unwrap();
+        let base = serve(&store).await;
+        Demo {
+            db,
+            store,
+            base,
+            users: summary.users,
+        }
+    }
+
+    /// The demo user `username`.
+    pub fn user(&self, username: &str) -> &lvzhi_demo::DemoUser {
+        self.users
+            .iter()
+            .find(|u| u.username == username)
+            .unwrap_or_else(|| panic!("no demo user {username}"))
+    }
+
+    /// What `username` may see and do, as the store has it.
+    pub async fn access(&self, username: &str) -> lvzhi_core::access::Access {
+        self.store.access_for(self.user(username).id).await.unwrap().0
+    }
+
+    /// Closes the store and drops the database.
+    pub async fn stop(self) {
+        self.store.close().await;
+        self.db.drop_db().await;
+    }
+}
+
+/// Signs in on the login page at `base` and waits for the signed-in page.
+pub async fn login(c: &Client, base: &str, user: &str, password: &str) {
+    c.goto(&format!("{base}/login")).await.unwrap();
+    css_within(c, "#username", 15).await.send_keys(user).await.unwrap();
+    css_within(c, "#password", 15).await.send_keys(password).await.unwrap();
+    css_within(c, "button[type=submit]", 15).await.click().await.unwrap();
+    css_within(c, ".top .user", 15).await;
+}
+
+/// Signs out with the top bar's button and waits for the login page.
+pub async fn logout(c: &Client) {
+    css_within(c, ".logout button", 15).await.click().await.unwrap();
+    css_within(c, "#username", 15).await;
 }

@@ -17,8 +17,22 @@ pub struct Server {
 }
 
 impl Server {
+    /// The server on a new SQLite database.
     pub fn start() -> Server {
-        let db = TestDb::sqlite();
+        Server::on(TestDb::sqlite())
+    }
+
+    /// The server on SQLite, and another on PostgreSQL when one is reachable.
+    pub fn both() -> Vec<Server> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(TestDb::both()).into_iter().map(Server::on).collect()
+    }
+
+    /// The server on `db` (built with the sample county).
+    pub fn on(db: TestDb) -> Server {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -27,16 +41,7 @@ impl Server {
         let (store, county, addr) = rt.block_on(async {
             let store = lvzhi_testkit::open(&db).await;
             let county = lvzhi_testkit::county::build(&store).await;
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let addr = listener.local_addr().unwrap();
-            let state = lvzhi_web::AppState {
-                store: store.clone(),
-                secure_cookies: false,
-            };
-            tokio::spawn(async move {
-                let app = lvzhi_web::app(state);
-                let _ = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await;
-            });
+            let addr = super::serve(&store).await;
             (store, county, addr)
         });
         Server {
@@ -47,6 +52,29 @@ impl Server {
             db,
         }
     }
+
+    /// A JSON API client signed in as `user` (bearer token); anonymous for "".
+    pub fn client(&self, user: &str) -> Client {
+        let mut c = Client::new(self.addr);
+        if !user.is_empty() {
+            let r = c.login(user, PASSWORD);
+            assert_eq!(r.status, 200, "login {user}: {}", r.text());
+        }
+        c
+    }
+
+    /// The kinds of the newest `n` events, newest first.
+    pub fn last_event_kinds(&self, n: i64) -> Vec<String> {
+        let a = self.county.access("admin");
+        self.rt
+            .block_on(self.store.events(&a, None, None, n))
+            .unwrap()
+            .into_iter()
+            .map(|e| e.kind)
+            .collect()
+    }
+
+    /// A browser with no session.
     pub fn browser(&self) -> Browser {
         Browser {
             c: Client::new(self.addr),
@@ -129,15 +157,45 @@ impl Browser {
         r
     }
 
-    pub fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Response {
+    /// POSTs `body` as `content_type`.
+    pub fn send(&mut self, path: &str, body: &[u8], content_type: &str) -> Response {
         self.prepare();
-        let body = enc(form);
-        let r = self
-            .c
-            .send("POST", path, Some(body.as_bytes()), "application/x-www-form-urlencoded")
-            .unwrap();
+        let r = self.c.send("POST", path, Some(body), content_type).unwrap();
         self.take_cookies(&r);
         r
+    }
+
+    /// POSTs a form (`application/x-www-form-urlencoded`).
+    pub fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Response {
+        self.send(path, enc(form).as_bytes(), "application/x-www-form-urlencoded")
+    }
+
+    /// POSTs `multipart/form-data` as a browser sends a form with text
+    /// fields and a file input named `file` (left empty when `file` is None).
+    pub fn multipart(&mut self, path: &str, fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> Response {
+        let boundary = "----lvzhiTestBoundary7MA4YWxk";
+        let mut body: Vec<u8> = Vec::new();
+        for (k, v) in fields {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes(),
+            );
+        }
+        let (name, data) = file.unwrap_or(("", b""));
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
+                 Content-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(data);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        self.send(path, &body, &format!("multipart/form-data; boundary={boundary}"))
+    }
+
+    /// [`Browser::multipart`] with a file.
+    pub fn upload(&mut self, path: &str, fields: &[(&str, &str)], file: (&str, &[u8])) -> Response {
+        self.multipart(path, fields, Some(file))
     }
 
     pub fn login(&mut self, user: &str, password: &str) -> Response {
@@ -168,4 +226,13 @@ pub fn csrf_of(html: &str) -> String {
 
 pub fn location(r: &Response) -> String {
     r.header("location").unwrap_or("").to_string()
+}
+
+/// The HTML of the form field `key` (its `data-field` block).
+pub fn field_block<'a>(html: &'a str, key: &str) -> &'a str {
+    let marker = format!("data-field=\"{key}\"");
+    let i = html.find(&marker).unwrap_or_else(|| panic!("no field {key}"));
+    let rest = &html[i..];
+    let end = rest[1..].find("data-field=\"").map(|j| j + 1).unwrap_or(rest.len());
+    &rest[..end]
 }

@@ -14,35 +14,6 @@ pub const CSV: &str = "西洞镇2026年安全隐患排查整治台账,,,,,,,\n\
 3,灭火器过期,酒泉市丙公司,工贸,一般,西洞镇,2026-02-30,\n\
 合计,,,,,,,\n";
 
-impl Browser {
-    /// POSTs `multipart/form-data` with text fields and one file.
-    pub fn upload(&mut self, path: &str, fields: &[(&str, &str)], file: (&str, &[u8])) -> Response {
-        self.prepare();
-        let b = "----lvzhiTestBoundary7MA4YWxk";
-        let mut body = Vec::new();
-        for (k, v) in fields {
-            body.extend_from_slice(
-                format!("--{b}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes(),
-            );
-        }
-        body.extend_from_slice(
-            format!(
-                "--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{}\"\r\nContent-Type: application/octet-stream\r\n\r\n",
-                file.0
-            )
-            .as_bytes(),
-        );
-        body.extend_from_slice(file.1);
-        body.extend_from_slice(format!("\r\n--{b}--\r\n").as_bytes());
-        let r = self
-            .c
-            .send("POST", path, Some(&body), &format!("multipart/form-data; boundary={b}"))
-            .unwrap();
-        self.take_cookies(&r);
-        r
-    }
-}
-
 /// The value of the selected option of `<select name="{name}"`.
 fn selected(html: &str, name: &str) -> String {
     let i = html
