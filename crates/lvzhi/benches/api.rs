@@ -5,7 +5,8 @@
 //! `cargo bench -p lvzhi --bench api` — env: `LVZHI_BENCH_RECORDS` (default
 //! 1,000,000 records for the list test), `LVZHI_BENCH_SECONDS` (default 10 s
 //! of creates), `LVZHI_BENCH_BACKENDS` (default `sqlite,postgres`), `LVZHI_BENCH_SAVE`
-//! (a file to keep the loaded SQLite database in).
+//! (a file to keep the loaded SQLite database in), `LVZHI_BENCH_FROM` (run only the list
+//! benchmark on a copy of such a file).
 //! The server runs in this process on its own 2-thread runtime; the 16
 //! clients are OS threads with keep-alive connections, on the same 2 cores.
 
@@ -211,14 +212,6 @@ fn bench_backend(name: &str, db: TestDb, records: u64, seconds: u64) -> Vec<Stri
     eprintln!("{}", out.last().unwrap());
 
     // 3. Filtered, paginated lists over the whole ledger.
-    let queries = [
-        "state=%E6%95%B4%E6%94%B9%E4%B8%AD&limit=50",
-        "division=620902101&limit=50",
-        "warning=red&limit=50",
-        "unit=3&open=true&sort=deadline&limit=50",
-        "date_field=found_on&from=2026-03-01&to=2026-03-31&limit=50",
-        "state=%E5%BE%85%E4%BA%A4%E5%8A%9E&division=620902105&sort=updated&limit=50",
-    ];
     // Statistics and visibility maps, as a database in use has them (PostgreSQL's
     // autovacuum does this after bulk inserts; here it is not left to chance).
     rt.block_on(async {
@@ -240,8 +233,31 @@ fn bench_backend(name: &str, db: TestDb, records: u64, seconds: u64) -> Vec<Stri
             eprintln!("saved the loaded database to {path}");
         }
     });
-    let mut c = Client::new(s.addr);
-    c.token = Some(token);
+    out.extend(list_latency(name, s.addr, &token, records));
+    rt.block_on(async {
+        s.store.close().await;
+        db.drop_db().await;
+    });
+    out
+}
+
+/// The filter shapes of the list benchmark.
+const QUERIES: [&str; 6] = [
+    "state=%E6%95%B4%E6%94%B9%E4%B8%AD&limit=50",
+    "division=620902101&limit=50",
+    "warning=red&limit=50",
+    "unit=3&open=true&sort=deadline&limit=50",
+    "date_field=found_on&from=2026-03-01&to=2026-03-31&limit=50",
+    "state=%E5%BE%85%E4%BA%A4%E5%8A%9E&division=620902105&sort=updated&limit=50",
+];
+
+/// p50/p99 of filtered, paginated lists: 50 rounds (the first is warm-up) of each filter
+/// shape, first page then two pages on by cursor.
+fn list_latency(name: &str, addr: SocketAddr, token: &str, records: u64) -> Vec<String> {
+    let queries = QUERIES;
+    let mut out = vec![];
+    let mut c = Client::new(addr);
+    c.token = Some(token.to_string());
     let mut lat = vec![];
     let mut per: Vec<Vec<f64>> = vec![vec![]; queries.len()];
     for round in 0..50 {
@@ -286,10 +302,54 @@ fn bench_backend(name: &str, db: TestDb, records: u64, seconds: u64) -> Vec<Stri
         ));
         eprintln!("{}", out.last().unwrap());
     }
-    rt.block_on(async {
-        s.store.close().await;
-        db.drop_db().await;
+    out
+}
+
+/// `LVZHI_BENCH_FROM=FILE`: the list benchmark alone, on a copy of a database saved by
+/// `LVZHI_BENCH_SAVE` (its `bench` user), without creating and loading again.
+fn lists_on_saved(file: &str) -> Vec<String> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let copy = format!("{file}.run");
+    std::fs::copy(file, &copy).unwrap();
+    let (addr, store) = rt.block_on(async {
+        let pack = Arc::new(lvzhi_packs::county().unwrap());
+        let store = Store::open(&format!("sqlite:{copy}"), pack, lvzhi_store::system_clock())
+            .await
+            .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let state = lvzhi_web::AppState {
+            store: store.clone(),
+            secure_cookies: false,
+        };
+        tokio::spawn(async move {
+            axum::serve(
+                listener,
+                lvzhi_web::app(state).into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+        });
+        (addr, store)
     });
+    let mut login = Client::new(addr);
+    assert_eq!(login.login("bench", "bench-password").status, 200);
+    let token = login.token.clone().unwrap();
+    let records = rt.block_on(async {
+        let mut c = store.target().connect().await.unwrap();
+        c.conn()
+            .row("SELECT COUNT(*) FROM records", &[])
+            .await
+            .unwrap()
+            .map(|r| r.i(0))
+            .unwrap_or(0)
+    });
+    let out = list_latency("sqlite", addr, &token, records as u64);
+    rt.block_on(store.close());
+    let _ = std::fs::remove_file(&copy);
     out
 }
 
@@ -365,6 +425,11 @@ fn main() {
         "| backend | what | result | detail |".to_string(),
         "|---|---|---|---|".to_string(),
     ];
+    if let Ok(file) = std::env::var("LVZHI_BENCH_FROM") {
+        lines.extend(lists_on_saved(&file));
+        println!("{}", lines.join("\n"));
+        return;
+    }
     for b in backends.split(',') {
         let db = match b {
             "sqlite" => Some(TestDb::sqlite()),
