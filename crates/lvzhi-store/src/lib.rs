@@ -94,19 +94,20 @@ impl Store {
         migrate::run(&mut owned.conn()).await?;
         let pool = target.pool(8).await?;
         let writer = writer::spawn(owned, pack.clone(), clock.clone());
+        let list_windows = records::list_windows(pool.dialect());
         Ok(Store {
+            list_windows,
             pool,
             pack,
             writer,
             clock,
             target,
-            list_windows: records::LIST_WINDOWS,
         })
     }
 
     /// Sets the sizes of the first and last ordered windows a record list
     /// walks before it sorts through the filters' indexes (default 2,000 and
-    /// 32,000). Tests shrink them to walk every path on a few records.
+    /// 32,000 on SQLite, 8,000 on PostgreSQL). Tests shrink them to walk every path on a few records.
     pub fn set_list_windows(&mut self, first: i64, last: i64) {
         self.list_windows = (first.max(1), last.max(first.max(1)));
     }

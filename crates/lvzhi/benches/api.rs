@@ -5,8 +5,9 @@
 //! `cargo bench -p lvzhi --bench api` — env: `LVZHI_BENCH_RECORDS` (default
 //! 1,000,000 records for the list test), `LVZHI_BENCH_SECONDS` (default 10 s
 //! of creates), `LVZHI_BENCH_BACKENDS` (default `sqlite,postgres`), `LVZHI_BENCH_SAVE`
-//! (a file to keep the loaded SQLite database in), `LVZHI_BENCH_FROM` (run only the list
-//! benchmark on a copy of such a file).
+//! (a file to keep the loaded SQLite database in; the PostgreSQL database is then kept too and its
+//! URL printed), `LVZHI_BENCH_FROM` (run only the list benchmark on a copy of such a file, or on
+//! such a PostgreSQL URL).
 //! The server runs in this process on its own 2-thread runtime; the 16
 //! clients are OS threads with keep-alive connections, on the same 2 cores.
 
@@ -234,9 +235,14 @@ fn bench_backend(name: &str, db: TestDb, records: u64, seconds: u64) -> Vec<Stri
         }
     });
     out.extend(list_latency(name, s.addr, &token, records));
+    let keep = name == "postgres" && std::env::var("LVZHI_BENCH_SAVE").is_ok();
     rt.block_on(async {
         s.store.close().await;
-        db.drop_db().await;
+        if keep {
+            eprintln!("kept the loaded database: {}", db.url);
+        } else {
+            db.drop_db().await;
+        }
     });
     out
 }
@@ -313,13 +319,17 @@ fn lists_on_saved(file: &str) -> Vec<String> {
         .enable_all()
         .build()
         .unwrap();
+    let pg = file.starts_with("postgres");
     let copy = format!("{file}.run");
-    std::fs::copy(file, &copy).unwrap();
+    let url = if pg {
+        file.to_string()
+    } else {
+        std::fs::copy(file, &copy).unwrap();
+        format!("sqlite:{copy}")
+    };
     let (addr, store) = rt.block_on(async {
         let pack = Arc::new(lvzhi_packs::county().unwrap());
-        let store = Store::open(&format!("sqlite:{copy}"), pack, lvzhi_store::system_clock())
-            .await
-            .unwrap();
+        let store = Store::open(&url, pack, lvzhi_store::system_clock()).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let state = lvzhi_web::AppState {
@@ -347,9 +357,11 @@ fn lists_on_saved(file: &str) -> Vec<String> {
             .map(|r| r.i(0))
             .unwrap_or(0)
     });
-    let out = list_latency("sqlite", addr, &token, records as u64);
+    let out = list_latency(if pg { "postgres" } else { "sqlite" }, addr, &token, records as u64);
     rt.block_on(store.close());
-    let _ = std::fs::remove_file(&copy);
+    if !pg {
+        let _ = std::fs::remove_file(&copy);
+    }
     out
 }
 
