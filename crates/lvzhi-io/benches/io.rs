@@ -7,7 +7,13 @@
 //!   validate, and write through the store with one event per record.
 //! * `gen` — only make the files.
 //!
-//! `cargo bench -p lvzhi-io --bench io -- [xlsx|csv|gen|all] [--rows N] [--chunk N]`
+//! `cargo bench -p lvzhi-io --bench io -- [xlsx|csv|gen|all] [--rows N] [--chunk N] [--pg] [--staged]`
+//!
+//! `csv` runs what `lvzhi import` runs (read, then check and write in one
+//! pipeline); `--staged` checks the whole file first, then writes it, and
+//! times the two apart. `--pg` imports into a fresh PostgreSQL database (127.0.0.1:5432) instead of
+//! SQLite; `LVZHI_BENCH_KEEP=PATH` keeps the SQLite database (for
+//! `sqlite_floor.py`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
@@ -247,19 +253,67 @@ fn bench_raw(n: usize) {
     );
 }
 
-fn bench_csv(n: usize, chunk: usize) {
+fn file_mb(p: &str) -> f64 {
+    std::fs::metadata(p).map(|m| m.len() as f64 / 1e6).unwrap_or(0.0)
+}
+
+fn bench_csv(n: usize, chunk: usize, pg: bool, staged: bool) {
     let path = file("csv", n);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap();
     rt.block_on(async {
-        let db = lvzhi_testkit::TestDb::sqlite();
+        let db = if pg {
+            lvzhi_testkit::TestDb::postgres().await.expect("PostgreSQL at 127.0.0.1:5432")
+        } else {
+            lvzhi_testkit::TestDb::sqlite()
+        };
         let store = lvzhi_testkit::open(&db).await;
         let c = lvzhi_testkit::county::build(&store).await;
         let admin = c.access("admin");
         let bytes = std::fs::read(&path).unwrap();
+        let backend = if pg { "PostgreSQL" } else { "SQLite" };
         let t = Instant::now();
+        if !staged {
+            // What `lvzhi import` runs: read, then check and write in one pipeline.
+            let opts = ImportOptions {
+                chunk_rows: chunk,
+                ..ImportOptions::default()
+            };
+            let mut pushed = None;
+            let (checked, report) = import_file(
+                &store,
+                &admin,
+                "hazard",
+                &bytes,
+                "x.csv",
+                &ReadOptions::default(),
+                &opts,
+                &mut |p| {
+                    if p.done == p.total && p.total > 0 {
+                        pushed = Some(t.elapsed().as_secs_f64());
+                    }
+                },
+            )
+            .await
+            .unwrap();
+            let total = t.elapsed().as_secs_f64();
+            let pushed = pushed.unwrap_or(total);
+            assert!(checked.prepared.errors.is_empty(), "{:?}", checked.prepared.errors.first());
+            assert_eq!(report.imported, n);
+            println!(
+                "lvzhi GBK CSV import {n} rows into {backend}, pipelined (import_file): {total:.2}s = {:.0} rows/s \
+                 to the durable commit (every row checked and handed to the writer at {pushed:.2}s, \
+                 the last chunks written and COMMIT in {:.2}s), peak RSS {:.0} MB",
+                n as f64 / total,
+                total - pushed,
+                peak_rss_mb()
+            );
+            drop(checked);
+            finish(store, db, pg, t).await;
+            return;
+        }
         let checked = lvzhi_io::check_file(&store, &admin, "hazard", &bytes, "x.csv", &ReadOptions::default())
             .await
             .unwrap();
@@ -277,7 +331,7 @@ fn bench_csv(n: usize, chunk: usize) {
         let total = t.elapsed().as_secs_f64();
         assert_eq!(report.imported, n);
         println!(
-            "lvzhi GBK CSV import {n} rows into SQLite (chunk {}): {total:.2}s = {:.0} rows/s \
+            "lvzhi GBK CSV import {n} rows into {backend}, staged (chunk {}): {total:.2}s = {:.0} rows/s \
              (read+validate {validate:.2}s = {:.0} rows/s; store write with events {write:.2}s = {:.0} rows/s), peak RSS {:.0} MB",
             if chunk == 0 { "whole file".to_string() } else { chunk.to_string() },
             n as f64 / total,
@@ -285,10 +339,40 @@ fn bench_csv(n: usize, chunk: usize) {
             n as f64 / write,
             peak_rss_mb()
         );
-        let _ = import_file; // the one-call API the CLI uses is check_file + write
-        store.close().await;
-        db.drop_db().await;
+        finish(store, db, pg, t).await;
     });
+}
+
+/// Closes the store (on SQLite: the checkpoint the writer runs after an
+/// import) and drops or keeps the database.
+async fn finish(store: lvzhi_store::Store, db: lvzhi_testkit::TestDb, pg: bool, t: Instant) {
+    {
+        if !pg {
+            let p = db.path().to_string();
+            println!(
+                "  after commit: database {:.0} MB, WAL {:.0} MB",
+                file_mb(&p),
+                file_mb(&format!("{p}-wal"))
+            );
+        }
+        let tc = Instant::now();
+        store.close().await;
+        if !pg {
+            println!(
+                "  close (checkpoint) {:.2}s; database {:.0} MB; from the start to closed {:.2}s",
+                tc.elapsed().as_secs_f64(),
+                file_mb(db.path()),
+                t.elapsed().as_secs_f64()
+            );
+        }
+        match std::env::var("LVZHI_BENCH_KEEP") {
+            Ok(to) if !pg => {
+                std::fs::rename(db.path(), &to).unwrap();
+                println!("  kept the database as {to}");
+            }
+            _ => db.drop_db().await,
+        }
+    }
 }
 
 fn main() {
@@ -296,11 +380,15 @@ fn main() {
     let mut rows = 1_000_000;
     let mut chunk = 0;
     let mut what = "all".to_string();
+    let mut pg = false;
+    let mut staged = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--rows" => rows = it.next().and_then(|v| v.parse().ok()).unwrap_or(rows),
             "--chunk" => chunk = it.next().and_then(|v| v.parse().ok()).unwrap_or(chunk),
+            "--pg" => pg = true,
+            "--staged" => staged = true,
             other => what = other.to_string(),
         }
     }
@@ -311,10 +399,10 @@ fn main() {
         }
         "xlsx" => bench_xlsx(rows),
         "raw" => bench_raw(rows),
-        "csv" => bench_csv(rows, chunk),
+        "csv" => bench_csv(rows, chunk, pg, staged),
         _ => {
             bench_xlsx(rows);
-            bench_csv(rows, chunk);
+            bench_csv(rows, chunk, pg, staged);
         }
     }
 }

@@ -35,6 +35,8 @@ pub struct ImportOptions {
     pub chunk_rows: usize,
     /// The import's tag (written into each event); made up when None.
     pub tag: Option<String>,
+    /// Rows checked a block at a time by [`check_and_write`]; 0 for [`CHECK_BLOCK`].
+    pub check_block: usize,
 }
 
 /// Progress of a long step.
@@ -160,4 +162,121 @@ pub async fn write(
         });
     }
     Ok(report)
+}
+
+/// Data rows checked a block at a time by [`check_and_write`].
+pub const CHECK_BLOCK: usize = 50_000;
+
+/// Checks and writes a sheet in one pipeline: the sheet is checked in blocks
+/// of [`CHECK_BLOCK`] rows on a blocking thread while the store validates and
+/// writes the blocks before, all in one bulk import (one transaction). The
+/// result is the same as [`crate::prepare::prepare`] then [`write`] with
+/// `chunk_rows = 0`: should any row be refused (without `skip_invalid`), the
+/// bulk import is dropped — rolled back, nothing written — and the rest of the
+/// sheet is still checked so that every error is reported.
+#[allow(clippy::too_many_arguments)]
+pub async fn check_and_write(
+    store: &Store,
+    access: &Access,
+    ledger: &str,
+    sheet: crate::sheet::Sheet,
+    layout: crate::mapping::Layout,
+    org: crate::org::OrgIndex,
+    opts: &ImportOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(crate::Checked, ImportReport), IoError> {
+    let kind = store
+        .pack()
+        .ledger(ledger)
+        .ok_or_else(|| IoError::UnknownLedger(ledger.to_string()))?;
+    crate::prepare::check_role(kind, access)?;
+    let tag = opts
+        .tag
+        .clone()
+        .unwrap_or_else(|| make_tag(&kind.key, store.now(), kind.key.as_bytes()));
+    let sheet = std::sync::Arc::new(sheet);
+    let total = crate::prepare::data_len(&sheet, &layout);
+    let block = if opts.check_block == 0 {
+        CHECK_BLOCK
+    } else {
+        opts.check_block
+    };
+    let mut all = Prepared::empty(&kind.key, &sheet.name, layout.clone());
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Prepared, IoError>>(1);
+    let checker = {
+        let (pack, access, ledger, sheet) = (store.pack().clone(), access.clone(), kind.key.clone(), sheet.clone());
+        tokio::task::spawn_blocking(move || {
+            let Some(kind) = pack.ledger(&ledger) else { return };
+            let mut from = 0;
+            while from < total {
+                let to = (from + block).min(total);
+                let part = crate::prepare::prepare_range(kind, &sheet, &layout, &org, &access, from..to);
+                if tx.blocking_send(part).is_err() {
+                    return;
+                }
+                from = to;
+            }
+        })
+    };
+    let mut bulk = if opts.dry_run {
+        None
+    } else {
+        Some(
+            store
+                .bulk_create(access, &kind.key, Some(tag.clone()))
+                .await
+                .map_err(|e| fail(&tag, 0, e))?,
+        )
+    };
+    progress(Progress { done: 0, total });
+    while let Some(part) = rx.recv().await {
+        let part = part?;
+        if !part.is_clean() && !opts.skip_invalid {
+            // Dropped before `finish`: the writer rolls the import back.
+            bulk = None;
+        }
+        if let Some(b) = bulk.as_mut() {
+            for chunk in part.rows.chunks(CHUNK_ROWS) {
+                let rows: Vec<(Map<String, Value>, Option<String>)> =
+                    chunk.iter().map(|r| (store_raw(kind, r), r.state.clone())).collect();
+                b.push(rows).await.map_err(|e| fail(&tag, 0, e))?;
+            }
+        }
+        all.append(part);
+        progress(Progress {
+            done: all.data_rows() + all.blank_rows + all.skipped.len(),
+            total,
+        });
+    }
+    checker
+        .await
+        .map_err(|e| IoError::Unreadable(format!("校验线程失败 / a checking thread failed: {e}")))?;
+    let mut report = ImportReport {
+        tag: tag.clone(),
+        ledger: kind.key.clone(),
+        data_rows: all.data_rows(),
+        imported: 0,
+        rejected_rows: all.bad_rows,
+        errors: all.errors.clone(),
+        written: false,
+        dry_run: opts.dry_run,
+        ids: Vec::new(),
+    };
+    if let Some(b) = bulk
+        && b.pushed() > 0
+    {
+        report.ids = b.finish().await.map_err(|e| fail(&tag, 0, e))?;
+        report.imported = report.ids.len();
+        report.written = true;
+    }
+    let sheet = std::sync::Arc::try_unwrap(sheet).unwrap_or_else(|s| (*s).clone());
+    Ok((crate::Checked { sheet, prepared: all }, report))
+}
+
+fn fail(tag: &str, committed: usize, e: StoreError) -> IoError {
+    IoError::Write {
+        committed,
+        tag: tag.to_string(),
+        source: e,
+    }
 }
