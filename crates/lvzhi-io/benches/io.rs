@@ -166,6 +166,48 @@ fn peak_rss_mb() -> f64 {
         .unwrap_or(0.0)
 }
 
+/// CPU seconds (user + system) used so far by this process's live threads,
+/// summed by thread name: where the time goes, whatever the machine's load.
+fn thread_cpu() -> Vec<(String, f64)> {
+    let mut by: std::collections::BTreeMap<String, f64> = Default::default();
+    for e in std::fs::read_dir("/proc/self/task").into_iter().flatten().flatten() {
+        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else { continue };
+        let (Some(a), Some(b)) = (stat.find('('), stat.rfind(')')) else { continue };
+        let name = stat[a + 1..b].to_string();
+        let f: Vec<&str> = stat[b + 2..].split_whitespace().collect();
+        let ticks: f64 = f.get(11).and_then(|x| x.parse().ok()).unwrap_or(0.0)
+            + f.get(12).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0);
+        *by.entry(name).or_default() += ticks / 100.0;
+    }
+    by.into_iter().collect()
+}
+
+/// CPU seconds (user + system) of the whole process, ended threads included.
+fn process_cpu() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let f: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+    (f.get(11).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0)
+        + f.get(12).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0))
+        / 100.0
+}
+
+fn show_cpu(n: usize) {
+    let p = process_cpu();
+    println!("  CPU of the process: {p:.1}s = {:.1} µs/row", p * 1e6 / n as f64);
+    let all = thread_cpu();
+    let total: f64 = all.iter().map(|(_, s)| s).sum();
+    let parts: Vec<String> = all
+        .iter()
+        .filter(|(_, s)| *s >= 0.05)
+        .map(|(k, s)| format!("{k} {s:.1}s = {:.1} µs/row", s * 1e6 / n as f64))
+        .collect();
+    println!(
+        "  CPU of live threads: {total:.1}s = {:.1} µs/row ({})",
+        total * 1e6 / n as f64,
+        parts.join(", ")
+    );
+}
+
 fn org() -> lvzhi_io::org::OrgIndex {
     use lvzhi_store::org::{Division, Unit};
     let d = |code: &str, name: &str, level| Division {
@@ -311,6 +353,7 @@ fn bench_csv(n: usize, chunk: usize, pg: bool, staged: bool) {
                 peak_rss_mb()
             );
             drop(checked);
+            show_cpu(n);
             finish(store, db, pg, t).await;
             return;
         }
@@ -339,6 +382,7 @@ fn bench_csv(n: usize, chunk: usize, pg: bool, staged: bool) {
             n as f64 / write,
             peak_rss_mb()
         );
+        show_cpu(n);
         finish(store, db, pg, t).await;
     });
 }

@@ -276,7 +276,10 @@ pub(crate) enum Feed {
 /// The writer's end of a bulk import (inside a [`Cmd::CreateBulk`]): the
 /// chunks' channel, and where to say where the import starts.
 #[derive(Clone)]
-pub struct BulkFeed(Arc<Mutex<Option<(mpsc::Receiver<Feed>, oneshot::Sender<Start>)>>>);
+pub struct BulkFeed(Arc<Mutex<Option<FeedEnds>>>);
+
+/// The chunks' receiver and the start's sender.
+type FeedEnds = (mpsc::Receiver<Feed>, oneshot::Sender<Start>);
 
 impl std::fmt::Debug for BulkFeed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
