@@ -7,18 +7,16 @@
 //!   validate, and write through the store with one event per record.
 //! * `gen` — only make the files.
 //!
-//! `cargo bench -p lvzhi-io --bench io -- [xlsx|csv|gen|all] [--rows N] [--chunk N] [--pg] [--staged]`
+//! `cargo bench -p lvzhi-io --bench io -- [xlsx|csv|gen|all] [--rows N] [--chunk N] [--pg]`
 //!
-//! `csv` runs what `lvzhi import` runs (read, then check and write in one
-//! pipeline); `--staged` checks the whole file first, then writes it, and
-//! times the two apart. `--pg` imports into a fresh PostgreSQL database (127.0.0.1:5432) instead of
+//! `--pg` imports into a fresh PostgreSQL database (127.0.0.1:5432) instead of
 //! SQLite; `LVZHI_BENCH_KEEP=PATH` keeps the SQLite database (for
 //! `sqlite_floor.py`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use lvzhi_io::import::ImportOptions;
-use lvzhi_io::{ReadOptions, check_bytes, import_file};
+use lvzhi_io::{ReadOptions, check_bytes};
 use rust_xlsxwriter::{Format, Workbook};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -171,8 +169,12 @@ fn peak_rss_mb() -> f64 {
 fn thread_cpu() -> Vec<(String, f64)> {
     let mut by: std::collections::BTreeMap<String, f64> = Default::default();
     for e in std::fs::read_dir("/proc/self/task").into_iter().flatten().flatten() {
-        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else { continue };
-        let (Some(a), Some(b)) = (stat.find('('), stat.rfind(')')) else { continue };
+        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
+            continue;
+        };
+        let (Some(a), Some(b)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
         let name = stat[a + 1..b].to_string();
         let f: Vec<&str> = stat[b + 2..].split_whitespace().collect();
         let ticks: f64 = f.get(11).and_then(|x| x.parse().ok()).unwrap_or(0.0)
@@ -299,7 +301,7 @@ fn file_mb(p: &str) -> f64 {
     std::fs::metadata(p).map(|m| m.len() as f64 / 1e6).unwrap_or(0.0)
 }
 
-fn bench_csv(n: usize, chunk: usize, pg: bool, staged: bool) {
+fn bench_csv(n: usize, chunk: usize, pg: bool) {
     let path = file("csv", n);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -317,46 +319,6 @@ fn bench_csv(n: usize, chunk: usize, pg: bool, staged: bool) {
         let bytes = std::fs::read(&path).unwrap();
         let backend = if pg { "PostgreSQL" } else { "SQLite" };
         let t = Instant::now();
-        if !staged {
-            // What `lvzhi import` runs: read, then check and write in one pipeline.
-            let opts = ImportOptions {
-                chunk_rows: chunk,
-                ..ImportOptions::default()
-            };
-            let mut pushed = None;
-            let (checked, report) = import_file(
-                &store,
-                &admin,
-                "hazard",
-                &bytes,
-                "x.csv",
-                &ReadOptions::default(),
-                &opts,
-                &mut |p| {
-                    if p.done == p.total && p.total > 0 {
-                        pushed = Some(t.elapsed().as_secs_f64());
-                    }
-                },
-            )
-            .await
-            .unwrap();
-            let total = t.elapsed().as_secs_f64();
-            let pushed = pushed.unwrap_or(total);
-            assert!(checked.prepared.errors.is_empty(), "{:?}", checked.prepared.errors.first());
-            assert_eq!(report.imported, n);
-            println!(
-                "lvzhi GBK CSV import {n} rows into {backend}, pipelined (import_file): {total:.2}s = {:.0} rows/s \
-                 to the durable commit (every row checked and handed to the writer at {pushed:.2}s, \
-                 the last chunks written and COMMIT in {:.2}s), peak RSS {:.0} MB",
-                n as f64 / total,
-                total - pushed,
-                peak_rss_mb()
-            );
-            drop(checked);
-            show_cpu(n);
-            finish(store, db, pg, t).await;
-            return;
-        }
         let checked = lvzhi_io::check_file(&store, &admin, "hazard", &bytes, "x.csv", &ReadOptions::default())
             .await
             .unwrap();
@@ -374,7 +336,7 @@ fn bench_csv(n: usize, chunk: usize, pg: bool, staged: bool) {
         let total = t.elapsed().as_secs_f64();
         assert_eq!(report.imported, n);
         println!(
-            "lvzhi GBK CSV import {n} rows into {backend}, staged (chunk {}): {total:.2}s = {:.0} rows/s \
+            "lvzhi GBK CSV import {n} rows into {backend} (chunk {}): {total:.2}s = {:.0} rows/s \
              (read+validate {validate:.2}s = {:.0} rows/s; store write with events {write:.2}s = {:.0} rows/s), peak RSS {:.0} MB",
             if chunk == 0 { "whole file".to_string() } else { chunk.to_string() },
             n as f64 / total,
@@ -425,14 +387,12 @@ fn main() {
     let mut chunk = 0;
     let mut what = "all".to_string();
     let mut pg = false;
-    let mut staged = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--rows" => rows = it.next().and_then(|v| v.parse().ok()).unwrap_or(rows),
             "--chunk" => chunk = it.next().and_then(|v| v.parse().ok()).unwrap_or(chunk),
             "--pg" => pg = true,
-            "--staged" => staged = true,
             other => what = other.to_string(),
         }
     }
@@ -443,10 +403,10 @@ fn main() {
         }
         "xlsx" => bench_xlsx(rows),
         "raw" => bench_raw(rows),
-        "csv" => bench_csv(rows, chunk, pg, staged),
+        "csv" => bench_csv(rows, chunk, pg),
         _ => {
             bench_xlsx(rows);
-            bench_csv(rows, chunk, pg, staged);
+            bench_csv(rows, chunk, pg);
         }
     }
 }

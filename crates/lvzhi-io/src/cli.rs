@@ -8,10 +8,10 @@
 
 use crate::IoError;
 use crate::export::{ExportFormat, error_workbook, export};
-use crate::import::{ImportOptions, Progress, make_tag};
+use crate::import::{ImportOptions, Progress, make_tag, write};
 use crate::mapping::Mapping;
 use crate::sheet::Encoding;
-use crate::{ReadOptions, import_file};
+use crate::{ReadOptions, check_file};
 use lvzhi_core::access::Access;
 use lvzhi_store::Store;
 use lvzhi_store::records::ListQuery;
@@ -160,22 +160,7 @@ pub async fn run_import(
         encoding,
         mapping,
     };
-    let opts = ImportOptions {
-        skip_invalid: args.skip_invalid,
-        dry_run: args.dry_run,
-        chunk_rows: args.chunk,
-        tag: Some(make_tag(&args.ledger, store.now(), &bytes)),
-        check_block: 0,
-    };
-    // A whole-file import is checked and written in one pipeline; nothing is
-    // written if any row is refused (unless --skip-invalid).
-    let (checked, report) = {
-        let mut line = ProgressLine::new(err, "校验并写入 / checking and writing");
-        import_file(store, &access, &args.ledger, &bytes, &name, &read, &opts, &mut |x| {
-            line.show(x)
-        })
-        .await?
-    };
+    let checked = check_file(store, &access, &args.ledger, &bytes, &name, &read).await?;
     let p = &checked.prepared;
     let _ = writeln!(
         err,
@@ -227,6 +212,16 @@ pub async fn run_import(
             p.bad_rows
         );
     }
+    let opts = ImportOptions {
+        skip_invalid: args.skip_invalid,
+        dry_run: args.dry_run,
+        chunk_rows: args.chunk,
+        tag: Some(make_tag(&args.ledger, store.now(), &bytes)),
+    };
+    let report = {
+        let mut line = ProgressLine::new(err, "写入 / writing");
+        write(store, &access, p, &opts, &mut |x| line.show(x)).await?
+    };
     if args.json {
         let _ = writeln!(out, "{}", serde_json::to_string(&report).unwrap_or_default());
     }

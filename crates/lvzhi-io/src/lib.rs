@@ -145,10 +145,7 @@ pub fn check_bytes(
 }
 
 /// Reads, checks and (unless a dry run, or errors without `skip_invalid`)
-/// writes a file: the whole of `lvzhi import`. A whole-file import
-/// (`chunk_rows = 0`) checks and writes in one pipeline
-/// ([`import::check_and_write`]); otherwise the file is checked first, then
-/// written ([`import::write`]).
+/// writes a file: the whole of `lvzhi import`.
 #[allow(clippy::too_many_arguments)]
 pub async fn import_file(
     store: &Store,
@@ -160,22 +157,11 @@ pub async fn import_file(
     opts: &import::ImportOptions,
     progress: &mut dyn FnMut(import::Progress),
 ) -> Result<(Checked, import::ImportReport), IoError> {
+    let checked = check_file(store, access, ledger, bytes, file_name, read).await?;
     let mut opts = opts.clone();
     if opts.tag.is_none() {
         opts.tag = Some(import::make_tag(ledger, store.now(), bytes));
     }
-    if opts.chunk_rows == 0 && !opts.dry_run {
-        let kind = store
-            .pack()
-            .ledger(ledger)
-            .ok_or_else(|| IoError::UnknownLedger(ledger.to_string()))?;
-        prepare::check_role(kind, access)?;
-        let org = org::OrgIndex::load(store).await.map_err(IoError::Store)?;
-        let sheet = sheet::read_bytes(bytes, file_name, read.sheet.as_deref(), read.encoding)?;
-        let layout = mapping::layout(&sheet, kind, &read.mapping)?;
-        return import::check_and_write(store, access, ledger, sheet, layout, org, &opts, progress).await;
-    }
-    let checked = check_file(store, access, ledger, bytes, file_name, read).await?;
     let report = import::write(store, access, &checked.prepared, &opts, progress).await?;
     Ok((checked, report))
 }

@@ -124,29 +124,6 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    /// Nothing checked yet.
-    pub fn empty(ledger: &str, sheet: &str, layout: Layout) -> Prepared {
-        Prepared {
-            ledger: ledger.to_string(),
-            sheet: sheet.to_string(),
-            layout,
-            rows: Vec::new(),
-            errors: Vec::new(),
-            bad_rows: 0,
-            skipped: Vec::new(),
-            blank_rows: 0,
-        }
-    }
-
-    /// Adds the rows checked after these (a later block of the same sheet).
-    pub fn append(&mut self, mut later: Prepared) {
-        self.rows.append(&mut later.rows);
-        self.errors.append(&mut later.errors);
-        self.bad_rows += later.bad_rows;
-        self.skipped.append(&mut later.skipped);
-        self.blank_rows += later.blank_rows;
-    }
-
     /// Whether nothing was refused.
     pub fn is_clean(&self) -> bool {
         self.errors.is_empty()
@@ -260,29 +237,10 @@ pub fn prepare(
     org: &OrgIndex,
     access: &Access,
 ) -> Result<Prepared, IoError> {
-    prepare_range(kind, sheet, &layout, org, access, 0..data_len(sheet, &layout))
-}
-
-/// How many rows follow the header (data, blank, totals, notes).
-pub fn data_len(sheet: &Sheet, layout: &Layout) -> usize {
-    sheet.rows.len().saturating_sub(layout.first_data_row())
-}
-
-/// [`prepare`] for the data rows `range` only (0 is the first row under the
-/// header): a big file is checked in blocks while the blocks before are
-/// written ([`crate::import::check_and_write`]). [`Prepared::append`] joins them.
-pub fn prepare_range(
-    kind: &LedgerKind,
-    sheet: &Sheet,
-    layout: &Layout,
-    org: &OrgIndex,
-    access: &Access,
-    range: std::ops::Range<usize>,
-) -> Result<Prepared, IoError> {
     check_role(kind, access)?;
     let ctx = Ctx {
         kind,
-        layout,
+        layout: &layout,
         org,
         access,
         mapped: layout
@@ -312,15 +270,8 @@ pub fn prepare_range(
         division_key: kind.role_field(FieldRole::Division).map(|f| f.key.clone()),
         owner_key: kind.role_field(FieldRole::Owner).map(|f| f.key.clone()),
     };
-    let all = sheet
-        .rows
-        .get(layout.first_data_row().min(sheet.rows.len())..)
-        .unwrap_or(&[]);
-    let data = all
-        .get(range.start.min(all.len())..range.end.min(all.len()))
-        .unwrap_or(&[]);
-    // The file's 0-based row index of `data[0]`.
-    let start = layout.first_data_row() + range.start;
+    let start = layout.first_data_row().min(sheet.rows.len());
+    let data = sheet.rows.get(start..).unwrap_or(&[]);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
     let run = |offset: usize, rows: &[Vec<Cell>]| -> Vec<Outcome> {
         let mut cache = Cache::new();

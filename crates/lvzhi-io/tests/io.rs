@@ -436,19 +436,15 @@ async fn a_bad_last_row_of_20000_leaves_the_database_unchanged() {
     let (db, store, c) = setup().await;
     let admin = c.access("admin");
     let before = event_count(&store).await;
-    // Checked in blocks of 3,000 rows, each written while the next is checked:
-    // the bad rows are in the last block, after six blocks went to the writer.
-    let blocks = || ImportOptions {
-        check_block: 3_000,
-        ..ImportOptions::default()
-    };
     let mut text = String::from("隐患描述,企业名称,行业,隐患等级,乡镇,责任单位,发现日期,关联安全检查\n");
     for i in 0..20_000 {
         text.push_str(&format!("隐患{i},企业{i},工贸,一般,西洞镇,应急管理局,2026-03-05,\n"));
     }
     let mut bad = text.clone();
     bad.push_str("最后一行,企业,工贸,一般,西洞镇,应急管理局,2026-02-30,\n");
-    let (checked, report) = import(&store, &admin, &gbk(&bad), "big.csv", blocks()).await.unwrap();
+    let (checked, report) = import(&store, &admin, &gbk(&bad), "big.csv", ImportOptions::default())
+        .await
+        .unwrap();
     assert_eq!(checked.prepared.rows.len(), 20_000);
     assert_eq!(checked.prepared.errors.len(), 1);
     assert_eq!(checked.prepared.errors[0].row, 20_002);
@@ -459,7 +455,7 @@ async fn a_bad_last_row_of_20000_leaves_the_database_unchanged() {
     // exist) at the very last row: the one transaction rolls back whole.
     let mut late = text.clone();
     late.push_str("最后一行,企业,工贸,一般,西洞镇,应急管理局,2026-03-05,999999\n");
-    let e = import(&store, &admin, late.as_bytes(), "big.csv", blocks())
+    let e = import(&store, &admin, late.as_bytes(), "big.csv", ImportOptions::default())
         .await
         .unwrap_err();
     assert!(matches!(e, IoError::Write { committed: 0, .. }), "{e}");
@@ -480,7 +476,7 @@ async fn a_bad_last_row_of_20000_leaves_the_database_unchanged() {
     assert_eq!(n, Some(0));
 
     // And the good file goes in whole.
-    let (_, report) = import(&store, &admin, text.as_bytes(), "big.csv", blocks())
+    let (_, report) = import(&store, &admin, text.as_bytes(), "big.csv", ImportOptions::default())
         .await
         .unwrap();
     assert_eq!(report.imported, 20_000);
