@@ -7,12 +7,16 @@
 //!   validate, and write through the store with one event per record.
 //! * `gen` — only make the files.
 //!
-//! `cargo bench -p lvzhi-io --bench io -- [xlsx|csv|gen|all] [--rows N] [--chunk N]`
+//! `cargo bench -p lvzhi-io --bench io -- [xlsx|csv|gen|all] [--rows N] [--chunk N] [--pg]`
+//!
+//! `--pg` imports into a fresh PostgreSQL database (127.0.0.1:5432) instead of
+//! SQLite; `LVZHI_BENCH_KEEP=PATH` keeps the SQLite database (for
+//! `sqlite_floor.py`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use lvzhi_io::import::ImportOptions;
-use lvzhi_io::{ReadOptions, check_bytes, import_file};
+use lvzhi_io::{ReadOptions, check_bytes};
 use rust_xlsxwriter::{Format, Workbook};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -160,6 +164,52 @@ fn peak_rss_mb() -> f64 {
         .unwrap_or(0.0)
 }
 
+/// CPU seconds (user + system) used so far by this process's live threads,
+/// summed by thread name: where the time goes, whatever the machine's load.
+fn thread_cpu() -> Vec<(String, f64)> {
+    let mut by: std::collections::BTreeMap<String, f64> = Default::default();
+    for e in std::fs::read_dir("/proc/self/task").into_iter().flatten().flatten() {
+        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
+            continue;
+        };
+        let (Some(a), Some(b)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let name = stat[a + 1..b].to_string();
+        let f: Vec<&str> = stat[b + 2..].split_whitespace().collect();
+        let ticks: f64 = f.get(11).and_then(|x| x.parse().ok()).unwrap_or(0.0)
+            + f.get(12).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0);
+        *by.entry(name).or_default() += ticks / 100.0;
+    }
+    by.into_iter().collect()
+}
+
+/// CPU seconds (user + system) of the whole process, ended threads included.
+fn process_cpu() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let f: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+    (f.get(11).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0)
+        + f.get(12).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0))
+        / 100.0
+}
+
+fn show_cpu(n: usize) {
+    let p = process_cpu();
+    println!("  CPU of the process: {p:.1}s = {:.1} µs/row", p * 1e6 / n as f64);
+    let all = thread_cpu();
+    let total: f64 = all.iter().map(|(_, s)| s).sum();
+    let parts: Vec<String> = all
+        .iter()
+        .filter(|(_, s)| *s >= 0.05)
+        .map(|(k, s)| format!("{k} {s:.1}s = {:.1} µs/row", s * 1e6 / n as f64))
+        .collect();
+    println!(
+        "  CPU of live threads: {total:.1}s = {:.1} µs/row ({})",
+        total * 1e6 / n as f64,
+        parts.join(", ")
+    );
+}
+
 fn org() -> lvzhi_io::org::OrgIndex {
     use lvzhi_store::org::{Division, Unit};
     let d = |code: &str, name: &str, level| Division {
@@ -247,18 +297,27 @@ fn bench_raw(n: usize) {
     );
 }
 
-fn bench_csv(n: usize, chunk: usize) {
+fn file_mb(p: &str) -> f64 {
+    std::fs::metadata(p).map(|m| m.len() as f64 / 1e6).unwrap_or(0.0)
+}
+
+fn bench_csv(n: usize, chunk: usize, pg: bool) {
     let path = file("csv", n);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap();
     rt.block_on(async {
-        let db = lvzhi_testkit::TestDb::sqlite();
+        let db = if pg {
+            lvzhi_testkit::TestDb::postgres().await.expect("PostgreSQL at 127.0.0.1:5432")
+        } else {
+            lvzhi_testkit::TestDb::sqlite()
+        };
         let store = lvzhi_testkit::open(&db).await;
         let c = lvzhi_testkit::county::build(&store).await;
         let admin = c.access("admin");
         let bytes = std::fs::read(&path).unwrap();
+        let backend = if pg { "PostgreSQL" } else { "SQLite" };
         let t = Instant::now();
         let checked = lvzhi_io::check_file(&store, &admin, "hazard", &bytes, "x.csv", &ReadOptions::default())
             .await
@@ -277,7 +336,7 @@ fn bench_csv(n: usize, chunk: usize) {
         let total = t.elapsed().as_secs_f64();
         assert_eq!(report.imported, n);
         println!(
-            "lvzhi GBK CSV import {n} rows into SQLite (chunk {}): {total:.2}s = {:.0} rows/s \
+            "lvzhi GBK CSV import {n} rows into {backend} (chunk {}): {total:.2}s = {:.0} rows/s \
              (read+validate {validate:.2}s = {:.0} rows/s; store write with events {write:.2}s = {:.0} rows/s), peak RSS {:.0} MB",
             if chunk == 0 { "whole file".to_string() } else { chunk.to_string() },
             n as f64 / total,
@@ -285,10 +344,41 @@ fn bench_csv(n: usize, chunk: usize) {
             n as f64 / write,
             peak_rss_mb()
         );
-        let _ = import_file; // the one-call API the CLI uses is check_file + write
-        store.close().await;
-        db.drop_db().await;
+        show_cpu(n);
+        finish(store, db, pg, t).await;
     });
+}
+
+/// Closes the store (on SQLite: the checkpoint the writer runs after an
+/// import) and drops or keeps the database.
+async fn finish(store: lvzhi_store::Store, db: lvzhi_testkit::TestDb, pg: bool, t: Instant) {
+    {
+        if !pg {
+            let p = db.path().to_string();
+            println!(
+                "  after commit: database {:.0} MB, WAL {:.0} MB",
+                file_mb(&p),
+                file_mb(&format!("{p}-wal"))
+            );
+        }
+        let tc = Instant::now();
+        store.close().await;
+        if !pg {
+            println!(
+                "  close (checkpoint) {:.2}s; database {:.0} MB; from the start to closed {:.2}s",
+                tc.elapsed().as_secs_f64(),
+                file_mb(db.path()),
+                t.elapsed().as_secs_f64()
+            );
+        }
+        match std::env::var("LVZHI_BENCH_KEEP") {
+            Ok(to) if !pg => {
+                std::fs::rename(db.path(), &to).unwrap();
+                println!("  kept the database as {to}");
+            }
+            _ => db.drop_db().await,
+        }
+    }
 }
 
 fn main() {
@@ -296,11 +386,13 @@ fn main() {
     let mut rows = 1_000_000;
     let mut chunk = 0;
     let mut what = "all".to_string();
+    let mut pg = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--rows" => rows = it.next().and_then(|v| v.parse().ok()).unwrap_or(rows),
             "--chunk" => chunk = it.next().and_then(|v| v.parse().ok()).unwrap_or(chunk),
+            "--pg" => pg = true,
             other => what = other.to_string(),
         }
     }
@@ -311,10 +403,10 @@ fn main() {
         }
         "xlsx" => bench_xlsx(rows),
         "raw" => bench_raw(rows),
-        "csv" => bench_csv(rows, chunk),
+        "csv" => bench_csv(rows, chunk, pg),
         _ => {
             bench_xlsx(rows);
-            bench_csv(rows, chunk);
+            bench_csv(rows, chunk, pg);
         }
     }
 }

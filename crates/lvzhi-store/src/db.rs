@@ -308,6 +308,13 @@ pub enum Target {
     Postgres(String),
 }
 
+/// Page cache of each SQLite connection, in KiB.
+pub(crate) const CACHE_KIB: i64 = 65_536;
+
+/// WAL pages after which a SQLite commit copies the WAL into the database
+/// (SQLite's default, set explicitly: bulk imports turn it off and back on).
+pub(crate) const WAL_AUTOCHECKPOINT: i64 = 1000;
+
 fn lite_options(path: &str) -> SqliteConnectOptions {
     SqliteConnectOptions::new()
         .filename(path)
@@ -316,7 +323,8 @@ fn lite_options(path: &str) -> SqliteConnectOptions {
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(10))
-        .pragma("cache_size", "-65536")
+        .pragma("cache_size", format!("-{CACHE_KIB}"))
+        .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT.to_string())
         .statement_cache_capacity(256)
 }
 

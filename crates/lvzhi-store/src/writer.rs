@@ -230,7 +230,12 @@ async fn run(mut owned: Owned, mut rx: mpsc::Receiver<Msg>, pack: Arc<Pack>, clo
             }
         }
         if !batch.is_empty() {
+            let bulk = batch.iter().any(|j| matches!(j.cmd, Cmd::CreateBulk { .. }));
             run_batch(&mut owned.conn(), batch, &pack, &clock).await;
+            if bulk {
+                // After the replies: the import's commit is durable already.
+                crate::bulk::after_bulk(&mut owned.conn()).await;
+            }
         }
         if let Some(s) = stop.take() {
             let _ = s.send(());
