@@ -2,7 +2,7 @@
 //! their role may take, soonest deadline first (首页 shows the first 30).
 
 use super::pages::{row, todo};
-use super::render::{Chrome, Names, PageResult, page, store_error};
+use super::render::{Chrome, PageResult, page, store_error};
 use super::session::UiUser;
 use crate::AppState;
 use askama::Template;
@@ -24,9 +24,9 @@ struct TodoPage {
 /// `GET /todo`: the whole to-do list.
 pub async fn todo_page(State(st): State<AppState>, u: UiUser) -> PageResult {
     let store = &st.store;
-    let a = &u.session.access;
-    let names = Names::load(store).await.map_err(store_error)?;
-    let (views, total) = todo(store, a, TODO_MAX).await.map_err(store_error)?;
+    let names = u.names(store).await?;
+    let memo = todo(store, &u, TODO_MAX).await.map_err(store_error)?;
+    let (views, total) = (&memo.0, memo.1);
     let pack = store.pack();
     let rows = views
         .iter()
