@@ -27,8 +27,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::OnceCell;
 
-/// The most entries kept; past it, entries of older heads go first, then all.
-const MAX_ENTRIES: usize = 2048;
+/// The most entries kept (all of the newest version: entries of older
+/// versions are dropped as soon as a newer version is seen); past it, all go.
+const MAX_ENTRIES: usize = 1024;
 
 /// The state of the data a value was computed from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,12 +56,29 @@ type Slot = Arc<OnceCell<Value>>;
 /// Values memoised per key and [`Version`].
 #[derive(Clone, Default)]
 pub struct PageCache {
-    entries: Arc<Mutex<HashMap<String, (Version, Slot)>>>,
+    entries: Arc<Mutex<Entries>>,
+}
+
+#[derive(Default)]
+struct Entries {
+    /// The newest version seen.
+    newest: Option<Version>,
+    map: HashMap<String, (Version, Slot)>,
+}
+
+impl Version {
+    /// Whether `self` is later than `other`: a later event or day, or another
+    /// history at the same seq (a restored database).
+    fn supersedes(&self, other: &Version) -> bool {
+        self.head.0 > other.head.0
+            || self.today > other.today
+            || (self.head.0 == other.head.0 && self.head.1 != other.head.1)
+    }
 }
 
 impl std::fmt::Debug for PageCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let n = self.entries.lock().map(|m| m.len()).unwrap_or(0);
+        let n = self.len();
         f.debug_struct("PageCache").field("entries", &n).finish()
     }
 }
@@ -78,7 +96,7 @@ impl PageCache {
 
     /// How many entries are kept (tests).
     pub fn len(&self) -> usize {
-        self.entries.lock().map(|m| m.len()).unwrap_or(0)
+        self.entries.lock().map(|m| m.map.len()).unwrap_or(0)
     }
 
     /// Whether no entry is kept.
@@ -99,18 +117,22 @@ impl PageCache {
     {
         let key = format!("{}|{key}", std::any::type_name::<T>());
         let slot: Slot = {
-            let mut m = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-            match m.get(&key) {
+            let mut e = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+            if e.newest.as_ref().is_none_or(|n| v.supersedes(n)) {
+                // Nothing older is of use any more (readers computing one keep their own slot).
+                e.map.retain(|_, (ver, _)| ver == v);
+                e.newest = Some(v.clone());
+            }
+            match e.map.get(&key) {
                 Some((ver, slot)) if ver == v => slot.clone(),
+                // A reader that started before the newest write computes for itself.
+                _ if e.newest.as_ref() != Some(v) => Arc::new(OnceCell::new()),
                 _ => {
-                    if m.len() >= MAX_ENTRIES {
-                        m.retain(|_, (ver, _)| ver == v);
-                        if m.len() >= MAX_ENTRIES {
-                            m.clear();
-                        }
+                    if e.map.len() >= MAX_ENTRIES {
+                        e.map.clear();
                     }
                     let slot: Slot = Arc::new(OnceCell::new());
-                    m.insert(key, (v.clone(), slot.clone()));
+                    e.map.insert(key, (v.clone(), slot.clone()));
                     slot
                 }
             }
@@ -123,5 +145,71 @@ impl PageCache {
         value
             .downcast::<T>()
             .map_err(|_| E::from(StoreError::Internal("page cache: type mismatch".into())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn ver(seq: i64, hash: &str) -> Version {
+        Version {
+            head: (seq, hash.into()),
+            today: jiff::civil::date(2026, 11, 25),
+        }
+    }
+
+    async fn get(c: &PageCache, v: &Version, key: &str, calls: &AtomicUsize, value: i64) -> i64 {
+        *c.get(v, key.into(), || async {
+            calls.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            Ok::<_, StoreError>(value)
+        })
+        .await
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn values_live_exactly_as_long_as_their_version() {
+        let c = PageCache::new();
+        let calls = AtomicUsize::new(0);
+        let (v1, v2) = (ver(1, "a"), ver(2, "b"));
+        // Concurrent readers of a missing value: one computation.
+        let (x, y) = tokio::join!(get(&c, &v1, "k", &calls, 10), get(&c, &v1, "k", &calls, 11));
+        assert_eq!((x, y, calls.load(Ordering::SeqCst)), (10, 10, 1));
+        assert_eq!(get(&c, &v1, "k", &calls, 12).await, 10);
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        // Another key, another value; another type under the same key too.
+        assert_eq!(get(&c, &v1, "other", &calls, 20).await, 20);
+        let s: Arc<String> = c
+            .get(&v1, "k".into(), || async { Ok::<_, StoreError>("text".to_string()) })
+            .await
+            .unwrap();
+        assert_eq!(s.as_str(), "text");
+        assert_eq!(c.len(), 3);
+        // A newer version: recomputed, and the older entries are gone.
+        assert_eq!(get(&c, &v2, "k", &calls, 30).await, 30);
+        assert_eq!(c.len(), 1);
+        // A reader still on the older version computes for itself and does not
+        // replace the newer entry.
+        assert_eq!(get(&c, &v1, "k", &calls, 40).await, 40);
+        assert_eq!(get(&c, &v2, "k", &calls, 50).await, 30);
+        // Same seq, another history (a restored database): not the same data.
+        assert_eq!(get(&c, &ver(2, "c"), "k", &calls, 60).await, 60);
+        // The next day: recomputed.
+        let mut v3 = ver(2, "c");
+        v3.today = jiff::civil::date(2026, 11, 26);
+        assert_eq!(get(&c, &v3, "k", &calls, 70).await, 70);
+        // Errors are returned, not kept.
+        let e = c
+            .get(&v3, "bad".into(), || async {
+                Err::<i64, _>(StoreError::Internal("x".into()))
+            })
+            .await;
+        assert!(e.is_err());
+        assert_eq!(get(&c, &v3, "bad", &calls, 80).await, 80);
     }
 }
