@@ -378,7 +378,7 @@ pub struct SourceLine {
 
 #[derive(Template)]
 #[template(path = "indicator.html")]
-struct IndicatorPage {
+struct IndicatorPage<'a> {
     chrome: Chrome,
     title: String,
     name: String,
@@ -394,7 +394,7 @@ struct IndicatorPage {
     shown_from: usize,
     shown_to: usize,
     hidden: usize,
-    groups: Vec<RecGroup>,
+    groups: &'a [RecGroup],
     next_href: String,
     prev_href: String,
     back_href: String,
@@ -475,41 +475,50 @@ pub async fn provenance(
         })
         .collect();
     // The ids in source order, each once.
-    let mut seen = HashSet::new();
-    let ids: Vec<i64> = sources
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| source.is_none_or(|s| s == *i))
-        .flat_map(|(_, s)| s.ids.iter().copied())
-        .filter(|id| seen.insert(*id))
-        .collect();
-    let page_ids: Vec<i64> = ids.iter().skip(offset).take(PAGE).copied().collect();
-    let views = u
-        .memo_scoped(store, &format!("{eval_key}|{source:?}|{offset}"), || {
-            store.records_by_ids(a, &page_ids)
+    let ids = u
+        .memo_scoped(store, &format!("{eval_key}|ids|{source:?}"), || async {
+            let mut seen = HashSet::new();
+            Ok::<_, lvzhi_store::StoreError>(
+                sources
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| source.is_none_or(|s| s == *i))
+                    .flat_map(|(_, s)| s.ids.iter().copied())
+                    .filter(|id| seen.insert(*id))
+                    .collect::<Vec<i64>>(),
+            )
         })
         .await
         .map_err(store_error)?;
-    let hidden = page_ids.len().saturating_sub(views.len());
-    let mut groups: Vec<RecGroup> = Vec::new();
-    for view in views.iter() {
-        let Some(kind) = pack.ledger(&view.row.ledger) else {
-            continue;
-        };
-        let mut r = row(kind, &names, view);
-        r.cells.truncate(PROVENANCE_COLUMNS);
-        match groups.iter_mut().find(|g| g.ledger == kind.name) {
-            Some(g) => g.rows.push(r),
-            None => groups.push(RecGroup {
-                ledger: kind.name.clone(),
-                columns: super::pages::list_fields(kind)
-                    .iter()
-                    .map(|f| f.label.clone())
-                    .collect(),
-                rows: vec![r],
-            }),
-        }
-    }
+    let page_ids: Vec<i64> = ids.iter().skip(offset).take(PAGE).copied().collect();
+    let shown = u
+        .memo_scoped(store, &format!("{eval_key}|page|{source:?}|{offset}"), || async {
+            let views = store.records_by_ids(a, &page_ids).await?;
+            let hidden = page_ids.len().saturating_sub(views.len());
+            let mut groups: Vec<RecGroup> = Vec::new();
+            for view in &views {
+                let Some(kind) = pack.ledger(&view.row.ledger) else {
+                    continue;
+                };
+                let mut r = row(kind, &names, view);
+                r.cells.truncate(PROVENANCE_COLUMNS);
+                match groups.iter_mut().find(|g| g.ledger == kind.name) {
+                    Some(g) => g.rows.push(r),
+                    None => groups.push(RecGroup {
+                        ledger: kind.name.clone(),
+                        columns: super::pages::list_fields(kind)
+                            .iter()
+                            .map(|f| f.label.clone())
+                            .collect(),
+                        rows: vec![r],
+                    }),
+                }
+            }
+            Ok::<_, lvzhi_store::StoreError>((groups, hidden))
+        })
+        .await
+        .map_err(store_error)?;
+    let (groups, hidden) = (&shown.0, shown.1);
     let next_href = if offset + PAGE < ids.len() {
         href(source, offset + PAGE)
     } else {

@@ -138,12 +138,12 @@ pub struct Stat {
 
 #[derive(Template)]
 #[template(path = "home.html")]
-struct HomePage {
+struct HomePage<'a> {
     chrome: Chrome,
     title: String,
     today: String,
     show_todo: bool,
-    todo: Vec<Row>,
+    todo: &'a [Row],
     todo_total: i64,
     stats: Vec<Stat>,
     /// The leader's dashboard (领导驾驶舱).
@@ -153,13 +153,21 @@ struct HomePage {
 /// How many to-do items 首页 shows.
 const TODO_SHOWN: usize = 30;
 
-/// The user's to-do items: open records in their scope whose state has a
-/// transition their role may take, soonest deadline first; and how many in all
-/// (`Store::todo`, memoised per reader until the next event).
-pub async fn todo(store: &Store, u: &UiUser, limit: usize) -> Result<Arc<(Vec<RecordView>, i64)>, StoreError> {
+/// The user's to-do items as rows: open records in their scope whose state
+/// has a transition their role may take, soonest deadline first; and how many
+/// in all (`Store::todo`, memoised per reader until the next event).
+pub async fn todo(store: &Store, u: &UiUser, names: &Names, limit: usize) -> Result<Arc<(Vec<Row>, i64)>, StoreError> {
     let a = &u.session.access;
-    u.memo_scoped(store, &format!("todo|{limit}"), || store.todo(a, limit as i64))
-        .await
+    u.memo_scoped(store, &format!("todo|{limit}"), || async {
+        let (views, total) = store.todo(a, limit as i64).await?;
+        let pack = store.pack();
+        let rows = views
+            .iter()
+            .filter_map(|v| pack.ledger(&v.row.ledger).map(|k| row(k, names, v)))
+            .collect();
+        Ok((rows, total))
+    })
+    .await
 }
 
 /// `GET /`: 我的待办 and the counts per ledger.
@@ -168,13 +176,9 @@ pub async fn home(State(st): State<AppState>, u: UiUser) -> PageResult {
     let a = &u.session.access;
     let names = u.names(store).await?;
     let show_todo = a.role.writes();
-    let todo_memo = todo(store, &u, TODO_SHOWN).await.map_err(store_error)?;
-    let (todo_views, todo_total) = (&todo_memo.0, todo_memo.1);
+    let todo_memo = todo(store, &u, &names, TODO_SHOWN).await.map_err(store_error)?;
+    let (todo, todo_total) = (&todo_memo.0, todo_memo.1);
     let pack = store.pack();
-    let todo = todo_views
-        .iter()
-        .filter_map(|v| pack.ledger(&v.row.ledger).map(|k| row(k, &names, v)))
-        .collect();
     let dash = if a.role == Role::Leader {
         Some(super::indicators::dashboard(&st, &u, &names).await?)
     } else {
@@ -233,7 +237,7 @@ pub struct SortLink {
 
 #[derive(Template)]
 #[template(path = "list.html")]
-struct ListPage {
+struct ListPage<'a> {
     chrome: Chrome,
     title: String,
     key: String,
@@ -245,7 +249,7 @@ struct ListPage {
     columns: Vec<(String, Option<SortLink>)>,
     id_sort: SortLink,
     updated_sort: SortLink,
-    rows: Vec<Row>,
+    rows: &'a [Row],
     total: i64,
     error: String,
     f_state: Vec<Opt>,
@@ -348,7 +352,11 @@ pub async fn list(
     };
     // The same list at the same version of the data is the same page: memoised per reader.
     let listed = u
-        .memo_scoped(store, &format!("list|{key}|{lq:?}"), || store.list(a, &key, &lq))
+        .memo_scoped(store, &format!("list|{key}|{lq:?}"), || async {
+            let pg = store.list(a, &key, &lq).await?;
+            let rows: Vec<Row> = pg.items.iter().map(|v| row(kind, &names, v)).collect();
+            Ok::<_, StoreError>((rows, pg.total.unwrap_or(0), pg.next))
+        })
         .await;
     let page_ = match listed {
         Ok(p) => Some(p),
@@ -397,13 +405,9 @@ pub async fn list(
             (f.label.clone(), link)
         })
         .collect();
-    let (rows, total, next) = match page_ {
-        Some(pg) => (
-            pg.items.iter().map(|v| row(kind, &names, v)).collect(),
-            pg.total.unwrap_or(0),
-            pg.next.clone(),
-        ),
-        None => (vec![], 0, None),
+    let (rows, total, next): (&[Row], i64, Option<String>) = match &page_ {
+        Some(pg) => (&pg.0, pg.1, pg.2.clone()),
+        None => (&[], 0, None),
     };
     let sort_q = if sort == "id" { "" } else { sort.as_str() };
     let next_href = next

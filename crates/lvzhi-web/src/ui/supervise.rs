@@ -23,6 +23,7 @@ use lvzhi_core::period::Period;
 use lvzhi_store::aggregate::{AggQuery, Col, Cond, Expr, Op};
 use lvzhi_store::{Store, StoreError};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 type FormBody = Result<Form<Vec<(String, String)>>, FormRejection>;
 
@@ -125,12 +126,12 @@ pub struct WarnRow {
 
 #[derive(Template)]
 #[template(path = "supervise.html")]
-struct SupervisePage {
+struct SupervisePage<'a> {
     chrome: Chrome,
     title: String,
     today: String,
     manage: bool,
-    items: Vec<Item>,
+    items: &'a [Item],
     total: usize,
     red: usize,
     yellow: usize,
@@ -140,9 +141,9 @@ struct SupervisePage {
     period: String,
     period_label: String,
     period_error: String,
-    ranks: Vec<Rank>,
+    ranks: &'a [Rank],
     min_items: i64,
-    warnings: Vec<WarnRow>,
+    warnings: Vec<&'a WarnRow>,
     warnings_total: usize,
     f_rule: Vec<Opt>,
     message: String,
@@ -347,20 +348,23 @@ pub fn rank(counts: &BTreeMap<i64, (i64, i64, i64)>, names: &Names) -> Vec<Rank>
 /// Warnings and rankings only change when an event is written (催办,
 /// acknowledgements and every record change are events): memoised per reader
 /// until the store's head moves (`UiUser::memo_scoped`).
-async fn warnings(st: &AppState, u: &UiUser) -> Result<Vec<WarnRow>, axum::response::Response> {
+async fn warnings(st: &AppState, u: &UiUser) -> Result<Arc<Vec<WarnRow>>, axum::response::Response> {
     let eng = super::indicators::engine(st)?;
     let a = &u.session.access;
     let today = st.store.today();
-    let ws = u
-        .memo_scoped(&st.store, "warnings", || eng.warnings(&st.store, a, today))
-        .await
-        .map_err(|e| match e {
-            lvzhi_metrics::EvalError::Store(s) => store_error(s),
-            other => super::render::error_page(StatusCode::INTERNAL_SERVER_ERROR, "服务器内部错误", &other.to_string()),
-        })?;
-    Ok(ws
-        .iter()
-        .cloned()
+    u.memo_scoped(&st.store, "warnings", || async {
+        Ok(warn_rows(eng.warnings(&st.store, a, today).await?))
+    })
+    .await
+    .map_err(|e| match e {
+        lvzhi_metrics::EvalError::Store(s) => store_error(s),
+        other => super::render::error_page(StatusCode::INTERNAL_SERVER_ERROR, "服务器内部错误", &other.to_string()),
+    })
+}
+
+/// Warnings as the page shows them.
+fn warn_rows(ws: Vec<lvzhi_metrics::warn::Warning>) -> Vec<WarnRow> {
+    ws.into_iter()
         .map(|w| WarnRow {
             level_label: if w.level == "red" { "红色" } else { "黄色" },
             evidence: w
@@ -386,7 +390,7 @@ async fn warnings(st: &AppState, u: &UiUser) -> Result<Vec<WarnRow>, axum::respo
             subject: w.subject,
             message: w.message,
         })
-        .collect())
+        .collect()
 }
 
 /// `GET /supervise?ledger=&unit=&level=&period=`
@@ -431,7 +435,7 @@ async fn render(
         })
         .await
         .map_err(store_error)?;
-    let (list, red, yellow) = (memo.0.clone(), memo.1, memo.2);
+    let (list, red, yellow) = (&memo.0, memo.1, memo.2);
     let mut period_error = String::new();
     let period = if period_s.is_empty() {
         Period::Year(today.year())
@@ -445,22 +449,23 @@ async fn render(
         }
     };
     let eff = lvzhi_metrics::effective(period, today);
-    let counts = u
-        .memo_scoped(store, &format!("ranks|{eff}"), || unit_counts(store, a, eff, today))
+    let ranks = u
+        .memo_scoped(store, &format!("ranks|{eff}"), || async {
+            Ok::<_, StoreError>(rank(&unit_counts(store, a, eff, today).await?, &names))
+        })
         .await
         .map_err(store_error)?;
-    let ranks = rank(&counts, &names);
     let all_warnings = warnings(st, u).await?;
     let wrule = p("wrule");
     let mut rule_opts = vec![(String::new(), format!("全部预警（{}条）", all_warnings.len()))];
-    for w in &all_warnings {
+    for w in all_warnings.iter() {
         if !rule_opts.iter().any(|(k, _)| *k == w.rule) {
             let n = all_warnings.iter().filter(|x| x.rule == w.rule).count();
             rule_opts.push((w.rule.clone(), format!("{}（{n}条）", w.name)));
         }
     }
-    let mut warnings: Vec<WarnRow> = all_warnings
-        .into_iter()
+    let mut warnings: Vec<&WarnRow> = all_warnings
+        .iter()
         .filter(|w| wrule.is_empty() || w.rule == wrule)
         .collect();
     let warnings_total = warnings.len();
@@ -522,7 +527,7 @@ async fn render(
             },
             period_label: eff.label(),
             period_error,
-            ranks,
+            ranks: &ranks,
             min_items: MIN_ITEMS,
             warnings,
             warnings_total,

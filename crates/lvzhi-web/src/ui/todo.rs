@@ -1,7 +1,7 @@
 //! 我的待办 in full: every open item in the user's scope waiting for an action
 //! their role may take, soonest deadline first (首页 shows the first 30).
 
-use super::pages::{row, todo};
+use super::pages::todo;
 use super::render::{Chrome, PageResult, page, store_error};
 use super::session::UiUser;
 use crate::AppState;
@@ -14,10 +14,10 @@ pub const TODO_MAX: usize = 1000;
 
 #[derive(Template)]
 #[template(path = "todo.html")]
-struct TodoPage {
+struct TodoPage<'a> {
     chrome: Chrome,
     title: String,
-    rows: Vec<super::pages::Row>,
+    rows: &'a [super::pages::Row],
     total: i64,
 }
 
@@ -25,13 +25,8 @@ struct TodoPage {
 pub async fn todo_page(State(st): State<AppState>, u: UiUser) -> PageResult {
     let store = &st.store;
     let names = u.names(store).await?;
-    let memo = todo(store, &u, TODO_MAX).await.map_err(store_error)?;
-    let (views, total) = (&memo.0, memo.1);
-    let pack = store.pack();
-    let rows = views
-        .iter()
-        .filter_map(|v| pack.ledger(&v.row.ledger).map(|k| row(k, &names, v)))
-        .collect();
+    let memo = todo(store, &u, &names, TODO_MAX).await.map_err(store_error)?;
+    let (rows, total) = (&memo.0, memo.1);
     Ok(page(
         StatusCode::OK,
         &TodoPage {
