@@ -13,6 +13,7 @@
 pub mod api;
 pub mod assess;
 pub mod auth;
+pub mod cache;
 pub mod error;
 pub mod export;
 pub mod indicators;
@@ -42,6 +43,7 @@ pub fn app(state: AppState) -> Router {
         .merge(ui::router())
         .fallback(ui::fallback)
         .layer(axum::Extension(assess::Guard::new()))
+        .layer(axum::Extension(cache::PageCache::new()))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(refuse_announced_oversize))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(error::panic_response))

@@ -1,7 +1,9 @@
-//! `Store::todo` and `Store::open_counts` (one query each, for 首页) agree
-//! with the per-ledger lists they replace, for every sample user, on SQLite
-//! and PostgreSQL: same to-do items in the same order, same totals, same
-//! open/red/yellow counts per ledger.
+//! `Store::todo` and `Store::open_counts` (首页), `Store::warn_by_unit` (the
+//! leader's 红黄预警 by unit) and `Store::warned_items` (督查督办) agree with
+//! the per-ledger lists they replace, for every sample user, on SQLite and
+//! PostgreSQL: same to-do items in the same order, same totals, same
+//! open/red/yellow counts per ledger and per unit, same warned items in the
+//! same order.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
@@ -60,6 +62,41 @@ async fn count(store: &Store, a: &lvzhi_core::access::Access, key: &str, warning
     store.list(a, key, &q).await.unwrap().total.unwrap()
 }
 
+/// Red/yellow lists of every ledger with a workflow (and, for `deadlines_only`,
+/// a deadline field), as (red first, deadline, id) rows.
+async fn naive_warned(
+    store: &Store,
+    a: &lvzhi_core::access::Access,
+    deadlines_only: bool,
+) -> Vec<(bool, String, i64, Option<i64>)> {
+    let mut out = Vec::new();
+    for kind in &store.pack().ledgers {
+        if kind.workflow.is_none()
+            || (deadlines_only && kind.role_field(lvzhi_core::field::FieldRole::Deadline).is_none())
+        {
+            continue;
+        }
+        for lv in ["red", "yellow"] {
+            let q = ListQuery {
+                open: true,
+                warning: Some(lv.into()),
+                limit: Some(500),
+                ..ListQuery::default()
+            };
+            for v in store.list(a, &kind.key, &q).await.unwrap().items {
+                out.push((
+                    lv != "red",
+                    v.row.deadline.clone().unwrap_or_default(),
+                    v.row.id,
+                    v.row.unit_id,
+                ));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn todo_and_counts_match_the_lists() {
     for db in TestDb::both().await {
@@ -113,6 +150,60 @@ async fn todo_and_counts_match_the_lists() {
                 );
                 assert_eq!((c.open, c.red, c.yellow), want, "{name} {}", kind.key);
             }
+            // Red/yellow per unit.
+            let warned = naive_warned(&store, &a, false).await;
+            let mut want: std::collections::BTreeMap<i64, (i64, i64)> = Default::default();
+            for (yellow, _, _, unit) in &warned {
+                if let Some(u) = unit {
+                    let e = want.entry(*u).or_default();
+                    if *yellow {
+                        e.1 += 1;
+                    } else {
+                        e.0 += 1;
+                    }
+                }
+            }
+            let got: std::collections::BTreeMap<i64, (i64, i64)> = store
+                .warn_by_unit(&a)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|(u, c)| (u, (c.red, c.yellow)))
+                .filter(|(_, c)| c.0 + c.1 > 0)
+                .collect();
+            assert_eq!(got, want, "{name}: red/yellow by unit");
+            // 督查督办's items: all, by level, by unit, first 5.
+            let warned = naive_warned(&store, &a, true).await;
+            let keys: Vec<&str> = store
+                .pack()
+                .ledgers
+                .iter()
+                .filter(|k| k.workflow.is_some() && k.role_field(lvzhi_core::field::FieldRole::Deadline).is_some())
+                .map(|k| k.key.as_str())
+                .collect();
+            for (level, unit, limit) in [
+                (None, None, 100),
+                (Some("red"), None, 100),
+                (Some("yellow"), None, 100),
+                (None, Some(county.yingji), 100),
+                (None, None, 5),
+            ] {
+                let want: Vec<&(bool, String, i64, Option<i64>)> = warned
+                    .iter()
+                    .filter(|w| level.is_none_or(|l| (l == "yellow") == w.0))
+                    .filter(|w| unit.is_none_or(|u| w.3 == Some(u)))
+                    .collect();
+                let (items, red, yellow) = store.warned_items(&a, &keys, unit, level, limit).await.unwrap();
+                let got: Vec<i64> = items.iter().map(|v| v.row.id).collect();
+                let want_ids: Vec<i64> = want.iter().take(limit as usize).map(|w| w.2).collect();
+                assert_eq!(got, want_ids, "{name} {level:?} {unit:?} {limit}: items");
+                let want_red = want.iter().filter(|w| !w.0).count() as i64;
+                assert_eq!(
+                    (red, yellow),
+                    (want_red, want.len() as i64 - want_red),
+                    "{name}: totals"
+                );
+            }
         }
         // Someone has something to do, and some are red and yellow.
         let (items, _) = store.todo(&office, 30).await.unwrap();
@@ -120,6 +211,8 @@ async fn todo_and_counts_match_the_lists() {
         let c = store.open_counts(&office).await.unwrap();
         let h = &c.iter().find(|(k, _)| k == "hazard").unwrap().1;
         assert!(h.open == 24 && h.red > 0 && h.yellow > 0, "{h:?}");
+        let (items, red, yellow) = store.warned_items(&office, &["hazard"], None, None, 100).await.unwrap();
+        assert!(!items.is_empty() && red > 0 && yellow > 0, "{red} {yellow}");
         store.close().await;
         db.drop_db().await;
     }

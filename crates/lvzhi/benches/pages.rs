@@ -3,7 +3,10 @@
 //! (HTML with its inline SVG, plus the CSS and JS it links) without caching.
 //!
 //! `cargo bench -p lvzhi --bench pages` — env: `LVZHI_BENCH_SECONDS` (default
-//! 5 s per page), `LVZHI_BENCH_CLIENTS` (default 16). The demo county (seed 1,
+//! 5 s per page), `LVZHI_BENCH_CLIENTS` (default 16), `LVZHI_BENCH_WRITE_MS`
+//! (default 0 = none: a 催办 of one record every so many milliseconds while
+//! the clients read, so every page's memoised data goes stale that often and
+//! is recomputed under load, as on a working server). The demo county (seed 1,
 //! 23,257 records) is built into a temporary SQLite database and served by
 //! this process on its own 2-thread runtime, on the demo's clock (like `lvzhi
 //! demo`); the clients are OS threads with keep-alive connections on the same
@@ -94,6 +97,20 @@ fn main() {
             ..Default::default()
         };
         let record = store.list(&a, "hazard", &q).await.unwrap().items[0].row.id;
+        let write_ms = env_u64("LVZHI_BENCH_WRITE_MS", 0);
+        if write_ms > 0 {
+            let store = store.clone();
+            let office = office.id;
+            tokio::spawn(async move {
+                let (a, _) = store.access_for(office).await.unwrap();
+                loop {
+                    tokio::time::sleep(Duration::from_millis(write_ms)).await;
+                    if let Err(e) = store.urge(&a, record, "请加快办理").await {
+                        eprintln!("write failed: {e}");
+                    }
+                }
+            });
+        }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let state = lvzhi_web::AppState {
@@ -133,7 +150,11 @@ fn main() {
     ];
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!(
-        "pages: {clients} clients, {seconds} s per page, loadavg before: {}",
+        "pages: {clients} clients, {seconds} s per page, writes: {}, loadavg before: {}",
+        match env_u64("LVZHI_BENCH_WRITE_MS", 0) {
+            0 => "none".to_string(),
+            ms => format!("a 催办 every {ms} ms"),
+        },
         load.trim()
     );
     println!("| page | user | requests | p50 ms | p99 ms | max ms | HTML bytes | + CSS/JS bytes | total bytes |");

@@ -12,20 +12,19 @@
 use super::charts::{self, Bar, Series};
 use super::form::Opt;
 use super::pages::{Row, row};
-use super::render::{Chrome, Names, PageResult, error_page, page, query, store_error};
+use super::render::{Chrome, Names, PageError, PageResult, error_page, page, query, store_error};
 use super::session::UiUser;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use jiff::civil::Date;
 use lvzhi_core::access::{Access, Role};
 use lvzhi_core::period::Period;
 use lvzhi_metrics::def::{FormulaKind, MeasureKind, Source, StatMode};
 use lvzhi_metrics::{Engine, EvalError, IndicatorValue, Scope};
-use lvzhi_store::aggregate::{AggQuery, Col, Cond, Expr, Op, Operand};
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 /// Records per provenance page.
 const PAGE: usize = 50;
@@ -301,7 +300,7 @@ pub async fn table(State(st): State<AppState>, u: UiUser, Query(params): Query<V
     let store = &st.store;
     let a = &u.session.access;
     forbid_evaluator(a)?;
-    let names = Names::load(store).await.map_err(store_error)?;
+    let names = u.names(store).await?;
     let today = store.today();
     let mut error = String::new();
     let mut period_s = param(&params, "period");
@@ -328,8 +327,10 @@ pub async fn table(State(st): State<AppState>, u: UiUser, Query(params): Query<V
         }
     };
     let eng = engine(&st)?;
-    let values = eng
-        .evaluate_all(store, a, period, &scope, today)
+    let values = u
+        .memo_scoped(store, &format!("evaluate_all|{period}|{scope}"), || {
+            eng.evaluate_all(store, a, period, &scope, today)
+        })
         .await
         .map_err(eval_page)?;
     let ps = period.to_string();
@@ -377,7 +378,7 @@ pub struct SourceLine {
 
 #[derive(Template)]
 #[template(path = "indicator.html")]
-struct IndicatorPage {
+struct IndicatorPage<'a> {
     chrome: Chrome,
     title: String,
     name: String,
@@ -393,7 +394,7 @@ struct IndicatorPage {
     shown_from: usize,
     shown_to: usize,
     hidden: usize,
-    groups: Vec<RecGroup>,
+    groups: &'a [RecGroup],
     next_href: String,
     prev_href: String,
     back_href: String,
@@ -429,12 +430,16 @@ pub async fn provenance(
     let source: Option<usize> = param(&params, "source").parse().ok();
     let offset: usize = param(&params, "offset").parse().unwrap_or(0);
     let eng = engine(&st)?;
-    let mut v = eng
-        .evaluate(store, a, &id, period, &scope, today)
+    // The value with its provenance, and each page of its records, memoised
+    // per reader until the next event (`UiUser::memo_scoped`).
+    let eval_key = format!("evaluate|{id}|{period}|{scope}");
+    let v = u
+        .memo_scoped(store, &eval_key, || eng.evaluate(store, a, &id, period, &scope, today))
         .await
         .map_err(eval_page)?;
-    let names = Names::load(store).await.map_err(store_error)?;
-    let sources = v.provenance.take().unwrap_or_default();
+    let names = u.names(store).await?;
+    let no_sources = Vec::new();
+    let sources = v.provenance.as_ref().unwrap_or(&no_sources);
     if source.is_some_and(|s| s >= sources.len()) {
         return Err(error_page(StatusCode::BAD_REQUEST, "请求有误", "来源序号超出范围"));
     }
@@ -470,36 +475,50 @@ pub async fn provenance(
         })
         .collect();
     // The ids in source order, each once.
-    let mut seen = HashSet::new();
-    let ids: Vec<i64> = sources
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| source.is_none_or(|s| s == *i))
-        .flat_map(|(_, s)| s.ids.iter().copied())
-        .filter(|id| seen.insert(*id))
-        .collect();
-    let page_ids: Vec<i64> = ids.iter().skip(offset).take(PAGE).copied().collect();
-    let views = store.records_by_ids(a, &page_ids).await.map_err(store_error)?;
-    let hidden = page_ids.len().saturating_sub(views.len());
-    let mut groups: Vec<RecGroup> = Vec::new();
-    for view in &views {
-        let Some(kind) = pack.ledger(&view.row.ledger) else {
-            continue;
-        };
-        let mut r = row(kind, &names, view);
-        r.cells.truncate(PROVENANCE_COLUMNS);
-        match groups.iter_mut().find(|g| g.ledger == kind.name) {
-            Some(g) => g.rows.push(r),
-            None => groups.push(RecGroup {
-                ledger: kind.name.clone(),
-                columns: super::pages::list_fields(kind)
+    let ids = u
+        .memo_scoped(store, &format!("{eval_key}|ids|{source:?}"), || async {
+            let mut seen = HashSet::new();
+            Ok::<_, lvzhi_store::StoreError>(
+                sources
                     .iter()
-                    .map(|f| f.label.clone())
-                    .collect(),
-                rows: vec![r],
-            }),
-        }
-    }
+                    .enumerate()
+                    .filter(|(i, _)| source.is_none_or(|s| s == *i))
+                    .flat_map(|(_, s)| s.ids.iter().copied())
+                    .filter(|id| seen.insert(*id))
+                    .collect::<Vec<i64>>(),
+            )
+        })
+        .await
+        .map_err(store_error)?;
+    let page_ids: Vec<i64> = ids.iter().skip(offset).take(PAGE).copied().collect();
+    let shown = u
+        .memo_scoped(store, &format!("{eval_key}|page|{source:?}|{offset}"), || async {
+            let views = store.records_by_ids(a, &page_ids).await?;
+            let hidden = page_ids.len().saturating_sub(views.len());
+            let mut groups: Vec<RecGroup> = Vec::new();
+            for view in &views {
+                let Some(kind) = pack.ledger(&view.row.ledger) else {
+                    continue;
+                };
+                let mut r = row(kind, &names, view);
+                r.cells.truncate(PROVENANCE_COLUMNS);
+                match groups.iter_mut().find(|g| g.ledger == kind.name) {
+                    Some(g) => g.rows.push(r),
+                    None => groups.push(RecGroup {
+                        ledger: kind.name.clone(),
+                        columns: super::pages::list_fields(kind)
+                            .iter()
+                            .map(|f| f.label.clone())
+                            .collect(),
+                        rows: vec![r],
+                    }),
+                }
+            }
+            Ok::<_, lvzhi_store::StoreError>((groups, hidden))
+        })
+        .await
+        .map_err(store_error)?;
+    let (groups, hidden) = (&shown.0, shown.1);
     let next_href = if offset + PAGE < ids.len() {
         href(source, offset + PAGE)
     } else {
@@ -569,48 +588,18 @@ pub struct Dashboard {
     pub more_href: String,
 }
 
-/// Per unit (red, yellow) of open items in `a`'s scope, over all ledgers.
+/// Per unit (red, yellow) of open items in `a`'s scope, over all ledgers
+/// with a workflow (one grouped query: `Store::warn_by_unit`).
 pub async fn warn_by_unit(
     store: &lvzhi_store::Store,
     a: &Access,
-    today: Date,
 ) -> Result<BTreeMap<i64, (i64, i64)>, lvzhi_store::StoreError> {
-    let mut m: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
-    for kind in &store.pack().ledgers {
-        if kind.workflow.is_none() {
-            continue;
-        }
-        let warn_until = today
-            .checked_add(jiff::Span::new().days(i64::from(kind.deadline.warn_days)))
-            .unwrap_or(today);
-        let q = AggQuery::new(&kind.key)
-            .with(Cond::eq(Expr::Col(Col::Closed), "false"))
-            .with(Cond {
-                expr: Expr::Col(Col::Deadline),
-                op: Op::NotNull,
-                value: Operand::None,
-            })
-            .with(Cond::cmp(Expr::Col(Col::Deadline), Op::Le, warn_until.to_string()));
-        let t = today.to_string();
-        for r in store
-            .fetch_values(a, &q, &[Expr::Col(Col::Unit), Expr::Col(Col::Deadline)])
-            .await?
-        {
-            let (Some(u), Some(d)) = (
-                r.values[0].as_deref().and_then(|u| u.parse::<i64>().ok()),
-                r.values[1].as_deref(),
-            ) else {
-                continue;
-            };
-            let e = m.entry(u).or_default();
-            if d.get(..10).unwrap_or(d) < t.as_str() {
-                e.0 += 1;
-            } else {
-                e.1 += 1;
-            }
-        }
-    }
-    Ok(m)
+    Ok(store
+        .warn_by_unit(a)
+        .await?
+        .into_iter()
+        .map(|(u, c)| (u, (c.red, c.yellow)))
+        .collect())
 }
 
 /// Whether an indicator adds up over months (a flow): counts and sums with a
@@ -650,9 +639,19 @@ fn scaled(points: &[Option<(f64, String)>], div: f64) -> Vec<Option<(f64, String
         .collect()
 }
 
+/// The leader's dashboard, memoised per reader until the next event (or day).
+pub async fn dashboard(st: &AppState, u: &UiUser, names: &Names) -> Result<Arc<Dashboard>, Response> {
+    let a = &u.session.access;
+    u.memo_scoped(&st.store, "dashboard", || async {
+        build_dashboard(st, a, names).await.map_err(PageError)
+    })
+    .await
+    .map_err(|e| e.0)
+}
+
 /// Builds the leader's dashboard: indicators of their 分管 (this year), red and
 /// yellow by unit, monthly trends (this year against last) and a township comparison.
-pub async fn dashboard(st: &AppState, a: &Access, names: &Names) -> Result<Dashboard, Response> {
+async fn build_dashboard(st: &AppState, a: &Access, names: &Names) -> Result<Dashboard, Response> {
     let store = &st.store;
     let today = store.today();
     let eng = engine(st)?;
@@ -666,7 +665,7 @@ pub async fn dashboard(st: &AppState, a: &Access, names: &Names) -> Result<Dashb
     let ps = year.to_string();
     let groups = groups(eng, &values, &ps, &scope_s, true);
     // Red/yellow by unit.
-    let counts = warn_by_unit(store, a, today).await.map_err(store_error)?;
+    let counts = warn_by_unit(store, a).await.map_err(store_error)?;
     let mut units: Vec<UnitWarn> = counts
         .iter()
         .filter(|(_, c)| c.0 + c.1 > 0)

@@ -7,11 +7,12 @@ use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use lvzhi_core::access::{Access, Role};
+use lvzhi_core::access::Role;
 use lvzhi_core::field::{FieldRole, FieldType};
 use lvzhi_core::ledger::LedgerKind;
 use lvzhi_store::records::{ListQuery, RecordView};
 use lvzhi_store::{Store, StoreError};
+use std::sync::Arc;
 
 /// A cell of a list row.
 pub struct Cell {
@@ -137,42 +138,49 @@ pub struct Stat {
 
 #[derive(Template)]
 #[template(path = "home.html")]
-struct HomePage {
+struct HomePage<'a> {
     chrome: Chrome,
     title: String,
     today: String,
     show_todo: bool,
-    todo: Vec<Row>,
+    todo: &'a [Row],
     todo_total: i64,
     stats: Vec<Stat>,
     /// The leader's dashboard (领导驾驶舱).
-    dash: Option<super::indicators::Dashboard>,
+    dash: Option<Arc<super::indicators::Dashboard>>,
 }
 
 /// How many to-do items 首页 shows.
 const TODO_SHOWN: usize = 30;
 
-/// The user's to-do items: open records in their scope whose state has a
-/// transition their role may take, soonest deadline first; and how many in all
-/// (one store query each: `Store::todo`).
-pub async fn todo(store: &Store, a: &Access, limit: usize) -> Result<(Vec<RecordView>, i64), StoreError> {
-    store.todo(a, limit as i64).await
+/// The user's to-do items as rows: open records in their scope whose state
+/// has a transition their role may take, soonest deadline first; and how many
+/// in all (`Store::todo`, memoised per reader until the next event).
+pub async fn todo(store: &Store, u: &UiUser, names: &Names, limit: usize) -> Result<Arc<(Vec<Row>, i64)>, StoreError> {
+    let a = &u.session.access;
+    u.memo_scoped(store, &format!("todo|{limit}"), || async {
+        let (views, total) = store.todo(a, limit as i64).await?;
+        let pack = store.pack();
+        let rows = views
+            .iter()
+            .filter_map(|v| pack.ledger(&v.row.ledger).map(|k| row(k, names, v)))
+            .collect();
+        Ok((rows, total))
+    })
+    .await
 }
 
 /// `GET /`: 我的待办 and the counts per ledger.
 pub async fn home(State(st): State<AppState>, u: UiUser) -> PageResult {
     let store = &st.store;
     let a = &u.session.access;
-    let names = Names::load(store).await.map_err(store_error)?;
+    let names = u.names(store).await?;
     let show_todo = a.role.writes();
-    let (todo_views, todo_total) = todo(store, a, TODO_SHOWN).await.map_err(store_error)?;
+    let todo_memo = todo(store, &u, &names, TODO_SHOWN).await.map_err(store_error)?;
+    let (todo, todo_total) = (&todo_memo.0, todo_memo.1);
     let pack = store.pack();
-    let todo = todo_views
-        .iter()
-        .filter_map(|v| pack.ledger(&v.row.ledger).map(|k| row(k, &names, v)))
-        .collect();
     let dash = if a.role == Role::Leader {
-        Some(super::indicators::dashboard(&st, a, &names).await?)
+        Some(super::indicators::dashboard(&st, &u, &names).await?)
     } else {
         None
     };
@@ -182,7 +190,10 @@ pub async fn home(State(st): State<AppState>, u: UiUser) -> PageResult {
         let mut kinds: Vec<&LedgerKind> = pack.ledgers.iter().collect();
         let order = |c: &str| pack.ledgers.iter().position(|l| l.category == c).unwrap_or(usize::MAX);
         kinds.sort_by_key(|k| order(&k.category));
-        let counts = store.open_counts(a).await.map_err(store_error)?;
+        let counts = u
+            .memo_scoped(store, "open_counts", || store.open_counts(a))
+            .await
+            .map_err(store_error)?;
         for kind in kinds {
             let c = counts
                 .iter()
@@ -226,7 +237,7 @@ pub struct SortLink {
 
 #[derive(Template)]
 #[template(path = "list.html")]
-struct ListPage {
+struct ListPage<'a> {
     chrome: Chrome,
     title: String,
     key: String,
@@ -238,7 +249,7 @@ struct ListPage {
     columns: Vec<(String, Option<SortLink>)>,
     id_sort: SortLink,
     updated_sort: SortLink,
-    rows: Vec<Row>,
+    rows: &'a [Row],
     total: i64,
     error: String,
     f_state: Vec<Opt>,
@@ -286,7 +297,7 @@ pub async fn list(
         .pack()
         .ledger(&key)
         .ok_or_else(|| super::render::error_page(StatusCode::NOT_FOUND, "未找到", &format!("台账“{key}”不存在")))?;
-    let names = Names::load(store).await.map_err(store_error)?;
+    let names = u.names(store).await?;
     let p = |k: &str| {
         params
             .iter()
@@ -339,7 +350,15 @@ pub async fn list(
         count: true,
         ..ListQuery::default()
     };
-    let page_ = match store.list(a, &key, &lq).await {
+    // The same list at the same version of the data is the same page: memoised per reader.
+    let listed = u
+        .memo_scoped(store, &format!("list|{key}|{lq:?}"), || async {
+            let pg = store.list(a, &key, &lq).await?;
+            let rows: Vec<Row> = pg.items.iter().map(|v| row(kind, &names, v)).collect();
+            Ok::<_, StoreError>((rows, pg.total.unwrap_or(0), pg.next))
+        })
+        .await;
+    let page_ = match listed {
         Ok(p) => Some(p),
         Err(e @ StoreError::BadRequest(_)) => {
             error = e.to_string();
@@ -386,13 +405,9 @@ pub async fn list(
             (f.label.clone(), link)
         })
         .collect();
-    let (rows, total, next) = match page_ {
-        Some(pg) => (
-            pg.items.iter().map(|v| row(kind, &names, v)).collect(),
-            pg.total.unwrap_or(0),
-            pg.next,
-        ),
-        None => (vec![], 0, None),
+    let (rows, total, next): (&[Row], i64, Option<String>) = match &page_ {
+        Some(pg) => (&pg.0, pg.1, pg.2.clone()),
+        None => (&[], 0, None),
     };
     let sort_q = if sort == "id" { "" } else { sort.as_str() };
     let next_href = next
@@ -518,8 +533,14 @@ pub async fn audit(State(st): State<AppState>, u: UiUser, Query(params): Query<V
         .iter()
         .find(|(k, _)| k == "before")
         .and_then(|(_, v)| v.parse::<i64>().ok());
-    let events = store.events(a, before, None, 100).await.map_err(store_error)?;
-    let names = Names::load(store).await.map_err(store_error)?;
+    // The newest page changes with every event; memoised until then.
+    let events = u
+        .memo_scoped(store, &format!("events|{before:?}"), || {
+            store.events(a, before, None, 100)
+        })
+        .await
+        .map_err(store_error)?;
+    let names = u.names(store).await?;
     let pack = store.pack();
     let rows: Vec<AuditRow> = events
         .iter()

@@ -192,7 +192,7 @@ async fn render_record(st: &AppState, u: &UiUser, id: i64, status: StatusCode, m
     let a = &u.session.access;
     let view = store.record(a, id).await.map_err(store_error)?;
     let events = store.record_events(a, id).await.map_err(store_error)?;
-    let names = Names::load(store).await.map_err(store_error)?;
+    let names = u.names(store).await?;
     let kind = store
         .pack()
         .ledger(&view.row.ledger)

@@ -220,6 +220,15 @@ pub fn store_error(e: StoreError) -> Response {
     }
 }
 
+/// An error page as the error of a memoised computation ([`super::session::UiUser::memo`]).
+pub struct PageError(pub Response);
+
+impl From<StoreError> for PageError {
+    fn from(e: StoreError) -> PageError {
+        PageError(store_error(e))
+    }
+}
+
 /// Names of units, divisions and people, for showing ids and codes.
 pub struct Names {
     /// Units in display order.

@@ -5,18 +5,21 @@
 //! field `csrf`; the login form, which has no session yet, carries a token that
 //! is also set as the `lvzhi_login` cookie (double submit).
 
-use super::render::{PageResult, page, see_other, store_error};
+use super::render::{Names, PageResult, page, see_other, store_error};
 use crate::AppState;
 use crate::auth::{COOKIE, constant_time_eq, cookie};
+use crate::cache::{PageCache, Version};
 use askama::Template;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{FromRequest, FromRequestParts, Query, State};
 use axum::http::{HeaderValue, Method, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
 use axum::{Form, extract::Request};
-use lvzhi_store::StoreError;
 use lvzhi_store::auth::Session;
+use lvzhi_store::{Store, StoreError};
 use serde::Deserialize;
+use std::sync::Arc;
+use tokio::sync::OnceCell;
 
 /// The cookie holding the login form's CSRF token.
 pub const LOGIN_COOKIE: &str = "lvzhi_login";
@@ -29,6 +32,52 @@ pub struct UiUser {
     pub session: Session,
     /// The raw session token (for logout).
     pub token: String,
+    /// The server's page cache ([`crate::cache`]).
+    pub cache: PageCache,
+    /// The store's version, read once per request at the first memoised value.
+    version: Arc<OnceCell<Version>>,
+}
+
+impl UiUser {
+    /// The store's version as this request first saw it.
+    pub async fn version(&self, store: &Store) -> Result<Version, StoreError> {
+        self.version.get_or_try_init(|| Version::of(store)).await.cloned()
+    }
+
+    /// `f()`'s value memoised under `key` at this request's version (see
+    /// [`crate::cache`]: the key must name everything the value depends on,
+    /// including the reader's access for anything scoped).
+    pub async fn memo<T, E, F, Fut>(&self, store: &Store, key: String, f: F) -> Result<Arc<T>, E>
+    where
+        T: Send + Sync + 'static,
+        E: From<StoreError>,
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<T, E>>,
+    {
+        let v = self.version(store).await?;
+        self.cache.get(&v, key, f).await
+    }
+
+    /// The same as [`UiUser::memo`], scoped to the reader: the key is
+    /// prefixed with the reader's whole access.
+    pub async fn memo_scoped<T, E, F, Fut>(&self, store: &Store, key: &str, f: F) -> Result<Arc<T>, E>
+    where
+        T: Send + Sync + 'static,
+        E: From<StoreError>,
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<T, E>>,
+    {
+        let k = format!("{}|{key}", PageCache::access_key(&self.session.access));
+        self.memo(store, k, f).await
+    }
+
+    /// The organisation's names (memoised until the next event: renames,
+    /// new units and people are events).
+    pub async fn names(&self, store: &Store) -> Result<Arc<Names>, Response> {
+        self.memo(store, "names".into(), || Names::load(store))
+            .await
+            .map_err(store_error)
+    }
 }
 
 fn login_redirect(parts: &Parts, expired: bool) -> Response {
@@ -61,7 +110,12 @@ impl FromRequestParts<AppState> for UiUser {
             return Err(login_redirect(parts, false));
         };
         match state.store.session(&token).await {
-            Ok(session) => Ok(UiUser { session, token }),
+            Ok(session) => Ok(UiUser {
+                session,
+                token,
+                cache: parts.extensions.get::<PageCache>().cloned().unwrap_or_default(),
+                version: Arc::new(OnceCell::new()),
+            }),
             Err(StoreError::Unauthorized(_)) => Err(login_redirect(parts, true)),
             Err(e) => Err(store_error(e)),
         }

@@ -21,45 +21,9 @@ use lvzhi_core::field::{FieldRole, FieldType};
 use lvzhi_core::ledger::LedgerKind;
 use lvzhi_core::period::Period;
 use lvzhi_store::aggregate::{AggQuery, Col, Cond, Expr, Op};
-use lvzhi_store::records::ListQuery;
 use lvzhi_store::{Store, StoreError};
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
-
-/// Results that only change when an event is written: kept per reader and
-/// key until the store's newest event seq moves (催办, acknowledgements and
-/// every record change are events), so reloading the page costs one query.
-static MEMO: Mutex<Option<HashMap<String, Memoised>>> = Mutex::new(None);
-
-/// A memoised value and the event seq it was computed at.
-type Memoised = (i64, Arc<dyn std::any::Any + Send + Sync>);
-
-async fn memo<T, E, F, Fut>(store: &Store, key: String, f: F) -> Result<Arc<T>, E>
-where
-    T: Send + Sync + 'static,
-    E: From<StoreError>,
-    F: FnOnce() -> Fut,
-    Fut: std::future::Future<Output = Result<T, E>>,
-{
-    let seq = store.last_event_seq().await?;
-    {
-        let m = MEMO.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((s, v)) = m.as_ref().and_then(|m| m.get(&key))
-            && *s == seq
-            && let Ok(t) = v.clone().downcast::<T>()
-        {
-            return Ok(t);
-        }
-    }
-    let v = Arc::new(f().await?);
-    let mut m = MEMO.lock().unwrap_or_else(|e| e.into_inner());
-    let m = m.get_or_insert_with(HashMap::new);
-    if m.len() > 512 {
-        m.clear();
-    }
-    m.insert(key, (seq, v.clone() as Arc<dyn std::any::Any + Send + Sync>));
-    Ok(v)
-}
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 type FormBody = Result<Form<Vec<(String, String)>>, FormRejection>;
 
@@ -78,6 +42,7 @@ fn manages(a: &Access) -> bool {
 }
 
 /// An overdue or due-soon item.
+#[derive(Clone)]
 pub struct Item {
     /// Record id.
     pub id: i64,
@@ -161,12 +126,12 @@ pub struct WarnRow {
 
 #[derive(Template)]
 #[template(path = "supervise.html")]
-struct SupervisePage {
+struct SupervisePage<'a> {
     chrome: Chrome,
     title: String,
     today: String,
     manage: bool,
-    items: Vec<Item>,
+    items: &'a [Item],
     total: usize,
     red: usize,
     yellow: usize,
@@ -176,9 +141,9 @@ struct SupervisePage {
     period: String,
     period_label: String,
     period_error: String,
-    ranks: Vec<Rank>,
+    ranks: &'a [Rank],
     min_items: i64,
-    warnings: Vec<WarnRow>,
+    warnings: Vec<&'a WarnRow>,
     warnings_total: usize,
     f_rule: Vec<Opt>,
     message: String,
@@ -208,7 +173,8 @@ fn ledgers_with_deadlines(store: &Store) -> Vec<&LedgerKind> {
 }
 
 /// Overdue/due-soon items of the caller's scope, red first then by deadline,
-/// and how many of each there are in all.
+/// and how many of each there are in all (`Store::warned_items`: the lists'
+/// `warning=red|yellow` over every ledger with a deadline, in two queries).
 pub async fn items(
     store: &Store,
     a: &Access,
@@ -217,60 +183,37 @@ pub async fn items(
     unit: Option<i64>,
     level: &str,
 ) -> Result<(Vec<Item>, usize, usize), StoreError> {
-    let mut out: Vec<(bool, String, Item)> = Vec::new();
-    let (mut red, mut yellow) = (0usize, 0usize);
-    for kind in ledgers_with_deadlines(store) {
-        if !ledger.is_empty() && kind.key != ledger {
-            continue;
-        }
-        for lv in ["red", "yellow"] {
-            if !level.is_empty() && level != lv {
-                continue;
-            }
-            let q = ListQuery {
-                open: true,
-                warning: Some(lv.into()),
-                unit,
-                sort: Some("deadline".into()),
-                limit: Some(SHOWN as i64),
-                count: true,
-                ..ListQuery::default()
-            };
-            let p = store.list(a, &kind.key, &q).await?;
-            let n = p.total.unwrap_or(0).max(0) as usize;
-            if lv == "red" {
-                red += n;
+    let kinds: Vec<&str> = ledgers_with_deadlines(store)
+        .into_iter()
+        .filter(|k| ledger.is_empty() || k.key == ledger)
+        .map(|k| k.key.as_str())
+        .collect();
+    let level = Some(level).filter(|l| !l.is_empty());
+    let (views, red, yellow) = store.warned_items(a, &kinds, unit, level, SHOWN as i64).await?;
+    let pack = store.pack();
+    let list = views
+        .into_iter()
+        .map(|v| Item {
+            id: v.row.id,
+            href: format!("/records/{}", v.row.id),
+            ledger: pack
+                .ledger(&v.row.ledger)
+                .map(|k| k.name.clone())
+                .unwrap_or_else(|| v.row.ledger.clone()),
+            title: if v.row.title.is_empty() {
+                format!("第{}号记录", v.row.id)
             } else {
-                yellow += n;
-            }
-            for v in p.items {
-                let deadline = v.row.deadline.clone().unwrap_or_default();
-                out.push((
-                    lv != "red",
-                    deadline,
-                    Item {
-                        id: v.row.id,
-                        href: format!("/records/{}", v.row.id),
-                        ledger: kind.name.clone(),
-                        title: if v.row.title.is_empty() {
-                            format!("第{}号记录", v.row.id)
-                        } else {
-                            v.row.title.clone()
-                        },
-                        unit: v.row.unit_id.map(|u| names.unit(u)).unwrap_or_default(),
-                        state: v.row.state.clone(),
-                        deadline: date(v.row.deadline.as_deref()),
-                        warn: v.warning.key(),
-                        warn_label: v.warning.label(),
-                        urged: v.row.urge_count,
-                    },
-                ));
-            }
-        }
-    }
-    out.sort_by(|x, y| (x.0, &x.1, x.2.id).cmp(&(y.0, &y.1, y.2.id)));
-    out.truncate(SHOWN);
-    Ok((out.into_iter().map(|(_, _, i)| i).collect(), red, yellow))
+                v.row.title.clone()
+            },
+            unit: v.row.unit_id.map(|u| names.unit(u)).unwrap_or_default(),
+            state: v.row.state.clone(),
+            deadline: date(v.row.deadline.as_deref()),
+            warn: v.warning.key(),
+            warn_label: v.warning.label(),
+            urged: v.row.urge_count,
+        })
+        .collect();
+    Ok((list, red.max(0) as usize, yellow.max(0) as usize))
 }
 
 /// The date a ledger's items are closed on: the last date field a transition
@@ -402,20 +345,26 @@ pub fn rank(counts: &BTreeMap<i64, (i64, i64, i64)>, names: &Names) -> Vec<Rank>
 }
 
 /// The warnings of the caller's scope, with evidence linked to records.
-async fn warnings(st: &AppState, a: &Access) -> Result<Vec<WarnRow>, axum::response::Response> {
+/// Warnings and rankings only change when an event is written (催办,
+/// acknowledgements and every record change are events): memoised per reader
+/// until the store's head moves (`UiUser::memo_scoped`).
+async fn warnings(st: &AppState, u: &UiUser) -> Result<Arc<Vec<WarnRow>>, axum::response::Response> {
     let eng = super::indicators::engine(st)?;
+    let a = &u.session.access;
     let today = st.store.today();
-    let ws = memo(&st.store, format!("warnings|{a:?}|{today}"), || {
-        eng.warnings(&st.store, a, today)
+    u.memo_scoped(&st.store, "warnings", || async {
+        Ok(warn_rows(eng.warnings(&st.store, a, today).await?))
     })
     .await
     .map_err(|e| match e {
         lvzhi_metrics::EvalError::Store(s) => store_error(s),
         other => super::render::error_page(StatusCode::INTERNAL_SERVER_ERROR, "服务器内部错误", &other.to_string()),
-    })?;
-    Ok(ws
-        .iter()
-        .cloned()
+    })
+}
+
+/// Warnings as the page shows them.
+fn warn_rows(ws: Vec<lvzhi_metrics::warn::Warning>) -> Vec<WarnRow> {
+    ws.into_iter()
         .map(|w| WarnRow {
             level_label: if w.level == "red" { "红色" } else { "黄色" },
             evidence: w
@@ -441,7 +390,7 @@ async fn warnings(st: &AppState, a: &Access) -> Result<Vec<WarnRow>, axum::respo
             subject: w.subject,
             message: w.message,
         })
-        .collect())
+        .collect()
 }
 
 /// `GET /supervise?ledger=&unit=&level=&period=`
@@ -478,11 +427,15 @@ async fn render(
     } else {
         String::new()
     };
-    let names = Names::load(store).await.map_err(store_error)?;
+    let names = u.names(store).await?;
     let today = store.today();
-    let (list, red, yellow) = items(store, a, &names, &ledger, unit.parse().ok(), &level)
+    let memo = u
+        .memo_scoped(store, &format!("items|{ledger}|{unit}|{level}"), || {
+            items(store, a, &names, &ledger, unit.parse().ok(), &level)
+        })
         .await
         .map_err(store_error)?;
+    let (list, red, yellow) = (&memo.0, memo.1, memo.2);
     let mut period_error = String::new();
     let period = if period_s.is_empty() {
         Period::Year(today.year())
@@ -496,23 +449,23 @@ async fn render(
         }
     };
     let eff = lvzhi_metrics::effective(period, today);
-    let counts = memo(store, format!("ranks|{a:?}|{today}|{eff}"), || {
-        unit_counts(store, a, eff, today)
-    })
-    .await
-    .map_err(store_error)?;
-    let ranks = rank(&counts, &names);
-    let all_warnings = warnings(st, a).await?;
+    let ranks = u
+        .memo_scoped(store, &format!("ranks|{eff}"), || async {
+            Ok::<_, StoreError>(rank(&unit_counts(store, a, eff, today).await?, &names))
+        })
+        .await
+        .map_err(store_error)?;
+    let all_warnings = warnings(st, u).await?;
     let wrule = p("wrule");
     let mut rule_opts = vec![(String::new(), format!("全部预警（{}条）", all_warnings.len()))];
-    for w in &all_warnings {
+    for w in all_warnings.iter() {
         if !rule_opts.iter().any(|(k, _)| *k == w.rule) {
             let n = all_warnings.iter().filter(|x| x.rule == w.rule).count();
             rule_opts.push((w.rule.clone(), format!("{}（{n}条）", w.name)));
         }
     }
-    let mut warnings: Vec<WarnRow> = all_warnings
-        .into_iter()
+    let mut warnings: Vec<&WarnRow> = all_warnings
+        .iter()
         .filter(|w| wrule.is_empty() || w.rule == wrule)
         .collect();
     let warnings_total = warnings.len();
@@ -574,7 +527,7 @@ async fn render(
             },
             period_label: eff.label(),
             period_error,
-            ranks,
+            ranks: &ranks,
             min_items: MIN_ITEMS,
             warnings,
             warnings_total,
@@ -689,7 +642,7 @@ pub async fn ack(State(st): State<AppState>, u: UiUser, f: FormBody) -> PageResu
         serde_urlencoded::from_str(back.split_once('?').map(|x| x.1).unwrap_or("")).unwrap_or_default();
     let id = field(&f, "id").unwrap_or("").to_string();
     let note = field(&f, "note").unwrap_or("").to_string();
-    let current = warnings(&st, a).await?;
+    let current = warnings(&st, &u).await?;
     if !current.iter().any(|w| w.id == id) {
         return render(&st, &u, &params, StatusCode::NOT_FOUND, "该预警不存在或已解除。".into()).await;
     }

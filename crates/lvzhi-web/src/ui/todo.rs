@@ -1,8 +1,8 @@
 //! 我的待办 in full: every open item in the user's scope waiting for an action
 //! their role may take, soonest deadline first (首页 shows the first 30).
 
-use super::pages::{row, todo};
-use super::render::{Chrome, Names, PageResult, page, store_error};
+use super::pages::todo;
+use super::render::{Chrome, PageResult, page, store_error};
 use super::session::UiUser;
 use crate::AppState;
 use askama::Template;
@@ -14,24 +14,19 @@ pub const TODO_MAX: usize = 1000;
 
 #[derive(Template)]
 #[template(path = "todo.html")]
-struct TodoPage {
+struct TodoPage<'a> {
     chrome: Chrome,
     title: String,
-    rows: Vec<super::pages::Row>,
+    rows: &'a [super::pages::Row],
     total: i64,
 }
 
 /// `GET /todo`: the whole to-do list.
 pub async fn todo_page(State(st): State<AppState>, u: UiUser) -> PageResult {
     let store = &st.store;
-    let a = &u.session.access;
-    let names = Names::load(store).await.map_err(store_error)?;
-    let (views, total) = todo(store, a, TODO_MAX).await.map_err(store_error)?;
-    let pack = store.pack();
-    let rows = views
-        .iter()
-        .filter_map(|v| pack.ledger(&v.row.ledger).map(|k| row(k, &names, v)))
-        .collect();
+    let names = u.names(store).await?;
+    let memo = todo(store, &u, &names, TODO_MAX).await.map_err(store_error)?;
+    let (rows, total) = (&memo.0, memo.1);
     Ok(page(
         StatusCode::OK,
         &TodoPage {
