@@ -208,6 +208,17 @@ pub fn match_header(kind: &LedgerKind, header: &str) -> Option<String> {
     None
 }
 
+/// Whether a row holds at most one distinct text (a title, merged across the row or not).
+fn is_title_row(sheet: &Sheet, row: usize) -> bool {
+    let width = sheet.rows.get(row).map_or(0, Vec::len);
+    let mut texts: Vec<String> = (0..width)
+        .map(|c| sheet.cell(row, c).text().trim().to_string())
+        .filter(|t| !t.is_empty())
+        .collect();
+    texts.dedup();
+    texts.len() <= 1
+}
+
 fn header_names(sheet: &Sheet, row: usize, rows: usize) -> Vec<(usize, String, Vec<String>)> {
     let len = |r: usize| sheet.rows.get(r).map_or(0, Vec::len);
     let width = if rows == 2 {
@@ -301,7 +312,20 @@ pub fn layout(sheet: &Sheet, kind: &LedgerKind, mapping: &Mapping) -> Result<Lay
     for (r, n) in candidates {
         let cols = resolve(kind, mapping, &header_names(sheet, r, n));
         let s = score(&cols);
-        if s > best.as_ref().map(|b| b.0).unwrap_or(0) {
+        // A better match wins; so does, at an equal match, a one-row header ending where a
+        // two-row one did when the upper row of that one is a title (one text across the row,
+        // e.g. "XX县2026年安全隐患排查整治台账"), not a row of group headers.
+        let better = match &best {
+            None => s > 0,
+            Some((bs, b)) => {
+                s > *bs
+                    || (s == *bs
+                        && n < b.header_rows
+                        && r + n == b.header_row + b.header_rows
+                        && is_title_row(sheet, b.header_row))
+            }
+        };
+        if better {
             best = Some((
                 s,
                 Layout {

@@ -237,6 +237,9 @@ async fn gbk_csv_with_title_and_totals() {
         .await
         .unwrap();
     assert!(checked.prepared.errors.is_empty(), "{:#?}", checked.prepared.errors);
+    // The title row above is not part of the header: one header row, the second line.
+    assert_eq!(checked.prepared.layout.header_row, 1);
+    assert_eq!(checked.prepared.layout.header_rows, 1);
     assert_eq!(report.imported, 2);
     let recs = all(&store, &admin).await;
     assert_eq!(recs[1].row.fields["description"], json!("电线私拉乱接，存在火灾隐患"));
