@@ -414,6 +414,7 @@ async fn measures_formulas_periods_scopes_provenance() {
     let f = fixture(&db.url).await;
     run_all(&f).await;
     f.store.close().await;
+    db.drop_db().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -424,6 +425,7 @@ async fn the_same_on_postgres() {
     let f = fixture(&db.url).await;
     run_all(&f).await;
     f.store.close().await;
+    db.drop_db().await;
 }
 
 async fn run_all(f: &Fixture) {

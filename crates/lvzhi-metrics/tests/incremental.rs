@@ -370,6 +370,7 @@ async fn in_memory_and_incremental_on_sqlite() {
     mem_equals_store(&store).await;
     incremental_equals_from_scratch(&store).await;
     store.close().await;
+    db.drop_db().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -381,4 +382,5 @@ async fn in_memory_and_incremental_on_postgres() {
     mem_equals_store(&store).await;
     incremental_equals_from_scratch(&store).await;
     store.close().await;
+    db.drop_db().await;
 }

@@ -234,6 +234,7 @@ async fn seed_figures_on_sqlite() {
     let store = demo(&db.url).await;
     check_seed(&store).await;
     store.close().await;
+    db.drop_db().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -244,4 +245,5 @@ async fn seed_figures_on_postgres() {
     let store = demo(&db.url).await;
     check_seed(&store).await;
     store.close().await;
+    db.drop_db().await;
 }

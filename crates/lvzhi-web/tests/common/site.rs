@@ -7,13 +7,14 @@ use lvzhi_testkit::http::{Client, Response};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
-/// The server, its store and the sample county.
+/// The server, its store and the sample county. Dropping it closes the store and drops
+/// its database (a PostgreSQL test database is not left behind).
 pub struct Server {
     pub addr: SocketAddr,
     pub county: County,
     pub store: lvzhi_store::Store,
     pub rt: tokio::runtime::Runtime,
-    pub db: TestDb,
+    db: Option<TestDb>,
 }
 
 impl Server {
@@ -49,7 +50,7 @@ impl Server {
             county,
             store,
             rt,
-            db,
+            db: Some(db),
         }
     }
 
@@ -89,10 +90,18 @@ impl Server {
         b
     }
     pub fn stop(self) {
-        let Server { store, rt, db, .. } = self;
-        rt.block_on(async move {
+        drop(self);
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let (store, db) = (self.store.clone(), self.db.take());
+        self.rt.block_on(async move {
             store.close().await;
-            db.drop_db().await;
+            if let Some(db) = db {
+                db.drop_db().await;
+            }
         });
     }
 }
