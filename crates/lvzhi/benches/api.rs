@@ -65,6 +65,24 @@ struct Setup {
     units: Vec<i64>,
 }
 
+/// Serves lvzhi on `store` at a free loopback port, on the current runtime.
+async fn serve(store: &Store) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = lvzhi_web::AppState {
+        store: store.clone(),
+        secure_cookies: false,
+    };
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            lvzhi_web::app(state).into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+    });
+    addr
+}
+
 async fn setup(db: &TestDb) -> Setup {
     let pack = Arc::new(lvzhi_packs::county().unwrap());
     let store = Store::open(&db.url, pack, lvzhi_store::system_clock()).await.unwrap();
@@ -104,19 +122,7 @@ async fn setup(db: &TestDb) -> Setup {
         )
         .await
         .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let state = lvzhi_web::AppState {
-        store: store.clone(),
-        secure_cookies: false,
-    };
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            lvzhi_web::app(state).into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-    });
+    let addr = serve(&store).await;
     Setup {
         addr,
         store,
@@ -330,20 +336,7 @@ fn lists_on_saved(file: &str) -> Vec<String> {
     let (addr, store) = rt.block_on(async {
         let pack = Arc::new(lvzhi_packs::county().unwrap());
         let store = Store::open(&url, pack, lvzhi_store::system_clock()).await.unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let state = lvzhi_web::AppState {
-            store: store.clone(),
-            secure_cookies: false,
-        };
-        tokio::spawn(async move {
-            axum::serve(
-                listener,
-                lvzhi_web::app(state).into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .await
-        });
-        (addr, store)
+        (serve(&store).await, store)
     });
     let mut login = Client::new(addr);
     assert_eq!(login.login("bench", "bench-password").status, 200);
