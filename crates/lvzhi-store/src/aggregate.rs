@@ -381,7 +381,8 @@ fn bool_text(v: &str) -> bool {
 }
 
 impl Store {
-    fn kind(&self, ledger: &str) -> Result<&LedgerKind, StoreError> {
+    /// The ledger kind named `ledger`, or "台账…不存在".
+    pub(crate) fn kind(&self, ledger: &str) -> Result<&LedgerKind, StoreError> {
         self.pack
             .ledger(ledger)
             .ok_or_else(|| StoreError::NotFound(format!("台账“{ledger}”不存在")))

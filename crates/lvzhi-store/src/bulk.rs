@@ -455,10 +455,7 @@ impl Store {
     /// Starts a bulk import into `ledger` (see the module's description); the
     /// role is checked now, every row as it is pushed.
     pub async fn bulk_create(&self, a: &Access, ledger: &str, tag: Option<String>) -> Result<BulkCreate, StoreError> {
-        let kind = self
-            .pack
-            .ledger(ledger)
-            .ok_or_else(|| StoreError::NotFound(format!("台账“{ledger}”不存在")))?;
+        let kind = self.kind(ledger)?;
         check_create_role(kind, a)?;
         let (tx, rx) = mpsc::channel(AHEAD);
         let (start_tx, start) = oneshot::channel();

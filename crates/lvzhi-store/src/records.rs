@@ -300,6 +300,14 @@ fn window_ids_sql(s: &Segment, indexed_by: &str, conds: &str, limit: usize) -> S
 }
 
 impl Segment {
+    /// The ` INDEXED BY` clause that makes SQLite walk this order's index (PostgreSQL: none).
+    fn indexed_by(&self, dialect: Dialect) -> String {
+        match dialect {
+            Dialect::Sqlite => format!(" INDEXED BY {}", self.index),
+            Dialect::Postgres => String::new(),
+        }
+    }
+
     /// `(key, id)` compared with a position, with parameters appended to `params`.
     fn cmp(&self, op: &str, at: &(String, i64), params: &mut Vec<P>, cols: Cols) -> String {
         params.push(P::I(at.1));
@@ -480,10 +488,7 @@ impl Store {
 
     /// A filtered page of a ledger's records, within `a`'s scope.
     pub async fn list(&self, a: &Access, ledger: &str, q: &ListQuery) -> Result<Page, StoreError> {
-        let kind = self
-            .pack
-            .ledger(ledger)
-            .ok_or_else(|| StoreError::NotFound(format!("台账“{ledger}”不存在")))?;
+        let kind = self.kind(ledger)?;
         let dialect = self.pool.dialect();
         let (where_sql, params) = self.where_clause(a, kind, q, dialect)?;
         let limit = q.limit.unwrap_or(50).clamp(1, 500);
@@ -549,10 +554,7 @@ impl Store {
         need: usize,
     ) -> Result<Vec<RecordRow>, StoreError> {
         let dialect = self.pool.dialect();
-        let indexed_by = match dialect {
-            Dialect::Sqlite => format!(" INDEXED BY {}", s.index),
-            Dialect::Postgres => String::new(),
-        };
+        let indexed_by = s.indexed_by(dialect);
         let bare = Cols::Bare(dialect);
         let cond = s.cond.map(|c| format!(" AND {c}")).unwrap_or_default();
         let mut out = Vec::new();
@@ -624,10 +626,7 @@ impl Store {
         ledger: &str,
         q: &ListQuery,
     ) -> Result<Vec<String>, StoreError> {
-        let kind = self
-            .pack
-            .ledger(ledger)
-            .ok_or_else(|| StoreError::NotFound(format!("台账“{ledger}”不存在")))?;
+        let kind = self.kind(ledger)?;
         let dialect = self.pool.dialect();
         let (where_sql, mut params) = self.where_clause(a, kind, q, dialect)?;
         let order = ListOrder::parse(q.sort.as_deref().unwrap_or("id"))?;
@@ -639,10 +638,11 @@ impl Store {
             s.after(&at, &mut params, Cols::Indexed),
             s.up_to(&at, &mut params)
         );
-        let (explain, indexed_by) = match dialect {
-            Dialect::Sqlite => ("EXPLAIN QUERY PLAN", format!(" INDEXED BY {}", s.index)),
-            Dialect::Postgres => ("EXPLAIN", String::new()),
+        let explain = match dialect {
+            Dialect::Sqlite => "EXPLAIN QUERY PLAN",
+            Dialect::Postgres => "EXPLAIN",
         };
+        let indexed_by = s.indexed_by(dialect);
         let sql = format!("{explain} {}", window_ids_sql(s, &indexed_by, &conds, 51));
         let mut c = self.pool.acquire().await?;
         let rows = c.conn().rows(&sql, &params).await?;
