@@ -102,6 +102,11 @@ pub struct IndicatorValue {
     pub span: String,
     /// Its Chinese label (2026年1-11月).
     pub period_label: String,
+    /// 数据截至: the last day the figure's data reach (today for ledgers, the
+    /// end of the last approved month for statistics; see [`Horizon`]);
+    /// empty for snapshots and targets.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub as_of: String,
     /// The scope (`county`, `division:…`).
     pub scope: String,
     /// Exact decimal in the base unit (元, count, percent); null when not computable.
@@ -176,15 +181,79 @@ pub struct Engine {
 /// The span an as-of date cuts out of a period: the whole period when it has
 /// ended; otherwise from its start to the end of today's month (reports count
 /// whole months: "2026" on 2026-11-25 is 2026年1-11月), never past its end.
+/// This is the ledgers' horizon; figures over statistics are cut further at
+/// the last approved month ([`cut`], [`Engine::span`]).
 pub fn effective(p: Period, today: Date) -> Period {
-    if p.end() <= today || today < p.start() {
+    cut(p, today.last_of_month())
+}
+
+/// The part of `p` up to `horizon` (the last day data reach): `p` itself when
+/// the horizon is at or past its end, or before its start (nothing to cut —
+/// the figure then has no data); else `start..horizon`.
+pub fn cut(p: Period, horizon: Date) -> Period {
+    if p.end() <= horizon || horizon < p.start() {
         return p;
     }
-    let end = today.last_of_month().min(p.end());
-    if end == p.end() {
-        p
-    } else {
-        Period::Range(p.start(), end)
+    Period::Range(p.start(), horizon)
+}
+
+/// How far a figure's data reach (数据截至).
+///
+/// **Definition (period semantics, one rule for CLI, API, pages and
+/// reports):** a ledger's data reach today; the 统计报表 figure named N
+/// reaches the end of the last month for which an approved (已审核) row of N
+/// exists (any division). A figure computed from several sources reaches the
+/// earliest of their horizons. A period still in progress is cut at the
+/// horizon, and 同比 compares that cut span with the same span a year before:
+/// 2026 on 2026-12-05 with statistics to November is 2026年1-11月 against
+/// 2025年1-11月. Ledger spans count whole months (to the end of today's
+/// month); records cannot lie after today.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Horizon {
+    /// Ledger records: up to today.
+    Today(Date),
+    /// 统计报表 rows: up to the end of the last approved month.
+    Statistics(Date),
+    /// A snapshot or a target: the period is not cut by data.
+    None,
+}
+
+impl Horizon {
+    /// The last day this horizon's data reach, if any.
+    pub fn date(&self) -> Option<Date> {
+        match self {
+            Horizon::Today(d) | Horizon::Statistics(d) => Some(*d),
+            Horizon::None => None,
+        }
+    }
+
+    /// The earlier of two horizons (a snapshot or target does not cut).
+    fn min(self, other: Horizon) -> Horizon {
+        match (self.date(), other.date()) {
+            (None, _) => other,
+            (_, None) => self,
+            (Some(a), Some(b)) => {
+                if b < a {
+                    other
+                } else {
+                    self
+                }
+            }
+        }
+    }
+
+    /// The span of `p` this horizon covers, cut at today's month end too.
+    pub fn span(&self, p: Period, today: Date) -> Period {
+        let ledger = effective(p, today);
+        match self {
+            Horizon::Statistics(d) => cut(ledger, *d),
+            Horizon::Today(_) | Horizon::None => ledger,
+        }
+    }
+
+    /// 数据截至 as text (2026-11-30), empty when the figure is a snapshot.
+    pub fn as_of(&self) -> String {
+        self.date().map(|d| d.to_string()).unwrap_or_default()
     }
 }
 
@@ -197,6 +266,8 @@ struct Ctx<'a> {
     org: Arc<Org>,
     with_ids: bool,
     memo: Memo,
+    /// The last day of approved statistics, per statistic name.
+    stat_horizons: HashMap<String, Option<Date>>,
 }
 
 /// What an evaluation runs against: the store and data version it checked.
@@ -550,19 +621,80 @@ impl Engine {
             org,
             with_ids,
             memo,
+            stat_horizons: HashMap::new(),
         };
-        let eff = effective(period, today);
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             let ind = self.defs.get(id).ok_or_else(|| EvalError::Unknown(id.clone()))?;
+            let horizon = self.horizon_of(&mut ctx, id)?;
+            let eff = horizon.span(period, today);
             let c = self.eval(&mut ctx, id, eff).await?;
-            out.push(self.present(ind, &c, period, eff, scope, &ctx.org, with_ids));
+            let mut v = self.present(ind, &c, period, eff, scope, &ctx.org, with_ids);
+            v.as_of = horizon.as_of();
+            out.push(v);
         }
         let mut c = lock(&self.cache);
         if snap.current(&c) {
             c.results.insert(key, ctx.memo);
         }
         Ok(out)
+    }
+
+    /// The span an indicator is computed over for `period` as of `today`
+    /// (see [`Horizon`]): what pages print as its period (2026年1-11月).
+    pub async fn span(&self, store: &Store, id: &str, period: Period, today: Date) -> Result<Period, EvalError> {
+        Ok(self.horizon(store, id, today).await?.span(period, today))
+    }
+
+    /// How far an indicator's data reach as of `today` (see [`Horizon`]).
+    pub async fn horizon(&self, store: &Store, id: &str, today: Date) -> Result<Horizon, EvalError> {
+        let ind = self.defs.find(id).ok_or_else(|| EvalError::Unknown(id.to_string()))?;
+        let snap = self.refresh(store).await?;
+        let ledgers = self.deps.get(&ind.id).cloned().unwrap_or_default();
+        let tables = self.tables(store, &snap, &ledgers).await?;
+        let access = Store::system_access();
+        let scope = Scope::County;
+        let mut ctx = Ctx {
+            store,
+            tables,
+            access: &access,
+            today,
+            scope: &scope,
+            org: snap.org.clone(),
+            with_ids: false,
+            memo: Memo::default(),
+            stat_horizons: HashMap::new(),
+        };
+        self.horizon_of(&mut ctx, &ind.id)
+    }
+
+    /// The horizon of an indicator: the earliest of its sources' (through
+    /// formulas). Ledger measures over a date reach today; statistics (flows
+    /// and levels) their last approved month; snapshots and targets do not cut.
+    fn horizon_of(&self, ctx: &mut Ctx<'_>, id: &str) -> Result<Horizon, EvalError> {
+        let mut h = Horizon::None;
+        let mut stack = vec![id.to_string()];
+        let mut seen = BTreeSet::new();
+        while let Some(i) = stack.pop() {
+            if !seen.insert(i.clone()) {
+                continue;
+            }
+            let ind = self.defs.get(&i).ok_or_else(|| EvalError::Unknown(i.clone()))?;
+            match &ind.source {
+                Source::Measure { date: Some(_), .. } => h = h.min(Horizon::Today(ctx.today)),
+                Source::Measure { date: None, .. } | Source::Targets(_) => {}
+                Source::Statistic {
+                    mode: StatMode::Target, ..
+                } => {}
+                Source::Statistic { name, .. } => {
+                    if let Some(d) = stat_horizon(ctx, name)? {
+                        h = h.min(Horizon::Statistics(d));
+                    }
+                }
+                Source::Formula { of, .. } => stack.extend(of.iter().cloned()),
+            }
+        }
+        Ok(h)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -612,6 +744,7 @@ impl Engine {
             period: period.to_string(),
             span: format!("{}..{}", eff.start(), eff.end()),
             period_label: eff.label(),
+            as_of: String::new(),
             scope: scope.to_string(),
             value,
             unit: ind.unit.clone(),
@@ -912,6 +1045,35 @@ impl Engine {
             parts,
         })
     }
+}
+
+/// The end of the last month (or 旬) with an approved 统计报表 row named
+/// `name` in any division, if any (memoised per evaluation).
+fn stat_horizon(ctx: &mut Ctx<'_>, name: &str) -> Result<Option<Date>, EvalError> {
+    if let Some(h) = ctx.stat_horizons.get(name) {
+        return Ok(*h);
+    }
+    let Some(lk) = ctx.store.pack().ledger(STAT_LEDGER) else {
+        return Ok(None);
+    };
+    let Some(table) = ctx.tables.get(STAT_LEDGER).cloned() else {
+        return Ok(None);
+    };
+    let q = AggQuery::new(STAT_LEDGER)
+        .with(Cond::eq(Expr::Col(Col::State), STAT_APPROVED))
+        .with(Cond::eq(Expr::Field("indicator".into()), name));
+    let only = table.positions("indicator", name);
+    let exprs = [Expr::Field("period".into())];
+    let mut last: Option<Date> = None;
+    for row in mem::matching_in(lk, &table, &Store::system_access(), &q, only)? {
+        let r = mem::values(lk, &table, row, &exprs)?;
+        let per = r.first().and_then(|v| v.as_deref()).and_then(|x| Period::parse(x).ok());
+        if let Some(per @ (Period::Month(..) | Period::Xun(..))) = per {
+            last = last.max(Some(per.end()));
+        }
+    }
+    ctx.stat_horizons.insert(name.to_string(), last);
+    Ok(last)
 }
 
 /// The 统计报表 figure of one division for a period.
