@@ -942,7 +942,7 @@ impl Engine {
             }
         }
         for w in conds {
-            q.conds.extend(where_conds(w, p, &ctx.org.people));
+            q.conds.extend(where_conds(w, p, ctx.today, &ctx.org.people));
         }
         q.conds.extend(scope_conds(ctx.scope, &ctx.org.people, false));
         let span = if date.is_some() {
@@ -1174,14 +1174,12 @@ async fn stat(
     })
 }
 
-fn where_conds(w: &Where, p: Period, people: &[Person]) -> Vec<Cond> {
+fn where_conds(w: &Where, p: Period, today: Date, people: &[Person]) -> Vec<Cond> {
     let e = || Expr::Field(w.field.clone());
-    let val = |v: &String| {
-        if v == "$year" {
-            p.end().year().to_string()
-        } else {
-            v.clone()
-        }
+    let val = |v: &String| match v.as_str() {
+        "$year" => p.end().year().to_string(),
+        "$today" => today.to_string(),
+        _ => v.clone(),
     };
     let mut out = Vec::new();
     if let Some(v) = &w.eq {

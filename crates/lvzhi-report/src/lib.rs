@@ -297,6 +297,7 @@ pub async fn render_as(
         today: req.today,
         person,
         units,
+        offices: lvzhi_metrics::duty::ranking_offices(store).await?,
         lists,
     };
     let (marked, figures) = template::run(&req.template, text, ctx)?;

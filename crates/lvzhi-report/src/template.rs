@@ -49,6 +49,8 @@ pub struct Ctx {
     pub person: Option<Person>,
     /// Every unit.
     pub units: Vec<Unit>,
+    /// The units that rank others (left out of their own ranking).
+    pub offices: Vec<i64>,
     /// The records behind each indicator a template lists by name
     /// (`overdue_items("…")`), read before rendering: indicator → items.
     pub lists: BTreeMap<String, Vec<ListedItem>>,
@@ -162,12 +164,15 @@ impl State {
         }
     }
 
-    /// Per unit: items due in the period, closed on time, overdue (红) and
-    /// due soon (黄), from four indicators grouped by unit; the on-time rate
-    /// and the rank (by rate, then fewer overdue, then fewer due soon, then
-    /// name; units with nothing due come last). Each count links to exactly
-    /// the unit's records behind it (`indicator@unit`).
+    /// Per unit: 到期, 按期办结, 超期未办结 (红) and 临期 (黄) from four
+    /// indicators grouped by unit, ranked by [`lvzhi_metrics::duty::rank`]
+    /// (the one 评星挂旗 rule: 乡镇 with 乡镇, 部门 with 部门, the ranking
+    /// office left out). Rows come in groups (`group`: 乡镇, 部门, then
+    /// 不参与排名 for the office and items without a unit, `rank` null), so
+    /// the rows add up to the indicators' totals. Each count links to
+    /// exactly the unit's records behind it (`indicator@unit`).
     fn unit_rows(&self, names: [&str; 4]) -> Result<Value, Error> {
+        use lvzhi_metrics::duty::{self, Tally, UnitTally};
         let mut inds = Vec::with_capacity(4);
         for n in names {
             let v = self.lookup(n)?;
@@ -179,60 +184,70 @@ impl State {
             }
             inds.push(v);
         }
-        // unit key -> (label, counts)
-        let mut rows: BTreeMap<String, (String, [u64; 4])> = BTreeMap::new();
+        let mut rows: BTreeMap<String, UnitTally> = BTreeMap::new();
         for (k, v) in inds.iter().enumerate() {
             for p in &v.breakdown {
-                let n = unsigned(&Value::from(p.value.clone()))?;
-                let e = rows.entry(p.key.clone()).or_insert_with(|| (p.label.clone(), [0; 4]));
-                if let Some(slot) = e.1.get_mut(k) {
-                    *slot = n;
+                let n = i64::try_from(unsigned(&Value::from(p.value.clone()))?).unwrap_or(i64::MAX);
+                let e = rows.entry(p.key.clone()).or_insert_with(|| {
+                    let kind = p
+                        .key
+                        .parse::<i64>()
+                        .ok()
+                        .and_then(|id| self.ctx.units.iter().find(|u| u.id == id))
+                        .map(|u| u.kind.clone())
+                        .unwrap_or_default();
+                    UnitTally {
+                        key: p.key.clone(),
+                        label: p.label.clone(),
+                        kind,
+                        tally: Tally::default(),
+                    }
+                });
+                let t = &mut e.tally;
+                match k {
+                    0 => t.due = n,
+                    1 => t.on_time = n,
+                    2 => t.overdue = n,
+                    _ => t.due_soon = n,
                 }
             }
         }
-        let hundred = rust_decimal::Decimal::from(100);
-        let mut list: Vec<(Option<rust_decimal::Decimal>, String, String, [u64; 4])> = rows
-            .into_iter()
-            .map(|(key, (label, c))| {
-                let rate = (c[0] > 0).then(|| {
-                    (rust_decimal::Decimal::from(c[1].min(c[0])) * hundred / rust_decimal::Decimal::from(c[0]))
-                        .round_dp_with_strategy(1, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
-                });
-                (rate, key, label, c)
-            })
-            .collect();
-        list.sort_by(|a, b| {
-            b.0.is_some()
-                .cmp(&a.0.is_some())
-                .then_with(|| b.0.cmp(&a.0))
-                .then_with(|| a.3[2].cmp(&b.3[2]))
-                .then_with(|| a.3[3].cmp(&b.3[3]))
-                .then_with(|| a.2.cmp(&b.2))
-        });
+        let rows: Vec<UnitTally> = rows.into_values().collect();
         let unit_of = |i: usize| inds.get(i).map(|v| v.unit.clone()).unwrap_or_default();
-        let cell = |i: usize, key: &str, n: u64| -> String {
+        let cell = |i: usize, key: &str, n: i64| -> String {
             let shown = format!("{n}{}", unit_of(i));
             match inds.get(i) {
                 Some(v) if n > 0 => format!("{FIG_OPEN}{}@{key}{FIG_MID}{shown}{FIG_CLOSE}", v.id),
                 _ => shown,
             }
         };
-        let out: Vec<serde_json::Value> = list
-            .iter()
-            .enumerate()
-            .map(|(i, (rate, key, label, c))| {
-                serde_json::json!({
-                    "rank": i + 1,
-                    "unit": label,
-                    "due": cell(0, key, c[0]),
-                    "on_time": cell(1, key, c[1]),
-                    "red": cell(2, key, c[2]),
-                    "yellow": cell(3, key, c[3]),
-                    "due_n": c[0], "on_time_n": c[1], "red_n": c[2], "yellow_n": c[3],
-                    "rate": rate.map(|r| format!("{r:.1}%")),
-                })
+        let line = |group: &str, rank: Option<usize>, u: &UnitTally, stars: u8, flag: bool| {
+            let c = &u.tally;
+            serde_json::json!({
+                "group": group,
+                "rank": rank,
+                "unit": u.label,
+                "due": cell(0, &u.key, c.due),
+                "on_time": cell(1, &u.key, c.on_time),
+                "red": cell(2, &u.key, c.overdue),
+                "yellow": cell(3, &u.key, c.due_soon),
+                "due_n": c.due, "on_time_n": c.on_time, "red_n": c.overdue, "yellow_n": c.due_soon,
+                "rate": c.rate().map(|_| c.rate_text()),
+                "stars": stars,
+                "flag": flag,
             })
-            .collect();
+        };
+        let mut out = Vec::with_capacity(rows.len());
+        let mut ranked_keys = std::collections::BTreeSet::new();
+        for group in [lvzhi_store::org::TOWNSHIP, lvzhi_store::org::DEPARTMENT] {
+            for r in duty::rank(&rows, group, &self.ctx.offices) {
+                ranked_keys.insert(r.unit.key.clone());
+                out.push(line(group, Some(r.place), &r.unit, r.stars, r.flag));
+            }
+        }
+        for u in rows.iter().filter(|u| !ranked_keys.contains(&u.key)) {
+            out.push(line("不参与排名", None, u, 0, false));
+        }
         Ok(Value::from_serialize(&out))
     }
 

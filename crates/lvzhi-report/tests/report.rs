@@ -203,13 +203,20 @@ async fn demo_county_reports() {
             .and_then(|n| n.parse().ok())
             .unwrap_or(0)
     };
-    let red_sum: u64 = unit_lines.iter().map(|l| count_after(l, "超期（红色）")).sum();
+    let red_sum: u64 = unit_lines.iter().map(|l| count_after(l, "超期未办结（红色）")).sum();
     assert_eq!(red_sum, red_total, "{md}");
     let due_sum: u64 = unit_lines.iter().map(|l| count_after(l, "本期到期")).sum();
     assert_eq!(due_sum, value("督办事项到期数"), "{md}");
-    // Ranks run 1, 2, 3… and rates fall (units with nothing due last).
-    for (i, l) in unit_lines.iter().enumerate() {
-        assert!(l.starts_with(&format!("{}. ", i + 1)), "{l}");
+    // Ranks run 1, 2, 3… within each group (乡镇, 县直部门; a group's
+    // heading restarts them) and rates fall (units with nothing due last).
+    let mut expect = 1;
+    for l in md.lines() {
+        if l.starts_with("### ") {
+            expect = 1;
+        } else if unit_lines.contains(&l) {
+            assert!(l.starts_with(&format!("{expect}. ")), "{l}");
+            expect += 1;
+        }
     }
     // The overdue list names each overdue item once, with its unit and days.
     let items: Vec<&str> = md
