@@ -960,13 +960,18 @@ impl Engine {
             .get(ledger)
             .cloned()
             .ok_or_else(|| EvalError::Bad(format!("台账“{ledger}”未载入")))?;
-        let (value, count, ids) = if *kind == MeasureKind::AvgDays {
+        // County leaders read aggregates over every record (the figure is
+        // published to them); the ids behind it stay within their scope.
+        let system = Store::system_access();
+        let published = published_to(ctx.access);
+        let reader: &Access = if published { &system } else { ctx.access };
+        let (value, count, mut ids) = if *kind == MeasureKind::AvgDays {
             let (a, b) = days.clone().unwrap_or_default();
             let exprs = [Expr::Field(a), Expr::Field(b)];
             let mut n = 0i64;
             let mut total = 0i64;
             let mut ids = Vec::new();
-            for row in mem::matching(lk, &table, ctx.access, &q)? {
+            for row in mem::matching(lk, &table, reader, &q)? {
                 let r = mem::values(lk, &table, row, &exprs)?;
                 let d = |i: usize| r.get(i).and_then(|v| v.as_deref()).and_then(|s| s.parse::<Date>().ok());
                 if let (Some(x), Some(y)) = (d(0), d(1)) {
@@ -989,7 +994,7 @@ impl Engine {
                 MeasureKind::AvgDays => Agg::Count,
             };
             let value_expr = field.clone().map(Expr::Field);
-            let b = mem::aggregate(lk, &table, ctx.access, &q, agg, value_expr.as_ref(), None, ctx.with_ids)?;
+            let b = mem::aggregate(lk, &table, reader, &q, agg, value_expr.as_ref(), None, ctx.with_ids)?;
             let first = b.into_iter().next().unwrap_or_default();
             (first.value, first.count, first.ids)
         };
@@ -1013,22 +1018,20 @@ impl Engine {
                 _ => Agg::Count,
             };
             let value_expr = field.clone().map(Expr::Field);
-            let buckets = mem::aggregate(
-                lk,
-                &table,
-                ctx.access,
-                &q,
-                agg,
-                value_expr.as_ref(),
-                Some(&gexpr),
-                false,
-            )?;
+            let buckets = mem::aggregate(lk, &table, reader, &q, agg, value_expr.as_ref(), Some(&gexpr), false)?;
             let mut list: Vec<(String, Decimal)> = buckets
                 .into_iter()
                 .filter_map(|b| Some((b.key.unwrap_or_default(), b.value?)))
                 .collect();
             list.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
             parts = list;
+        }
+        if published && !ids.is_empty() {
+            let visible: BTreeSet<i64> = mem::matching(lk, &table, ctx.access, &q)?
+                .iter()
+                .map(|r| r.id)
+                .collect();
+            ids.retain(|i| visible.contains(i));
         }
         let note = value.is_none().then(|| "无数据".to_string());
         Ok(Computed {
@@ -1076,6 +1079,16 @@ fn stat_horizon(ctx: &mut Ctx<'_>, name: &str) -> Result<Option<Date>, EvalError
     Ok(last)
 }
 
+/// Whether a reader reads aggregates over every record: every county leader
+/// does — county-level figures (published 统计报表 figures: 财政, 社零,
+/// 就业…, and the ledgers' counts and sums) are readable by all of them,
+/// whatever their 分管 — while the records behind a figure (provenance ids,
+/// drill-down) stay within the reader's scope. Other roles' figures count
+/// only what they see.
+pub fn published_to(a: &Access) -> bool {
+    a.role == lvzhi_core::access::Role::Leader
+}
+
 /// The 统计报表 figure of one division for a period.
 async fn stat(
     ctx: &mut Ctx<'_>,
@@ -1108,7 +1121,22 @@ async fn stat(
     let mut parsed: Vec<(i64, Period, Decimal)> = Vec::new();
     // Only the rows of this statistic (every condition is still checked).
     let only = table.positions("indicator", name);
-    for row in mem::matching_in(lk, &table, ctx.access, &q, only)? {
+    // Published statistics are read county-wide by every county leader; the
+    // drill-down (the ids behind the value) stays within the reader's scope.
+    let system = Store::system_access();
+    let published = published_to(ctx.access);
+    let reader = if published { &system } else { ctx.access };
+    let visible: Option<BTreeSet<i64>> = if published {
+        Some(
+            mem::matching_in(lk, &table, ctx.access, &q, only)?
+                .iter()
+                .map(|r| r.id)
+                .collect(),
+        )
+    } else {
+        None
+    };
+    for row in mem::matching_in(lk, &table, reader, &q, only)? {
         let r = mem::values(lk, &table, row, &exprs)?;
         let get = |i: usize| r.get(i).and_then(|v| v.as_deref());
         let Some(per) = get(0).and_then(|x| Period::parse(x).ok()) else {
@@ -1151,6 +1179,9 @@ async fn stat(
     let mut ids: Vec<i64> = used.iter().map(|(id, _, _)| *id).collect();
     ids.sort_unstable();
     let count = ids.len() as i64;
+    if let Some(v) = &visible {
+        ids.retain(|i| v.contains(i));
+    }
     let source = SourceRef {
         indicator: ind.id.clone(),
         ledger: STAT_LEDGER.into(),

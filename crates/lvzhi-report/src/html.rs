@@ -64,6 +64,13 @@ pub fn target(mark: &str) -> Target<'_> {
 pub fn api_link(report: &Report, mark: &str) -> String {
     match target(mark) {
         Target::Record(id) => format!("/api/v1/records/{id}"),
+        // `id@leader:7`: the figure of another scope (a leader's 分管).
+        Target::Part(id, key) if key.contains(':') => format!(
+            "/api/v1/indicators/{}?period={}&scope={}",
+            query(id),
+            query(&report.period),
+            query(key)
+        ),
         Target::Indicator(id) | Target::Part(id, _) => format!(
             "/api/v1/indicators/{}?period={}&scope={}",
             query(id),

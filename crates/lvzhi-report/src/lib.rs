@@ -127,7 +127,8 @@ pub struct Request {
     pub template: String,
     /// Period (`2026`, `2026-11`, `2026Q3`…).
     pub period: String,
-    /// The person a duty report is about (by name or post).
+    /// The person a duty report is about: by id (`17`), by name, or by a
+    /// post only one person holds (two 副县长: ask by id or name).
     pub person: Option<String>,
     /// Scope (`county` by default).
     pub scope: String,
@@ -271,21 +272,27 @@ pub async fn render_as(
     let scope = Scope::parse(&req.scope).map_err(|e| ReportError::Bad(e.to_string()))?;
     let values: Vec<IndicatorValue> = engine.evaluate_all(store, access, period, &scope, req.today).await?;
     let lists = listed_records(store, engine, access, text, period, &scope, req.today).await?;
-    let period_label = values
-        .first()
-        .map(|v| v.period_label.clone())
-        .unwrap_or_else(|| period.label());
+    let period_label = report_period_label(&values, period);
     let people = store.people().await?;
     let units = store.units().await?;
     let person = match &req.person {
+        None if needs_person(text) => {
+            return Err(ReportError::Bad(format!(
+                "“{}”须指定述职人：请选择一位人员",
+                req.template
+            )));
+        }
         None => None,
-        Some(p) => Some(
-            people
-                .iter()
-                .find(|x| &x.name == p || &x.post == p)
-                .cloned()
-                .ok_or_else(|| ReportError::NoPerson(p.clone()))?,
-        ),
+        Some(p) => Some(find_person(&people, p)?.clone()),
+    };
+    // A duty report also carries the figures of the person's own 分管 areas.
+    let area = match &person {
+        Some(p) if !p.oversees.is_empty() => {
+            engine
+                .evaluate_all(store, access, period, &Scope::Oversees(p.id), req.today)
+                .await?
+        }
+        _ => Vec::new(),
     };
     let scope_label = scope_label(store, &scope, &people, &units).await?;
     let ctx = template::Ctx {
@@ -297,6 +304,7 @@ pub async fn render_as(
         today: req.today,
         person,
         units,
+        area,
         offices: lvzhi_metrics::duty::ranking_offices(store).await?,
         lists,
     };
@@ -323,6 +331,52 @@ pub async fn render_as(
         return Err(ReportError::Check(msgs.join("；")));
     }
     Ok(report)
+}
+
+/// The period a report states: the shortest span its figures were computed
+/// over (statistics to November make a report on 2026 say 2026年1-11月;
+/// see `lvzhi_metrics::Horizon`), or the period itself.
+pub fn report_period_label(values: &[IndicatorValue], period: Period) -> String {
+    values
+        .iter()
+        .filter(|v| v.value.is_some() && !v.as_of.is_empty())
+        .min_by_key(|v| v.span.split_once("..").map(|(_, end)| end.to_string()))
+        .map_or_else(|| period.label(), |v| v.period_label.clone())
+}
+
+/// Whether a template is about one person (it reads `person.`): such a
+/// report cannot be written without one, and a form should not offer
+/// “（不指定）” for it.
+pub fn needs_person(text: &str) -> bool {
+    text.contains("person.")
+}
+
+/// The person `key` names: an id, a name, or a post held by exactly one
+/// person (a post several people hold is refused, naming them).
+pub fn find_person<'a>(
+    people: &'a [lvzhi_store::org::Person],
+    key: &str,
+) -> Result<&'a lvzhi_store::org::Person, ReportError> {
+    let key = key.trim();
+    if let Ok(id) = key.parse::<i64>() {
+        return people
+            .iter()
+            .find(|x| x.id == id)
+            .ok_or_else(|| ReportError::NoPerson(key.to_string()));
+    }
+    if let Some(p) = people.iter().find(|x| x.name == key) {
+        return Ok(p);
+    }
+    let holders: Vec<&lvzhi_store::org::Person> = people.iter().filter(|x| x.post == key).collect();
+    match holders.as_slice() {
+        [one] => Ok(one),
+        [] => Err(ReportError::NoPerson(key.to_string())),
+        many => Err(ReportError::Bad(format!(
+            "职务“{key}”有{}人（{}），请按姓名选择述职人",
+            many.len(),
+            many.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join("、")
+        ))),
+    }
 }
 
 /// The scope in words, for messages: 全县, 西洞镇, 应急管理局, 常务副县长分管领域…

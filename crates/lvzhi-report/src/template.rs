@@ -51,6 +51,9 @@ pub struct Ctx {
     pub units: Vec<Unit>,
     /// The units that rank others (left out of their own ranking).
     pub offices: Vec<i64>,
+    /// Every indicator over the person's 分管 units (`leader:ID`), for
+    /// `area_figures()`; empty without a person.
+    pub area: Vec<IndicatorValue>,
     /// The records behind each indicator a template lists by name
     /// (`overdue_items("…")`), read before rendering: indicator → items.
     pub lists: BTreeMap<String, Vec<ListedItem>>,
@@ -251,6 +254,35 @@ impl State {
         Ok(Value::from_serialize(&out))
     }
 
+    /// The figures of the person's own 分管 areas: every ungrouped
+    /// indicator counted over ledger records with a non-zero value, computed
+    /// over the units the person oversees (scope `leader:ID`), in definition
+    /// order. Each links to its provenance in that scope (`id@leader:ID`).
+    fn area_figures(&self) -> Value {
+        let list: Vec<serde_json::Value> = self
+            .ctx
+            .area
+            .iter()
+            .filter(|v| v.breakdown.is_empty() && v.unit != "%" && !v.id.ends_with("_by_unit"))
+            .filter(|v| {
+                v.value
+                    .as_deref()
+                    .is_some_and(|x| helpers::dec(x).is_ok_and(|d| !d.is_zero()))
+            })
+            .filter(|v| v.records > 0)
+            .map(|v| {
+                serde_json::json!({
+                    "id": v.id,
+                    "name": v.name,
+                    "category": v.category,
+                    "display": format!("{FIG_OPEN}{}@{}{FIG_MID}{}{FIG_CLOSE}", v.id, v.scope, v.display),
+                    "plain": v.display,
+                })
+            })
+            .collect();
+        Value::from_serialize(&list)
+    }
+
     fn heading(&self, level: usize, title: &str) -> String {
         let mut c = lock(&self.counters);
         let Some(slot) = c.get_mut(level) else {
@@ -294,6 +326,7 @@ pub fn run(name: &str, text: &str, ctx: Ctx) -> Result<(String, Vec<Figure>), Re
         "period": ctx.period,
         "period_label": ctx.period_label,
         "scope": ctx.scope,
+        "scope_label": ctx.scope_label,
         "today": today.to_string(),
         "year": today.year(),
         "person": person.as_ref().map(|p| serde_json::json!({
@@ -395,6 +428,8 @@ pub fn run(name: &str, text: &str, ctx: Ctx) -> Result<(String, Vec<Figure>), Re
             .collect();
         Ok(Value::from_serialize(&list))
     });
+    let s = state.clone();
+    env.add_function("area_figures", move || -> Value { s.area_figures() });
     let s = state.clone();
     env.add_function("h1", move |t: String| s.heading(0, &t));
     let s = state.clone();

@@ -139,7 +139,9 @@ async fn demo_county_reports() {
     assert_eq!(again.write(Format::Docx).unwrap(), docx);
 
     // Sections follow the person's 分管: the 县长 (政府办, 督查室, 审计局, 统计局)
-    // gets the study and integrity sections only, numbered without gaps.
+    // gets no section of the 常务副县长's areas; since issue 14 his report is
+    // no longer boilerplate only: a section lists the figures of his own 分管
+    // units (computed over scope leader:ID), numbered without gaps.
     let mayor = lvzhi_report::render(
         &store,
         &engine,
@@ -151,10 +153,13 @@ async fn demo_county_reports() {
     .markdown();
     assert!(mayor.starts_with("# 县长述职述廉述德报告\n"), "{mayor}");
     assert!(
-        mayor.contains("## 一、加强学习") && mayor.contains("## 二、严以律己"),
+        mayor.contains("## 一、加强学习")
+            && mayor.contains("## 二、履职尽责，分管领域")
+            && mayor.contains("## 三、严以律己"),
         "{mayor}"
     );
-    assert!(!mayor.contains("财政总收入") && !mayor.contains("## 三、"), "{mayor}");
+    assert!(mayor.contains("本人分管政府办、督查室、统计局、审计局工作"), "{mayor}");
+    assert!(!mayor.contains("财政总收入") && !mayor.contains("## 四、"), "{mayor}");
 
     // The other templates.
     for (name, period) in [
