@@ -147,13 +147,32 @@ pub enum Block {
     H2(String),
     /// A body paragraph (仿宋_GB2312, indented two characters).
     Para(String),
+    /// 主送机关: flush left, not indented (GB/T 9704 7.3.3).
+    Flush(String),
+    /// 发文机关署名 and 成文日期: right-aligned, four characters in from the
+    /// right margin (GB/T 9704 7.3.5).
+    Right(String),
+    /// 发文字号 / 期数 (〔2026〕第11期): centred under the title.
+    Centre(String),
 }
+
+/// Line prefixes a template's layout functions write (`addressee()`,
+/// `signature()`, `doc_number()`), read by [`parse_blocks`].
+pub(crate) const FLUSH: char = '\u{E010}';
+pub(crate) const RIGHT: char = '\u{E011}';
+pub(crate) const CENTRE: char = '\u{E012}';
 
 impl Block {
     /// The text, with figure markers.
     pub fn raw(&self) -> &str {
         match self {
-            Block::Title(s) | Block::H1(s) | Block::H2(s) | Block::Para(s) => s,
+            Block::Title(s)
+            | Block::H1(s)
+            | Block::H2(s)
+            | Block::Para(s)
+            | Block::Flush(s)
+            | Block::Right(s)
+            | Block::Centre(s) => s,
         }
     }
 }
@@ -174,6 +193,10 @@ pub struct Figure {
 /// A written report.
 #[derive(Debug, Clone)]
 pub struct Report {
+    /// The template's name (月度督查通报).
+    pub template: String,
+    /// Its 期数 / 文号 when it has one (〔2026〕第11期).
+    pub issue: Option<String>,
     /// Blocks with figure markers.
     pub blocks: Vec<Block>,
     /// The period as asked.
@@ -212,7 +235,9 @@ impl Report {
                 Block::Title(_) => out.push_str(&format!("# {t}\n\n")),
                 Block::H1(_) => out.push_str(&format!("## {t}\n\n")),
                 Block::H2(_) => out.push_str(&format!("### {t}\n\n")),
-                Block::Para(_) => out.push_str(&format!("{t}\n\n")),
+                Block::Para(_) | Block::Flush(_) | Block::Right(_) | Block::Centre(_) => {
+                    out.push_str(&format!("{t}\n\n"))
+                }
             }
         }
         out.truncate(out.trim_end().len());
@@ -223,6 +248,32 @@ impl Report {
     /// The report as plain text (one block a line), as the checker sees it.
     pub fn plain(&self) -> String {
         self.blocks.iter().map(|b| strip(b.raw()) + "\n").collect()
+    }
+
+    /// The file name a download carries: which report, for which period
+    /// and issue (`月度督查通报-2026年11月-〔2026〕第11期.docx`).
+    pub fn file_name(&self, format: Format) -> String {
+        let ext = match format {
+            Format::Markdown => "md",
+            Format::Html => "html",
+            Format::Docx => "docx",
+        };
+        let mut name = format!("{}-{}", self.template, self.period_label);
+        if let Some(i) = &self.issue {
+            name.push('-');
+            name.push_str(i);
+        }
+        let name: String = name
+            .chars()
+            .map(|c| {
+                if matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|') {
+                    '_'
+                } else {
+                    c
+                }
+            })
+            .collect();
+        format!("{name}.{ext}")
     }
 
     /// The report in `format`, as bytes.
@@ -295,6 +346,7 @@ pub async fn render_as(
         _ => Vec::new(),
     };
     let scope_label = scope_label(store, &scope, &people, &units).await?;
+    let issue = default_issue(period);
     let ctx = template::Ctx {
         values,
         scope: req.scope.clone(),
@@ -302,6 +354,7 @@ pub async fn render_as(
         period: req.period.clone(),
         period_label: period_label.clone(),
         today: req.today,
+        issue: issue.clone(),
         person,
         units,
         area,
@@ -311,6 +364,8 @@ pub async fn render_as(
     let (marked, figures) = template::run(&req.template, text, ctx)?;
     let blocks = parse_blocks(&marked);
     let report = Report {
+        template: req.template.clone(),
+        issue,
         blocks,
         period: req.period.clone(),
         period_label,
@@ -342,6 +397,15 @@ pub fn report_period_label(values: &[IndicatorValue], period: Period) -> String 
         .filter(|v| v.value.is_some() && !v.as_of.is_empty())
         .min_by_key(|v| v.span.split_once("..").map(|(_, end)| end.to_string()))
         .map_or_else(|| period.label(), |v| v.period_label.clone())
+}
+
+/// The 期数 of a monthly bulletin (〔2026〕第11期 for 2026-11); None for
+/// other periods.
+pub fn default_issue(period: Period) -> Option<String> {
+    match period {
+        Period::Month(y, m) => Some(format!("〔{y}〕第{m}期")),
+        _ => None,
+    }
 }
 
 /// Whether a template is about one person (it reads `person.`): such a
@@ -478,7 +542,13 @@ pub fn parse_blocks(text: &str) -> Vec<Block> {
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .map(|l| {
-            if let Some(t) = l.strip_prefix("### ") {
+            if let Some(t) = l.strip_prefix(FLUSH) {
+                Block::Flush(t.trim().to_string())
+            } else if let Some(t) = l.strip_prefix(RIGHT) {
+                Block::Right(t.trim().to_string())
+            } else if let Some(t) = l.strip_prefix(CENTRE) {
+                Block::Centre(t.trim().to_string())
+            } else if let Some(t) = l.strip_prefix("### ") {
                 Block::H2(t.trim().to_string())
             } else if let Some(t) = l.strip_prefix("## ") {
                 Block::H1(t.trim().to_string())

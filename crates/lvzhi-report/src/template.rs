@@ -11,6 +11,10 @@
 //!   the counters follow the sections actually printed, so a section left out
 //!   for a leader without that 分管 does not leave a gap.
 //! * `oversees("财政局", …)` — whether the report's person oversees any of the units.
+//! * `area_figures()` — the figures of the person's own 分管 units.
+//! * `addressee(t)`, `signature(t)`, `doc_number(t)` — a line laid out as
+//!   GB/T 9704 lays out 主送机关 (flush left), 落款 and 成文日期 (right), and
+//!   the 期数 (centred; the variable `issue` is 〔2026〕第11期 for 2026-11).
 //! * filters: `amount`, `growth`, `income_change`, `points`, `rank`, `cn_date`,
 //!   `cn_number`, `heading`, `ordinal`.
 
@@ -45,6 +49,8 @@ pub struct Ctx {
     pub period_label: String,
     /// As-of day.
     pub today: Date,
+    /// The 期数 / 文号 (〔2026〕第11期), `issue` in the template.
+    pub issue: Option<String>,
     /// The person (duty reports).
     pub person: Option<Person>,
     /// Every unit.
@@ -327,6 +333,7 @@ pub fn run(name: &str, text: &str, ctx: Ctx) -> Result<(String, Vec<Figure>), Re
         "period_label": ctx.period_label,
         "scope": ctx.scope,
         "scope_label": ctx.scope_label,
+        "issue": ctx.issue,
         "today": today.to_string(),
         "year": today.year(),
         "person": person.as_ref().map(|p| serde_json::json!({
@@ -428,6 +435,10 @@ pub fn run(name: &str, text: &str, ctx: Ctx) -> Result<(String, Vec<Figure>), Re
             .collect();
         Ok(Value::from_serialize(&list))
     });
+    // GB/T 9704 layout: 主送机关 flush left, 落款 and date right, 期数 centred.
+    env.add_function("addressee", |t: String| format!("{}{t}", crate::FLUSH));
+    env.add_function("signature", |t: String| format!("{}{t}", crate::RIGHT));
+    env.add_function("doc_number", |t: String| format!("{}{t}", crate::CENTRE));
     let s = state.clone();
     env.add_function("area_figures", move || -> Value { s.area_figures() });
     let s = state.clone();

@@ -140,6 +140,44 @@ async fn every_month_adds_up(store: &Store, engine: &Engine, files: &[(String, S
                 "{period}: {l}"
             );
         }
+        // An official document (GB/T 9704): 期数 centred under the title,
+        // 主送机关 flush left, 落款 and date right-aligned; a file name that
+        // says which bulletin it is.
+        if m == 11 {
+            let rep = lvzhi_report::render(store, engine, files, &req).await.unwrap();
+            assert_eq!(
+                rep.file_name(lvzhi_report::Format::Docx),
+                "月度督查通报-2026年11月-〔2026〕第11期.docx"
+            );
+            use lvzhi_report::Block;
+            assert!(
+                rep.blocks.get(1) == Some(&Block::Centre("〔2026〕第11期".into())),
+                "{:?}",
+                rep.blocks.get(1)
+            );
+            assert!(
+                rep.blocks
+                    .contains(&Block::Flush("各乡镇人民政府，县直各部门：".into()))
+            );
+            let n = rep.blocks.len();
+            assert!(matches!(&rep.blocks[n - 2], Block::Right(t) if t == "县政府督查室"));
+            assert!(matches!(&rep.blocks[n - 1], Block::Right(t) if t == "2026年11月25日"));
+            let docx = rep.write(lvzhi_report::Format::Docx).unwrap();
+            let mut z = zip::ZipArchive::new(std::io::Cursor::new(docx)).unwrap();
+            let mut xml = String::new();
+            std::io::Read::read_to_string(&mut z.by_name("word/document.xml").unwrap(), &mut xml).unwrap();
+            let para_of = |text: &str| {
+                let at = xml.find(&format!(">{text}<")).unwrap();
+                let start = xml[..at].rfind("<w:p>").unwrap();
+                xml[start..at].to_string()
+            };
+            assert!(para_of("县政府督查室").contains("<w:jc w:val=\"right\"/>"));
+            assert!(para_of("2026年11月25日").contains("<w:jc w:val=\"right\"/>"));
+            assert!(
+                para_of("各乡镇人民政府，县直各部门：").contains("<w:ind w:firstLine=\"0\"/><w:jc w:val=\"left\"/>")
+            );
+            assert!(para_of("〔2026〕第11期").contains("<w:jc w:val=\"center\"/>"));
+        }
         // Ranks within each group run 1, 2, 3…; the office is not ranked.
         assert!(!rows.iter().any(|l| l.contains(". 政府办")), "{md}");
     }
