@@ -197,6 +197,17 @@ pub fn cut(p: Period, horizon: Date) -> Period {
     Period::Range(p.start(), horizon)
 }
 
+/// The label a page, table or report gives a set of figures: that of the
+/// shortest span among those with a value that the period cut (statistics
+/// to November make 2026 read 2026年1-11月); None when there are none.
+pub fn common_label(values: &[IndicatorValue]) -> Option<String> {
+    values
+        .iter()
+        .filter(|v| v.value.is_some() && !v.as_of.is_empty())
+        .min_by_key(|v| v.span.split_once("..").map(|(_, end)| end.to_string()))
+        .map(|v| v.period_label.clone())
+}
+
 /// How far a figure's data reach (数据截至).
 ///
 /// **Definition (period semantics, one rule for CLI, API, pages and

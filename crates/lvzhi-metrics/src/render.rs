@@ -100,7 +100,8 @@ pub fn values(items: &[IndicatorValue], f: Format) -> Result<String, EvalError> 
             }
             let mut out = String::new();
             if let Some(first) = items.first() {
-                out.push_str(&format!("{}（{}）\n", first.period_label, first.scope));
+                let label = crate::eval::common_label(items).unwrap_or_else(|| first.period_label.clone());
+                out.push_str(&format!("{label}（{}）\n", first.scope));
             }
             let line = |r: [&str; 4]| {
                 let cells: Vec<String> = r.iter().enumerate().map(|(i, c)| pad(c, w[i])).collect();

@@ -302,6 +302,12 @@ async fn in_progress_year_is_like_for_like(store: &Store, eng: &Engine) {
     let f = list.iter().find(|v| v["name"] == "一般公共预算收入同比增长").unwrap();
     assert_eq!(f["display"], "增长5.8%");
     assert_eq!(f["period_label"], "2026年1-11月");
+    assert_eq!(f["as_of"], "2026-11-30");
+    // The table's heading states the span the statistics were computed over.
+    let table = lvzhi_metrics::render::indicators_command(store, &files, Some("2026"), "county", "table", dec5)
+        .await
+        .unwrap();
+    assert!(table.starts_with("2026年1-11月（county）"), "{table}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -392,11 +392,7 @@ pub async fn render_as(
 /// over (statistics to November make a report on 2026 say 2026年1-11月;
 /// see `lvzhi_metrics::Horizon`), or the period itself.
 pub fn report_period_label(values: &[IndicatorValue], period: Period) -> String {
-    values
-        .iter()
-        .filter(|v| v.value.is_some() && !v.as_of.is_empty())
-        .min_by_key(|v| v.span.split_once("..").map(|(_, end)| end.to_string()))
-        .map_or_else(|| period.label(), |v| v.period_label.clone())
+    lvzhi_metrics::eval::common_label(values).unwrap_or_else(|| period.label())
 }
 
 /// The 期数 of a monthly bulletin (〔2026〕第11期 for 2026-11); None for
