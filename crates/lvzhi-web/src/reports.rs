@@ -180,7 +180,7 @@ pub async fn one(
     };
     let mut resp = (StatusCode::OK, [(header::CONTENT_TYPE, ctype)], bytes).into_response();
     if format == Format::Docx {
-        let name = format!("{}.docx", req.template);
+        let name = report.file_name(format);
         let encoded: String = name
             .bytes()
             .map(|b| {
