@@ -177,7 +177,7 @@ pub async fn index(State(st): State<AppState>, u: UiUser, Query(q): Query<IndexQ
     let current_p = person.clone().unwrap_or_default();
     // “（不指定）” only for a template that is not about one person.
     let about_one = match &template {
-        Some(t) => custom::source(store, &files, t, None)
+        Some(t) => custom::source(store, files, t, None)
             .await
             .is_ok_and(|src| lvzhi_report::needs_person(&src.source)),
         None => false,
