@@ -48,7 +48,11 @@ fn pages_api_and_cli_agree_for_every_role_and_period() {
     for (user, township, unit) in [("clerk_xd", "620902100", xd), ("clerk_qs", "620902101", qs)] {
         let a = s.county.access(user);
         for i in 0..3 {
-            let f = lvzhi_testkit::county::hazard(township, unit, &format!("{township}隐患{i}"));
+            let mut f = lvzhi_testkit::county::hazard(township, unit, &format!("{township}隐患{i}"));
+            if i > 0 {
+                // Past its deadline: due in the year and 超期未办结.
+                f.insert("deadline".into(), format!("{}-01-1{i}", s.store.today().year()).into());
+            }
             s.rt.block_on(s.store.create(&a, "hazard", f)).unwrap();
         }
     }
@@ -95,5 +99,63 @@ fn pages_api_and_cli_agree_for_every_role_and_period() {
         }
     }
     assert!(compared > 200, "only {compared} figures compared");
+
+    // 督查督办's 评星挂旗 rows are lvzhi_metrics::duty's counts, for every reader.
+    for user in ["office", "leader", "clerk_xd"] {
+        let mut b = s.signed_in(user);
+        let access = s.county.access(user);
+        let html = b.get("/supervise?period=2026").text();
+        let ranks = html
+            .split("id=\"ranks\"")
+            .nth(1)
+            .unwrap()
+            .split("</section>")
+            .next()
+            .unwrap();
+        let eff = lvzhi_metrics::effective(lvzhi_core::period::Period::Year(today.year()), today);
+        let tallies =
+            s.rt.block_on(lvzhi_metrics::duty::unit_tallies(&s.store, &access, &[], eff, today))
+                .unwrap();
+        let rows = page_figures(ranks);
+        let mut ranked = 0;
+        for t in tallies.iter().filter(|t| t.tally.due > 0 && !t.kind.is_empty()) {
+            // The row is keyed by its first cell (the group); find the unit's row instead.
+            let row = ranks
+                .split("<tr")
+                .find(|r| r.contains(&format!(">{}<", t.label)) || r.contains(&format!(">{} <", t.label)))
+                .unwrap_or_else(|| panic!("{user}: {} not ranked\n{ranks}", t.label));
+            let nums: Vec<String> = row
+                .split("class=\"num\">")
+                .skip(1)
+                .map(|c| {
+                    c.chars()
+                        .skip_while(|ch| *ch == '<' || !ch.is_ascii_digit())
+                        .take_while(|ch| ch.is_ascii_digit() || *ch == '.' || *ch == '%')
+                        .collect()
+                })
+                .collect();
+            // 名次, 到期, 按期办结, 超期未办结, 按期办结率
+            assert_eq!(nums.get(1), Some(&t.tally.due.to_string()), "{user} {}: {row}", t.label);
+            assert_eq!(
+                nums.get(2),
+                Some(&t.tally.on_time.to_string()),
+                "{user} {}: {row}",
+                t.label
+            );
+            assert_eq!(
+                nums.get(3),
+                Some(&t.tally.overdue.to_string()),
+                "{user} {}: {row}",
+                t.label
+            );
+            assert_eq!(nums.get(4), Some(&t.tally.rate_text()), "{user} {}: {row}", t.label);
+            ranked += 1;
+        }
+        // The office sees both townships' items; others rank what they see.
+        assert!(
+            user != "office" || (ranked > 0 && !rows.is_empty()),
+            "{user}: nothing ranked\n{ranks}"
+        );
+    }
     s.stop();
 }
