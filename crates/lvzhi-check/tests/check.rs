@@ -86,12 +86,17 @@ fn seed_embedded() {
     check_seed(SEED);
 }
 
+/// The project's shared folder (`../shared` beside the repository), or `LVZHI_SHARED`
+/// when the checkout lives elsewhere (a worktree).
+fn shared(sub: &str) -> String {
+    let root = std::env::var("LVZHI_SHARED")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared").to_string());
+    format!("{root}/{sub}")
+}
+
 #[test]
 fn seed_shared_copy() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/seed/000_06edc25790f1d26e.txt"
-    );
+    let path = &shared("seed/000_06edc25790f1d26e.txt");
     let Ok(bytes) = std::fs::read(path) else {
         eprintln!("skip: {path} not found (the embedded copy is tested by seed_embedded)");
         return;
@@ -215,7 +220,7 @@ fn number_forms() {
 /// diagnostic per 100,000 chars (the reviewed list is in benches/RESULTS.md).
 #[test]
 fn corpus_false_positive_budget() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus");
+    let dir = &shared("corpus");
     let mut files = Vec::new();
     let mut stack = vec![std::path::PathBuf::from(dir)];
     while let Some(p) = stack.pop() {
