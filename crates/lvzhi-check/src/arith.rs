@@ -1077,15 +1077,7 @@ fn sum_of_parts(text: &str, qs: &[Quantity], out: &mut Vec<Raw>) {
         if parts.len() < 2 {
             continue;
         }
-        let mut sum = Iv {
-            lo: Decimal::ZERO,
-            hi: Decimal::ZERO,
-            mid: Decimal::ZERO,
-        };
-        for q in &parts {
-            let Some(s) = sum.add(Iv::of(q)) else { return };
-            sum = s;
-        }
+        let Some(sum) = sum_of(&parts) else { return };
         let t = Iv::of(total);
         let over = sum.lo > t.hi;
         // with 其余/其他 the parts are the whole: they must make up the total exactly
@@ -1192,15 +1184,7 @@ fn share_sum(text: &str, qs: &[Quantity], out: &mut Vec<Raw>) {
         if run.len() < 2 {
             continue;
         }
-        let mut sum = Iv {
-            lo: Decimal::ZERO,
-            hi: Decimal::ZERO,
-            mid: Decimal::ZERO,
-        };
-        for q in &run {
-            let Some(s) = sum.add(Iv::of(q)) else { return };
-            sum = s;
-        }
+        let Some(sum) = sum_of(&run) else { return };
         let over = sum.lo > HUNDRED;
         let short = exhaustive && sum.hi < HUNDRED;
         if !over && !short {
@@ -1221,6 +1205,16 @@ fn share_sum(text: &str, qs: &[Quantity], out: &mut Vec<Raw>) {
             Raw::error("arithmetic.share-sum", first.start, last.end, msg).with_figures(expected, "100%".to_string()),
         );
     }
+}
+
+/// The sum of the intervals of `qs` (`None` on overflow).
+fn sum_of(qs: &[&Quantity]) -> Option<Iv> {
+    let zero = Iv {
+        lo: Decimal::ZERO,
+        hi: Decimal::ZERO,
+        mid: Decimal::ZERO,
+    };
+    qs.iter().try_fold(zero, |s, q| s.add(Iv::of(q)))
 }
 
 /// Words opening the last item of a breakdown that make it exhaustive (the rest of the total).
