@@ -44,6 +44,7 @@ mod enumeration;
 mod number;
 mod render;
 mod repetition;
+mod structure;
 mod template;
 
 pub use cli::{HELP, run_cli};
@@ -70,6 +71,7 @@ pub fn check_with(text: &str, options: &CheckOptions) -> Vec<Diagnostic> {
     let quantities = number::extract(text);
     arith::check(text, &quantities, &mut raws);
     enumeration::check(text, &quantities, &mut raws);
+    structure::check(text, &mut raws);
     template::check(text, options.markdown, &mut raws);
     admin::check(text, &mut raws);
     repetition::check(text, &mut raws);
