@@ -337,6 +337,19 @@ pub(crate) fn char_at(text: &str, pos: usize) -> Option<char> {
     text.get(pos..).and_then(|s| s.chars().next())
 }
 
+/// The text before byte offset `pos`, at most `n` chars back, stopping after a char for which `stop` holds.
+pub(crate) fn back_until(text: &str, pos: usize, n: usize, stop: impl Fn(char) -> bool) -> &str {
+    let head = sl(text, 0, pos);
+    let mut start = pos;
+    for (i, c) in head.char_indices().rev().take(n) {
+        if stop(c) {
+            break;
+        }
+        start = i;
+    }
+    sl(text, start, pos)
+}
+
 /// Slice without panicking: empty when the range is not valid.
 pub(crate) fn sl(text: &str, a: usize, b: usize) -> &str {
     text.get(a..b).unwrap_or("")

@@ -111,15 +111,6 @@ fn structure_context(text: &str, start: usize) -> bool {
     if char_before(text, start).is_some_and(|c| c.is_ascii_alphanumeric() || c == '.') {
         return false;
     }
-    let head: String = {
-        let mut v: Vec<char> = sl(text, 0, start)
-            .chars()
-            .rev()
-            .take(40)
-            .take_while(|c| !is_sentence_end(*c))
-            .collect();
-        v.reverse();
-        v.into_iter().collect()
-    };
+    let head = crate::number::back_until(text, start, 40, is_sentence_end);
     STRUCTURE_WORDS.iter().any(|w| head.contains(w))
 }

@@ -482,16 +482,7 @@ const NAME_SLOT_SUFFIX: &str = "县镇乡村市区局委办组";
 /// words (补助标准×补助人数=补助资金, 按单价×面积计算).
 fn in_formula(text: &str, i: usize, end: usize) -> bool {
     let is_stop = |c: char| is_sentence_end(c) || matches!(c, '，' | '；' | ',' | ';');
-    let before: String = {
-        let mut v: Vec<char> = sl(text, 0, i)
-            .chars()
-            .rev()
-            .take(30)
-            .take_while(|c| !is_stop(*c))
-            .collect();
-        v.reverse();
-        v.into_iter().collect()
-    };
+    let before = crate::number::back_until(text, i, 30, is_stop);
     let after: String = sl(text, end, text.len())
         .chars()
         .take(30)
