@@ -448,30 +448,6 @@ pub(crate) fn magnitude_unit_at(rest: &str) -> Option<(usize, Kind)> {
     Some((pos + u.text.len(), u.kind))
 }
 
-/// The unit written just before byte offset `end` of `text` (longest first),
-/// with its start offset and kind. Quick: only chars that end a unit are looked up.
-pub(crate) fn unit_ending_at(text: &str, end: usize) -> Option<(usize, Kind, &'static str)> {
-    let last = char_before(text, end)?;
-    let finals = unit_finals();
-    if !finals.contains(&last) {
-        return None;
-    }
-    let head = sl(text, 0, end);
-    let mut best: Option<(usize, Kind, &'static str)> = None;
-    for d in UNITS {
-        if head.ends_with(d.text) && best.is_none_or(|(s, _, _)| end - d.text.len() < s) {
-            best = Some((end - d.text.len(), d.kind, d.text));
-        }
-    }
-    best
-}
-
-/// The last chars of every unit, built once.
-fn unit_finals() -> &'static std::collections::HashSet<char> {
-    static SET: std::sync::OnceLock<std::collections::HashSet<char>> = std::sync::OnceLock::new();
-    SET.get_or_init(|| UNITS.iter().filter_map(|u| u.text.chars().next_back()).collect())
-}
-
 /// Longest unit written at the start of `rest`.
 fn match_unit(rest: &str) -> Option<&'static UnitDef> {
     let first = rest.chars().next()?;

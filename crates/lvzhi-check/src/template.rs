@@ -545,12 +545,20 @@ const BARE_COUNT_UNITS: &[&str] = &[
 
 /// 新增个、受理件， — a count unit right after a verb and before a separator at `sep`.
 fn missing_count(text: &str, sep: usize, out: &mut Vec<Raw>) {
-    let Some((ustart, crate::number::Kind::Count, unit)) = crate::number::unit_ending_at(text, sep) else {
-        return;
-    };
-    if !BARE_COUNT_UNITS.contains(&unit) {
+    // quick test on the last char first: separators are frequent
+    if !char_before(text, sep).is_some_and(|c| {
+        matches!(
+            c,
+            '个' | '项' | '件' | '所' | '座' | '处' | '宗' | '批' | '场' | '条' | '次'
+        )
+    }) {
         return;
     }
+    let head = sl(text, 0, sep);
+    let Some(&unit) = BARE_COUNT_UNITS.iter().rev().find(|u| head.ends_with(**u)) else {
+        return;
+    };
+    let ustart = sep - unit.len();
     let head = sl(text, 0, ustart);
     let head = head.strip_suffix('了').unwrap_or(head);
     // 个 after a noun (新增市场主体个，) — but not 这个, 各个, 整个, 几个…
