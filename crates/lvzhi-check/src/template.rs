@@ -128,7 +128,7 @@ pub(crate) fn check(text: &str, markdown: bool, out: &mut Vec<Raw>) {
                     // ×县, ×镇, ×万元: a single × is a slot only before a CJK char ("数据要素×" is a
                     // programme's name), and not in a formula (补助标准×人数=补助资金)
                     !digitish(before)
-                        && after.is_some_and(is_cjk)
+                        && (after.is_some_and(is_cjk) || slot_follows(text, end))
                         && !sl(text, 0, i).ends_with("要素")
                         && !in_formula(text, i, end)
                 };
@@ -499,7 +499,7 @@ fn in_formula(text: &str, i: usize, end: usize) -> bool {
 fn bare_space(text: &str, i: usize, out: &mut Vec<Raw>) -> usize {
     let end = run_end_any(text, i, &[' ', '\u{3000}']);
     let Some(p) = char_before(text, i) else { return end };
-    if end - i > 9 || !is_cjk(p) || crate::number::is_cn_numeral(p) || MAGNITUDE_WORDS.contains(p) {
+    if end - i > 9 || !is_cjk(p) || crate::number::is_cn_numeral(p) {
         return end;
     }
     let rest = sl(text, end, text.len());

@@ -216,8 +216,8 @@ fn number_forms() {
     }
 }
 
-/// The real reports nobody here wrote draw at most one arithmetic or enumeration
-/// diagnostic per 100,000 chars (the reviewed list is in benches/RESULTS.md).
+/// The real reports nobody here wrote draw at most one arithmetic, enumeration or
+/// placeholder diagnostic per 100,000 chars (the reviewed list is in benches/RESULTS.md).
 #[test]
 fn corpus_false_positive_budget() {
     let dir = &shared("corpus");
@@ -244,12 +244,12 @@ fn corpus_false_positive_budget() {
         chars += text.chars().count();
         flagged += check(&text)
             .iter()
-            .filter(|d| matches!(d.family(), "arithmetic" | "enumeration"))
+            .filter(|d| matches!(d.family(), "arithmetic" | "enumeration" | "placeholder"))
             .count();
     }
     assert!(
         flagged * 100_000 <= chars,
-        "{flagged} arithmetic/enumeration diagnostics in {chars} chars"
+        "{flagged} arithmetic/enumeration/placeholder diagnostics in {chars} chars"
     );
 }
 

@@ -31,6 +31,10 @@ const CASES: &[Case] = &[
         Some(("placeholder.mask", "○")),
     ),
     ("由△△同志负责牵头落实。", Some(("placeholder.mask", "△△"))),
+    (
+        "全域旅游品牌影响力持续扩大，旅居人数增长×%。",
+        Some(("placeholder.mask", "×")),
+    ),
     ("××镇党委书记带头走访群众。", Some(("placeholder.mask", "××"))),
     (
         "经研究，决定任命×同志为县农业农村局局长。",
@@ -49,6 +53,10 @@ const CASES: &[Case] = &[
     (
         "新建标准化村卫生室 个，改造提升乡镇卫生院3所。",
         Some(("placeholder.missing-number", " 个")),
+    ),
+    (
+        "全社会研发投入年均增长超 %。",
+        Some(("placeholder.missing-number", " %")),
     ),
     (
         "全年办理各类案件 件，结案率100%。",
