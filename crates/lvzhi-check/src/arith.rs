@@ -770,6 +770,14 @@ fn from_to(text: &str, qs: &[Quantity], k: usize, out: &mut Vec<Raw>) {
 /// 由A增加到B，净增C: checks C against B − A. Returns whether C agrees (so a
 /// growth rate after it may be checked too).
 fn difference(text: &str, x: &Quantity, y: &Quantity, g: &Quantity, gp: &str, out: &mut Vec<Raw>) -> bool {
+    // 年均增加C, 人均增加C: not the whole difference
+    let whole = sl(text, g.sentence_start, g.pre_start);
+    if ["年均", "平均", "每年", "人均", "户均"]
+        .iter()
+        .any(|w| gp.contains(w) || whole.ends_with(w))
+    {
+        return false;
+    }
     let Some(dir_g) = verb_dir(gp, UP_CHANGE, DOWN_CHANGE) else {
         return false;
     };
@@ -1131,6 +1139,25 @@ fn share_label(p: &str) -> bool {
         || p.ends_with('的') && p.rfind('占').is_some_and(|i| p.len() - i <= 18)
 }
 
+/// The whole a share label names: "占GDP比重达" → "GDP", "占全部投资的" → "全部投资",
+/// "城镇人口占" / "占比" → "" (the whole of the sentence).
+fn share_whole(label: &str) -> &str {
+    let Some(i) = label.rfind('占') else { return "" };
+    let mut w = label.get(i + '占'.len_utf8()..).unwrap_or("");
+    for link in ["达到", "为", "达", "是", "约"] {
+        if let Some(r) = w.strip_suffix(link) {
+            w = r;
+            break;
+        }
+    }
+    for tail in ["的比重", "的比例", "比重", "比例", "的", "比"] {
+        if let Some(r) = w.strip_suffix(tail) {
+            return r;
+        }
+    }
+    w
+}
+
 /// Shares of one whole that exceed it: "其中城镇人口占41.2%、农村人口占61.8%",
 /// "占比分别为14.2%、38.5%、49.3%"; with 其余/其他 they must make up 100%.
 fn share_sum(text: &str, qs: &[Quantity], out: &mut Vec<Raw>) {
@@ -1174,6 +1201,11 @@ fn share_sum(text: &str, qs: &[Quantity], out: &mut Vec<Raw>) {
                     || label.chars().any(is_clause_sep)
                     || !share_label(label)
                 {
+                    break;
+                }
+                // shares of different wholes (占GDP比重, 占全部投资的) do not add up
+                let (a, b) = (share_whole(prefix(text, q)), share_whole(label));
+                if !a.is_empty() && !b.is_empty() && a != b {
                     break;
                 }
                 exhaustive = REST_WORDS.iter().any(|w| label.starts_with(w));

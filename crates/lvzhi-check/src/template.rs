@@ -511,11 +511,12 @@ fn bare_space(text: &str, i: usize, out: &mut Vec<Raw>) -> usize {
         return end;
     };
     let unit_end = end + len;
-    // a count unit must end its phrase (建成 个，) — else it is a word after a space
+    // a unit must end its phrase (建成 个，) — else it is a word after a space, or a
+    // letter-spaced heading (个 人 总 结, 重 点 项 目)
     let unit = sl(text, end, unit_end);
     let tail = char_at(text, unit_end);
-    let closed = tail.is_none_or(|c| is_clause_sep(c) || is_sentence_end(c) || c == '的' || !is_cjk(c));
-    if !matches!(unit, "%" | "％" | "‰" | "元") && !closed {
+    let closed = tail.is_none_or(|c| is_clause_sep(c) || is_sentence_end(c) || matches!(c, '的' | '）' | ')'));
+    if !matches!(unit, "%" | "％" | "‰") && !closed {
         return end;
     }
     let span = sl(text, i, unit_end);
@@ -564,7 +565,7 @@ fn missing_count(text: &str, sep: usize, out: &mut Vec<Raw>) {
     // 个 after a noun (新增市场主体个，) — but not 这个, 各个, 整个, 几个…
     let noun_ge = unit == "个"
         && char_before(head, head.len()).is_some_and(|c| {
-            is_cjk(c) && !crate::number::is_cn_numeral(c) && !"这那各整每某哪几真半单些两多余来".contains(c)
+            is_cjk(c) && !crate::number::is_cn_numeral(c) && !"这那各整每某哪几真半单些两多余来个逐".contains(c)
         });
     if noun_ge || COUNT_VERBS.iter().any(|v| head.ends_with(v)) {
         out.push(Raw::error(

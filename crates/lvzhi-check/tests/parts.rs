@@ -103,6 +103,12 @@ const CASES: &[Case] = &[
     ("三次产业增加值占比分别为14.2%、38.5%、47.3%。", None),
     // each item's own share, not parts of one whole
     ("炼铁、炼钢先进产能占比分别达到64.3%、62.3%。", None),
+    // shares of different wholes
+    ("其中，民营经济增加值占GDP比重达56%，民间投资占全部投资的62%。", None),
+    (
+        "全县常住人口48.6万人，其中城镇人口占全县人口的42.5%，农村人口占全县人口的59.5%。",
+        Some(("arithmetic.share-sum", "42.5%，农村人口占全县人口的59.5%")),
+    ),
     // growth rates are not shares
     ("第一、二、三产业增加值分别增长4.2%、6.5%、98.3%。", None),
     (
@@ -126,6 +132,11 @@ const CASES: &[Case] = &[
     ),
     ("城镇新增就业由2860人增加到3125人，净增265人，增长9.3%。", None),
     ("建档立卡监测户从1250户减少到1080户，减少170户。", None),
+    // a yearly average is not the whole difference
+    (
+        "农村居民人均可支配收入从2020年的1.21万元增加到2025年的1.68万元，年均增加940元。",
+        None,
+    ),
     (
         "建档立卡监测户从1250户减少到1080户，减少190户。",
         Some(("arithmetic.difference", "190户")),

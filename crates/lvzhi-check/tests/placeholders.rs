@@ -80,6 +80,9 @@ const CASES: &[Case] = &[
     ("加强 个人信息保护。", None),
     ("县委书记 人大常委会主任", None),
     ("全县 人口52.3万人。", None),
+    // letter-spaced headings
+    ("个 人 总 结", None),
+    ("重 点 项 目 推 进 情 况", None),
     ("增速（%）", None),
 ];
 
