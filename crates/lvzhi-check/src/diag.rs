@@ -213,6 +213,41 @@ mod tests {
     }
 
     #[test]
+    fn every_code_is_explained() {
+        // every code string written in the checker's sources has its sentence
+        let sources = [
+            include_str!("arith.rs"),
+            include_str!("enumeration.rs"),
+            include_str!("structure.rs"),
+            include_str!("template.rs"),
+            include_str!("admin.rs"),
+            include_str!("repetition.rs"),
+        ];
+        let mut seen = 0;
+        for src in sources {
+            for family in [
+                "arithmetic",
+                "enumeration",
+                "placeholder",
+                "residue",
+                "admin-level",
+                "repetition",
+            ] {
+                let open = format!("\"{family}.");
+                for (i, _) in src.match_indices(&open) {
+                    let rest = &src[i + 1..];
+                    let code = &rest[..rest.find('"').unwrap()];
+                    if code.chars().all(|c| c.is_ascii_lowercase() || c == '.' || c == '-') {
+                        assert!(explain(code).is_some(), "{code} has no explanation");
+                        seen += 1;
+                    }
+                }
+            }
+        }
+        assert!(seen >= 15, "{seen}");
+    }
+
+    #[test]
     fn invalid_spans_are_dropped() {
         let text = "全县";
         let d = finalize(
