@@ -278,9 +278,13 @@ fn joined(items: &[&str]) -> u32 {
 /// and how many hold a joining 和/及/与. `None` when no closed list of plain items follows.
 fn items_after(text: &str, pos: usize) -> Option<(Vec<&str>, u32)> {
     let rest = sl(text, pos, text.len());
-    let body = ["：", "，即：", "，即", "，包括", "，分别是", "即", ":"]
+    let body = ["：", "，即：", "，即", "，包括", "，分别是", ":"]
         .iter()
         .find_map(|w| rest.strip_prefix(w))?;
+    // 即将, 即使, 即可: not "that is"
+    if body.starts_with(['将', '使', '可', '便', '时', '刻']) {
+        return None;
+    }
     let mut end = 0;
     for (steps, (i, c)) in body.char_indices().enumerate() {
         if steps > 200 {
