@@ -1183,6 +1183,8 @@ fn share_sum(text: &str, qs: &[Quantity], out: &mut Vec<Raw>) {
         }
         let mut run = vec![q];
         let mut exhaustive = false;
+        // evidence that the shares partition one whole: a 、 list, or the same whole named in each
+        let mut partition = true;
         while let Some(n) = qs.get(i) {
             let Some(last) = run.last() else { break };
             if n.sentence != q.sentence || !n.is_percent() || !plain(n) {
@@ -1208,6 +1210,7 @@ fn share_sum(text: &str, qs: &[Quantity], out: &mut Vec<Raw>) {
                 if !a.is_empty() && !b.is_empty() && a != b {
                     break;
                 }
+                partition &= sep == Some('、') || !a.is_empty() && a == b;
                 exhaustive = REST_WORDS.iter().any(|w| label.starts_with(w));
             }
             run.push(n);
@@ -1217,7 +1220,8 @@ fn share_sum(text: &str, qs: &[Quantity], out: &mut Vec<Raw>) {
             continue;
         }
         let Some(sum) = sum_of(&run) else { return };
-        let over = sum.lo > HUNDRED;
+        // shares given clause by clause may overlap (高新技术产业占比…，战略性新兴产业占比…)
+        let over = sum.lo > HUNDRED && (partition || exhaustive);
         let short = exhaustive && sum.hi < HUNDRED;
         if !over && !short {
             continue;

@@ -103,6 +103,11 @@ const CASES: &[Case] = &[
     ("三次产业增加值占比分别为14.2%、38.5%、47.3%。", None),
     // each item's own share, not parts of one whole
     ("炼铁、炼钢先进产能占比分别达到64.3%、62.3%。", None),
+    // shares given clause by clause may overlap
+    (
+        "规上工业增加值增长8.2%，其中高新技术产业占比达62.3%，战略性新兴产业占比达45.1%。",
+        None,
+    ),
     // shares of different wholes
     ("其中，民营经济增加值占GDP比重达56%，民间投资占全部投资的62%。", None),
     (
