@@ -1158,7 +1158,7 @@ fn share_whole(label: &str) -> &str {
     w
 }
 
-/// Shares of one whole that exceed it: "其中城镇人口占41.2%、农村人口占61.8%",
+/// Shares of one whole that exceed it: "其中城镇人口占41.2%、农村人口占61.8%" (a 、 list),
 /// "占比分别为14.2%、38.5%、49.3%"; with 其余/其他 they must make up 100%.
 fn share_sum(text: &str, qs: &[Quantity], out: &mut Vec<Raw>) {
     let mut i = 0;
@@ -1183,7 +1183,8 @@ fn share_sum(text: &str, qs: &[Quantity], out: &mut Vec<Raw>) {
         }
         let mut run = vec![q];
         let mut exhaustive = false;
-        // evidence that the shares partition one whole: a 、 list, or the same whole named in each
+        // evidence that the shares partition one whole: a 、 list (clause by clause, even of one
+        // named whole, they may overlap: 工业投资占全部投资的…，民间投资占全部投资的…)
         let mut partition = true;
         while let Some(n) = qs.get(i) {
             let Some(last) = run.last() else { break };
@@ -1210,7 +1211,7 @@ fn share_sum(text: &str, qs: &[Quantity], out: &mut Vec<Raw>) {
                 if !a.is_empty() && !b.is_empty() && a != b {
                     break;
                 }
-                partition &= sep == Some('、') || !a.is_empty() && a == b;
+                partition &= sep == Some('、');
                 exhaustive = REST_WORDS.iter().any(|w| label.starts_with(w));
             }
             run.push(n);

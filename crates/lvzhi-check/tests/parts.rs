@@ -103,7 +103,11 @@ const CASES: &[Case] = &[
     ("三次产业增加值占比分别为14.2%、38.5%、47.3%。", None),
     // each item's own share, not parts of one whole
     ("炼铁、炼钢先进产能占比分别达到64.3%、62.3%。", None),
-    // shares given clause by clause may overlap
+    // shares given clause by clause may overlap, even of one named whole
+    (
+        "全年完成投资80亿元，其中工业投资30亿元，工业投资占全部投资的37.5%，民间投资占全部投资的70%。",
+        None,
+    ),
     (
         "规上工业增加值增长8.2%，其中高新技术产业占比达62.3%，战略性新兴产业占比达45.1%。",
         None,
@@ -111,8 +115,8 @@ const CASES: &[Case] = &[
     // shares of different wholes
     ("其中，民营经济增加值占GDP比重达56%，民间投资占全部投资的62%。", None),
     (
-        "全县常住人口48.6万人，其中城镇人口占全县人口的42.5%，农村人口占全县人口的59.5%。",
-        Some(("arithmetic.share-sum", "42.5%，农村人口占全县人口的59.5%")),
+        "全县常住人口48.6万人，其中城镇人口占全县人口的42.5%、农村人口占全县人口的59.5%。",
+        Some(("arithmetic.share-sum", "42.5%、农村人口占全县人口的59.5%")),
     ),
     // growth rates are not shares
     ("第一、二、三产业增加值分别增长4.2%、6.5%、98.3%。", None),
