@@ -30,7 +30,7 @@ pub mod auth;
 pub mod backup;
 pub mod bulk;
 pub mod db;
-mod error;
+pub mod error;
 pub mod manage;
 pub mod migrate;
 pub mod org;
@@ -93,7 +93,7 @@ impl Store {
         let mut owned = target.connect().await?;
         migrate::run(&mut owned.conn()).await?;
         let pool = target.pool(8).await?;
-        let writer = writer::spawn(owned, pack.clone(), clock.clone());
+        let writer = writer::spawn(owned, target.clone(), pack.clone(), clock.clone());
         let list_windows = records::list_windows(pool.dialect());
         Ok(Store {
             list_windows,
@@ -130,6 +130,11 @@ impl Store {
     /// The database target (for backup and diagnostics).
     pub fn target(&self) -> &Target {
         &self.target
+    }
+
+    /// Whether writes currently reach the database (for `/healthz`).
+    pub fn write_health(&self) -> writer::WriteHealth {
+        self.writer.health()
     }
 
     /// The pool of readers.
