@@ -169,6 +169,7 @@ impl StoreError {
                     match n & 0xff {
                         13 => Fault::DiskFull, // SQLITE_FULL
                         8 => Fault::ReadOnly,  // SQLITE_READONLY
+                        14 => Fault::ReadOnly, // SQLITE_CANTOPEN (no -wal/-shm in a read-only directory)
                         _ => Fault::Other,
                     }
                 } else {

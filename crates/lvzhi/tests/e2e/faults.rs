@@ -21,6 +21,15 @@ fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+/// `lvzhi init` on `url` with the admin password `password`.
+fn init(url: &str, password: &str) {
+    let st = Command::new(assert_cmd::cargo::cargo_bin("lvzhi"))
+        .args(["init", "--db", url, "--admin-password", password])
+        .output()
+        .unwrap();
+    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+}
+
 /// Starts `lvzhi serve` on `url`, its stderr in `log` (if any); waits until it listens.
 pub fn serve(url: &str, log: Option<&std::path::Path>) -> (Child, SocketAddr) {
     let bin = assert_cmd::cargo::cargo_bin("lvzhi");
@@ -91,11 +100,7 @@ fn postgres_backends_terminated_under_load() {
         return;
     };
     let bin = assert_cmd::cargo::cargo_bin("lvzhi");
-    let st = Command::new(&bin)
-        .args(["init", "--db", &db.url, "--admin-password", "fault-admin-1"])
-        .output()
-        .unwrap();
-    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+    init(&db.url, "fault-admin-1");
     let log = std::env::temp_dir().join(format!("lvzhi-faults-{}.log", std::process::id()));
     let (mut child, addr) = serve(&db.url, Some(&log));
     let mut probe = Client::new(addr);
@@ -226,4 +231,204 @@ fn postgres_backends_terminated_under_load() {
     );
     let _ = std::fs::remove_file(&log);
     rt.block_on(db.drop_db());
+}
+
+/// A small tmpfs mounted for one test (root only), unmounted on drop.
+struct Tmpfs {
+    dir: std::path::PathBuf,
+}
+
+impl Tmpfs {
+    /// Mounts a tmpfs of `size` (`8m`); None, with the reason printed, where mounting is not permitted.
+    fn mount(size: &str) -> Option<Tmpfs> {
+        let dir = std::env::temp_dir().join(format!("lvzhi-tmpfs-{}-{size}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(&dir)
+            .output();
+        match out {
+            Ok(o) if o.status.success() => Some(Tmpfs { dir }),
+            Ok(o) => {
+                eprintln!(
+                    "skipped: cannot mount a tmpfs ({}); the disk-full test needs root",
+                    String::from_utf8_lossy(&o.stderr).trim()
+                );
+                let _ = std::fs::remove_dir(&dir);
+                None
+            }
+            Err(e) => {
+                eprintln!("skipped: cannot run mount ({e}); the disk-full test needs root");
+                let _ = std::fs::remove_dir(&dir);
+                None
+            }
+        }
+    }
+
+    /// A tmpfs of `size` with a SQLite database initialised on it (admin password `password`), and its URL.
+    fn with_county(size: &str, password: &str) -> Option<(Tmpfs, String)> {
+        let fs = Tmpfs::mount(size)?;
+        let url = format!("sqlite:{}", fs.dir.join("lvzhi.db").display());
+        init(&url, password);
+        Some((fs, url))
+    }
+
+    /// Remounts it read-only.
+    fn read_only(&self) {
+        let st = Command::new("mount")
+            .args(["-o", "remount,ro"])
+            .arg(&self.dir)
+            .status()
+            .unwrap();
+        assert!(st.success());
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.dir).status();
+        let _ = std::fs::remove_dir(&self.dir);
+    }
+}
+
+/// Fills the file system of `dir` to the last byte with a file `filler`.
+fn fill(dir: &std::path::Path) -> u64 {
+    use std::io::Write;
+    let mut f = std::fs::File::create(dir.join("filler")).unwrap();
+    let chunk = vec![0u8; 4096];
+    let mut n = 0u64;
+    while let Ok(k) = f.write(&chunk) {
+        if k == 0 {
+            break;
+        }
+        n += k as u64;
+    }
+    let _ = f.sync_all();
+    n
+}
+
+#[test]
+fn sqlite_disk_full_answers_507_and_recovers() {
+    let Some((fs, url)) = Tmpfs::with_county("16m", "full-admin-1") else {
+        return;
+    };
+    let bin = assert_cmd::cargo::cargo_bin("lvzhi");
+    let log = std::env::temp_dir().join(format!("lvzhi-full-{}.log", std::process::id()));
+    let (mut child, addr) = serve(&url, Some(&log));
+    let mut probe = Client::new(addr);
+    assert_eq!(probe.login("admin", "full-admin-1").status, 200);
+    let token = probe.token.clone().unwrap();
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let full = Arc::new(Mutex::new(0usize));
+    let stop = Arc::new(AtomicBool::new(false));
+    let threads = {
+        let (seen, full) = (seen.clone(), full.clone());
+        hazard_writers(addr, &token, &stop, "满盘测试", move |d, r| {
+            let r = r.unwrap();
+            match r.status {
+                201 => {
+                    let mut s = seen.lock().unwrap();
+                    s.acked.insert(d, r.json()["id"].as_i64().unwrap());
+                    s.times.push(Instant::now());
+                }
+                507 => {
+                    assert_eq!(
+                        r.json()["error"]["message"],
+                        "存储空间已满，本次修改未保存",
+                        "{}",
+                        r.text()
+                    );
+                    *full.lock().unwrap() += 1;
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                _ => panic!("unexpected {}: {}", r.status, r.text()),
+            }
+            true
+        })
+    };
+    let acked = || seen.lock().unwrap().acked.len();
+    let wait = |what: &str, cond: &dyn Fn() -> bool| {
+        let until = Instant::now() + Duration::from_secs(30);
+        while !cond() {
+            assert!(Instant::now() < until, "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
+    wait("100 creates", &|| acked() >= 100);
+    let filled = fill(&fs.dir);
+    wait("50 answers 507", &|| *full.lock().unwrap() >= 50);
+    let during = acked();
+    std::fs::remove_file(fs.dir.join("filler")).unwrap();
+    let freed = Instant::now();
+    wait("a create after space returned", &|| {
+        seen.lock().unwrap().times.iter().any(|t| *t > freed)
+    });
+    let resumed = freed.elapsed();
+    assert!(
+        resumed < Duration::from_secs(5),
+        "writing resumed only after {resumed:?}"
+    );
+    wait("100 more creates", &|| acked() >= during + 100);
+    stop.store(true, Ordering::Relaxed);
+    for t in threads {
+        t.join().unwrap();
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let seen = seen.lock().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (check, stored): (String, HashMap<String, i64>) = rt.block_on(async {
+        let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        let (check,): (String,) = sqlx::query_as("PRAGMA integrity_check")
+            .fetch_one(&mut c)
+            .await
+            .unwrap();
+        let rows: Vec<(i64, String)> =
+            sqlx::query_as("SELECT id, json_extract(fields, '$.description') FROM records WHERE ledger = 'hazard'")
+                .fetch_all(&mut c)
+                .await
+                .unwrap();
+        (check, rows.into_iter().map(|(i, d)| (d, i)).collect())
+    });
+    assert_eq!(check, "ok");
+    for (d, id) in &seen.acked {
+        assert_eq!(stored.get(d), Some(id), "acknowledged create {d} lost");
+    }
+    assert_eq!(stored.len(), seen.acked.len(), "records stored that were answered 507");
+    let out = Command::new(&bin)
+        .args(["audit", "verify", "--db", &url])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    let text = std::fs::read_to_string(&log).unwrap();
+    let refused = *full.lock().unwrap();
+    let failing = text.matches("database writes failing").count();
+    assert_eq!(
+        failing, 1,
+        "one line for the outage, not one per request ({refused} refused):\n{text}"
+    );
+    assert_eq!(text.matches("database writes resumed").count(), 1, "{text}");
+    assert!(text.lines().count() < 10, "{text}");
+    eprintln!(
+        "disk full: filled {filled} bytes; {} acknowledged, {refused} answered 507, resumed {resumed:?} after space returned",
+        seen.acked.len()
+    );
+    let _ = std::fs::remove_file(&log);
+}
+
+#[test]
+fn read_only_database_is_refused_with_a_clear_message() {
+    let Some((fs, url)) = Tmpfs::with_county("8m", "ro-admin-1") else {
+        return;
+    };
+    fs.read_only();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let pack = Arc::new(lvzhi_packs::county().unwrap());
+    let err = rt
+        .block_on(lvzhi_store::Store::open(&url, pack, lvzhi_store::system_clock()))
+        .err()
+        .expect("a read-only database is refused");
+    let msg = err.to_string();
+    assert!(msg.contains("不可写入") && msg.contains("请检查"), "{msg}");
+    assert!(!msg.contains(" at line "), "{msg}");
 }
