@@ -109,7 +109,7 @@ impl Store {
     /// starts the writer.
     pub async fn open(url: &str, pack: Arc<Pack>, clock: Clock) -> Result<Store, StoreError> {
         let target = db::parse_url(url)?;
-        let mut owned = target.connect().await.map_err(|e| unwritable(&target, e))?;
+        let mut owned = target.connect_creating().await.map_err(|e| unwritable(&target, e))?;
         migrate::run(&mut owned.conn())
             .await
             .map_err(|e| unwritable(&target, e))?;
