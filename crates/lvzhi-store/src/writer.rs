@@ -1285,6 +1285,12 @@ async fn save_change(
         division: d.division.as_deref(),
         owner: d.owner,
     };
+    // Changing the responsible unit is a 交办/转办 step (or the office's 改派), never a field edit.
+    if step.is_none() && d.unit != old.unit_id && !matches!(actor.role, Role::Admin | Role::Office) {
+        return Err(StoreError::Forbidden(
+            "责任单位不能直接修改；如需交给其他单位办理，请走“交办/转办”流程".into(),
+        ));
+    }
     if d.division != old.division && !actor.may_place_in(d.division.as_deref()) {
         return Err(StoreError::Forbidden("超出本人权限范围：不能把记录改到其他乡镇".into()));
     }
