@@ -370,6 +370,8 @@ async fn run(cli: Cli) -> Result<ExitCode, StoreError> {
             secure_cookies,
         } => {
             let store = open(&db).await?;
+            // A database that cannot take writes is refused before listening (issue 15).
+            store.check_writable().await?;
             if store.meta("initialized").await?.is_none() {
                 let pw = initialise(&store, "620902", None).await?;
                 println!("首次启动，已初始化数据库 / first start, database initialised");

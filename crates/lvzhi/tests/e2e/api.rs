@@ -601,3 +601,30 @@ fn every_write_route_against_every_role() {
     assert!(e.to_string().contains("不能确认预警"), "{e}");
     s.stop();
 }
+
+/// Export reads its filters as `/records` does: a malformed or unknown value
+/// is a 400, not the whole ledger (issue 15).
+#[test]
+fn export_validates_its_filters() {
+    let s = crate::server::start(lvzhi_testkit::TestDb::sqlite());
+    create_hazard(&s, "clerk_xd", "620902100");
+    let mut c = s.client("office");
+    for bad in ["unit=abc", "warning=bogus", "owner=x"] {
+        let list = c.get(&format!("/api/v1/ledgers/hazard/records?{bad}")).unwrap();
+        assert_eq!(list.status, 400, "records {bad}: {}", list.text());
+        let x = c
+            .get(&format!("/api/v1/ledgers/hazard/export?format=csv&{bad}"))
+            .unwrap();
+        assert_eq!(x.status, 400, "export {bad}: {}", x.text());
+    }
+    let ok = c
+        .get("/api/v1/ledgers/hazard/export?format=csv&warning=red&q=_")
+        .unwrap();
+    assert_eq!(ok.status, 200, "{}", ok.text());
+    assert_eq!(
+        ok.text().lines().count(),
+        1,
+        "only the header: nothing is red, nothing contains _"
+    );
+    s.stop();
+}

@@ -357,6 +357,10 @@ fn sqlite_disk_full_answers_507_and_recovers() {
     wait("100 creates", &|| acked() >= 100);
     let filled = fill(&fs.dir);
     wait("50 answers 507", &|| *full.lock().unwrap() >= 50);
+    // /healthz tells the operator while writes fail.
+    let h = probe.get("/healthz").unwrap();
+    assert_eq!(h.status, 503, "{}", h.text());
+    assert!(h.text().contains("存储空间已满"), "{}", h.text());
     let during = acked();
     std::fs::remove_file(fs.dir.join("filler")).unwrap();
     let freed = Instant::now();
@@ -368,6 +372,7 @@ fn sqlite_disk_full_answers_507_and_recovers() {
         resumed < Duration::from_secs(5),
         "writing resumed only after {resumed:?}"
     );
+    assert_eq!(probe.get("/healthz").unwrap().text(), "ok");
     wait("100 more creates", &|| acked() >= during + 100);
     stop.store(true, Ordering::Relaxed);
     for t in threads {
@@ -431,4 +436,12 @@ fn read_only_database_is_refused_with_a_clear_message() {
     let msg = err.to_string();
     assert!(msg.contains("不可写入") && msg.contains("请检查"), "{msg}");
     assert!(!msg.contains(" at line "), "{msg}");
+    // `lvzhi serve` refuses to start, saying why.
+    let out = Command::new(assert_cmd::cargo::cargo_bin("lvzhi"))
+        .args(["serve", "--db", &url, "--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("不可写入"), "{err}");
 }
