@@ -230,6 +230,13 @@ pub async fn acks(store: &Store) -> Result<BTreeMap<String, Ack>, EvalError> {
 /// Acknowledges a warning with a note (an event; the warning keeps firing
 /// while its condition holds, now marked as acknowledged).
 pub async fn acknowledge(store: &Store, access: &Access, id: &str, note: &str) -> Result<(), EvalError> {
+    // The roles the 督办 page lets acknowledge (county-wide warnings: the office, the admin).
+    if !matches!(access.role, lvzhi_store::Role::Office | lvzhi_store::Role::Admin) {
+        return Err(EvalError::Store(lvzhi_store::StoreError::Forbidden(format!(
+            "{}不能确认预警",
+            access.role.label()
+        ))));
+    }
     let note = note.trim();
     if note.is_empty() {
         return Err(EvalError::Bad("请填写处理说明".into()));
