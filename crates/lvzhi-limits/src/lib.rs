@@ -286,7 +286,8 @@ impl<'a> Archive<'a> {
         self.zip.index_for_name(name)
     }
 
-    /// Streams entry `i` into `sink` in chunks, counting: stops with an error
+    /// Streams entry `i` into `sink` in chunks, counting: refuses an entry
+    /// that declares more than `max` bytes, and stops with an error
     /// once the entry passes `max` bytes or all entries together pass the
     /// archive's limit. Returns the entry's inflated size.
     pub fn entry(
@@ -298,6 +299,9 @@ impl<'a> Archive<'a> {
         let total_limit = self.limits.max_unzipped_bytes;
         let mut f = self.zip.by_index(i).map_err(|e| LimitError::NotZip(e.to_string()))?;
         let name = f.name().map(|n| n.into_owned()).unwrap_or_default();
+        if f.size() > max {
+            return Err(LimitError::Entry { name, limit: max });
+        }
         let mut buf = vec![0u8; 64 * 1024];
         let mut n: u64 = 0;
         loop {

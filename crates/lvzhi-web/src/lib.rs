@@ -20,6 +20,7 @@ pub mod indicators;
 pub mod openapi;
 pub mod reports;
 pub mod ui;
+pub mod uploads;
 
 use axum::Router;
 use lvzhi_store::Store;
@@ -45,6 +46,10 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::Extension(assess::Guard::new()))
         .layer(axum::Extension(cache::PageCache::new()))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            uploads::Slots::new(),
+            uploads::gate,
+        ))
         .layer(axum::middleware::from_fn(refuse_announced_oversize))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(error::panic_response))
         .with_state(state)
