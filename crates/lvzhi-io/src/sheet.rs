@@ -280,6 +280,34 @@ impl<'a> Builder<'a> {
     }
 }
 
+/// Whether a text cell would be read as a formula by a spreadsheet (OWASP's
+/// CSV-injection rule): it starts with `=`, `+`, `-`, `@`, a tab or a CR,
+/// possibly after quotes this rule added (so the rule can be undone exactly).
+pub fn formula_like(s: &str) -> bool {
+    s.trim_start_matches('\'').starts_with(['=', '+', '-', '@', '\t', '\r'])
+}
+
+/// The text as a CSV export writes it: a formula-like text gets a leading
+/// `'` (a text that already starts with quotes before `=`… gets one more),
+/// so a spreadsheet shows it as text. Numbers are never passed here.
+pub fn neutralise(s: &str) -> std::borrow::Cow<'_, str> {
+    if formula_like(s) {
+        std::borrow::Cow::Owned(format!("'{s}"))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
+/// Undoes [`neutralise`] on a CSV cell read back: one leading `'` is dropped
+/// where it stands before a formula-like text (`'=1` → `=1`, `''=1` → `'=1`);
+/// any other text (`'abc`, `'123`) is left as it is.
+pub fn unneutralise(s: &str) -> &str {
+    match s.strip_prefix('\'') {
+        Some(rest) if formula_like(rest) => rest,
+        _ => s,
+    }
+}
+
 /// A text encoding for CSV files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub enum Encoding {
@@ -398,7 +426,7 @@ pub fn read_csv_with(bytes: &[u8], enc: Encoding, name: &str, limits: &SheetLimi
                         if s.is_empty() {
                             Cell::Empty
                         } else {
-                            Cell::Text(s.to_string())
+                            Cell::Text(unneutralise(s).to_string())
                         }
                     })
                     .collect();
@@ -760,6 +788,23 @@ mod tests {
         assert_eq!(s.rows[0].len(), MAX_COLUMNS);
         assert_eq!(s.rows.len(), 2);
         assert_eq!(s.cell(0, 2), &Cell::Text("整改情况".into()));
+    }
+
+    #[test]
+    fn formula_injection_is_neutralised_and_undone_exactly() {
+        for s in ["=1+1", "+86", "-5", "@SUM(A1)", "\tx", "\rx", "'=1", "''-2", "=", "'"] {
+            let out = neutralise(s);
+            assert_eq!(unneutralise(&out), s, "{s:?}");
+        }
+        assert_eq!(neutralise("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(neutralise("-5"), "'-5");
+        assert_eq!(neutralise("消防通道"), "消防通道");
+        assert_eq!(neutralise("'abc"), "'abc");
+        assert_eq!(unneutralise("'abc"), "'abc");
+        assert_eq!(unneutralise("'123"), "'123");
+        assert_eq!(unneutralise("-5"), "-5");
+        let s = read_csv("描述,金额\n'=1+1,-5\n".as_bytes(), Encoding::Auto, "x.csv").unwrap();
+        assert_eq!(s.rows[1], vec![Cell::Text("=1+1".into()), Cell::Text("-5".into())]);
     }
 
     #[test]
