@@ -11,7 +11,7 @@
 
 use super::charts::{self, Bar, Series};
 use super::form::Opt;
-use super::pages::{Row, row};
+use super::pages::Row;
 use super::render::{Chrome, Names, PageError, PageResult, error_page, page, query, store_error};
 use super::session::UiUser;
 use crate::AppState;
@@ -20,6 +20,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use lvzhi_core::access::{Access, Role};
+use lvzhi_core::field::FieldDef;
+use lvzhi_core::ledger::LedgerKind;
 use lvzhi_core::period::Period;
 use lvzhi_metrics::def::{FormulaKind, MeasureKind, Source, StatMode};
 use lvzhi_metrics::{Engine, EvalError, IndicatorValue, Scope};
@@ -37,17 +39,6 @@ fn eval_page(e: EvalError) -> Response {
         EvalError::Unknown(id) => error_page(StatusCode::NOT_FOUND, "未找到", &format!("指标“{id}”不存在")),
         EvalError::Bad(m) => error_page(StatusCode::BAD_REQUEST, "请求有误", &m),
     }
-}
-
-/// The indicator engine, or the error page when its definitions do not load.
-pub fn engine(st: &AppState) -> Result<&'static Engine, Response> {
-    crate::indicators::engine(st).map_err(|_| {
-        error_page(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "服务器内部错误",
-            "指标定义无法载入，请联系系统管理员。",
-        )
-    })
 }
 
 /// The companions of base indicators, from the definitions.
@@ -326,7 +317,7 @@ pub async fn table(State(st): State<AppState>, u: UiUser, Query(params): Query<V
             Scope::County
         }
     };
-    let eng = engine(&st)?;
+    let eng = st.engine();
     let values = u
         .memo_scoped(store, &format!("evaluate_all|{period}|{scope}"), || {
             eng.evaluate_all(store, a, period, &scope, today)
@@ -358,6 +349,31 @@ pub struct RecGroup {
     pub columns: Vec<String>,
     /// Rows.
     pub rows: Vec<Row>,
+}
+
+impl RecGroup {
+    /// The columns a provenance page shows for `kind`: its list columns (the
+    /// title first), at most [`PROVENANCE_COLUMNS`]; the record's page has the rest.
+    pub fn fields(kind: &LedgerKind) -> Vec<&FieldDef> {
+        let mut f = super::pages::list_fields(kind);
+        f.truncate(PROVENANCE_COLUMNS);
+        f
+    }
+
+    /// An empty group of `kind`, its headers from [`RecGroup::fields`].
+    pub fn new(kind: &LedgerKind) -> RecGroup {
+        RecGroup {
+            ledger: kind.name.clone(),
+            columns: RecGroup::fields(kind).iter().map(|f| f.label.clone()).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// Adds `view`'s row, its cells from the same column list as the headers.
+    pub fn push(&mut self, kind: &LedgerKind, names: &Names, view: &lvzhi_store::records::RecordView) {
+        self.rows
+            .push(super::pages::row_of(kind, &RecGroup::fields(kind), names, view));
+    }
 }
 
 /// A source of an indicator's value.
@@ -429,7 +445,7 @@ pub async fn provenance(
     let scope = Scope::parse(&scope_s).map_err(|e| error_page(StatusCode::BAD_REQUEST, "请求有误", &e.to_string()))?;
     let source: Option<usize> = param(&params, "source").parse().ok();
     let offset: usize = param(&params, "offset").parse().unwrap_or(0);
-    let eng = engine(&st)?;
+    let eng = st.engine();
     // The value with its provenance, and each page of its records, memoised
     // per reader until the next event (`UiUser::memo_scoped`).
     let eval_key = format!("evaluate|{id}|{period}|{scope}");
@@ -500,19 +516,14 @@ pub async fn provenance(
                 let Some(kind) = pack.ledger(&view.row.ledger) else {
                     continue;
                 };
-                let mut r = row(kind, &names, view);
-                r.cells.truncate(PROVENANCE_COLUMNS);
-                match groups.iter_mut().find(|g| g.ledger == kind.name) {
-                    Some(g) => g.rows.push(r),
-                    None => groups.push(RecGroup {
-                        ledger: kind.name.clone(),
-                        columns: super::pages::list_fields(kind)
-                            .iter()
-                            .map(|f| f.label.clone())
-                            .collect(),
-                        rows: vec![r],
-                    }),
-                }
+                let i = match groups.iter().position(|g| g.ledger == kind.name) {
+                    Some(i) => i,
+                    None => {
+                        groups.push(RecGroup::new(kind));
+                        groups.len() - 1
+                    }
+                };
+                groups[i].push(kind, &names, view);
             }
             Ok::<_, lvzhi_store::StoreError>((groups, hidden))
         })
@@ -654,7 +665,7 @@ pub async fn dashboard(st: &AppState, u: &UiUser, names: &Names) -> Result<Arc<D
 async fn build_dashboard(st: &AppState, a: &Access, names: &Names) -> Result<Dashboard, Response> {
     let store = &st.store;
     let today = store.today();
-    let eng = engine(st)?;
+    let eng = st.engine();
     let scope_s = default_scope(a);
     let scope = Scope::parse(&scope_s).unwrap_or(Scope::County);
     let year = Period::Year(today.year());
