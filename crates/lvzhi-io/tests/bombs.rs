@@ -270,3 +270,17 @@ async fn the_cli_refuses_bombs_and_writes_nothing() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Writes the bombs to `$LVZHI_BOMBS_DIR` for `benches/bombs_rss.sh` (which
+/// uploads them to a release server and records its peak RSS).
+#[test]
+#[ignore = "writes files for the RSS measurement"]
+fn write_bombs_for_the_rss_bench() {
+    let dir = std::path::PathBuf::from(std::env::var("LVZHI_BOMBS_DIR").unwrap());
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("sheet.xlsx"), bombs::sheet_bomb(8_000_000)).unwrap();
+    std::fs::write(dir.join("sst.xlsx"), bombs::shared_strings_bomb(5_000_000)).unwrap();
+    std::fs::write(dir.join("wide.xlsx"), bombs::wide_sheet(10_000)).unwrap();
+    std::fs::write(dir.join("grid.xls"), data("range-bomb.xls")).unwrap();
+    std::fs::write(dir.join("report.docx"), bombs::docx_bomb(1_000_000)).unwrap();
+}
