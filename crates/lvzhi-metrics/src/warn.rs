@@ -29,7 +29,7 @@
 use crate::eval::{EvalError, STAT_APPROVED, STAT_LEDGER};
 use jiff::civil::Date;
 use lvzhi_core::access::Access;
-use lvzhi_core::field::{FieldRole, FieldType};
+use lvzhi_core::field::FieldRole;
 use lvzhi_core::ledger::Pack;
 use lvzhi_core::period::Period;
 use lvzhi_store::Store;
@@ -553,14 +553,8 @@ async fn overdue(r: &Rule, store: &Store, a: &Access, today: Date, out: &mut Vec
     /// Overdue items of a unit: count, record ids, count per ledger name.
     type Tally = (i64, Vec<i64>, BTreeMap<String, i64>);
     let mut per_unit: BTreeMap<i64, Tally> = BTreeMap::new();
-    for l in &store.pack().ledgers {
-        let has_deadline = l
-            .fields
-            .iter()
-            .any(|f| f.role == Some(FieldRole::Deadline) && f.ty == FieldType::Date);
-        if !has_deadline || l.key == STAT_LEDGER {
-            continue;
-        }
+    // 超期未办结: the definition of `duty` (the same ledgers, open, past the deadline).
+    for l in crate::duty::deadline_ledgers(store.pack()) {
         let q = AggQuery::new(&l.key)
             .with(Cond::eq(Expr::Col(Col::Closed), "false"))
             .with(Cond::cmp(Expr::Col(Col::Deadline), Op::Lt, today.to_string()));
