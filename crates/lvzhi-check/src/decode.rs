@@ -2,9 +2,9 @@
 //! GBK/GB18030 (detected), and the paragraphs of a `.docx`.
 
 use std::fmt;
-use std::io::{Cursor, Read};
 
 use encoding_rs::{GB18030, UTF_16BE, UTF_16LE};
+use lvzhi_limits::{Archive, DocxLimits, LimitError, human_bytes};
 use quick_xml::events::Event;
 
 /// Why bytes could not be read as text.
@@ -81,10 +81,11 @@ pub enum DocxError {
     Zip(String),
     /// The archive has no `word/document.xml`.
     NoDocument,
-    /// `word/document.xml` is larger than the limit (a zip bomb, or not a report).
-    TooLarge,
     /// `word/document.xml` is not well-formed XML.
     Xml(String),
+    /// Over one of the [`DocxLimits`] (a zip bomb, or not a report): the
+    /// message names the limit.
+    Limit(String),
 }
 
 impl fmt::Display for DocxError {
@@ -92,33 +93,45 @@ impl fmt::Display for DocxError {
         match self {
             DocxError::Zip(e) => write!(f, "不是有效的 .docx 文件（zip 无法读取：{e}）"),
             DocxError::NoDocument => write!(f, "不是有效的 .docx 文件（缺少 word/document.xml）"),
-            DocxError::TooLarge => write!(f, ".docx 正文过大（超过 {} MB）", MAX_XML / (1024 * 1024)),
             DocxError::Xml(e) => write!(f, ".docx 正文 XML 格式错误：{e}"),
+            DocxError::Limit(e) => write!(f, "{e}"),
         }
     }
 }
 
 impl std::error::Error for DocxError {}
 
-/// The largest `word/document.xml` read (64 MiB): a guard against zip bombs.
-const MAX_XML: u64 = 64 * 1024 * 1024;
-
 /// Extracts the text of a `.docx`: the paragraphs of `word/document.xml`, one
-/// per line (`w:p` → newline, `w:tab` → tab, `w:br` → newline).
+/// per line (`w:p` → newline, `w:tab` → tab, `w:br` → newline), within the
+/// default [`DocxLimits`].
 pub fn extract_docx_text(bytes: &[u8]) -> Result<String, DocxError> {
-    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| DocxError::Zip(e.to_string()))?;
-    let file = archive.by_name("word/document.xml").map_err(|e| match e {
-        zip::result::ZipError::FileNotFound => DocxError::NoDocument,
-        other => DocxError::Zip(other.to_string()),
-    })?;
-    let mut xml = Vec::new();
-    file.take(MAX_XML + 1)
-        .read_to_end(&mut xml)
-        .map_err(|e| DocxError::Zip(e.to_string()))?;
-    if xml.len() as u64 > MAX_XML {
-        return Err(DocxError::TooLarge);
+    extract_docx_text_with(bytes, &DocxLimits::default())
+}
+
+/// [`extract_docx_text`] within `limits`: the zip's declared sizes are checked
+/// before anything is inflated, `word/document.xml` is counted while it is
+/// inflated, and the text extracted is bounded too.
+pub fn extract_docx_text_with(bytes: &[u8], limits: &DocxLimits) -> Result<String, DocxError> {
+    let mut archive = Archive::open(bytes, limits.zip).map_err(limit_error)?;
+    let xml = archive
+        .read("word/document.xml", limits.max_xml_bytes)
+        .map_err(limit_error)?;
+    let text = paragraphs(&xml)?;
+    if text.len() > limits.max_text_bytes {
+        return Err(DocxError::Limit(format!(
+            ".docx 正文超过 {} 上限",
+            human_bytes(limits.max_text_bytes as u64)
+        )));
     }
-    paragraphs(&xml)
+    Ok(text)
+}
+
+fn limit_error(e: LimitError) -> DocxError {
+    match e {
+        LimitError::NotZip(e) => DocxError::Zip(e),
+        LimitError::Missing(_) => DocxError::NoDocument,
+        other => DocxError::Limit(other.to_string().split(" / ").next().unwrap_or_default().to_string()),
+    }
 }
 
 /// The text of a WordprocessingML body.
@@ -172,7 +185,7 @@ fn paragraphs(xml: &[u8]) -> Result<String, DocxError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
+    use std::io::{Cursor, Write};
 
     #[test]
     fn utf8_and_bom() {
@@ -222,5 +235,53 @@ mod tests {
         );
         assert_eq!(extract_docx_text(&d).unwrap(), "全县完成21.6亿元、增长22%\nA&B\tx\n\n");
         assert!(matches!(extract_docx_text(b"not a zip"), Err(DocxError::Zip(_))));
+    }
+
+    #[test]
+    fn docx_bombs_are_refused_before_inflating_and_while_inflating() {
+        // 40 MB of paragraphs stored in a zip of about the same size is over
+        // the declared-size check of a 16 MB archive limit.
+        let para = "<w:p><w:r><w:t>全县完成21.6亿元。</w:t></w:r></w:p>";
+        let d = make_docx(&para.repeat(20_000));
+        let small = DocxLimits {
+            zip: lvzhi_limits::ZipLimits {
+                max_entries: 10,
+                max_unzipped_bytes: 100_000,
+            },
+            ..DocxLimits::default()
+        };
+        let e = extract_docx_text_with(&d, &small).unwrap_err();
+        assert!(matches!(e, DocxError::Limit(_)), "{e:?}");
+        assert_eq!(e.to_string(), "文件解压后超过 100000 字节 上限");
+        // Within the archive's limit but over document.xml's own.
+        let doc = DocxLimits {
+            max_xml_bytes: 100_000,
+            ..DocxLimits::default()
+        };
+        let e = extract_docx_text_with(&d, &doc).unwrap_err();
+        assert_eq!(e.to_string(), "文件中的 word/document.xml 解压后超过 100000 字节 上限");
+        // Over the text limit.
+        let text = DocxLimits {
+            max_text_bytes: 1000,
+            ..DocxLimits::default()
+        };
+        let e = extract_docx_text_with(&d, &text).unwrap_err();
+        assert_eq!(e.to_string(), ".docx 正文超过 1000 字节 上限");
+        assert_eq!(extract_docx_text(&d).unwrap().lines().count(), 20_000);
+        assert!(matches!(
+            extract_docx_text(&make_zip_without_document()),
+            Err(DocxError::NoDocument)
+        ));
+    }
+
+    fn make_zip_without_document() -> Vec<u8> {
+        let mut buf = Cursor::new(Vec::new());
+        {
+            let mut z = zip::ZipWriter::new(&mut buf);
+            z.start_file("a.txt", zip::write::SimpleFileOptions::default()).unwrap();
+            z.write_all(b"x").unwrap();
+            z.finish().unwrap();
+        }
+        buf.into_inner()
     }
 }

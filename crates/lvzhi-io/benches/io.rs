@@ -244,7 +244,9 @@ fn bench_xlsx(n: usize) {
     let admin = lvzhi_store::Store::system_access();
     let t = Instant::now();
     let bytes = std::fs::read(&path).unwrap();
-    let sheet = lvzhi_io::sheet::read_bytes(&bytes, "x.xlsx", None, Default::default()).unwrap();
+    // A million rows is over the default import limits: the bench raises them.
+    let limits = lvzhi_io::sheet::SheetLimits::bulk();
+    let sheet = lvzhi_io::sheet::read_bytes_with(&bytes, "x.xlsx", None, Default::default(), &limits).unwrap();
     let read = t.elapsed().as_secs_f64();
     let layout = lvzhi_io::mapping::layout(&sheet, kind, &Default::default()).unwrap();
     let p = lvzhi_io::prepare::prepare(kind, &sheet, layout, &org, &admin).unwrap();
@@ -261,7 +263,11 @@ fn bench_xlsx(n: usize) {
     drop(p);
     drop(sheet);
     let t = Instant::now();
-    let c = check_bytes(kind, &org, &admin, &bytes, "x.xlsx", &ReadOptions::default()).unwrap();
+    let read = ReadOptions {
+        limits,
+        ..ReadOptions::default()
+    };
+    let c = check_bytes(kind, &org, &admin, &bytes, "x.xlsx", &read).unwrap();
     println!(
         "lvzhi check_bytes (second run) {} rows: {:.2}s",
         c.prepared.rows.len(),
@@ -319,7 +325,11 @@ fn bench_csv(n: usize, chunk: usize, pg: bool) {
         let bytes = std::fs::read(&path).unwrap();
         let backend = if pg { "PostgreSQL" } else { "SQLite" };
         let t = Instant::now();
-        let checked = lvzhi_io::check_file(&store, &admin, "hazard", &bytes, "x.csv", &ReadOptions::default())
+        let bulk = ReadOptions {
+            limits: lvzhi_io::sheet::SheetLimits::bulk(),
+            ..ReadOptions::default()
+        };
+        let checked = lvzhi_io::check_file(&store, &admin, "hazard", &bytes, "x.csv", &bulk)
             .await
             .unwrap();
         let validate = t.elapsed().as_secs_f64();

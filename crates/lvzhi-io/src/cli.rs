@@ -152,6 +152,8 @@ pub async fn run_import(
         None => Mapping::default(),
     };
     let t = Instant::now();
+    let limits = crate::sheet::SheetLimits::from_env();
+    crate::sheet::check_file_size(std::fs::metadata(&args.file)?.len(), &limits)?;
     let bytes = std::fs::read(&args.file)?;
     let name = args.file.to_string_lossy().into_owned();
     let _ = writeln!(err, "读取并校验 / reading and checking {name} …");
@@ -159,6 +161,7 @@ pub async fn run_import(
         sheet: args.sheet.clone(),
         encoding,
         mapping,
+        limits,
     };
     let checked = check_file(store, &access, &args.ledger, &bytes, &name, &read).await?;
     let p = &checked.prepared;

@@ -7,6 +7,12 @@
 //! autofilter, column widths that fit CJK text (a CJK character counts two).
 //! CSV: UTF-8 with a BOM, so Excel opens it as UTF-8. Either imports back to
 //! the same records.
+//!
+//! **Formula injection** (OWASP): a text cell that starts with `=`, `+`, `-`,
+//! `@`, a tab or a CR is written to CSV with a leading `'`, and to xlsx with
+//! the quote-prefix style (the value unchanged); numbers, negative amounts
+//! included, stay numbers. The CSV reader drops exactly the quote the export
+//! added ([`crate::sheet::unneutralise`]), so an export imports back unchanged.
 
 use crate::IoError;
 use crate::org::OrgIndex;
@@ -164,6 +170,16 @@ fn out_text(o: &Out) -> String {
     }
 }
 
+/// A cell as CSV text: text a spreadsheet would take for a formula is
+/// neutralised ([`crate::sheet::neutralise`]); numbers (a negative amount)
+/// are written as they are.
+fn csv_text(o: &Out) -> String {
+    match o {
+        Out::Text(s) => crate::sheet::neutralise(s).into_owned(),
+        other => out_text(other),
+    }
+}
+
 struct XlsxOut {
     wb: Workbook,
     header: Format,
@@ -171,6 +187,8 @@ struct XlsxOut {
     money: Format,
     widths: Vec<usize>,
     money_cols: Vec<bool>,
+    /// Text that a spreadsheet would take for a formula: quote-prefixed.
+    quoted: Format,
     row: u32,
 }
 
@@ -210,6 +228,7 @@ impl XlsxOut {
             money: Format::new().set_num_format("#,##0.00"),
             widths: headers.iter().map(|h| text_width(h)).collect(),
             money_cols,
+            quoted: Format::new().set_quote_prefix(),
             row: 1,
         })
     }
@@ -220,7 +239,7 @@ impl XlsxOut {
 
     fn push(&mut self, cells: &[Out]) -> Result<(), IoError> {
         let row = self.row;
-        let (date, money) = (self.date.clone(), self.money.clone());
+        let (date, money, quoted) = (self.date.clone(), self.money.clone(), self.quoted.clone());
         let money_cols = self.money_cols.clone();
         let mut widths = std::mem::take(&mut self.widths);
         let ws = self.ws()?;
@@ -228,6 +247,12 @@ impl XlsxOut {
             let col = c as u16;
             let w = match v {
                 Out::Empty => 0,
+                Out::Text(s) if crate::sheet::formula_like(s) => {
+                    // Shown and kept as text, even when the cell is edited
+                    // (the value itself is unchanged, so it reads back as is).
+                    ws.write_string_with_format(row, col, s, &quoted).map_err(xerr)?;
+                    text_width(s)
+                }
                 Out::Text(s) => {
                     ws.write_string(row, col, s).map_err(xerr)?;
                     text_width(s)
@@ -326,7 +351,7 @@ pub async fn export(
                 x.push(&cells)?;
             }
             if let Some(w) = csvw.as_mut() {
-                w.write_record(cells.iter().map(out_text))
+                w.write_record(cells.iter().map(csv_text))
                     .map_err(|e| IoError::Csv(e.to_string()))?;
             }
             n += 1;
@@ -424,6 +449,14 @@ pub fn error_workbook(sheet: &Sheet, prepared: &Prepared) -> Result<Vec<u8>, IoE
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn csv_cells_neutralise_text_not_numbers() {
+        assert_eq!(csv_text(&Out::Number(Decimal::new(-500, 2))), "-5");
+        assert_eq!(csv_text(&Out::Text("-5".into())), "'-5");
+        assert_eq!(csv_text(&Out::Text("=1+1".into())), "'=1+1");
+        assert_eq!(csv_text(&Out::Text("消防".into())), "消防");
+    }
 
     #[test]
     fn widths_count_cjk_double() {

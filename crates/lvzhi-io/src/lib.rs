@@ -28,6 +28,7 @@
 //! **Invariant:** readers never panic on any input (fuzzed: `fuzz/fuzz_targets/
 //! csv_reader.rs`, `xlsx_reader.rs`).
 
+pub mod bounds;
 pub mod cli;
 pub mod export;
 pub mod import;
@@ -99,6 +100,9 @@ pub struct ReadOptions {
     pub encoding: sheet::Encoding,
     /// A saved mapping.
     pub mapping: mapping::Mapping,
+    /// What the file may hold (size, cells, columns, text…); a file over a
+    /// limit is refused before the memory is spent.
+    pub limits: sheet::SheetLimits,
 }
 
 /// A file read and checked, ready to preview or write.
@@ -138,7 +142,7 @@ pub fn check_bytes(
     file_name: &str,
     opts: &ReadOptions,
 ) -> Result<Checked, IoError> {
-    let sheet = sheet::read_bytes(bytes, file_name, opts.sheet.as_deref(), opts.encoding)?;
+    let sheet = sheet::read_bytes_with(bytes, file_name, opts.sheet.as_deref(), opts.encoding, &opts.limits)?;
     let layout = mapping::layout(&sheet, kind, &opts.mapping)?;
     let prepared = prepare::prepare(kind, &sheet, layout, org, access)?;
     Ok(Checked { sheet, prepared })

@@ -4,18 +4,25 @@
 //! whatever calamine's used range starts at), with merged cells filled with
 //! their top-left value.
 //!
-//! **Invariant:** readers never panic and never allocate beyond a bound set by
-//! the input's size: merges are filled only inside rows and columns that hold
-//! data, and a CSV is capped at [`MAX_COLUMNS`] columns.
+//! **Invariant:** readers never panic, and what they hold is bounded by
+//! [`SheetLimits`] whatever the file says, checked before the memory is
+//! spent: an xlsx is inflated and scanned once by [`crate::bounds`] (size,
+//! shared strings, merges, tag length) before calamine opens it; every cell
+//! goes through one [`Builder`] that counts rows, columns, cells (row widths,
+//! so a sparse sheet cannot allocate more) and text; merges are filled only
+//! inside rows that hold data and within the same cell count. A file over a
+//! limit is refused with a Chinese message naming the limit.
 
 use crate::IoError;
+pub use lvzhi_limits::SheetLimits;
+use lvzhi_limits::human_bytes;
 use serde::Serialize;
 use std::io::Cursor;
 
-/// The most columns a sheet may have (a ledger has at most a few dozen).
+/// The most columns a sheet may have by default (a ledger has at most a few dozen).
 pub const MAX_COLUMNS: usize = 1024;
 
-/// The most rows a sheet may have (Excel's own limit).
+/// The most rows a sheet may have by default (Excel's own limit).
 pub const MAX_ROWS: usize = 1_048_576;
 
 /// One cell as read.
@@ -98,8 +105,14 @@ impl Sheet {
         self.rows.iter().map(Vec::len).max().unwrap_or(0)
     }
 
-    /// Fills every merged region with its top-left value, within the data.
-    fn fill_merges(&mut self) {
+    /// Fills every merged region with its top-left value, within the rows
+    /// that hold data, the column limit and the cell limit.
+    fn fill_merges(&mut self, limits: &SheetLimits) -> Result<(), IoError> {
+        if self.merges.len() > limits.max_merges {
+            return Err(too_many_merges(limits));
+        }
+        let mut cells: usize = self.rows.iter().map(Vec::len).sum();
+        let max_col = limits.max_columns.max(1);
         for &(r0, c0, r1, c1) in &self.merges {
             let (r0, c0, r1, c1) = (r0 as usize, c0 as usize, r1 as usize, c1 as usize);
             if r0 > r1 || c0 > c1 {
@@ -112,8 +125,12 @@ impl Sheet {
             let last_row = r1.min(self.rows.len().saturating_sub(1));
             for r in r0..=last_row {
                 let Some(row) = self.rows.get_mut(r) else { break };
-                let last_col = c1.min(MAX_COLUMNS - 1);
+                let last_col = c1.min(max_col - 1);
                 if row.len() <= last_col {
+                    cells += last_col + 1 - row.len();
+                    if cells > limits.max_cells {
+                        return Err(too_many_cells(limits));
+                    }
                     row.resize(last_col + 1, Cell::Empty);
                 }
                 for c in c0..=last_col {
@@ -125,6 +142,169 @@ impl Sheet {
                 }
             }
         }
+        Ok(())
+    }
+}
+
+/// "合并单元格超过 N 处上限".
+pub(crate) fn too_many_merges(limits: &SheetLimits) -> IoError {
+    IoError::Unreadable(format!(
+        "合并单元格超过 {} 处上限 / more than {} merged regions",
+        limits.max_merges, limits.max_merges
+    ))
+}
+
+/// "工作表超过 N 个单元格上限".
+pub(crate) fn too_many_cells(limits: &SheetLimits) -> IoError {
+    IoError::Unreadable(format!(
+        "工作表超过 {} 个单元格上限 / more than {} cells",
+        limits.max_cells, limits.max_cells
+    ))
+}
+
+/// "工作表超过 N 列上限" (at 0-based row `r`, column `c`).
+pub(crate) fn too_many_columns(limits: &SheetLimits, r: u64, c: u64) -> IoError {
+    IoError::Unreadable(format!(
+        "工作表超过 {} 列上限（第{}行第{}列） / more than {} columns",
+        limits.max_columns,
+        r + 1,
+        c + 1,
+        limits.max_columns
+    ))
+}
+
+/// "工作表超过 N 行上限".
+pub(crate) fn too_many_rows(limits: &SheetLimits) -> IoError {
+    IoError::Unreadable(format!(
+        "工作表超过 {} 行上限 / more than {} rows",
+        limits.max_rows, limits.max_rows
+    ))
+}
+
+/// Builds a sheet's rows cell by cell within [`SheetLimits`]: the one place
+/// where a reader's memory grows.
+pub struct Builder<'a> {
+    limits: &'a SheetLimits,
+    rows: Vec<Vec<Cell>>,
+    /// Cells held: the sum of the rows' lengths.
+    cells: usize,
+    /// Bytes of text held.
+    text: usize,
+}
+
+impl<'a> Builder<'a> {
+    /// An empty sheet under `limits`.
+    pub fn new(limits: &'a SheetLimits) -> Builder<'a> {
+        Builder {
+            limits,
+            rows: Vec::new(),
+            cells: 0,
+            text: 0,
+        }
+    }
+
+    /// Checks a cell's text against the limits before it is copied.
+    pub fn check_text(&self, r: usize, c: usize, s: &str) -> Result<(), IoError> {
+        let l = self.limits;
+        if s.len() > l.max_cell_chars && s.chars().count() > l.max_cell_chars {
+            return Err(IoError::Unreadable(format!(
+                "第{}行第{}列的文字超过 {} 字上限 / cell {}{} is longer than {} characters",
+                r + 1,
+                column_letter(c),
+                l.max_cell_chars,
+                column_letter(c),
+                r + 1,
+                l.max_cell_chars
+            )));
+        }
+        if self.text + s.len() > l.max_text_bytes {
+            return Err(IoError::Unreadable(format!(
+                "工作表的文字超过 {} 上限 / more than {} of text",
+                human_bytes(l.max_text_bytes as u64),
+                human_bytes(l.max_text_bytes as u64)
+            )));
+        }
+        Ok(())
+    }
+
+    /// Puts a cell at (row, col), growing the rows as needed, within the limits.
+    pub fn put(&mut self, r: usize, c: usize, cell: Cell) -> Result<(), IoError> {
+        let l = self.limits;
+        if c >= l.max_columns {
+            return Err(too_many_columns(l, r as u64, c as u64));
+        }
+        if r >= l.max_rows {
+            return Err(too_many_rows(l));
+        }
+        if let Cell::Text(s) | Cell::Error(s) = &cell {
+            self.check_text(r, c, s)?;
+            self.text += s.len();
+        }
+        if self.rows.len() <= r {
+            self.rows.resize_with(r + 1, Vec::new);
+        }
+        let Some(row) = self.rows.get_mut(r) else {
+            return Ok(());
+        };
+        if row.len() <= c {
+            self.cells += c + 1 - row.len();
+            if self.cells > l.max_cells {
+                return Err(too_many_cells(l));
+            }
+            row.resize(c + 1, Cell::Empty);
+        }
+        if let Some(slot) = row.get_mut(c) {
+            *slot = cell;
+        }
+        Ok(())
+    }
+
+    /// Appends a row (CSV): the row's cells go through [`Builder::put`].
+    pub fn push_row(&mut self, cells: Vec<Cell>) -> Result<(), IoError> {
+        let r = self.rows.len();
+        if r >= self.limits.max_rows {
+            return Err(too_many_rows(self.limits));
+        }
+        self.rows.push(Vec::new());
+        for (c, cell) in cells.into_iter().enumerate() {
+            if cell != Cell::Empty {
+                self.put(r, c, cell)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The rows built.
+    pub fn finish(self) -> Vec<Vec<Cell>> {
+        self.rows
+    }
+}
+
+/// Whether a text cell would be read as a formula by a spreadsheet (OWASP's
+/// CSV-injection rule): it starts with `=`, `+`, `-`, `@`, a tab or a CR,
+/// possibly after quotes this rule added (so the rule can be undone exactly).
+pub fn formula_like(s: &str) -> bool {
+    s.trim_start_matches('\'').starts_with(['=', '+', '-', '@', '\t', '\r'])
+}
+
+/// The text as a CSV export writes it: a formula-like text gets a leading
+/// `'` (a text that already starts with quotes before `=`… gets one more),
+/// so a spreadsheet shows it as text. Numbers are never passed here.
+pub fn neutralise(s: &str) -> std::borrow::Cow<'_, str> {
+    if formula_like(s) {
+        std::borrow::Cow::Owned(format!("'{s}"))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
+/// Undoes [`neutralise`] on a CSV cell read back: one leading `'` is dropped
+/// where it stands before a formula-like text (`'=1` → `=1`, `''=1` → `'=1`);
+/// any other text (`'abc`, `'123`) is left as it is.
+pub fn unneutralise(s: &str) -> &str {
+    match s.strip_prefix('\'') {
+        Some(rest) if formula_like(rest) => rest,
+        _ => s,
     }
 }
 
@@ -192,8 +372,15 @@ pub fn decode(bytes: &[u8], enc: Encoding) -> Result<(String, &'static str), IoE
 }
 
 /// Reads a CSV file (any of the encodings above; `,` or, when the first line
-/// has more tabs than commas, tab separated).
+/// has more tabs than commas, tab separated) within the default limits.
 pub fn read_csv(bytes: &[u8], enc: Encoding, name: &str) -> Result<Sheet, IoError> {
+    read_csv_with(bytes, enc, name, &SheetLimits::default())
+}
+
+/// [`read_csv`] within `limits`: file size, line length, rows, columns,
+/// cells and text.
+pub fn read_csv_with(bytes: &[u8], enc: Encoding, name: &str, limits: &SheetLimits) -> Result<Sheet, IoError> {
+    check_file_size(bytes.len() as u64, limits)?;
     let (text, _) = decode(bytes, enc)?;
     if text.contains('\0') {
         return Err(IoError::Unreadable(
@@ -211,40 +398,53 @@ pub fn read_csv(bytes: &[u8], enc: Encoding, name: &str) -> Result<Sheet, IoErro
         .flexible(true)
         .delimiter(delim)
         .from_reader(text.as_bytes());
-    let mut rows = Vec::new();
+    let mut b = Builder::new(limits);
     let mut rec = csv::StringRecord::new();
+    let mut line = 0usize;
     loop {
         match rdr.read_record(&mut rec) {
             Ok(true) => {
-                if rec.len() > MAX_COLUMNS {
+                line += 1;
+                if rec.as_slice().len() > limits.max_token_bytes {
                     return Err(IoError::Unreadable(format!(
-                        "第{}行有{}列，超过上限{MAX_COLUMNS}列 / too many columns",
-                        rows.len() + 1,
-                        rec.len()
+                        "第{line}行超过 {} 上限 / line {line} is longer than {}",
+                        human_bytes(limits.max_token_bytes as u64),
+                        human_bytes(limits.max_token_bytes as u64)
                     )));
                 }
-                let mut cells: Vec<Cell> = rec
+                if rec.len() > limits.max_columns {
+                    return Err(IoError::Unreadable(format!(
+                        "工作表超过 {} 列上限（第{line}行有{}列） / more than {} columns",
+                        limits.max_columns,
+                        rec.len(),
+                        limits.max_columns
+                    )));
+                }
+                let cells: Vec<Cell> = rec
                     .iter()
                     .map(|s| {
                         if s.is_empty() {
                             Cell::Empty
                         } else {
-                            Cell::Text(s.to_string())
+                            Cell::Text(unneutralise(s).to_string())
                         }
                     })
                     .collect();
-                while cells.last().is_some_and(Cell::is_empty) {
-                    cells.pop();
-                }
-                rows.push(cells);
+                b.push_row(cells)?;
             }
             Ok(false) => break,
             Err(e) => {
                 return Err(IoError::Unreadable(format!(
                     "第{}行无法解析 / CSV error: {e}",
-                    rows.len() + 1
+                    line + 1
                 )));
             }
+        }
+    }
+    let mut rows = b.finish();
+    for r in &mut rows {
+        while r.last().is_some_and(Cell::is_empty) {
+            r.pop();
         }
     }
     Ok(Sheet {
@@ -252,6 +452,18 @@ pub fn read_csv(bytes: &[u8], enc: Encoding, name: &str) -> Result<Sheet, IoErro
         rows,
         merges: vec![],
     })
+}
+
+/// Refuses a file of `len` bytes over `max_file_bytes` ("文件超过 100MB 上限").
+pub(crate) fn check_file_size(len: u64, limits: &SheetLimits) -> Result<(), IoError> {
+    if len > limits.max_file_bytes {
+        return Err(IoError::Unreadable(format!(
+            "文件超过 {} 上限 / the file is larger than {}",
+            human_bytes(limits.max_file_bytes),
+            human_bytes(limits.max_file_bytes)
+        )));
+    }
+    Ok(())
 }
 
 fn from_data(d: &calamine::Data) -> Cell {
@@ -305,14 +517,30 @@ impl FileKind {
     }
 }
 
-/// Reads a workbook's sheet (`sheet` by name, else the first sheet with data).
+/// Reads a workbook's sheet (`sheet` by name, else the first sheet with data)
+/// within the default limits.
+pub fn read_workbook(bytes: &[u8], kind: FileKind, sheet: Option<&str>) -> Result<Sheet, IoError> {
+    read_workbook_with(bytes, kind, sheet, &SheetLimits::default())
+}
+
+/// [`read_workbook`] within `limits` (an xlsx is pre-checked by
+/// [`crate::bounds::precheck_xlsx`] before calamine opens it).
 ///
 /// calamine can panic on malformed files (found by `fuzz/fuzz_targets/
 /// xlsx_reader.rs`: an arithmetic overflow on a cell reference such as
 /// `A99999999999` in calamine 0.38 `get_row_and_optional_column`, in builds with
 /// overflow checks); such a file is refused as unreadable instead.
-pub fn read_workbook(bytes: &[u8], kind: FileKind, sheet: Option<&str>) -> Result<Sheet, IoError> {
-    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_cells(bytes, kind, sheet)));
+pub fn read_workbook_with(
+    bytes: &[u8],
+    kind: FileKind,
+    sheet: Option<&str>,
+    limits: &SheetLimits,
+) -> Result<Sheet, IoError> {
+    check_file_size(bytes.len() as u64, limits)?;
+    if kind == FileKind::Xlsx {
+        crate::bounds::precheck_xlsx(bytes, limits)?;
+    }
+    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_cells(bytes, kind, sheet, limits)));
     let mut out = read.unwrap_or_else(|_| {
         Err(IoError::Unreadable(
             "工作簿已损坏，无法读取 / the workbook is corrupt".into(),
@@ -323,16 +551,23 @@ pub fn read_workbook(bytes: &[u8], kind: FileKind, sheet: Option<&str>) -> Resul
             r.pop();
         }
     }
-    out.fill_merges();
+    out.fill_merges(limits)?;
     Ok(out)
 }
 
-fn read_cells(bytes: &[u8], kind: FileKind, sheet: Option<&str>) -> Result<Sheet, IoError> {
+fn read_cells(bytes: &[u8], kind: FileKind, sheet: Option<&str>, limits: &SheetLimits) -> Result<Sheet, IoError> {
     use calamine::Reader;
     let cur = Cursor::new(bytes);
     let bad = |e: String| IoError::Unreadable(format!("无法读取工作簿 / cannot read workbook: {e}"));
+    let merges_of = |m: Vec<calamine::Dimensions>| -> Result<Vec<(u32, u32, u32, u32)>, IoError> {
+        if m.len() > limits.max_merges {
+            return Err(too_many_merges(limits));
+        }
+        Ok(m.iter().map(|d| (d.start.0, d.start.1, d.end.0, d.end.1)).collect())
+    };
     let out = match kind {
         FileKind::Xls => {
+            crate::bounds::precheck_xls(bytes, limits)?;
             let mut wb: calamine::Xls<_> =
                 calamine::open_workbook_from_rs(cur).map_err(|e: calamine::XlsError| bad(e.to_string()))?;
             let names = wb.sheet_names();
@@ -345,24 +580,21 @@ fn read_cells(bytes: &[u8], kind: FileKind, sheet: Option<&str>) -> Result<Sheet
                 }
             }
             let (name, range) = found.unwrap_or_default();
-            let merges = wb.merge_cells_by_sheet_name(&name).unwrap_or_default();
-            let mut out = Sheet {
-                name,
-                rows: Vec::new(),
-                merges: merges
-                    .iter()
-                    .map(|d| (d.start.0, d.start.1, d.end.0, d.end.1))
-                    .collect(),
-            };
+            let merges = merges_of(wb.merge_cells_by_sheet_name(&name).unwrap_or_default())?;
+            let mut b = Builder::new(limits);
             let mut conv = DateConv::default();
             for c in range.used_cells() {
                 let (r, col) = (
                     c.0 + range.start().map_or(0, |s| s.0 as usize),
                     c.1 + range.start().map_or(0, |s| s.1 as usize),
                 );
-                put(&mut out.rows, r, col, conv.cell(c.2))?;
+                b.put(r, col, conv.cell(c.2))?;
             }
-            out
+            Sheet {
+                name,
+                rows: b.finish(),
+                merges,
+            }
         }
         _ => {
             let mut wb: calamine::Xlsx<_> =
@@ -370,27 +602,29 @@ fn read_cells(bytes: &[u8], kind: FileKind, sheet: Option<&str>) -> Result<Sheet
             let names = wb.sheet_names();
             let mut out = Sheet::default();
             for name in candidates(&names, sheet)? {
-                let mut rows = Vec::new();
+                let mut b = Builder::new(limits);
                 let mut conv = DateConv::default();
                 {
                     let mut reader = wb.worksheet_cells_reader(&name).map_err(|e| bad(e.to_string()))?;
                     while let Some(c) = reader.next_cell().map_err(|e| bad(e.to_string()))? {
                         let (r, col) = c.get_position();
+                        let (r, col) = (r as usize, col as usize);
+                        // Shared strings are checked before they are copied.
+                        if let calamine::DataRef::SharedString(s) = c.get_value() {
+                            b.check_text(r, col, s)?;
+                        }
                         let cell = conv.cell_ref(c.get_value());
                         if cell != Cell::Empty {
-                            put(&mut rows, r as usize, col as usize, cell)?;
+                            b.put(r, col, cell)?;
                         }
                     }
                 }
+                let rows = b.finish();
                 if !rows.is_empty() || sheet.is_some() {
-                    let merges = wb.merge_cells_by_sheet_name(&name).unwrap_or_default();
                     out = Sheet {
-                        name,
                         rows,
-                        merges: merges
-                            .iter()
-                            .map(|d| (d.start.0, d.start.1, d.end.0, d.end.1))
-                            .collect(),
+                        merges: merges_of(wb.merge_cells_by_sheet_name(&name).unwrap_or_default())?,
+                        name,
                     };
                     break;
                 }
@@ -399,31 +633,6 @@ fn read_cells(bytes: &[u8], kind: FileKind, sheet: Option<&str>) -> Result<Sheet
         }
     };
     Ok(out)
-}
-
-/// Puts a cell at (row, col), growing the rows as needed (within bounds).
-fn put(rows: &mut Vec<Vec<Cell>>, r: usize, c: usize, cell: Cell) -> Result<(), IoError> {
-    if c >= MAX_COLUMNS {
-        return Err(IoError::Unreadable(format!(
-            "第{}行第{}列超过上限{MAX_COLUMNS}列 / too many columns",
-            r + 1,
-            c + 1
-        )));
-    }
-    if r >= MAX_ROWS {
-        return Err(IoError::Unreadable(format!(
-            "超过{MAX_ROWS}行（Excel的上限） / more rows than Excel allows"
-        )));
-    }
-    if rows.len() <= r {
-        rows.resize_with(r + 1, Vec::new);
-    }
-    let row = &mut rows[r];
-    if row.len() <= c {
-        row.resize(c + 1, Cell::Empty);
-    }
-    row[c] = cell;
-    Ok(())
 }
 
 /// Date cells to 1900-system serials; the workbook's epoch (1900 or 1904) is
@@ -496,11 +705,22 @@ fn pick_sheet(names: &[String], wanted: Option<&str>) -> Result<String, IoError>
     )))
 }
 
-/// Reads any supported file from its bytes.
+/// Reads any supported file from its bytes, within the default limits.
 pub fn read_bytes(bytes: &[u8], name: &str, sheet: Option<&str>, enc: Encoding) -> Result<Sheet, IoError> {
+    read_bytes_with(bytes, name, sheet, enc, &SheetLimits::default())
+}
+
+/// Reads any supported file from its bytes, within `limits`.
+pub fn read_bytes_with(
+    bytes: &[u8],
+    name: &str,
+    sheet: Option<&str>,
+    enc: Encoding,
+    limits: &SheetLimits,
+) -> Result<Sheet, IoError> {
     match FileKind::detect(bytes, name) {
-        FileKind::Csv => read_csv(bytes, enc, name),
-        k => read_workbook(bytes, k, sheet),
+        FileKind::Csv => read_csv_with(bytes, enc, name, limits),
+        k => read_workbook_with(bytes, k, sheet, limits),
     }
 }
 
@@ -564,10 +784,27 @@ mod tests {
             rows: vec![vec![Cell::Text("整改情况".into())], vec![Cell::Text("x".into())]],
             merges: vec![(0, 0, 0, 2), (0, 0, 4_000_000, 16_000)],
         };
-        s.fill_merges();
+        s.fill_merges(&SheetLimits::default()).unwrap();
         assert_eq!(s.rows[0].len(), MAX_COLUMNS);
         assert_eq!(s.rows.len(), 2);
         assert_eq!(s.cell(0, 2), &Cell::Text("整改情况".into()));
+    }
+
+    #[test]
+    fn formula_injection_is_neutralised_and_undone_exactly() {
+        for s in ["=1+1", "+86", "-5", "@SUM(A1)", "\tx", "\rx", "'=1", "''-2", "=", "'"] {
+            let out = neutralise(s);
+            assert_eq!(unneutralise(&out), s, "{s:?}");
+        }
+        assert_eq!(neutralise("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(neutralise("-5"), "'-5");
+        assert_eq!(neutralise("消防通道"), "消防通道");
+        assert_eq!(neutralise("'abc"), "'abc");
+        assert_eq!(unneutralise("'abc"), "'abc");
+        assert_eq!(unneutralise("'123"), "'123");
+        assert_eq!(unneutralise("-5"), "-5");
+        let s = read_csv("描述,金额\n'=1+1,-5\n".as_bytes(), Encoding::Auto, "x.csv").unwrap();
+        assert_eq!(s.rows[1], vec![Cell::Text("=1+1".into()), Cell::Text("-5".into())]);
     }
 
     #[test]

@@ -57,15 +57,7 @@ async fn all(store: &Store, a: &Access) -> Vec<lvzhi_store::records::RecordView>
     items
 }
 
-async fn event_count(store: &Store) -> i64 {
-    let mut c = store.pool().acquire().await.unwrap();
-    c.conn()
-        .row("SELECT COUNT(*) FROM events", &[])
-        .await
-        .unwrap()
-        .unwrap()
-        .i(0)
-}
+use lvzhi_testkit::event_count;
 
 /// A hazard ledger as a county office keeps it in Excel.
 fn real_xlsx() -> Vec<u8> {

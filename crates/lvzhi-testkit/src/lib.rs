@@ -5,9 +5,11 @@
 //!   reachable, unless `LVZHI_REQUIRE_PG=1` (CI sets it), which makes them fail.
 //! * [`http`] — a minimal HTTP/1.1 client with keep-alive (no extra crates).
 //! * [`county`] — a small sample county with one user per role.
+//! * [`bombs`] — decompression bombs (xlsx, docx) made small and fast.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+pub mod bombs;
 pub mod county;
 pub mod http;
 
@@ -121,4 +123,15 @@ pub async fn open(db: &TestDb) -> lvzhi_store::Store {
     let pack = std::sync::Arc::new(lvzhi_packs::county().unwrap());
     let clock = lvzhi_store::fixed_clock("2026-11-25T02:00:00Z".parse().unwrap());
     lvzhi_store::Store::open(&db.url, pack, clock).await.unwrap()
+}
+
+/// The number of events in the store (a test that something was, or was not, written).
+pub async fn event_count(store: &lvzhi_store::Store) -> i64 {
+    let mut c = store.pool().acquire().await.unwrap();
+    c.conn()
+        .row("SELECT COUNT(*) FROM events", &[])
+        .await
+        .unwrap()
+        .unwrap()
+        .i(0)
 }

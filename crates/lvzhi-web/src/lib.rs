@@ -23,6 +23,7 @@ pub mod download;
 pub mod error;
 pub mod service;
 pub mod ui;
+pub mod uploads;
 
 pub use service::{App, cache};
 
@@ -48,6 +49,10 @@ pub fn app(state: AppState) -> Router {
         .merge(ui::router())
         .fallback(ui::fallback)
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            uploads::Slots::new(),
+            uploads::gate,
+        ))
         .layer(axum::middleware::from_fn(refuse_announced_oversize))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(error::panic_response))
         .with_state(state)

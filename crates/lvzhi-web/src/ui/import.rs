@@ -231,9 +231,12 @@ async fn check(st: &AppState, u: &UiUser, e: &Upload, kind: &LedgerKind) -> Resu
         e.name.clone(),
         e.mapping.clone(),
     );
+    let permit = crate::uploads::parse_permit().await;
     tokio::task::spawn_blocking(move || {
+        let _permit = permit;
         let read = ReadOptions {
             mapping,
+            limits: lvzhi_io::sheet::SheetLimits::from_env(),
             ..ReadOptions::default()
         };
         lvzhi_io::check_bytes(&kind, &org, &access, &bytes, &name, &read)
@@ -259,8 +262,11 @@ async fn detect(st: &AppState, u: &UiUser, e: &Upload, kind: &LedgerKind) -> Res
     let org = lvzhi_io::org::OrgIndex::load(&st.store).await.map_err(IoError::Store)?;
     let access = u.session.access.clone();
     let (bytes, name, mapping, kind) = (e.bytes.clone(), e.name.clone(), e.mapping.clone(), kind.clone());
+    let permit = crate::uploads::parse_permit().await;
     tokio::task::spawn_blocking(move || {
-        let sheet = lvzhi_io::sheet::read_bytes(&bytes, &name, None, Encoding::default())?;
+        let _permit = permit;
+        let limits = lvzhi_io::sheet::SheetLimits::from_env();
+        let sheet = lvzhi_io::sheet::read_bytes_with(&bytes, &name, None, Encoding::default(), &limits)?;
         let (kind, missing) = match lvzhi_io::mapping::layout(&sheet, &kind, &mapping) {
             Ok(_) => (kind, String::new()),
             Err(err @ IoError::MissingColumns(_)) => {
