@@ -113,6 +113,21 @@ pub struct Column {
     pub field: Option<String>,
     /// A money unit named in the header ("金额（万元）").
     pub unit: Option<MoneyUnit>,
+    /// Fields this column may be, when it is not mapped with confidence (best first).
+    pub suggestions: Vec<Suggestion>,
+}
+
+/// A field a column may be: offered to the clerk, never applied without them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Suggestion {
+    /// The field key.
+    pub field: String,
+    /// The field's label.
+    pub label: String,
+    /// How alike the header and the field's names are, 0–100.
+    pub score: u8,
+    /// Why, in Chinese ("“治理期限”≈“整改期限”").
+    pub reason: String,
 }
 
 /// Where the table is and what each column holds.
@@ -289,13 +304,40 @@ fn resolve(kind: &LedgerKind, mapping: &Mapping, names: &[(usize, String, Vec<St
             header: shown.clone(),
             unit: cands.iter().find_map(|h| header_unit(h)),
             field,
+            suggestions: Vec::new(),
         });
     }
     cols
 }
 
-/// Finds the header and maps the columns.
+/// Finds the header and maps the columns; refuses a table without a column for
+/// a required field.
 pub fn layout(sheet: &Sheet, kind: &LedgerKind, mapping: &Mapping) -> Result<Layout, IoError> {
+    let layout = find_layout(sheet, kind, mapping)?;
+    let missing = missing_required(kind, &layout);
+    if !missing.is_empty() {
+        return Err(IoError::MissingColumns(missing.iter().map(|s| s.to_string()).collect()));
+    }
+    Ok(layout)
+}
+
+/// The labels of required fields no column fills.
+pub fn missing_required<'k>(kind: &'k LedgerKind, layout: &Layout) -> Vec<&'k str> {
+    kind.fields
+        .iter()
+        .filter(|f| {
+            f.required
+                && !layout
+                    .columns
+                    .iter()
+                    .any(|c| c.field.as_deref() == Some(f.key.as_str()))
+        })
+        .map(|f| f.label.as_str())
+        .collect()
+}
+
+/// Finds the header and maps the columns (whether or not every required field has one).
+pub fn find_layout(sheet: &Sheet, kind: &LedgerKind, mapping: &Mapping) -> Result<Layout, IoError> {
     mapping.check(kind)?;
     let score = |cols: &[Column]| cols.iter().filter(|c| c.field.is_some()).count();
     let candidates: Vec<(usize, usize)> = match (mapping.header_row, mapping.header_rows) {
@@ -344,21 +386,6 @@ pub fn layout(sheet: &Sheet, kind: &LedgerKind, mapping: &Mapping) -> Result<Lay
             names.join("、")
         )));
     };
-    let missing: Vec<&str> = kind
-        .fields
-        .iter()
-        .filter(|f| {
-            f.required
-                && !layout
-                    .columns
-                    .iter()
-                    .any(|c| c.field.as_deref() == Some(f.key.as_str()))
-        })
-        .map(|f| f.label.as_str())
-        .collect();
-    if !missing.is_empty() {
-        return Err(IoError::MissingColumns(missing.iter().map(|s| s.to_string()).collect()));
-    }
     Ok(layout)
 }
 
