@@ -148,6 +148,8 @@ pub struct Pack {
     pub version: String,
     /// Ledger kinds by key, in file-name order.
     pub ledgers: Vec<LedgerKind>,
+    /// Header words for import (`vocabulary.toml`; empty when absent).
+    pub vocabulary: crate::vocabulary::Vocabulary,
 }
 
 #[derive(Deserialize)]
@@ -162,7 +164,7 @@ struct PackMeta {
 
 impl Pack {
     /// Parses a pack from its files: `(path, text)` pairs, paths relative to
-    /// the pack folder (`pack.toml`, `ledgers/hazard.toml`). Other files are
+    /// the pack folder (`pack.toml`, `ledgers/hazard.toml`, `vocabulary.toml`). Other files are
     /// ignored here (indicators and report templates are read by their crates).
     pub fn from_files(files: &[(String, String)]) -> Result<Pack, PackError> {
         let meta_text = files
@@ -200,10 +202,18 @@ impl Pack {
             }
             ledgers.push(kind);
         }
+        let vocabulary = match files.iter().find(|(p, _)| p == "vocabulary.toml") {
+            Some((_, text)) => crate::vocabulary::Vocabulary::from_toml(text).map_err(|message| PackError {
+                file: "vocabulary.toml".into(),
+                message,
+            })?,
+            None => crate::vocabulary::Vocabulary::default(),
+        };
         let pack = Pack {
             name: meta.name,
             version: meta.version,
             ledgers,
+            vocabulary,
         };
         for l in &pack.ledgers {
             for f in &l.fields {

@@ -159,6 +159,7 @@ pub async fn run_import(
         sheet: args.sheet.clone(),
         encoding,
         mapping,
+        vocabulary: store.pack().vocabulary.clone(),
     };
     let checked = check_file(store, &access, &args.ledger, &bytes, &name, &read).await?;
     let p = &checked.prepared;

@@ -36,6 +36,7 @@ pub mod org;
 pub mod prepare;
 pub mod sheet;
 pub mod value;
+pub mod vocab;
 
 use lvzhi_core::access::Access;
 use lvzhi_store::{Store, StoreError};
@@ -99,6 +100,8 @@ pub struct ReadOptions {
     pub encoding: sheet::Encoding,
     /// A saved mapping.
     pub mapping: mapping::Mapping,
+    /// The pack's header vocabulary ([`check_file`] takes the store's).
+    pub vocabulary: lvzhi_core::vocabulary::Vocabulary,
 }
 
 /// A file read and checked, ready to preview or write.
@@ -126,6 +129,13 @@ pub async fn check_file(
         .ok_or_else(|| IoError::UnknownLedger(ledger.to_string()))?;
     prepare::check_role(kind, access)?;
     let org = org::OrgIndex::load(store).await.map_err(IoError::Store)?;
+    if opts.vocabulary == lvzhi_core::vocabulary::Vocabulary::default() {
+        let opts = ReadOptions {
+            vocabulary: store.pack().vocabulary.clone(),
+            ..opts.clone()
+        };
+        return check_bytes(kind, &org, access, bytes, file_name, &opts);
+    }
     check_bytes(kind, &org, access, bytes, file_name, opts)
 }
 
@@ -139,7 +149,7 @@ pub fn check_bytes(
     opts: &ReadOptions,
 ) -> Result<Checked, IoError> {
     let sheet = sheet::read_bytes(bytes, file_name, opts.sheet.as_deref(), opts.encoding)?;
-    let layout = mapping::layout(&sheet, kind, &opts.mapping)?;
+    let layout = mapping::layout_with(&sheet, kind, &opts.vocabulary, &opts.mapping)?;
     let prepared = prepare::prepare(kind, &sheet, layout, org, access)?;
     Ok(Checked { sheet, prepared })
 }

@@ -9,7 +9,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-use lvzhi_io::mapping::{Mapping, find_layout, missing_required};
+use lvzhi_io::mapping::{Mapping, find_layout_with, missing_required};
 use lvzhi_io::sheet::{Cell, Sheet};
 use serde::Deserialize;
 
@@ -116,7 +116,7 @@ fn real_headers_map_right_and_never_wrong() {
         assert!(!s.source.is_empty(), "{} has a source", s.name);
         let kind = pack.ledger(&s.ledger).unwrap();
         let (sheet, titles) = build(s);
-        let layout = match find_layout(&sheet, kind, &Mapping::default()) {
+        let layout = match find_layout_with(&sheet, kind, &pack.vocabulary, &Mapping::default()) {
             Ok(l) => l,
             Err(e) => {
                 println!("  NO HEADER: {} ({e})", s.name);
@@ -165,7 +165,12 @@ fn real_headers_map_right_and_never_wrong() {
                 println!(
                     "  missed: {} / {header} (expected {expect}){}",
                     s.name,
-                    if suggested { " [suggested]" } else { "" }
+                    col.map(|c| c
+                        .suggestions
+                        .iter()
+                        .map(|x| format!(" [{} {} {}]", x.field, x.score, x.reason))
+                        .collect::<String>())
+                        .unwrap_or_default()
                 );
                 // A required field the sheet has but the matcher missed needs manual mapping.
                 if alts.iter().any(|a| kind.field(a).is_some_and(|f| f.required)) {
@@ -208,5 +213,31 @@ fn real_headers_map_right_and_never_wrong() {
         println!("  WRONG: {w}");
     }
     assert!(misplaced.is_empty(), "headers misplaced: {misplaced:?}");
+    assert!(pct(t.right, t.columns) >= 90.0, "columns mapped right ≥ 90 %");
+    assert!(
+        pct(t.files_ok, t.files) >= 80.0,
+        "files importing with only --set ≥ 80 %"
+    );
     assert!(wrong_lines.is_empty(), "wrong mappings:\n{}", wrong_lines.join("\n"));
+}
+
+/// No two fields of a ledger read the same through the vocabulary: such a pair would
+/// tie on every header naming either, and ties are never mapped.
+#[test]
+fn no_two_fields_of_a_ledger_read_alike() {
+    let pack = lvzhi_packs::county().unwrap();
+    let m = lvzhi_io::vocab::Matcher::new(&pack.vocabulary);
+    for l in &pack.ledgers {
+        let mut seen = std::collections::BTreeMap::new();
+        for f in &l.fields {
+            for name in std::iter::once(&f.label).chain(&f.aliases) {
+                let c = m.canon(name);
+                if let Some(other) = seen.insert(c.clone(), f.key.clone())
+                    && other != f.key
+                {
+                    panic!("{}: “{name}” reads as “{c}”, as a name of {other} does", l.key);
+                }
+            }
+        }
+    }
 }
