@@ -148,6 +148,17 @@ pub struct Layout {
     pub columns: Vec<Column>,
 }
 
+impl Column {
+    /// The name the column's cells get as extra information: the header, under a
+    /// group header "组/列" ("整改情况/未治理").
+    pub fn extra_name(&self) -> String {
+        match &self.group {
+            Some(g) => format!("{g}/{}", self.header),
+            None => self.header.clone(),
+        }
+    }
+}
+
 impl Layout {
     /// The first data row, 0-based.
     pub fn first_data_row(&self) -> usize {
@@ -199,8 +210,20 @@ pub fn header_unit(s: &str) -> Option<MoneyUnit> {
 /// The names a state column goes by.
 const STATE_NAMES: [&str; 5] = ["状态", "办理状态", "当前状态", "整改状态", "流程状态"];
 
-/// Headers of columns that number or select rows: never data.
-const ROW_NUMBER_NAMES: [&str; 8] = ["序号", "序", "行号", "选择", "操作", "NO", "No", "No."];
+/// Headers of columns that number or select rows, or carry the record number of an
+/// export (编号): never data.
+const ROW_NUMBER_NAMES: [&str; 10] = [
+    "序号",
+    "序",
+    "行号",
+    "选择",
+    "操作",
+    "NO",
+    "No",
+    "No.",
+    "编号",
+    "系统编号",
+];
 
 /// The field a header names with confidence (no vocabulary: label, alias or key,
 /// after normalisation), as [`find_layout`] would map a one-column table.

@@ -12,7 +12,7 @@ use crate::sheet::{Cell, Sheet};
 use crate::value::{CellRefusal, ErrorKind, cell_value};
 use lvzhi_core::access::{Access, RecordScope, Role};
 use lvzhi_core::field::{FieldDef, FieldRole, FieldType};
-use lvzhi_core::ledger::{Fields, LedgerKind};
+use lvzhi_core::ledger::{EXTRA_KEY, Fields, LedgerKind};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -217,6 +217,8 @@ struct Ctx<'a> {
     org: &'a OrgIndex,
     access: &'a Access,
     mapped: Vec<(&'a Column, Option<&'a FieldDef>)>,
+    /// Columns kept as extra information, with the name each gets (unique).
+    extras: Vec<(&'a Column, String)>,
     headers: Vec<(usize, String)>,
     states: Vec<String>,
     unit_key: Option<String>,
@@ -225,6 +227,24 @@ struct Ctx<'a> {
 }
 
 type Cache = HashMap<(usize, String), Result<Value, CellRefusal>>;
+
+/// The extra columns of a layout and their names, made unique ("备注", "备注（F列）").
+fn extra_names(layout: &Layout) -> Vec<(&Column, String)> {
+    let mut seen = std::collections::HashSet::new();
+    layout
+        .columns
+        .iter()
+        .filter(|c| c.extra && c.field.is_none())
+        .map(|c| {
+            let mut name = c.extra_name();
+            if !seen.insert(name.clone()) {
+                name = format!("{name}（{}列）", c.letter);
+                seen.insert(name.clone());
+            }
+            (c, name)
+        })
+        .collect()
+}
 
 /// Below this many rows one thread does it all.
 const PARALLEL_FROM: usize = 20_000;
@@ -255,6 +275,7 @@ pub fn prepare(
                 }
             })
             .collect(),
+        extras: extra_names(&layout),
         headers: layout
             .columns
             .iter()
@@ -399,6 +420,29 @@ fn check_row(ctx: &Ctx<'_>, ri: usize, cells: &[Cell], cache: &mut Cache) -> Out
                 Ok(None) => {}
                 Err(e) => row_errors.push(err(ErrorKind::Invalid, e.message)),
             },
+        }
+    }
+    if !ctx.extras.is_empty() {
+        let mut extra = serde_json::Map::new();
+        for (col, name) in &ctx.extras {
+            if let Some(cell) = cells.get(col.index).filter(|c| !c.is_empty()) {
+                extra.insert(name.clone(), Value::String(cell.text().trim().to_string()));
+            }
+        }
+        match lvzhi_core::ledger::validate_extra(&Value::Object(extra)) {
+            Ok(Some(v)) => {
+                fields.insert(EXTRA_KEY.to_string(), v);
+            }
+            Ok(None) => {}
+            Err(e) => row_errors.push(CellError {
+                row: row_no,
+                column: String::new(),
+                letter: String::new(),
+                field: Some(EXTRA_KEY.to_string()),
+                value: String::new(),
+                kind: ErrorKind::Invalid,
+                message: format!("附加信息：{}", e.message),
+            }),
         }
     }
     if row_errors.is_empty() {
