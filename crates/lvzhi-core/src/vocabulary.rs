@@ -11,6 +11,8 @@
 //!   without the clerk, only suggested.
 //! * `joiners` — words joining two names in one header (或, 及, 和, 、, /).
 //! * `units` — unit words a header may end with outside brackets (万元, 个).
+//! * `derive` — where a field a sheet lacks may be taken from (发现日期 from
+//!   检查时间); `division_from` — headers whose text may name the township.
 
 use serde::{Deserialize, Serialize};
 
@@ -33,6 +35,25 @@ pub struct Vocabulary {
     /// Unit words a header may end with.
     #[serde(default)]
     pub units: Vec<String>,
+    /// Where a field a sheet lacks may be taken from.
+    #[serde(default)]
+    pub derive: Vec<DeriveRule>,
+    /// Words of headers whose text may name the township (地址, 地点, 单位…): a
+    /// sheet without a 乡镇 column takes it from a township name inside them.
+    #[serde(default)]
+    pub division_from: Vec<String>,
+}
+
+/// A field a sheet lacks, taken from another column: 发现日期 from 检查时间.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeriveRule {
+    /// The ledger's key.
+    pub ledger: String,
+    /// The field's key.
+    pub field: String,
+    /// Headers to take it from, in order of preference.
+    pub from: Vec<String>,
 }
 
 impl Vocabulary {

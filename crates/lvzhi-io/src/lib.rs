@@ -30,6 +30,7 @@
 
 pub mod cli;
 pub mod export;
+pub mod fill;
 pub mod import;
 pub mod mapping;
 pub mod org;
@@ -54,7 +55,10 @@ pub enum IoError {
     #[error("{0}")]
     NoHeader(String),
     /// Required fields have no column.
-    #[error("缺少必填列：{} / required columns missing", .0.join("、"))]
+    #[error(
+        "缺少必填列：{}（表中没有、也无从推出；可用 --set 字段=值 为整个文件统一设定） / required columns missing (set one value for the file with --set FIELD=VALUE)",
+        .0.join("、")
+    )]
     MissingColumns(Vec<String>),
     /// A bad mapping file.
     #[error("列映射有误：{0} / bad mapping")]
@@ -102,6 +106,8 @@ pub struct ReadOptions {
     pub mapping: mapping::Mapping,
     /// The pack's header vocabulary ([`check_file`] takes the store's).
     pub vocabulary: lvzhi_core::vocabulary::Vocabulary,
+    /// Values set for the whole file: (field key or label, value) — `--set 字段=值`.
+    pub set: Vec<(String, String)>,
 }
 
 /// A file read and checked, ready to preview or write.
@@ -149,8 +155,14 @@ pub fn check_bytes(
     opts: &ReadOptions,
 ) -> Result<Checked, IoError> {
     let sheet = sheet::read_bytes(bytes, file_name, opts.sheet.as_deref(), opts.encoding)?;
-    let layout = mapping::layout_with(&sheet, kind, &opts.vocabulary, &opts.mapping)?;
-    let prepared = prepare::prepare(kind, &sheet, layout, org, access)?;
+    let layout = mapping::find_layout_with(&sheet, kind, &opts.vocabulary, &opts.mapping)?;
+    let set = opts
+        .set
+        .iter()
+        .map(|(k, v)| fill::parse_set(kind, &format!("{k}={v}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let fills = fill::plan(kind, &layout, &opts.vocabulary, &set, access)?;
+    let prepared = prepare::prepare_with(kind, &sheet, layout, &fills, org, access)?;
     Ok(Checked { sheet, prepared })
 }
 

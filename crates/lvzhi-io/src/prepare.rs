@@ -6,6 +6,7 @@
 //! ahead so that a file is refused before anything is written.
 
 use crate::IoError;
+use crate::fill::{Fill, Filled, Source};
 use crate::mapping::{Column, Layout, STATE_TARGET, normalize_header};
 use crate::org::OrgIndex;
 use crate::sheet::{Cell, Sheet};
@@ -121,6 +122,8 @@ pub struct Prepared {
     pub skipped: Vec<Skipped>,
     /// Blank rows (or rows with only a 序号).
     pub blank_rows: usize,
+    /// Values the sheet lacked, and where each came from.
+    pub filled: Vec<Filled>,
 }
 
 impl Prepared {
@@ -206,7 +209,8 @@ pub fn check_role(kind: &LedgerKind, access: &Access) -> Result<(), IoError> {
 enum Outcome {
     Blank,
     Skip(Skipped),
-    Good(GoodRow),
+    /// A good row, and (fill, source) for each value it took from a fill.
+    Good(GoodRow, Vec<(usize, usize)>),
     Bad(Vec<CellError>),
 }
 
@@ -219,6 +223,10 @@ struct Ctx<'a> {
     mapped: Vec<(&'a Column, Option<&'a FieldDef>)>,
     /// Columns kept as extra information, with the name each gets (unique).
     extras: Vec<(&'a Column, String)>,
+    /// Values the sheet lacks.
+    fills: &'a [Fill],
+    /// Required fields no column fills (checked after the fills).
+    unmapped_required: Vec<&'a FieldDef>,
     headers: Vec<(usize, String)>,
     states: Vec<String>,
     unit_key: Option<String>,
@@ -257,8 +265,32 @@ pub fn prepare(
     org: &OrgIndex,
     access: &Access,
 ) -> Result<Prepared, IoError> {
+    prepare_with(kind, sheet, layout, &[], org, access)
+}
+
+/// [`prepare`] filling values the sheet lacks from `fills` (see [`crate::fill`]).
+pub fn prepare_with(
+    kind: &LedgerKind,
+    sheet: &Sheet,
+    layout: Layout,
+    fills: &[Fill],
+    org: &OrgIndex,
+    access: &Access,
+) -> Result<Prepared, IoError> {
     check_role(kind, access)?;
     let ctx = Ctx {
+        fills,
+        unmapped_required: kind
+            .fields
+            .iter()
+            .filter(|f| {
+                f.required
+                    && !layout
+                        .columns
+                        .iter()
+                        .any(|c| c.field.as_deref() == Some(f.key.as_str()))
+            })
+            .collect(),
         kind,
         layout: &layout,
         org,
@@ -333,20 +365,62 @@ pub fn prepare(
         skipped: Vec::new(),
         blank_rows: 0,
         layout: layout.clone(),
+        filled: Vec::new(),
     };
+    let mut counts: HashMap<(usize, usize), usize> = HashMap::new();
     out.rows.reserve(outcomes.len());
     for o in outcomes {
         match o {
             Outcome::Blank => out.blank_rows += 1,
             Outcome::Skip(s) => out.skipped.push(s),
-            Outcome::Good(g) => out.rows.push(g),
+            Outcome::Good(g, f) => {
+                out.rows.push(g);
+                for k in f {
+                    *counts.entry(k).or_default() += 1;
+                }
+            }
             Outcome::Bad(mut e) => {
                 out.bad_rows += 1;
                 out.errors.append(&mut e);
             }
         }
     }
+    let mut keys: Vec<(usize, usize)> = counts.keys().copied().collect();
+    keys.sort_unstable();
+    for (fi, si) in keys {
+        if let Some(src) = fills.get(fi).and_then(|f| f.sources.get(si)) {
+            out.filled.push(Filled {
+                field: fills[fi].field.clone(),
+                label: fills[fi].label.clone(),
+                source: src.clone(),
+                rows: counts[&(fi, si)],
+            });
+        }
+    }
     Ok(out)
+}
+
+/// A row's value for a fill, from the first source that has one: (value, source index).
+fn fill_value(ctx: &Ctx<'_>, f: &FieldDef, fill: &Fill, cells: &[Cell]) -> Option<(Value, usize)> {
+    for (si, src) in fill.sources.iter().enumerate() {
+        let raw = match src {
+            Source::Column { index, .. } => match cells.get(*index) {
+                Some(c) if !c.is_empty() => cell_value(c, f, None, ctx.org).ok(),
+                _ => None,
+            },
+            Source::DivisionIn { indexes, .. } => indexes
+                .iter()
+                .filter_map(|i| cells.get(*i))
+                .find_map(|c| ctx.org.township_in(&c.text()))
+                .map(Value::String),
+            Source::Set { value } => cell_value(&Cell::Text(value.clone()), f, None, ctx.org).ok(),
+            Source::OwnDivision { code } => Some(Value::String(code.clone())),
+        };
+        if let Some(Ok(Some(v))) = raw.map(|r| f.validate(&r)) {
+            return Some((v, si));
+        }
+    }
+    None
 }
 
 fn check_row(ctx: &Ctx<'_>, ri: usize, cells: &[Cell], cache: &mut Cache) -> Outcome {
@@ -422,6 +496,45 @@ fn check_row(ctx: &Ctx<'_>, ri: usize, cells: &[Cell], cache: &mut Cache) -> Out
             },
         }
     }
+    let mut took = Vec::new();
+    for (fi, fill) in ctx.fills.iter().enumerate() {
+        if fields.get(&fill.field).is_some_and(|v| !v.is_null()) {
+            continue;
+        }
+        let Some(f) = ctx.kind.field(&fill.field) else { continue };
+        if let Some((v, si)) = fill_value(ctx, f, fill, cells) {
+            // A value derived from the row's own cells clears the cell's "required" error.
+            row_errors.retain(|e| !(e.kind == ErrorKind::Required && e.field.as_deref() == Some(f.key.as_str())));
+            fields.insert(f.key.clone(), v);
+            took.push((fi, si));
+        }
+    }
+    for f in &ctx.unmapped_required {
+        if fields.get(&f.key).is_none_or(|v| v.is_null()) {
+            let hint = ctx
+                .fills
+                .iter()
+                .find(|x| x.field == f.key)
+                .map(|x| x.sources.iter().map(Source::describe).collect::<Vec<_>>().join("、"))
+                .unwrap_or_default();
+            row_errors.push(CellError {
+                row: row_no,
+                column: f.label.clone(),
+                letter: String::new(),
+                field: Some(f.key.clone()),
+                value: String::new(),
+                kind: ErrorKind::Required,
+                message: if hint.is_empty() {
+                    format!("必填“{}”没有值（可用 --set {}=值 统一设定）", f.label, f.label)
+                } else {
+                    format!(
+                        "必填“{}”没有值：{hint}都没有给出（可用 --set {}=值 统一设定）",
+                        f.label, f.label
+                    )
+                },
+            });
+        }
+    }
     if !ctx.extras.is_empty() {
         let mut extra = serde_json::Map::new();
         for (col, name) in &ctx.extras {
@@ -487,11 +600,14 @@ fn check_row(ctx: &Ctx<'_>, ri: usize, cells: &[Cell], cache: &mut Cache) -> Out
     }
     let _ = ctx.kind;
     if row_errors.is_empty() {
-        Outcome::Good(GoodRow {
-            row: row_no,
-            fields,
-            state,
-        })
+        Outcome::Good(
+            GoodRow {
+                row: row_no,
+                fields,
+                state,
+            },
+            took,
+        )
     } else {
         Outcome::Bad(row_errors)
     }

@@ -161,6 +161,17 @@ enum Cmd {
         /// Print the report as JSON on stdout
         #[arg(long)]
         json: bool,
+        /// A value for the whole file, 字段=值 (e.g. --set 行业=工贸); repeatable
+        #[arg(long = "set", value_name = "字段=值")]
+        set: Vec<String>,
+    },
+    /// List the extra columns imported records carry (columns that are no field), most frequent first.
+    Extras {
+        #[command(flatten)]
+        db: DbArg,
+        /// Only this ledger
+        #[arg(long)]
+        ledger: Option<String>,
     },
     /// Export a ledger list (your scope, personal data masked) to .xlsx or .csv.
     Export {
@@ -497,9 +508,11 @@ async fn run(cli: Cli) -> Result<ExitCode, StoreError> {
             errors,
             chunk,
             json,
+            set,
         } => {
             let store = open(&db).await?;
             let args = lvzhi_io::cli::ImportArgs {
+                set,
                 ledger,
                 file,
                 sheet,
@@ -514,6 +527,12 @@ async fn run(cli: Cli) -> Result<ExitCode, StoreError> {
                 json,
             };
             let r = lvzhi_io::cli::run_import(&store, &args, &mut std::io::stdout(), &mut std::io::stderr()).await;
+            store.close().await;
+            return Ok(io_exit(r));
+        }
+        Cmd::Extras { db, ledger } => {
+            let store = open(&db).await?;
+            let r = lvzhi_io::cli::run_extras(&store, ledger.as_deref(), &mut std::io::stdout()).await;
             store.close().await;
             return Ok(io_exit(r));
         }
