@@ -502,6 +502,14 @@ pub fn layout_with(sheet: &Sheet, kind: &LedgerKind, vocab: &Vocabulary, mapping
 
 /// The labels of required fields no column fills.
 pub fn missing_required<'k>(kind: &'k LedgerKind, layout: &Layout) -> Vec<&'k str> {
+    unmapped_required(kind, layout)
+        .into_iter()
+        .map(|f| f.label.as_str())
+        .collect()
+}
+
+/// The required fields no column fills.
+pub fn unmapped_required<'k>(kind: &'k LedgerKind, layout: &Layout) -> Vec<&'k lvzhi_core::field::FieldDef> {
     kind.fields
         .iter()
         .filter(|f| {
@@ -511,7 +519,6 @@ pub fn missing_required<'k>(kind: &'k LedgerKind, layout: &Layout) -> Vec<&'k st
                     .iter()
                     .any(|c| c.field.as_deref() == Some(f.key.as_str()))
         })
-        .map(|f| f.label.as_str())
         .collect()
 }
 

@@ -280,17 +280,7 @@ pub fn prepare_with(
     check_role(kind, access)?;
     let ctx = Ctx {
         fills,
-        unmapped_required: kind
-            .fields
-            .iter()
-            .filter(|f| {
-                f.required
-                    && !layout
-                        .columns
-                        .iter()
-                        .any(|c| c.field.as_deref() == Some(f.key.as_str()))
-            })
-            .collect(),
+        unmapped_required: crate::mapping::unmapped_required(kind, &layout),
         kind,
         layout: &layout,
         org,
