@@ -23,6 +23,9 @@ pub const HEADER_SCAN: usize = 30;
 /// The target of a column that sets the record's workflow state.
 pub const STATE_TARGET: &str = "@state";
 
+/// The target of a column kept as extra information on the record.
+pub const EXTRA_TARGET: &str = "@extra";
+
 /// A mapping saved for reuse: header text → field key ("" ignores the column).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -36,7 +39,8 @@ pub struct Mapping {
     /// Header rows: 1 or 2 (found when absent).
     #[serde(default)]
     pub header_rows: Option<usize>,
-    /// Header text → field key (or `@state`, or "" to ignore).
+    /// Header text → field key (or `@state`, `@extra` to keep as extra information,
+    /// or "" to ignore).
     #[serde(default)]
     pub columns: BTreeMap<String, String>,
 }
@@ -77,7 +81,7 @@ impl Mapping {
             )));
         }
         for (h, f) in &self.columns {
-            if !f.is_empty() && f != STATE_TARGET && kind.field(f).is_none() {
+            if !f.is_empty() && f != STATE_TARGET && f != EXTRA_TARGET && kind.field(f).is_none() {
                 return Err(IoError::Mapping(format!(
                     "列“{h}”映射到的字段“{f}”不在台账“{}”中 / unknown field",
                     kind.name
@@ -174,7 +178,14 @@ impl Layout {
             columns: self
                 .columns
                 .iter()
-                .map(|c| (c.header.clone(), c.field.clone().unwrap_or_default()))
+                .map(|c| {
+                    let target = match &c.field {
+                        Some(f) => f.clone(),
+                        None if c.extra => EXTRA_TARGET.to_string(),
+                        None => String::new(),
+                    };
+                    (c.header.clone(), target)
+                })
                 .collect(),
         }
     }
@@ -408,13 +419,15 @@ fn resolve(kind: &LedgerKind, index: &FieldIndex, mapping: &Mapping, names: &[He
     for (c, shown, cands, group) in names {
         let mut field = None;
         let mut pin = false;
+        let mut keep = false;
         for cand in cands {
             if let Some(f) = mapping
                 .columns
                 .get(cand)
                 .or_else(|| mapping.columns.get(&normalize_header(cand)))
             {
-                field = (!f.is_empty()).then(|| f.clone());
+                keep = f == EXTRA_TARGET;
+                field = (!f.is_empty() && !keep).then(|| f.clone());
                 pin = true;
                 break;
             }
@@ -427,7 +440,7 @@ fn resolve(kind: &LedgerKind, index: &FieldIndex, mapping: &Mapping, names: &[He
             header: shown.clone(),
             group: group.clone(),
             unit: cands.iter().find_map(|h| header_unit(h)),
-            extra: !pin && !row_number,
+            extra: keep || (!pin && !row_number),
             field,
             suggestions: Vec::new(),
         });
@@ -611,6 +624,7 @@ mod tests {
         };
         m.columns.insert("存在的\"问题\"".into(), "description".into());
         m.columns.insert("序号".into(), String::new());
+        m.columns.insert("督办领导".into(), EXTRA_TARGET.into());
         assert_eq!(Mapping::from_toml(&m.to_toml()).unwrap(), m);
         assert!(Mapping::from_toml("bogus = 1").is_err());
     }
