@@ -698,6 +698,8 @@ struct PreviewPage {
     skipped: usize,
     /// Why rows were skipped: "合计行、表尾说明".
     skipped_why: String,
+    /// Values the sheet lacked and where they came from ("行业 ← 统一设定值“工贸”（2行）").
+    filled: Vec<String>,
     error: String,
 }
 
@@ -721,12 +723,14 @@ pub async fn preview(State(st): State<AppState>, u: UiUser, Path(id): Path<Strin
         bad: 0,
         skipped: 0,
         skipped_why: String::new(),
+        filled: vec![],
         error: String::new(),
     };
     match check(&st, &u, &e, &kind).await {
         Err(err) => p.error = io_message(&err),
         Ok(c) => {
             let pr = &c.prepared;
+            p.filled = pr.filled.iter().map(|f| f.chinese()).collect();
             let cols: Vec<_> = pr.layout.columns.iter().filter(|c| c.field.is_some()).collect();
             let label_of = |key: &str| {
                 if key == STATE_TARGET {

@@ -260,6 +260,8 @@ fn a_suggested_column_accepted_and_a_value_set_once() {
     assert_eq!(r.status, 303, "{}", r.text());
     let p = b.get(&format!("/imports/{id}/preview")).text();
     assert!(p.contains("可导入 <strong>1</strong> 行"), "{p}");
+    assert!(p.contains("补全：行业 ← 统一设定值“工贸”（1行）"), "{p}");
+    assert!(p.contains("补全：乡镇 ← 导入人所在乡镇（1行）"), "{p}");
     let r = b.post(&format!("/imports/{id}/confirm"), &[("csrf", &csrf)]);
     assert_eq!(r.status, 200, "{}", r.text());
     assert!(r.text().contains("已导入 <strong>1</strong> 条记录"), "{}", r.text());
