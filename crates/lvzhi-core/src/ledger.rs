@@ -148,6 +148,8 @@ pub struct Pack {
     pub version: String,
     /// Ledger kinds by key, in file-name order.
     pub ledgers: Vec<LedgerKind>,
+    /// Header words for import (`vocabulary.toml`; empty when absent).
+    pub vocabulary: crate::vocabulary::Vocabulary,
 }
 
 #[derive(Deserialize)]
@@ -162,7 +164,7 @@ struct PackMeta {
 
 impl Pack {
     /// Parses a pack from its files: `(path, text)` pairs, paths relative to
-    /// the pack folder (`pack.toml`, `ledgers/hazard.toml`). Other files are
+    /// the pack folder (`pack.toml`, `ledgers/hazard.toml`, `vocabulary.toml`). Other files are
     /// ignored here (indicators and report templates are read by their crates).
     pub fn from_files(files: &[(String, String)]) -> Result<Pack, PackError> {
         let meta_text = files
@@ -200,10 +202,18 @@ impl Pack {
             }
             ledgers.push(kind);
         }
+        let vocabulary = match files.iter().find(|(p, _)| p == "vocabulary.toml") {
+            Some((_, text)) => crate::vocabulary::Vocabulary::from_toml(text).map_err(|message| PackError {
+                file: "vocabulary.toml".into(),
+                message,
+            })?,
+            None => crate::vocabulary::Vocabulary::default(),
+        };
         let pack = Pack {
             name: meta.name,
             version: meta.version,
             ledgers,
+            vocabulary,
         };
         for l in &pack.ledgers {
             for f in &l.fields {
@@ -230,6 +240,60 @@ impl Pack {
 /// The field values of a record after validation.
 pub type Fields = Map<String, Value>;
 
+/// The key under which a record keeps extra information: columns of an imported
+/// sheet that are no field of the ledger, as `{"督办领导": "张三", …}` (header →
+/// text). It is part of the record's fields (and so of its events), validated by
+/// [`validate_extra`], searched, shown and exported under its own headers; no
+/// pack field may use the key.
+pub const EXTRA_KEY: &str = "extra";
+
+/// At most this many extra entries on one record.
+pub const EXTRA_MAX_ENTRIES: usize = 64;
+/// Longest extra header, in characters.
+pub const EXTRA_MAX_NAME: usize = 100;
+/// Longest extra value, in characters.
+pub const EXTRA_MAX_VALUE: usize = 2000;
+
+/// Validates a record's extra information: an object of header → text (numbers
+/// and booleans become text); empty values are dropped; `None` when nothing is left.
+pub fn validate_extra(raw: &Value) -> Result<Option<Value>, FieldError> {
+    let err = |message: String| FieldError {
+        field: EXTRA_KEY.into(),
+        label: "附加信息".into(),
+        message,
+    };
+    let obj = match raw {
+        Value::Null => return Ok(None),
+        Value::Object(o) => o,
+        _ => return Err(err("应为“列名: 内容”的对象".into())),
+    };
+    if obj.len() > EXTRA_MAX_ENTRIES {
+        return Err(err(format!("最多{EXTRA_MAX_ENTRIES}项")));
+    }
+    let mut out = Map::new();
+    for (k, v) in obj {
+        let name = k.trim();
+        if name.is_empty() || name.chars().count() > EXTRA_MAX_NAME {
+            return Err(err(format!("列名“{name}”应为1到{EXTRA_MAX_NAME}个字")));
+        }
+        let text = match v {
+            Value::Null => continue,
+            Value::String(s) => s.trim().to_string(),
+            Value::Number(n) => n.to_string(),
+            Value::Bool(b) => if *b { "是" } else { "否" }.to_string(),
+            _ => return Err(err(format!("“{name}”的内容应为文本"))),
+        };
+        if text.is_empty() {
+            continue;
+        }
+        if text.chars().count() > EXTRA_MAX_VALUE {
+            return Err(err(format!("“{name}”的内容超过{EXTRA_MAX_VALUE}字")));
+        }
+        out.insert(name.to_string(), Value::String(text));
+    }
+    Ok((!out.is_empty()).then_some(Value::Object(out)))
+}
+
 impl LedgerKind {
     /// Checks the kind's internal consistency; the error says what is wrong.
     pub fn check(&self) -> Result<(), String> {
@@ -244,6 +308,9 @@ impl LedgerKind {
         let mut seen = std::collections::HashSet::new();
         let mut roles = std::collections::HashSet::new();
         for f in &self.fields {
+            if f.key == EXTRA_KEY {
+                return Err(format!("字段键“{EXTRA_KEY}”留给导入的附加信息，不能用作字段"));
+            }
             if !seen.insert(f.key.as_str()) {
                 return Err(format!("字段键“{}”重复", f.key));
             }
@@ -347,7 +414,7 @@ impl LedgerKind {
         let mut out = Map::new();
         let mut errors = Vec::new();
         for key in input.keys() {
-            if self.field(key).is_none() {
+            if key != EXTRA_KEY && self.field(key).is_none() {
                 errors.push(FieldError {
                     field: key.clone(),
                     label: key.clone(),
@@ -377,6 +444,17 @@ impl LedgerKind {
                     message: "必填".into(),
                 }),
                 None => {}
+            }
+        }
+        if let Some(raw) = input.get(EXTRA_KEY) {
+            match validate_extra(raw) {
+                Ok(Some(v)) => {
+                    out.insert(EXTRA_KEY.to_string(), v);
+                }
+                Ok(None) => {
+                    out.insert(EXTRA_KEY.to_string(), Value::Null);
+                }
+                Err(e) => errors.push(e),
             }
         }
         if errors.is_empty() { Ok(out) } else { Err(errors) }
@@ -446,6 +524,12 @@ impl LedgerKind {
             ) && f.masking() == crate::field::Mask::None
                 && let Some(v) = fields.get(&f.key).and_then(|v| v.as_str())
             {
+                s.push_str(v);
+                s.push(' ');
+            }
+        }
+        if let Some(Value::Object(extra)) = fields.get(EXTRA_KEY) {
+            for v in extra.values().filter_map(Value::as_str) {
                 s.push_str(v);
                 s.push(' ');
             }
@@ -529,6 +613,46 @@ requires = ["note"]
         let labels: Vec<_> = errs.iter().map(|e| e.label.as_str()).collect();
         assert_eq!(labels, ["x", "隐患描述", "隐患等级"]);
         assert!(l.validate(json!({"grade": "一般"}).as_object().unwrap(), true).is_ok());
+    }
+
+    #[test]
+    fn extra_information_is_accepted_explicitly() {
+        let p = pack(HAZARD).unwrap();
+        let l = p.ledger("hazard").unwrap();
+        let input =
+            json!({"desc": "配电箱未接地", "grade": "重大", "extra": {"督办领导": " 张三 ", "空": "", "户数": 3}});
+        let f = l.validate(input.as_object().unwrap(), false).unwrap();
+        assert_eq!(f["extra"], json!({"督办领导": "张三", "户数": "3"}));
+        assert!(l.search_text(&f).contains("张三"));
+        assert!(
+            l.validate(
+                json!({"desc": "x", "grade": "一般", "extra": "张三"})
+                    .as_object()
+                    .unwrap(),
+                false
+            )
+            .is_err()
+        );
+        assert!(
+            l.validate(
+                json!({"desc": "x", "grade": "一般", "extra": {"a": [1]}})
+                    .as_object()
+                    .unwrap(),
+                false
+            )
+            .is_err()
+        );
+        let long: serde_json::Map<String, Value> = (0..65).map(|i| (format!("列{i}"), json!("x"))).collect();
+        assert!(
+            l.validate(
+                json!({"desc": "x", "grade": "一般", "extra": long})
+                    .as_object()
+                    .unwrap(),
+                false
+            )
+            .is_err()
+        );
+        assert!(pack(&HAZARD.replace("key = \"note\"", "key = \"extra\"")).is_err());
     }
 
     #[test]

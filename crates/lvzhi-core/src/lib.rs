@@ -13,6 +13,7 @@
 //! * [`access`] — roles, scopes and what each role may see.
 //! * [`event`] — the canonical form and hash chain of events.
 //! * [`deadline`] — red/yellow warning status of an item on a given day.
+//! * [`vocabulary`] — the header words of a pack, for import.
 //!
 //! **Invariant:** the core knows field *types*, never field *names*: a county
 //! adds a ledger by adding a pack file, not code.
@@ -27,5 +28,6 @@ pub mod ledger;
 pub mod money;
 pub mod period;
 pub mod time;
+pub mod vocabulary;
 
 pub use rust_decimal::Decimal;

@@ -47,6 +47,9 @@ pub struct ImportArgs {
     pub chunk: usize,
     /// Print the report as JSON on stdout.
     pub json: bool,
+    /// Values for the whole file, `字段=值` (field label or key): for fields the
+    /// sheet lacks, and for its empty cells.
+    pub set: Vec<String>,
 }
 
 /// The arguments of `lvzhi export`.
@@ -157,11 +160,23 @@ pub async fn run_import(
     let bytes = std::fs::read(&args.file)?;
     let name = args.file.to_string_lossy().into_owned();
     let _ = writeln!(err, "读取并校验 / reading and checking {name} …");
+    let set = args
+        .set
+        .iter()
+        .map(|s| {
+            s.split_once('=')
+                .or_else(|| s.split_once('＝'))
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                .ok_or_else(|| IoError::Mapping(format!("--set “{s}”应写作“字段=值”，如 --set 行业=工贸")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let read = ReadOptions {
         sheet: args.sheet.clone(),
         encoding,
         mapping,
         limits,
+        vocabulary: store.pack().vocabulary.clone(),
+        set,
     };
     let checked = check_file(store, &access, &args.ledger, &bytes, &name, &read).await?;
     let p = &checked.prepared;
@@ -182,9 +197,28 @@ pub async fn run_import(
     for c in &p.layout.columns {
         let target = match &c.field {
             Some(f) => f.clone(),
+            None if c.extra => format!("（附加信息“{}” / kept as extra）", c.extra_name()),
             None => "（忽略 / ignored）".into(),
         };
-        let _ = writeln!(err, "  {}列 {} → {target}", c.letter, c.header);
+        let suggest: Vec<String> = c
+            .suggestions
+            .iter()
+            .map(|s| format!("{}? {}分，{}", s.label, s.score, s.reason))
+            .collect();
+        if suggest.is_empty() {
+            let _ = writeln!(err, "  {}列 {} → {target}", c.letter, c.header);
+        } else {
+            let _ = writeln!(
+                err,
+                "  {}列 {} → {target}  建议 / suggested: {}（可在 --mapping 中确认 / confirm in a mapping file）",
+                c.letter,
+                c.header,
+                suggest.join("；")
+            );
+        }
+    }
+    for f in &p.filled {
+        let _ = writeln!(err, "  补全 / filled: {}", f.chinese());
     }
     if let Some(path) = &args.save_mapping {
         std::fs::write(path, p.layout.to_mapping(&args.ledger).to_toml())?;
@@ -201,11 +235,19 @@ pub async fn run_import(
             p.errors.len() - 200
         );
     }
-    if !p.errors.is_empty() {
-        let path = args
-            .errors_xlsx
-            .clone()
-            .unwrap_or_else(|| args.file.with_extension("错误.xlsx"));
+    // A dry run writes nothing unless asked where to put the error copy.
+    let error_copy = if args.dry_run {
+        args.errors_xlsx.clone()
+    } else {
+        Some(
+            args.errors_xlsx
+                .clone()
+                .unwrap_or_else(|| args.file.with_extension("错误.xlsx")),
+        )
+    };
+    if !p.errors.is_empty()
+        && let Some(path) = error_copy
+    {
         std::fs::write(&path, error_workbook(&checked.sheet, p)?)?;
         let _ = writeln!(
             err,
@@ -251,6 +293,28 @@ pub async fn run_import(
     };
     let _ = writeln!(err, "{summary}");
     Ok(if p.errors.is_empty() { 0 } else { 1 })
+}
+
+/// `lvzhi extras`: the extra columns imported records carry, most frequent first
+/// (the admin's list of candidates for a pack field). Returns the exit code.
+pub async fn run_extras(store: &Store, ledger: Option<&str>, out: &mut dyn Write) -> Result<u8, IoError> {
+    if let Some(l) = ledger
+        && store.pack().ledger(l).is_none()
+    {
+        return Err(IoError::UnknownLedger(l.to_string()));
+    }
+    let cols = store.extra_columns(ledger).await.map_err(IoError::Store)?;
+    if cols.is_empty() {
+        let _ = writeln!(out, "没有附加信息列 / no extra columns");
+    }
+    for c in &cols {
+        let name = store
+            .pack()
+            .ledger(&c.ledger)
+            .map_or(c.ledger.as_str(), |k| k.name.as_str());
+        let _ = writeln!(out, "{}\t{}\t{}条 / records", name, c.name, c.records);
+    }
+    Ok(0)
 }
 
 /// `lvzhi export`: returns the exit code.

@@ -20,7 +20,7 @@ use crate::prepare::Prepared;
 use crate::sheet::{Cell, Sheet};
 use lvzhi_core::access::Access;
 use lvzhi_core::field::{FieldDef, FieldType};
-use lvzhi_core::ledger::LedgerKind;
+use lvzhi_core::ledger::{EXTRA_KEY, LedgerKind};
 use lvzhi_core::money::MoneyUnit;
 use lvzhi_store::Store;
 use lvzhi_store::records::{ListQuery, RecordView};
@@ -117,23 +117,32 @@ fn field_out(f: &FieldDef, v: &Value, org: &OrgIndex) -> Out {
     }
 }
 
-/// The columns: 编号, every field, 状态.
-fn headers(kind: &LedgerKind) -> Vec<String> {
+/// The columns: 编号, every field, 状态, then the extra columns the records carry
+/// (under their own headers, so the file imports back with them).
+fn headers(kind: &LedgerKind, extras: &[String]) -> Vec<String> {
     let mut h = vec!["编号".to_string()];
     h.extend(kind.fields.iter().map(field_header));
     if kind.workflow.is_some() {
         h.push("状态".into());
     }
+    h.extend(extras.iter().cloned());
     h
 }
 
-fn record_cells(kind: &LedgerKind, r: &RecordView, org: &OrgIndex) -> Vec<Out> {
+fn record_cells(kind: &LedgerKind, r: &RecordView, org: &OrgIndex, extras: &[String]) -> Vec<Out> {
     let mut cells = vec![Out::Number(Decimal::from(r.row.id))];
     for f in &kind.fields {
         cells.push(field_out(f, r.row.fields.get(&f.key).unwrap_or(&Value::Null), org));
     }
     if kind.workflow.is_some() {
         cells.push(Out::Text(r.row.state.clone()));
+    }
+    let extra = r.row.fields.get(EXTRA_KEY).and_then(Value::as_object);
+    for name in extras {
+        cells.push(match extra.and_then(|e| e.get(name)).and_then(Value::as_str) {
+            Some(t) => Out::Text(t.to_string()),
+            None => Out::Empty,
+        });
     }
     cells
 }
@@ -322,7 +331,14 @@ pub async fn export(
         .ok_or_else(|| IoError::UnknownLedger(ledger.to_string()))?
         .clone();
     let org = OrgIndex::load(store).await.map_err(IoError::Store)?;
-    let heads = headers(&kind);
+    let extras: Vec<String> = store
+        .extra_columns(Some(ledger))
+        .await
+        .map_err(IoError::Store)?
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
+    let heads = headers(&kind, &extras);
     let mut q = q.clone();
     q.limit = Some(500);
     q.cursor = None;
@@ -346,7 +362,7 @@ pub async fn export(
     loop {
         let page = store.list(a, ledger, &q).await.map_err(IoError::Store)?;
         for r in &page.items {
-            let cells = record_cells(&kind, r, &org);
+            let cells = record_cells(&kind, r, &org, &extras);
             if let Some(x) = xlsx.as_mut() {
                 x.push(&cells)?;
             }

@@ -69,7 +69,8 @@ pub struct ImportReport {
     pub ids: Vec<i64>,
 }
 
-/// A tag for an import: ledger, time, and a hash of the content.
+/// A tag for an import: ledger, the time in China (Asia/Shanghai, as the county
+/// reads clocks: `import-hazard-20261205-090902-1a2b3c4d`), and a hash of the content.
 pub fn make_tag(ledger: &str, now: jiff::Timestamp, content: &[u8]) -> String {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -77,7 +78,7 @@ pub fn make_tag(ledger: &str, now: jiff::Timestamp, content: &[u8]) -> String {
     now.as_nanosecond().hash(&mut h);
     format!(
         "import-{ledger}-{}-{:08x}",
-        now.strftime("%Y%m%dT%H%M%SZ"),
+        now.to_zoned(lvzhi_core::time::shanghai()).strftime("%Y%m%d-%H%M%S"),
         h.finish() as u32
     )
 }

@@ -31,12 +31,14 @@
 pub mod bounds;
 pub mod cli;
 pub mod export;
+pub mod fill;
 pub mod import;
 pub mod mapping;
 pub mod org;
 pub mod prepare;
 pub mod sheet;
 pub mod value;
+pub mod vocab;
 
 use lvzhi_core::access::Access;
 use lvzhi_store::{Store, StoreError};
@@ -54,7 +56,10 @@ pub enum IoError {
     #[error("{0}")]
     NoHeader(String),
     /// Required fields have no column.
-    #[error("缺少必填列：{} / required columns missing", .0.join("、"))]
+    #[error(
+        "缺少必填列：{}（表中没有、也无从推出；可用 --set 字段=值 为整个文件统一设定） / required columns missing (set one value for the file with --set FIELD=VALUE)",
+        .0.join("、")
+    )]
     MissingColumns(Vec<String>),
     /// A bad mapping file.
     #[error("列映射有误：{0} / bad mapping")]
@@ -103,6 +108,10 @@ pub struct ReadOptions {
     /// What the file may hold (size, cells, columns, text…); a file over a
     /// limit is refused before the memory is spent.
     pub limits: sheet::SheetLimits,
+    /// The pack's header vocabulary ([`check_file`] takes the store's).
+    pub vocabulary: lvzhi_core::vocabulary::Vocabulary,
+    /// Values set for the whole file: (field key or label, value) — `--set 字段=值`.
+    pub set: Vec<(String, String)>,
 }
 
 /// A file read and checked, ready to preview or write.
@@ -130,6 +139,13 @@ pub async fn check_file(
         .ok_or_else(|| IoError::UnknownLedger(ledger.to_string()))?;
     prepare::check_role(kind, access)?;
     let org = org::OrgIndex::load(store).await.map_err(IoError::Store)?;
+    if opts.vocabulary == lvzhi_core::vocabulary::Vocabulary::default() {
+        let opts = ReadOptions {
+            vocabulary: store.pack().vocabulary.clone(),
+            ..opts.clone()
+        };
+        return check_bytes(kind, &org, access, bytes, file_name, &opts);
+    }
     check_bytes(kind, &org, access, bytes, file_name, opts)
 }
 
@@ -143,8 +159,14 @@ pub fn check_bytes(
     opts: &ReadOptions,
 ) -> Result<Checked, IoError> {
     let sheet = sheet::read_bytes_with(bytes, file_name, opts.sheet.as_deref(), opts.encoding, &opts.limits)?;
-    let layout = mapping::layout(&sheet, kind, &opts.mapping)?;
-    let prepared = prepare::prepare(kind, &sheet, layout, org, access)?;
+    let layout = mapping::find_layout_with(&sheet, kind, &opts.vocabulary, &opts.mapping)?;
+    let set = opts
+        .set
+        .iter()
+        .map(|(k, v)| fill::parse_set(kind, &format!("{k}={v}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let fills = fill::plan(kind, &layout, &opts.vocabulary, &set, access)?;
+    let prepared = prepare::prepare_with(kind, &sheet, layout, &fills, org, access)?;
     Ok(Checked { sheet, prepared })
 }
 

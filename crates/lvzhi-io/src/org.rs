@@ -221,10 +221,52 @@ impl OrgIndex {
         if let Some(r) = pick(&found) {
             return r;
         }
+        // 西洞镇红林村 (as pages show a village): the township, then a place under it.
+        for (code, name, level) in &self.divisions {
+            if *level != 2 {
+                continue;
+            }
+            let Some(rest) = t2.strip_prefix(name.as_str()).filter(|r| !r.is_empty()) else {
+                continue;
+            };
+            let under: Vec<usize> = self
+                .divisions
+                .iter()
+                .enumerate()
+                .filter(|(_, (c, n, _))| c.starts_with(code.as_str()) && c != code && n == rest)
+                .map(|(i, _)| i)
+                .collect();
+            if let Some(r) = pick(&under) {
+                return r;
+            }
+        }
         Err(CellRefusal {
             kind: ErrorKind::UnknownReference,
             message: format!("行政区划“{}”不存在", text.trim()),
         })
+    }
+
+    /// The township a text names ("西洞镇红林村三组", "西洞镇人民政府" → 西洞镇's code):
+    /// the longest township name inside it, when only one township has that name.
+    pub fn township_in(&self, text: &str) -> Option<String> {
+        let t = clean(text);
+        let mut best: Option<(usize, &str)> = None;
+        let mut tie = false;
+        for (code, name, level) in &self.divisions {
+            if *level != 2 || name.chars().count() < 2 || !t.contains(name.as_str()) {
+                continue;
+            }
+            let len = name.chars().count();
+            match best {
+                Some((l, _)) if l > len => {}
+                Some((l, _)) if l == len => tie = true,
+                _ => {
+                    best = Some((len, code.as_str()));
+                    tie = false;
+                }
+            }
+        }
+        if tie { None } else { best.map(|(_, c)| c.to_string()) }
     }
 
     /// A unit's name by id.
@@ -288,6 +330,23 @@ mod tests {
                 d("620902100202", "新村", 3),
             ],
         )
+    }
+
+    #[test]
+    fn every_name_form_a_page_shows() {
+        let i = idx();
+        // A village as pages show it: the township, then the village.
+        assert_eq!(i.division("西洞镇新村"), Ok("620902100202".into()));
+        assert_eq!(i.division("清水镇新村"), Ok("620902101201".into()));
+        assert_eq!(i.division("肃州区西洞镇西洞村"), Ok("620902100201".into()));
+        assert_eq!(
+            i.division("新村").map_err(|e| e.kind),
+            Err(ErrorKind::AmbiguousReference),
+            "two villages are called 新村"
+        );
+        assert_eq!(i.township_in("西洞镇新村三组"), Some("620902100".into()));
+        assert_eq!(i.township_in("清水镇人民政府"), Some("620902101".into()));
+        assert_eq!(i.township_in("酒泉市某商贸公司"), None);
     }
 
     #[test]

@@ -6,13 +6,14 @@
 //! ahead so that a file is refused before anything is written.
 
 use crate::IoError;
+use crate::fill::{Fill, Filled, Source};
 use crate::mapping::{Column, Layout, STATE_TARGET, normalize_header};
 use crate::org::OrgIndex;
 use crate::sheet::{Cell, Sheet};
 use crate::value::{CellRefusal, ErrorKind, cell_value};
 use lvzhi_core::access::{Access, RecordScope, Role};
 use lvzhi_core::field::{FieldDef, FieldRole, FieldType};
-use lvzhi_core::ledger::{Fields, LedgerKind};
+use lvzhi_core::ledger::{EXTRA_KEY, Fields, LedgerKind};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -121,6 +122,8 @@ pub struct Prepared {
     pub skipped: Vec<Skipped>,
     /// Blank rows (or rows with only a 序号).
     pub blank_rows: usize,
+    /// Values the sheet lacked, and where each came from.
+    pub filled: Vec<Filled>,
 }
 
 impl Prepared {
@@ -206,7 +209,8 @@ pub fn check_role(kind: &LedgerKind, access: &Access) -> Result<(), IoError> {
 enum Outcome {
     Blank,
     Skip(Skipped),
-    Good(GoodRow),
+    /// A good row, and (fill, source) for each value it took from a fill.
+    Good(GoodRow, Vec<(usize, usize)>),
     Bad(Vec<CellError>),
 }
 
@@ -217,6 +221,12 @@ struct Ctx<'a> {
     org: &'a OrgIndex,
     access: &'a Access,
     mapped: Vec<(&'a Column, Option<&'a FieldDef>)>,
+    /// Columns kept as extra information, with the name each gets (unique).
+    extras: Vec<(&'a Column, String)>,
+    /// Values the sheet lacks.
+    fills: &'a [Fill],
+    /// Required fields no column fills (checked after the fills).
+    unmapped_required: Vec<&'a FieldDef>,
     headers: Vec<(usize, String)>,
     states: Vec<String>,
     unit_key: Option<String>,
@@ -225,6 +235,24 @@ struct Ctx<'a> {
 }
 
 type Cache = HashMap<(usize, String), Result<Value, CellRefusal>>;
+
+/// The extra columns of a layout and their names, made unique ("备注", "备注（F列）").
+fn extra_names(layout: &Layout) -> Vec<(&Column, String)> {
+    let mut seen = std::collections::HashSet::new();
+    layout
+        .columns
+        .iter()
+        .filter(|c| c.extra && c.field.is_none())
+        .map(|c| {
+            let mut name = c.extra_name();
+            if !seen.insert(name.clone()) {
+                name = format!("{name}（{}列）", c.letter);
+                seen.insert(name.clone());
+            }
+            (c, name)
+        })
+        .collect()
+}
 
 /// Below this many rows one thread does it all.
 const PARALLEL_FROM: usize = 20_000;
@@ -237,8 +265,22 @@ pub fn prepare(
     org: &OrgIndex,
     access: &Access,
 ) -> Result<Prepared, IoError> {
+    prepare_with(kind, sheet, layout, &[], org, access)
+}
+
+/// [`prepare`] filling values the sheet lacks from `fills` (see [`crate::fill`]).
+pub fn prepare_with(
+    kind: &LedgerKind,
+    sheet: &Sheet,
+    layout: Layout,
+    fills: &[Fill],
+    org: &OrgIndex,
+    access: &Access,
+) -> Result<Prepared, IoError> {
     check_role(kind, access)?;
     let ctx = Ctx {
+        fills,
+        unmapped_required: crate::mapping::unmapped_required(kind, &layout),
         kind,
         layout: &layout,
         org,
@@ -255,6 +297,7 @@ pub fn prepare(
                 }
             })
             .collect(),
+        extras: extra_names(&layout),
         headers: layout
             .columns
             .iter()
@@ -312,20 +355,62 @@ pub fn prepare(
         skipped: Vec::new(),
         blank_rows: 0,
         layout: layout.clone(),
+        filled: Vec::new(),
     };
+    let mut counts: HashMap<(usize, usize), usize> = HashMap::new();
     out.rows.reserve(outcomes.len());
     for o in outcomes {
         match o {
             Outcome::Blank => out.blank_rows += 1,
             Outcome::Skip(s) => out.skipped.push(s),
-            Outcome::Good(g) => out.rows.push(g),
+            Outcome::Good(g, f) => {
+                out.rows.push(g);
+                for k in f {
+                    *counts.entry(k).or_default() += 1;
+                }
+            }
             Outcome::Bad(mut e) => {
                 out.bad_rows += 1;
                 out.errors.append(&mut e);
             }
         }
     }
+    let mut keys: Vec<(usize, usize)> = counts.keys().copied().collect();
+    keys.sort_unstable();
+    for (fi, si) in keys {
+        if let Some(src) = fills.get(fi).and_then(|f| f.sources.get(si)) {
+            out.filled.push(Filled {
+                field: fills[fi].field.clone(),
+                label: fills[fi].label.clone(),
+                source: src.clone(),
+                rows: counts[&(fi, si)],
+            });
+        }
+    }
     Ok(out)
+}
+
+/// A row's value for a fill, from the first source that has one: (value, source index).
+fn fill_value(ctx: &Ctx<'_>, f: &FieldDef, fill: &Fill, cells: &[Cell]) -> Option<(Value, usize)> {
+    for (si, src) in fill.sources.iter().enumerate() {
+        let raw = match src {
+            Source::Column { index, .. } => match cells.get(*index) {
+                Some(c) if !c.is_empty() => cell_value(c, f, None, ctx.org).ok(),
+                _ => None,
+            },
+            Source::DivisionIn { indexes, .. } => indexes
+                .iter()
+                .filter_map(|i| cells.get(*i))
+                .find_map(|c| ctx.org.township_in(&c.text()))
+                .map(Value::String),
+            Source::Set { value } => cell_value(&Cell::Text(value.clone()), f, None, ctx.org).ok(),
+            Source::OwnDivision { code } => Some(Value::String(code.clone())),
+        };
+        if let Some(Ok(Some(v))) = raw.map(|r| f.validate(&r)) {
+            return Some((v, si));
+        }
+    }
+    None
 }
 
 fn check_row(ctx: &Ctx<'_>, ri: usize, cells: &[Cell], cache: &mut Cache) -> Outcome {
@@ -401,6 +486,68 @@ fn check_row(ctx: &Ctx<'_>, ri: usize, cells: &[Cell], cache: &mut Cache) -> Out
             },
         }
     }
+    let mut took = Vec::new();
+    for (fi, fill) in ctx.fills.iter().enumerate() {
+        if fields.get(&fill.field).is_some_and(|v| !v.is_null()) {
+            continue;
+        }
+        let Some(f) = ctx.kind.field(&fill.field) else { continue };
+        if let Some((v, si)) = fill_value(ctx, f, fill, cells) {
+            // A value derived from the row's own cells clears the cell's "required" error.
+            row_errors.retain(|e| !(e.kind == ErrorKind::Required && e.field.as_deref() == Some(f.key.as_str())));
+            fields.insert(f.key.clone(), v);
+            took.push((fi, si));
+        }
+    }
+    for f in &ctx.unmapped_required {
+        if fields.get(&f.key).is_none_or(|v| v.is_null()) {
+            let hint = ctx
+                .fills
+                .iter()
+                .find(|x| x.field == f.key)
+                .map(|x| x.sources.iter().map(Source::describe).collect::<Vec<_>>().join("、"))
+                .unwrap_or_default();
+            row_errors.push(CellError {
+                row: row_no,
+                column: f.label.clone(),
+                letter: String::new(),
+                field: Some(f.key.clone()),
+                value: String::new(),
+                kind: ErrorKind::Required,
+                message: if hint.is_empty() {
+                    format!("必填“{}”没有值（可用 --set {}=值 统一设定）", f.label, f.label)
+                } else {
+                    format!(
+                        "必填“{}”没有值：{hint}都没有给出（可用 --set {}=值 统一设定）",
+                        f.label, f.label
+                    )
+                },
+            });
+        }
+    }
+    if !ctx.extras.is_empty() {
+        let mut extra = serde_json::Map::new();
+        for (col, name) in &ctx.extras {
+            if let Some(cell) = cells.get(col.index).filter(|c| !c.is_empty()) {
+                extra.insert(name.clone(), Value::String(cell.text().trim().to_string()));
+            }
+        }
+        match lvzhi_core::ledger::validate_extra(&Value::Object(extra)) {
+            Ok(Some(v)) => {
+                fields.insert(EXTRA_KEY.to_string(), v);
+            }
+            Ok(None) => {}
+            Err(e) => row_errors.push(CellError {
+                row: row_no,
+                column: String::new(),
+                letter: String::new(),
+                field: Some(EXTRA_KEY.to_string()),
+                value: String::new(),
+                kind: ErrorKind::Invalid,
+                message: format!("附加信息：{}", e.message),
+            }),
+        }
+    }
     if row_errors.is_empty() {
         // The store's scope rule, ahead of the store.
         let get_i = |k: &Option<String>| k.as_ref().and_then(|k| fields.get(k)).and_then(Value::as_i64);
@@ -443,11 +590,14 @@ fn check_row(ctx: &Ctx<'_>, ri: usize, cells: &[Cell], cache: &mut Cache) -> Out
     }
     let _ = ctx.kind;
     if row_errors.is_empty() {
-        Outcome::Good(GoodRow {
-            row: row_no,
-            fields,
-            state,
-        })
+        Outcome::Good(
+            GoodRow {
+                row: row_no,
+                fields,
+                state,
+            },
+            took,
+        )
     } else {
         Outcome::Bad(row_errors)
     }

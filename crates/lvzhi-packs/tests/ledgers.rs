@@ -116,7 +116,11 @@ fn sample(key: &str) -> Value {
             "rectified_on": "2026-12-20",
             "acceptance": "经复查已整改到位。",
             "accepted_by": "孙伟",
-            "contact_phone": "0937-2612345"
+            "contact_phone": "0937-2612345",
+            "number": "YH-2026-0123",
+            "location": "一楼配电室",
+            "rectifier": "王建国",
+            "listed": false
         }),
         "investment_lead" => json!({
             "name": "城郊综合市场建设项目",
@@ -143,6 +147,7 @@ fn sample(key: &str) -> Value {
             "progress": "已完成工商注册，正在办理用地手续。"
         }),
         "petition" => json!({
+            "number": "XF6209022026000123",
             "subject": "反映征地补偿款未足额发放",
             "petitioner": "张国强",
             "id_card": "11010519491231002x",
@@ -200,6 +205,9 @@ fn sample(key: &str) -> Value {
             "remarks": "较上期上涨0.5元"
         }),
         "project" => json!({
+            "period": "2025—2027年",
+            "nature": "新建",
+            "stage": "主体施工",
             "name": "物流港三期",
             "code": "2026-620902-59-01-012345",
             "category": "物流",

@@ -31,6 +31,7 @@ pub mod backup;
 pub mod bulk;
 pub mod db;
 pub mod error;
+pub mod extras;
 pub mod manage;
 pub mod migrate;
 pub mod org;

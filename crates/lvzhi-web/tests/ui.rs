@@ -419,3 +419,16 @@ fn assets_are_embedded_and_cached() {
     assert_eq!(b.get("/assets/nope.css").status, 404);
     s.stop();
 }
+
+#[test]
+fn the_record_page_shows_extra_information() {
+    let s = Server::start();
+    let a = s.county.access("clerk_xd");
+    let mut f = hazard("620902100", s.county.xidong, "带附加信息的隐患");
+    f.insert("extra".into(), serde_json::json!({"督办领导": "张三督办"}));
+    let id = s.rt.block_on(s.store.create(&a, "hazard", f)).unwrap().id;
+    let mut office = s.signed_in("office");
+    let html = office.get(&format!("/records/{id}")).text();
+    assert!(html.contains("督办领导（附加）") && html.contains("张三督办"), "{html}");
+    s.stop();
+}

@@ -45,6 +45,8 @@ enum Cmd {
     Report(ReportArgs),
     /// Import a ledger from .xlsx/.xls/.csv (UTF-8/GBK/GB18030): all or nothing per file.
     Import(ImportArgs),
+    /// List the extra columns imported records carry (columns that are no field), most frequent first.
+    Extras(ExtrasArgs),
     /// Export a ledger list (your scope, personal data masked) to .xlsx or .csv.
     Export(ExportArgs),
     /// Manage users.
@@ -210,6 +212,19 @@ struct ImportArgs {
     /// Print the report as JSON on stdout
     #[arg(long)]
     json: bool,
+    /// A value for the whole file, 字段=值 (e.g. --set 行业=工贸); repeatable
+    #[arg(long = "set", value_name = "字段=值")]
+    set: Vec<String>,
+}
+
+/// Arguments of `lvzhi extras`.
+#[derive(clap::Args)]
+struct ExtrasArgs {
+    #[command(flatten)]
+    db: DbArg,
+    /// Only this ledger: key or Chinese name
+    #[arg(long)]
+    ledger: Option<String>,
 }
 
 /// Arguments of `lvzhi export`.
@@ -406,6 +421,7 @@ async fn run(cli: Cli) -> Result<ExitCode, StoreError> {
         Cmd::Warnings(a) => warnings(a).await,
         Cmd::Report(a) => report(a).await,
         Cmd::Import(a) => import(a).await,
+        Cmd::Extras(a) => extras(a).await,
         Cmd::Export(a) => export(a).await,
         Cmd::User { cmd } => user(cmd).await,
         Cmd::Audit {
@@ -556,8 +572,21 @@ async fn import(a: ImportArgs) -> Result<ExitCode, StoreError> {
         errors_xlsx: a.errors,
         chunk: a.chunk,
         json: a.json,
+        set: a.set,
     };
     let r = lvzhi_io::cli::run_import(&store, &args, &mut std::io::stdout(), &mut std::io::stderr()).await;
+    store.close().await;
+    Ok(io_exit(r))
+}
+
+/// `lvzhi extras`: the extra columns imported records carry, most frequent first.
+async fn extras(a: ExtrasArgs) -> Result<ExitCode, StoreError> {
+    let store = open(&a.db).await?;
+    let ledger = match &a.ledger {
+        Some(l) => Some(ledger_key(&store, l)?),
+        None => None,
+    };
+    let r = lvzhi_io::cli::run_extras(&store, ledger.as_deref(), &mut std::io::stdout()).await;
     store.close().await;
     Ok(io_exit(r))
 }

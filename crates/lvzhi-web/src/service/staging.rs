@@ -30,6 +30,8 @@ pub struct Upload {
     pub bytes: Arc<Vec<u8>>,
     /// The column mapping chosen so far.
     pub mapping: Mapping,
+    /// Values set once for the whole file (field key, value), from the mapping screen.
+    pub set: Vec<(String, String)>,
     /// When it was uploaded.
     pub at: Instant,
     /// The import's outcome, once confirmed.
@@ -97,6 +99,7 @@ mod tests {
             name: "a.csv".into(),
             bytes: Arc::new(b"x".to_vec()),
             mapping: Mapping::default(),
+            set: Vec::new(),
             at: Instant::now(),
             report: None,
         }

@@ -32,7 +32,7 @@ use lvzhi_core::field::FieldType;
 use lvzhi_core::ledger::LedgerKind;
 use lvzhi_io::export::{ExportFormat, error_workbook};
 use lvzhi_io::import::{ImportOptions, ImportReport, make_tag, write};
-use lvzhi_io::mapping::{Layout, Mapping, STATE_TARGET, normalize_header};
+use lvzhi_io::mapping::{EXTRA_TARGET, Layout, Mapping, STATE_TARGET, normalize_header};
 use lvzhi_io::sheet::{Encoding, Sheet};
 use lvzhi_io::{Checked, IoError, ReadOptions};
 use std::collections::{HashMap, HashSet};
@@ -173,6 +173,7 @@ pub async fn upload(State(st): State<AppState>, u: UiUser, Path(key): Path<Strin
         name,
         bytes: Arc::new(data),
         mapping: Mapping::default(),
+        set: Vec::new(),
         at: Instant::now(),
         report: None,
     });
@@ -201,6 +202,8 @@ pub struct MapRow {
     pub sample: String,
     /// The fields to choose from.
     pub choices: Vec<Choice>,
+    /// A suggested field the clerk may choose ("建议：整改期限（93分，以“整改期限”结尾）"), or "".
+    pub hint: String,
 }
 
 #[derive(Template)]
@@ -219,6 +222,18 @@ struct MappingPage {
     missing: String,
     /// Why the file cannot be read (no form), or why the choices were refused.
     error: String,
+    /// Required fields no column fills: one value for the whole file (统一设定).
+    sets: Vec<SetInput>,
+}
+
+/// A value set once for the whole file.
+pub struct SetInput {
+    /// The field key.
+    pub key: String,
+    /// The field's label.
+    pub label: String,
+    /// The value entered.
+    pub value: String,
 }
 
 /// Reads and checks the stashed file with its mapping.
@@ -232,11 +247,14 @@ async fn check(st: &AppState, u: &UiUser, e: &Upload, kind: &LedgerKind) -> Resu
         e.mapping.clone(),
     );
     let permit = crate::uploads::parse_permit().await;
+    let (vocabulary, set) = (st.store.pack().vocabulary.clone(), e.set.clone());
     tokio::task::spawn_blocking(move || {
         let _permit = permit;
         let read = ReadOptions {
             mapping,
             limits: lvzhi_io::sheet::SheetLimits::from_env(),
+            vocabulary,
+            set,
             ..ReadOptions::default()
         };
         lvzhi_io::check_bytes(&kind, &org, &access, &bytes, &name, &read)
@@ -262,12 +280,13 @@ async fn detect(st: &AppState, u: &UiUser, e: &Upload, kind: &LedgerKind) -> Res
     let org = lvzhi_io::org::OrgIndex::load(&st.store).await.map_err(IoError::Store)?;
     let access = u.session.access.clone();
     let (bytes, name, mapping, kind) = (e.bytes.clone(), e.name.clone(), e.mapping.clone(), kind.clone());
+    let vocab = st.store.pack().vocabulary.clone();
     let permit = crate::uploads::parse_permit().await;
     tokio::task::spawn_blocking(move || {
         let _permit = permit;
         let limits = lvzhi_io::sheet::SheetLimits::from_env();
         let sheet = lvzhi_io::sheet::read_bytes_with(&bytes, &name, None, Encoding::default(), &limits)?;
-        let (kind, missing) = match lvzhi_io::mapping::layout(&sheet, &kind, &mapping) {
+        let (kind, missing) = match lvzhi_io::mapping::layout_with(&sheet, &kind, &vocab, &mapping) {
             Ok(_) => (kind, String::new()),
             Err(err @ IoError::MissingColumns(_)) => {
                 let mut relaxed = kind;
@@ -278,7 +297,7 @@ async fn detect(st: &AppState, u: &UiUser, e: &Upload, kind: &LedgerKind) -> Res
             }
             Err(err) => return Err(err),
         };
-        let layout = lvzhi_io::mapping::layout(&sheet, &kind, &mapping)?;
+        let layout = lvzhi_io::mapping::layout_with(&sheet, &kind, &vocab, &mapping)?;
         let prepared = lvzhi_io::prepare::prepare(&kind, &sheet, layout.clone(), &org, &access)?;
         let not_data = prepared.skipped.iter().map(|x| x.row.saturating_sub(1)).collect();
         Ok(Detected {
@@ -332,12 +351,19 @@ fn map_rows(kind: &LedgerKind, d: &Detected, chosen: &HashMap<usize, String>) ->
                 .get(&col.index)
                 .map(String::as_str)
                 .or(col.field.as_deref())
-                .unwrap_or("");
-            let mut choices = vec![Choice {
-                value: String::new(),
-                label: "（不导入）".into(),
-                selected: current.is_empty(),
-            }];
+                .unwrap_or(if col.extra { EXTRA_TARGET } else { "" });
+            let mut choices = vec![
+                Choice {
+                    value: EXTRA_TARGET.into(),
+                    label: "（作为附加信息保存）".into(),
+                    selected: current == EXTRA_TARGET,
+                },
+                Choice {
+                    value: String::new(),
+                    label: "（不导入）".into(),
+                    selected: current.is_empty(),
+                },
+            ];
             choices.extend(kind.fields.iter().map(|f| Choice {
                 value: f.key.clone(),
                 label: if f.required {
@@ -354,12 +380,17 @@ fn map_rows(kind: &LedgerKind, d: &Detected, chosen: &HashMap<usize, String>) ->
                     selected: current == STATE_TARGET,
                 });
             }
+            let hint = match col.suggestions.first() {
+                Some(s) if col.field.is_none() => format!("建议：{}（{}分，{}）", s.label, s.score, s.reason),
+                _ => String::new(),
+            };
             MapRow {
                 letter: col.letter.clone(),
                 header: col.header.clone(),
                 name: format!("col{}", col.index),
                 sample: sample.join("；"),
                 choices,
+                hint,
             }
         })
         .collect()
@@ -389,6 +420,7 @@ async fn mapping_view(
         rows: vec![],
         missing: String::new(),
         error,
+        sets: vec![],
     };
     let status = match detect(st, u, e, kind).await {
         Ok(d) => {
@@ -399,6 +431,21 @@ async fn mapping_view(
                 format!("第{}行", l.header_row + 1)
             };
             p.rows = map_rows(kind, &d, chosen);
+            p.sets = kind
+                .fields
+                .iter()
+                .filter(|f| f.required && !l.columns.iter().any(|c| c.field.as_deref() == Some(f.key.as_str())))
+                .map(|f| SetInput {
+                    key: f.key.clone(),
+                    label: f.label.clone(),
+                    value: e
+                        .set
+                        .iter()
+                        .find(|(k, _)| *k == f.key)
+                        .map(|(_, v)| v.clone())
+                        .unwrap_or_default(),
+                })
+                .collect();
             // Only before the clerk has chosen: their choices say what is missing now.
             if chosen.is_empty() {
                 p.missing = d.missing;
@@ -441,7 +488,7 @@ pub async fn save_mapping(State(st): State<AppState>, u: UiUser, Path(id): Path<
         let value = field(&f, &format!("col{}", col.index)).unwrap_or("").to_string();
         let label = if value == STATE_TARGET {
             "状态".to_string()
-        } else if value.is_empty() {
+        } else if value.is_empty() || value == EXTRA_TARGET {
             String::new()
         } else {
             match kind.field(&value) {
@@ -463,10 +510,24 @@ pub async fn save_mapping(State(st): State<AppState>, u: UiUser, Path(id): Path<
         .filter(|(_, cols)| cols.len() > 1)
         .map(|(label, cols)| format!("“{label}”选给了{}列，每个字段只能对应一列", cols.join("、")))
         .collect();
+    // A required field without a column may be set once for the whole file
+    // (统一设定), or, for 乡镇, be the clerk's own township.
+    let mut set: Vec<(String, String)> = Vec::new();
+    for fd in &kind.fields {
+        if let Some(v) = field(&f, &format!("set.{}", fd.key))
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+        {
+            set.push((fd.key.clone(), v.to_string()));
+        }
+    }
+    let own_division = u.session.access.division.is_some();
     let missing: Vec<&str> = kind
         .fields
         .iter()
         .filter(|fd| fd.required && !chosen.values().any(|v| *v == fd.key))
+        .filter(|fd| !set.iter().any(|(k, _)| *k == fd.key))
+        .filter(|fd| !(own_division && fd.role == Some(lvzhi_core::field::FieldRole::Division)))
         .map(|fd| fd.label.as_str())
         .collect();
     if !missing.is_empty() {
@@ -476,7 +537,10 @@ pub async fn save_mapping(State(st): State<AppState>, u: UiUser, Path(id): Path<
         let error = format!("{}。请修改后再继续。", problems.join("；"));
         return mapping_view(&st, &u, id, &e, &kind, &chosen, error).await;
     }
-    st.staging.update(&id, |x| x.mapping = m);
+    st.staging.update(&id, |x| {
+        x.mapping = m;
+        x.set = set;
+    });
     Ok(see_other(&format!("/imports/{id}/preview")))
 }
 
@@ -559,6 +623,8 @@ struct PreviewPage {
     skipped: usize,
     /// Why rows were skipped: "合计行、表尾说明".
     skipped_why: String,
+    /// Values the sheet lacked and where they came from ("行业 ← 统一设定值“工贸”（2行）").
+    filled: Vec<String>,
     error: String,
 }
 
@@ -582,12 +648,14 @@ pub async fn preview(State(st): State<AppState>, u: UiUser, Path(id): Path<Strin
         bad: 0,
         skipped: 0,
         skipped_why: String::new(),
+        filled: vec![],
         error: String::new(),
     };
     match check(&st, &u, &e, &kind).await {
         Err(err) => p.error = io_message(&err),
         Ok(c) => {
             let pr = &c.prepared;
+            p.filled = pr.filled.iter().map(|f| f.chinese()).collect();
             let cols: Vec<_> = pr.layout.columns.iter().filter(|c| c.field.is_some()).collect();
             let label_of = |key: &str| {
                 if key == STATE_TARGET {

@@ -224,6 +224,18 @@ async fn render_record(st: &AppState, u: &UiUser, id: i64, status: StatusCode, m
         long: f.ty == FieldType::LongText,
         full: false,
     }));
+    // Extra information kept from imported columns that are no field.
+    if let Some(Value::Object(extra)) = view.row.fields.get(lvzhi_core::ledger::EXTRA_KEY) {
+        fields.extend(extra.iter().map(|(name, v)| {
+            let value = v.as_str().unwrap_or_default().to_string();
+            Shown {
+                label: format!("{name}（附加）"),
+                long: value.chars().count() > 40,
+                value,
+                full: false,
+            }
+        }));
+    }
     fields.push(fact("登记时间", when(&view.row.created_at)));
     fields.push(fact("最后更新", when(&view.row.updated_at)));
     lay_out(&mut fields);

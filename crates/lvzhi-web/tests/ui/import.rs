@@ -218,3 +218,66 @@ fn export_is_the_filtered_list_within_scope() {
     assert_eq!(e.get("/ledgers/hazard/export?format=csv").status, 403);
     s.stop();
 }
+
+#[test]
+fn a_suggested_column_accepted_and_a_value_set_once() {
+    let s = Server::start();
+    let before = s.count("admin");
+    let mut b = s.signed_in("clerk_xd");
+    let csrf = b.csrf();
+    let csv = "描述,企业名称,隐患等级,检查时间,督办领导\n配电箱未接地,酒泉市甲公司,一般,2026-03-05,张三\n";
+    let r = b.upload("/ledgers/hazard/import", &[("csrf", &csrf)], ("h.csv", csv.as_bytes()));
+    assert_eq!(r.status, 303, "{}", r.text());
+    let to = location(&r);
+    let id = to
+        .trim_start_matches("/imports/")
+        .trim_end_matches("/mapping")
+        .to_string();
+    let html = b.get(&to).text();
+    // "描述" is only suggested as 隐患描述, never chosen for the clerk.
+    assert_eq!(selected(&html, "col0"), "@extra", "{html}");
+    assert!(html.contains("建议：隐患描述"), "{html}");
+    assert_eq!(selected(&html, "col3"), "found_on", "检查时间 ≈ 发现日期");
+    assert_eq!(
+        selected(&html, "col4"),
+        "@extra",
+        "督办领导 is kept as extra information"
+    );
+    // 行业 has no column: it can be set once for the file.
+    assert!(html.contains("name=\"set.industry\""), "{html}");
+    let r = b.post(
+        &format!("/imports/{id}/mapping"),
+        &[
+            ("csrf", &csrf),
+            ("col0", "description"),
+            ("col1", "company"),
+            ("col2", "grade"),
+            ("col3", "found_on"),
+            ("col4", "@extra"),
+            ("set.industry", "工贸"),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    let p = b.get(&format!("/imports/{id}/preview")).text();
+    assert!(p.contains("可导入 <strong>1</strong> 行"), "{p}");
+    assert!(p.contains("补全：行业 ← 统一设定值“工贸”（1行）"), "{p}");
+    assert!(p.contains("补全：乡镇 ← 导入人所在乡镇（1行）"), "{p}");
+    let r = b.post(&format!("/imports/{id}/confirm"), &[("csrf", &csrf)]);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.text().contains("已导入 <strong>1</strong> 条记录"), "{}", r.text());
+    assert_eq!(s.count("admin"), before + 1);
+    let a = s.county.access("admin");
+    let q = lvzhi_store::records::ListQuery {
+        limit: Some(1),
+        ..Default::default()
+    };
+    let rec = s.rt.block_on(s.store.list(&a, "hazard", &q)).unwrap().items.remove(0);
+    assert_eq!(rec.row.fields["industry"], serde_json::json!("工贸"));
+    assert_eq!(
+        rec.row.fields["township"],
+        serde_json::json!("620902100"),
+        "the clerk's township"
+    );
+    assert_eq!(rec.row.fields["extra"], serde_json::json!({"督办领导": "张三"}));
+    s.stop();
+}
