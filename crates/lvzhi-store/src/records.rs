@@ -468,7 +468,16 @@ impl Store {
         mask_fields(kind, a.role, &mut row.fields);
         let open = !row.closed && !row.voided;
         let deadline = row.deadline.as_deref().and_then(|d| d.parse().ok());
-        let w = warning(deadline, self.today(), kind.deadline.warn_days, open);
+        let today = self.today();
+        let w = match deadline {
+            Some(_) if open => warning(
+                deadline,
+                today,
+                kind.deadline.yellow_until(&self.calendar(), today)?,
+                open,
+            ),
+            _ => lvzhi_core::deadline::Warning::None,
+        };
         let actions = if row.voided || !a.role.writes() {
             vec![]
         } else {
@@ -490,6 +499,10 @@ impl Store {
     pub async fn list(&self, a: &Access, ledger: &str, q: &ListQuery) -> Result<Page, StoreError> {
         let kind = self.kind(ledger)?;
         let dialect = self.pool.dialect();
+        if kind.deadline.count == lvzhi_core::ledger::DayCount::WorkingDays {
+            // Warnings count working days: read a plan loaded elsewhere since.
+            self.fresh_calendar().await?;
+        }
         let (where_sql, params) = self.where_clause(a, kind, q, dialect)?;
         let limit = q.limit.unwrap_or(50).clamp(1, 500);
         let total = if q.count {
@@ -716,10 +729,7 @@ impl Store {
         }
         if let Some(w) = q.warning.as_deref().filter(|s| !s.is_empty()) {
             let today = self.today();
-            let soon = today
-                .checked_add(jiff::Span::new().days(kind.deadline.warn_days))
-                .unwrap_or(today)
-                .to_string();
+            let soon = kind.deadline.yellow_until(&self.calendar(), today)?.to_string();
             add("closed = $?", P::B(false), &mut params, &mut next);
             match w {
                 "red" => add("deadline < $?", P::T(today.to_string()), &mut params, &mut next),

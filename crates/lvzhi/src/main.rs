@@ -2,6 +2,8 @@
 //! arguments and calls the library crates. Exit codes: 0 ok, 1 a check
 //! failed, 2 usage or I/O error.
 
+mod calendar;
+
 use clap::{Parser, Subcommand};
 use lvzhi_core::access::Role;
 use lvzhi_store::auth::NewUser;
@@ -218,6 +220,11 @@ enum Cmd {
     Audit {
         #[command(subcommand)]
         cmd: AuditCmd,
+    },
+    /// The working-day calendar (holidays and 调休).
+    Calendar {
+        #[command(subcommand)]
+        cmd: calendar::CalendarCmd,
     },
     /// Copy a consistent snapshot of the SQLite database to FILE (safe while serving).
     Backup {
@@ -560,6 +567,7 @@ async fn run(cli: Cli) -> Result<ExitCode, StoreError> {
             return Ok(io_exit(r));
         }
         Cmd::User { cmd } => return user(cmd).await,
+        Cmd::Calendar { cmd } => calendar::run(cmd).await?,
         Cmd::Audit {
             cmd: AuditCmd::Verify { db },
         } => {
