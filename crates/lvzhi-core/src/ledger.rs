@@ -179,6 +179,9 @@ pub struct LedgerKind {
     /// A grouping for menus (安全生产, 信访维稳…).
     #[serde(default)]
     pub category: String,
+    /// The short name in record numbers (隐患〔2026〕第123号); default: `name`.
+    #[serde(default)]
+    pub number_prefix: Option<String>,
     /// The fields, in form order.
     pub fields: Vec<FieldDef>,
     /// The closed loop; a ledger without one (price observations) just records.
@@ -396,6 +399,16 @@ impl LedgerKind {
             }
         }
         Ok(())
+    }
+
+    /// The part of a record number before its sequence: 隐患〔2026〕第.
+    pub fn number_head(&self, year: i16) -> String {
+        format!("{}〔{year}〕第", self.number_prefix.as_deref().unwrap_or(&self.name))
+    }
+
+    /// A record's number as people say it: 隐患〔2026〕第123号.
+    pub fn record_number(&self, year: i16, n: i64) -> String {
+        format!("{}{n}号", self.number_head(year))
     }
 
     /// A field by key.
@@ -709,6 +722,13 @@ requires = ["note"]
         );
         assert_eq!(f["due"], json!("2026-04-01"));
         assert_eq!(l.title(&f), "配电箱未接地");
+        assert_eq!(l.record_number(2026, 123), "安全生产隐患〔2026〕第123号");
+        let short = pack(&HAZARD.replace(
+            "name = \"安全生产隐患\"",
+            "name = \"安全生产隐患\"\nnumber_prefix = \"隐患\"",
+        ))
+        .unwrap();
+        assert_eq!(short.ledgers[0].record_number(2026, 7), "隐患〔2026〕第7号");
         let errs = l
             .validate(json!({"grade": "特大", "x": 1}).as_object().unwrap(), false)
             .unwrap_err();

@@ -912,6 +912,7 @@ async fn write_chunks(
             ],
         )
         .await?;
+        crate::numbers::number_records(conn, kind, at, b.first_id, n).await?;
         if let Some(w) = wal.as_deref_mut() {
             w.poke();
         }

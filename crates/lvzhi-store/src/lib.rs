@@ -35,6 +35,7 @@ pub mod db;
 mod error;
 pub mod manage;
 pub mod migrate;
+mod numbers;
 pub mod org;
 pub mod records;
 pub mod templates;

@@ -57,11 +57,14 @@ pub struct RecordRow {
     pub updated_at: String,
     /// Its last event's seq.
     pub last_event: i64,
+    /// Its number in the ledger's series of the year (隐患〔2026〕第123号);
+    /// none for records created before numbering.
+    pub number: Option<String>,
 }
 
 /// The columns [`RecordRow::from_row`] reads, in order.
 pub const COLS: &str = "id, ledger, state, unit_id, source_unit_id, division, owner_id, deadline, closed, voided, \
-    void_reason, title, fields, version, state_since, urge_count, created_at, created_by, updated_at, last_event";
+    void_reason, title, fields, version, state_since, urge_count, created_at, created_by, updated_at, last_event, number";
 
 impl RecordRow {
     /// Builds a record from a row of [`COLS`].
@@ -87,6 +90,7 @@ impl RecordRow {
             created_by: r.oi(17),
             updated_at: r.t(18),
             last_event: r.i(19),
+            number: r.ot(20),
         }
     }
 
@@ -746,12 +750,9 @@ impl Store {
             }
         }
         if let Some(text) = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            add(
-                "search LIKE $?",
-                P::T(format!("%{}%", like_escape(text))),
-                &mut params,
-                &mut next,
-            );
+            // The text, or the record's number (第123号, 〔2026〕第123号).
+            let like = format!("%{}%", like_escape(text));
+            add("(search LIKE $? OR number LIKE $?)", P::T(like), &mut params, &mut next);
         }
         let scope = scope_sql(a, &mut next, &mut params);
         conds.push(scope);

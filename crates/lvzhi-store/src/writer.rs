@@ -887,6 +887,7 @@ async fn create(
         .await?
         .ok_or_else(|| StoreError::Internal("INSERT returned no id".into()))?;
     let id = row.i(0);
+    let number = crate::numbers::number_records(conn, kind, &at, id, 1).await?;
     let mut data = json!({"state": state, "after": Value::Object(fields.clone())});
     if let Some(t) = tag {
         data["import"] = Value::String(t.to_string());
@@ -925,6 +926,7 @@ async fn create(
         created_by: if actor.user_id > 0 { Some(actor.user_id) } else { None },
         updated_at: at,
         last_event: seq,
+        number,
     })
 }
 
