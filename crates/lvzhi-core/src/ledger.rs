@@ -5,6 +5,7 @@
 //! is the caller's job (the binary embeds the standard pack).
 
 use crate::access::Role;
+use crate::calendar::{Calendar, CalendarError};
 use crate::field::{FieldDef, FieldError, FieldRole, FieldType};
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
@@ -33,7 +34,7 @@ pub struct StateDef {
     /// A closed state (已销号, 已结案): no deadline warnings, no edits.
     #[serde(default, rename = "final")]
     pub is_final: bool,
-    /// A time limit in days for items in this state, counted from entering it.
+    /// A time limit in days (in the ledger's day count) for items in this state, counted from entering it.
     #[serde(default)]
     pub limit_days: Option<i32>,
 }
@@ -71,26 +72,97 @@ pub struct Workflow {
     pub transitions: Vec<TransitionDef>,
 }
 
-/// A default deadline by the value of an enum field: 一般隐患 30 days, 重大 90.
+/// A default deadline: a term by the value of an enum field (一般隐患 30 days,
+/// 重大 90), or one term for every record, counted from the creation day or
+/// from a date field of the record (信访: 60 working days from 受理日期).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DefaultDays {
-    /// The enum field.
-    pub field: String,
-    /// Days from creation for each value.
+    /// The enum field whose value picks the term (absent: `all` for every record).
+    #[serde(default)]
+    pub field: Option<String>,
+    /// Days (in the rule's count) for each value of `field`.
+    #[serde(default)]
     pub days: BTreeMap<String, i32>,
+    /// Calendar months for each value of `field` (建议提案: 3个月).
+    #[serde(default)]
+    pub months: BTreeMap<String, i32>,
+    /// Days (in the rule's count) for every record, when there is no `field`.
+    #[serde(default)]
+    pub all: Option<i32>,
+    /// The date field the term counts from; absent: the day the record is created.
+    #[serde(default)]
+    pub from: Option<String>,
+}
+
+/// How the days of a ledger's deadlines, time limits and warnings are counted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DayCount {
+    /// Calendar days (自然日).
+    #[default]
+    CalendarDays,
+    /// Working days (工作日), by the holiday calendar.
+    WorkingDays,
 }
 
 /// How a record's deadline is found and when it turns yellow.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeadlineRule {
-    /// Yellow this many days before the deadline.
+    /// Yellow this many days (in `count`) before the deadline.
     #[serde(default = "default_warn_days")]
     pub warn_days: i32,
     /// Filled into the deadline field on create when it is empty.
     #[serde(default)]
     pub default_days: Option<DefaultDays>,
+    /// Whether the ledger's days (default terms, state time limits, warnings)
+    /// are calendar days or working days.
+    #[serde(default)]
+    pub count: DayCount,
+}
+
+impl DeadlineRule {
+    /// `n` days of this rule's count after `start`.
+    pub fn add_days(&self, cal: &Calendar, start: Date, n: i32) -> Result<Option<Date>, CalendarError> {
+        match self.count {
+            DayCount::CalendarDays => Ok(start.checked_add(jiff::Span::new().days(n)).ok()),
+            DayCount::WorkingDays => cal.add_working_days(start, n).map(Some),
+        }
+    }
+
+    /// The last deadline that is yellow on `today`: `warn_days` days (in this
+    /// rule's count) ahead. Items due from `today` to this day are 临期.
+    pub fn yellow_until(&self, cal: &Calendar, today: Date) -> Result<Date, CalendarError> {
+        Ok(self.add_days(cal, today, self.warn_days)?.unwrap_or(today))
+    }
+
+    /// The unit of this rule's days, as a person reads it (天, 个工作日).
+    pub fn unit(&self) -> &'static str {
+        match self.count {
+            DayCount::CalendarDays => "天",
+            DayCount::WorkingDays => "个工作日",
+        }
+    }
+}
+
+/// A rule between dates of one record (pack data, any ledger): the field may
+/// not be earlier than another date field, later than another, or in the future.
+/// Checked on create, edit, transition and import alike ([`LedgerKind::check_dates`]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DateRule {
+    /// The date field checked (整改完成日期).
+    pub field: String,
+    /// A date field it may not be earlier than (发现日期).
+    #[serde(default)]
+    pub not_before: Option<String>,
+    /// A date field it may not be later than.
+    #[serde(default)]
+    pub not_after: Option<String>,
+    /// Whether it may not be later than today.
+    #[serde(default)]
+    pub not_future: bool,
 }
 
 /// One ledger kind.
@@ -107,6 +179,9 @@ pub struct LedgerKind {
     /// A grouping for menus (安全生产, 信访维稳…).
     #[serde(default)]
     pub category: String,
+    /// The short name in record numbers (隐患〔2026〕第123号); default: `name`.
+    #[serde(default)]
+    pub number_prefix: Option<String>,
     /// The fields, in form order.
     pub fields: Vec<FieldDef>,
     /// The closed loop; a ledger without one (price observations) just records.
@@ -115,6 +190,9 @@ pub struct LedgerKind {
     /// Deadline rules.
     #[serde(default)]
     pub deadline: DeadlineRule,
+    /// Rules between the record's dates.
+    #[serde(default)]
+    pub date_rules: Vec<DateRule>,
     /// Roles that may create records.
     #[serde(default = "default_create_roles")]
     pub create_roles: Vec<Role>,
@@ -334,14 +412,36 @@ impl LedgerKind {
             }
         }
         if let Some(dd) = &self.deadline.default_days {
-            let f = self
-                .field(&dd.field)
-                .ok_or_else(|| format!("默认期限依据的字段“{}”不存在", dd.field))?;
-            if let Some(v) = dd.days.keys().find(|v| !f.values.contains(v)) {
-                return Err(format!("默认期限中的“{v}”不是字段“{}”的可选值", f.label));
+            match &dd.field {
+                Some(key) => {
+                    let f = self
+                        .field(key)
+                        .ok_or_else(|| format!("默认期限依据的字段“{key}”不存在"))?;
+                    if let Some(v) = dd.days.keys().chain(dd.months.keys()).find(|v| !f.values.contains(v)) {
+                        return Err(format!("默认期限中的“{v}”不是字段“{}”的可选值", f.label));
+                    }
+                }
+                None if dd.all.is_none() => return Err("默认期限须指定依据字段（field）或统一期限（all）".into()),
+                None => {}
+            }
+            if let Some(from) = &dd.from
+                && self.field(from).is_none_or(|f| f.ty != FieldType::Date)
+            {
+                return Err(format!("默认期限的起算字段“{from}”不是本台账的日期字段"));
             }
             if self.role_field(FieldRole::Deadline).is_none() {
                 return Err("设置了默认期限，但没有角色为 deadline 的日期字段".into());
+            }
+        }
+        for r in &self.date_rules {
+            let is_date = |k: &str| self.field(k).is_some_and(|f| f.ty == FieldType::Date);
+            for k in std::iter::once(&r.field).chain(&r.not_before).chain(&r.not_after) {
+                if !is_date(k) {
+                    return Err(format!("日期规则中的“{k}”不是本台账的日期字段"));
+                }
+            }
+            if r.not_before.is_none() && r.not_after.is_none() && !r.not_future {
+                return Err(format!("日期规则“{}”没有任何约束", r.field));
             }
         }
         if let Some(wf) = &self.workflow {
@@ -366,6 +466,16 @@ impl LedgerKind {
             }
         }
         Ok(())
+    }
+
+    /// The part of a record number before its sequence: 隐患〔2026〕第.
+    pub fn number_head(&self, year: i16) -> String {
+        format!("{}〔{year}〕第", self.number_prefix.as_deref().unwrap_or(&self.name))
+    }
+
+    /// A record's number as people say it: 隐患〔2026〕第123号.
+    pub fn record_number(&self, year: i16, n: i64) -> String {
+        format!("{}{n}号", self.number_head(year))
     }
 
     /// A field by key.
@@ -460,45 +570,130 @@ impl LedgerKind {
         if errors.is_empty() { Ok(out) } else { Err(errors) }
     }
 
-    /// Fills the deadline field from the default-days rule when it is empty.
-    pub fn apply_default_deadline(&self, fields: &mut Fields, created: Date) {
+    /// Checks the pack's date rules on a record's values (`fields`: the whole
+    /// record after the change). With `touched`, only the rules involving a
+    /// touched field are checked, so an edit is not refused for dates it left
+    /// alone. Every broken rule is reported, on the checked field, naming both
+    /// dates: 整改完成日期（2026年3月1日）不能早于发现日期（2026年3月5日）.
+    pub fn check_dates(
+        &self,
+        fields: &Fields,
+        today: Date,
+        touched: Option<&dyn Fn(&str) -> bool>,
+    ) -> Result<(), Vec<FieldError>> {
+        let date = |k: &str| {
+            fields
+                .get(k)
+                .and_then(|v| v.as_str())
+                .and_then(|s| s.parse::<Date>().ok())
+        };
+        let label = |k: &str| self.field(k).map_or(k.to_string(), |f| f.label.clone());
+        let cn = crate::time::date_cn;
+        let mut errors = Vec::new();
+        for r in &self.date_rules {
+            let involved = |k: &str| touched.is_none_or(|t| t(k));
+            let Some(d) = date(&r.field) else { continue };
+            let mut fail = |message: String| {
+                errors.push(FieldError {
+                    field: r.field.clone(),
+                    label: label(&r.field),
+                    message,
+                })
+            };
+            for (other, earlier) in [(&r.not_before, true), (&r.not_after, false)] {
+                let Some(o) = other else { continue };
+                if !(involved(&r.field) || involved(o)) {
+                    continue;
+                }
+                let Some(od) = date(o) else { continue };
+                if (earlier && d < od) || (!earlier && d > od) {
+                    let word = if earlier { "早于" } else { "晚于" };
+                    fail(format!(
+                        "{}（{}）不能{word}{}（{}）",
+                        label(&r.field),
+                        cn(d),
+                        label(o),
+                        cn(od)
+                    ));
+                }
+            }
+            if r.not_future && involved(&r.field) && d > today {
+                fail(format!("{}（{}）不能晚于今天（{}）", label(&r.field), cn(d), cn(today)));
+            }
+        }
+        if errors.is_empty() { Ok(()) } else { Err(errors) }
+    }
+
+    /// Fills the deadline field from the default-days rule when it is empty
+    /// (and, for a rule counted from a date field, when that field has a
+    /// value). Returns whether it filled it; an error if the term counts
+    /// working days into a year the calendar does not have.
+    pub fn apply_default_deadline(
+        &self,
+        fields: &mut Fields,
+        created: Date,
+        cal: &Calendar,
+    ) -> Result<bool, CalendarError> {
         let (Some(dd), Some(df)) = (&self.deadline.default_days, self.role_field(FieldRole::Deadline)) else {
-            return;
+            return Ok(false);
         };
         if fields.get(&df.key).is_some_and(|v| !v.is_null()) {
-            return;
+            return Ok(false);
         }
-        let Some(days) = fields
-            .get(&dd.field)
-            .and_then(|v| v.as_str())
-            .and_then(|v| dd.days.get(v))
-        else {
-            return;
+        let start = match &dd.from {
+            None => created,
+            Some(k) => match fields
+                .get(k)
+                .and_then(|v| v.as_str())
+                .and_then(|s| s.parse::<Date>().ok())
+            {
+                Some(d) => d,
+                None => return Ok(false),
+            },
         };
-        if let Ok(d) = created.checked_add(jiff::Span::new().days(*days)) {
-            fields.insert(df.key.clone(), Value::String(d.to_string()));
+        let value = dd.field.as_ref().and_then(|f| fields.get(f)).and_then(|v| v.as_str());
+        let due = if let Some(m) = value.and_then(|v| dd.months.get(v)) {
+            start.checked_add(jiff::Span::new().months(*m)).ok()
+        } else if let Some(n) = value.and_then(|v| dd.days.get(v)).or(dd.all.as_ref()) {
+            self.deadline.add_days(cal, start, *n)?
+        } else {
+            None
+        };
+        match due {
+            Some(d) => {
+                fields.insert(df.key.clone(), Value::String(d.to_string()));
+                Ok(true)
+            }
+            None => Ok(false),
         }
     }
 
     /// The deadline in force: the deadline field, else the state's time limit
-    /// counted from `state_since`.
-    pub fn effective_deadline(&self, fields: &Fields, state: &str, state_since: Date) -> Option<Date> {
+    /// counted (in the rule's days) from `state_since`.
+    pub fn effective_deadline(
+        &self,
+        fields: &Fields,
+        state: &str,
+        state_since: Date,
+        cal: &Calendar,
+    ) -> Result<Option<Date>, CalendarError> {
         if let Some(df) = self.role_field(FieldRole::Deadline)
             && let Some(d) = fields
                 .get(&df.key)
                 .and_then(|v| v.as_str())
                 .and_then(|s| s.parse::<Date>().ok())
         {
-            return Some(d);
+            return Ok(Some(d));
         }
         let limit = self
             .workflow
-            .as_ref()?
-            .states
-            .iter()
-            .find(|s| s.name == state)?
-            .limit_days?;
-        state_since.checked_add(jiff::Span::new().days(limit)).ok()
+            .as_ref()
+            .and_then(|w| w.states.iter().find(|s| s.name == state))
+            .and_then(|s| s.limit_days);
+        match limit {
+            Some(n) => self.deadline.add_days(cal, state_since, n),
+            None => Ok(None),
+        }
     }
 
     /// A record's title for lists: the title field, or the first text field.
@@ -604,9 +799,20 @@ requires = ["note"]
         assert!(l.transitions_for("待交办", Role::UnitClerk).is_empty());
         let input = json!({"desc": "配电箱未接地", "grade": "重大"});
         let mut f = l.validate(input.as_object().unwrap(), false).unwrap();
-        l.apply_default_deadline(&mut f, jiff::civil::date(2026, 1, 1));
+        let cal = Calendar::embedded();
+        assert_eq!(
+            l.apply_default_deadline(&mut f, jiff::civil::date(2026, 1, 1), &cal),
+            Ok(true)
+        );
         assert_eq!(f["due"], json!("2026-04-01"));
         assert_eq!(l.title(&f), "配电箱未接地");
+        assert_eq!(l.record_number(2026, 123), "安全生产隐患〔2026〕第123号");
+        let short = pack(&HAZARD.replace(
+            "name = \"安全生产隐患\"",
+            "name = \"安全生产隐患\"\nnumber_prefix = \"隐患\"",
+        ))
+        .unwrap();
+        assert_eq!(short.ledgers[0].record_number(2026, 7), "隐患〔2026〕第7号");
         let errs = l
             .validate(json!({"grade": "特大", "x": 1}).as_object().unwrap(), false)
             .unwrap_err();
@@ -660,11 +866,190 @@ requires = ["note"]
         let p = pack(HAZARD).unwrap();
         let l = p.ledger("hazard").unwrap();
         let f = Fields::new();
+        let cal = Calendar::embedded();
         assert_eq!(
-            l.effective_deadline(&f, "待交办", jiff::civil::date(2026, 11, 1)),
-            Some(jiff::civil::date(2026, 11, 4))
+            l.effective_deadline(&f, "待交办", jiff::civil::date(2026, 11, 1), &cal),
+            Ok(Some(jiff::civil::date(2026, 11, 4)))
         );
-        assert_eq!(l.effective_deadline(&f, "整改中", jiff::civil::date(2026, 11, 1)), None);
+        assert_eq!(
+            l.effective_deadline(&f, "整改中", jiff::civil::date(2026, 11, 1), &cal),
+            Ok(None)
+        );
+    }
+
+    #[test]
+    fn date_rules_name_both_fields() {
+        let text = format!(
+            "{}{}",
+            HAZARD.replace("[deadline]", "[[fields]]\nkey = \"found\"\nlabel = \"发现日期\"\ntype = \"date\"\n[[fields]]\nkey = \"fixed\"\nlabel = \"整改完成日期\"\ntype = \"date\"\n[deadline]"),
+            "[[date_rules]]\nfield = \"fixed\"\nnot_before = \"found\"\nnot_future = true\n[[date_rules]]\nfield = \"found\"\nnot_after = \"due\"\n"
+        );
+        let p = pack(&text).unwrap();
+        let l = p.ledger("hazard").unwrap();
+        let today = jiff::civil::date(2026, 12, 5);
+        let f = |v: serde_json::Value| v.as_object().unwrap().clone();
+        assert!(
+            l.check_dates(&f(json!({"found": "2026-03-01", "fixed": "2026-03-05"})), today, None)
+                .is_ok()
+        );
+        assert!(
+            l.check_dates(&f(json!({"found": "2026-03-05", "fixed": "2026-03-05"})), today, None)
+                .is_ok()
+        );
+        // Only one date given: nothing to compare.
+        assert!(l.check_dates(&f(json!({"fixed": "2026-03-05"})), today, None).is_ok());
+        let e = l
+            .check_dates(&f(json!({"found": "2026-03-05", "fixed": "2026-03-01"})), today, None)
+            .unwrap_err();
+        assert_eq!(e.len(), 1);
+        assert_eq!((e[0].field.as_str(), e[0].label.as_str()), ("fixed", "整改完成日期"));
+        assert_eq!(
+            e[0].message,
+            "整改完成日期（2026年3月1日）不能早于发现日期（2026年3月5日）"
+        );
+        let e = l
+            .check_dates(&f(json!({"found": "2026-12-01", "fixed": "2026-12-30"})), today, None)
+            .unwrap_err();
+        assert_eq!(
+            e[0].message,
+            "整改完成日期（2026年12月30日）不能晚于今天（2026年12月5日）"
+        );
+        let e = l
+            .check_dates(&f(json!({"found": "2026-12-01", "due": "2026-11-30"})), today, None)
+            .unwrap_err();
+        assert_eq!(
+            e[0].message,
+            "发现日期（2026年12月1日）不能晚于整改期限（2026年11月30日）"
+        );
+        // Every broken rule at once.
+        let bad = f(json!({"found": "2026-12-10", "fixed": "2026-12-08", "due": "2026-12-09"}));
+        assert_eq!(l.check_dates(&bad, today, None).unwrap_err().len(), 3);
+        // An edit touching neither date is not refused for old values.
+        let only_note = |k: &str| k == "note";
+        assert!(l.check_dates(&bad, today, Some(&only_note)).is_ok());
+        let fixed_only = |k: &str| k == "fixed";
+        assert_eq!(l.check_dates(&bad, today, Some(&fixed_only)).unwrap_err().len(), 2);
+        // A rule on a field that is not a date does not load.
+        assert!(
+            pack(&text.replace("not_before = \"found\"", "not_before = \"note\""))
+                .unwrap_err()
+                .message
+                .contains("不是本台账的日期字段")
+        );
+    }
+
+    /// A 信访-like ledger: 15 working days to accept, 60 working days from 受理日期 to handle.
+    const PETITION: &str = r#"
+key = "petition"
+name = "信访件"
+[[fields]]
+key = "subject"
+label = "信访事项"
+type = "text"
+[[fields]]
+key = "received_on"
+label = "受理日期"
+type = "date"
+[[fields]]
+key = "due"
+label = "办理时限"
+type = "date"
+role = "deadline"
+[deadline]
+warn_days = 3
+count = "working_days"
+default_days = { all = 60, from = "received_on" }
+[workflow]
+initial = "已登记"
+states = [{ name = "已登记", limit_days = 15 }, { name = "办理中" }, { name = "已办结", final = true }]
+"#;
+
+    #[test]
+    fn working_day_limits_across_the_2026_national_day() {
+        let p = pack(PETITION).unwrap();
+        let l = p.ledger("petition").unwrap();
+        let cal = Calendar::embedded();
+        let empty = Fields::new();
+        // Registered Friday 9月18日: 15 working days run over 中秋 and 国庆 and
+        // count the 调休 Sunday 9月20日 and Saturday 10月10日 → 10月15日
+        // (15 calendar days would give 10月3日, a holiday).
+        assert_eq!(
+            l.effective_deadline(&empty, "已登记", jiff::civil::date(2026, 9, 18), &cal),
+            Ok(Some(jiff::civil::date(2026, 10, 15)))
+        );
+        // No 受理日期 yet: no default deadline.
+        let mut f = Fields::new();
+        assert_eq!(
+            l.apply_default_deadline(&mut f, jiff::civil::date(2026, 9, 1), &cal),
+            Ok(false)
+        );
+        // Accepted 9月1日 (Tuesday): 60 working days → 11月30日.
+        f.insert("received_on".into(), json!("2026-09-01"));
+        assert_eq!(
+            l.apply_default_deadline(&mut f, jiff::civil::date(2026, 9, 3), &cal),
+            Ok(true)
+        );
+        assert_eq!(f["due"], json!("2026-11-30"));
+        // Accepted 12月1日: 60 working days end in 2027, whose plan is not loaded.
+        let mut f = Fields::new();
+        f.insert("received_on".into(), json!("2026-12-01"));
+        assert_eq!(
+            l.apply_default_deadline(&mut f, jiff::civil::date(2026, 12, 1), &cal)
+                .unwrap_err()
+                .to_string(),
+            "2027年的节假日安排尚未录入，请管理员在日历中补充"
+        );
+        assert!(!f.contains_key("due"));
+        // Yellow: 3 working days ahead of Wednesday 9月30日 is Saturday 10月10日 (worked).
+        assert_eq!(
+            l.deadline.yellow_until(&cal, jiff::civil::date(2026, 9, 30)),
+            Ok(jiff::civil::date(2026, 10, 10))
+        );
+        assert_eq!(l.deadline.unit(), "个工作日");
+    }
+
+    #[test]
+    fn months_from_a_date_field() {
+        let text = PETITION
+            .replace("default_days = { all = 60, from = \"received_on\" }", "default_days = { field = \"kind\", months = { \"建议\" = 3 }, days = { \"提案\" = 10 }, from = \"received_on\" }")
+            .replace("count = \"working_days\"\n", "")
+            .replace("[[fields]]\nkey = \"received_on\"", "[[fields]]\nkey = \"kind\"\nlabel = \"类型\"\ntype = \"enum\"\nvalues = [\"建议\", \"提案\"]\n[[fields]]\nkey = \"received_on\"");
+        let p = pack(&text).unwrap();
+        let l = p.ledger("petition").unwrap();
+        let cal = Calendar::default();
+        let mut f = Fields::new();
+        f.insert("kind".into(), json!("建议"));
+        f.insert("received_on".into(), json!("2026-11-30"));
+        assert_eq!(
+            l.apply_default_deadline(&mut f, jiff::civil::date(2026, 12, 5), &cal),
+            Ok(true)
+        );
+        assert_eq!(f["due"], json!("2027-02-28"));
+        let mut f = Fields::new();
+        f.insert("kind".into(), json!("提案"));
+        f.insert("received_on".into(), json!("2026-11-30"));
+        assert_eq!(
+            l.apply_default_deadline(&mut f, jiff::civil::date(2026, 12, 5), &cal),
+            Ok(true)
+        );
+        assert_eq!(f["due"], json!("2026-12-10"));
+        // Calendar days need no calendar, even in a year without a plan.
+        assert_eq!(
+            l.effective_deadline(&Fields::new(), "已登记", jiff::civil::date(2030, 1, 1), &cal),
+            Ok(Some(jiff::civil::date(2030, 1, 16)))
+        );
+        assert!(
+            pack(&text.replace("from = \"received_on\"", "from = \"subject\""))
+                .unwrap_err()
+                .message
+                .contains("起算字段")
+        );
+        assert!(
+            pack(&text.replace("\"建议\" = 3", "\"意见\" = 3"))
+                .unwrap_err()
+                .message
+                .contains("意见")
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@
 //! * [`ledger`] — ledger kinds, workflows and deadline rules, loaded from pack TOML.
 //! * [`access`] — roles, scopes and what each role may see.
 //! * [`event`] — the canonical form and hash chain of events.
+//! * [`calendar`] — the working-day calendar (holidays and 调休), embedded for the published years.
 //! * [`deadline`] — red/yellow warning status of an item on a given day.
 //! * [`vocabulary`] — the header words of a pack, for import.
 //!
@@ -20,6 +21,7 @@
 
 pub mod access;
 pub mod assess;
+pub mod calendar;
 pub mod deadline;
 pub mod event;
 pub mod field;

@@ -1369,7 +1369,7 @@ fn petitions(g: &Gen<'_>) -> Vec<Row> {
             let collective = rng.chance(60);
             let persons = if collective { rng.range(5, 30) } else { rng.range(1, 3) };
             let age = days_between(on, today());
-            let received = add(on, rng.range(1, 10));
+            let received = add(on, rng.range(1, 10)).min(today());
             let deadline = add(received, 60);
             let roll = rng.below(1000);
             let state = if age <= 7 {

@@ -629,7 +629,10 @@ fn filler(ty: FieldType, f: &lvzhi_core::field::FieldDef, ctx: &Ctx) -> Value {
         }
         FieldType::Decimal | FieldType::Percent => json!("1"),
         FieldType::Money => json!("10"),
-        FieldType::Date => json!("2026-12-20"),
+        // Deadlines ahead; every other date (events that happened) on one past day,
+        // so the pack's date rules (not in the future, not before another) hold.
+        FieldType::Date if f.role == Some(lvzhi_core::field::FieldRole::Deadline) => json!("2026-12-20"),
+        FieldType::Date => json!("2026-11-20"),
         FieldType::Datetime => json!("2026-11-25 10:00"),
         FieldType::Period => json!("2026-11"),
         FieldType::Enum => json!(f.values[0]),

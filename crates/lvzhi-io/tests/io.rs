@@ -902,3 +902,38 @@ fn a_workbook_that_makes_calamine_panic_is_refused() {
     let r = lvzhi_io::sheet::read_bytes(bytes, "x.xlsx", None, Default::default());
     assert!(matches!(r, Err(IoError::Unreadable(_)) | Ok(_)), "{r:?}");
 }
+
+/// Dates that make sense (issue 16): an import whose 整改完成日期 is before its
+/// 发现日期 is refused with the same message as the form and the API, and
+/// nothing is written.
+#[tokio::test]
+async fn an_import_breaking_a_date_rule_is_refused_with_the_same_message() {
+    let (db, store, c) = setup().await;
+    let admin = c.access("admin");
+    let before = event_count(&store).await;
+    let text = "隐患描述,企业名称,行业,隐患等级,乡镇,责任单位,发现日期,整改完成日期\n\
+                楼梯间堆放杂物,甲公司,商场,一般,西洞镇,应急管理局,2026-03-01,2026-03-05\n\
+                电线私拉乱接,乙公司,学校,重大,清水镇,应急管理局,2026年3月5日,2026年3月1日\n";
+    let e = import(&store, &admin, text.as_bytes(), "hazard.csv", ImportOptions::default())
+        .await
+        .unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        msg.contains("整改完成日期（2026年3月1日）不能早于发现日期（2026年3月5日）"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("第2行") || msg.contains("第 2 行") || msg.contains('2'),
+        "{msg}"
+    );
+    assert_eq!(event_count(&store).await, before, "nothing written");
+    assert!(all(&store, &admin).await.is_empty());
+    // The same file with the dates in order imports.
+    let ok = text.replace("2026年3月5日,2026年3月1日", "2026年3月1日,2026年3月5日");
+    let (_, report) = import(&store, &admin, ok.as_bytes(), "hazard.csv", ImportOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(report.imported, 2);
+    store.close().await;
+    db.drop_db().await;
+}

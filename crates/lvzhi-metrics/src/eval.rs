@@ -937,16 +937,14 @@ impl Engine {
             if *overdue {
                 q = q.with(Cond::cmp(Expr::Col(Col::Deadline), Op::Lt, today));
             } else {
-                let warn = ctx
-                    .store
-                    .pack()
-                    .ledger(ledger)
-                    .map(|l| l.deadline.warn_days)
-                    .unwrap_or(0);
-                let soon = ctx
-                    .today
-                    .checked_add(jiff::Span::new().days(i64::from(warn)))
-                    .unwrap_or(ctx.today);
+                // 临期 counts the ledger's days (calendar or working days).
+                let soon = match ctx.store.pack().ledger(ledger) {
+                    Some(l) => {
+                        let cal = ctx.store.fresh_calendar().await?;
+                        l.deadline.yellow_until(&cal, ctx.today).map_err(StoreError::from)?
+                    }
+                    None => ctx.today,
+                };
                 q = q
                     .with(Cond::cmp(Expr::Col(Col::Deadline), Op::Ge, today))
                     .with(Cond::cmp(Expr::Col(Col::Deadline), Op::Le, soon.to_string()));

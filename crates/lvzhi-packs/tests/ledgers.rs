@@ -719,27 +719,55 @@ fn deadlines_default_from_the_seed_rules() {
     let pack = pack();
     let created = lvzhi_core::time::parse_date("2026-03-01").unwrap();
     let mut with_defaults = Vec::new();
+    let cal = lvzhi_core::calendar::Calendar::embedded();
     for l in &pack.ledgers {
         let Some(dd) = &l.deadline.default_days else { continue };
         with_defaults.push(l.key.as_str());
         let df = l.role_field(FieldRole::Deadline).unwrap();
-        let enum_field = l.field(&dd.field).unwrap();
+        let Some(key) = &dd.field else {
+            // One term for every record, counted from a date field (信访: 受理日期).
+            assert!(dd.all.is_some() && dd.from.is_some(), "{}", l.key);
+            continue;
+        };
+        let enum_field = l.field(key).unwrap();
         // Every value of the enum has a default, so no record is left without a deadline.
         for v in &enum_field.values {
-            assert!(dd.days.contains_key(v), "{}: no default deadline for {v}", l.key);
+            assert!(
+                dd.days.contains_key(v) || dd.months.contains_key(v),
+                "{}: no default deadline for {v}",
+                l.key
+            );
         }
         let mut input = obj(sample(&l.key));
         input.remove(&df.key);
         let mut fields = l.validate(&input, false).unwrap();
-        let chosen = fields[&dd.field].as_str().unwrap().to_string();
-        l.apply_default_deadline(&mut fields, created);
+        let chosen = fields[key].as_str().unwrap().to_string();
+        let start = match &dd.from {
+            Some(f) => lvzhi_core::time::parse_date(fields[f].as_str().unwrap()).unwrap(),
+            None => created,
+        };
+        assert_eq!(
+            l.apply_default_deadline(&mut fields, created, &cal),
+            Ok(true),
+            "{}",
+            l.key
+        );
         let due = lvzhi_core::time::parse_date(fields[&df.key].as_str().unwrap()).unwrap();
-        assert_eq!((due - created).get_days(), dd.days[&chosen], "{}", l.key);
+        match (dd.days.get(&chosen), dd.months.get(&chosen)) {
+            (Some(days), _) => assert_eq!((due - start).get_days(), *days, "{}", l.key),
+            (None, Some(m)) => {
+                let months = (i32::from(due.year()) - i32::from(start.year())) * 12 + i32::from(due.month())
+                    - i32::from(start.month());
+                assert_eq!(months, *m, "{}", l.key);
+            }
+            (None, None) => unreachable!(),
+        }
     }
     assert_eq!(
         with_defaults,
         [
             "hazard",
+            "petition",
             "price_case",
             "project_issue",
             "proposal",
@@ -748,22 +776,38 @@ fn deadlines_default_from_the_seed_rules() {
             "wage_arrears"
         ]
     );
-    // Proposals: three months; petitions: decide within 15 days, then 60 days to handle.
+    // Proposals: three months from 交办日期.
     let proposal = ledger(&pack, "proposal");
     let dd = proposal.deadline.default_days.as_ref().unwrap();
-    assert!(dd.days.values().all(|d| *d == 90));
+    assert!(dd.months.values().all(|m| *m == 3) && dd.days.is_empty());
+    assert_eq!(dd.from.as_deref(), Some("assigned_on"));
+    let mut f = obj(json!({"kind": "政协委员提案", "assigned_on": "2026-03-31"}));
+    assert_eq!(proposal.apply_default_deadline(&mut f, created, &cal), Ok(true));
+    assert_eq!(f["deadline"], json!("2026-06-30"));
+    // Petitions (《信访工作条例》): decide within 15 working days of registration,
+    // handle within 60 working days of acceptance; warnings count working days.
     let petition = ledger(&pack, "petition");
+    assert_eq!(petition.deadline.count, lvzhi_core::ledger::DayCount::WorkingDays);
     let wf = petition.workflow.as_ref().unwrap();
     assert_eq!(wf.states[0].limit_days, Some(15));
-    let accept = wf.transitions.iter().find(|t| t.name == "受理").unwrap();
-    assert!(accept.requires.contains(&"deadline".to_string()));
     let since = lvzhi_core::time::parse_date("2026-05-06").unwrap();
     let empty = Map::new();
-    let due = petition.effective_deadline(&empty, "已登记", since).unwrap();
-    assert_eq!(due.to_string(), "2026-05-21");
-    // Disputes: mediation within 30 days.
+    // 5月6日 (Wednesday) + 15 working days, the 调休 Saturday 5月9日 among them.
+    let due = petition
+        .effective_deadline(&empty, "已登记", since, &cal)
+        .unwrap()
+        .unwrap();
+    assert_eq!(due.to_string(), "2026-05-26");
+    // Accepted on 9月28日 2026: 60 working days run over 国庆 and its 调休 Saturday 10月10日.
+    let mut f = obj(json!({"received_on": "2026-09-28"}));
+    assert_eq!(petition.apply_default_deadline(&mut f, created, &cal), Ok(true));
+    assert_eq!(f["deadline"], json!("2026-12-25"));
+    // Disputes: mediation within 30 (calendar) days.
     let dispute = ledger(&pack, "dispute");
-    let due = dispute.effective_deadline(&empty, "调解中", since).unwrap();
+    let due = dispute
+        .effective_deadline(&empty, "调解中", since, &cal)
+        .unwrap()
+        .unwrap();
     assert_eq!(due.to_string(), "2026-06-05");
 }
 

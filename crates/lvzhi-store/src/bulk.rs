@@ -43,6 +43,7 @@ use crate::writer::{Cmd, Derived, Head, Out, derive};
 use crate::{Store, StoreError};
 use jiff::Timestamp;
 use lvzhi_core::access::{Access, RecordScope, Role};
+use lvzhi_core::calendar::Calendar;
 use lvzhi_core::field::{FieldDef, FieldError, FieldRole, FieldType};
 use lvzhi_core::ledger::{Fields, LedgerKind, Pack};
 use lvzhi_core::time::stamp;
@@ -81,6 +82,7 @@ pub(crate) fn prepare_new(
     raw: &Map<String, Value>,
     state: Option<&str>,
     today: jiff::civil::Date,
+    cal: &Calendar,
 ) -> Result<(Fields, String, Derived), StoreError> {
     check_create_role(kind, actor)?;
     let mut fields = kind.validate(raw, false).map_err(StoreError::Invalid)?;
@@ -92,7 +94,8 @@ pub(crate) fn prepare_new(
     {
         fields.insert(uf.key.clone(), Value::from(u));
     }
-    kind.apply_default_deadline(&mut fields, today);
+    kind.apply_default_deadline(&mut fields, today, cal)?;
+    kind.check_dates(&fields, today, None).map_err(StoreError::Invalid)?;
     let state = match state {
         Some(s) => {
             let known = kind
@@ -106,7 +109,7 @@ pub(crate) fn prepare_new(
         }
         None => kind.initial_state().to_string(),
     };
-    let d = derive(kind, &fields, &state, today);
+    let d = derive(kind, &fields, &state, today, cal)?;
     let scope = RecordScope {
         unit: d.unit,
         source_unit: actor.unit,
@@ -336,6 +339,7 @@ fn build_rows(
     first: usize,
     tag: Option<&str>,
     today: jiff::civil::Date,
+    cal: &Calendar,
     cur: &mut Cursor,
 ) -> Result<Built, StoreError> {
     let ref_fields: Vec<(usize, &FieldDef)> = kind
@@ -367,7 +371,7 @@ fn build_rows(
     let mut data_json = String::with_capacity(640);
     for (i, (raw, state)) in rows.iter().enumerate() {
         let (fields, state, d) =
-            prepare_new(kind, actor, raw, state.as_deref(), today).map_err(|e| numbered(first + i, e))?;
+            prepare_new(kind, actor, raw, state.as_deref(), today, cal).map_err(|e| numbered(first + i, e))?;
         fields_json.clear();
         lvzhi_core::event::canonical_json(&Value::Object(fields.clone()), &mut fields_json);
         // {"after":…,"import":…,"state":…} — keys in canonical order.
@@ -444,6 +448,8 @@ pub struct BulkCreate {
     ledger: String,
     tag: Option<Arc<str>>,
     today: jiff::civil::Date,
+    /// The working-day calendar the rows' deadlines are counted by.
+    cal: Arc<Calendar>,
     sent: usize,
     /// Where the writer says the import starts (until the first push).
     start: Option<oneshot::Receiver<Start>>,
@@ -479,6 +485,7 @@ impl Store {
             ledger: kind.key.clone(),
             tag: tag.map(Arc::from),
             today: self.today(),
+            cal: self.fresh_calendar().await?,
             sent: 0,
             start: Some(start),
             cursor: None,
@@ -534,18 +541,19 @@ impl BulkCreate {
                 None => return Err(StoreError::Internal("bulk import already failed".into())),
             },
         };
-        let (pack, actor, ledger, tag, today, first) = (
+        let (pack, actor, ledger, tag, today, first, cal) = (
             self.pack.clone(),
             self.actor.clone(),
             self.ledger.clone(),
             self.tag.clone(),
             self.today,
             self.sent,
+            self.cal.clone(),
         );
         let n = rows.len();
         let (built, cur) = tokio::task::spawn_blocking(move || {
             let built = match pack.ledger(&ledger) {
-                Some(kind) => build_rows(kind, &actor, &rows, first, tag.as_deref(), today, &mut cur),
+                Some(kind) => build_rows(kind, &actor, &rows, first, tag.as_deref(), today, &cal, &mut cur),
                 None => Err(StoreError::NotFound(format!("台账“{ledger}”不存在"))),
             };
             (built, cur)
@@ -904,6 +912,7 @@ async fn write_chunks(
             ],
         )
         .await?;
+        crate::numbers::number_records(conn, kind, at, b.first_id, n).await?;
         if let Some(w) = wal.as_deref_mut() {
             w.poke();
         }

@@ -5,6 +5,7 @@
 //! * [`writer`] — the single writer: every change goes through one task that
 //!   batches concurrent requests into one transaction (group commit), writes
 //!   each record change together with its event, and extends the hash chain.
+//! * [`calendar`] — the working-day calendar: plans loaded by the admin over the embedded ones.
 //! * [`records`] — reading records: one record, filtered and paginated lists,
 //!   a record's events; every read goes through the user's scope.
 //! * [`org`] — divisions, units, people, 分管.
@@ -29,11 +30,13 @@ pub mod audit;
 pub mod auth;
 pub mod backup;
 pub mod bulk;
+pub mod calendar;
 pub mod db;
 pub mod error;
 pub mod extras;
 pub mod manage;
 pub mod migrate;
+mod numbers;
 pub mod org;
 pub mod records;
 pub mod templates;
@@ -103,6 +106,8 @@ pub struct Store {
     target: Target,
     /// Rows examined by a list's first and last ordered windows (see `records::list_segment`).
     pub(crate) list_windows: (i64, i64),
+    /// The working-day calendar as readers use it (see [`calendar`]).
+    pub(crate) calendar: calendar::Cached,
 }
 
 impl Store {
@@ -114,10 +119,12 @@ impl Store {
         migrate::run(&mut owned.conn())
             .await
             .map_err(|e| unwritable(&target, e))?;
+        let cal = calendar::Cached::new(calendar::load(&mut owned.conn()).await?);
         let pool = target.pool(8).await.map_err(|e| unwritable(&target, e))?;
         let writer = writer::spawn(owned, target.clone(), pack.clone(), clock.clone());
         let list_windows = records::list_windows(pool.dialect());
         Ok(Store {
+            calendar: cal,
             list_windows,
             pool,
             pack,

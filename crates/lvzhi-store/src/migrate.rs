@@ -48,6 +48,18 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0010_wide_list_indexes.sql"),
         include_str!("../migrations/postgres/0010_wide_list_indexes.sql"),
     ),
+    (
+        11,
+        "calendar",
+        include_str!("../migrations/sqlite/0011_calendar.sql"),
+        include_str!("../migrations/postgres/0011_calendar.sql"),
+    ),
+    (
+        12,
+        "record numbers",
+        include_str!("../migrations/sqlite/0012_record_numbers.sql"),
+        include_str!("../migrations/postgres/0012_record_numbers.sql"),
+    ),
 ];
 
 /// The SQL of every migration for one backend (for the schema-parity test).

@@ -57,11 +57,14 @@ pub struct RecordRow {
     pub updated_at: String,
     /// Its last event's seq.
     pub last_event: i64,
+    /// Its number in the ledger's series of the year (隐患〔2026〕第123号);
+    /// none for records created before numbering.
+    pub number: Option<String>,
 }
 
 /// The columns [`RecordRow::from_row`] reads, in order.
 pub const COLS: &str = "id, ledger, state, unit_id, source_unit_id, division, owner_id, deadline, closed, voided, \
-    void_reason, title, fields, version, state_since, urge_count, created_at, created_by, updated_at, last_event";
+    void_reason, title, fields, version, state_since, urge_count, created_at, created_by, updated_at, last_event, number";
 
 impl RecordRow {
     /// Builds a record from a row of [`COLS`].
@@ -87,6 +90,7 @@ impl RecordRow {
             created_by: r.oi(17),
             updated_at: r.t(18),
             last_event: r.i(19),
+            number: r.ot(20),
         }
     }
 
@@ -475,7 +479,16 @@ impl Store {
         mask_fields(kind, a.role, &mut row.fields);
         let open = !row.closed && !row.voided;
         let deadline = row.deadline.as_deref().and_then(|d| d.parse().ok());
-        let w = warning(deadline, self.today(), kind.deadline.warn_days, open);
+        let today = self.today();
+        let w = match deadline {
+            Some(_) if open => warning(
+                deadline,
+                today,
+                kind.deadline.yellow_until(&self.calendar(), today)?,
+                open,
+            ),
+            _ => lvzhi_core::deadline::Warning::None,
+        };
         let actions = if row.voided || !a.role.writes() {
             vec![]
         } else {
@@ -497,6 +510,10 @@ impl Store {
     pub async fn list(&self, a: &Access, ledger: &str, q: &ListQuery) -> Result<Page, StoreError> {
         let kind = self.kind(ledger)?;
         let dialect = self.pool.dialect();
+        if kind.deadline.count == lvzhi_core::ledger::DayCount::WorkingDays {
+            // Warnings count working days: read a plan loaded elsewhere since.
+            self.fresh_calendar().await?;
+        }
         let (where_sql, params) = self.where_clause(a, kind, q, dialect)?;
         let limit = q.limit.unwrap_or(50).clamp(1, 500);
         let total = if q.count {
@@ -723,10 +740,7 @@ impl Store {
         }
         if let Some(w) = q.warning.as_deref().filter(|s| !s.is_empty()) {
             let today = self.today();
-            let soon = today
-                .checked_add(jiff::Span::new().days(kind.deadline.warn_days))
-                .unwrap_or(today)
-                .to_string();
+            let soon = kind.deadline.yellow_until(&self.calendar(), today)?.to_string();
             add("closed = $?", P::B(false), &mut params, &mut next);
             match w {
                 "red" => add("deadline < $?", P::T(today.to_string()), &mut params, &mut next),
@@ -743,9 +757,11 @@ impl Store {
             }
         }
         if let Some(text) = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            // The text, or the record's number (第123号, 〔2026〕第123号).
+            let like = format!("%{}%", like_escape(text));
             add(
-                "search LIKE $? ESCAPE '\\'",
-                P::T(format!("%{}%", like_escape(text))),
+                "(search LIKE $? ESCAPE '\\' OR number LIKE $? ESCAPE '\\')",
+                P::T(like),
                 &mut params,
                 &mut next,
             );

@@ -5,7 +5,7 @@
 //! **Invariant (scope):** both are AND-ed with [`records::scope_sql`] of the
 //! reader's [`Access`], like every list; the warning rules are the lists'
 //! (`warning=red`: open, deadline before today; `yellow`: open, deadline from
-//! today to today + the ledger's `warn_days`).
+//! today to today + the ledger's `warn_days`, in calendar or working days).
 
 use crate::db::P;
 use crate::records::{self, COLS, RecordRow, RecordView};
@@ -138,14 +138,13 @@ impl Store {
         workflow_only: bool,
     ) -> Result<Vec<(crate::db::Row, OpenCounts)>, StoreError> {
         let today = self.today();
+        let cal = self.fresh_calendar().await?;
         let mut params: Vec<P> = Vec::new();
         let t = bind(P::T(today.to_string()), &mut params);
         let mut soon = String::from("CASE ledger");
         let mut kinds: Vec<String> = Vec::new();
         for kind in &self.pack.ledgers {
-            let until = today
-                .checked_add(jiff::Span::new().days(kind.deadline.warn_days))
-                .unwrap_or(today);
+            let until = kind.deadline.yellow_until(&cal, today)?;
             let k = bind(P::T(kind.key.clone()), &mut params);
             let d = bind(P::T(until.to_string()), &mut params);
             soon.push_str(&format!(" WHEN {k} THEN {d}"));
@@ -202,14 +201,13 @@ impl Store {
             return Ok((vec![], 0, 0));
         }
         let today = self.today();
+        let cal = self.fresh_calendar().await?;
         let mut params: Vec<P> = Vec::new();
         let t = bind(P::T(today.to_string()), &mut params);
         let mut soon = String::from("CASE ledger");
         let mut keys = Vec::new();
         for kind in &kinds {
-            let until = today
-                .checked_add(jiff::Span::new().days(kind.deadline.warn_days))
-                .unwrap_or(today);
+            let until = kind.deadline.yellow_until(&cal, today)?;
             let k = bind(P::T(kind.key.clone()), &mut params);
             let d = bind(P::T(until.to_string()), &mut params);
             soon.push_str(&format!(" WHEN {k} THEN {d}"));

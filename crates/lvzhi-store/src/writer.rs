@@ -774,7 +774,8 @@ async fn apply(
                     old.state
                 )));
             }
-            let changes = kind.validate(fields, true).map_err(StoreError::Invalid)?;
+            let mut changes = kind.validate(fields, true).map_err(StoreError::Invalid)?;
+            crate::calendar::fill_deadline(conn, kind, &old.fields, &mut changes, now).await?;
             let row = save_change(conn, head, kind, actor, old, changes, None, None, now).await?;
             Ok(Out::Record(Box::new(row)))
         }
@@ -817,7 +818,8 @@ async fn apply(
                     message: format!("“{}”须填写原因", t.name),
                 }]));
             }
-            let changes = kind.validate(fields, true).map_err(StoreError::Invalid)?;
+            let mut changes = kind.validate(fields, true).map_err(StoreError::Invalid)?;
+            crate::calendar::fill_deadline(conn, kind, &old.fields, &mut changes, now).await?;
             let mut merged = old.fields.clone();
             for (k, v) in &changes {
                 merged.insert(k.clone(), v.clone());
@@ -1074,7 +1076,13 @@ pub(crate) struct Derived {
     pub(crate) search: String,
 }
 
-pub(crate) fn derive(kind: &LedgerKind, fields: &Fields, state: &str, state_since: jiff::civil::Date) -> Derived {
+pub(crate) fn derive(
+    kind: &LedgerKind,
+    fields: &Fields,
+    state: &str,
+    state_since: jiff::civil::Date,
+    cal: &lvzhi_core::calendar::Calendar,
+) -> Result<Derived, StoreError> {
     let get_i = |r: FieldRole| {
         kind.role_field(r)
             .and_then(|f| fields.get(&f.key))
@@ -1086,16 +1094,16 @@ pub(crate) fn derive(kind: &LedgerKind, fields: &Fields, state: &str, state_sinc
             .and_then(Value::as_str)
             .map(str::to_string)
     };
-    Derived {
+    Ok(Derived {
         unit: get_i(FieldRole::Unit),
         division: get_s(FieldRole::Division),
         owner: get_i(FieldRole::Owner),
         deadline: kind
-            .effective_deadline(fields, state, state_since)
+            .effective_deadline(fields, state, state_since, cal)?
             .map(|d| d.to_string()),
         title: kind.title(fields),
         search: kind.search_text(fields),
-    }
+    })
 }
 
 /// Checks that every unit, person, division and record a record refers to exists.
@@ -1145,7 +1153,8 @@ async fn create(
     tag: Option<&str>,
     now: Timestamp,
 ) -> Result<RecordRow, StoreError> {
-    let (fields, state, d) = crate::bulk::prepare_new(kind, actor, raw, state, local_date(now))?;
+    let cal = crate::calendar::for_kind(conn, kind).await?;
+    let (fields, state, d) = crate::bulk::prepare_new(kind, actor, raw, state, local_date(now), &cal)?;
     check_refs(conn, &mut head.refs, kind, &fields).await?;
     let at = stamp(now);
     let fields_json = Value::Object(fields.clone()).to_string();
@@ -1176,6 +1185,7 @@ async fn create(
         .await?
         .ok_or_else(|| StoreError::Internal("INSERT returned no id".into()))?;
     let id = row.i(0);
+    let number = crate::numbers::number_records(conn, kind, &at, id, 1).await?;
     let mut data = json!({"state": state, "after": Value::Object(fields.clone())});
     if let Some(t) = tag {
         data["import"] = Value::String(t.to_string());
@@ -1214,6 +1224,7 @@ async fn create(
         created_by: if actor.user_id > 0 { Some(actor.user_id) } else { None },
         updated_at: at,
         last_event: seq,
+        number,
     })
 }
 
@@ -1265,6 +1276,9 @@ async fn save_change(
     if !emptied.is_empty() {
         return Err(StoreError::Invalid(emptied));
     }
+    // The pack's date rules, on the dates this change touches.
+    kind.check_dates(&fields, local_date(now), Some(&|k: &str| after.contains_key(k)))
+        .map_err(StoreError::Invalid)?;
     if step.is_none() && void_reason.is_none() && after.is_empty() {
         return Ok(old);
     }
@@ -1278,7 +1292,8 @@ async fn save_change(
         .parse::<Timestamp>()
         .map(local_date)
         .unwrap_or_else(|_| local_date(now));
-    let d = derive(kind, &fields, &state, since_date);
+    let cal = crate::calendar::for_kind(conn, kind).await?;
+    let d = derive(kind, &fields, &state, since_date, &cal)?;
     let scope = RecordScope {
         unit: d.unit,
         source_unit: old.source_unit_id,

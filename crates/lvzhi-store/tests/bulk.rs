@@ -36,7 +36,9 @@ async fn comparable(w: &World, id: i64) -> (Value, Value) {
     let s = &w.store;
     let r = s.record(&w.admin, id).await.unwrap();
     let mut rv = serde_json::to_value(&r).unwrap();
-    for k in ["id", "last_event"] {
+    // The id, the last event and the number go on in one series per ledger (both paths number alike:
+    // `same_as_create_many` checks the bulk continues the series).
+    for k in ["id", "last_event", "number"] {
         rv.as_object_mut().unwrap().remove(k);
     }
     let ev = s.record_events(&w.admin, id).await.unwrap();
@@ -67,6 +69,11 @@ async fn same_as_create_many(w: World) {
     assert!(b[0] > *a.last().unwrap());
     for k in [0, 1, 5, CHUNK_ROWS, n - 1] {
         assert_eq!(comparable(&w, a[k]).await, comparable(&w, b[k]).await, "row {k}");
+        // Numbers: the batch takes 第1号…第n号, the bulk import 第n+1号… in file order.
+        for (id, nth) in [(a[k], k + 1), (b[k], n + k + 1)] {
+            let got = s.record(&w.admin, id).await.unwrap().row.number;
+            assert_eq!(got, Some(format!("隐患〔2026〕第{nth}号")), "row {k}");
+        }
     }
     let v = s.verify_chain().await.unwrap();
     assert_eq!((v.verified, v.broken_at), (w.setup_events + 2 * n as i64, None));

@@ -193,7 +193,12 @@ fn supervise_rankings_and_warning_ack() {
             let v = s.rt.block_on(s.store.records_by_ids(&admin, &[id])).unwrap()[0]
                 .row
                 .version;
-            let f = m(&[("responsible_unit", unit.into()), ("deadline", "2026-10-31".into())]);
+            // Found before it was rectified (the pack's date rule), whether late or on time.
+            let f = m(&[
+                ("responsible_unit", unit.into()),
+                ("deadline", "2026-10-31".into()),
+                ("found_on", "2026-10-15".into()),
+            ]);
             let r =
                 s.rt.block_on(s.store.transition(&office, id, v, "交办", f, None))
                     .unwrap();

@@ -4,6 +4,8 @@
 //! name (`--ledger hazard` = `--ledger 安全生产隐患`). Exit codes: 0 ok, 1 a check
 //! failed, 2 usage or I/O error.
 
+mod calendar;
+
 use clap::{Parser, Subcommand};
 use lvzhi_core::access::Role;
 use lvzhi_store::auth::NewUser;
@@ -58,6 +60,11 @@ enum Cmd {
     Audit {
         #[command(subcommand)]
         cmd: AuditCmd,
+    },
+    /// The working-day calendar (holidays and 调休).
+    Calendar {
+        #[command(subcommand)]
+        cmd: calendar::CalendarCmd,
     },
     /// Copy a consistent snapshot of the SQLite database to FILE (safe while serving).
     Backup(BackupArgs),
@@ -424,6 +431,7 @@ async fn run(cli: Cli) -> Result<ExitCode, StoreError> {
         Cmd::Extras(a) => extras(a).await,
         Cmd::Export(a) => export(a).await,
         Cmd::User { cmd } => user(cmd).await,
+        Cmd::Calendar { cmd } => calendar::run(cmd).await.map(|()| ExitCode::SUCCESS),
         Cmd::Audit {
             cmd: AuditCmd::Verify { db },
         } => audit_verify(db).await,

@@ -30,6 +30,8 @@ pub struct Cell {
 pub struct Row {
     /// Id.
     pub id: i64,
+    /// Its number as people say it (隐患〔2026〕第123号), or 第{id}号 for a record without one.
+    pub number: String,
     /// Its page.
     pub href: String,
     /// Ledger name.
@@ -109,6 +111,7 @@ pub fn row_of(kind: &LedgerKind, columns: &[&lvzhi_core::field::FieldDef], names
         .collect();
     Row {
         id: v.row.id,
+        number: v.row.number.clone().unwrap_or_else(|| format!("第{}号", v.row.id)),
         href: format!("/records/{}", v.row.id),
         ledger: kind.name.clone(),
         title: if v.row.title.is_empty() {

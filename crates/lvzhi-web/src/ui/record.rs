@@ -130,6 +130,8 @@ struct RecordPage {
     chrome: Chrome,
     title: String,
     id: i64,
+    /// 隐患〔2026〕第123号, or 第{id}号 for a record without one.
+    number: String,
     key: String,
     ledger: String,
     state: String,
@@ -378,6 +380,7 @@ async fn render_record(st: &AppState, u: &UiUser, id: i64, status: StatusCode, m
                 view.row.title.clone()
             },
             id,
+            number: view.row.number.clone().unwrap_or_else(|| format!("第{id}号")),
             key: kind.key.clone(),
             ledger: kind.name.clone(),
             state: view.row.state.clone(),

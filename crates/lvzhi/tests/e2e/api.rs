@@ -16,6 +16,17 @@ fn create_hazard(s: &Running, user: &str, township: &str) -> Value {
     r.json()
 }
 
+/// 交办 of a new hazard by the office, due 2026-12-20.
+fn assign(office: &mut lvzhi_testkit::http::Client, id: i64) {
+    let r = office
+        .post(
+            &format!("/api/v1/records/{id}/transitions"),
+            &json!({"transition": "交办", "version": 1, "fields": {"deadline": "2026-12-20"}}),
+        )
+        .unwrap();
+    assert_eq!(r.status, 200, "{}", r.text());
+}
+
 fn event_count(s: &Running) -> i64 {
     let mut c = s.client("auditor");
     c.get("/api/v1/audit/verify").unwrap().json()["verified"]
@@ -34,13 +45,7 @@ fn hazard_loop_through_http_on_both_backends() {
             "clerks of the unit see the company phone"
         );
         let mut office = s.client("office");
-        let r = office
-            .post(
-                &format!("/api/v1/records/{id}/transitions"),
-                &json!({"transition": "交办", "version": 1, "fields": {"deadline": "2026-12-20"}}),
-            )
-            .unwrap();
-        assert_eq!(r.status, 200, "{}", r.text());
+        assign(&mut office, id);
         let mut yj = s.client("clerk_yj");
         let r = yj
             .post(
@@ -365,6 +370,56 @@ fn openapi_document_is_served() {
     assert_eq!(doc["openapi"], "3.1.0");
     assert!(doc["paths"]["/api/v1/records/{id}/transitions"]["post"].is_object());
     s.stop();
+}
+
+/// Dates that make sense (issue 16): the pack's date rules refuse a 整改完成日期
+/// before the 发现日期 or in the future, with the message naming both fields.
+#[test]
+fn date_rules_refuse_over_http_with_the_fields_named() {
+    for s in start_all() {
+        let rec = create_hazard(&s, "clerk_xd", "620902100");
+        let id = rec["id"].as_i64().unwrap();
+        let mut office = s.client("office");
+        assign(&mut office, id);
+        let mut yj = s.client("clerk_yj");
+        let submit = |yj: &mut lvzhi_testkit::http::Client, on: &str| {
+            yj.post(
+                &format!("/api/v1/records/{id}/transitions"),
+                &json!({"transition": "提交验收", "version": 2, "fields": {"measures": "已重新接地", "rectified_on": on}}),
+            )
+            .unwrap()
+        };
+        // found_on is 2026-11-20 (testkit's hazard).
+        let r = submit(&mut yj, "2026-11-01");
+        assert_eq!(r.status, 422, "{}", r.text());
+        let d = &r.json()["error"]["details"][0];
+        assert_eq!(d["field"], "rectified_on");
+        assert_eq!(
+            d["message"],
+            "整改完成日期（2026年11月1日）不能早于发现日期（2026年11月20日）"
+        );
+        // 25 days past the later of the real day and the servers' (demo-clocked) day.
+        let today = lvzhi_core::time::local_date(jiff::Timestamp::now()).max(jiff::civil::date(2026, 11, 25));
+        let future = today.checked_add(jiff::Span::new().days(25)).unwrap();
+        let r = submit(&mut yj, &future.to_string());
+        assert_eq!(r.status, 422, "{}", r.text());
+        let msg = r.json()["error"]["details"][0]["message"].as_str().unwrap().to_string();
+        let head = format!("整改完成日期（{}）不能晚于今天（", lvzhi_core::time::date_cn(future));
+        assert!(msg.starts_with(&head) && msg.ends_with("日）"), "{msg}");
+        // Nothing changed; the same day as found is fine.
+        let r = submit(&mut yj, "2026-11-20");
+        assert_eq!(r.status, 200, "{}", r.text());
+        // A create with a future 发现日期 is refused the same way.
+        let mut fields = lvzhi_testkit::county::hazard("620902100", s.county.yingji, "未来的隐患");
+        fields.insert("found_on".into(), json!(future.to_string()));
+        let r = s
+            .client("clerk_xd")
+            .post("/api/v1/ledgers/hazard/records", &json!({ "fields": fields }))
+            .unwrap();
+        assert_eq!(r.status, 422, "{}", r.text());
+        assert_eq!(r.json()["error"]["details"][0]["field"], "found_on");
+        s.stop();
+    }
 }
 
 /// The write routes and the roles that may use them. Every write operation

@@ -190,6 +190,58 @@ fn missing_postgres_database_is_created_or_explained() {
 }
 
 #[test]
+fn calendar_show_and_load() {
+    let db = TestDb::sqlite();
+    let url = db.url.clone();
+    // The embedded 2026 plan, as the notice has it.
+    let (code, out, err) = run(&["calendar", "show", "--db", &url, "2026"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("2026年节假日安排（系统内置）"), "{out}");
+    assert!(
+        out.contains("国庆节：2026年10月1日至2026年10月7日放假，共7天；2026年9月20日、2026年10月10日上班"),
+        "{out}"
+    );
+    // A year not yet loaded: a clear message, exit code of a missing thing.
+    let (code, _, err) = run(&["calendar", "show", "--db", &url, "2028"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("2028年的节假日安排尚未录入"), "{err}");
+    // The admin loads 2028 from a file in the format `show --toml` prints.
+    let (code, toml, _) = run(&["calendar", "show", "--db", &url, "2026", "--toml"]);
+    assert_eq!(code, 0);
+    let file = std::env::temp_dir().join(format!("lvzhi_cal_{}.toml", std::process::id()));
+    let plan = toml
+        .replace("year = 2026", "year = 2028")
+        .replace("2026-", "2028-")
+        .replace("\"2028-01-04\"", "\"2028-01-08\"");
+    // 2028-01-08 is a Saturday; every other 2026 make-up day shifted to 2028 may not be.
+    let plan: String = plan
+        .lines()
+        .map(|l| match l.find(", workdays") {
+            Some(i) if !l.contains("2028-01-08") => format!("{} }},", &l[..i]),
+            _ => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(&file, &plan).unwrap();
+    let (code, out, err) = run(&["calendar", "load", "--db", &url, file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{plan}\n{out}{err}");
+    assert!(out.contains("已录入节假日安排：2028年"), "{out}");
+    let (code, out, _) = run(&["calendar", "show", "--db", &url, "2028"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("（管理员录入）") && out.contains("2028年1月8日上班"),
+        "{out}"
+    );
+    // A bad file changes nothing and says why.
+    std::fs::write(&file, plan.replace("2028-01-08", "2028-01-10")).unwrap();
+    let (code, _, err) = run(&["calendar", "load", "--db", &url, file.to_str().unwrap()]);
+    assert_ne!(code, 0);
+    assert!(err.contains("不是周六或周日"), "{err}");
+    let _ = std::fs::remove_file(&file);
+    tokio::runtime::Runtime::new().unwrap().block_on(db.drop_db());
+}
+
+#[test]
 fn ledgers_by_chinese_name_or_key() {
     let db = TestDb::sqlite();
     let url = db.url.clone();
