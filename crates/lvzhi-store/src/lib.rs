@@ -83,6 +83,8 @@ pub struct Store {
     target: Target,
     /// Rows examined by a list's first and last ordered windows (see `records::list_segment`).
     pub(crate) list_windows: (i64, i64),
+    /// The identification and authentication policy (see [`auth::Policy`]), cached from `meta`.
+    pub(crate) policy: Arc<std::sync::RwLock<auth::Policy>>,
 }
 
 impl Store {
@@ -95,14 +97,17 @@ impl Store {
         let pool = target.pool(8).await?;
         let writer = writer::spawn(owned, pack.clone(), clock.clone());
         let list_windows = records::list_windows(pool.dialect());
-        Ok(Store {
+        let store = Store {
             list_windows,
             pool,
             pack,
             writer,
             clock,
             target,
-        })
+            policy: Arc::default(),
+        };
+        store.load_policy().await?;
+        Ok(store)
     }
 
     /// Sets the sizes of the first and last ordered windows a record list

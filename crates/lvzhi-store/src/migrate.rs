@@ -48,6 +48,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0010_wide_list_indexes.sql"),
         include_str!("../migrations/postgres/0010_wide_list_indexes.sql"),
     ),
+    (
+        16,
+        "security",
+        include_str!("../migrations/sqlite/0016_security.sql"),
+        include_str!("../migrations/postgres/0016_security.sql"),
+    ),
 ];
 
 /// The SQL of every migration for one backend (for the schema-parity test).

@@ -302,14 +302,8 @@ enum AuditCmd {
 }
 
 fn random_password() -> String {
-    // 12 characters from a 256-bit token, without look-alikes.
-    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let t = lvzhi_store::auth::random_token();
-    t.as_bytes()
-        .chunks(2)
-        .take(12)
-        .map(|c| ALPHABET[(c[0] as usize * 7 + c[1] as usize) % ALPHABET.len()] as char)
-        .collect()
+    // 12 characters without look-alikes that meet the password policy.
+    lvzhi_store::auth::generate_password(12)
 }
 
 async fn open(db: &DbArg) -> Result<Store, StoreError> {

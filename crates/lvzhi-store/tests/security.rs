@@ -1,0 +1,418 @@
+//! Identification, authentication and the audit trail of logins (issue 18):
+//! the password policy, forced and self-service changes, atomic lockout per
+//! account and per source address, idle timeout, sessions listed and
+//! revoked. Each test runs on SQLite and PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[macro_use]
+mod common;
+
+use common::*;
+use jiff::{Span, Timestamp};
+use lvzhi_store::auth::{NewUser, Policy};
+use lvzhi_store::db::{P, Target};
+use lvzhi_store::{Role, Store, StoreError};
+use serde_json::Value;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+both!(
+    password_policy,
+    forced_and_self_service_change,
+    lockout_race_is_exact,
+    unknown_names_lock_like_known,
+    lockout_per_address,
+    idle_timeout_and_lifetime,
+    sessions_listed_and_revoked,
+    login_events,
+);
+
+/// The events of one kind, their data, in order.
+async fn events_of(store: &Store, kind: &str) -> Vec<Value> {
+    let mut c = store.pool().acquire().await.unwrap();
+    c.conn()
+        .rows(
+            "SELECT data FROM events WHERE kind = $1 ORDER BY seq",
+            &[P::T(kind.into())],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| serde_json::from_str(&r.t(0)).unwrap())
+        .collect()
+}
+
+/// A refusal's status and message.
+fn answer<T: std::fmt::Debug>(r: Result<T, StoreError>) -> (u16, String) {
+    match r {
+        Err(e) => (e.status(), e.to_string()),
+        Ok(v) => panic!("accepted: {v:?}"),
+    }
+}
+
+fn url(s: &Store) -> String {
+    match s.target() {
+        Target::Sqlite(p) => format!("sqlite:{p}"),
+        Target::Postgres(u) => u.clone(),
+    }
+}
+
+/// A second store on the same database whose clock the test moves.
+async fn moving_store(s: &Store) -> (Store, Arc<AtomicI64>) {
+    let offset = Arc::new(AtomicI64::new(0));
+    let o = offset.clone();
+    let base: Timestamp = NOW.parse().unwrap();
+    let clock: lvzhi_store::Clock =
+        Arc::new(move || base.checked_add(Span::new().seconds(o.load(Ordering::SeqCst))).unwrap());
+    (Store::open(&url(s), pack(), clock).await.unwrap(), offset)
+}
+
+fn new_user(name: &str, pw: &str) -> NewUser {
+    NewUser {
+        username: name.into(),
+        display_name: name.into(),
+        password: pw.into(),
+        role: Role::Auditor,
+        unit_id: None,
+        division: None,
+        person_id: None,
+    }
+}
+
+/// The assessor's examples are refused; a good password passes; the history
+/// of the last five is kept; the policy is configurable and evented.
+async fn password_policy(w: World) {
+    let s = &w.store;
+    for pw in [
+        "12345678",
+        "aaaaaaaa",
+        "password",
+        "        ",
+        "Password1",
+        "P@ssw0rd!",
+        "Sh0rt!A",
+        "Abc#1234",
+    ] {
+        let msg = expect_status(s.add_user(&w.admin, &new_user("weakling", pw)).await, 400);
+        assert!(msg.contains("密码"), "{pw}: {msg}");
+    }
+    let msg = expect_status(s.add_user(&w.admin, &new_user("weakling", "weakling#A1")).await, 400);
+    assert!(msg.contains("用户名"), "{msg}");
+    s.add_user(&w.admin, &new_user("weakling", "Tq7mX2pLw8")).await.unwrap();
+
+    // History: none of the last five again; the sixth back is allowed.
+    let pws = ["Hist#one-1", "Hist#two-2", "Hist#three-3", "Hist#four-4", "Hist#five-5"];
+    let me = s
+        .access_for(s.login("weakling", "Tq7mX2pLw8", "web").await.unwrap().1.access.user_id)
+        .await
+        .unwrap()
+        .0;
+    let mut current = "Tq7mX2pLw8".to_string();
+    for pw in pws {
+        s.change_password(&me, &current, pw, None).await.unwrap();
+        current = pw.into();
+    }
+    for pw in &pws[..4] {
+        let msg = expect_status(s.change_password(&me, &current, pw, None).await, 400);
+        assert!(msg.contains("最近5次"), "{msg}");
+    }
+    s.change_password(&me, &current, "Tq7mX2pLw8", None).await.unwrap();
+
+    // The policy: only an administrator changes it, it is checked and evented.
+    let stricter = Policy {
+        min_length: 12,
+        ..s.policy()
+    };
+    expect_status(s.set_policy(&w.clerk_xd, &stricter).await, 403);
+    expect_status(
+        s.set_policy(
+            &w.admin,
+            &Policy {
+                min_length: 4,
+                ..s.policy()
+            },
+        )
+        .await,
+        400,
+    );
+    s.set_policy(&w.admin, &stricter).await.unwrap();
+    let msg = expect_status(s.set_password(&w.admin, "weakling", "Short#pw1").await, 400);
+    assert!(msg.contains("至少12位"), "{msg}");
+    assert_eq!(
+        events_of(s, "config.policy").await.last().unwrap()["after"]["min_length"],
+        12
+    );
+    // A reopened store reads the policy from the database.
+    let (s2, _) = moving_store(s).await;
+    assert_eq!(s2.policy().min_length, 12);
+    s2.close().await;
+}
+
+/// New accounts and administrator resets must change the password at first
+/// login; the self-service change needs the current one and clears the flag;
+/// a password older than the expiry must be changed too.
+async fn forced_and_self_service_change(w: World) {
+    let s = &w.store;
+    assert!(s.policy().first_login_change);
+    s.add_user(&w.admin, &new_user("newbie", "First#pass-1")).await.unwrap();
+    let (_, sess) = s.login("newbie", "First#pass-1", "web").await.unwrap();
+    assert!(sess.must_change.as_deref().unwrap().contains("修改密码"));
+    let me = sess.access;
+    let msg = expect_status(s.change_password(&me, "wrong#Pass-1", "Second#pass-2", None).await, 400);
+    assert!(msg.contains("当前密码不正确"), "{msg}");
+    expect_status(s.change_password(&me, "First#pass-1", "First#pass-1", None).await, 400);
+    s.change_password(&me, "First#pass-1", "Second#pass-2", Some("10.1.2.3"))
+        .await
+        .unwrap();
+    let (token, sess) = s.login("newbie", "Second#pass-2", "web").await.unwrap();
+    assert_eq!(sess.must_change, None);
+    // An administrator's reset: forced again, and the user's sessions end.
+    s.set_password(&w.admin, "newbie", "Reset#pass-3").await.unwrap();
+    expect_status(s.session(&token).await, 401);
+    let (_, sess) = s.login("newbie", "Reset#pass-3", "web").await.unwrap();
+    assert!(sess.must_change.is_some());
+    s.change_password(&me, "Reset#pass-3", "Fourth#pass-4", None)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.login("newbie", "Fourth#pass-4", "web").await.unwrap().1.must_change,
+        None
+    );
+    // Expiry: a password changed 91 days ago must be changed.
+    let old = lvzhi_core::time::stamp(
+        NOW.parse::<Timestamp>()
+            .unwrap()
+            .checked_sub(Span::new().hours(91 * 24))
+            .unwrap(),
+    );
+    raw_exec(
+        s,
+        "UPDATE users SET password_changed_at = $1 WHERE username = 'newbie'",
+        &[P::T(old)],
+    )
+    .await;
+    let (_, sess) = s.login("newbie", "Fourth#pass-4", "web").await.unwrap();
+    assert!(sess.must_change.unwrap().contains("90天"));
+    let changes = events_of(s, "user.password").await;
+    assert!(
+        changes.iter().any(|d| d["result"] == "bad_password"),
+        "a failed change is evented"
+    );
+    assert!(changes.iter().any(|d| d["address"] == "10.1.2.3" && d["self"] == true));
+    assert!(changes.iter().any(|d| d["reset"] == true));
+}
+
+/// 64 concurrent wrong passwords: exactly `max_failed` are checked, then the
+/// account is locked, and the right password is refused while it lasts.
+async fn lockout_race_is_exact(w: World) {
+    let s = &w.store;
+    s.set_policy(
+        &w.admin,
+        &Policy {
+            max_failed: 7,
+            ..s.policy()
+        },
+    )
+    .await
+    .unwrap();
+    let tasks: Vec<_> = (0..64)
+        .map(|i| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                s.login_from(
+                    "head_xd",
+                    "Wrong#pass-9",
+                    "web",
+                    Some(&format!("10.0.{}.{}", i / 8, i % 8)),
+                )
+                .await
+            })
+        })
+        .collect();
+    let mut unauthorized = 0;
+    let mut locked = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Err(StoreError::Unauthorized(_)) => unauthorized += 1,
+            Err(StoreError::Locked { .. }) => locked += 1,
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(
+        (unauthorized, locked),
+        (6, 58),
+        "the 7th failure locks, the rest are refused unchecked"
+    );
+    let checked = events_of(s, "auth.login_failed").await;
+    assert_eq!(checked.iter().filter(|d| d["result"] == "bad_password").count(), 7);
+    assert_eq!(checked.iter().filter(|d| d["result"] == "locked").count(), 57);
+    assert_eq!(events_of(s, "auth.lockout").await.len(), 1);
+    expect_status(s.login("head_xd", PASSWORD, "web").await, 429);
+    // The administrator lifts it.
+    s.unlock_user(&w.admin, "head_xd").await.unwrap();
+    s.login("head_xd", PASSWORD, "web").await.unwrap();
+}
+
+/// An unknown name gets the same answers as a known one, locks after the same
+/// count, and costs the same argon2id work.
+async fn unknown_names_lock_like_known(w: World) {
+    let s = &w.store;
+    let mut known = vec![];
+    let mut unknown = vec![];
+    for _ in 0..6 {
+        known.push(answer(s.login("clerk_yj", "Wrong#pass-9", "web").await));
+        unknown.push(answer(s.login("no_such_user", "Wrong#pass-9", "web").await));
+    }
+    assert_eq!(known, unknown);
+    assert_eq!(known[0], known[3]);
+    assert_ne!(known[3], known[4], "the fifth failure locks");
+    let time = |name: &'static str| {
+        let s = s.clone();
+        async move {
+            let t = std::time::Instant::now();
+            for _ in 0..3 {
+                let _ = s.login(name, "Wrong#pass-9", "api").await;
+            }
+            t.elapsed()
+        }
+    };
+    // Both names are locked now; fresh names for timing.
+    let k = time("clerk_qs").await;
+    let u = time("nobody_here").await;
+    let ratio = k.as_secs_f64() / u.as_secs_f64();
+    assert!((0.4..2.5).contains(&ratio), "known {k:?} vs unknown {u:?}");
+}
+
+/// One source address trying many names is locked after the per-address
+/// count; another address is not; a success gives its slot back.
+async fn lockout_per_address(w: World) {
+    let s = &w.store;
+    s.set_policy(
+        &w.admin,
+        &Policy {
+            max_failed_per_address: 6,
+            ..s.policy()
+        },
+    )
+    .await
+    .unwrap();
+    let names = ["clerk_xd", "head_xd", "clerk_qs", "clerk_yj", "head_yj", "office"];
+    s.login_from("auditor", PASSWORD, "web", Some("192.0.2.7"))
+        .await
+        .unwrap();
+    for n in &names[..5] {
+        expect_status(s.login_from(n, "Wrong#pass-9", "web", Some("192.0.2.7")).await, 401);
+    }
+    expect_status(
+        s.login_from(names[5], "Wrong#pass-9", "web", Some("192.0.2.7")).await,
+        429,
+    );
+    expect_status(s.login_from("evaluator", PASSWORD, "web", Some("192.0.2.7")).await, 429);
+    s.login_from("evaluator", PASSWORD, "web", Some("192.0.2.8"))
+        .await
+        .unwrap();
+    let lock = events_of(s, "auth.lockout").await;
+    assert_eq!(lock.len(), 1);
+    assert_eq!(
+        (lock[0]["scope"].as_str(), lock[0]["address"].as_str()),
+        (Some("address"), Some("192.0.2.7"))
+    );
+}
+
+/// A session ends after 30 idle minutes (evented) and at its absolute end
+/// however busy; each request keeps it alive.
+async fn idle_timeout_and_lifetime(w: World) {
+    let (s, offset) = moving_store(&w.store).await;
+    let (token, _) = s.login("clerk_xd", PASSWORD, "web").await.unwrap();
+    // Busy: a request every 20 minutes keeps it alive past 30 minutes.
+    for step in 1..=3 {
+        offset.store(step * 20 * 60, Ordering::SeqCst);
+        s.session(&token).await.unwrap();
+    }
+    offset.store(60 * 60 + 31 * 60, Ordering::SeqCst);
+    let msg = expect_status(s.session(&token).await, 401);
+    assert!(msg.contains("超时"), "{msg}");
+    expect_status(s.session(&token).await, 401);
+    assert_eq!(events_of(&s, "auth.timeout").await.len(), 1);
+    // Absolute lifetime: 12 hours even with a request every 20 minutes.
+    let (token, _) = s.login("clerk_xd", PASSWORD, "web").await.unwrap();
+    let start = offset.load(Ordering::SeqCst);
+    let mut t = start;
+    while t < start + 12 * 3600 - 60 {
+        t += 20 * 60;
+        offset.store(t.min(start + 12 * 3600 - 60), Ordering::SeqCst);
+        s.session(&token).await.unwrap();
+    }
+    offset.store(start + 12 * 3600 + 1, Ordering::SeqCst);
+    expect_status(s.session(&token).await, 401);
+    s.close().await;
+}
+
+/// A user lists their live sessions and ends one; others cannot, the administrator can.
+async fn sessions_listed_and_revoked(w: World) {
+    let s = &w.store;
+    let (a, _) = s
+        .login_from("clerk_xd", PASSWORD, "web", Some("10.9.9.1"))
+        .await
+        .unwrap();
+    let (b, _) = s
+        .login_from("clerk_xd", PASSWORD, "api", Some("10.9.9.2"))
+        .await
+        .unwrap();
+    let list = s.sessions_of(&w.clerk_xd, "clerk_xd").await.unwrap();
+    assert_eq!(list.len(), 2);
+    assert!(
+        list.iter()
+            .any(|x| x.address.as_deref() == Some("10.9.9.2") && x.kind == "api")
+    );
+    expect_status(s.sessions_of(&w.clerk_qs, "clerk_xd").await, 403);
+    let id_b = list.iter().find(|x| x.kind == "api").unwrap().id.clone();
+    expect_status(s.revoke_session(&w.clerk_qs, &id_b, None).await, 403);
+    s.revoke_session(&w.clerk_xd, &id_b, None).await.unwrap();
+    expect_status(s.session(&b).await, 401);
+    s.session(&a).await.unwrap();
+    let id_a = s.sessions_of(&w.admin, "clerk_xd").await.unwrap()[0].id.clone();
+    s.revoke_session(&w.admin, &id_a, Some("10.0.0.1")).await.unwrap();
+    expect_status(s.session(&a).await, 401);
+    expect_status(s.revoke_session(&w.admin, &id_a, None).await, 404);
+    assert_eq!(events_of(s, "auth.revoke").await.len(), 2);
+}
+
+/// Login, failed login, lockout and logout are events on the chain, with
+/// user, source address and result; the chain still verifies.
+async fn login_events(w: World) {
+    let s = &w.store;
+    let (token, _) = s
+        .login_from("clerk_xd", PASSWORD, "web", Some("203.0.113.5"))
+        .await
+        .unwrap();
+    expect_status(
+        s.login_from("clerk_xd", "Wrong#pass-9", "api", Some("203.0.113.6"))
+            .await,
+        401,
+    );
+    s.logout_from(&token, Some("203.0.113.5")).await.unwrap();
+    let login = events_of(s, "auth.login").await;
+    assert_eq!(login.len(), 1);
+    assert_eq!(
+        (login[0]["address"].as_str(), login[0]["result"].as_str()),
+        (Some("203.0.113.5"), Some("ok"))
+    );
+    let failed = events_of(s, "auth.login_failed").await;
+    assert_eq!(
+        (failed[0]["address"].as_str(), failed[0]["result"].as_str()),
+        (Some("203.0.113.6"), Some("bad_password"))
+    );
+    assert_eq!(events_of(s, "auth.logout").await.len(), 1);
+    let mut c = s.pool().acquire().await.unwrap();
+    let r = c
+        .conn()
+        .row("SELECT actor, actor_name FROM events WHERE kind = 'auth.login'", &[])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((r.oi(0), r.t(1)), (Some(w.clerk_xd.user_id), "clerk_xd".to_string()));
+    drop(c);
+    assert!(s.verify_chain().await.unwrap().error.is_none());
+}
