@@ -672,6 +672,68 @@ impl Store {
         Ok(())
     }
 
+    /// Changes a user's role and scope (unit, division subtree); ends their
+    /// sessions, so the new rights apply at once. Evented with before and after.
+    pub async fn set_role(
+        &self,
+        actor: &Access,
+        username: &str,
+        role: Role,
+        unit_id: Option<i64>,
+        division: Option<String>,
+    ) -> Result<(), StoreError> {
+        if actor.role != Role::Admin {
+            return Err(StoreError::Forbidden("只有管理员可以变更用户角色".into()));
+        }
+        if actor.username == username {
+            return Err(StoreError::Forbidden("不能变更本人的角色".into()));
+        }
+        if matches!(role, Role::UnitClerk | Role::UnitHead) && unit_id.is_none() {
+            return Err(StoreError::BadRequest("经办人和单位负责人必须指定所属单位".into()));
+        }
+        let before = {
+            let mut c = self.pool.acquire().await?;
+            c.conn()
+                .row(
+                    "SELECT id, role, unit_id, division, person_id FROM users WHERE username = $1",
+                    &[P::T(username.into())],
+                )
+                .await?
+                .ok_or_else(|| StoreError::NotFound(format!("用户“{username}”不存在")))?
+        };
+        if role == Role::Leader && before.oi(4).is_none() {
+            return Err(StoreError::BadRequest("县级领导账号必须关联人员".into()));
+        }
+        let id = before.i(0);
+        self.writer
+            .send(Cmd::Plain {
+                actor: actor.clone(),
+                statements: vec![
+                    (
+                        "UPDATE users SET role = $1, unit_id = $2, division = $3 WHERE id = $4".into(),
+                        vec![
+                            P::T(role.key().into()),
+                            P::OI(unit_id),
+                            P::OT(division.clone()),
+                            P::I(id),
+                        ],
+                    ),
+                    ("DELETE FROM sessions WHERE user_id = $1".into(), vec![P::I(id)]),
+                ],
+                kind: "user.role".into(),
+                entity: "user".into(),
+                entity_id: Some(id.to_string()),
+                data: json!({
+                    "username": username,
+                    "before": {"role": before.t(1), "unit": before.oi(2), "division": before.ot(3)},
+                    "after": {"role": role.key(), "unit": unit_id, "division": division},
+                    "result": "ok",
+                }),
+            })
+            .await?;
+        Ok(())
+    }
+
     /// Disables or enables a user; disabling ends their sessions.
     pub async fn set_disabled(&self, actor: &Access, username: &str, disabled: bool) -> Result<(), StoreError> {
         if actor.role != Role::Admin {

@@ -26,9 +26,26 @@ impl Store {
         c.conn()
             .exec("VACUUM INTO $1", &[P::T(file.to_string_lossy().into_owned())])
             .await?;
-        std::fs::metadata(file)
+        let head = c
+            .conn()
+            .row("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", &[])
+            .await?
+            .map(|r| (r.i(0), r.t(1)));
+        drop(c);
+        let bytes = std::fs::metadata(file)
             .map(|m| m.len())
-            .map_err(|e| StoreError::Config(e.to_string()))
+            .map_err(|e| StoreError::Config(e.to_string()))?;
+        // The backup is an event (after the copy: the copy ends at `head`).
+        self.audit_event(
+            &Store::system_access(),
+            "backup.create",
+            "database",
+            None,
+            serde_json::json!({"file": file.display().to_string(), "bytes": bytes,
+                "head_seq": head.as_ref().map(|h| h.0), "head_hash": head.map(|h| h.1), "result": "ok"}),
+        )
+        .await?;
+        Ok(bytes)
     }
 
     /// Sets a value in the `meta` table (evented).
