@@ -9,7 +9,8 @@
 //!   a record's events; every read goes through the user's scope.
 //! * [`org`] — divisions, units, people, 分管.
 //! * [`auth`] — users, argon2 passwords, sessions and tokens, login lockout.
-//! * [`audit`] — verifying the event chain.
+//! * [`audit`] — verifying the event chain; the audit log in Chinese, filtered.
+//! * [`anchor`] — the chain head anchored outside the database (completeness).
 //! * [`manage`] — the admin pages' changes: renaming and disabling units, editing people, unlocking users.
 //! * [`templates`] — report templates edited in the UI, every version kept and evented.
 //!
@@ -23,6 +24,7 @@
 //!   [`Access::sees`] for single records).
 
 pub mod aggregate;
+pub mod anchor;
 pub mod api;
 pub mod assess;
 pub mod audit;
@@ -78,7 +80,9 @@ pub(crate) fn now_stamp() -> String {
 pub struct Store {
     pub(crate) pool: Pool,
     pub(crate) pack: Arc<Pack>,
-    pub(crate) writer: writer::Handle,
+    pub(crate) writer: anchor::Writer,
+    /// Where the chain head is anchored outside the database.
+    pub(crate) anchor: Arc<anchor::Anchor>,
     pub(crate) clock: Clock,
     target: Target,
     /// Rows examined by a list's first and last ordered windows (see `records::list_segment`).
@@ -95,7 +99,12 @@ impl Store {
         let mut owned = target.connect().await?;
         migrate::run(&mut owned.conn()).await?;
         let pool = target.pool(8).await?;
-        let writer = writer::spawn(owned, pack.clone(), clock.clone());
+        let anchor = Arc::new(anchor::Anchor::new(anchor::default_path(&target)));
+        let writer = anchor::Writer::new(
+            writer::spawn(owned, pack.clone(), clock.clone()),
+            anchor.clone(),
+            pool.clone(),
+        );
         let list_windows = records::list_windows(pool.dialect());
         let store = Store {
             list_windows,
@@ -105,6 +114,7 @@ impl Store {
             clock,
             target,
             policy: Arc::default(),
+            anchor,
         };
         store.load_policy().await?;
         Ok(store)

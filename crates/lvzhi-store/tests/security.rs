@@ -27,6 +27,8 @@ both!(
     sessions_listed_and_revoked,
     login_events,
     audit_trail_in_chinese,
+    anchor_reports_truncation,
+    anchor_reports_rollback_and_restore,
 );
 
 /// The events of one kind, their data, in order.
@@ -580,4 +582,126 @@ async fn audit_trail_in_chinese(w: World) {
     expect_status(s.audit_lines(&w.auditor, &day("昨天", "")).await, 400);
     expect_status(s.audit_lines(&w.clerk_xd, &EventFilter::default()).await, 403);
     assert!(s.verify_chain().await.unwrap().error.is_none());
+}
+
+/// The anchor file of a test store: beside the SQLite file (the default) or,
+/// on PostgreSQL, a temp file set on the store.
+fn anchor_of(s: &Store) -> std::path::PathBuf {
+    match s.anchor_file() {
+        Some(p) => p,
+        None => {
+            let p = std::env::temp_dir().join(format!("lvzhi-anchor-{}.anchor", rand::random::<u64>()));
+            s.set_anchor_file(Some(p.clone()));
+            p
+        }
+    }
+}
+
+/// `delete from events where seq > N` leaves a chain that verifies; the
+/// anchor names the last anchored event missing.
+async fn anchor_reports_truncation(w: World) {
+    let s = &w.store;
+    let file = anchor_of(s);
+    for _ in 0..5 {
+        s.create(&w.clerk_yj, "hazard", hazard(XD, Some(w.yj))).await.unwrap();
+    }
+    let (head, hash) = s.chain_head().await.unwrap();
+    let ok = s.verify_anchor(&file).await.unwrap();
+    assert_eq!((ok.problem.clone(), ok.missing), (None, None), "{ok:?}");
+    let lines = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        lines.lines().last().unwrap().starts_with(&format!("{head} {hash} ")),
+        "{lines}"
+    );
+    // Cut the newest three events.
+    raw_exec(s, "DELETE FROM events WHERE seq > $1", &[P::I(head - 3)]).await;
+    assert!(
+        s.verify_chain().await.unwrap().error.is_none(),
+        "the chain alone cannot tell"
+    );
+    let cut = s.verify_anchor(&file).await.unwrap();
+    assert_eq!(cut.problem.as_deref(), Some("truncated"));
+    assert_eq!(cut.missing, Some(head));
+    assert!(
+        cut.message.contains(&format!("#{head}")) && cut.message.contains("截断"),
+        "{}",
+        cut.message
+    );
+    let _ = std::fs::remove_file(&file);
+}
+
+/// Restoring an older backup over newer work: the restore is an event with
+/// the span it rolled back, and the anchor reports the rollback naming the
+/// last anchored event missing. A backup copied over by hand (no event) too.
+async fn anchor_reports_rollback_and_restore(w: World) {
+    let s = &w.store;
+    if is_pg(s) {
+        return; // restore is SQLite's (PostgreSQL: pg_restore); truncation is tested on both.
+    }
+    let file = anchor_of(s);
+    let dir = std::env::temp_dir().join(format!("lvzhi-rollback-{}", rand::random::<u64>()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let backup = dir.join("old.db");
+    s.create(&w.clerk_yj, "hazard", hazard(XD, Some(w.yj))).await.unwrap();
+    s.backup(&backup).await.unwrap();
+    for _ in 0..4 {
+        s.create(&w.clerk_yj, "hazard", hazard(XD, Some(w.yj))).await.unwrap();
+    }
+    let (newest, _) = s.chain_head().await.unwrap();
+    let url = url(s);
+    s.close().await;
+    let verified = lvzhi_store::backup::restore(&url, &backup).await.unwrap();
+    let s2 = Store::open(&url, pack(), lvzhi_store::fixed_clock(NOW.parse().unwrap()))
+        .await
+        .unwrap();
+    let (head, _) = s2.chain_head().await.unwrap();
+    assert_eq!(head, verified + 1, "the restore is the next event");
+    let restore = events_of(&s2, "backup.restore").await;
+    assert_eq!(restore.len(), 1);
+    assert_eq!(restore[0]["backup_head"], verified);
+    assert_eq!(restore[0]["replaced_head"], newest);
+    assert_eq!(restore[0]["rolled_back"], serde_json::json!([verified + 1, newest]));
+    assert!(s2.verify_chain().await.unwrap().error.is_none());
+    let check = s2.verify_anchor(&file).await.unwrap();
+    assert_eq!(check.problem.as_deref(), Some("rolled_back"), "{check:?}");
+    assert_eq!(check.missing, Some(newest));
+    assert_eq!(check.restore_event, Some(head));
+    assert!(check.message.contains(&format!("#{newest}")), "{}", check.message);
+    let lines = s2.audit_lines(&w.auditor, &Default::default()).await.unwrap();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.action == "恢复备份" && l.summary.contains("被回滚")),
+        "{:?}",
+        lines.first()
+    );
+
+    // By hand: a fresh anchor, new work, then the old file copied over and written on.
+    let file2 = dir.join("second.anchor");
+    s2.set_anchor_file(Some(file2.clone()));
+    s2.create(&w.clerk_yj, "hazard", hazard(XD, Some(w.yj))).await.unwrap();
+    let copy = dir.join("copy.db");
+    s2.backup(&copy).await.unwrap();
+    for _ in 0..3 {
+        s2.create(&w.clerk_yj, "hazard", hazard(XD, Some(w.yj))).await.unwrap();
+    }
+    let (anchored, _) = s2.chain_head().await.unwrap();
+    s2.close().await;
+    let Target::Sqlite(path) = lvzhi_store::db::parse_url(&url).unwrap() else {
+        panic!()
+    };
+    std::fs::copy(&copy, &path).unwrap();
+    let _ = std::fs::remove_file(format!("{path}-wal"));
+    let _ = std::fs::remove_file(format!("{path}-shm"));
+    let s3 = Store::open(&url, pack(), lvzhi_store::fixed_clock(NOW.parse().unwrap()))
+        .await
+        .unwrap();
+    s3.set_anchor_file(Some(file2.clone()));
+    s3.create(&w.clerk_yj, "hazard", hazard(XD, Some(w.yj))).await.unwrap();
+    let check = s3.verify_anchor(&file2).await.unwrap();
+    assert_eq!(check.problem.as_deref(), Some("rolled_back"), "{check:?}");
+    assert_eq!(check.missing, Some(anchored));
+    s3.close().await;
+    let _ = std::fs::remove_file(&file);
+    let _ = std::fs::remove_dir_all(&dir);
 }

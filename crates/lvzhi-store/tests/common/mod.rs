@@ -121,7 +121,7 @@ impl TestDb {
     pub async fn remove(self) {
         match self {
             TestDb::Sqlite(p) => {
-                for suffix in ["", "-wal", "-shm"] {
+                for suffix in ["", "-wal", "-shm", ".anchor"] {
                     let mut s = p.clone().into_os_string();
                     s.push(suffix);
                     let _ = std::fs::remove_file(PathBuf::from(s));
