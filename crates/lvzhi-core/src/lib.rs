@@ -19,6 +19,7 @@
 
 pub mod access;
 pub mod assess;
+pub mod crypto;
 pub mod deadline;
 pub mod event;
 pub mod field;

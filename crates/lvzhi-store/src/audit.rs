@@ -3,7 +3,7 @@
 use crate::db::{P, Row};
 use crate::{Store, StoreError};
 use lvzhi_core::access::{Access, Role};
-use lvzhi_core::event::{ChainError, ChainVerifier, Event};
+use lvzhi_core::event::{ChainVerifier, Event};
 use serde::{Deserialize, Serialize};
 
 /// The columns [`event_from_row`] reads, in order.
@@ -37,6 +37,8 @@ pub struct Verification {
     pub error: Option<String>,
     /// Seq of the first broken event.
     pub broken_at: Option<i64>,
+    /// Of the verified events, how many are hashed with SM3 (the rest: SHA-256).
+    pub sm3_events: i64,
 }
 
 impl Store {
@@ -58,24 +60,42 @@ impl Store {
                     verified: v.count(),
                     error: None,
                     broken_at: None,
+                    sm3_events: v.sm3_count(),
                 });
             }
             for r in &rows {
                 let e = event_from_row(r);
                 if let Err(err) = v.push(&e) {
-                    let at = match err {
-                        ChainError::Hash { seq } | ChainError::Link { seq, .. } => seq,
-                        ChainError::Gap { found, .. } => found,
-                    };
+                    let at = err.seq();
                     return Ok(Verification {
                         verified: v.count(),
                         error: Some(err.to_string()),
                         broken_at: Some(at),
+                        sm3_events: v.sm3_count(),
                     });
                 }
                 after = e.seq;
             }
         }
+    }
+
+    /// Switches a SHA-256 chain (a database from before SM3) to SM3: writes
+    /// the sealing event, hashed with SM3, after which every event is SM3.
+    /// Returns the seq sealed, or `None` when the chain is SM3 already (or empty).
+    pub async fn seal_chain(&self) -> Result<Option<i64>, StoreError> {
+        let (seq, hash) = self.chain_head().await?;
+        if seq == 0 || lvzhi_core::crypto::HashAlg::of_digest(&hash) == lvzhi_core::crypto::HashAlg::Sm3 {
+            return Ok(None);
+        }
+        self.audit_event(
+            &Store::system_access(),
+            lvzhi_core::event::SEAL_KIND,
+            "chain",
+            None,
+            serde_json::json!({"sealed": seq, "sealed_hash": hash, "from": "SHA-256", "to": "SM3", "result": "ok"}),
+        )
+        .await?;
+        Ok(Some(seq))
     }
 
     /// A page of the event log (auditors and admins), newest first, before `before`.

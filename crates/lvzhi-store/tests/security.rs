@@ -29,6 +29,7 @@ both!(
     audit_trail_in_chinese,
     anchor_reports_truncation,
     anchor_reports_rollback_and_restore,
+    sm3_chain_and_seal,
 );
 
 /// The events of one kind, their data, in order.
@@ -704,4 +705,71 @@ async fn anchor_reports_rollback_and_restore(w: World) {
     s3.close().await;
     let _ = std::fs::remove_file(&file);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A new database's chain is SM3 throughout; a SHA-256 chain (a database from
+/// before SM3) verifies, goes on in SHA-256, and switches to SM3 at a sealing
+/// event; `verify_chain` handles both.
+async fn sm3_chain_and_seal(w: World) {
+    use lvzhi_core::crypto::HashAlg;
+    use lvzhi_core::event::Event;
+    let s = &w.store;
+    s.create(&w.clerk_yj, "hazard", hazard(XD, Some(w.yj))).await.unwrap();
+    let v = s.verify_chain().await.unwrap();
+    assert_eq!((v.error.clone(), v.sm3_events), (None, v.verified));
+    assert_eq!(s.seal_chain().await.unwrap(), None, "already SM3");
+
+    // Rewrite the chain as SHA-256, as a database from before SM3 has it.
+    let mut c = raw(s).await;
+    let rows = c
+        .conn()
+        .rows(
+            &format!("SELECT {} FROM events ORDER BY seq", lvzhi_store::audit::EVENT_COLS),
+            &[],
+        )
+        .await
+        .unwrap();
+    let mut prev = lvzhi_core::event::GENESIS.to_string();
+    for r in &rows {
+        let e: Event = lvzhi_store::audit::event_from_row(r);
+        let e = Event {
+            prev_hash: prev.clone(),
+            hash: String::new(),
+            ..e
+        };
+        let hash = e.hash_with(HashAlg::Sha256);
+        c.conn()
+            .exec(
+                "UPDATE events SET prev_hash = $1, hash = $2 WHERE seq = $3",
+                &[P::T(prev.clone()), P::T(hash.clone()), P::I(e.seq)],
+            )
+            .await
+            .unwrap();
+        prev = hash;
+    }
+    drop(c);
+    let v = s.verify_chain().await.unwrap();
+    assert_eq!((v.error.clone(), v.sm3_events), (None, 0));
+    let legacy = v.verified;
+    // It goes on in SHA-256 until sealed.
+    s.create(&w.clerk_yj, "hazard", hazard(XD, Some(w.yj))).await.unwrap();
+    let (_, hash) = s.chain_head().await.unwrap();
+    assert_eq!(hash.len(), 64);
+    let sealed = s.seal_chain().await.unwrap();
+    assert_eq!(sealed, Some(legacy + 1));
+    s.create(&w.clerk_yj, "hazard", hazard(XD, Some(w.yj))).await.unwrap();
+    let (head, hash) = s.chain_head().await.unwrap();
+    assert!(hash.starts_with("sm3:"));
+    let v = s.verify_chain().await.unwrap();
+    assert_eq!((v.error.clone(), v.verified, v.sm3_events), (None, head, 2), "{v:?}");
+    // A forged downgrade after the seal is caught.
+    raw_exec(
+        s,
+        "UPDATE events SET hash = $1 WHERE seq = $2",
+        &[P::T("ab".repeat(32)), P::I(head)],
+    )
+    .await;
+    let v = s.verify_chain().await.unwrap();
+    assert_eq!(v.broken_at, Some(head));
+    assert!(v.error.unwrap().contains("算法"));
 }
