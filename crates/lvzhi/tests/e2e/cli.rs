@@ -44,10 +44,10 @@ fn every_subcommand_has_help() {
 fn init_users_audit_and_tampering() {
     let db = TestDb::sqlite();
     let url = db.url.clone();
-    let (code, out, err) = run(&["init", "--db", &url, "--admin-password", "secret-admin-1"]);
+    let (code, out, err) = run(&["init", "--db", &url, "--admin-password", "Secret#county-1"]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(
-        out.contains("肃州区") && out.contains("admin / secret-admin-1"),
+        out.contains("肃州区") && out.contains("admin / Secret#county-1"),
         "{out}"
     );
     let (code, _, err) = run(&["init", "--db", &url]);
@@ -61,7 +61,7 @@ fn init_users_audit_and_tampering() {
         "--role",
         "auditor",
         "--password",
-        "auditor-pass",
+        "Audit#county-2",
     ]);
     assert_eq!(code, 0, "{out}{err}");
     let (code, _, err) = run(&["user", "add", "--db", &url, "x", "--role", "king"]);
@@ -74,7 +74,7 @@ fn init_users_audit_and_tampering() {
     assert_eq!(run(&["user", "disable", "--db", &url, "auditor1"]).0, 0);
     assert!(run(&["user", "list", "--db", &url]).1.contains("已停用"));
     assert_eq!(
-        run(&["user", "passwd", "--db", &url, "admin", "--password", "another-pass"]).0,
+        run(&["user", "passwd", "--db", &url, "admin", "--password", "Another#county-3"]).0,
         0
     );
     let (code, out, _) = run(&["audit", "verify", "--db", &url]);
@@ -108,7 +108,7 @@ fn init_users_audit_and_tampering() {
 fn backup_and_restore() {
     let db = TestDb::sqlite();
     let url = db.url.clone();
-    assert_eq!(run(&["init", "--db", &url, "--admin-password", "secret-admin-1"]).0, 0);
+    assert_eq!(run(&["init", "--db", &url, "--admin-password", "Secret#county-1"]).0, 0);
     let backup = std::env::temp_dir().join(format!("lvzhi-backup-{}.db", std::process::id()));
     let _ = std::fs::remove_file(&backup);
     let b = backup.to_string_lossy().into_owned();
@@ -126,7 +126,7 @@ fn backup_and_restore() {
             "--role",
             "auditor",
             "--password",
-            "later-pass"
+            "Quiet#county-4"
         ])
         .0,
         0
