@@ -224,7 +224,10 @@ mod tests {
         );
         // Wrong field, missing key, or one flipped character: nothing.
         assert_eq!(open_sealed(&keys, "petition/phone", &sealed), None);
-        assert_eq!(open_sealed(std::slice::from_ref(&key2), "petition/id_card", &sealed), None);
+        assert_eq!(
+            open_sealed(std::slice::from_ref(&key2), "petition/id_card", &sealed),
+            None
+        );
         let mut bad = sealed.clone().into_bytes();
         let last = bad.len() - 1;
         bad[last] = if bad[last] == b'0' { b'1' } else { b'0' };

@@ -173,12 +173,28 @@ pub async fn one(
         .await
         .map_err(report_error)?;
     let bytes = report.write(format).map_err(report_error)?;
+    // The download is an audit event, and the chain head at generation is
+    // in the response's metadata (a second anchor outside the database).
+    let (head_seq, head_hash) = st.store.chain_head().await?;
+    st.store
+        .audit_event(
+            &c.session.access,
+            "export.report",
+            "report",
+            Some(req.template.clone()),
+            json!({"what": format!("{} {:?}", req.template, format), "bytes": bytes.len(),
+                   "chain_head": {"seq": head_seq, "hash": head_hash}, "result": "ok"}),
+        )
+        .await?;
     let ctype = match format {
         Format::Markdown => "text/markdown; charset=utf-8",
         Format::Html => "text/html; charset=utf-8",
         Format::Docx => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     };
     let mut resp = (StatusCode::OK, [(header::CONTENT_TYPE, ctype)], bytes).into_response();
+    if let Ok(v) = format!("{head_seq} {head_hash}").parse() {
+        resp.headers_mut().insert("x-lvzhi-chain-head", v);
+    }
     if format == Format::Docx {
         let name = format!("{}.docx", req.template);
         let encoded: String = name

@@ -298,6 +298,9 @@ enum AuditCmd {
     Verify {
         #[command(flatten)]
         db: DbArg,
+        /// Also check the chain head anchored in this file (truncation, rollback)
+        #[arg(long)]
+        anchor: Option<std::path::PathBuf>,
     },
 }
 
@@ -368,6 +371,10 @@ async fn run(cli: Cli) -> Result<ExitCode, StoreError> {
                 let pw = initialise(&store, "620902", None).await?;
                 println!("首次启动，已初始化数据库 / first start, database initialised");
                 println!("管理员 / admin login: admin / {pw}");
+            }
+            // A chain begun with SHA-256 (before SM3) goes on in SM3 from here.
+            if let Some(seq) = store.seal_chain().await? {
+                println!("变更日志已从 SHA-256 切换为 SM3（封存至事件 #{seq}）/ chain sealed over to SM3 at #{seq}");
             }
             println!("履职 lvzhi 已启动 / serving on http://{listen}/");
             lvzhi_web::serve(lvzhi_web::AppState { store, secure_cookies }, listen)
@@ -555,16 +562,27 @@ async fn run(cli: Cli) -> Result<ExitCode, StoreError> {
         }
         Cmd::User { cmd } => return user(cmd).await,
         Cmd::Audit {
-            cmd: AuditCmd::Verify { db },
+            cmd: AuditCmd::Verify { db, anchor },
         } => {
             let store = open(&db).await?;
+            // Reading must not anchor: nothing is written, but make sure.
+            store.set_anchor_file(None);
             let v = store.verify_chain().await?;
+            let anchored = match &anchor {
+                Some(file) => Some(store.verify_anchor(file).await?),
+                None => None,
+            };
             store.close().await;
+            if let Some(a) = &anchored {
+                println!("{}", a.message);
+            }
+            let anchor_ok = anchored.as_ref().is_none_or(|a| a.problem.is_none());
             return Ok(match v.error {
-                None => {
+                None if anchor_ok => {
                     println!("ok: {} events", v.verified);
                     ExitCode::SUCCESS
                 }
+                None => ExitCode::from(1),
                 Some(e) => {
                     println!("broken: {e}");
                     println!("verified before the break: {} events", v.verified);

@@ -1005,13 +1005,36 @@ pub async fn export_bytes(
     // run it on a blocking thread, on this runtime.
     let (store, access, key, q) = (st.store.clone(), access.clone(), key.to_string(), q.clone());
     let rt = tokio::runtime::Handle::current();
-    tokio::task::spawn_blocking(move || {
+    let (a, k) = (access.clone(), key.clone());
+    let bytes = tokio::task::spawn_blocking(move || {
         let mut out = Vec::new();
         rt.block_on(export(&store, &access, &key, &q, format, &mut out, &mut |_| {}))?;
-        Ok(out)
+        Ok::<_, IoError>(out)
     })
     .await
-    .map_err(|e| IoError::Unreadable(format!("导出失败：{e}")))?
+    .map_err(|e| IoError::Unreadable(format!("导出失败：{e}")))??;
+    // Every export is an audit event (等保: 导出).
+    let name = st
+        .store
+        .pack()
+        .ledger(&k)
+        .map(|l| l.name.clone())
+        .unwrap_or_else(|| k.clone());
+    let ext = match format {
+        ExportFormat::Xlsx => "xlsx",
+        ExportFormat::Csv => "csv",
+    };
+    st.store
+        .audit_event(
+            &a,
+            "export.records",
+            "ledger",
+            Some(k),
+            serde_json::json!({"what": format!("{name} {ext}"), "bytes": bytes.len(), "result": "ok"}),
+        )
+        .await
+        .map_err(IoError::Store)?;
+    Ok(bytes)
 }
 
 /// The file name of an export: 安全生产隐患台账-20261125.xlsx.
