@@ -44,10 +44,7 @@ fn main() {
         lvzhi_testkit::county::build(&store).await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let state = lvzhi_web::AppState {
-            store: store.clone(),
-            secure_cookies: false,
-        };
+        let state = lvzhi_web::state(store.clone(), false).unwrap();
         tokio::spawn(async move {
             let app = lvzhi_web::app(state);
             let _ = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await;

@@ -61,6 +61,38 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<lvzhi_metrics::EvalError> for ApiError {
+    fn from(e: lvzhi_metrics::EvalError) -> ApiError {
+        use lvzhi_metrics::EvalError;
+        match e {
+            EvalError::Store(s) => s.into(),
+            EvalError::Unknown(id) => ApiError::not_found(format!("指标“{id}”不存在")),
+            EvalError::Bad(m) => ApiError::bad_request(m),
+        }
+    }
+}
+
+impl From<lvzhi_report::ReportError> for ApiError {
+    fn from(e: lvzhi_report::ReportError) -> ApiError {
+        use lvzhi_report::ReportError;
+        match e {
+            ReportError::NoTemplate(_) | ReportError::NoPerson(_) => ApiError::not_found(e.to_string()),
+            ReportError::UnknownIndicator { line, .. } | ReportError::Syntax { line, .. } => {
+                let mut err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable", e.to_string());
+                err.details = json!({ "line": line });
+                err
+            }
+            ReportError::Missing { .. } | ReportError::Check(_) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable", e.to_string())
+            }
+            ReportError::Store(s) => s.into(),
+            ReportError::Eval(lvzhi_metrics::EvalError::Store(s)) => s.into(),
+            ReportError::Template(_) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()),
+            other => ApiError::bad_request(other.to_string()),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let secs = self.details["retry_after_seconds"].as_u64().unwrap_or(900);

@@ -1,40 +1,45 @@
 //! # lvzhi-web — the HTTP server
 //!
-//! The JSON API under `/api/v1`, described by the OpenAPI document at
-//! `/api/v1/openapi.json` ([`openapi`]). Handlers are thin: they parse the
-//! request, find the caller's session ([`auth`]), and call the store, which
-//! enforces scope, validates and writes. Errors are always
-//! `{"error": {"code", "message", "details"}}` ([`error`]).
+//! One [`service::App`] per server (the axum state, [`AppState`]) owns the
+//! store, the indicator engine, the pack's files, the page cache, the
+//! ballot-code guard and the staged uploads. Two thin adapters call it:
+//!
+//! * [`api`] — the JSON API under `/api/v1`, described by the OpenAPI
+//!   document at `/api/v1/openapi.json`. Errors are always
+//!   `{"error": {"code", "message", "details"}}` ([`error`]).
+//! * [`ui`] — the server-rendered Chinese web UI.
+//!
+//! They never import each other; what both need is in [`service`] or in the
+//! neutral modules [`auth`] (who is calling), [`error`] and [`download`].
+//! The store enforces scope, validates and writes.
 //!
 //! **Invariants:** request bodies are limited ([`BODY_LIMIT`]); cookie-
 //! authenticated writes carry the session's CSRF token; session cookies are
 //! `HttpOnly; SameSite=Strict`.
 
 pub mod api;
-pub mod assess;
 pub mod auth;
-pub mod cache;
+pub mod download;
 pub mod error;
-pub mod export;
-pub mod indicators;
-pub mod openapi;
-pub mod reports;
+pub mod service;
 pub mod ui;
 
+pub use service::{App, cache};
+
 use axum::Router;
-use lvzhi_store::Store;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 /// The largest request body accepted (1 MiB); larger ones get 413.
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
-/// Shared state of every handler.
-#[derive(Clone)]
-pub struct AppState {
-    /// The store.
-    pub store: Store,
-    /// Whether cookies get the `Secure` flag (behind TLS).
-    pub secure_cookies: bool,
+/// Shared state of every handler: the server's [`App`].
+pub type AppState = Arc<App>;
+
+/// The state of a server over `store`: a new [`App`] of its own (the
+/// indicator definitions are checked here).
+pub fn state(store: lvzhi_store::Store, secure_cookies: bool) -> Result<AppState, lvzhi_metrics::DefError> {
+    Ok(Arc::new(App::new(store, secure_cookies)?))
 }
 
 /// The whole application.
@@ -42,8 +47,6 @@ pub fn app(state: AppState) -> Router {
     api::router()
         .merge(ui::router())
         .fallback(ui::fallback)
-        .layer(axum::Extension(assess::Guard::new()))
-        .layer(axum::Extension(cache::PageCache::new()))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(refuse_announced_oversize))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(error::panic_response))
@@ -127,4 +130,48 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    /// `api/` and `ui/` are adapters over the service layer: neither names
+    /// the other, and the service layer names neither.
+    #[test]
+    fn adapters_do_not_import_each_other() {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let rules: [(&str, &[&str]); 3] = [
+            ("api", &["crate::ui", "super::ui", "super::super::ui"]),
+            ("ui", &["crate::api", "super::api", "super::super::api"]),
+            ("service", &["crate::api", "crate::ui", "super::api", "super::ui"]),
+        ];
+        let mut found = Vec::new();
+        let mut scanned = 0;
+        for (dir, banned) in rules {
+            let mut stack = vec![src.join(dir)];
+            while let Some(d) = stack.pop() {
+                for e in std::fs::read_dir(&d).unwrap() {
+                    let p = e.unwrap().path();
+                    if p.is_dir() {
+                        stack.push(p);
+                    } else if p.extension().is_some_and(|x| x == "rs") {
+                        scanned += 1;
+                        let text = std::fs::read_to_string(&p).unwrap();
+                        // Code only: doc comments may link to the other adapter.
+                        for (n, line) in text.lines().enumerate() {
+                            if line.trim_start().starts_with("//") {
+                                continue;
+                            }
+                            if let Some(b) = banned.iter().find(|b| line.contains(*b)) {
+                                found.push(format!("{}:{}: {b}", p.display(), n + 1));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(scanned > 20, "scanned only {scanned} files");
+        assert!(found.is_empty(), "imports across adapters:\n{}", found.join("\n"));
+    }
 }

@@ -11,6 +11,8 @@ use lvzhi_testkit::county::{PASSWORD, hazard};
 
 #[path = "ui/import.rs"]
 mod import_screens;
+#[path = "ui/isolation.rs"]
+mod isolation;
 
 impl Server {
     /// Creates a hazard directly in the store as `user`; returns its id.

@@ -69,10 +69,7 @@ struct Setup {
 async fn serve(store: &Store) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let state = lvzhi_web::AppState {
-        store: store.clone(),
-        secure_cookies: false,
-    };
+    let state = lvzhi_web::state(store.clone(), false).unwrap();
     tokio::spawn(async move {
         axum::serve(
             listener,

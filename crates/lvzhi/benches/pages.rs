@@ -113,10 +113,7 @@ fn main() {
         }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let state = lvzhi_web::AppState {
-            store,
-            secure_cookies: false,
-        };
+        let state = lvzhi_web::state(store, false).unwrap();
         tokio::spawn(async move {
             axum::serve(
                 listener,

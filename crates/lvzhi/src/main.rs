@@ -309,6 +309,12 @@ fn random_password() -> String {
     lvzhi_store::auth::generate_password(12)
 }
 
+/// The web server's state over `store` (the indicator definitions checked).
+fn web_state(store: Store, secure_cookies: bool) -> Result<lvzhi_web::AppState, StoreError> {
+    lvzhi_web::state(store, secure_cookies)
+        .map_err(|e| StoreError::Config(format!("指标定义无效 / invalid indicator definitions: {e}")))
+}
+
 async fn open(db: &DbArg) -> Result<Store, StoreError> {
     let pack = lvzhi_packs::county().map_err(|e| StoreError::Config(format!("标准包无效 / invalid pack: {e}")))?;
     Store::open(&db.db, Arc::new(pack), lvzhi_store::system_clock()).await
@@ -377,7 +383,7 @@ async fn run(cli: Cli) -> Result<ExitCode, StoreError> {
                 println!("变更日志已从 SHA-256 切换为 SM3（封存至事件 #{seq}）/ chain sealed over to SM3 at #{seq}");
             }
             println!("履职 lvzhi 已启动 / serving on http://{listen}/");
-            lvzhi_web::serve(lvzhi_web::AppState { store, secure_cookies }, listen)
+            lvzhi_web::serve(web_state(store, secure_cookies)?, listen)
                 .await
                 .map_err(|e| StoreError::Config(format!("无法监听 {listen} / cannot listen: {e}")))?;
         }
@@ -406,15 +412,9 @@ async fn run(cli: Cli) -> Result<ExitCode, StoreError> {
                     .map_err(|e| StoreError::Internal(format!("DEMO_NOW: {e}")))?;
                 let store = Store::open(&db.db, pack, lvzhi_store::offset_clock(start)).await?;
                 println!("履职 lvzhi 演示 / serving the demo on http://{listen}/");
-                lvzhi_web::serve(
-                    lvzhi_web::AppState {
-                        store,
-                        secure_cookies: false,
-                    },
-                    listen,
-                )
-                .await
-                .map_err(|e| StoreError::Config(format!("无法监听 {listen} / cannot listen: {e}")))?;
+                lvzhi_web::serve(web_state(store, false)?, listen)
+                    .await
+                    .map_err(|e| StoreError::Config(format!("无法监听 {listen} / cannot listen: {e}")))?;
             }
         }
         Cmd::Indicators {

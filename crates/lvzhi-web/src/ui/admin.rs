@@ -937,8 +937,7 @@ async fn targets_view(
     let store = &st.store;
     let a = &u.session.access;
     let names = Names::load(store).await.map_err(store_error)?;
-    let engine = crate::indicators::engine(st)
-        .map_err(|_| error_page(StatusCode::INTERNAL_SERVER_ERROR, "服务器内部错误", "指标定义无法加载"))?;
+    let engine = st.engine();
     let county = county_code(st).await.map_err(store_error)?;
     let today = store.today();
     let mut rows = Vec::new();
@@ -1024,8 +1023,7 @@ pub async fn target_set(State(st): State<AppState>, u: UiUser, f: F) -> PageResu
     let a = &u.session.access;
     let year = year_of(&f, st.store.today().year());
     let id = field(&f, "indicator").unwrap_or("").to_string();
-    let engine = crate::indicators::engine(&st)
-        .map_err(|_| error_page(StatusCode::INTERNAL_SERVER_ERROR, "服务器内部错误", "指标定义无法加载"))?;
+    let engine = st.engine();
     let Some(ind) = engine.defs().get(&id) else {
         return Err(error_page(
             StatusCode::NOT_FOUND,

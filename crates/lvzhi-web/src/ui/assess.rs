@@ -5,16 +5,16 @@
 //!
 //! The office's forms carry the session's CSRF token like every form. The
 //! ballot form has no session: the one-time code in it is the credential
-//! (unguessable, limited per IP by [`crate::assess::Guard`]), and a POST
+//! (unguessable, limited per IP by [`crate::service::assess::Guard`]), and a POST
 //! whose `Origin` or `Sec-Fetch-Site` says it came from another site is
 //! refused before anything is looked up.
 
 use super::render::{Chrome, Names, PageResult, page, see_other, store_error, when};
 use super::session::{UiUser, check_csrf, field};
 use crate::AppState;
-use crate::assess::{ClientIp, Guard, chinese};
+use crate::auth::ClientIp;
+use crate::service::assess::chinese;
 use askama::Template;
-use axum::Extension;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -26,7 +26,6 @@ use lvzhi_store::StoreError;
 use lvzhi_store::assess::{CLOSED, DRAFT, OPEN};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
-use std::sync::Arc;
 
 type FormBody = Result<Form<Vec<(String, String)>>, FormRejection>;
 
@@ -557,9 +556,7 @@ pub async fn results(State(st): State<AppState>, u: UiUser, Path(id): Path<Strin
     let id = parse_id(&id)?;
     let a = &u.session.access;
     let r = st.store.campaign_results(a, id).await.map_err(store_error)?;
-    let engine = crate::indicators::engine(&st)
-        .map_err(|e| super::render::error_page(StatusCode::INTERNAL_SERVER_ERROR, "服务器内部错误", &e.message))?;
-    let objective = lvzhi_report::assess_sheet::objective(&st.store, engine, a, &r.campaign, st.store.today())
+    let objective = lvzhi_report::assess_sheet::objective(&st.store, st.engine(), a, &r.campaign, st.store.today())
         .await
         .map_err(|e| super::render::error_page(StatusCode::INTERNAL_SERVER_ERROR, "服务器内部错误", &e.to_string()))?;
     let urls: Vec<String> = objective
@@ -605,10 +602,13 @@ pub async fn results(State(st): State<AppState>, u: UiUser, Path(id): Path<Strin
 pub async fn sheet(State(st): State<AppState>, u: UiUser, Path((id, ext)): Path<(String, String)>) -> PageResult {
     reader(&u)?;
     let id = parse_id(&id)?;
-    let (bytes, ctype, name) = crate::assess::sheet_bytes(&st, &u.session.access, id, &ext)
+    let (bytes, ctype, name) = st
+        .result_sheet(&u.session.access, id, &ext)
         .await
         .map_err(|e| super::render::error_page(e.status, "无法生成测评结果表", &e.message))?;
-    Ok(crate::assess::download(bytes, ctype, &name))
+    let mut r = crate::download::file(bytes, ctype, &name);
+    super::render::secure_headers(&mut r);
+    Ok(r)
 }
 
 // ---------------------------------------------------------------- evaluators
@@ -702,13 +702,12 @@ pub async fn vote_home() -> Response {
 
 async fn ballot_page(
     st: &AppState,
-    guard: &Guard,
     ip: Option<std::net::IpAddr>,
     code: &str,
     chosen: &HashMap<String, String>,
     error: &str,
 ) -> Response {
-    let b = match crate::assess::ballot_for(st, guard, ip, code).await {
+    let b = match st.ballot(ip, code).await {
         Ok(b) => b,
         Err(e) => {
             let (status, msg) = evaluator_status(&e);
@@ -779,27 +778,17 @@ pub struct CodeQuery {
 }
 
 /// `GET /vote/open?code=…` (the code form) and `GET /vote/{code}` — the ballot.
-pub async fn vote_open(
-    State(st): State<AppState>,
-    Extension(guard): Extension<Arc<Guard>>,
-    ClientIp(ip): ClientIp,
-    Query(q): Query<CodeQuery>,
-) -> Response {
+pub async fn vote_open(State(st): State<AppState>, ClientIp(ip): ClientIp, Query(q): Query<CodeQuery>) -> Response {
     let code = q.code.unwrap_or_default();
     if code.trim().is_empty() {
         return code_page(StatusCode::BAD_REQUEST, "请输入选票上的选票码。", "");
     }
-    ballot_page(&st, &guard, ip, &code, &HashMap::new(), "").await
+    ballot_page(&st, ip, &code, &HashMap::new(), "").await
 }
 
 /// `GET /vote/{code}`
-pub async fn vote_code(
-    State(st): State<AppState>,
-    Extension(guard): Extension<Arc<Guard>>,
-    ClientIp(ip): ClientIp,
-    Path(code): Path<String>,
-) -> Response {
-    ballot_page(&st, &guard, ip, &code, &HashMap::new(), "").await
+pub async fn vote_code(State(st): State<AppState>, ClientIp(ip): ClientIp, Path(code): Path<String>) -> Response {
+    ballot_page(&st, ip, &code, &HashMap::new(), "").await
 }
 
 /// Whether a POST came from this site (no `Origin`/`Sec-Fetch-Site` from elsewhere).
@@ -824,7 +813,6 @@ fn same_site(headers: &HeaderMap) -> bool {
 /// `POST /vote` — casts the ballot (all or nothing) and shows the receipt.
 pub async fn vote_cast(
     State(st): State<AppState>,
-    Extension(guard): Extension<Arc<Guard>>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
     f: FormBody,
@@ -853,7 +841,7 @@ pub async fn vote_cast(
         let entry = grades.entry(s.to_string()).or_insert_with(|| json!({}));
         entry[item.label()] = json!(v);
     }
-    match crate::assess::cast_for(&st, &guard, ip, campaign, &code, &Value::Object(grades)).await {
+    match st.cast(ip, campaign, &code, &Value::Object(grades)).await {
         Ok(receipt) => page(
             StatusCode::CREATED,
             &ReceiptPage {
@@ -870,7 +858,7 @@ pub async fn vote_cast(
             let missing = es.len();
             let msg =
                 format!("还有{missing}项未选择等次，请为每位测评对象的每一项选择一个等次后再提交。选票尚未投出。");
-            ballot_page(&st, &guard, ip, &code, &chosen, &msg).await
+            ballot_page(&st, ip, &code, &chosen, &msg).await
         }
         Err(e) => {
             let (status, msg) = evaluator_status(&e);

@@ -1,14 +1,13 @@
 //! 导入 and 导出 in the web UI.
 //!
 //! Import is four screens over one uploaded file: upload
-//! (`/ledgers/{key}/import`, xlsx/xls/csv as `multipart/form-data`, read by the
-//! small parser below) → column mapping (`/imports/{id}/mapping`: the detected
+//! (`/ledgers/{key}/import`, xlsx/xls/csv as `multipart/form-data`) → column mapping (`/imports/{id}/mapping`: the detected
 //! field of each column, each one selectable) → preview (`/imports/{id}/preview`:
 //! counts, the first rows with refused cells marked and their Chinese reasons,
 //! every error) → confirm (all or nothing, or 跳过错误行) → result (counts, the
 //! import's tag, the error copy as xlsx at `/imports/{id}/errors.xlsx`).
-//! The uploaded file waits in memory between the screens ([`Stash`]: bound to
-//! the user who uploaded it, at most [`STASH_MAX`] files, an hour each).
+//! The uploaded file waits in memory between the screens (the server's
+//! [`crate::service::staging`]: bound to the user who uploaded it, bounded, an hour each).
 //! Checking and writing are `lvzhi_io`'s (`check_bytes`, `import::write`), so
 //! the UI refuses exactly what `lvzhi import` refuses, and the store checks
 //! every row again.
@@ -22,86 +21,32 @@
 use super::render::{Chrome, Names, PageResult, error_page, page, query, see_other, store_error};
 use super::session::{UiUser, check_csrf, field};
 use crate::AppState;
+use crate::service::export::{XLSX, list_query, mime};
+use crate::service::staging::Upload;
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
 use lvzhi_core::field::FieldType;
 use lvzhi_core::ledger::LedgerKind;
-use lvzhi_io::export::{ExportFormat, error_workbook, export};
+use lvzhi_io::export::{ExportFormat, error_workbook};
 use lvzhi_io::import::{ImportOptions, ImportReport, make_tag, write};
 use lvzhi_io::mapping::{Layout, Mapping, STATE_TARGET, normalize_header};
 use lvzhi_io::sheet::{Encoding, Sheet};
 use lvzhi_io::{Checked, IoError, ReadOptions};
-use lvzhi_store::records::ListQuery;
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, LazyLock, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Instant;
 
 /// The largest file the upload screen takes.
 pub const UPLOAD_LIMIT: usize = 20 * 1024 * 1024;
-
-/// Files kept between the screens, at most.
-pub const STASH_MAX: usize = 32;
-
-/// How long an uploaded file waits for its confirmation.
-const STASH_TTL: Duration = Duration::from_secs(3600);
 
 /// Rows shown in the preview.
 const PREVIEW_ROWS: usize = 20;
 
 /// Errors listed on the preview.
 const PREVIEW_ERRORS: usize = 200;
-
-/// An uploaded file between the screens.
-#[derive(Clone)]
-struct Entry {
-    user: i64,
-    ledger: String,
-    name: String,
-    bytes: Arc<Vec<u8>>,
-    mapping: Mapping,
-    at: Instant,
-    report: Option<ImportReport>,
-}
-
-/// The uploaded files, by a random id.
-struct Stash(Mutex<HashMap<String, Entry>>);
-
-static STASH: LazyLock<Stash> = LazyLock::new(|| Stash(Mutex::new(HashMap::new())));
-
-impl Stash {
-    fn put(&self, e: Entry) -> String {
-        let id = lvzhi_store::auth::random_token();
-        if let Ok(mut m) = self.0.lock() {
-            m.retain(|_, x| x.at.elapsed() < STASH_TTL);
-            while m.len() >= STASH_MAX {
-                let Some(oldest) = m.iter().min_by_key(|(_, x)| x.at).map(|(k, _)| k.clone()) else {
-                    break;
-                };
-                m.remove(&oldest);
-            }
-            m.insert(id.clone(), e);
-        }
-        id
-    }
-
-    fn get(&self, id: &str, user: i64) -> Option<Entry> {
-        let m = self.0.lock().ok()?;
-        m.get(id)
-            .filter(|e| e.user == user && e.at.elapsed() < STASH_TTL)
-            .cloned()
-    }
-
-    fn update(&self, id: &str, f: impl FnOnce(&mut Entry)) {
-        if let Ok(mut m) = self.0.lock()
-            && let Some(e) = m.get_mut(id)
-        {
-            f(e);
-        }
-    }
-}
 
 fn gone() -> Response {
     error_page(
@@ -128,8 +73,8 @@ fn ledger_for_import<'a>(st: &'a AppState, u: &UiUser, key: &str) -> Result<&'a 
     Ok(kind)
 }
 
-fn entry_for(st: &AppState, u: &UiUser, id: &str) -> Result<(Entry, LedgerKind), Response> {
-    let e = STASH.get(id, u.session.access.user_id).ok_or_else(gone)?;
+fn entry_for(st: &AppState, u: &UiUser, id: &str) -> Result<(Upload, LedgerKind), Response> {
+    let e = st.staging.get(id, u.session.access.user_id).ok_or_else(gone)?;
     let kind = ledger_for_import(st, u, &e.ledger)?.clone();
     Ok((e, kind))
 }
@@ -303,7 +248,7 @@ pub async fn upload(
         )
         .await;
     }
-    let id = STASH.put(Entry {
+    let id = st.staging.put(Upload {
         user: u.session.access.user_id,
         ledger: kind.key.clone(),
         name,
@@ -358,7 +303,7 @@ struct MappingPage {
 }
 
 /// Reads and checks the stashed file with its mapping.
-async fn check(st: &AppState, u: &UiUser, e: &Entry, kind: &LedgerKind) -> Result<Checked, IoError> {
+async fn check(st: &AppState, u: &UiUser, e: &Upload, kind: &LedgerKind) -> Result<Checked, IoError> {
     let org = lvzhi_io::org::OrgIndex::load(&st.store).await.map_err(IoError::Store)?;
     let bytes = e.bytes.clone();
     let (kind, access, name, mapping) = (
@@ -391,7 +336,7 @@ struct Detected {
 /// Finds the header and the columns of the stashed file, and the rows that
 /// are not data. When required fields have no column the columns are still
 /// given, so that the clerk can choose them by hand on the mapping screen.
-async fn detect(st: &AppState, u: &UiUser, e: &Entry, kind: &LedgerKind) -> Result<Detected, IoError> {
+async fn detect(st: &AppState, u: &UiUser, e: &Upload, kind: &LedgerKind) -> Result<Detected, IoError> {
     let org = lvzhi_io::org::OrgIndex::load(&st.store).await.map_err(IoError::Store)?;
     let access = u.session.access.clone();
     let (bytes, name, mapping, kind) = (e.bytes.clone(), e.name.clone(), e.mapping.clone(), kind.clone());
@@ -501,7 +446,7 @@ async fn mapping_view(
     st: &AppState,
     u: &UiUser,
     id: String,
-    e: &Entry,
+    e: &Upload,
     kind: &LedgerKind,
     chosen: &HashMap<usize, String>,
     error: String,
@@ -606,7 +551,7 @@ pub async fn save_mapping(State(st): State<AppState>, u: UiUser, Path(id): Path<
         let error = format!("{}。请修改后再继续。", problems.join("；"));
         return mapping_view(&st, &u, id, &e, &kind, &chosen, error).await;
     }
-    STASH.update(&id, |x| x.mapping = m);
+    st.staging.update(&id, |x| x.mapping = m);
     Ok(see_other(&format!("/imports/{id}/preview")))
 }
 
@@ -876,7 +821,7 @@ pub async fn confirm(State(st): State<AppState>, u: UiUser, Path(id): Path<Strin
     if let Some(r) = &report
         && r.written
     {
-        STASH.update(&id, |x| x.report = Some(r.clone()));
+        st.staging.update(&id, |x| x.report = Some(r.clone()));
     }
     result_page(&st, &u, &id, &e, &kind, status, report, error).await
 }
@@ -886,7 +831,7 @@ async fn result_page(
     st: &AppState,
     u: &UiUser,
     id: &str,
-    e: &Entry,
+    e: &Upload,
     kind: &LedgerKind,
     status: StatusCode,
     report: Option<ImportReport>,
@@ -920,40 +865,13 @@ pub async fn result(State(st): State<AppState>, u: UiUser, Path(id): Path<String
     result_page(&st, &u, &id, &e, &kind, StatusCode::OK, Some(r), String::new()).await
 }
 
-/// `Content-Disposition` of a download named `name` (RFC 6266/5987: an
-/// ASCII fallback and the UTF-8 name).
-pub fn attachment(name: &str) -> Option<HeaderValue> {
-    let encoded: String = name
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    let ext = name.rsplit_once('.').map(|(_, e)| e).unwrap_or("bin");
-    HeaderValue::from_str(&format!(
-        "attachment; filename=\"export.{ext}\"; filename*=UTF-8''{encoded}"
-    ))
-    .ok()
-}
-
 fn download(bytes: Vec<u8>, mime: &'static str, name: &str) -> Response {
-    let mut r = ([(header::CONTENT_TYPE, mime)], bytes).into_response();
-    if let Some(v) = attachment(name) {
-        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
-    }
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let mut r = crate::download::file(bytes, mime, name);
     super::render::secure_headers(&mut r);
     r
 }
 
 type FormBody = Result<axum::Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>;
-
-const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// `GET /imports/{id}/errors.xlsx`: the uploaded file with a 错误说明 column.
 pub async fn errors_xlsx(State(st): State<AppState>, u: UiUser, Path(id): Path<String>) -> PageResult {
@@ -965,86 +883,6 @@ pub async fn errors_xlsx(State(st): State<AppState>, u: UiUser, Path(id): Path<S
         .map_err(|err| error_page(StatusCode::INTERNAL_SERVER_ERROR, "生成失败", &io_message(&err)))?;
     let stem = e.name.rsplit_once('.').map(|(s, _)| s).unwrap_or(&e.name);
     Ok(download(bytes, XLSX, &format!("{stem}.错误说明.xlsx")))
-}
-
-/// The list filters of `/ledgers/{key}` (and of the export API) as a [`ListQuery`].
-pub fn list_query(params: &[(String, String)]) -> ListQuery {
-    let p = |k: &str| {
-        params
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-    };
-    ListQuery {
-        state: p("state"),
-        unit: p("unit").and_then(|v| v.parse().ok()),
-        division: p("division"),
-        date_field: p("date_field").filter(|_| p("from").is_some() || p("to").is_some()),
-        from: p("from"),
-        to: p("to"),
-        warning: p("warning").filter(|w| matches!(w.as_str(), "red" | "yellow" | "warned")),
-        q: p("q"),
-        sort: p("sort"),
-        owner: p("owner").and_then(|v| v.parse().ok()),
-        open: p("open").is_some_and(|v| v == "true" || v == "1"),
-        include_voided: p("include_voided").is_some_and(|v| v == "true" || v == "1"),
-        ..ListQuery::default()
-    }
-}
-
-/// Exports a ledger's filtered rows as `format`, as `u` may see them.
-pub async fn export_bytes(
-    st: &AppState,
-    access: &lvzhi_core::access::Access,
-    key: &str,
-    q: &ListQuery,
-    format: ExportFormat,
-) -> Result<Vec<u8>, IoError> {
-    // `export` takes `&mut dyn Write` and a progress callback (not `Send`):
-    // run it on a blocking thread, on this runtime.
-    let (store, access, key, q) = (st.store.clone(), access.clone(), key.to_string(), q.clone());
-    let rt = tokio::runtime::Handle::current();
-    let (a, k) = (access.clone(), key.clone());
-    let bytes = tokio::task::spawn_blocking(move || {
-        let mut out = Vec::new();
-        rt.block_on(export(&store, &access, &key, &q, format, &mut out, &mut |_| {}))?;
-        Ok::<_, IoError>(out)
-    })
-    .await
-    .map_err(|e| IoError::Unreadable(format!("导出失败：{e}")))??;
-    // Every export is an audit event (等保: 导出).
-    let name = st
-        .store
-        .pack()
-        .ledger(&k)
-        .map(|l| l.name.clone())
-        .unwrap_or_else(|| k.clone());
-    let ext = match format {
-        ExportFormat::Xlsx => "xlsx",
-        ExportFormat::Csv => "csv",
-    };
-    st.store
-        .audit_event(
-            &a,
-            "export.records",
-            "ledger",
-            Some(k),
-            serde_json::json!({"what": format!("{name} {ext}"), "bytes": bytes.len(), "result": "ok"}),
-        )
-        .await
-        .map_err(IoError::Store)?;
-    Ok(bytes)
-}
-
-/// The file name of an export: 安全生产隐患台账-20261125.xlsx.
-pub fn export_name(st: &AppState, kind: &LedgerKind, format: ExportFormat) -> String {
-    let day = st.store.today().strftime("%Y%m%d").to_string();
-    let ext = match format {
-        ExportFormat::Xlsx => "xlsx",
-        ExportFormat::Csv => "csv",
-    };
-    format!("{}-{day}.{ext}", kind.name)
 }
 
 /// `GET /ledgers/{key}/export?format=xlsx|csv&…filters`: the filtered list as a file.
@@ -1068,15 +906,11 @@ pub async fn export_page(
         _ => ExportFormat::Xlsx,
     };
     let q = list_query(&params);
-    let bytes = export_bytes(&st, a, &key, &q, format).await.map_err(|e| match e {
+    let bytes = st.export_bytes(a, &key, &q, format).await.map_err(|e| match e {
         IoError::Store(s) => store_error(s),
         other => error_page(StatusCode::BAD_REQUEST, "导出失败", &io_message(&other)),
     })?;
-    let mime = match format {
-        ExportFormat::Xlsx => XLSX,
-        ExportFormat::Csv => "text/csv; charset=utf-8",
-    };
-    Ok(download(bytes, mime, &export_name(&st, kind, format)))
+    Ok(download(bytes, mime(format), &st.export_name(kind, format)))
 }
 
 /// The query string of the list's filters, for the 导出 links.
@@ -1134,24 +968,5 @@ Content-Type: text/csv\r\n\r\na,b\r\n1,2\r\n\r\n--XyZ--\r\n";
         assert_eq!(shown_value(FieldType::Bool, &json!(true)).as_deref(), Some("是"));
         assert_eq!(shown_value(FieldType::Division, &json!("620902100")), None);
         assert_eq!(shown_value(FieldType::Text, &json!("x")), None);
-    }
-
-    #[test]
-    fn list_query_from_params() {
-        let p = |v: &[(&str, &str)]| {
-            v.iter()
-                .map(|(a, b)| (a.to_string(), b.to_string()))
-                .collect::<Vec<_>>()
-        };
-        let q = list_query(&p(&[
-            ("state", "整改中"),
-            ("unit", "3"),
-            ("warning", "bogus"),
-            ("q", " "),
-        ]));
-        assert_eq!(q.state.as_deref(), Some("整改中"));
-        assert_eq!(q.unit, Some(3));
-        assert_eq!(q.warning, None);
-        assert_eq!(q.q, None);
     }
 }

@@ -39,17 +39,6 @@ fn eval_page(e: EvalError) -> Response {
     }
 }
 
-/// The indicator engine, or the error page when its definitions do not load.
-pub fn engine(st: &AppState) -> Result<&'static Engine, Response> {
-    crate::indicators::engine(st).map_err(|_| {
-        error_page(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "服务器内部错误",
-            "指标定义无法载入，请联系系统管理员。",
-        )
-    })
-}
-
 /// The companions of base indicators, from the definitions.
 pub struct Companions {
     /// Indicator → its 同比 indicator.
@@ -326,7 +315,7 @@ pub async fn table(State(st): State<AppState>, u: UiUser, Query(params): Query<V
             Scope::County
         }
     };
-    let eng = engine(&st)?;
+    let eng = st.engine();
     let values = u
         .memo_scoped(store, &format!("evaluate_all|{period}|{scope}"), || {
             eng.evaluate_all(store, a, period, &scope, today)
@@ -429,7 +418,7 @@ pub async fn provenance(
     let scope = Scope::parse(&scope_s).map_err(|e| error_page(StatusCode::BAD_REQUEST, "请求有误", &e.to_string()))?;
     let source: Option<usize> = param(&params, "source").parse().ok();
     let offset: usize = param(&params, "offset").parse().unwrap_or(0);
-    let eng = engine(&st)?;
+    let eng = st.engine();
     // The value with its provenance, and each page of its records, memoised
     // per reader until the next event (`UiUser::memo_scoped`).
     let eval_key = format!("evaluate|{id}|{period}|{scope}");
@@ -654,7 +643,7 @@ pub async fn dashboard(st: &AppState, u: &UiUser, names: &Names) -> Result<Arc<D
 async fn build_dashboard(st: &AppState, a: &Access, names: &Names) -> Result<Dashboard, Response> {
     let store = &st.store;
     let today = store.today();
-    let eng = engine(st)?;
+    let eng = st.engine();
     let scope_s = default_scope(a);
     let scope = Scope::parse(&scope_s).unwrap_or(Scope::County);
     let year = Period::Year(today.year());

@@ -141,8 +141,8 @@ pub async fn index(State(st): State<AppState>, u: UiUser, Query(q): Query<IndexQ
         ));
     }
     let names = Names::load(store).await.map_err(store_error)?;
-    let files = lvzhi_packs::county_files();
-    let all = custom::list(store, &files).await.map_err(report_store_error)?;
+    let files = st.files();
+    let all = custom::list(store, files).await.map_err(report_store_error)?;
     let today = store.today();
     let template = q.template.clone().filter(|t| !t.is_empty());
     let person = q.person.clone().filter(|t| !t.trim().is_empty());
@@ -202,8 +202,7 @@ pub async fn index(State(st): State<AppState>, u: UiUser, Query(q): Query<IndexQ
     let mut md_href = String::new();
     let mut figures = 0;
     if let Some(t) = &template {
-        let engine = crate::indicators::engine(&st)
-            .map_err(|e| super::render::error_page(StatusCode::INTERNAL_SERVER_ERROR, "服务器内部错误", &e.message))?;
+        let engine = st.engine();
         let req = Request {
             template: t.clone(),
             period: period.trim().to_string(),
@@ -211,7 +210,7 @@ pub async fn index(State(st): State<AppState>, u: UiUser, Query(q): Query<IndexQ
             scope: scope.clone(),
             today,
         };
-        match lvzhi_report::render_as(store, engine, &files, &req, a).await {
+        match lvzhi_report::render_as(store, engine, files, &req, a).await {
             Ok(report) => {
                 let mut here: Vec<(&str, &str)> = vec![("template", t), ("period", &req.period), ("scope", &req.scope)];
                 if let Some(p) = &req.person {
@@ -355,8 +354,7 @@ pub async fn figure(State(st): State<AppState>, u: UiUser, Query(q): Query<Figur
     let period = Period::parse(&period_s).map_err(|e| bad(e.to_string()))?;
     let scope_s = q.scope.clone().unwrap_or_else(|| "county".into());
     let scope = Scope::parse(&scope_s).map_err(|e| bad(e.to_string()))?;
-    let engine = crate::indicators::engine(&st)
-        .map_err(|e| super::render::error_page(StatusCode::INTERNAL_SERVER_ERROR, "服务器内部错误", &e.message))?;
+    let engine = st.engine();
     let def = engine
         .defs()
         .find(&id)
@@ -577,8 +575,8 @@ pub async fn edit(State(st): State<AppState>, u: UiUser, Query(q): Query<EditQue
     let store = &st.store;
     let names = Names::load(store).await.map_err(store_error)?;
     let name = q.name.clone().unwrap_or_default();
-    let files = lvzhi_packs::county_files();
-    let src = custom::source(store, &files, &name, q.version)
+    let files = st.files();
+    let src = custom::source(store, files, &name, q.version)
         .await
         .map_err(|e| match e {
             ReportError::NoTemplate(_) => super::render::error_page(StatusCode::NOT_FOUND, "未找到", &e.to_string()),
@@ -643,8 +641,8 @@ pub async fn copy(State(st): State<AppState>, u: UiUser, Query(q): Query<CopyQue
     let store = &st.store;
     let names = Names::load(store).await.map_err(store_error)?;
     let from = q.from.clone().unwrap_or_default();
-    let files = lvzhi_packs::county_files();
-    let src = custom::source(store, &files, &from, None).await.map_err(|e| match e {
+    let files = st.files();
+    let src = custom::source(store, files, &from, None).await.map_err(|e| match e {
         ReportError::NoTemplate(_) => super::render::error_page(StatusCode::NOT_FOUND, "未找到", &e.to_string()),
         other => report_store_error(other),
     })?;
@@ -725,13 +723,12 @@ pub async fn save(State(st): State<AppState>, u: UiUser, f: FormBody) -> PageRes
     let source = field(&f, "source").unwrap_or("").replace("\r\n", "\n");
     let base = field(&f, "base").unwrap_or("").to_string();
     let note = field(&f, "note").unwrap_or("").trim().to_string();
-    let engine = crate::indicators::engine(&st)
-        .map_err(|e| super::render::error_page(StatusCode::INTERNAL_SERVER_ERROR, "服务器内部错误", &e.message))?;
-    let files = lvzhi_packs::county_files();
+    let engine = st.engine();
+    let files = st.files();
     let result = custom::save(
         store,
         engine,
-        &files,
+        files,
         &u.session.access,
         &Save {
             name: &name,

@@ -8,7 +8,7 @@
 use super::render::{Names, PageResult, page, see_other, store_error};
 use crate::AppState;
 use crate::auth::{COOKIE, constant_time_eq, cookie};
-use crate::cache::{PageCache, Version};
+use crate::service::cache::{PageCache, Version};
 use askama::Template;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{FromRequest, FromRequestParts, Query, State};
@@ -32,7 +32,7 @@ pub struct UiUser {
     pub session: Session,
     /// The raw session token (for logout).
     pub token: String,
-    /// The server's page cache ([`crate::cache`]).
+    /// The server's page cache ([`crate::service::cache`]).
     pub cache: PageCache,
     /// The store's version, read once per request at the first memoised value.
     version: Arc<OnceCell<Version>>,
@@ -45,7 +45,7 @@ impl UiUser {
     }
 
     /// `f()`'s value memoised under `key` at this request's version (see
-    /// [`crate::cache`]: the key must name everything the value depends on,
+    /// [`crate::service::cache`]: the key must name everything the value depends on,
     /// including the reader's access for anything scoped).
     pub async fn memo<T, E, F, Fut>(&self, store: &Store, key: String, f: F) -> Result<Arc<T>, E>
     where
@@ -117,7 +117,7 @@ impl FromRequestParts<AppState> for UiUser {
             Ok(session) => Ok(UiUser {
                 session,
                 token,
-                cache: parts.extensions.get::<PageCache>().cloned().unwrap_or_default(),
+                cache: state.cache.clone(),
                 version: Arc::new(OnceCell::new()),
             }),
             Err(StoreError::Unauthorized(_)) => Err(login_redirect(parts, true)),

@@ -349,7 +349,7 @@ pub fn rank(counts: &BTreeMap<i64, (i64, i64, i64)>, names: &Names) -> Vec<Rank>
 /// acknowledgements and every record change are events): memoised per reader
 /// until the store's head moves (`UiUser::memo_scoped`).
 async fn warnings(st: &AppState, u: &UiUser) -> Result<Arc<Vec<WarnRow>>, axum::response::Response> {
-    let eng = super::indicators::engine(st)?;
+    let eng = st.engine();
     let a = &u.session.access;
     let today = st.store.today();
     u.memo_scoped(&st.store, "warnings", || async {

@@ -13,6 +13,8 @@ pub struct Server {
     pub addr: SocketAddr,
     pub county: County,
     pub store: lvzhi_store::Store,
+    /// The server's application object (engine, caches, staged uploads).
+    pub app: lvzhi_web::AppState,
     pub rt: tokio::runtime::Runtime,
     db: Option<TestDb>,
 }
@@ -39,16 +41,18 @@ impl Server {
             .enable_all()
             .build()
             .unwrap();
-        let (store, county, addr) = rt.block_on(async {
+        let (store, county, app, addr) = rt.block_on(async {
             let store = lvzhi_testkit::open(&db).await;
             let county = lvzhi_testkit::county::build(&store).await;
-            let addr = super::serve(&store).await;
-            (store, county, addr)
+            let app = lvzhi_web::state(store.clone(), false).unwrap();
+            let addr = super::serve_app(app.clone()).await;
+            (store, county, app, addr)
         });
         Server {
             addr,
             county,
             store,
+            app,
             rt,
             db: Some(db),
         }

@@ -53,10 +53,7 @@ pub fn start(db: TestDb) -> Running {
         let county = lvzhi_testkit::county::build(&store).await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let state = lvzhi_web::AppState {
-            store: store.clone(),
-            secure_cookies: false,
-        };
+        let state = lvzhi_web::state(store.clone(), false).unwrap();
         tokio::spawn(async move {
             let app = lvzhi_web::app(state);
             let _ = axum_serve(listener, app).await;

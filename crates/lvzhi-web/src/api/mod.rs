@@ -1,8 +1,23 @@
-//! The JSON API handlers under `/api/v1`.
+//! # The JSON API under `/api/v1`
+//!
+//! A thin adapter over the service layer ([`crate::service::App`]): each
+//! handler parses the request, finds the caller ([`crate::auth`]) and calls
+//! the store or the service; errors are [`ApiError`]s. Never imports
+//! the UI's modules (a unit test in `lib.rs` holds it).
+//!
+//! * [`indicators`] — 指标 and 预警; [`reports`] — 报告 and templates;
+//!   [`assess`] — 民主测评; [`export`] — ledger exports; [`openapi`] — the
+//!   document at `/api/v1/openapi.json`.
 
+pub mod assess;
+pub mod export;
+pub mod indicators;
+pub mod openapi;
+pub mod reports;
+
+use crate::AppState;
 use crate::auth::{COOKIE, Caller};
 use crate::error::{ApiError, from_json_rejection};
-use crate::{AppState, openapi};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, header, request::Parts};
@@ -70,7 +85,7 @@ pub fn router() -> Router<AppState> {
             "/api/v1/ledgers/{ledger}/records",
             get(list_records).post(create_record),
         )
-        .route("/api/v1/ledgers/{ledger}/export", get(crate::export::export))
+        .route("/api/v1/ledgers/{ledger}/export", get(export::export))
         .route("/api/v1/records/{id}", get(get_record).patch(update_record))
         .route("/api/v1/records/{id}/transitions", post(transition))
         .route("/api/v1/records/{id}/void", post(void_record))
@@ -78,34 +93,31 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/records/{id}/events", get(record_events))
         .route("/api/v1/audit/events", get(audit_events))
         .route("/api/v1/audit/verify", get(audit_verify))
-        .route("/api/v1/indicators", get(crate::indicators::list))
-        .route("/api/v1/indicators/{id}", get(crate::indicators::one))
-        .route("/api/v1/warnings", get(crate::indicators::warnings))
-        .route("/api/v1/warnings/{id}/ack", post(crate::indicators::ack))
-        .route("/api/v1/reports", get(crate::reports::list))
-        .route("/api/v1/reports/{template}", get(crate::reports::one))
-        .route("/api/v1/reports/{template}/source", get(crate::reports::source))
+        .route("/api/v1/indicators", get(indicators::list))
+        .route("/api/v1/indicators/{id}", get(indicators::one))
+        .route("/api/v1/warnings", get(indicators::warnings))
+        .route("/api/v1/warnings/{id}/ack", post(indicators::ack))
+        .route("/api/v1/reports", get(reports::list))
+        .route("/api/v1/reports/{template}", get(reports::one))
+        .route("/api/v1/reports/{template}/source", get(reports::source))
         .route(
             "/api/v1/reports/{template}/versions",
-            get(crate::reports::versions).post(crate::reports::save),
+            get(reports::versions).post(reports::save),
         )
-        .route(
-            "/api/v1/assessments",
-            get(crate::assess::list).post(crate::assess::create),
-        )
-        .route("/api/v1/assessments/ballot", post(crate::assess::ballot))
-        .route("/api/v1/assessments/ballot/cast", post(crate::assess::cast))
-        .route("/api/v1/assessments/receipts/{code}", get(crate::assess::receipt))
-        .route("/api/v1/assessments/{id}", get(crate::assess::one))
-        .route("/api/v1/assessments/{id}/tokens", post(crate::assess::tokens))
-        .route("/api/v1/assessments/{id}/open", post(crate::assess::open))
-        .route("/api/v1/assessments/{id}/close", post(crate::assess::close))
-        .route("/api/v1/assessments/{id}/publish", post(crate::assess::publish))
-        .route("/api/v1/assessments/{id}/turnout", get(crate::assess::turnout))
-        .route("/api/v1/assessments/{id}/results", get(crate::assess::results))
-        .route("/api/v1/assessments/{id}/recount", get(crate::assess::recount))
-        .route("/api/v1/assessments/{id}/receipts", get(crate::assess::receipts))
-        .route("/api/v1/assessments/{id}/sheet", get(crate::assess::sheet))
+        .route("/api/v1/assessments", get(assess::list).post(assess::create))
+        .route("/api/v1/assessments/ballot", post(assess::ballot))
+        .route("/api/v1/assessments/ballot/cast", post(assess::cast))
+        .route("/api/v1/assessments/receipts/{code}", get(assess::receipt))
+        .route("/api/v1/assessments/{id}", get(assess::one))
+        .route("/api/v1/assessments/{id}/tokens", post(assess::tokens))
+        .route("/api/v1/assessments/{id}/open", post(assess::open))
+        .route("/api/v1/assessments/{id}/close", post(assess::close))
+        .route("/api/v1/assessments/{id}/publish", post(assess::publish))
+        .route("/api/v1/assessments/{id}/turnout", get(assess::turnout))
+        .route("/api/v1/assessments/{id}/results", get(assess::results))
+        .route("/api/v1/assessments/{id}/recount", get(assess::recount))
+        .route("/api/v1/assessments/{id}/receipts", get(assess::receipts))
+        .route("/api/v1/assessments/{id}/sheet", get(assess::sheet))
         .fallback(|| async { ApiError::not_found("没有这个接口") })
 }
 

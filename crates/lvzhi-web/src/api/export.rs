@@ -7,10 +7,10 @@
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::ui::import::{export_bytes, export_name, list_query};
+use crate::service::export::{list_query, mime};
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use lvzhi_io::IoError;
 use lvzhi_io::export::ExportFormat;
 
@@ -30,27 +30,25 @@ pub async fn export(
     if a.role == lvzhi_core::access::Role::Evaluator {
         return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "测评人不能查看台账"));
     }
-    let (format, mime) = match params.iter().find(|(k, _)| k == "format").map(|(_, v)| v.as_str()) {
-        None | Some("xlsx") => (
-            ExportFormat::Xlsx,
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        ),
-        Some("csv") => (ExportFormat::Csv, "text/csv; charset=utf-8"),
+    let format = match params.iter().find(|(k, _)| k == "format").map(|(_, v)| v.as_str()) {
+        None | Some("xlsx") => ExportFormat::Xlsx,
+        Some("csv") => ExportFormat::Csv,
         Some(other) => {
             return Err(ApiError::bad_request(format!(
                 "不支持的导出格式“{other}”（xlsx 或 csv）"
             )));
         }
     };
-    let bytes = export_bytes(&st, a, &key, &list_query(&params), format)
+    let bytes = st
+        .export_bytes(a, &key, &list_query(&params), format)
         .await
         .map_err(|e| match e {
             IoError::Store(s) => ApiError::from(s),
             other => ApiError::bad_request(other.to_string()),
         })?;
-    let mut r = ([(header::CONTENT_TYPE, mime)], bytes).into_response();
-    if let Some(v) = crate::ui::import::attachment(&export_name(&st, kind, format)) {
-        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok(r)
+    Ok(crate::download::file(
+        bytes,
+        mime(format),
+        &st.export_name(kind, format),
+    ))
 }

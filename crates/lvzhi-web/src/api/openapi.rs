@@ -224,7 +224,7 @@ mod tests {
             .map(|p| p.as_object().unwrap().len())
             .sum();
         assert_eq!(n, super::OPERATIONS.len());
-        let src = include_str!("api.rs");
+        let src = include_str!("mod.rs");
         for (_, path, _) in super::OPERATIONS {
             assert!(
                 src.contains(&format!("\"{path}\"")),

@@ -13,37 +13,16 @@
 //! indicator over records they cannot see. The period defaults to the current
 //! year by the store's clock (so the demo's "today" is the demo's).
 
+use super::{J, Q};
 use crate::AppState;
-use crate::api::{J, Q};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use axum::Json;
 use axum::extract::{Path, State};
 use lvzhi_core::period::Period;
-use lvzhi_metrics::{Engine, EvalError, Scope};
+use lvzhi_metrics::Scope;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::sync::OnceLock;
-
-static ENGINE: OnceLock<Result<Engine, String>> = OnceLock::new();
-
-/// The engine over the county pack's indicator definitions (built once).
-pub fn engine(st: &AppState) -> Result<&'static Engine, ApiError> {
-    ENGINE
-        .get_or_init(|| {
-            lvzhi_metrics::engine_from_files(&lvzhi_packs::county_files(), st.store.pack()).map_err(|e| e.to_string())
-        })
-        .as_ref()
-        .map_err(|e| ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, "internal", e.clone()))
-}
-
-fn eval_error(e: EvalError) -> ApiError {
-    match e {
-        EvalError::Store(s) => s.into(),
-        EvalError::Unknown(id) => ApiError::not_found(format!("指标“{id}”不存在")),
-        EvalError::Bad(m) => ApiError::bad_request(m),
-    }
-}
 
 /// `period` and `scope` of a query.
 #[derive(Deserialize, Default)]
@@ -73,11 +52,10 @@ fn parse(st: &AppState, q: &IndicatorQuery) -> Result<(Period, Scope), ApiError>
 /// `GET /api/v1/indicators`
 pub async fn list(State(st): State<AppState>, c: Caller, Q(q): Q<IndicatorQuery>) -> Result<Json<Value>, ApiError> {
     let (period, scope) = parse(&st, &q)?;
-    let eng = engine(&st)?;
+    let eng = st.engine();
     let items = eng
         .evaluate_all(&st.store, &c.session.access, period, &scope, st.store.today())
-        .await
-        .map_err(eval_error)?;
+        .await?;
     Ok(Json(json!({
         "period": period.to_string(),
         "period_label": lvzhi_metrics::effective(period, st.store.today()).label(),
@@ -94,12 +72,11 @@ pub async fn one(
     Q(q): Q<IndicatorQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let (period, scope) = parse(&st, &q)?;
-    let eng = engine(&st)?;
+    let eng = st.engine();
     let a = &c.session.access;
     let mut v = eng
         .evaluate(&st.store, a, &id, period, &scope, st.store.today())
-        .await
-        .map_err(eval_error)?;
+        .await?;
     let sources = v.provenance.take().unwrap_or_default();
     if let Some(s) = q.source
         && s >= sources.len()
@@ -159,11 +136,8 @@ pub struct WarningQuery {
 
 /// `GET /api/v1/warnings`
 pub async fn warnings(State(st): State<AppState>, c: Caller, Q(q): Q<WarningQuery>) -> Result<Json<Value>, ApiError> {
-    let eng = engine(&st)?;
-    let mut items = eng
-        .warnings(&st.store, &c.session.access, st.store.today())
-        .await
-        .map_err(eval_error)?;
+    let eng = st.engine();
+    let mut items = eng.warnings(&st.store, &c.session.access, st.store.today()).await?;
     if let Some(l) = q.level.as_deref().filter(|s| !s.is_empty()) {
         if !matches!(l, "red" | "yellow") {
             return Err(ApiError::bad_request(format!("预警级别“{l}”无效（可选：red、yellow）")));
@@ -191,19 +165,16 @@ pub async fn ack(
     Path(id): Path<String>,
     J(b): J<AckBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let eng = engine(&st)?;
+    let eng = st.engine();
     let a = &c.session.access;
-    let current = eng.warnings(&st.store, a, st.store.today()).await.map_err(eval_error)?;
+    let current = eng.warnings(&st.store, a, st.store.today()).await?;
     if !current.iter().any(|w| w.id == id) {
         return Err(ApiError::not_found(format!("预警“{id}”不存在或已解除")));
     }
-    lvzhi_metrics::warn::acknowledge(&st.store, a, &id, &b.note)
-        .await
-        .map_err(eval_error)?;
+    lvzhi_metrics::warn::acknowledge(&st.store, a, &id, &b.note).await?;
     let w = eng
         .warnings(&st.store, a, st.store.today())
-        .await
-        .map_err(eval_error)?
+        .await?
         .into_iter()
         .find(|w| w.id == id);
     Ok(Json(json!({ "warning": w })))

@@ -14,16 +14,15 @@
 //!   syntax error or an unknown indicator is a 422 naming the line, and
 //!   nothing is saved; a version saved by someone else since `parent` is a 409.
 
+use super::{J, Q};
 use crate::AppState;
-use crate::api::J;
-use crate::api::Q;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use lvzhi_report::{Format, ReportError, Request};
+use lvzhi_report::{Format, Request};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -41,34 +40,9 @@ pub struct ReportQuery {
     pub format: Option<String>,
 }
 
-fn report_error(e: ReportError) -> ApiError {
-    match e {
-        ReportError::NoTemplate(_) | ReportError::NoPerson(_) => ApiError::not_found(e.to_string()),
-        ReportError::UnknownIndicator { line, .. } | ReportError::Syntax { line, .. } => {
-            let mut err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable", e.to_string());
-            err.details = json!({ "line": line });
-            err
-        }
-        ReportError::Missing { .. } | ReportError::Check(_) => {
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable", e.to_string())
-        }
-        ReportError::Store(s) => s.into(),
-        ReportError::Eval(lvzhi_metrics::EvalError::Store(s)) => s.into(),
-        ReportError::Template(_) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()),
-        other => ApiError::bad_request(other.to_string()),
-    }
-}
-
-/// Turns a report error into the API's error (also for the UI's messages).
-pub fn api_error(e: ReportError) -> ApiError {
-    report_error(e)
-}
-
 /// `GET /api/v1/reports`
 pub async fn list(State(st): State<AppState>, _c: Caller) -> Result<Json<Value>, ApiError> {
-    let all = lvzhi_report::custom::list(&st.store, &lvzhi_packs::county_files())
-        .await
-        .map_err(report_error)?;
+    let all = lvzhi_report::custom::list(&st.store, st.files()).await?;
     let names: Vec<&str> = all.iter().map(|t| t.name.as_str()).collect();
     Ok(Json(json!({ "items": names, "templates": all })))
 }
@@ -88,9 +62,7 @@ pub async fn source(
     Path(template): Path<String>,
     Q(q): Q<SourceQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let s = lvzhi_report::custom::source(&st.store, &lvzhi_packs::county_files(), &template, q.version)
-        .await
-        .map_err(report_error)?;
+    let s = lvzhi_report::custom::source(&st.store, st.files(), &template, q.version).await?;
     Ok(Json(json!(s)))
 }
 
@@ -100,9 +72,7 @@ pub async fn versions(
     _c: Caller,
     Path(template): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let v = lvzhi_report::custom::versions(&st.store, &template)
-        .await
-        .map_err(report_error)?;
+    let v = lvzhi_report::custom::versions(&st.store, &template).await?;
     Ok(Json(json!({ "name": template, "items": v })))
 }
 
@@ -128,11 +98,10 @@ pub async fn save(
     Path(template): Path<String>,
     J(b): J<SaveBody>,
 ) -> Result<Response, ApiError> {
-    let engine = crate::indicators::engine(&st)?;
     let version = lvzhi_report::custom::save(
         &st.store,
-        engine,
-        &lvzhi_packs::county_files(),
+        st.engine(),
+        st.files(),
         &c.session.access,
         &lvzhi_report::custom::Save {
             name: &template,
@@ -142,8 +111,7 @@ pub async fn save(
             note: b.note.as_deref().unwrap_or(""),
         },
     )
-    .await
-    .map_err(report_error)?;
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "name": template, "version": version })),
@@ -158,7 +126,7 @@ pub async fn one(
     Path(template): Path<String>,
     Q(q): Q<ReportQuery>,
 ) -> Result<Response, ApiError> {
-    let format = Format::parse(q.format.as_deref().unwrap_or("md")).map_err(report_error)?;
+    let format = Format::parse(q.format.as_deref().unwrap_or("md"))?;
     let today = st.store.today();
     let req = Request {
         template,
@@ -167,14 +135,10 @@ pub async fn one(
         scope: q.scope.unwrap_or_else(|| "county".into()),
         today,
     };
-    let files = lvzhi_packs::county_files();
-    let engine = crate::indicators::engine(&st)?;
-    let report = lvzhi_report::render_as(&st.store, engine, &files, &req, &c.session.access)
-        .await
-        .map_err(report_error)?;
-    let bytes = report.write(format).map_err(report_error)?;
-    // The download is an audit event, and the chain head at generation is
-    // in the response's metadata (a second anchor outside the database).
+    let report = lvzhi_report::render_as(&st.store, st.engine(), st.files(), &req, &c.session.access).await?;
+    let bytes = report.write(format)?;
+    // The download is an audit event, and the chain head at generation goes
+    // into the response's metadata (a second anchor outside the database).
     let (head_seq, head_hash) = st.store.chain_head().await?;
     st.store
         .audit_event(
@@ -182,7 +146,7 @@ pub async fn one(
             "export.report",
             "report",
             Some(req.template.clone()),
-            json!({"what": format!("{} {:?}", req.template, format), "bytes": bytes.len(),
+            serde_json::json!({"what": format!("{} {:?}", req.template, format), "bytes": bytes.len(),
                    "chain_head": {"seq": head_seq, "hash": head_hash}, "result": "ok"}),
         )
         .await?;
@@ -191,25 +155,13 @@ pub async fn one(
         Format::Html => "text/html; charset=utf-8",
         Format::Docx => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     };
-    let mut resp = (StatusCode::OK, [(header::CONTENT_TYPE, ctype)], bytes).into_response();
+    let mut resp = if format == Format::Docx {
+        crate::download::file(bytes, ctype, &format!("{}.docx", req.template))
+    } else {
+        (StatusCode::OK, [(header::CONTENT_TYPE, ctype)], bytes).into_response()
+    };
     if let Ok(v) = format!("{head_seq} {head_hash}").parse() {
         resp.headers_mut().insert("x-lvzhi-chain-head", v);
-    }
-    if format == Format::Docx {
-        let name = format!("{}.docx", req.template);
-        let encoded: String = name
-            .bytes()
-            .map(|b| {
-                if b.is_ascii_alphanumeric() || b == b'.' {
-                    char::from(b).to_string()
-                } else {
-                    format!("%{b:02X}")
-                }
-            })
-            .collect();
-        if let Ok(v) = format!("attachment; filename*=UTF-8''{encoded}").parse() {
-            resp.headers_mut().insert(header::CONTENT_DISPOSITION, v);
-        }
     }
     Ok(resp)
 }
