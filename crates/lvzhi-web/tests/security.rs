@@ -124,7 +124,10 @@ fn audit_page_in_chinese_with_filters() {
         }
         let only = b.get("/audit?actor=clerk_xd&kind=auth.").text();
         assert!(only.contains("<td>clerk_xd</td>"), "{only}");
-        assert!(!only.contains("导出台账") && !only.contains("<td>auditor</td>") && !only.contains("添加用户"), "{only}");
+        assert!(
+            !only.contains("导出台账") && !only.contains("<td>auditor</td>") && !only.contains("添加用户"),
+            "{only}"
+        );
         let api = s
             .client("auditor")
             .get("/api/v1/audit/events?kind=auth.login_failed")

@@ -71,7 +71,12 @@ impl App {
         .await
         .map_err(|e| IoError::Unreadable(format!("导出失败：{e}")))??;
         // Every export is an audit event (等保 安全审计: 导出).
-        let name = self.store.pack().ledger(key).map(|l| l.name.clone()).unwrap_or_else(|| key.to_string());
+        let name = self
+            .store
+            .pack()
+            .ledger(key)
+            .map(|l| l.name.clone())
+            .unwrap_or_else(|| key.to_string());
         let ext = match format {
             ExportFormat::Xlsx => "xlsx",
             ExportFormat::Csv => "csv",
