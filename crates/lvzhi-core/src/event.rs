@@ -1,14 +1,24 @@
 //! Events and their hash chain.
 //!
 //! **Invariant:** every change is an event; events are append-only and each
-//! carries the SHA-256 of its predecessor. The hash covers a canonical
+//! carries the hash of its predecessor. The hash covers a canonical
 //! serialisation (JSON with object keys sorted, no whitespace) of every
 //! column of the event, so editing any of them, or removing or reordering an
 //! event, breaks the chain at that event.
+//!
+//! **Algorithms (国密).** A new chain is hashed with SM3; each event records
+//! its algorithm in its hash (`sm3:<hex>`; a bare 64-hex hash is SHA-256).
+//! A chain begun with SHA-256 (a database from before SM3) goes on in
+//! SHA-256 until a sealing event (kind [`SEAL_KIND`]), the first SM3 event,
+//! after which every event is SM3. The verifier refuses any other switch: an
+//! SM3 event without a seal, or a SHA-256 event after SM3 (a downgrade).
 
+use crate::crypto::{HashAlg, hex_digest};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
+
+/// The kind of the event that switches a SHA-256 chain to SM3.
+pub const SEAL_KIND: &str = "chain.seal";
 
 /// The hash the first event points back to.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -73,8 +83,29 @@ pub fn canonical_json(v: &Value, out: &mut String) {
 }
 
 impl Event {
-    /// The hash this event must carry, given its fields and `prev_hash`.
+    /// The algorithm a new event is hashed with: SM3 when the chain is new,
+    /// already SM3, or sealed by this event; else (an old chain) SHA-256.
+    pub fn writing_algorithm(&self) -> HashAlg {
+        if self.prev_hash == GENESIS || HashAlg::of_digest(&self.prev_hash) == HashAlg::Sm3 || self.kind == SEAL_KIND {
+            HashAlg::Sm3
+        } else {
+            HashAlg::Sha256
+        }
+    }
+
+    /// The hash this event must carry, given its fields and `prev_hash`, with
+    /// the algorithm its stored hash names (or, unsealed, the writing one).
     pub fn compute_hash(&self) -> String {
+        let alg = if self.hash.is_empty() {
+            self.writing_algorithm()
+        } else {
+            HashAlg::of_digest(&self.hash)
+        };
+        self.hash_with(alg)
+    }
+
+    /// The hash of this event under `alg`.
+    pub fn hash_with(&self, alg: HashAlg) -> String {
         let body = serde_json::json!({
             "seq": self.seq,
             "at": self.at,
@@ -90,12 +121,12 @@ impl Event {
         s.push_str(&self.prev_hash);
         s.push('\n');
         canonical_json(&body, &mut s);
-        hex::encode(Sha256::digest(s.as_bytes()))
+        hex_digest(alg, s.as_bytes())
     }
 
-    /// Sets `hash` from the other fields.
+    /// Sets `hash` from the other fields, with [`Event::writing_algorithm`].
     pub fn seal(mut self) -> Event {
-        self.hash = self.compute_hash();
+        self.hash = self.hash_with(self.writing_algorithm());
         self
     }
 }
@@ -129,6 +160,25 @@ pub enum ChainError {
         /// The number found.
         found: i64,
     },
+    /// The hash algorithm changes where it may not: SM3 without a sealing
+    /// event, or back to SHA-256 after SM3.
+    #[error(
+        "事件 #{seq} 的哈希算法切换不合规（只能由封存事件从 SHA-256 切换到 SM3，不能切回）/ event #{seq}: hash algorithm switched illegally"
+    )]
+    Algorithm {
+        /// The event.
+        seq: i64,
+    },
+}
+
+impl ChainError {
+    /// The seq of the event where the chain breaks.
+    pub fn seq(&self) -> i64 {
+        match self {
+            ChainError::Hash { seq } | ChainError::Link { seq, .. } | ChainError::Algorithm { seq } => *seq,
+            ChainError::Gap { found, .. } => *found,
+        }
+    }
 }
 
 /// Checks events one by one, in order, keeping only the last hash: memory
@@ -137,6 +187,7 @@ pub enum ChainError {
 pub struct ChainVerifier {
     next_seq: i64,
     prev_hash: String,
+    sm3: i64,
 }
 
 impl Default for ChainVerifier {
@@ -144,6 +195,7 @@ impl Default for ChainVerifier {
         ChainVerifier {
             next_seq: 1,
             prev_hash: GENESIS.to_string(),
+            sm3: 0,
         }
     }
 }
@@ -163,8 +215,21 @@ impl ChainVerifier {
                 prev: e.seq - 1,
             });
         }
-        if e.compute_hash() != e.hash {
+        let alg = HashAlg::of_digest(&e.hash);
+        let prev_alg = HashAlg::of_digest(&self.prev_hash);
+        let allowed = match (prev_alg, alg) {
+            (HashAlg::Sm3, HashAlg::Sm3) | (HashAlg::Sha256, HashAlg::Sha256) => true,
+            (HashAlg::Sha256, HashAlg::Sm3) => self.prev_hash == GENESIS || e.kind == SEAL_KIND,
+            (HashAlg::Sm3, HashAlg::Sha256) => false,
+        };
+        if !allowed {
+            return Err(ChainError::Algorithm { seq: e.seq });
+        }
+        if e.hash_with(alg) != e.hash {
             return Err(ChainError::Hash { seq: e.seq });
+        }
+        if alg == HashAlg::Sm3 {
+            self.sm3 += 1;
         }
         self.next_seq += 1;
         self.prev_hash = e.hash.clone();
@@ -174,6 +239,11 @@ impl ChainVerifier {
     /// How many events verified so far.
     pub fn count(&self) -> i64 {
         self.next_seq - 1
+    }
+
+    /// How many of them are hashed with SM3 (the rest: SHA-256).
+    pub fn sm3_count(&self) -> i64 {
+        self.sm3
     }
 }
 
@@ -236,5 +306,67 @@ mod tests {
         let mut removed = events.clone();
         removed.remove(1);
         assert_eq!(verify(&removed), Err(ChainError::Gap { expected: 2, found: 3 }));
+    }
+
+    fn next(prev: &Event, kind: &str) -> Event {
+        Event {
+            seq: prev.seq + 1,
+            kind: kind.into(),
+            prev_hash: prev.hash.clone(),
+            hash: String::new(),
+            ..prev.clone()
+        }
+    }
+
+    #[test]
+    fn new_chains_are_sm3_and_old_ones_switch_at_a_seal() {
+        let new = chain(3);
+        assert!(new.iter().all(|e| e.hash.starts_with("sm3:") && e.hash.len() == 68));
+        let mut v = ChainVerifier::default();
+        for e in &new {
+            v.push(e).unwrap();
+        }
+        assert_eq!(v.sm3_count(), 3);
+
+        // An old chain: SHA-256 from the start (as written before SM3).
+        let first = Event {
+            hash: String::new(),
+            ..new[0].clone()
+        };
+        let first = Event {
+            hash: first.hash_with(HashAlg::Sha256),
+            ..first
+        };
+        let second = next(&first, "record.update").seal();
+        assert_eq!(second.hash.len(), 64, "an old chain goes on in SHA-256");
+        let seal = next(&second, SEAL_KIND).seal();
+        assert!(seal.hash.starts_with("sm3:"));
+        let after = next(&seal, "record.update").seal();
+        assert!(after.hash.starts_with("sm3:"));
+        let mut v = ChainVerifier::default();
+        for e in [&first, &second, &seal, &after] {
+            v.push(e).unwrap();
+        }
+        assert_eq!((v.count(), v.sm3_count()), (4, 2));
+
+        // SM3 without a seal, and back to SHA-256 after SM3, are refused.
+        let unsealed = next(&second, "record.update");
+        let unsealed = Event {
+            hash: unsealed.hash_with(HashAlg::Sm3),
+            ..unsealed
+        };
+        assert_eq!(
+            verify(&[first.clone(), second.clone(), unsealed]),
+            Err(ChainError::Algorithm { seq: 3 })
+        );
+        let down = next(&seal, "record.update");
+        let down = Event {
+            hash: down.hash_with(HashAlg::Sha256),
+            ..down
+        };
+        assert_eq!(
+            verify(&[first, second, seal, down]),
+            Err(ChainError::Algorithm { seq: 4 })
+        );
     }
 }

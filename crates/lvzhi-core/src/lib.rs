@@ -22,6 +22,7 @@
 pub mod access;
 pub mod assess;
 pub mod calendar;
+pub mod crypto;
 pub mod deadline;
 pub mod event;
 pub mod field;

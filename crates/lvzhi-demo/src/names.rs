@@ -124,8 +124,18 @@ pub fn villages(rng: &mut Rng, n: usize, taken: &mut Vec<String>) -> Vec<String>
     out
 }
 
-/// A deterministic password for a demo user: 12 characters without look-alikes.
+/// A deterministic password for a demo user: 12 characters without
+/// look-alikes, with lower case, upper case and digits (the password policy's
+/// three classes): a lower, an upper and a digit, then nine of any.
 pub fn password(rng: &mut Rng) -> String {
+    const LOWER: &[u8] = b"abcdefghjkmnpqrstuvwxyz";
+    const UPPER: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ";
+    const DIGIT: &[u8] = b"23456789";
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    (0..12).map(|_| char::from(*rng.pick(ALPHABET))).collect()
+    let mut out: String = [LOWER, UPPER, DIGIT]
+        .iter()
+        .map(|set| char::from(*rng.pick(set)))
+        .collect();
+    out.extend((0..9).map(|_| char::from(*rng.pick(ALPHABET))));
+    out
 }

@@ -272,6 +272,13 @@ pub async fn build(store: &Store, seed: u64) -> Result<Org, StoreError> {
 /// Creates one user per role, with passwords derived from the seed.
 pub async fn users(store: &Store, org: &Org, seed: u64) -> Result<Vec<DemoUser>, StoreError> {
     let sys = Store::system_access();
+    // The demo's accounts are handed out with their passwords printed: they
+    // are not forced to change them at first login (evented like any policy change).
+    let mut policy = store.policy();
+    if policy.first_login_change {
+        policy.first_login_change = false;
+        store.set_policy(&sys, &policy).await?;
+    }
     let mut rng = Rng::new(seed, "users");
     let xidong = org.towns.iter().find(|t| t.code == "620902100").map(|t| t.unit);
     let yingji = org.units.get("应急管理局").copied();

@@ -26,9 +26,26 @@ impl Store {
         c.conn()
             .exec("VACUUM INTO $1", &[P::T(file.to_string_lossy().into_owned())])
             .await?;
-        std::fs::metadata(file)
+        let head = c
+            .conn()
+            .row("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", &[])
+            .await?
+            .map(|r| (r.i(0), r.t(1)));
+        drop(c);
+        let bytes = std::fs::metadata(file)
             .map(|m| m.len())
-            .map_err(|e| StoreError::Config(e.to_string()))
+            .map_err(|e| StoreError::Config(e.to_string()))?;
+        // The backup is an event (after the copy: the copy ends at `head`).
+        self.audit_event(
+            &Store::system_access(),
+            "backup.create",
+            "database",
+            None,
+            serde_json::json!({"file": file.display().to_string(), "bytes": bytes,
+                "head_seq": head.as_ref().map(|h| h.0), "head_hash": head.map(|h| h.1), "result": "ok"}),
+        )
+        .await?;
+        Ok(bytes)
     }
 
     /// Sets a value in the `meta` table (evented).
@@ -111,8 +128,96 @@ pub async fn restore(url: &str, file: &Path) -> Result<i64, StoreError> {
     };
     let _ = std::fs::remove_file(format!("{scratch}-wal"));
     let _ = std::fs::remove_file(format!("{scratch}-shm"));
+    // The head of the database about to be replaced: the restore records what it rolls back.
+    let replaced = if Path::new(&dest).exists() {
+        head_of(&Target::Sqlite(dest.clone())).await.ok().flatten()
+    } else {
+        None
+    };
     std::fs::rename(&scratch, &dest).map_err(|e| StoreError::Config(e.to_string()))?;
     let _ = std::fs::remove_file(format!("{dest}-wal"));
     let _ = std::fs::remove_file(format!("{dest}-shm"));
+    record_restore(&dest, file, verified, replaced).await?;
     Ok(verified)
+}
+
+/// The last event's seq and hash of a database.
+async fn head_of(target: &Target) -> Result<Option<(i64, String)>, StoreError> {
+    let mut owned = target.connect().await?;
+    Ok(owned
+        .conn()
+        .row("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", &[])
+        .await?
+        .map(|r| (r.i(0), r.t(1))))
+}
+
+/// Writes the `backup.restore` event into the restored database (on the
+/// chain, after the backup's last event) with the span it rolled back, and
+/// anchors the new head.
+async fn record_restore(
+    dest: &str,
+    file: &Path,
+    verified: i64,
+    replaced: Option<(i64, String)>,
+) -> Result<(), StoreError> {
+    let target = Target::Sqlite(dest.to_string());
+    let mut owned = target.connect().await?;
+    let mut conn = owned.conn();
+    conn.script("BEGIN IMMEDIATE").await?;
+    let written = async {
+        let mut head = conn
+            .row("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", &[])
+            .await?
+            .map(|r| crate::writer::Head {
+                seq: r.i(0),
+                hash: r.t(1),
+                refs: Default::default(),
+            })
+            .unwrap_or(crate::writer::Head {
+                seq: 0,
+                hash: lvzhi_core::event::GENESIS.into(),
+                refs: Default::default(),
+            });
+        let backup_head = head.seq;
+        let (replaced_head, replaced_hash) = replaced.unzip();
+        let rolled_back = replaced_head
+            .filter(|r| *r > backup_head)
+            .map(|r| vec![backup_head + 1, r]);
+        let now = jiff::Timestamp::now();
+        crate::writer::append(
+            &mut conn,
+            &mut head,
+            now,
+            &Store::system_access(),
+            "backup.restore",
+            "database",
+            None,
+            None,
+            serde_json::json!({
+                "file": file.display().to_string(),
+                "verified": verified,
+                "backup_head": backup_head,
+                "replaced_head": replaced_head,
+                "replaced_hash": replaced_hash,
+                "rolled_back": rolled_back,
+                "result": "ok",
+            }),
+        )
+        .await?;
+        Ok::<_, StoreError>((head.seq, head.hash, lvzhi_core::time::stamp(now)))
+    }
+    .await;
+    match written {
+        Ok((seq, hash, at)) => {
+            conn.script("COMMIT").await?;
+            if let Some(path) = crate::anchor::default_path(&target) {
+                crate::anchor::append_line(&path, seq, &hash, &at)?;
+            }
+            Ok(())
+        }
+        Err(e) => {
+            let _ = conn.script("ROLLBACK").await;
+            Err(e)
+        }
+    }
 }

@@ -48,7 +48,6 @@ use lvzhi_core::field::{FieldDef, FieldError, FieldRole, FieldType};
 use lvzhi_core::ledger::{Fields, LedgerKind, Pack};
 use lvzhi_core::time::stamp;
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, oneshot};
@@ -716,20 +715,25 @@ impl Hasher {
         Hasher { prefix, ledger_json }
     }
 
+    /// The event's hash, with the algorithm [`Event::seal`] would choose
+    /// (SM3 on a new or SM3 chain; SHA-256 on an unsealed old one).
     fn hash(&self, prev: &str, data_json: &str, id: i64, seq: i64) -> String {
-        let mut h = Sha256::new();
-        h.update(prev.as_bytes());
-        h.update(b"\n");
-        h.update(self.prefix.as_bytes());
-        h.update(data_json.as_bytes());
-        h.update(
-            format!(
-                ",\"entity\":\"record\",\"entity_id\":\"{id}\",\"kind\":\"record.create\",\"ledger\":{},\"seq\":{seq}}}",
-                self.ledger_json
-            )
-            .as_bytes(),
-        );
-        hex::encode(h.finalize())
+        use lvzhi_core::crypto::{HashAlg, hex_digest};
+        let alg = if prev == lvzhi_core::event::GENESIS || HashAlg::of_digest(prev) == HashAlg::Sm3 {
+            HashAlg::Sm3
+        } else {
+            HashAlg::Sha256
+        };
+        let mut m = String::with_capacity(prev.len() + self.prefix.len() + data_json.len() + 128);
+        m.push_str(prev);
+        m.push('\n');
+        m.push_str(&self.prefix);
+        m.push_str(data_json);
+        m.push_str(&format!(
+            ",\"entity\":\"record\",\"entity_id\":\"{id}\",\"kind\":\"record.create\",\"ledger\":{},\"seq\":{seq}}}",
+            self.ledger_json
+        ));
+        hex_digest(alg, m.as_bytes())
     }
 }
 
@@ -966,6 +970,19 @@ mod tests {
         .seal();
         let h = Hasher::new(&actor, at, "hazard").hash(&"ab".repeat(32), &data_json, 1001, 42);
         assert_eq!(h, e.hash);
+        // On an SM3 chain too.
+        let sm3_prev = format!("sm3:{}", "cd".repeat(32));
+        let e3 = Event {
+            prev_hash: sm3_prev.clone(),
+            hash: String::new(),
+            ..e
+        }
+        .seal();
+        assert!(e3.hash.starts_with("sm3:"));
+        assert_eq!(
+            Hasher::new(&actor, at, "hazard").hash(&sm3_prev, &data_json, 1001, 42),
+            e3.hash
+        );
     }
 
     #[test]

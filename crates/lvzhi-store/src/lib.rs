@@ -10,7 +10,8 @@
 //!   a record's events; every read goes through the user's scope.
 //! * [`org`] — divisions, units, people, 分管.
 //! * [`auth`] — users, argon2 passwords, sessions and tokens, login lockout.
-//! * [`audit`] — verifying the event chain.
+//! * [`audit`] — verifying the event chain; the audit log in Chinese, filtered.
+//! * [`anchor`] — the chain head anchored outside the database (completeness).
 //! * [`manage`] — the admin pages' changes: renaming and disabling units, editing people, unlocking users.
 //! * [`templates`] — report templates edited in the UI, every version kept and evented.
 //!
@@ -24,6 +25,7 @@
 //!   [`Access::sees`] for single records).
 
 pub mod aggregate;
+pub mod anchor;
 pub mod api;
 pub mod assess;
 pub mod audit;
@@ -101,13 +103,17 @@ pub(crate) fn now_stamp() -> String {
 pub struct Store {
     pub(crate) pool: Pool,
     pub(crate) pack: Arc<Pack>,
-    pub(crate) writer: writer::Handle,
+    pub(crate) writer: anchor::Writer,
+    /// Where the chain head is anchored outside the database.
+    pub(crate) anchor: Arc<anchor::Anchor>,
     pub(crate) clock: Clock,
     target: Target,
     /// Rows examined by a list's first and last ordered windows (see `records::list_segment`).
     pub(crate) list_windows: (i64, i64),
     /// The working-day calendar as readers use it (see [`calendar`]).
     pub(crate) calendar: calendar::Cached,
+    /// The identification and authentication policy (see [`auth::Policy`]), cached from `meta`.
+    pub(crate) policy: Arc<std::sync::RwLock<auth::Policy>>,
 }
 
 impl Store {
@@ -121,9 +127,14 @@ impl Store {
             .map_err(|e| unwritable(&target, e))?;
         let cal = calendar::Cached::new(calendar::load(&mut owned.conn()).await?);
         let pool = target.pool(8).await.map_err(|e| unwritable(&target, e))?;
-        let writer = writer::spawn(owned, target.clone(), pack.clone(), clock.clone());
+        let anchor = Arc::new(anchor::Anchor::new(anchor::default_path(&target)));
+        let writer = anchor::Writer::new(
+            writer::spawn(owned, target.clone(), pack.clone(), clock.clone()),
+            anchor.clone(),
+            pool.clone(),
+        );
         let list_windows = records::list_windows(pool.dialect());
-        Ok(Store {
+        let store = Store {
             calendar: cal,
             list_windows,
             pool,
@@ -131,7 +142,11 @@ impl Store {
             writer,
             clock,
             target,
-        })
+            policy: Arc::default(),
+            anchor,
+        };
+        store.load_policy().await?;
+        Ok(store)
     }
 
     /// Sets the sizes of the first and last ordered windows a record list

@@ -166,10 +166,16 @@ impl Store {
         self.writer
             .send(Cmd::Plain {
                 actor: actor.clone(),
-                statements: vec![(
-                    "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1".into(),
-                    vec![P::I(id)],
-                )],
+                statements: vec![
+                    (
+                        "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1".into(),
+                        vec![P::I(id)],
+                    ),
+                    (
+                        "DELETE FROM login_attempts WHERE key = $1".into(),
+                        vec![P::T(format!("user:{}", username.to_lowercase()))],
+                    ),
+                ],
                 kind: "user.unlock".into(),
                 entity: "user".into(),
                 entity_id: Some(id.to_string()),
@@ -186,7 +192,8 @@ impl Store {
         let rows = c
             .conn()
             .rows(
-                "SELECT username, failed_logins, locked_until FROM users ORDER BY id",
+                "SELECT u.username, COALESCE(a.count, 0), a.locked_until FROM users u \
+                 LEFT JOIN login_attempts a ON a.key = 'user:' || LOWER(u.username) ORDER BY u.id",
                 &[],
             )
             .await?;

@@ -60,6 +60,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0012_record_numbers.sql"),
         include_str!("../migrations/postgres/0012_record_numbers.sql"),
     ),
+    (
+        16,
+        "security",
+        include_str!("../migrations/sqlite/0016_security.sql"),
+        include_str!("../migrations/postgres/0016_security.sql"),
+    ),
 ];
 
 /// The SQL of every migration for one backend (for the schema-parity test).

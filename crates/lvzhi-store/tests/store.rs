@@ -1588,11 +1588,11 @@ async fn login(w: World) {
     assert_eq!(s.session(&other).await.unwrap().access, w.clerk_xd);
 
     // A password change ends every session of the user.
-    s.set_password(&w.clerk_xd, "clerk_xd", "a-new-password").await.unwrap();
+    s.set_password(&w.clerk_xd, "clerk_xd", "New#pass-2026").await.unwrap();
     expect_status(s.session(&other).await, 401);
     expect_status(s.login("clerk_xd", PASSWORD, "web").await, 401);
-    s.login("clerk_xd", "a-new-password", "web").await.unwrap();
-    expect_status(s.set_password(&w.clerk_xd, "clerk_qs", "another-password").await, 403);
+    s.login("clerk_xd", "New#pass-2026", "web").await.unwrap();
+    expect_status(s.set_password(&w.clerk_xd, "clerk_qs", "Other#pass-2026").await, 403);
     expect_status(s.set_password(&w.admin, "clerk_qs", "short").await, 400);
     assert!(s.verify_chain().await.unwrap().error.is_none());
 }

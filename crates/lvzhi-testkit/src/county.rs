@@ -8,7 +8,7 @@ use lvzhi_store::org::{DEPARTMENT, Division, TOWNSHIP};
 use serde_json::{Map, Value, json};
 
 /// The password of every sample user.
-pub const PASSWORD: &str = "password1";
+pub const PASSWORD: &str = "Lvzhi#test1";
 
 /// Ids and accesses of the sample county.
 pub struct County {
@@ -47,6 +47,11 @@ pub const USERS: &[(&str, Role, &str)] = &[
 /// Builds the sample county in an empty store.
 pub async fn build(store: &Store) -> County {
     let sys = Store::system_access();
+    // The sample accounts log in straight away: no forced change at first login
+    // (tests of the forced change switch it back on).
+    let mut policy = store.policy();
+    policy.first_login_change = false;
+    store.set_policy(&sys, &policy).await.expect("policy");
     let d = |code: &str, name: &str, level: i64, parent: Option<&str>| Division {
         code: code.into(),
         name: name.into(),

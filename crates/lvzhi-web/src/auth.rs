@@ -60,6 +60,13 @@ impl FromRequestParts<AppState> for Caller {
             },
         };
         let session = state.store.session(&token).await?;
+        // A password that must be changed (first login, an administrator's
+        // reset, expiry) allows nothing but changing it, `me` and logging out.
+        if let Some(why) = &session.must_change
+            && !PASSWORD_CHANGE_PATHS.contains(&parts.uri.path())
+        {
+            return Err(ApiError::new(StatusCode::FORBIDDEN, "password_change_required", why));
+        }
         let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if via_cookie && !safe {
             let sent = parts
@@ -76,6 +83,36 @@ impl FromRequestParts<AppState> for Caller {
             }
         }
         Ok(Caller { session, token })
+    }
+}
+
+/// What a session that must change its password may still call.
+pub const PASSWORD_CHANGE_PATHS: &[&str] = &["/api/v1/auth/password", "/api/v1/auth/logout", "/api/v1/me"];
+
+/// The caller's source address (the TCP peer; a reverse proxy's
+/// `X-Forwarded-For` is not trusted), for the audit trail and the
+/// per-address login lockout. `None` when the server was not started with
+/// connection info (some tests).
+#[derive(Debug, Clone, Default)]
+pub struct ClientAddr(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<ClientAddr, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip().to_string()),
+        ))
+    }
+}
+
+impl ClientAddr {
+    /// The address as the store takes it.
+    pub fn get(&self) -> Option<&str> {
+        self.0.as_deref()
     }
 }
 

@@ -268,8 +268,8 @@ fn admin_pages_access_and_csrf() {
                 ("username", "x1"),
                 ("display_name", "x"),
                 ("role", "auditor"),
-                ("password", "password9"),
-                ("password2", "password9"),
+                ("password", "Qs#clerk-2026"),
+                ("password2", "Qs#clerk-2026"),
             ],
         );
         assert_eq!(r.status, 403);
@@ -281,7 +281,7 @@ fn admin_pages_access_and_csrf() {
             ("/admin/users/clerk_qs/state", vec![("action", "disable")]),
             (
                 "/admin/users/clerk_qs/password",
-                vec![("password", "newpass99"), ("password2", "newpass99")],
+                vec![("password", "Qs#reset-2026"), ("password2", "Qs#reset-2026")],
             ),
             ("/admin/people", vec![("name", "无令牌")]),
             (
@@ -450,8 +450,8 @@ fn admin_users_roles_passwords_locks() {
                 ("username", "clerk_xd"),
                 ("display_name", "重复"),
                 ("role", "auditor"),
-                ("password", "password9"),
-                ("password2", "password8"),
+                ("password", "Qs#clerk-2026"),
+                ("password2", "Qs#clerk-2025"),
             ],
         );
         assert!(field_block(&r.text(), "username").contains("已被使用"));
@@ -463,8 +463,8 @@ fn admin_users_roles_passwords_locks() {
                 ("username", "lead2"),
                 ("display_name", "领导"),
                 ("role", "leader"),
-                ("password", "password9"),
-                ("password2", "password9"),
+                ("password", "Qs#clerk-2026"),
+                ("password2", "Qs#clerk-2026"),
             ],
         );
         assert!(field_block(&r.text(), "person").contains("须关联人员"));
@@ -478,42 +478,50 @@ fn admin_users_roles_passwords_locks() {
                 ("display_name", "清水镇新经办人"),
                 ("role", "unit_clerk"),
                 ("unit", &qs),
-                ("password", "password9"),
-                ("password2", "password9"),
+                ("password", "Qs#clerk-2026"),
+                ("password2", "Qs#clerk-2026"),
             ],
         );
         assert_eq!(r.status, 303, "{}", r.text());
         assert_eq!(s.last_event_kinds(1), vec!["user.add"]);
         let mut n = s.browser();
-        assert_eq!(n.login("qs_clerk2", "password9").status, 303);
+        assert_eq!(n.login("qs_clerk2", "Qs#clerk-2026").status, 303);
         assert!(n.get("/").text().contains("清水镇人民政府"));
         // Reset password: mismatch at the row; then set, old sessions end.
         let r = a.post(
             "/admin/users/qs_clerk2/password",
-            &[("csrf", &csrf), ("password", "newpass99"), ("password2", "newpass98")],
+            &[
+                ("csrf", &csrf),
+                ("password", "Qs#reset-2026"),
+                ("password2", "Qs#reset-2025"),
+            ],
         );
         assert_eq!(r.status, 422);
         assert!(r.text().contains("两次输入的密码不一致"));
         let r = a.post(
             "/admin/users/qs_clerk2/password",
-            &[("csrf", &csrf), ("password", "newpass99"), ("password2", "newpass99")],
+            &[
+                ("csrf", &csrf),
+                ("password", "Qs#reset-2026"),
+                ("password2", "Qs#reset-2026"),
+            ],
         );
         assert_eq!(r.status, 303);
         assert_eq!(s.last_event_kinds(1), vec!["user.password"]);
         assert_eq!(n.get("/").status, 303, "the old session ended");
-        assert_eq!(s.browser().login("qs_clerk2", "newpass99").status, 303);
+        assert_eq!(s.browser().login("qs_clerk2", "Qs#reset-2026").status, 303);
         // Lock by five wrong passwords; the list says so; unlock.
         let mut x = s.browser();
         for _ in 0..5 {
             x.login("qs_clerk2", "wrong-pass");
         }
-        assert_eq!(x.login("qs_clerk2", "newpass99").status, 429);
+        assert_eq!(x.login("qs_clerk2", "Qs#reset-2026").status, 429);
         let html = a.get("/admin/users").text();
         assert!(html.contains("锁定至") && html.contains("解除锁定"));
         let r = a.post("/admin/users/qs_clerk2/state", &[("csrf", &csrf), ("action", "unlock")]);
         assert_eq!(r.status, 303);
         assert_eq!(s.last_event_kinds(1), vec!["user.unlock"]);
-        assert_eq!(s.browser().login("qs_clerk2", "newpass99").status, 303);
+        assert_eq!(s.browser().login("qs_clerk2", "Qs#reset-2026").status, 303);
         // Disable: cannot sign in; one's own account cannot be disabled.
         let r = a.post(
             "/admin/users/qs_clerk2/state",
@@ -521,7 +529,7 @@ fn admin_users_roles_passwords_locks() {
         );
         assert_eq!(r.status, 303);
         assert_eq!(s.last_event_kinds(1), vec!["user.disable"]);
-        assert_eq!(s.browser().login("qs_clerk2", "newpass99").status, 401);
+        assert_eq!(s.browser().login("qs_clerk2", "Qs#reset-2026").status, 401);
         let r = a.post("/admin/users/admin/state", &[("csrf", &csrf), ("action", "disable")]);
         assert_eq!(r.status, 422);
         assert!(r.text().contains("不能停用自己的账号"));

@@ -110,7 +110,7 @@ async fn setup(db: &TestDb) -> Setup {
             &NewUser {
                 username: "bench".into(),
                 display_name: "bench".into(),
-                password: "bench-password".into(),
+                password: "Kx7#perf-run".into(),
                 role: Role::Office,
                 unit_id: None,
                 division: None,
@@ -136,7 +136,7 @@ fn bench_backend(name: &str, db: TestDb, records: u64, seconds: u64) -> Vec<Stri
         .unwrap();
     let s = rt.block_on(setup(&db));
     let mut login = Client::new(s.addr);
-    assert_eq!(login.login("bench", "bench-password").status, 200);
+    assert_eq!(login.login("bench", "Kx7#perf-run").status, 200);
     let token = login.token.clone().unwrap();
     let mut out = vec![];
 
@@ -336,7 +336,7 @@ fn lists_on_saved(file: &str) -> Vec<String> {
         (serve(&store).await, store)
     });
     let mut login = Client::new(addr);
-    assert_eq!(login.login("bench", "bench-password").status, 200);
+    assert_eq!(login.login("bench", "Kx7#perf-run").status, 200);
     let token = login.token.clone().unwrap();
     let records = rt.block_on(async {
         let mut c = store.target().connect().await.unwrap();

@@ -366,18 +366,15 @@ enum AuditCmd {
     Verify {
         #[command(flatten)]
         db: DbArg,
+        /// Also check the chain head anchored in this file (truncation, rollback)
+        #[arg(long)]
+        anchor: Option<std::path::PathBuf>,
     },
 }
 
 fn random_password() -> String {
-    // 12 characters from a 256-bit token, without look-alikes.
-    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let t = lvzhi_store::auth::random_token();
-    t.as_bytes()
-        .chunks(2)
-        .take(12)
-        .map(|c| ALPHABET[(c[0] as usize * 7 + c[1] as usize) % ALPHABET.len()] as char)
-        .collect()
+    // 12 characters without look-alikes that meet the password policy.
+    lvzhi_store::auth::generate_password(12)
 }
 
 /// The county pack shipped in the binary.
@@ -433,8 +430,8 @@ async fn run(cli: Cli) -> Result<ExitCode, StoreError> {
         Cmd::User { cmd } => user(cmd).await,
         Cmd::Calendar { cmd } => calendar::run(cmd).await.map(|()| ExitCode::SUCCESS),
         Cmd::Audit {
-            cmd: AuditCmd::Verify { db },
-        } => audit_verify(db).await,
+            cmd: AuditCmd::Verify { db, anchor },
+        } => audit_verify(db, anchor).await,
         Cmd::Backup(a) => backup(a).await,
         Cmd::Restore(a) => restore(a).await,
         Cmd::Check(a) => Ok(check(a)),
@@ -465,6 +462,10 @@ async fn serve(a: ServeArgs) -> Result<ExitCode, StoreError> {
         let pw = initialise(&store, "620902", None).await?;
         println!("首次启动，已初始化数据库 / first start, database initialised");
         println!("管理员 / admin login: admin / {pw}");
+    }
+    // A chain begun with SHA-256 (before SM3) goes on in SM3 from here.
+    if let Some(seq) = store.seal_chain().await? {
+        println!("变更日志已从 SHA-256 切换为 SM3（封存至事件 #{seq}）/ chain sealed over to SM3 at #{seq}");
     }
     println!("履职 lvzhi 已启动 / serving on http://{}/", a.listen);
     serve_web(store, a.secure_cookies, a.listen).await
@@ -628,16 +629,29 @@ async fn export(a: ExportArgs) -> Result<ExitCode, StoreError> {
     Ok(io_exit(r))
 }
 
-/// `lvzhi audit verify`: the event hash chain; exit 1 naming the first broken event.
-async fn audit_verify(db: DbArg) -> Result<ExitCode, StoreError> {
+/// `lvzhi audit verify [--anchor FILE]`: the event hash chain, and the
+/// anchored heads (truncation, rollback); exit 1 naming the first broken
+/// event or the last anchored event missing.
+async fn audit_verify(db: DbArg, anchor: Option<std::path::PathBuf>) -> Result<ExitCode, StoreError> {
     let store = open(&db).await?;
+    // Verifying writes nothing; nor does it anchor.
+    store.set_anchor_file(None);
     let v = store.verify_chain().await?;
+    let anchored = match &anchor {
+        Some(file) => Some(store.verify_anchor(file).await?),
+        None => None,
+    };
     store.close().await;
+    if let Some(a) = &anchored {
+        println!("{}", a.message);
+    }
+    let anchor_ok = anchored.as_ref().is_none_or(|a| a.problem.is_none());
     Ok(match v.error {
-        None => {
+        None if anchor_ok => {
             println!("ok: {} events", v.verified);
             ExitCode::SUCCESS
         }
+        None => ExitCode::from(1),
         Some(e) => {
             println!("broken: {e}");
             println!("verified before the break: {} events", v.verified);

@@ -23,7 +23,7 @@ pub const PG_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 /// The PostgreSQL server, without a database.
 pub const PG_BASE: &str = "postgres://postgres@127.0.0.1:5432";
 /// The password of every test user.
-pub const PASSWORD: &str = "password123";
+pub const PASSWORD: &str = "Lvzhi#2026ok";
 /// "Now" in every test: 2026-11-25 10:00 in Shanghai.
 pub const NOW: &str = "2026-11-25T02:00:00Z";
 /// 西洞镇.
@@ -121,7 +121,7 @@ impl TestDb {
     pub async fn remove(self) {
         match self {
             TestDb::Sqlite(p) => {
-                for suffix in ["", "-wal", "-shm"] {
+                for suffix in ["", "-wal", "-shm", ".anchor"] {
                     let mut s = p.clone().into_os_string();
                     s.push(suffix);
                     let _ = std::fs::remove_file(PathBuf::from(s));

@@ -86,6 +86,9 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/openapi.json", get(|| async { Json(openapi::document()) }))
         .route("/api/v1/auth/login", post(login))
         .route("/api/v1/auth/logout", post(logout))
+        .route("/api/v1/auth/password", post(change_password))
+        .route("/api/v1/auth/sessions", get(sessions))
+        .route("/api/v1/auth/sessions/{id}", axum::routing::delete(revoke_session))
         .route("/api/v1/me", get(me))
         .route("/api/v1/org/divisions", get(divisions))
         .route("/api/v1/org/units", get(units))
@@ -139,16 +142,22 @@ struct LoginBody {
     password: String,
 }
 
-async fn login(State(st): State<AppState>, J(b): J<LoginBody>) -> Result<Response, ApiError> {
-    let (token, s) = st.store.login(&b.username, &b.password, "api").await?;
+async fn login(
+    State(st): State<AppState>,
+    addr: crate::auth::ClientAddr,
+    J(b): J<LoginBody>,
+) -> Result<Response, ApiError> {
+    let (token, s) = st.store.login_from(&b.username, &b.password, "api", addr.get()).await?;
     let secure = if st.secure_cookies { "; Secure" } else { "" };
     let cookie = format!(
         "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
-        lvzhi_store::auth::SESSION_HOURS * 3600
+        st.store.policy().session_hours * 3600
     );
-    let mut r = Json(json!({"token": token, "csrf": s.csrf, "expires_at": s.expires_at,
+    let mut r = Json(
+        json!({"token": token, "csrf": s.csrf, "expires_at": s.expires_at, "must_change": s.must_change,
         "user": {"username": s.access.username, "display_name": s.display_name, "role": s.access.role,
-                 "unit": s.access.unit, "division": s.access.division}}))
+                 "unit": s.access.unit, "division": s.access.division}}),
+    )
     .into_response();
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         r.headers_mut().insert(header::SET_COOKIE, v);
@@ -156,8 +165,8 @@ async fn login(State(st): State<AppState>, J(b): J<LoginBody>) -> Result<Respons
     Ok(r)
 }
 
-async fn logout(State(st): State<AppState>, c: Caller) -> Result<Response, ApiError> {
-    st.store.logout(&c.token).await?;
+async fn logout(State(st): State<AppState>, c: Caller, addr: crate::auth::ClientAddr) -> Result<Response, ApiError> {
+    st.store.logout_from(&c.token, addr.get()).await?;
     let mut r = StatusCode::NO_CONTENT.into_response();
     r.headers_mut().insert(
         header::SET_COOKIE,
@@ -399,19 +408,69 @@ async fn record_events(State(st): State<AppState>, c: Caller, Path(id): Path<Str
     Ok(Json(json!({"items": events})))
 }
 
-#[derive(Deserialize)]
-struct AuditQuery {
-    before: Option<i64>,
-    kind: Option<String>,
-    limit: Option<i64>,
+/// `GET /api/v1/audit/events?before&kind&actor&from&to&record&limit`: the
+/// log, filtered; each item is the event plus its Chinese line (`line`).
+async fn audit_events(
+    State(st): State<AppState>,
+    c: Caller,
+    Q(q): Q<lvzhi_store::audit::EventFilter>,
+) -> Result<Json<Value>, ApiError> {
+    let events = st.store.events_filtered(&c.session.access, &q).await?;
+    let lines = st.store.audit_lines(&c.session.access, &q).await?;
+    let items: Vec<Value> = events
+        .iter()
+        .zip(lines)
+        .map(|(e, l)| {
+            let mut v = serde_json::to_value(e).unwrap_or(Value::Null);
+            v["line"] = serde_json::to_value(l).unwrap_or(Value::Null);
+            v
+        })
+        .collect();
+    Ok(Json(json!({"items": items})))
 }
 
-async fn audit_events(State(st): State<AppState>, c: Caller, Q(q): Q<AuditQuery>) -> Result<Json<Value>, ApiError> {
-    let events = st
-        .store
-        .events(&c.session.access, q.before, q.kind.as_deref(), q.limit.unwrap_or(100))
+#[derive(Deserialize)]
+struct PasswordBody {
+    old: String,
+    new: String,
+}
+
+/// `POST /api/v1/auth/password`: the caller changes their own password
+/// (the current one, then a new one meeting the policy); every session of
+/// the user ends, this one included.
+async fn change_password(
+    State(st): State<AppState>,
+    c: Caller,
+    addr: crate::auth::ClientAddr,
+    J(b): J<PasswordBody>,
+) -> Result<StatusCode, ApiError> {
+    st.store
+        .change_password(&c.session.access, &b.old, &b.new, addr.get())
         .await?;
-    Ok(Json(json!({"items": events})))
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct SessionsQuery {
+    username: Option<String>,
+}
+
+/// `GET /api/v1/auth/sessions[?username=]`: live sessions (one's own; an administrator's for anyone).
+async fn sessions(State(st): State<AppState>, c: Caller, Q(q): Q<SessionsQuery>) -> Result<Json<Value>, ApiError> {
+    let a = &c.session.access;
+    let name = q.username.unwrap_or_else(|| a.username.clone());
+    Ok(Json(json!({"items": st.store.sessions_of(a, &name).await?})))
+}
+
+/// `DELETE /api/v1/auth/sessions/{id}`: ends a session.
+async fn revoke_session(
+    State(st): State<AppState>,
+    c: Caller,
+    addr: crate::auth::ClientAddr,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    st.store.revoke_session(&c.session.access, &id, addr.get()).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn audit_verify(State(st): State<AppState>, c: Caller) -> Result<Json<Value>, ApiError> {

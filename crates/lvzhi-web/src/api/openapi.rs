@@ -10,6 +10,9 @@ use serde_json::{Value, json};
 pub const OPERATIONS: &[(&str, &str, &str)] = &[
     ("post", "/api/v1/auth/login", "登录，返回令牌并设置会话Cookie"),
     ("post", "/api/v1/auth/logout", "退出登录"),
+    ("post", "/api/v1/auth/password", "修改本人密码"),
+    ("get", "/api/v1/auth/sessions", "登录会话列表"),
+    ("delete", "/api/v1/auth/sessions/{id}", "结束登录会话"),
     ("get", "/api/v1/me", "当前用户及其权限范围"),
     ("get", "/api/v1/org/divisions", "行政区划（可按代码前缀筛选）"),
     ("get", "/api/v1/org/units", "单位"),

@@ -137,13 +137,31 @@ pub async fn one(
     };
     let report = lvzhi_report::render_as(&st.store, st.engine(), st.files(), &req, &c.session.access).await?;
     let bytes = report.write(format)?;
+    // The download is an audit event, and the chain head at generation goes
+    // into the response's metadata (a second anchor outside the database).
+    let (head_seq, head_hash) = st.store.chain_head().await?;
+    st.store
+        .audit_event(
+            &c.session.access,
+            "export.report",
+            "report",
+            Some(req.template.clone()),
+            serde_json::json!({"what": format!("{} {:?}", req.template, format), "bytes": bytes.len(),
+                   "chain_head": {"seq": head_seq, "hash": head_hash}, "result": "ok"}),
+        )
+        .await?;
     let ctype = match format {
         Format::Markdown => "text/markdown; charset=utf-8",
         Format::Html => "text/html; charset=utf-8",
         Format::Docx => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     };
-    if format == Format::Docx {
-        return Ok(crate::download::file(bytes, ctype, &report.file_name(format)));
+    let mut resp = if format == Format::Docx {
+        crate::download::file(bytes, ctype, &report.file_name(format))
+    } else {
+        (StatusCode::OK, [(header::CONTENT_TYPE, ctype)], bytes).into_response()
+    };
+    if let Ok(v) = format!("{head_seq} {head_hash}").parse() {
+        resp.headers_mut().insert("x-lvzhi-chain-head", v);
     }
-    Ok((StatusCode::OK, [(header::CONTENT_TYPE, ctype)], bytes).into_response())
+    Ok(resp)
 }

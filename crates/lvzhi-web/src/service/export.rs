@@ -61,15 +61,37 @@ impl App {
     ) -> Result<Vec<u8>, IoError> {
         // `export` takes `&mut dyn Write` and a progress callback (not `Send`):
         // run it on a blocking thread, on this runtime.
-        let (store, access, key, q) = (self.store.clone(), access.clone(), key.to_string(), q.clone());
+        let (store, a, k, q) = (self.store.clone(), access.clone(), key.to_string(), q.clone());
         let rt = tokio::runtime::Handle::current();
-        tokio::task::spawn_blocking(move || {
+        let bytes = tokio::task::spawn_blocking(move || {
             let mut out = Vec::new();
-            rt.block_on(export(&store, &access, &key, &q, format, &mut out, &mut |_| {}))?;
-            Ok(out)
+            rt.block_on(export(&store, &a, &k, &q, format, &mut out, &mut |_| {}))?;
+            Ok::<_, IoError>(out)
         })
         .await
-        .map_err(|e| IoError::Unreadable(format!("导出失败：{e}")))?
+        .map_err(|e| IoError::Unreadable(format!("导出失败：{e}")))??;
+        // Every export is an audit event (等保 安全审计: 导出).
+        let name = self
+            .store
+            .pack()
+            .ledger(key)
+            .map(|l| l.name.clone())
+            .unwrap_or_else(|| key.to_string());
+        let ext = match format {
+            ExportFormat::Xlsx => "xlsx",
+            ExportFormat::Csv => "csv",
+        };
+        self.store
+            .audit_event(
+                access,
+                "export.records",
+                "ledger",
+                Some(key.to_string()),
+                serde_json::json!({"what": format!("{name} {ext}"), "bytes": bytes.len(), "result": "ok"}),
+            )
+            .await
+            .map_err(IoError::Store)?;
+        Ok(bytes)
     }
 
     /// The file name of an export: 安全生产隐患台账-20261125.xlsx.

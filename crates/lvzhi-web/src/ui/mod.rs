@@ -69,6 +69,7 @@ pub fn router() -> Router<AppState> {
         .route("/", get(pages::home))
         .route("/login", get(session::login_page).post(session::login))
         .route("/logout", post(session::logout))
+        .route("/password", get(session::password_page).post(session::password_change))
         .route("/assets/{*path}", get(asset))
         .route("/ledgers/{key}", get(pages::list))
         .route("/ledgers/{key}/new", get(record::new_page).post(record::create))

@@ -491,127 +491,95 @@ pub async fn list(
     ))
 }
 
-/// An event of the audit log, as a row.
-pub struct AuditRow {
-    /// Seq.
-    pub seq: i64,
-    /// When.
-    pub at: String,
-    /// Who.
-    pub actor: String,
-    /// What kind (Chinese).
-    pub kind: String,
-    /// The record's page, for record events.
-    pub href: String,
-    /// What was changed.
-    pub target: String,
-    /// Short summary.
-    pub summary: String,
-}
-
+/// The 审计 page: the Chinese lines of the filtered log (see
+/// [`lvzhi_store::Store::audit_lines`]) and the filter form's values.
 #[derive(Template)]
 #[template(path = "audit.html")]
 struct AuditPage {
     chrome: Chrome,
     title: String,
-    rows: Vec<AuditRow>,
+    rows: Vec<lvzhi_store::audit::AuditLine>,
     next_href: String,
+    filter: AuditForm,
+    kinds: Vec<(String, String)>,
+}
+
+/// The filter form's values, as typed.
+#[derive(Debug, Default, Clone)]
+struct AuditForm {
+    actor: String,
+    from: String,
+    to: String,
+    kind: String,
+    record: String,
 }
 
 /// The Chinese name of an event kind.
 pub fn kind_label(kind: &str) -> String {
-    match kind {
-        "record.create" => "登记",
-        "record.update" => "修改",
-        "record.transition" => "流转",
-        "record.void" => "作废",
-        "record.urge" => "催办",
-        "user.add" => "添加用户",
-        k if k.starts_with("user.") => "用户变更",
-        k if k.starts_with("org.") => "组织机构变更",
-        k => k,
-    }
-    .to_string()
+    lvzhi_store::audit::kind_label(kind).to_string()
 }
 
-/// `GET /audit`: the change log, newest first (auditors and admins).
+/// `GET /audit?actor&from&to&kind&record&before`: the change log in Chinese,
+/// newest first, filtered (auditors and admins).
 pub async fn audit(State(st): State<AppState>, u: UiUser, Query(params): Query<Vec<(String, String)>>) -> PageResult {
     let store = &st.store;
     let a = &u.session.access;
-    let before = params
-        .iter()
-        .find(|(k, _)| k == "before")
-        .and_then(|(_, v)| v.parse::<i64>().ok());
+    let get = |k: &str| {
+        params
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let form = AuditForm {
+        actor: get("actor"),
+        from: get("from"),
+        to: get("to"),
+        kind: get("kind"),
+        record: get("record"),
+    };
+    let some = |v: &str| (!v.is_empty()).then(|| v.to_string());
+    let filter = lvzhi_store::audit::EventFilter {
+        before: get("before").parse().ok(),
+        kind: some(&form.kind),
+        actor: some(&form.actor),
+        from: some(&form.from),
+        to: some(&form.to),
+        record: form.record.trim_start_matches('#').parse().ok(),
+        limit: Some(100),
+    };
     // The newest page changes with every event; memoised until then.
-    let events = u
-        .memo_scoped(store, &format!("events|{before:?}"), || {
-            store.events(a, before, None, 100)
-        })
+    let key = format!("audit|{filter:?}");
+    let rows = u
+        .memo_scoped(store, &key, || store.audit_lines(a, &filter))
         .await
         .map_err(store_error)?;
+    let rows: Vec<lvzhi_store::audit::AuditLine> = rows.as_ref().clone();
     let names = u.names(store).await?;
-    let pack = store.pack();
-    let rows: Vec<AuditRow> = events
-        .iter()
-        .map(|e| {
-            let ledger = e.ledger.as_deref().and_then(|l| pack.ledger(l));
-            let is_record = e.entity == "record";
-            let summary = match e.kind.as_str() {
-                "record.transition" => format!(
-                    "{}：{} → {}",
-                    e.data["transition"].as_str().unwrap_or(""),
-                    e.data["from"].as_str().unwrap_or(""),
-                    e.data["to"].as_str().unwrap_or("")
-                ),
-                "record.void" => format!("原因：{}", e.data["reason"].as_str().unwrap_or("")),
-                "record.update" => {
-                    let keys: Vec<String> = e.data["after"]
-                        .as_object()
-                        .map(|m| {
-                            m.keys()
-                                .map(|k| {
-                                    ledger
-                                        .and_then(|l| l.field(k))
-                                        .map(|f| f.label.clone())
-                                        .unwrap_or_else(|| k.clone())
-                                })
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    format!("修改：{}", keys.join("、"))
+    let next_href = match rows.last() {
+        Some(r) if rows.len() == 100 => {
+            let mut q: Vec<(&str, &str)> = vec![];
+            for (k, v) in [
+                ("actor", &form.actor),
+                ("from", &form.from),
+                ("to", &form.to),
+                ("kind", &form.kind),
+                ("record", &form.record),
+            ] {
+                if !v.is_empty() {
+                    q.push((k, v.as_str()));
                 }
-                "record.urge" => format!("第{}次催办", e.data["urge_count"]),
-                _ => String::new(),
-            };
-            AuditRow {
-                seq: e.seq,
-                at: when(&e.at),
-                actor: if e.actor_name.is_empty() {
-                    "系统".into()
-                } else {
-                    e.actor_name.clone()
-                },
-                kind: kind_label(&e.kind),
-                href: match (&e.entity_id, is_record) {
-                    (Some(id), true) => format!("/records/{id}"),
-                    _ => String::new(),
-                },
-                target: match (ledger, &e.entity_id) {
-                    (Some(l), Some(id)) => format!("{} 第{id}号", l.name),
-                    (None, Some(id)) => format!("{} {id}", e.entity),
-                    _ => e.entity.clone(),
-                },
-                summary,
             }
-        })
-        .collect();
-    let next_href = if rows.len() == 100 {
-        rows.last()
-            .map(|r| format!("/audit?before={}", r.seq))
-            .unwrap_or_default()
-    } else {
-        String::new()
+            let before = r.seq.to_string();
+            q.push(("before", &before));
+            format!("/audit?{}", super::render::query(&q))
+        }
+        _ => String::new(),
     };
+    let kinds = lvzhi_store::audit::KIND_GROUPS
+        .iter()
+        .map(|(k, l)| (k.to_string(), l.to_string()))
+        .collect();
     Ok(page(
         StatusCode::OK,
         &AuditPage {
@@ -619,6 +587,8 @@ pub async fn audit(State(st): State<AppState>, u: UiUser, Query(params): Query<V
             title: "审计：变更日志".into(),
             rows,
             next_href,
+            filter: form,
+            kinds,
         },
     ))
 }

@@ -110,6 +110,10 @@ impl FromRequestParts<AppState> for UiUser {
             return Err(login_redirect(parts, false));
         };
         match state.store.session(&token).await {
+            // A password that must be changed: only the change page and logout.
+            Ok(session) if session.must_change.is_some() && !["/password", "/logout"].contains(&parts.uri.path()) => {
+                Err(see_other("/password"))
+            }
             Ok(session) => Ok(UiUser {
                 session,
                 token,
@@ -192,6 +196,7 @@ pub struct LoginQuery {
     next: Option<String>,
     expired: Option<String>,
     out: Option<String>,
+    changed: Option<String>,
 }
 
 fn login_form(status: StatusCode, username: &str, next: &str, error: &str, notice: &str, secure: bool) -> Response {
@@ -229,6 +234,8 @@ pub async fn login_page(State(st): State<AppState>, Query(q): Query<LoginQuery>,
         "登录已过期，请重新登录。"
     } else if q.out.is_some() {
         "您已安全退出。"
+    } else if q.changed.is_some() {
+        "密码已修改，请用新密码登录。"
     } else {
         ""
     };
@@ -243,7 +250,7 @@ pub async fn login_page(State(st): State<AppState>, Query(q): Query<LoginQuery>,
 }
 
 /// `POST /login`: checks the password, sets the session cookie, goes on.
-pub async fn login(State(st): State<AppState>, req: Request) -> PageResult {
+pub async fn login(State(st): State<AppState>, addr: crate::auth::ClientAddr, req: Request) -> PageResult {
     let (parts, body) = req.into_parts();
     let login_token = cookie(&parts, LOGIN_COOKIE).unwrap_or("").to_string();
     let f = Form::<Vec<(String, String)>>::from_request(Request::from_parts(parts, body), &st).await;
@@ -272,13 +279,13 @@ pub async fn login(State(st): State<AppState>, req: Request) -> PageResult {
             st.secure_cookies,
         ));
     }
-    match st.store.login(&username, password, "web").await {
-        Ok((token, _)) => {
+    match st.store.login_from(&username, password, "web", addr.get()).await {
+        Ok((token, s)) => {
             let secure = if st.secure_cookies { "; Secure" } else { "" };
-            let mut r = see_other(&next);
+            let mut r = see_other(if s.must_change.is_some() { "/password" } else { &next });
             let c = format!(
                 "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
-                lvzhi_store::auth::SESSION_HOURS * 3600
+                st.store.policy().session_hours * 3600
             );
             if let Ok(v) = HeaderValue::from_str(&c) {
                 r.headers_mut().append(header::SET_COOKIE, v);
@@ -304,12 +311,86 @@ pub async fn login(State(st): State<AppState>, req: Request) -> PageResult {
 pub async fn logout(
     State(st): State<AppState>,
     u: UiUser,
+    addr: crate::auth::ClientAddr,
     f: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> PageResult {
     let f = form(f)?;
     check_csrf(&u, &f)?;
-    st.store.logout(&u.token).await.map_err(store_error)?;
+    st.store.logout_from(&u.token, addr.get()).await.map_err(store_error)?;
     let mut r = see_other("/login?out=1");
     r.headers_mut().append(header::SET_COOKIE, clear_cookie(COOKIE, "/"));
     Ok(r.into_response())
+}
+
+#[derive(Template)]
+#[template(path = "password.html")]
+struct PasswordPage {
+    css: String,
+    js: String,
+    csrf: String,
+    username: String,
+    display_name: String,
+    reason: String,
+    error: String,
+    min_length: usize,
+    min_classes: usize,
+    history: usize,
+}
+
+fn password_form(st: &AppState, u: &UiUser, status: StatusCode, error: &str) -> Response {
+    let p = st.store.policy();
+    page(
+        status,
+        &PasswordPage {
+            css: super::asset_url("app.css"),
+            js: super::asset_url("app.js"),
+            csrf: u.session.csrf.clone(),
+            username: u.session.access.username.clone(),
+            display_name: u.session.display_name.clone(),
+            reason: u.session.must_change.clone().unwrap_or_default(),
+            error: error.to_string(),
+            min_length: p.min_length,
+            min_classes: p.min_classes,
+            history: p.history,
+        },
+    )
+}
+
+/// `GET /password`: the self-service password change (also where a forced change lands).
+pub async fn password_page(State(st): State<AppState>, u: UiUser) -> Response {
+    password_form(&st, &u, StatusCode::OK, "")
+}
+
+/// `POST /password` (`old`, `new`, `new2`, `csrf`): changes the password;
+/// every session of the user ends, so it goes back to the login page.
+pub async fn password_change(
+    State(st): State<AppState>,
+    u: UiUser,
+    addr: crate::auth::ClientAddr,
+    f: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> PageResult {
+    let f = form(f)?;
+    check_csrf(&u, &f)?;
+    let (old, new, new2) = (
+        field(&f, "old").unwrap_or(""),
+        field(&f, "new").unwrap_or(""),
+        field(&f, "new2").unwrap_or(""),
+    );
+    if new != new2 {
+        return Ok(password_form(
+            &st,
+            &u,
+            StatusCode::BAD_REQUEST,
+            "两次输入的新密码不一致",
+        ));
+    }
+    match st.store.change_password(&u.session.access, old, new, addr.get()).await {
+        Ok(()) => {
+            let mut r = see_other("/login?changed=1");
+            r.headers_mut().append(header::SET_COOKIE, clear_cookie(COOKIE, "/"));
+            Ok(r)
+        }
+        Err(e @ StoreError::BadRequest(_)) => Ok(password_form(&st, &u, StatusCode::BAD_REQUEST, &e.to_string())),
+        Err(e) => Err(store_error(e)),
+    }
 }

@@ -50,10 +50,10 @@ fn every_subcommand_has_help() {
 fn init_users_audit_and_tampering() {
     let db = TestDb::sqlite();
     let url = db.url.clone();
-    let (code, out, err) = run(&["init", "--db", &url, "--admin-password", "secret-admin-1"]);
+    let (code, out, err) = run(&["init", "--db", &url, "--admin-password", "Secret#county-1"]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(
-        out.contains("肃州区") && out.contains("admin / secret-admin-1"),
+        out.contains("肃州区") && out.contains("admin / Secret#county-1"),
         "{out}"
     );
     let (code, _, err) = run(&["init", "--db", &url]);
@@ -67,7 +67,7 @@ fn init_users_audit_and_tampering() {
         "--role",
         "auditor",
         "--password",
-        "auditor-pass",
+        "Audit#county-2",
     ]);
     assert_eq!(code, 0, "{out}{err}");
     let (code, _, err) = run(&["user", "add", "--db", &url, "x", "--role", "king"]);
@@ -80,7 +80,16 @@ fn init_users_audit_and_tampering() {
     assert_eq!(run(&["user", "disable", "--db", &url, "auditor1"]).0, 0);
     assert!(run(&["user", "list", "--db", &url]).1.contains("已停用"));
     assert_eq!(
-        run(&["user", "passwd", "--db", &url, "admin", "--password", "another-pass"]).0,
+        run(&[
+            "user",
+            "passwd",
+            "--db",
+            &url,
+            "admin",
+            "--password",
+            "Another#county-3"
+        ])
+        .0,
         0
     );
     let (code, out, _) = run(&["audit", "verify", "--db", &url]);
@@ -114,7 +123,7 @@ fn init_users_audit_and_tampering() {
 fn backup_and_restore() {
     let db = TestDb::sqlite();
     let url = db.url.clone();
-    assert_eq!(run(&["init", "--db", &url, "--admin-password", "secret-admin-1"]).0, 0);
+    assert_eq!(run(&["init", "--db", &url, "--admin-password", "Secret#county-1"]).0, 0);
     let backup = std::env::temp_dir().join(format!("lvzhi-backup-{}.db", std::process::id()));
     let _ = std::fs::remove_file(&backup);
     let b = backup.to_string_lossy().into_owned();
@@ -132,7 +141,7 @@ fn backup_and_restore() {
             "--role",
             "auditor",
             "--password",
-            "later-pass"
+            "Quiet#county-4"
         ])
         .0,
         0
@@ -148,6 +157,110 @@ fn backup_and_restore() {
     assert_eq!(run(&["audit", "verify", "--db", &url]).0, 0);
     let _ = std::fs::remove_file(&backup);
     tokio::runtime::Runtime::new().unwrap().block_on(db.drop_db());
+}
+
+/// `audit verify --anchor`: the anchor file beside the database reports
+/// truncation (`delete from events where seq > N`) and the restore of an
+/// older backup over newer work, naming the last anchored event missing
+/// (exit 1); the chain alone still says ok.
+#[test]
+fn audit_verify_anchor_truncation_and_rollback() {
+    let db = TestDb::sqlite();
+    let url = db.url.clone();
+    let anchor = format!("{}.anchor", url.trim_start_matches("sqlite:"));
+    assert_eq!(run(&["init", "--db", &url, "--admin-password", "Secret#county-1"]).0, 0);
+    let add = |name: &str| {
+        let (code, out, err) = run(&[
+            "user",
+            "add",
+            "--db",
+            &url,
+            name,
+            "--role",
+            "auditor",
+            "--password",
+            "Audit#county-2",
+        ]);
+        assert_eq!(code, 0, "{out}{err}");
+    };
+    add("auditor1");
+    add("auditor2");
+    let (code, out, _) = run(&["audit", "verify", "--db", &url, "--anchor", &anchor]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("锚定校验通过"), "{out}");
+    let last: i64 = std::fs::read_to_string(&anchor)
+        .unwrap()
+        .lines()
+        .last()
+        .and_then(|l| l.split(' ').next())
+        .unwrap()
+        .parse()
+        .unwrap();
+
+    // Truncation.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM events WHERE seq > {}",
+            last - 2
+        )))
+        .execute(&mut c)
+        .await
+        .unwrap();
+    });
+    assert_eq!(
+        run(&["audit", "verify", "--db", &url]).0,
+        0,
+        "the chain alone cannot tell"
+    );
+    let (code, out, _) = run(&["audit", "verify", "--db", &url, "--anchor", &anchor]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("截断") && out.contains(&format!("#{last}")), "{out}");
+
+    // Rollback: a fresh database, a backup, newer work, the backup restored.
+    let db2 = TestDb::sqlite();
+    let url2 = db2.url.clone();
+    let anchor2 = format!("{}.anchor", url2.trim_start_matches("sqlite:"));
+    assert_eq!(
+        run(&["init", "--db", &url2, "--admin-password", "Secret#county-1"]).0,
+        0
+    );
+    let backup = std::env::temp_dir().join(format!("lvzhi-anchor-backup-{}.db", std::process::id()));
+    let _ = std::fs::remove_file(&backup);
+    let b = backup.to_string_lossy().into_owned();
+    assert_eq!(run(&["backup", "--db", &url2, &b]).0, 0);
+    let (code, _, err) = run(&[
+        "user",
+        "add",
+        "--db",
+        &url2,
+        "newer",
+        "--role",
+        "auditor",
+        "--password",
+        "Audit#county-2",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let newest: i64 = std::fs::read_to_string(&anchor2)
+        .unwrap()
+        .lines()
+        .last()
+        .and_then(|l| l.split(' ').next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(run(&["restore", "--db", &url2, &b]).0, 0);
+    assert_eq!(run(&["audit", "verify", "--db", &url2]).0, 0);
+    let (code, out, _) = run(&["audit", "verify", "--db", &url2, "--anchor", &anchor2]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("回滚") && out.contains(&format!("#{newest}")), "{out}");
+    assert!(out.contains("恢复操作已记为事件"), "the restore is recorded: {out}");
+    let _ = std::fs::remove_file(&backup);
+    let _ = std::fs::remove_file(&anchor);
+    let _ = std::fs::remove_file(&anchor2);
+    rt.block_on(db.drop_db());
+    rt.block_on(db2.drop_db());
 }
 
 /// `init` on a PostgreSQL database that does not exist creates it where the
@@ -245,7 +358,7 @@ fn calendar_show_and_load() {
 fn ledgers_by_chinese_name_or_key() {
     let db = TestDb::sqlite();
     let url = db.url.clone();
-    let (code, out, err) = run(&["init", "--db", &url, "--admin-password", "secret-admin-1"]);
+    let (code, out, err) = run(&["init", "--db", &url, "--admin-password", "Secret#county-1"]);
     assert_eq!(code, 0, "{out}{err}");
     let dir = std::env::temp_dir().join(format!("lvzhi-cli-ledger-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

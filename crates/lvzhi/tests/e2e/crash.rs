@@ -13,13 +13,13 @@ fn sigkill_loses_no_acknowledged_write() {
     let db = TestDb::sqlite();
     let bin = assert_cmd::cargo::cargo_bin("lvzhi");
     let st = Command::new(&bin)
-        .args(["init", "--db", &db.url, "--admin-password", "crash-admin-1"])
+        .args(["init", "--db", &db.url, "--admin-password", "Crash#county-1"])
         .output()
         .unwrap();
     assert!(st.status.success());
     let (mut child, addr) = crate::faults::serve(&db.url, None);
     let mut probe = Client::new(addr);
-    assert_eq!(probe.login("admin", "crash-admin-1").status, 200);
+    assert_eq!(probe.login("admin", "Crash#county-1").status, 200);
     let token = probe.token.clone().unwrap();
     let acked = Arc::new(Mutex::new(Vec::<i64>::new()));
     let stop = Arc::new(AtomicBool::new(false));

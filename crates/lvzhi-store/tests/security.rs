@@ -1,0 +1,775 @@
+//! Identification, authentication and the audit trail of logins (issue 18):
+//! the password policy, forced and self-service changes, atomic lockout per
+//! account and per source address, idle timeout, sessions listed and
+//! revoked. Each test runs on SQLite and PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[macro_use]
+mod common;
+
+use common::*;
+use jiff::{Span, Timestamp};
+use lvzhi_store::auth::{NewUser, Policy};
+use lvzhi_store::db::{P, Target};
+use lvzhi_store::{Role, Store, StoreError};
+use serde_json::Value;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+both!(
+    password_policy,
+    forced_and_self_service_change,
+    lockout_race_is_exact,
+    unknown_names_lock_like_known,
+    lockout_per_address,
+    idle_timeout_and_lifetime,
+    sessions_listed_and_revoked,
+    login_events,
+    audit_trail_in_chinese,
+    anchor_reports_truncation,
+    anchor_reports_rollback_and_restore,
+    sm3_chain_and_seal,
+);
+
+/// The events of one kind, their data, in order.
+async fn events_of(store: &Store, kind: &str) -> Vec<Value> {
+    let mut c = store.pool().acquire().await.unwrap();
+    c.conn()
+        .rows(
+            "SELECT data FROM events WHERE kind = $1 ORDER BY seq",
+            &[P::T(kind.into())],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| serde_json::from_str(&r.t(0)).unwrap())
+        .collect()
+}
+
+/// A refusal's status and message.
+fn answer<T: std::fmt::Debug>(r: Result<T, StoreError>) -> (u16, String) {
+    match r {
+        Err(e) => (e.status(), e.to_string()),
+        Ok(v) => panic!("accepted: {v:?}"),
+    }
+}
+
+fn url(s: &Store) -> String {
+    match s.target() {
+        Target::Sqlite(p) => format!("sqlite:{p}"),
+        Target::Postgres(u) => u.clone(),
+    }
+}
+
+/// A second store on the same database whose clock the test moves.
+async fn moving_store(s: &Store) -> (Store, Arc<AtomicI64>) {
+    let offset = Arc::new(AtomicI64::new(0));
+    let o = offset.clone();
+    let base: Timestamp = NOW.parse().unwrap();
+    let clock: lvzhi_store::Clock =
+        Arc::new(move || base.checked_add(Span::new().seconds(o.load(Ordering::SeqCst))).unwrap());
+    (Store::open(&url(s), pack(), clock).await.unwrap(), offset)
+}
+
+fn new_user(name: &str, pw: &str) -> NewUser {
+    NewUser {
+        username: name.into(),
+        display_name: name.into(),
+        password: pw.into(),
+        role: Role::Auditor,
+        unit_id: None,
+        division: None,
+        person_id: None,
+    }
+}
+
+/// The assessor's examples are refused; a good password passes; the history
+/// of the last five is kept; the policy is configurable and evented.
+async fn password_policy(w: World) {
+    let s = &w.store;
+    for pw in [
+        "12345678",
+        "aaaaaaaa",
+        "password",
+        "        ",
+        "Password1",
+        "P@ssw0rd!",
+        "Sh0rt!A",
+        "Abc#1234",
+    ] {
+        let msg = expect_status(s.add_user(&w.admin, &new_user("weakling", pw)).await, 400);
+        assert!(msg.contains("密码"), "{pw}: {msg}");
+    }
+    let msg = expect_status(s.add_user(&w.admin, &new_user("weakling", "weakling#A1")).await, 400);
+    assert!(msg.contains("用户名"), "{msg}");
+    s.add_user(&w.admin, &new_user("weakling", "Tq7mX2pLw8")).await.unwrap();
+
+    // History: none of the last five again; the sixth back is allowed.
+    let pws = ["Hist#one-1", "Hist#two-2", "Hist#three-3", "Hist#four-4", "Hist#five-5"];
+    let me = s
+        .access_for(s.login("weakling", "Tq7mX2pLw8", "web").await.unwrap().1.access.user_id)
+        .await
+        .unwrap()
+        .0;
+    let mut current = "Tq7mX2pLw8".to_string();
+    for pw in pws {
+        s.change_password(&me, &current, pw, None).await.unwrap();
+        current = pw.into();
+    }
+    for pw in &pws[..4] {
+        let msg = expect_status(s.change_password(&me, &current, pw, None).await, 400);
+        assert!(msg.contains("最近5次"), "{msg}");
+    }
+    s.change_password(&me, &current, "Tq7mX2pLw8", None).await.unwrap();
+
+    // The policy: only an administrator changes it, it is checked and evented.
+    let stricter = Policy {
+        min_length: 12,
+        ..s.policy()
+    };
+    expect_status(s.set_policy(&w.clerk_xd, &stricter).await, 403);
+    expect_status(
+        s.set_policy(
+            &w.admin,
+            &Policy {
+                min_length: 4,
+                ..s.policy()
+            },
+        )
+        .await,
+        400,
+    );
+    s.set_policy(&w.admin, &stricter).await.unwrap();
+    let msg = expect_status(s.set_password(&w.admin, "weakling", "Short#pw1").await, 400);
+    assert!(msg.contains("至少12位"), "{msg}");
+    assert_eq!(
+        events_of(s, "config.policy").await.last().unwrap()["after"]["min_length"],
+        12
+    );
+    // A reopened store reads the policy from the database.
+    let (s2, _) = moving_store(s).await;
+    assert_eq!(s2.policy().min_length, 12);
+    s2.close().await;
+}
+
+/// New accounts and administrator resets must change the password at first
+/// login; the self-service change needs the current one and clears the flag;
+/// a password older than the expiry must be changed too.
+async fn forced_and_self_service_change(w: World) {
+    let s = &w.store;
+    assert!(s.policy().first_login_change);
+    s.add_user(&w.admin, &new_user("newbie", "First#pass-1")).await.unwrap();
+    let (_, sess) = s.login("newbie", "First#pass-1", "web").await.unwrap();
+    assert!(sess.must_change.as_deref().unwrap().contains("修改密码"));
+    let me = sess.access;
+    let msg = expect_status(s.change_password(&me, "wrong#Pass-1", "Second#pass-2", None).await, 400);
+    assert!(msg.contains("当前密码不正确"), "{msg}");
+    expect_status(s.change_password(&me, "First#pass-1", "First#pass-1", None).await, 400);
+    s.change_password(&me, "First#pass-1", "Second#pass-2", Some("10.1.2.3"))
+        .await
+        .unwrap();
+    let (token, sess) = s.login("newbie", "Second#pass-2", "web").await.unwrap();
+    assert_eq!(sess.must_change, None);
+    // An administrator's reset: forced again, and the user's sessions end.
+    s.set_password(&w.admin, "newbie", "Reset#pass-3").await.unwrap();
+    expect_status(s.session(&token).await, 401);
+    let (_, sess) = s.login("newbie", "Reset#pass-3", "web").await.unwrap();
+    assert!(sess.must_change.is_some());
+    s.change_password(&me, "Reset#pass-3", "Fourth#pass-4", None)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.login("newbie", "Fourth#pass-4", "web").await.unwrap().1.must_change,
+        None
+    );
+    // Expiry: a password changed 91 days ago must be changed.
+    let old = lvzhi_core::time::stamp(
+        NOW.parse::<Timestamp>()
+            .unwrap()
+            .checked_sub(Span::new().hours(91 * 24))
+            .unwrap(),
+    );
+    raw_exec(
+        s,
+        "UPDATE users SET password_changed_at = $1 WHERE username = 'newbie'",
+        &[P::T(old)],
+    )
+    .await;
+    let (_, sess) = s.login("newbie", "Fourth#pass-4", "web").await.unwrap();
+    assert!(sess.must_change.unwrap().contains("90天"));
+    let changes = events_of(s, "user.password").await;
+    assert!(
+        changes.iter().any(|d| d["result"] == "bad_password"),
+        "a failed change is evented"
+    );
+    assert!(changes.iter().any(|d| d["address"] == "10.1.2.3" && d["self"] == true));
+    assert!(changes.iter().any(|d| d["reset"] == true));
+}
+
+/// 64 concurrent wrong passwords: exactly `max_failed` are checked, then the
+/// account is locked, and the right password is refused while it lasts.
+async fn lockout_race_is_exact(w: World) {
+    let s = &w.store;
+    s.set_policy(
+        &w.admin,
+        &Policy {
+            max_failed: 7,
+            ..s.policy()
+        },
+    )
+    .await
+    .unwrap();
+    let tasks: Vec<_> = (0..64)
+        .map(|i| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                s.login_from(
+                    "head_xd",
+                    "Wrong#pass-9",
+                    "web",
+                    Some(&format!("10.0.{}.{}", i / 8, i % 8)),
+                )
+                .await
+            })
+        })
+        .collect();
+    let mut unauthorized = 0;
+    let mut locked = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Err(StoreError::Unauthorized(_)) => unauthorized += 1,
+            Err(StoreError::Locked { .. }) => locked += 1,
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(
+        (unauthorized, locked),
+        (6, 58),
+        "the 7th failure locks, the rest are refused unchecked"
+    );
+    let checked = events_of(s, "auth.login_failed").await;
+    assert_eq!(checked.iter().filter(|d| d["result"] == "bad_password").count(), 7);
+    assert_eq!(checked.iter().filter(|d| d["result"] == "locked").count(), 57);
+    assert_eq!(events_of(s, "auth.lockout").await.len(), 1);
+    expect_status(s.login("head_xd", PASSWORD, "web").await, 429);
+    // The administrator lifts it.
+    s.unlock_user(&w.admin, "head_xd").await.unwrap();
+    s.login("head_xd", PASSWORD, "web").await.unwrap();
+}
+
+/// An unknown name gets the same answers as a known one, locks after the same
+/// count, and costs the same argon2id work.
+async fn unknown_names_lock_like_known(w: World) {
+    let s = &w.store;
+    let mut known = vec![];
+    let mut unknown = vec![];
+    for _ in 0..6 {
+        known.push(answer(s.login("clerk_yj", "Wrong#pass-9", "web").await));
+        unknown.push(answer(s.login("no_such_user", "Wrong#pass-9", "web").await));
+    }
+    assert_eq!(known, unknown);
+    assert_eq!(known[0], known[3]);
+    assert_ne!(known[3], known[4], "the fifth failure locks");
+    let time = |name: &'static str| {
+        let s = s.clone();
+        async move {
+            let t = std::time::Instant::now();
+            for _ in 0..3 {
+                let _ = s.login(name, "Wrong#pass-9", "api").await;
+            }
+            t.elapsed()
+        }
+    };
+    // Both names are locked now; fresh names for timing.
+    let k = time("clerk_qs").await;
+    let u = time("nobody_here").await;
+    let ratio = k.as_secs_f64() / u.as_secs_f64();
+    assert!((0.4..2.5).contains(&ratio), "known {k:?} vs unknown {u:?}");
+}
+
+/// One source address trying many names is locked after the per-address
+/// count; another address is not; a success gives its slot back.
+async fn lockout_per_address(w: World) {
+    let s = &w.store;
+    s.set_policy(
+        &w.admin,
+        &Policy {
+            max_failed_per_address: 6,
+            ..s.policy()
+        },
+    )
+    .await
+    .unwrap();
+    let names = ["clerk_xd", "head_xd", "clerk_qs", "clerk_yj", "head_yj", "office"];
+    s.login_from("auditor", PASSWORD, "web", Some("192.0.2.7"))
+        .await
+        .unwrap();
+    for n in &names[..5] {
+        expect_status(s.login_from(n, "Wrong#pass-9", "web", Some("192.0.2.7")).await, 401);
+    }
+    expect_status(
+        s.login_from(names[5], "Wrong#pass-9", "web", Some("192.0.2.7")).await,
+        429,
+    );
+    expect_status(s.login_from("evaluator", PASSWORD, "web", Some("192.0.2.7")).await, 429);
+    s.login_from("evaluator", PASSWORD, "web", Some("192.0.2.8"))
+        .await
+        .unwrap();
+    let lock = events_of(s, "auth.lockout").await;
+    assert_eq!(lock.len(), 1);
+    assert_eq!(
+        (lock[0]["scope"].as_str(), lock[0]["address"].as_str()),
+        (Some("address"), Some("192.0.2.7"))
+    );
+}
+
+/// A session ends after 30 idle minutes (evented) and at its absolute end
+/// however busy; each request keeps it alive.
+async fn idle_timeout_and_lifetime(w: World) {
+    let (s, offset) = moving_store(&w.store).await;
+    let (token, _) = s.login("clerk_xd", PASSWORD, "web").await.unwrap();
+    // Busy: a request every 20 minutes keeps it alive past 30 minutes.
+    for step in 1..=3 {
+        offset.store(step * 20 * 60, Ordering::SeqCst);
+        s.session(&token).await.unwrap();
+    }
+    offset.store(60 * 60 + 31 * 60, Ordering::SeqCst);
+    let msg = expect_status(s.session(&token).await, 401);
+    assert!(msg.contains("超时"), "{msg}");
+    expect_status(s.session(&token).await, 401);
+    assert_eq!(events_of(&s, "auth.timeout").await.len(), 1);
+    // Absolute lifetime: 12 hours even with a request every 20 minutes.
+    let (token, _) = s.login("clerk_xd", PASSWORD, "web").await.unwrap();
+    let start = offset.load(Ordering::SeqCst);
+    let mut t = start;
+    while t < start + 12 * 3600 - 60 {
+        t += 20 * 60;
+        offset.store(t.min(start + 12 * 3600 - 60), Ordering::SeqCst);
+        s.session(&token).await.unwrap();
+    }
+    offset.store(start + 12 * 3600 + 1, Ordering::SeqCst);
+    expect_status(s.session(&token).await, 401);
+    s.close().await;
+}
+
+/// A user lists their live sessions and ends one; others cannot, the administrator can.
+async fn sessions_listed_and_revoked(w: World) {
+    let s = &w.store;
+    let (a, _) = s
+        .login_from("clerk_xd", PASSWORD, "web", Some("10.9.9.1"))
+        .await
+        .unwrap();
+    let (b, _) = s
+        .login_from("clerk_xd", PASSWORD, "api", Some("10.9.9.2"))
+        .await
+        .unwrap();
+    let list = s.sessions_of(&w.clerk_xd, "clerk_xd").await.unwrap();
+    assert_eq!(list.len(), 2);
+    assert!(
+        list.iter()
+            .any(|x| x.address.as_deref() == Some("10.9.9.2") && x.kind == "api")
+    );
+    expect_status(s.sessions_of(&w.clerk_qs, "clerk_xd").await, 403);
+    let id_b = list.iter().find(|x| x.kind == "api").unwrap().id.clone();
+    expect_status(s.revoke_session(&w.clerk_qs, &id_b, None).await, 403);
+    s.revoke_session(&w.clerk_xd, &id_b, None).await.unwrap();
+    expect_status(s.session(&b).await, 401);
+    s.session(&a).await.unwrap();
+    let id_a = s.sessions_of(&w.admin, "clerk_xd").await.unwrap()[0].id.clone();
+    s.revoke_session(&w.admin, &id_a, Some("10.0.0.1")).await.unwrap();
+    expect_status(s.session(&a).await, 401);
+    expect_status(s.revoke_session(&w.admin, &id_a, None).await, 404);
+    assert_eq!(events_of(s, "auth.revoke").await.len(), 2);
+}
+
+/// Login, failed login, lockout and logout are events on the chain, with
+/// user, source address and result; the chain still verifies.
+async fn login_events(w: World) {
+    let s = &w.store;
+    let (token, _) = s
+        .login_from("clerk_xd", PASSWORD, "web", Some("203.0.113.5"))
+        .await
+        .unwrap();
+    expect_status(
+        s.login_from("clerk_xd", "Wrong#pass-9", "api", Some("203.0.113.6"))
+            .await,
+        401,
+    );
+    s.logout_from(&token, Some("203.0.113.5")).await.unwrap();
+    let login = events_of(s, "auth.login").await;
+    assert_eq!(login.len(), 1);
+    assert_eq!(
+        (login[0]["address"].as_str(), login[0]["result"].as_str()),
+        (Some("203.0.113.5"), Some("ok"))
+    );
+    let failed = events_of(s, "auth.login_failed").await;
+    assert_eq!(
+        (failed[0]["address"].as_str(), failed[0]["result"].as_str()),
+        (Some("203.0.113.6"), Some("bad_password"))
+    );
+    assert_eq!(events_of(s, "auth.logout").await.len(), 1);
+    let mut c = s.pool().acquire().await.unwrap();
+    let r = c
+        .conn()
+        .row("SELECT actor, actor_name FROM events WHERE kind = 'auth.login'", &[])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((r.oi(0), r.t(1)), (Some(w.clerk_xd.user_id), "clerk_xd".to_string()));
+    drop(c);
+    assert!(s.verify_chain().await.unwrap().error.is_none());
+}
+
+/// Every kind the assessor asks for is on the chain, and the 审计 lines are
+/// Chinese throughout (no raw codes, no `user 10`), filterable by user,
+/// time, kind and record.
+async fn audit_trail_in_chinese(w: World) {
+    use lvzhi_store::audit::EventFilter;
+    let s = &w.store;
+    let (token, _) = s
+        .login_from("clerk_xd", PASSWORD, "web", Some("198.51.100.1"))
+        .await
+        .unwrap();
+    for _ in 0..5 {
+        let _ = s
+            .login_from("head_xd", "Wrong#pass-9", "web", Some("198.51.100.2"))
+            .await;
+    }
+    s.logout_from(&token, Some("198.51.100.1")).await.unwrap();
+    s.change_password(&w.clerk_xd, PASSWORD, "Changed#pw-1", Some("198.51.100.1"))
+        .await
+        .unwrap();
+    s.set_role(&w.admin, "clerk_qs", Role::UnitHead, Some(w.qs), None)
+        .await
+        .unwrap();
+    expect_status(s.set_role(&w.clerk_xd, "clerk_qs", Role::Admin, None, None).await, 403);
+    s.set_policy(
+        &w.admin,
+        &Policy {
+            expiry_days: 60,
+            ..s.policy()
+        },
+    )
+    .await
+    .unwrap();
+    s.audit_event(
+        &w.office,
+        "export.records",
+        "ledger",
+        Some("hazard".into()),
+        serde_json::json!({"what": "隐患排查台账 xlsx", "rows": 12, "address": "198.51.100.3", "result": "ok"}),
+    )
+    .await
+    .unwrap();
+    let r = s.create(&w.clerk_yj, "hazard", hazard(XD, Some(w.yj))).await.unwrap();
+    if !is_pg(s) {
+        let dir = std::env::temp_dir().join(format!("lvzhi-audit-backup-{}.db", rand::random::<u64>()));
+        s.backup(&dir).await.unwrap();
+        let _ = std::fs::remove_file(&dir);
+    }
+
+    let all = s
+        .audit_lines(
+            &w.auditor,
+            &EventFilter {
+                limit: Some(1000),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let kinds: std::collections::BTreeSet<&str> = all.iter().map(|l| l.kind.as_str()).collect();
+    let mut wanted = vec![
+        "auth.login",
+        "auth.login_failed",
+        "auth.lockout",
+        "auth.logout",
+        "user.password",
+        "user.role",
+        "config.policy",
+        "export.records",
+        "record.create",
+        "user.add",
+    ];
+    if !is_pg(s) {
+        wanted.push("backup.create");
+    }
+    for k in wanted {
+        assert!(kinds.contains(k), "{k} missing from {kinds:?}");
+    }
+    for l in &all {
+        for text in [&l.action, &l.target, &l.summary, &l.actor, &l.result] {
+            assert!(
+                !text
+                    .split(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '_'))
+                    .any(|w| { w.contains('.') && w.chars().any(|c| c.is_ascii_lowercase()) && !w.contains(".db") }),
+                "raw code in {l:?}"
+            );
+            assert!(
+                !text.starts_with("user ") && !text.starts_with("unit "),
+                "raw entity in {l:?}"
+            );
+        }
+        assert!(!l.action.is_ascii(), "{l:?}");
+        assert!(l.at.contains('年') && !l.at.contains("年0"), "{l:?}");
+    }
+    let role = all.iter().find(|l| l.kind == "user.role").unwrap();
+    assert_eq!(role.target, "用户 clerk_qs");
+    assert!(
+        role.summary.contains("经办人") && role.summary.contains("清水镇人民政府"),
+        "{role:?}"
+    );
+    let lock = all.iter().find(|l| l.kind == "auth.lockout").unwrap();
+    assert_eq!(
+        (lock.action.as_str(), lock.address.as_str()),
+        ("登录锁定", "198.51.100.2")
+    );
+    let failed = all.iter().find(|l| l.kind == "auth.login_failed").unwrap();
+    assert_eq!(failed.result, "密码错误");
+
+    // Filters.
+    let by_user = s
+        .audit_lines(
+            &w.auditor,
+            &EventFilter {
+                actor: Some("clerk_xd".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(!by_user.is_empty() && by_user.iter().all(|l| l.actor == "clerk_xd"));
+    let by_kind = s
+        .audit_lines(
+            &w.auditor,
+            &EventFilter {
+                kind: Some("auth.".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(by_kind.len() >= 8 && by_kind.iter().all(|l| l.kind.starts_with("auth.")));
+    let by_record = s
+        .audit_lines(
+            &w.auditor,
+            &EventFilter {
+                record: Some(r.id),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(by_record.len(), 1);
+    assert_eq!(by_record[0].record, Some(r.id));
+    let day = |from: &str, to: &str| EventFilter {
+        from: Some(from.into()),
+        to: Some(to.into()),
+        ..Default::default()
+    };
+    assert!(
+        s.audit_lines(&w.auditor, &day("2026-11-24", "2026-11-24"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        !s.audit_lines(&w.auditor, &day("2026-11-25", "2026-11-25"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    expect_status(s.audit_lines(&w.auditor, &day("昨天", "")).await, 400);
+    expect_status(s.audit_lines(&w.clerk_xd, &EventFilter::default()).await, 403);
+    assert!(s.verify_chain().await.unwrap().error.is_none());
+}
+
+/// The anchor file of a test store: beside the SQLite file (the default) or,
+/// on PostgreSQL, a temp file set on the store.
+fn anchor_of(s: &Store) -> std::path::PathBuf {
+    match s.anchor_file() {
+        Some(p) => p,
+        None => {
+            let p = std::env::temp_dir().join(format!("lvzhi-anchor-{}.anchor", rand::random::<u64>()));
+            s.set_anchor_file(Some(p.clone()));
+            p
+        }
+    }
+}
+
+/// `delete from events where seq > N` leaves a chain that verifies; the
+/// anchor names the last anchored event missing.
+async fn anchor_reports_truncation(w: World) {
+    let s = &w.store;
+    let file = anchor_of(s);
+    for _ in 0..5 {
+        s.create(&w.clerk_yj, "hazard", hazard(XD, Some(w.yj))).await.unwrap();
+    }
+    let (head, hash) = s.chain_head().await.unwrap();
+    let ok = s.verify_anchor(&file).await.unwrap();
+    assert_eq!((ok.problem.clone(), ok.missing), (None, None), "{ok:?}");
+    let lines = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        lines.lines().last().unwrap().starts_with(&format!("{head} {hash} ")),
+        "{lines}"
+    );
+    // Cut the newest three events.
+    raw_exec(s, "DELETE FROM events WHERE seq > $1", &[P::I(head - 3)]).await;
+    assert!(
+        s.verify_chain().await.unwrap().error.is_none(),
+        "the chain alone cannot tell"
+    );
+    let cut = s.verify_anchor(&file).await.unwrap();
+    assert_eq!(cut.problem.as_deref(), Some("truncated"));
+    assert_eq!(cut.missing, Some(head));
+    assert!(
+        cut.message.contains(&format!("#{head}")) && cut.message.contains("截断"),
+        "{}",
+        cut.message
+    );
+    let _ = std::fs::remove_file(&file);
+}
+
+/// Restoring an older backup over newer work: the restore is an event with
+/// the span it rolled back, and the anchor reports the rollback naming the
+/// last anchored event missing. A backup copied over by hand (no event) too.
+async fn anchor_reports_rollback_and_restore(w: World) {
+    let s = &w.store;
+    if is_pg(s) {
+        return; // restore is SQLite's (PostgreSQL: pg_restore); truncation is tested on both.
+    }
+    let file = anchor_of(s);
+    let dir = std::env::temp_dir().join(format!("lvzhi-rollback-{}", rand::random::<u64>()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let backup = dir.join("old.db");
+    s.create(&w.clerk_yj, "hazard", hazard(XD, Some(w.yj))).await.unwrap();
+    s.backup(&backup).await.unwrap();
+    for _ in 0..4 {
+        s.create(&w.clerk_yj, "hazard", hazard(XD, Some(w.yj))).await.unwrap();
+    }
+    let (newest, _) = s.chain_head().await.unwrap();
+    let url = url(s);
+    s.close().await;
+    let verified = lvzhi_store::backup::restore(&url, &backup).await.unwrap();
+    let s2 = Store::open(&url, pack(), lvzhi_store::fixed_clock(NOW.parse().unwrap()))
+        .await
+        .unwrap();
+    let (head, _) = s2.chain_head().await.unwrap();
+    assert_eq!(head, verified + 1, "the restore is the next event");
+    let restore = events_of(&s2, "backup.restore").await;
+    assert_eq!(restore.len(), 1);
+    assert_eq!(restore[0]["backup_head"], verified);
+    assert_eq!(restore[0]["replaced_head"], newest);
+    assert_eq!(restore[0]["rolled_back"], serde_json::json!([verified + 1, newest]));
+    assert!(s2.verify_chain().await.unwrap().error.is_none());
+    let check = s2.verify_anchor(&file).await.unwrap();
+    assert_eq!(check.problem.as_deref(), Some("rolled_back"), "{check:?}");
+    assert_eq!(check.missing, Some(newest));
+    assert_eq!(check.restore_event, Some(head));
+    assert!(check.message.contains(&format!("#{newest}")), "{}", check.message);
+    let lines = s2.audit_lines(&w.auditor, &Default::default()).await.unwrap();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.action == "恢复备份" && l.summary.contains("被回滚")),
+        "{:?}",
+        lines.first()
+    );
+
+    // By hand: a fresh anchor, new work, then the old file copied over and written on.
+    let file2 = dir.join("second.anchor");
+    s2.set_anchor_file(Some(file2.clone()));
+    s2.create(&w.clerk_yj, "hazard", hazard(XD, Some(w.yj))).await.unwrap();
+    let copy = dir.join("copy.db");
+    s2.backup(&copy).await.unwrap();
+    for _ in 0..3 {
+        s2.create(&w.clerk_yj, "hazard", hazard(XD, Some(w.yj))).await.unwrap();
+    }
+    let (anchored, _) = s2.chain_head().await.unwrap();
+    s2.close().await;
+    let Target::Sqlite(path) = lvzhi_store::db::parse_url(&url).unwrap() else {
+        panic!()
+    };
+    std::fs::copy(&copy, &path).unwrap();
+    let _ = std::fs::remove_file(format!("{path}-wal"));
+    let _ = std::fs::remove_file(format!("{path}-shm"));
+    let s3 = Store::open(&url, pack(), lvzhi_store::fixed_clock(NOW.parse().unwrap()))
+        .await
+        .unwrap();
+    s3.set_anchor_file(Some(file2.clone()));
+    s3.create(&w.clerk_yj, "hazard", hazard(XD, Some(w.yj))).await.unwrap();
+    let check = s3.verify_anchor(&file2).await.unwrap();
+    assert_eq!(check.problem.as_deref(), Some("rolled_back"), "{check:?}");
+    assert_eq!(check.missing, Some(anchored));
+    s3.close().await;
+    let _ = std::fs::remove_file(&file);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A new database's chain is SM3 throughout; a SHA-256 chain (a database from
+/// before SM3) verifies, goes on in SHA-256, and switches to SM3 at a sealing
+/// event; `verify_chain` handles both.
+async fn sm3_chain_and_seal(w: World) {
+    use lvzhi_core::crypto::HashAlg;
+    use lvzhi_core::event::Event;
+    let s = &w.store;
+    s.create(&w.clerk_yj, "hazard", hazard(XD, Some(w.yj))).await.unwrap();
+    let v = s.verify_chain().await.unwrap();
+    assert_eq!((v.error.clone(), v.sm3_events), (None, v.verified));
+    assert_eq!(s.seal_chain().await.unwrap(), None, "already SM3");
+
+    // Rewrite the chain as SHA-256, as a database from before SM3 has it.
+    let mut c = raw(s).await;
+    let rows = c
+        .conn()
+        .rows(
+            &format!("SELECT {} FROM events ORDER BY seq", lvzhi_store::audit::EVENT_COLS),
+            &[],
+        )
+        .await
+        .unwrap();
+    let mut prev = lvzhi_core::event::GENESIS.to_string();
+    for r in &rows {
+        let e: Event = lvzhi_store::audit::event_from_row(r);
+        let e = Event {
+            prev_hash: prev.clone(),
+            hash: String::new(),
+            ..e
+        };
+        let hash = e.hash_with(HashAlg::Sha256);
+        c.conn()
+            .exec(
+                "UPDATE events SET prev_hash = $1, hash = $2 WHERE seq = $3",
+                &[P::T(prev.clone()), P::T(hash.clone()), P::I(e.seq)],
+            )
+            .await
+            .unwrap();
+        prev = hash;
+    }
+    drop(c);
+    let v = s.verify_chain().await.unwrap();
+    assert_eq!((v.error.clone(), v.sm3_events), (None, 0));
+    let legacy = v.verified;
+    // It goes on in SHA-256 until sealed.
+    s.create(&w.clerk_yj, "hazard", hazard(XD, Some(w.yj))).await.unwrap();
+    let (_, hash) = s.chain_head().await.unwrap();
+    assert_eq!(hash.len(), 64);
+    let sealed = s.seal_chain().await.unwrap();
+    assert_eq!(sealed, Some(legacy + 1));
+    s.create(&w.clerk_yj, "hazard", hazard(XD, Some(w.yj))).await.unwrap();
+    let (head, hash) = s.chain_head().await.unwrap();
+    assert!(hash.starts_with("sm3:"));
+    let v = s.verify_chain().await.unwrap();
+    assert_eq!((v.error.clone(), v.verified, v.sm3_events), (None, head, 2), "{v:?}");
+    // A forged downgrade after the seal is caught.
+    raw_exec(
+        s,
+        "UPDATE events SET hash = $1 WHERE seq = $2",
+        &[P::T("ab".repeat(32)), P::I(head)],
+    )
+    .await;
+    let v = s.verify_chain().await.unwrap();
+    assert_eq!(v.broken_at, Some(head));
+    assert!(v.error.unwrap().contains("算法"));
+}
