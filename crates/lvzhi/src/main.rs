@@ -1,5 +1,7 @@
-//! `lvzhi` — the command-line binary. Thin: every command parses its
-//! arguments and calls the library crates. Exit codes: 0 ok, 1 a check
+//! `lvzhi` — the command-line binary. Thin: every command is one small
+//! function (`init`, `serve`, `demo`, …) that takes its parsed arguments and
+//! calls the library crates. A ledger is named by its key or its Chinese
+//! name (`--ledger hazard` = `--ledger 安全生产隐患`). Exit codes: 0 ok, 1 a check
 //! failed, 2 usage or I/O error.
 
 use clap::{Parser, Subcommand};
@@ -30,185 +32,21 @@ struct DbArg {
 #[derive(Subcommand)]
 enum Cmd {
     /// Create the database, load a county's townships, and create the admin user.
-    Init {
-        #[command(flatten)]
-        db: DbArg,
-        /// GB/T 2260 code of the county (620902 = 肃州区)
-        #[arg(long, default_value = "620902")]
-        division: String,
-        /// Admin password (default: a random one, printed)
-        #[arg(long)]
-        admin_password: Option<String>,
-    },
+    Init(InitArgs),
     /// Serve the web UI and the JSON API (initialising an empty database first).
-    Serve {
-        #[command(flatten)]
-        db: DbArg,
-        /// Address to listen on
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        listen: std::net::SocketAddr,
-        /// Mark cookies Secure (when served behind TLS)
-        #[arg(long)]
-        secure_cookies: bool,
-    },
+    Serve(ServeArgs),
     /// Build the demo county (演示数据) into an empty database and serve it.
-    Demo {
-        #[command(flatten)]
-        db: DbArg,
-        /// Seed: same seed, same county
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        /// Multiply record volumes (K counties' worth, for benchmarks)
-        #[arg(long, default_value_t = 1)]
-        scale: u32,
-        /// Build only, do not serve
-        #[arg(long)]
-        no_serve: bool,
-        /// Address to listen on
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        listen: std::net::SocketAddr,
-    },
+    Demo(DemoArgs),
     /// Print every indicator (指标) for a period, computed from the records.
-    Indicators {
-        #[command(flatten)]
-        db: DbArg,
-        /// 2026, 2026Q3, 2026-11, 2026-11-1 (上旬; 2 中旬, 3 下旬), 2026-01..2026-11 (default: this year)
-        #[arg(long)]
-        period: Option<String>,
-        /// county, division:CODE, unit:ID, leader:PERSON (分管), owns:PERSON (包挂)
-        #[arg(long, default_value = "county")]
-        scope: String,
-        /// table, json or csv
-        #[arg(long, default_value = "table")]
-        format: String,
-        /// Compute as of this day, YYYY-MM-DD (default: today; a demo database's today is 2026-11-25)
-        #[arg(long)]
-        as_of: Option<String>,
-    },
+    Indicators(IndicatorsArgs),
     /// List the warnings (预警) that fire now, with their evidence.
-    Warnings {
-        #[command(flatten)]
-        db: DbArg,
-        /// table, json or csv
-        #[arg(long, default_value = "table")]
-        format: String,
-        /// As of this day, YYYY-MM-DD (default: today; a demo database's today is 2026-11-25)
-        #[arg(long)]
-        as_of: Option<String>,
-    },
+    Warnings(WarningsArgs),
     /// Write a report (述职报告, 通报) from the records: Markdown, HTML or DOCX (GB/T 9704).
-    Report {
-        #[command(flatten)]
-        db: DbArg,
-        /// Template name (packs/county/reports/NAME.md.j2), e.g. 述职述廉述德报告, 月度督查通报
-        #[arg(long)]
-        template: String,
-        /// 2026, 2026Q3, 2026-11, 2026-01..2026-11
-        #[arg(long)]
-        period: String,
-        /// The person of a duty report (name or post, e.g. 常务副县长)
-        #[arg(long)]
-        person: Option<String>,
-        /// county, division:CODE, unit:ID, leader:PERSON (分管), owns:PERSON (包挂)
-        #[arg(long, default_value = "county")]
-        scope: String,
-        /// md, html or docx
-        #[arg(long, default_value = "md")]
-        format: String,
-        /// Output file (default: standard output)
-        #[arg(short = 'o', long)]
-        output: Option<std::path::PathBuf>,
-        /// Compute as of this day, YYYY-MM-DD (default: today; a demo database's today is 2026-11-25)
-        #[arg(long)]
-        as_of: Option<String>,
-    },
+    Report(ReportArgs),
     /// Import a ledger from .xlsx/.xls/.csv (UTF-8/GBK/GB18030): all or nothing per file.
-    Import {
-        #[command(flatten)]
-        db: DbArg,
-        /// Ledger key (hazard, petition, …)
-        #[arg(long)]
-        ledger: String,
-        /// The file
-        file: std::path::PathBuf,
-        /// Sheet name or number (default: the first with data)
-        #[arg(long)]
-        sheet: Option<String>,
-        /// A saved column mapping (TOML)
-        #[arg(long)]
-        mapping: Option<std::path::PathBuf>,
-        /// Save the column mapping found to this file
-        #[arg(long)]
-        save_mapping: Option<std::path::PathBuf>,
-        /// CSV encoding: auto, utf-8, gbk, gb18030
-        #[arg(long)]
-        encoding: Option<String>,
-        /// Check only; write nothing
-        #[arg(long)]
-        dry_run: bool,
-        /// Import the good rows and report the rest
-        #[arg(long)]
-        skip_invalid: bool,
-        /// Import as this user (default: the system administrator)
-        #[arg(long = "as")]
-        as_user: Option<String>,
-        /// Where to write the input with a 错误说明 column (default: FILE.错误.xlsx)
-        #[arg(long)]
-        errors: Option<std::path::PathBuf>,
-        /// Rows per transaction (0 = the whole file in one transaction)
-        #[arg(long, default_value_t = 0)]
-        chunk: usize,
-        /// Print the report as JSON on stdout
-        #[arg(long)]
-        json: bool,
-    },
+    Import(ImportArgs),
     /// Export a ledger list (your scope, personal data masked) to .xlsx or .csv.
-    Export {
-        #[command(flatten)]
-        db: DbArg,
-        /// Ledger key
-        #[arg(long)]
-        ledger: String,
-        /// Output file (.xlsx or .csv)
-        #[arg(short = 'o', long)]
-        output: std::path::PathBuf,
-        /// Export as this user (scope and masking)
-        #[arg(long = "as")]
-        as_user: Option<String>,
-        /// State
-        #[arg(long)]
-        state: Option<String>,
-        /// Responsible unit id
-        #[arg(long)]
-        unit: Option<i64>,
-        /// Division code prefix
-        #[arg(long)]
-        division: Option<String>,
-        /// Owning leader (person id)
-        #[arg(long)]
-        owner: Option<i64>,
-        /// Date field to range over
-        #[arg(long)]
-        date_field: Option<String>,
-        /// First day
-        #[arg(long)]
-        from: Option<String>,
-        /// Last day
-        #[arg(long)]
-        to: Option<String>,
-        /// red, yellow or warned
-        #[arg(long)]
-        warning: Option<String>,
-        /// Text search
-        #[arg(long)]
-        q: Option<String>,
-        /// Include voided records
-        #[arg(long)]
-        include_voided: bool,
-        /// Only open records
-        #[arg(long)]
-        open: bool,
-    },
+    Export(ExportArgs),
     /// Manage users.
     User {
         #[command(subcommand)]
@@ -220,25 +58,233 @@ enum Cmd {
         cmd: AuditCmd,
     },
     /// Copy a consistent snapshot of the SQLite database to FILE (safe while serving).
-    Backup {
-        #[command(flatten)]
-        db: DbArg,
-        /// Where to write the backup
-        file: std::path::PathBuf,
-    },
+    Backup(BackupArgs),
     /// Replace the SQLite database with a backup (stop the server first).
-    Restore {
-        #[command(flatten)]
-        db: DbArg,
-        /// The backup file
-        file: std::path::PathBuf,
-    },
+    Restore(RestoreArgs),
     /// Check report texts for numeric and template defects.
-    Check {
-        /// Files (.txt, .md, .docx) and options (--format human|json)
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-        args: Vec<String>,
-    },
+    Check(CheckArgs),
+}
+
+/// Arguments of `lvzhi init`.
+#[derive(clap::Args)]
+struct InitArgs {
+    #[command(flatten)]
+    db: DbArg,
+    /// GB/T 2260 code of the county (620902 = 肃州区)
+    #[arg(long, default_value = "620902")]
+    division: String,
+    /// Admin password (default: a random one, printed)
+    #[arg(long)]
+    admin_password: Option<String>,
+}
+
+/// Arguments of `lvzhi serve`.
+#[derive(clap::Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    db: DbArg,
+    /// Address to listen on
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: std::net::SocketAddr,
+    /// Mark cookies Secure (when served behind TLS)
+    #[arg(long)]
+    secure_cookies: bool,
+}
+
+/// Arguments of `lvzhi demo`.
+#[derive(clap::Args)]
+struct DemoArgs {
+    #[command(flatten)]
+    db: DbArg,
+    /// Seed: same seed, same county
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Multiply record volumes (K counties' worth, for benchmarks)
+    #[arg(long, default_value_t = 1)]
+    scale: u32,
+    /// Build only, do not serve
+    #[arg(long)]
+    no_serve: bool,
+    /// Address to listen on
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: std::net::SocketAddr,
+}
+
+/// Arguments of `lvzhi indicators`.
+#[derive(clap::Args)]
+struct IndicatorsArgs {
+    #[command(flatten)]
+    db: DbArg,
+    /// 2026, 2026Q3, 2026-11, 2026-11-1 (上旬; 2 中旬, 3 下旬), 2026-01..2026-11 (default: this year)
+    #[arg(long)]
+    period: Option<String>,
+    /// county, division:CODE, unit:ID, leader:PERSON (分管), owns:PERSON (包挂)
+    #[arg(long, default_value = "county")]
+    scope: String,
+    /// table, json or csv
+    #[arg(long, default_value = "table")]
+    format: String,
+    /// Compute as of this day, YYYY-MM-DD (default: today; a demo database's today is 2026-11-25)
+    #[arg(long)]
+    as_of: Option<String>,
+}
+
+/// Arguments of `lvzhi warnings`.
+#[derive(clap::Args)]
+struct WarningsArgs {
+    #[command(flatten)]
+    db: DbArg,
+    /// table, json or csv
+    #[arg(long, default_value = "table")]
+    format: String,
+    /// As of this day, YYYY-MM-DD (default: today; a demo database's today is 2026-11-25)
+    #[arg(long)]
+    as_of: Option<String>,
+}
+
+/// Arguments of `lvzhi report`.
+#[derive(clap::Args)]
+struct ReportArgs {
+    #[command(flatten)]
+    db: DbArg,
+    /// Template name (packs/county/reports/NAME.md.j2), e.g. 述职述廉述德报告, 月度督查通报
+    #[arg(long)]
+    template: String,
+    /// 2026, 2026Q3, 2026-11, 2026-01..2026-11
+    #[arg(long)]
+    period: String,
+    /// The person of a duty report (name or post, e.g. 常务副县长)
+    #[arg(long)]
+    person: Option<String>,
+    /// county, division:CODE, unit:ID, leader:PERSON (分管), owns:PERSON (包挂)
+    #[arg(long, default_value = "county")]
+    scope: String,
+    /// md, html or docx
+    #[arg(long, default_value = "md")]
+    format: String,
+    /// Output file (default: standard output)
+    #[arg(short = 'o', long)]
+    output: Option<std::path::PathBuf>,
+    /// Compute as of this day, YYYY-MM-DD (default: today; a demo database's today is 2026-11-25)
+    #[arg(long)]
+    as_of: Option<String>,
+}
+
+/// Arguments of `lvzhi import`.
+#[derive(clap::Args)]
+struct ImportArgs {
+    #[command(flatten)]
+    db: DbArg,
+    /// Ledger: key or Chinese name (hazard = 安全生产隐患, petition = 信访件, …)
+    #[arg(long)]
+    ledger: String,
+    /// The file
+    file: std::path::PathBuf,
+    /// Sheet name or number (default: the first with data)
+    #[arg(long)]
+    sheet: Option<String>,
+    /// A saved column mapping (TOML)
+    #[arg(long)]
+    mapping: Option<std::path::PathBuf>,
+    /// Save the column mapping found to this file
+    #[arg(long)]
+    save_mapping: Option<std::path::PathBuf>,
+    /// CSV encoding: auto, utf-8, gbk, gb18030
+    #[arg(long)]
+    encoding: Option<String>,
+    /// Check only; write nothing
+    #[arg(long)]
+    dry_run: bool,
+    /// Import the good rows and report the rest
+    #[arg(long)]
+    skip_invalid: bool,
+    /// Import as this user (default: the system administrator)
+    #[arg(long = "as")]
+    as_user: Option<String>,
+    /// Where to write the input with a 错误说明 column (default: FILE.错误.xlsx)
+    #[arg(long)]
+    errors: Option<std::path::PathBuf>,
+    /// Rows per transaction (0 = the whole file in one transaction)
+    #[arg(long, default_value_t = 0)]
+    chunk: usize,
+    /// Print the report as JSON on stdout
+    #[arg(long)]
+    json: bool,
+}
+
+/// Arguments of `lvzhi export`.
+#[derive(clap::Args)]
+struct ExportArgs {
+    #[command(flatten)]
+    db: DbArg,
+    /// Ledger: key or Chinese name (hazard = 安全生产隐患, …)
+    #[arg(long)]
+    ledger: String,
+    /// Output file (.xlsx or .csv)
+    #[arg(short = 'o', long)]
+    output: std::path::PathBuf,
+    /// Export as this user (scope and masking)
+    #[arg(long = "as")]
+    as_user: Option<String>,
+    /// State
+    #[arg(long)]
+    state: Option<String>,
+    /// Responsible unit id
+    #[arg(long)]
+    unit: Option<i64>,
+    /// Division code prefix
+    #[arg(long)]
+    division: Option<String>,
+    /// Owning leader (person id)
+    #[arg(long)]
+    owner: Option<i64>,
+    /// Date field to range over
+    #[arg(long)]
+    date_field: Option<String>,
+    /// First day
+    #[arg(long)]
+    from: Option<String>,
+    /// Last day
+    #[arg(long)]
+    to: Option<String>,
+    /// red, yellow or warned
+    #[arg(long)]
+    warning: Option<String>,
+    /// Text search
+    #[arg(long)]
+    q: Option<String>,
+    /// Include voided records
+    #[arg(long)]
+    include_voided: bool,
+    /// Only open records
+    #[arg(long)]
+    open: bool,
+}
+
+/// Arguments of `lvzhi backup`.
+#[derive(clap::Args)]
+struct BackupArgs {
+    #[command(flatten)]
+    db: DbArg,
+    /// Where to write the backup
+    file: std::path::PathBuf,
+}
+
+/// Arguments of `lvzhi restore`.
+#[derive(clap::Args)]
+struct RestoreArgs {
+    #[command(flatten)]
+    db: DbArg,
+    /// The backup file
+    file: std::path::PathBuf,
+}
+
+/// Arguments of `lvzhi check`.
+#[derive(clap::Args)]
+struct CheckArgs {
+    /// Files (.txt, .md, .docx) and options (--format human|json)
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    args: Vec<String>,
 }
 
 #[derive(Subcommand)]
@@ -312,15 +358,14 @@ fn random_password() -> String {
         .collect()
 }
 
-/// The web server's state over `store` (the indicator definitions checked).
-fn web_state(store: Store, secure_cookies: bool) -> Result<lvzhi_web::AppState, StoreError> {
-    lvzhi_web::state(store, secure_cookies)
-        .map_err(|e| StoreError::Config(format!("指标定义无效 / invalid indicator definitions: {e}")))
+/// The county pack shipped in the binary.
+fn county_pack() -> Result<lvzhi_core::ledger::Pack, StoreError> {
+    lvzhi_packs::county().map_err(|e| StoreError::Config(format!("标准包无效 / invalid pack: {e}")))
 }
 
+/// The database of `db` with the county pack, on the system clock.
 async fn open(db: &DbArg) -> Result<Store, StoreError> {
-    let pack = lvzhi_packs::county().map_err(|e| StoreError::Config(format!("标准包无效 / invalid pack: {e}")))?;
-    Store::open(&db.db, Arc::new(pack), lvzhi_store::system_clock()).await
+    Store::open(&db.db, Arc::new(county_pack()?), lvzhi_store::system_clock()).await
 }
 
 /// Initialises an empty database; returns the admin password when it made one.
@@ -354,246 +399,257 @@ async fn initialise(store: &Store, division: &str, admin_password: Option<String
 
 async fn run(cli: Cli) -> Result<ExitCode, StoreError> {
     match cli.cmd {
-        Cmd::Init {
-            db,
-            division,
-            admin_password,
-        } => {
-            let store = open(&db).await?;
-            let pw = initialise(&store, &division, admin_password).await?;
-            let county = store.divisions(&division).await?;
-            println!(
-                "已初始化 / initialised: {}（{}个乡镇街道）",
-                county.first().map(|d| d.name.as_str()).unwrap_or(""),
-                county.len().saturating_sub(1)
-            );
-            println!("管理员 / admin login: admin / {pw}");
-            store.close().await;
-        }
-        Cmd::Serve {
-            db,
-            listen,
-            secure_cookies,
-        } => {
-            let store = open(&db).await?;
-            if store.meta("initialized").await?.is_none() {
-                let pw = initialise(&store, "620902", None).await?;
-                println!("首次启动，已初始化数据库 / first start, database initialised");
-                println!("管理员 / admin login: admin / {pw}");
-            }
-            println!("履职 lvzhi 已启动 / serving on http://{listen}/");
-            lvzhi_web::serve(web_state(store, secure_cookies)?, listen)
-                .await
-                .map_err(|e| StoreError::Config(format!("无法监听 {listen} / cannot listen: {e}")))?;
-        }
-        Cmd::Demo {
-            db,
-            seed,
-            scale,
-            no_serve,
-            listen,
-        } => {
-            let pack = Arc::new(
-                lvzhi_packs::county().map_err(|e| StoreError::Config(format!("标准包无效 / invalid pack: {e}")))?,
-            );
-            // Built at a fixed instant (2026-11-25 10:00 Shanghai), so the same seed gives the same county.
-            let store = Store::open(&db.db, pack.clone(), lvzhi_demo::demo_clock()).await?;
-            let t = std::time::Instant::now();
-            let summary = lvzhi_demo::build(&store, &lvzhi_demo::DemoOptions { seed, scale }).await?;
-            store.close().await;
-            print!("{summary}");
-            println!("用时 / built in {:.1?}", t.elapsed());
-            if !no_serve {
-                // Served on a clock that starts at the demo's instant and runs in real time:
-                // red/yellow warnings match the data, and sessions and lockouts still expire.
-                let start: jiff::Timestamp = lvzhi_demo::DEMO_NOW
-                    .parse()
-                    .map_err(|e| StoreError::Internal(format!("DEMO_NOW: {e}")))?;
-                let store = Store::open(&db.db, pack, lvzhi_store::offset_clock(start)).await?;
-                println!("履职 lvzhi 演示 / serving the demo on http://{listen}/");
-                lvzhi_web::serve(web_state(store, false)?, listen)
-                    .await
-                    .map_err(|e| StoreError::Config(format!("无法监听 {listen} / cannot listen: {e}")))?;
-            }
-        }
-        Cmd::Indicators {
-            db,
-            period,
-            scope,
-            format,
-            as_of,
-        } => {
-            let store = open(&db).await?;
-            let today = as_of_day(&store, as_of.as_deref()).await?;
-            let out = lvzhi_metrics::render::indicators_command(
-                &store,
-                &lvzhi_packs::county_files(),
-                period.as_deref(),
-                &scope,
-                &format,
-                today,
-            )
-            .await
-            .map_err(metrics_error)?;
-            store.close().await;
-            print!("{out}");
-        }
-        Cmd::Warnings { db, format, as_of } => {
-            let store = open(&db).await?;
-            let today = as_of_day(&store, as_of.as_deref()).await?;
-            let out = lvzhi_metrics::render::warnings_command(&store, &lvzhi_packs::county_files(), &format, today)
-                .await
-                .map_err(metrics_error)?;
-            store.close().await;
-            print!("{out}");
-        }
-        Cmd::Report {
-            db,
-            template,
-            period,
-            person,
-            scope,
-            format,
-            output,
-            as_of,
-        } => {
-            let store = open(&db).await?;
-            let today = as_of_day(&store, as_of.as_deref()).await?;
-            let req = lvzhi_report::Request {
-                template,
-                period,
-                person,
-                scope,
-                today,
-            };
-            let res = lvzhi_report::report_command(&store, &lvzhi_packs::county_files(), &req, &format).await;
-            store.close().await;
-            let bytes = match res {
-                Ok(b) => b,
-                Err(lvzhi_report::ReportError::Store(e)) => return Err(e),
-                Err(e) => {
-                    // A missing figure, an unknown template or person, a failed check: exit 1.
-                    eprintln!("错误 / error: {e}");
-                    return Ok(ExitCode::from(1));
-                }
-            };
-            let written = match &output {
-                Some(p) => std::fs::write(p, &bytes),
-                None => std::io::Write::write_all(&mut std::io::stdout(), &bytes),
-            };
-            written.map_err(|e| StoreError::Internal(format!("写入报告失败 / cannot write the report: {e}")))?;
-        }
-        Cmd::Import {
-            db,
-            ledger,
-            file,
-            sheet,
-            mapping,
-            save_mapping,
-            encoding,
-            dry_run,
-            skip_invalid,
-            as_user,
-            errors,
-            chunk,
-            json,
-        } => {
-            let store = open(&db).await?;
-            let args = lvzhi_io::cli::ImportArgs {
-                ledger,
-                file,
-                sheet,
-                mapping,
-                save_mapping,
-                encoding,
-                dry_run,
-                skip_invalid,
-                as_user,
-                errors_xlsx: errors,
-                chunk,
-                json,
-            };
-            let r = lvzhi_io::cli::run_import(&store, &args, &mut std::io::stdout(), &mut std::io::stderr()).await;
-            store.close().await;
-            return Ok(io_exit(r));
-        }
-        Cmd::Export {
-            db,
-            ledger,
-            output,
-            as_user,
-            state,
-            unit,
-            division,
-            owner,
-            date_field,
-            from,
-            to,
-            warning,
-            q,
-            include_voided,
-            open: only_open,
-        } => {
-            let store = open(&db).await?;
-            let query = lvzhi_store::records::ListQuery {
-                state,
-                unit,
-                division,
-                owner,
-                date_field,
-                from,
-                to,
-                warning,
-                q,
-                include_voided,
-                open: only_open,
-                ..Default::default()
-            };
-            let args = lvzhi_io::cli::ExportArgs {
-                ledger,
-                output,
-                as_user,
-                query,
-            };
-            let r = lvzhi_io::cli::run_export(&store, &args, &mut std::io::stderr()).await;
-            store.close().await;
-            return Ok(io_exit(r));
-        }
-        Cmd::User { cmd } => return user(cmd).await,
+        Cmd::Init(a) => init(a).await,
+        Cmd::Serve(a) => serve(a).await,
+        Cmd::Demo(a) => demo(a).await,
+        Cmd::Indicators(a) => indicators(a).await,
+        Cmd::Warnings(a) => warnings(a).await,
+        Cmd::Report(a) => report(a).await,
+        Cmd::Import(a) => import(a).await,
+        Cmd::Export(a) => export(a).await,
+        Cmd::User { cmd } => user(cmd).await,
         Cmd::Audit {
             cmd: AuditCmd::Verify { db },
-        } => {
-            let store = open(&db).await?;
-            let v = store.verify_chain().await?;
-            store.close().await;
-            return Ok(match v.error {
-                None => {
-                    println!("ok: {} events", v.verified);
-                    ExitCode::SUCCESS
-                }
-                Some(e) => {
-                    println!("broken: {e}");
-                    println!("verified before the break: {} events", v.verified);
-                    ExitCode::from(1)
-                }
-            });
-        }
-        Cmd::Backup { db, file } => {
-            let store = open(&db).await?;
-            let n = store.backup(&file).await?;
-            store.close().await;
-            println!("已备份 / backed up to {} ({n} bytes)", file.display());
-        }
-        Cmd::Restore { db, file } => {
-            let n = lvzhi_store::backup::restore(&db.db, &file).await?;
-            println!("已恢复 / restored from {} ({n} events verified)", file.display());
-        }
-        Cmd::Check { args } => {
-            let code = lvzhi_check::run_cli(&args, &mut std::io::stdout(), &mut std::io::stderr());
-            return Ok(ExitCode::from(u8::try_from(code).unwrap_or(2)));
-        }
+        } => audit_verify(db).await,
+        Cmd::Backup(a) => backup(a).await,
+        Cmd::Restore(a) => restore(a).await,
+        Cmd::Check(a) => Ok(check(a)),
     }
+}
+
+/// `lvzhi init`: a new database with the county's townships and the admin.
+async fn init(a: InitArgs) -> Result<ExitCode, StoreError> {
+    let store = open(&a.db).await?;
+    let pw = initialise(&store, &a.division, a.admin_password).await?;
+    let county = store.divisions(&a.division).await?;
+    println!(
+        "已初始化 / initialised: {}（{}个乡镇街道）",
+        county.first().map(|d| d.name.as_str()).unwrap_or(""),
+        county.len().saturating_sub(1)
+    );
+    println!("管理员 / admin login: admin / {pw}");
+    store.close().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `lvzhi serve`: the web UI and the API (an empty database is initialised first).
+async fn serve(a: ServeArgs) -> Result<ExitCode, StoreError> {
+    let store = open(&a.db).await?;
+    if store.meta("initialized").await?.is_none() {
+        let pw = initialise(&store, "620902", None).await?;
+        println!("首次启动，已初始化数据库 / first start, database initialised");
+        println!("管理员 / admin login: admin / {pw}");
+    }
+    println!("履职 lvzhi 已启动 / serving on http://{}/", a.listen);
+    serve_web(store, a.secure_cookies, a.listen).await
+}
+
+/// Serves `store` on `listen` until stopped.
+async fn serve_web(store: Store, secure_cookies: bool, listen: std::net::SocketAddr) -> Result<ExitCode, StoreError> {
+    let state = lvzhi_web::state(store, secure_cookies)
+        .map_err(|e| StoreError::Config(format!("指标定义无效 / invalid indicator definitions: {e}")))?;
+    lvzhi_web::serve(state, listen)
+        .await
+        .map_err(|e| StoreError::Config(format!("无法监听 {listen} / cannot listen: {e}")))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `lvzhi demo`: builds the demo county, then serves it (unless `--no-serve`).
+async fn demo(a: DemoArgs) -> Result<ExitCode, StoreError> {
+    let pack = Arc::new(county_pack()?);
+    // Built at a fixed instant (2026-11-25 10:00 Shanghai), so the same seed gives the same county.
+    let store = Store::open(&a.db.db, pack.clone(), lvzhi_demo::demo_clock()).await?;
+    let t = std::time::Instant::now();
+    let options = lvzhi_demo::DemoOptions {
+        seed: a.seed,
+        scale: a.scale,
+    };
+    let summary = lvzhi_demo::build(&store, &options).await?;
+    store.close().await;
+    print!("{summary}");
+    println!("用时 / built in {:.1?}", t.elapsed());
+    if a.no_serve {
+        return Ok(ExitCode::SUCCESS);
+    }
+    // Served on a clock that starts at the demo's instant and runs in real time:
+    // red/yellow warnings match the data, and sessions and lockouts still expire.
+    let start: jiff::Timestamp = lvzhi_demo::DEMO_NOW
+        .parse()
+        .map_err(|e| StoreError::Internal(format!("DEMO_NOW: {e}")))?;
+    let store = Store::open(&a.db.db, pack, lvzhi_store::offset_clock(start)).await?;
+    println!("履职 lvzhi 演示 / serving the demo on http://{}/", a.listen);
+    serve_web(store, false, a.listen).await
+}
+
+/// `lvzhi indicators`: every indicator for a period.
+async fn indicators(a: IndicatorsArgs) -> Result<ExitCode, StoreError> {
+    let store = open(&a.db).await?;
+    let today = as_of_day(&store, a.as_of.as_deref()).await?;
+    let files = lvzhi_packs::county_files();
+    let out =
+        lvzhi_metrics::render::indicators_command(&store, &files, a.period.as_deref(), &a.scope, &a.format, today)
+            .await
+            .map_err(metrics_error)?;
+    store.close().await;
+    print!("{out}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `lvzhi warnings`: the warnings that fire now.
+async fn warnings(a: WarningsArgs) -> Result<ExitCode, StoreError> {
+    let store = open(&a.db).await?;
+    let today = as_of_day(&store, a.as_of.as_deref()).await?;
+    let out = lvzhi_metrics::render::warnings_command(&store, &lvzhi_packs::county_files(), &a.format, today)
+        .await
+        .map_err(metrics_error)?;
+    store.close().await;
+    print!("{out}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `lvzhi report`: a report from a template; a missing figure, an unknown
+/// template or person, or a failed check exits 1.
+async fn report(a: ReportArgs) -> Result<ExitCode, StoreError> {
+    let store = open(&a.db).await?;
+    let today = as_of_day(&store, a.as_of.as_deref()).await?;
+    let req = lvzhi_report::Request {
+        template: a.template,
+        period: a.period,
+        person: a.person,
+        scope: a.scope,
+        today,
+    };
+    let res = lvzhi_report::report_command(&store, &lvzhi_packs::county_files(), &req, &a.format).await;
+    store.close().await;
+    let bytes = match res {
+        Ok(b) => b,
+        Err(lvzhi_report::ReportError::Store(e)) => return Err(e),
+        Err(e) => {
+            eprintln!("错误 / error: {e}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let written = match &a.output {
+        Some(p) => std::fs::write(p, &bytes),
+        None => std::io::Write::write_all(&mut std::io::stdout(), &bytes),
+    };
+    written.map_err(|e| StoreError::Internal(format!("写入报告失败 / cannot write the report: {e}")))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `lvzhi import`: a ledger file, all or nothing (or the good rows with `--skip-invalid`).
+async fn import(a: ImportArgs) -> Result<ExitCode, StoreError> {
+    let store = open(&a.db).await?;
+    let ledger = ledger_key(&store, &a.ledger)?;
+    let args = lvzhi_io::cli::ImportArgs {
+        ledger,
+        file: a.file,
+        sheet: a.sheet,
+        mapping: a.mapping,
+        save_mapping: a.save_mapping,
+        encoding: a.encoding,
+        dry_run: a.dry_run,
+        skip_invalid: a.skip_invalid,
+        as_user: a.as_user,
+        errors_xlsx: a.errors,
+        chunk: a.chunk,
+        json: a.json,
+    };
+    let r = lvzhi_io::cli::run_import(&store, &args, &mut std::io::stdout(), &mut std::io::stderr()).await;
+    store.close().await;
+    Ok(io_exit(r))
+}
+
+/// `lvzhi export`: a ledger list as the user sees it.
+async fn export(a: ExportArgs) -> Result<ExitCode, StoreError> {
+    let store = open(&a.db).await?;
+    let ledger = ledger_key(&store, &a.ledger)?;
+    let query = lvzhi_store::records::ListQuery {
+        state: a.state,
+        unit: a.unit,
+        division: a.division,
+        owner: a.owner,
+        date_field: a.date_field,
+        from: a.from,
+        to: a.to,
+        warning: a.warning,
+        q: a.q,
+        include_voided: a.include_voided,
+        open: a.open,
+        ..Default::default()
+    };
+    let args = lvzhi_io::cli::ExportArgs {
+        ledger,
+        output: a.output,
+        as_user: a.as_user,
+        query,
+    };
+    let r = lvzhi_io::cli::run_export(&store, &args, &mut std::io::stderr()).await;
+    store.close().await;
+    Ok(io_exit(r))
+}
+
+/// `lvzhi audit verify`: the event hash chain; exit 1 naming the first broken event.
+async fn audit_verify(db: DbArg) -> Result<ExitCode, StoreError> {
+    let store = open(&db).await?;
+    let v = store.verify_chain().await?;
+    store.close().await;
+    Ok(match v.error {
+        None => {
+            println!("ok: {} events", v.verified);
+            ExitCode::SUCCESS
+        }
+        Some(e) => {
+            println!("broken: {e}");
+            println!("verified before the break: {} events", v.verified);
+            ExitCode::from(1)
+        }
+    })
+}
+
+/// `lvzhi backup`: a consistent copy of the SQLite database.
+async fn backup(a: BackupArgs) -> Result<ExitCode, StoreError> {
+    let store = open(&a.db).await?;
+    let n = store.backup(&a.file).await?;
+    store.close().await;
+    println!("已备份 / backed up to {} ({n} bytes)", a.file.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `lvzhi restore`: the database replaced by a verified backup.
+async fn restore(a: RestoreArgs) -> Result<ExitCode, StoreError> {
+    let n = lvzhi_store::backup::restore(&a.db.db, &a.file).await?;
+    println!("已恢复 / restored from {} ({n} events verified)", a.file.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `lvzhi check`: report texts checked by `lvzhi-check`.
+fn check(a: CheckArgs) -> ExitCode {
+    let code = lvzhi_check::run_cli(&a.args, &mut std::io::stdout(), &mut std::io::stderr());
+    ExitCode::from(u8::try_from(code).unwrap_or(2))
+}
+
+/// The key of the ledger `given` by its key (`hazard`) or its Chinese name
+/// (`安全生产隐患`); unknown names are refused with the list of valid ones.
+fn ledger_key(store: &Store, given: &str) -> Result<String, StoreError> {
+    resolve_ledger(store.pack(), given).map(str::to_string)
+}
+
+/// [`ledger_key`] over a pack.
+fn resolve_ledger<'a>(pack: &'a lvzhi_core::ledger::Pack, given: &str) -> Result<&'a str, StoreError> {
+    let given = given.trim();
+    if let Some(l) = pack.ledgers.iter().find(|l| l.key == given || l.name == given) {
+        return Ok(&l.key);
+    }
+    let valid: Vec<String> = pack
+        .ledgers
+        .iter()
+        .map(|l| format!("{}（{}）", l.name, l.key))
+        .collect();
+    Err(StoreError::BadRequest(format!(
+        "台账“{given}”不存在。可用的台账：{}",
+        valid.join("、")
+    )))
 }
 
 /// The day indicators and warnings are computed as of: `--as-of`, else the

@@ -1,9 +1,8 @@
 //! 核查: paste a report's text or upload a `.docx`/`.txt` (UTF-8 or GBK), and
 //! see the text with each of the checker's findings highlighted and explained.
 //!
-//! The form is plain HTML (`multipart/form-data`, no script needed); the small
-//! multipart reader here takes the form's three fields (`csrf`, `text`,
-//! `file`) rather than pulling in a multipart crate. Files are read by
+//! The form is plain HTML (`multipart/form-data`, no script needed), read by
+//! [`super::upload::read_form`] (axum's multipart parser). Files are read by
 //! `lvzhi-check`'s own readers ([`lvzhi_check::extract_docx_text`],
 //! [`lvzhi_check::decode`]), so the page finds exactly what `lvzhi check` finds.
 //!
@@ -13,10 +12,11 @@
 
 use super::render::{Chrome, Names, PageResult, page, store_error};
 use super::session::{UiUser, check_csrf};
+use super::upload::{Unread, read_form};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use lvzhi_check::{Diagnostic, Severity};
 
 /// The longest text checked on the page, in chars (about 60 pages of a report).
@@ -240,77 +240,6 @@ pub async fn check_page(State(st): State<AppState>, u: UiUser) -> PageResult {
     Ok(page(StatusCode::OK, &CheckPage::new(chrome)))
 }
 
-/// A field of a submitted form: its name, the file name (uploads), the bytes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Part {
-    /// The field's name.
-    pub name: String,
-    /// The file's name, for a file field.
-    pub filename: Option<String>,
-    /// The content.
-    pub data: Vec<u8>,
-}
-
-fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    if needle.is_empty() || from > hay.len() {
-        return None;
-    }
-    hay.get(from..)?
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|p| p + from)
-}
-
-/// The `name="…"` style parameter `key` of a Content-Disposition header.
-fn disposition_param(header: &str, key: &str) -> Option<String> {
-    let pat = format!("{key}=\"");
-    let mut search = header;
-    loop {
-        let at = search.find(&pat)?;
-        // Not the tail of another parameter (`filename=` contains `name=`).
-        let before = search.get(..at)?.chars().last();
-        let rest = search.get(at + pat.len()..)?;
-        if matches!(before, None | Some(' ' | ';')) {
-            let end = rest.find('"')?;
-            return Some(rest.get(..end)?.to_string());
-        }
-        search = rest;
-    }
-}
-
-/// Parses a `multipart/form-data` body with `boundary` (RFC 7578): every part
-/// with its name, file name and bytes. `None` when the body is malformed.
-pub fn parse_multipart(body: &[u8], boundary: &str) -> Option<Vec<Part>> {
-    let delim = format!("--{boundary}");
-    let next_delim = format!("\r\n--{boundary}");
-    let mut pos = find(body, delim.as_bytes(), 0)? + delim.len();
-    let mut parts = Vec::new();
-    loop {
-        let rest = body.get(pos..)?;
-        if rest.starts_with(b"--") {
-            return Some(parts);
-        }
-        if !rest.starts_with(b"\r\n") {
-            return None;
-        }
-        let head_start = pos + 2;
-        let head_end = find(body, b"\r\n\r\n", head_start)?;
-        let head = String::from_utf8_lossy(body.get(head_start..head_end)?).into_owned();
-        let data_start = head_end + 4;
-        let data_end = find(body, next_delim.as_bytes(), data_start)?;
-        let disposition = head
-            .split("\r\n")
-            .find(|l| l.to_ascii_lowercase().starts_with("content-disposition:"))
-            .unwrap_or("");
-        parts.push(Part {
-            name: disposition_param(disposition, "name").unwrap_or_default(),
-            filename: disposition_param(disposition, "filename"),
-            data: body.get(data_start..data_end)?.to_vec(),
-        });
-        pos = data_end + next_delim.len();
-    }
-}
-
 /// The text of an uploaded file: a `.docx` by its name or its zip signature,
 /// anything else as a text file in UTF-8, UTF-16 or GBK/GB18030.
 pub fn file_text(name: &str, data: &[u8]) -> Result<String, String> {
@@ -328,49 +257,21 @@ pub fn file_text(name: &str, data: &[u8]) -> Result<String, String> {
 pub async fn check_submit(State(st): State<AppState>, u: UiUser, req: Request) -> PageResult {
     let names = Names::load(&st.store).await.map_err(store_error)?;
     let mut p = CheckPage::new(Chrome::new(&st.store, &u, &names, "/check"));
-    let (parts, body) = req.into_parts();
-    let ctype = parts
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
-    let bytes = match axum::body::to_bytes(body, crate::BODY_LIMIT).await {
-        Ok(b) => b,
-        Err(_) => {
+    let (form, file) = match read_form(req, &st, crate::BODY_LIMIT).await {
+        // An empty file counts as none (the pasted text is checked).
+        Ok(f) => (f.fields, f.file.filter(|(_, d)| !d.is_empty())),
+        Err(Unread::TooLarge) => {
             p.error = format!(
                 "提交的内容超过{}KB上限，请分段粘贴或上传较小的文件。",
                 crate::BODY_LIMIT / 1024
             );
             return Ok(page(StatusCode::PAYLOAD_TOO_LARGE, &p));
         }
-    };
-    let mut form: Vec<(String, String)> = Vec::new();
-    let mut file: Option<(String, Vec<u8>)> = None;
-    if let Some(b) = ctype
-        .split(';')
-        .map(str::trim)
-        .find_map(|s| s.strip_prefix("boundary="))
-        .filter(|_| ctype.starts_with("multipart/form-data"))
-    {
-        let b = b.trim_matches('"');
-        let Some(all) = parse_multipart(&bytes, b) else {
+        Err(Unread::Malformed) => {
             p.error = "上传的内容无法读取，请重试。".into();
             return Ok(page(StatusCode::BAD_REQUEST, &p));
-        };
-        for part in all {
-            match part.filename {
-                Some(f) if part.name == "file" => {
-                    if !part.data.is_empty() {
-                        file = Some((f, part.data));
-                    }
-                }
-                _ => form.push((part.name, String::from_utf8_lossy(&part.data).into_owned())),
-            }
         }
-    } else {
-        form = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
-    }
+    };
     check_csrf(&u, &form)?;
     // Browsers send textarea line breaks as CRLF.
     let pasted = super::session::field(&form, "text").unwrap_or("").replace("\r\n", "\n");
@@ -461,23 +362,6 @@ mod tests {
         );
         assert_eq!(segs[2].ends, vec![1]);
         assert_eq!(segs[3].ends, vec![2]);
-    }
-
-    #[test]
-    fn multipart_fields_and_files() {
-        let body = b"--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\nabc\r\n--XyZ\r\n\
-Content-Disposition: form-data; name=\"file\"; filename=\"\xe6\x8a\xa5\xe5\x91\x8a.txt\"\r\nContent-Type: text/plain\r\n\r\n\
-line1\r\n--not-it\r\nline2\r\n--XyZ--\r\n";
-        let parts = parse_multipart(body, "XyZ").unwrap();
-        assert_eq!(parts.len(), 2);
-        assert_eq!(parts[0].name, "csrf");
-        assert_eq!(parts[0].filename, None);
-        assert_eq!(parts[0].data, b"abc");
-        assert_eq!(parts[1].name, "file");
-        assert_eq!(parts[1].filename.as_deref(), Some("报告.txt"));
-        assert_eq!(parts[1].data, b"line1\r\n--not-it\r\nline2");
-        assert!(parse_multipart(b"garbage", "XyZ").is_none());
-        assert!(parse_multipart(b"--XyZ\r\nno end", "XyZ").is_none());
     }
 
     #[test]

@@ -20,13 +20,13 @@
 
 use super::render::{Chrome, Names, PageResult, error_page, page, query, see_other, store_error};
 use super::session::{UiUser, check_csrf, field};
+use super::upload::{Unread, read_form};
 use crate::AppState;
 use crate::service::export::{XLSX, list_query, mime};
 use crate::service::staging::Upload;
 use askama::Template;
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{Path, Query, Request, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use lvzhi_core::field::FieldType;
 use lvzhi_core::ledger::LedgerKind;
@@ -77,78 +77,6 @@ fn entry_for(st: &AppState, u: &UiUser, id: &str) -> Result<(Upload, LedgerKind)
     let e = st.staging.get(id, u.session.access.user_id).ok_or_else(gone)?;
     let kind = ledger_for_import(st, u, &e.ledger)?.clone();
     Ok((e, kind))
-}
-
-/// One part of a `multipart/form-data` body.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Part {
-    /// The form field's name.
-    pub name: String,
-    /// The file's name, for a file.
-    pub filename: Option<String>,
-    /// The content.
-    pub data: Vec<u8>,
-}
-
-fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    if needle.is_empty() || hay.len() < needle.len() {
-        return None;
-    }
-    (from..=hay.len() - needle.len()).find(|&i| hay.get(i..i + needle.len()) == Some(needle))
-}
-
-fn disposition_param(line: &str, key: &str) -> Option<String> {
-    let pat = format!("{key}=\"");
-    let mut rest = line;
-    while let Some(i) = rest.find(&pat) {
-        // Not the tail of another parameter (name= inside filename=).
-        let before = rest.get(..i).and_then(|s| s.chars().last());
-        let after = rest.get(i + pat.len()..)?;
-        if before.is_none_or(|c| c == ' ' || c == ';') {
-            let end = after.find('"')?;
-            return Some(after.get(..end)?.to_string());
-        }
-        rest = after;
-    }
-    None
-}
-
-/// Parses a `multipart/form-data` body (RFC 7578: the parts browsers send
-/// for a form with text fields and one file). None when it is not one.
-pub fn parse_multipart(content_type: &str, body: &[u8]) -> Option<Vec<Part>> {
-    let boundary = content_type
-        .split(';')
-        .map(str::trim)
-        .find_map(|p| p.strip_prefix("boundary="))?
-        .trim_matches('"');
-    if !content_type.trim_start().starts_with("multipart/form-data") || boundary.is_empty() {
-        return None;
-    }
-    let delim = format!("--{boundary}").into_bytes();
-    let mut parts = Vec::new();
-    let mut pos = find(body, &delim, 0)? + delim.len();
-    loop {
-        if body.get(pos..pos + 2) == Some(b"--") {
-            return Some(parts);
-        }
-        // Skip the CRLF after the delimiter.
-        pos = find(body, b"\r\n", pos)? + 2;
-        let head_end = find(body, b"\r\n\r\n", pos)?;
-        let head = String::from_utf8_lossy(body.get(pos..head_end)?).into_owned();
-        let data_start = head_end + 4;
-        let mut next_delim = delim.clone();
-        next_delim.splice(0..0, b"\r\n".iter().copied());
-        let data_end = find(body, &next_delim, data_start)?;
-        let disp = head
-            .lines()
-            .find(|l| l.to_ascii_lowercase().starts_with("content-disposition:"))?;
-        parts.push(Part {
-            name: disposition_param(disp, "name")?,
-            filename: disposition_param(disp, "filename"),
-            data: body.get(data_start..data_end)?.to_vec(),
-        });
-        pos = data_end + next_delim.len();
-    }
 }
 
 #[derive(Template)]
@@ -202,31 +130,23 @@ pub async fn upload_page(State(st): State<AppState>, u: UiUser, Path(key): Path<
 }
 
 /// `POST /ledgers/{key}/import`: takes the file, then the mapping screen.
-pub async fn upload(
-    State(st): State<AppState>,
-    u: UiUser,
-    Path(key): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> PageResult {
+pub async fn upload(State(st): State<AppState>, u: UiUser, Path(key): Path<String>, req: Request) -> PageResult {
     let kind = ledger_for_import(&st, &u, &key)?;
-    let ct = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let Some(parts) = parse_multipart(ct, &body) else {
-        return Err(error_page(StatusCode::BAD_REQUEST, "请求有误", "上传的表单无法读取。"));
+    let form = match read_form(req, &st, UPLOAD_LIMIT).await {
+        Ok(f) => f,
+        Err(Unread::TooLarge) => {
+            return Err(error_page(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "文件过大",
+                &format!("上传的文件超过{}MB上限，未作处理。", UPLOAD_LIMIT / 1024 / 1024),
+            ));
+        }
+        Err(Unread::Malformed) => {
+            return Err(error_page(StatusCode::BAD_REQUEST, "请求有误", "上传的表单无法读取。"));
+        }
     };
-    let form: Vec<(String, String)> = parts
-        .iter()
-        .filter(|p| p.filename.is_none())
-        .map(|p| (p.name.clone(), String::from_utf8_lossy(&p.data).into_owned()))
-        .collect();
-    check_csrf(&u, &form)?;
-    let Some(file) = parts
-        .into_iter()
-        .find(|p| p.name == "file" && p.filename.as_deref().is_some_and(|f| !f.is_empty()))
-    else {
+    check_csrf(&u, &form.fields)?;
+    let Some((name, data)) = form.file else {
         return upload_page_with(
             &st,
             &u,
@@ -236,7 +156,6 @@ pub async fn upload(
         )
         .await;
     };
-    let name = file.filename.unwrap_or_default();
     let lower = name.to_ascii_lowercase();
     if !(lower.ends_with(".xlsx") || lower.ends_with(".xls") || lower.ends_with(".csv")) {
         return upload_page_with(
@@ -252,7 +171,7 @@ pub async fn upload(
         user: u.session.access.user_id,
         ledger: kind.key.clone(),
         name,
-        bytes: Arc::new(file.data),
+        bytes: Arc::new(data),
         mapping: Mapping::default(),
         at: Instant::now(),
         report: None,
@@ -922,23 +841,6 @@ pub fn export_query(params: &[(&str, &str)]) -> String {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-
-    #[test]
-    fn multipart_parts() {
-        let body = b"--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\nabc\r\n\
---XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\xe9\x9a\x90\xe6\x82\xa3.csv\"\r\n\
-Content-Type: text/csv\r\n\r\na,b\r\n1,2\r\n\r\n--XyZ--\r\n";
-        let parts = parse_multipart("multipart/form-data; boundary=XyZ", body).unwrap();
-        assert_eq!(parts.len(), 2);
-        assert_eq!(
-            (parts[0].name.as_str(), parts[0].data.as_slice()),
-            ("csrf", &b"abc"[..])
-        );
-        assert_eq!(parts[1].filename.as_deref(), Some("隐患.csv"));
-        assert_eq!(parts[1].data, b"a,b\r\n1,2\r\n");
-        assert!(parse_multipart("application/x-www-form-urlencoded", body).is_none());
-        assert!(parse_multipart("multipart/form-data; boundary=XyZ", b"--XyZ\r\ngarbage").is_none());
-    }
 
     #[test]
     fn preview_helpers() {

@@ -11,7 +11,7 @@
 
 use super::charts::{self, Bar, Series};
 use super::form::Opt;
-use super::pages::{Row, row};
+use super::pages::Row;
 use super::render::{Chrome, Names, PageError, PageResult, error_page, page, query, store_error};
 use super::session::UiUser;
 use crate::AppState;
@@ -20,6 +20,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use lvzhi_core::access::{Access, Role};
+use lvzhi_core::field::FieldDef;
+use lvzhi_core::ledger::LedgerKind;
 use lvzhi_core::period::Period;
 use lvzhi_metrics::def::{FormulaKind, MeasureKind, Source, StatMode};
 use lvzhi_metrics::{Engine, EvalError, IndicatorValue, Scope};
@@ -349,6 +351,31 @@ pub struct RecGroup {
     pub rows: Vec<Row>,
 }
 
+impl RecGroup {
+    /// The columns a provenance page shows for `kind`: its list columns (the
+    /// title first), at most [`PROVENANCE_COLUMNS`]; the record's page has the rest.
+    pub fn fields(kind: &LedgerKind) -> Vec<&FieldDef> {
+        let mut f = super::pages::list_fields(kind);
+        f.truncate(PROVENANCE_COLUMNS);
+        f
+    }
+
+    /// An empty group of `kind`, its headers from [`RecGroup::fields`].
+    pub fn new(kind: &LedgerKind) -> RecGroup {
+        RecGroup {
+            ledger: kind.name.clone(),
+            columns: RecGroup::fields(kind).iter().map(|f| f.label.clone()).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// Adds `view`'s row, its cells from the same column list as the headers.
+    pub fn push(&mut self, kind: &LedgerKind, names: &Names, view: &lvzhi_store::records::RecordView) {
+        self.rows
+            .push(super::pages::row_of(kind, &RecGroup::fields(kind), names, view));
+    }
+}
+
 /// A source of an indicator's value.
 pub struct SourceLine {
     /// The indicator that read it.
@@ -489,19 +516,14 @@ pub async fn provenance(
                 let Some(kind) = pack.ledger(&view.row.ledger) else {
                     continue;
                 };
-                let mut r = row(kind, &names, view);
-                r.cells.truncate(PROVENANCE_COLUMNS);
-                match groups.iter_mut().find(|g| g.ledger == kind.name) {
-                    Some(g) => g.rows.push(r),
-                    None => groups.push(RecGroup {
-                        ledger: kind.name.clone(),
-                        columns: super::pages::list_fields(kind)
-                            .iter()
-                            .map(|f| f.label.clone())
-                            .collect(),
-                        rows: vec![r],
-                    }),
-                }
+                let i = match groups.iter().position(|g| g.ledger == kind.name) {
+                    Some(i) => i,
+                    None => {
+                        groups.push(RecGroup::new(kind));
+                        groups.len() - 1
+                    }
+                };
+                groups[i].push(kind, &names, view);
             }
             Ok::<_, lvzhi_store::StoreError>((groups, hidden))
         })

@@ -21,6 +21,7 @@
 //! * [`supervise`] — 督查督办: overdue/due-soon items, bulk 催办, 评星挂旗, 预警.
 //! * [`indicators`] — 指标 with provenance pages; the leader's dashboard.
 //! * [`charts`] — server-drawn SVG charts (lines, bars, progress).
+//! * [`upload`] — forms with a file (axum's multipart parser), for 导入 and 核查.
 //! * [`render`] — the layout, error pages, names of units/divisions/people,
 //!   Shanghai times, security headers.
 //!
@@ -48,6 +49,7 @@ pub mod reports;
 pub mod session;
 pub mod supervise;
 pub mod todo;
+pub mod upload;
 
 use crate::AppState;
 use axum::Router;

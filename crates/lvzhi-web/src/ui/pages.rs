@@ -85,8 +85,14 @@ pub fn list_fields(kind: &LedgerKind) -> Vec<&lvzhi_core::field::FieldDef> {
 
 /// The row of a record, with the list columns of its ledger.
 pub fn row(kind: &LedgerKind, names: &Names, v: &RecordView) -> Row {
-    let cells = list_fields(kind)
-        .into_iter()
+    row_of(kind, &list_fields(kind), names, v)
+}
+
+/// The row of a record with one cell per field of `columns` (the same list
+/// gives the table's headers, so cells and headers always line up).
+pub fn row_of(kind: &LedgerKind, columns: &[&lvzhi_core::field::FieldDef], names: &Names, v: &RecordView) -> Row {
+    let cells = columns
+        .iter()
         .map(|f| {
             let text = v.row.fields.get(&f.key).map(|x| names.show(f, x)).unwrap_or_default();
             let mut c = shorten(&text, if f.ty == FieldType::LongText { 36 } else { 24 });

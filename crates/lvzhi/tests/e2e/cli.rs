@@ -31,6 +31,12 @@ fn every_subcommand_has_help() {
         vec!["audit", "verify", "--help"],
         vec!["backup", "--help"],
         vec!["restore", "--help"],
+        vec!["demo", "--help"],
+        vec!["indicators", "--help"],
+        vec!["warnings", "--help"],
+        vec!["report", "--help"],
+        vec!["import", "--help"],
+        vec!["export", "--help"],
     ] {
         let (code, out, _) = run(&sub);
         assert_eq!(code, 0, "{sub:?}");
@@ -142,4 +148,59 @@ fn backup_and_restore() {
     assert_eq!(run(&["audit", "verify", "--db", &url]).0, 0);
     let _ = std::fs::remove_file(&backup);
     tokio::runtime::Runtime::new().unwrap().block_on(db.drop_db());
+}
+
+#[test]
+fn ledgers_by_chinese_name_or_key() {
+    let db = TestDb::sqlite();
+    let url = db.url.clone();
+    let (code, out, err) = run(&["init", "--db", &url, "--admin-password", "secret-admin-1"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let dir = std::env::temp_dir().join(format!("lvzhi-cli-ledger-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let by_key = dir.join("key.csv");
+    let by_name = dir.join("name.csv");
+    let (code, _, err) = run(&[
+        "export",
+        "--db",
+        &url,
+        "--ledger",
+        "hazard",
+        "-o",
+        by_key.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = run(&[
+        "export",
+        "--db",
+        &url,
+        "--ledger",
+        "安全生产隐患",
+        "-o",
+        by_name.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let header = std::fs::read(&by_key).unwrap();
+    assert!(!header.is_empty());
+    assert_eq!(header, std::fs::read(&by_name).unwrap(), "the same ledger either way");
+    // Unknown: a Chinese error listing the valid names, for export and import.
+    for sub in ["export", "import"] {
+        let mut args = vec![sub, "--db", &url, "--ledger", "安全隐患台账"];
+        let out_path = dir.join("x.csv");
+        let out_path = out_path.to_str().unwrap();
+        if sub == "export" {
+            args.extend(["-o", out_path]);
+        } else {
+            std::fs::write(out_path, "a,b\n1,2\n").unwrap();
+            args.push(out_path);
+        }
+        let (code, _, err) = run(&args);
+        assert_eq!(code, 2, "{sub}: {err}");
+        assert!(err.contains("台账“安全隐患台账”不存在"), "{sub}: {err}");
+        assert!(
+            err.contains("安全生产隐患（hazard）") && err.contains("信访件（petition）"),
+            "{sub}: {err}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }
