@@ -379,14 +379,11 @@ fn shape(method: &str, path: &str) -> (Option<&'static str>, u16, Success) {
         ("get", "/assessments/receipts/{code}") => (None, 200, Success::Json("Receipt")),
         ("get", "/assessments/{id}") => (None, 200, Success::Json("Campaign")),
         ("post", "/assessments/{id}/tokens") => (Some("TokensBody"), 201, Success::Json("Tokens")),
-        ("post", "/assessments/{id}/open" | "/assessments/{id}/close" | "/assessments/{id}/publish") => {
-            (None, 200, Success::Json("Campaign"))
-        }
+        ("post", "/assessments/{id}/open") => (None, 200, Success::Json("Campaign")),
         ("get", "/assessments/{id}/turnout") => (None, 200, Success::Json("Turnout")),
         ("get", "/assessments/{id}/sheet") => (None, 200, Success::Files(&[DOCX, XLSX])),
-        ("get", "/assessments/{id}/results" | "/assessments/{id}/recount" | "/openapi.json") => {
-            (None, 200, Success::Json("Object"))
-        }
+        ("get", "/assessments/{id}/results" | "/assessments/{id}/recount" | "/openapi.json")
+        | ("post", "/assessments/{id}/close" | "/assessments/{id}/publish") => (None, 200, Success::Json("Object")),
         _ => (None, 200, Success::Json("Items")),
     }
 }
@@ -482,13 +479,15 @@ fn path_params(path: &str) -> Vec<Value> {
 /// The error statuses an operation may answer, with their meaning.
 fn errors(method: &str, path: &str, has_body: bool, public: bool) -> Vec<(u16, &'static str)> {
     let mut out = vec![(400, "请求无效（参数、路径或JSON格式）"), (404, "不存在或超出权限范围")];
+    if !public || path == "/api/v1/auth/login" {
+        out.push((401, "未登录、会话已过期或用户名密码错误"));
+    }
     if !public {
-        out.push((401, "未登录或会话已过期"));
         out.push((403, "无此权限或CSRF令牌错误"));
     }
     out.push((422, "字段校验失败（details 列出每个字段）或模板运行错误"));
+    out.push((409, "版本冲突或当前状态不允许（如测评尚无选票）"));
     if method != "get" {
-        out.push((409, "版本冲突或当前状态不允许"));
         out.push((507, "存储空间已满，本次修改未保存"));
     }
     if has_body {
@@ -547,7 +546,15 @@ pub fn document() -> Value {
         let public = is_public(path);
         let mut params = path_params(path);
         for (n, t, d) in query(method, path) {
-            params.push(json!({"name": n, "in": "query", "required": false, "schema": {"type": t}, "description": d}));
+            let schema = match (*n, path.trim_start_matches("/api/v1")) {
+                ("format", "/ledgers/{ledger}/export") => json!({"type": "string", "enum": ["xlsx", "csv"]}),
+                ("format", "/reports/{template}") => json!({"type": "string", "enum": ["md", "html", "docx"]}),
+                ("format", _) => json!({"type": "string", "enum": ["docx", "xlsx"]}),
+                ("level", _) => json!({"type": "string", "enum": ["red", "yellow"]}),
+                ("limit", _) => json!({"type": "integer", "minimum": 1, "maximum": 500}),
+                _ => json!({"type": t}),
+            };
+            params.push(json!({"name": n, "in": "query", "required": false, "schema": schema, "description": d}));
         }
         let mut responses = serde_json::Map::new();
         responses.insert(
