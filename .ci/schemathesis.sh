@@ -36,10 +36,11 @@ token="$(curl -fsS -H 'Content-Type: application/json' \
     -d "{\"username\":\"admin\",\"password\":\"$password\"}" "$base/api/v1/auth/login" |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')"
 
+# Run from the scratch dir: schemathesis writes its .schemathesis/ cache into the working directory.
 run() {
-    st run "$base/api/v1/openapi.json" --checks all -H "Authorization: Bearer $token" \
+    (cd "$work" && st run "$base/api/v1/openapi.json" --checks all -H "Authorization: Bearer $token" \
         --max-examples "$MAX_EXAMPLES" --max-time "$MAX_TIME" --seed 1 --request-timeout 20 \
-        --no-color "$@"
+        --no-color "$@")
 }
 start=$(date +%s)
 status=0
