@@ -1,8 +1,11 @@
 //! The OpenAPI 3.1 document of the JSON API, served at `/api/v1/openapi.json`.
 //!
-//! Written as data here rather than derived by macros (utoipa): the API is
-//! small, and the test below checks that every route of the router is
-//! documented and every documented path is routed.
+//! Written as data here rather than derived by macros (utoipa is not a
+//! dependency, and the handlers answer `serde_json::Value`s, so derives would
+//! not describe the wire shapes anyway). The tests below hold it honest: every
+//! route of the router is documented with its path parameters, every request
+//! body's example validates against its schema, and the crate's
+//! `tests/openapi.rs` validates real responses of the sample county.
 
 use serde_json::{Value, json};
 
@@ -127,69 +130,463 @@ fn error_schema() -> Value {
             "details": {"description": "字段错误列表等", "type": ["array", "object", "null"]}}}}})
 }
 
+/// The schemas of the bodies and responses, in `components.schemas`.
+fn schemas() -> Value {
+    let s = |v: &str| json!({"type": "string", "examples": [v]});
+    let opt_s = json!({"type": ["string", "null"]});
+    let opt_i = json!({"type": ["integer", "null"]});
+    let fields = json!({"type": "object", "description": "字段键 → 值（字段定义见 GET /api/v1/ledgers/{ledger}）",
+        "additionalProperties": true});
+    let mut m = serde_json::Map::new();
+    m.insert("Error".into(), error_schema());
+    m.insert(
+        "LoginBody".into(),
+        json!({"type": "object", "required": ["username", "password"], "additionalProperties": false,
+            "properties": {"username": s("admin"), "password": s("password1")}}),
+    );
+    m.insert(
+        "Login".into(),
+        json!({"type": "object", "required": ["token", "csrf", "expires_at", "user"], "properties": {
+            "token": {"type": "string"}, "csrf": {"type": "string"}, "expires_at": {"type": "string"},
+            "user": {"type": "object", "required": ["username", "role"], "properties": {
+                "username": {"type": "string"}, "display_name": {"type": "string"}, "role": {"type": "string"},
+                "unit": opt_i, "division": opt_s}}}}),
+    );
+    m.insert(
+        "Me".into(),
+        json!({"type": "object", "required": ["username", "display_name", "role", "role_label", "csrf", "expires_at"],
+            "properties": {"username": {"type": "string"}, "display_name": {"type": "string"},
+                "role": {"type": "string"}, "role_label": {"type": "string"}, "unit": opt_i, "division": opt_s,
+                "person": opt_i, "oversees": {"type": ["array", "null"]}, "csrf": {"type": "string"},
+                "expires_at": {"type": "string"}}}),
+    );
+    m.insert(
+        "Items".into(),
+        json!({"type": "object", "required": ["items"], "description": "列表：items 为对象数组",
+            "properties": {"items": {"type": "array", "items": {"type": "object"}}}}),
+    );
+    m.insert("UserBody".into(), json!({"type": "object", "required": ["username", "password", "role"], "additionalProperties": false,
+            "properties": {"username": s("clerk_new"), "display_name": s("新办事员"), "password": s("a-long-password-2026"),
+                "role": {"type": "string", "examples": ["unit_clerk"],
+                    "enum": ["admin", "office", "leader", "unit_clerk", "unit_head", "auditor", "evaluator"]},
+                "unit_id": {"type": ["integer", "null"], "minimum": 1, "examples": [1]},
+                "division": opt_s, "person_id": {"type": ["integer", "null"], "minimum": 1}}}));
+    m.insert(
+        "Created".into(),
+        json!({"type": "object", "required": ["id"], "properties": {"id": {"type": "integer"}}}),
+    );
+    m.insert(
+        "Ledger".into(),
+        json!({"type": "object", "required": ["key", "name", "fields"], "properties": {
+            "key": {"type": "string"}, "name": {"type": "string"}, "fields": {"type": "array"}}}),
+    );
+    m.insert(
+        "Record".into(),
+        json!({"type": "object",
+            "required": ["id", "ledger", "state", "closed", "voided", "title", "fields", "version", "warning",
+                         "actions", "can_edit", "can_void"],
+            "properties": {"id": {"type": "integer"}, "ledger": {"type": "string"}, "state": {"type": "string"},
+                "unit_id": opt_i, "division": opt_s, "owner_id": opt_i, "deadline": opt_s,
+                "closed": {"type": "boolean"}, "voided": {"type": "boolean"}, "title": {"type": "string"},
+                "fields": {"type": "object"}, "version": {"type": "integer"},
+                "warning": {"type": "string", "enum": ["none", "yellow", "red"]},
+                "actions": {"type": "array", "items": {"type": "string"}},
+                "can_edit": {"type": "boolean"}, "can_void": {"type": "boolean"}}}),
+    );
+    m.insert(
+        "Page".into(),
+        json!({"type": "object", "required": ["items", "next"], "properties": {
+            "items": {"type": "array", "items": {"$ref": "#/components/schemas/Record"}},
+            "next": opt_s, "total": opt_i}}),
+    );
+    m.insert(
+        "CreateBody".into(),
+        json!({"type": "object", "required": ["fields"], "additionalProperties": false,
+            "properties": {"fields": fields}}),
+    );
+    m.insert(
+        "UpdateBody".into(),
+        json!({"type": "object", "required": ["version", "fields"], "additionalProperties": false,
+            "properties": {"version": {"type": "integer", "examples": [1]}, "fields": fields}}),
+    );
+    m.insert(
+        "TransitionBody".into(),
+        json!({"type": "object", "required": ["transition", "version"], "additionalProperties": false,
+            "properties": {"transition": s("受理"), "version": {"type": "integer", "examples": [1]},
+                "fields": fields, "reason": opt_s}}),
+    );
+    m.insert(
+        "VoidBody".into(),
+        json!({"type": "object", "required": ["version", "reason"], "additionalProperties": false,
+            "properties": {"version": {"type": "integer", "examples": [1]}, "reason": s("重复录入")}}),
+    );
+    m.insert(
+        "UrgeBody".into(),
+        json!({"type": "object", "additionalProperties": false, "properties": {"note": s("请于本周内办结")}}),
+    );
+    m.insert(
+        "Verify".into(),
+        json!({"type": "object", "description": "哈希链校验结果"}),
+    );
+    m.insert(
+        "Indicators".into(),
+        json!({"type": "object", "required": ["period", "period_label", "scope", "items"], "properties": {
+            "period": {"type": "string"}, "period_label": {"type": "string"}, "scope": {"type": "string"},
+            "items": {"type": "array"}}}),
+    );
+    m.insert(
+        "Indicator".into(),
+        json!({"type": "object", "required": ["indicator", "sources", "records", "links"], "properties": {
+            "indicator": {"type": "object"}, "sources": {"type": "array"},
+            "records": {"type": "object", "required": ["items", "total"]}, "links": {"type": "object"}}}),
+    );
+    m.insert(
+        "Warnings".into(),
+        json!({"type": "object", "required": ["items", "total"], "properties": {
+            "items": {"type": "array"}, "total": {"type": "integer"}}}),
+    );
+    m.insert(
+        "AckBody".into(),
+        json!({"type": "object", "required": ["note"], "additionalProperties": false,
+            "properties": {"note": s("已约谈责任单位，限期整改")}}),
+    );
+    m.insert(
+        "Acked".into(),
+        json!({"type": "object", "required": ["warning"], "properties": {"warning": {"type": "object"}}}),
+    );
+    m.insert(
+        "Reports".into(),
+        json!({"type": "object", "required": ["items", "templates"], "properties": {
+            "items": {"type": "array"}, "templates": {"type": "array"}}}),
+    );
+    m.insert(
+        "Source".into(),
+        json!({"type": "object", "description": "模板原文及版本信息"}),
+    );
+    m.insert(
+        "Versions".into(),
+        json!({"type": "object", "required": ["name", "items"], "properties": {
+            "name": {"type": "string"}, "items": {"type": "array"}}}),
+    );
+    m.insert(
+        "SaveBody".into(),
+        json!({"type": "object", "required": ["source"], "additionalProperties": false, "properties": {
+            "source": s("# {{ period_label }}工作报告\n"), "parent": {"type": "integer", "minimum": 0, "examples": [0]},
+            "base": opt_s, "note": opt_s}}),
+    );
+    m.insert(
+        "Saved".into(),
+        json!({"type": "object", "required": ["name", "version"], "properties": {
+            "name": {"type": "string"}, "version": {"type": "integer"}}}),
+    );
+    m.insert("CampaignBody".into(), json!({"type": "object", "required": ["year", "title", "groups", "subjects", "opens_at", "closes_at"],
+            "properties": {"year": {"type": "integer", "examples": [2026]}, "title": s("2026年度县级领导干部民主测评"),
+                "groups": {"type": "array", "minItems": 1, "items": {"type": "object", "required": ["name", "weight"],
+                    "properties": {"name": {"type": "string"}, "weight": {"type": "string", "description": "权重（精确小数）"}}}},
+                "subjects": {"type": "array", "minItems": 1, "items": {"type": "object", "required": ["name", "post"],
+                    "properties": {"name": {"type": "string"}, "post": {"type": "string"}}}},
+                "opens_at": {"type": "string", "format": "date-time"},
+                "closes_at": {"type": "string", "format": "date-time"}}}));
+    m.insert(
+        "Campaign".into(),
+        json!({"type": "object",
+            "required": ["id", "year", "title", "state", "opens_at", "closes_at", "published", "groups", "subjects"],
+            "properties": {"id": {"type": "integer"}, "year": {"type": "integer"}, "title": {"type": "string"},
+                "state": {"type": "string"}, "opens_at": {"type": "string"}, "closes_at": {"type": "string"},
+                "closed_at": opt_s, "published": {"type": "boolean"}, "groups": {"type": "array"},
+                "subjects": {"type": "array"}}}),
+    );
+    m.insert(
+        "TokensBody".into(),
+        json!({"type": "object", "required": ["group_id", "count"], "additionalProperties": false,
+            "properties": {"group_id": {"type": "integer", "minimum": 1, "examples": [1]},
+                "count": {"type": "integer", "minimum": 0, "examples": [10]}}}),
+    );
+    m.insert(
+        "Tokens".into(),
+        json!({"type": "object", "required": ["group_id", "tokens"], "properties": {
+            "group_id": {"type": "integer"}, "tokens": {"type": "array", "items": {"type": "string"}}}}),
+    );
+    m.insert("BallotBody".into(), json!({"type": "object", "required": ["code"], "additionalProperties": false, "properties": {
+            "code": s("ABCDE-FGHJK"), "campaign": opt_i,
+            "grades": {"type": ["object", "null"], "description": "{\"对象编号\": {\"德\": \"优秀\", …}}（仅投票时）"}}}));
+    m.insert(
+        "Cast".into(),
+        json!({"type": "object", "required": ["campaign", "receipt"], "properties": {
+            "campaign": {"type": "integer"}, "receipt": {"type": "string"}}}),
+    );
+    m.insert(
+        "Turnout".into(),
+        json!({"type": "object", "required": ["items", "issued", "voted"], "properties": {
+            "items": {"type": "array"}, "issued": {"type": "integer"}, "voted": {"type": "integer"}}}),
+    );
+    m.insert("Ballot".into(), json!({"type": "object", "required": ["campaign", "subjects", "items", "grades"], "properties": {
+            "campaign": {"type": "object", "required": ["id", "title"]}, "subjects": {"type": "array"},
+            "items": {"type": "array", "items": {"type": "string"}}, "grades": {"type": "array", "items": {"type": "string"}}}}));
+    m.insert(
+        "Receipt".into(),
+        json!({"type": "object", "required": ["counted", "campaigns"], "properties": {
+            "counted": {"type": "boolean"}, "campaigns": {"type": "array"}}}),
+    );
+    m.insert("Object".into(), json!({"type": "object"}));
+    Value::Object(m)
+}
+
+/// What an operation answers on success.
+enum Success {
+    /// JSON of a component schema.
+    Json(&'static str),
+    /// A file in one of these media types.
+    Files(&'static [&'static str]),
+    /// No content.
+    Empty,
+}
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+
+/// The request body schema, success status and success content of an operation.
+fn shape(method: &str, path: &str) -> (Option<&'static str>, u16, Success) {
+    let tail = path.trim_start_matches("/api/v1");
+    match (method, tail) {
+        ("post", "/auth/login") => (Some("LoginBody"), 200, Success::Json("Login")),
+        ("post", "/auth/logout") => (None, 204, Success::Empty),
+        ("get", "/me") => (None, 200, Success::Json("Me")),
+        ("post", "/users") => (Some("UserBody"), 201, Success::Json("Created")),
+        ("get", "/ledgers/{ledger}") => (None, 200, Success::Json("Ledger")),
+        ("get", "/ledgers/{ledger}/records") => (None, 200, Success::Json("Page")),
+        ("post", "/ledgers/{ledger}/records") => (Some("CreateBody"), 201, Success::Json("Record")),
+        ("get", "/ledgers/{ledger}/export") => (None, 200, Success::Files(&[XLSX, "text/csv; charset=utf-8"])),
+        ("get", "/records/{id}") => (None, 200, Success::Json("Record")),
+        ("patch", "/records/{id}") => (Some("UpdateBody"), 200, Success::Json("Record")),
+        ("post", "/records/{id}/transitions") => (Some("TransitionBody"), 200, Success::Json("Record")),
+        ("post", "/records/{id}/void") => (Some("VoidBody"), 200, Success::Json("Record")),
+        ("post", "/records/{id}/urge") => (Some("UrgeBody"), 200, Success::Json("Record")),
+        ("get", "/audit/verify") => (None, 200, Success::Json("Verify")),
+        ("get", "/indicators") => (None, 200, Success::Json("Indicators")),
+        ("get", "/indicators/{id}") => (None, 200, Success::Json("Indicator")),
+        ("get", "/warnings") => (None, 200, Success::Json("Warnings")),
+        ("post", "/warnings/{id}/ack") => (Some("AckBody"), 200, Success::Json("Acked")),
+        ("get", "/reports") => (None, 200, Success::Json("Reports")),
+        ("get", "/reports/{template}/source") => (None, 200, Success::Json("Source")),
+        ("get", "/reports/{template}/versions") => (None, 200, Success::Json("Versions")),
+        ("post", "/reports/{template}/versions") => (Some("SaveBody"), 201, Success::Json("Saved")),
+        ("get", "/reports/{template}") => (
+            None,
+            200,
+            Success::Files(&["text/markdown; charset=utf-8", "text/html; charset=utf-8", DOCX]),
+        ),
+        ("post", "/assessments") => (Some("CampaignBody"), 201, Success::Json("Campaign")),
+        ("post", "/assessments/ballot") => (Some("BallotBody"), 200, Success::Json("Ballot")),
+        ("post", "/assessments/ballot/cast") => (Some("BallotBody"), 201, Success::Json("Cast")),
+        ("get", "/assessments/receipts/{code}") => (None, 200, Success::Json("Receipt")),
+        ("get", "/assessments/{id}") => (None, 200, Success::Json("Campaign")),
+        ("post", "/assessments/{id}/tokens") => (Some("TokensBody"), 201, Success::Json("Tokens")),
+        ("post", "/assessments/{id}/open") => (None, 200, Success::Json("Campaign")),
+        ("get", "/assessments/{id}/turnout") => (None, 200, Success::Json("Turnout")),
+        ("get", "/assessments/{id}/sheet") => (None, 200, Success::Files(&[DOCX, XLSX])),
+        ("get", "/assessments/{id}/results" | "/assessments/{id}/recount" | "/openapi.json")
+        | ("post", "/assessments/{id}/close" | "/assessments/{id}/publish") => (None, 200, Success::Json("Object")),
+        _ => (None, 200, Success::Json("Items")),
+    }
+}
+
+/// The query parameters of an operation: (name, JSON type, description).
+fn query(method: &str, path: &str) -> &'static [(&'static str, &'static str, &'static str)] {
+    const LIST: &[(&str, &str, &str)] = &[
+        ("state", "string", "状态"),
+        ("unit", "integer", "责任单位编号"),
+        ("division", "string", "行政区划代码前缀"),
+        ("owner", "integer", "包挂领导（人员编号）"),
+        ("date_field", "string", "按哪个日期字段筛选"),
+        ("from", "string", "起始日期 YYYY-MM-DD"),
+        ("to", "string", "截止日期 YYYY-MM-DD"),
+        ("warning", "string", "red 超期 / yellow 临期 / warned 两者"),
+        ("q", "string", "全文检索"),
+        ("open", "boolean", "只看未办结"),
+        ("include_voided", "boolean", "含已作废"),
+        ("sort", "string", "id / deadline / updated / created"),
+        ("cursor", "string", "上一页返回的 next"),
+        ("limit", "integer", "每页条数 1-500，默认50"),
+        ("count", "boolean", "同时返回总数"),
+    ];
+    const EXPORT: &[(&str, &str, &str)] = &[
+        ("format", "string", "xlsx（默认）或 csv"),
+        ("state", "string", "状态"),
+        ("unit", "integer", "责任单位编号"),
+        ("division", "string", "行政区划代码前缀"),
+        ("owner", "integer", "包挂领导（人员编号）"),
+        ("date_field", "string", "按哪个日期字段筛选"),
+        ("from", "string", "起始日期 YYYY-MM-DD"),
+        ("to", "string", "截止日期 YYYY-MM-DD"),
+        ("warning", "string", "red / yellow / warned"),
+        ("q", "string", "全文检索"),
+        ("open", "boolean", "只看未办结"),
+        ("include_voided", "boolean", "含已作废"),
+        ("sort", "string", "id / deadline / updated / created"),
+    ];
+    const INDICATOR: &[(&str, &str, &str)] = &[
+        (
+            "period",
+            "string",
+            "2026、2026Q3、2026-11、2026-01..2026-11（默认本年）",
+        ),
+        ("scope", "string", "范围（默认全县）"),
+        ("source", "integer", "只列第几个来源的记录"),
+        ("cursor", "string", "来源记录的分页游标"),
+        ("limit", "integer", "每页条数"),
+    ];
+    if method != "get" {
+        return &[];
+    }
+    match path.trim_start_matches("/api/v1") {
+        "/ledgers/{ledger}/records" => LIST,
+        "/ledgers/{ledger}/export" => EXPORT,
+        "/org/divisions" => &[("prefix", "string", "行政区划代码前缀")],
+        "/audit/events" => &[
+            ("before", "integer", "只列此编号之前的事件"),
+            ("kind", "string", "事件类型"),
+            ("limit", "integer", "条数，默认100"),
+        ],
+        "/indicators" | "/indicators/{id}" => INDICATOR,
+        "/warnings" => &[("level", "string", "red / yellow"), ("rule", "string", "预警规则")],
+        "/reports/{template}" => &[
+            ("period", "string", "期间"),
+            ("person", "string", "人员"),
+            ("scope", "string", "范围"),
+            ("format", "string", "md / html / docx"),
+        ],
+        "/reports/{template}/source" => &[("version", "integer", "自定义模板的版本号")],
+        "/assessments/{id}/sheet" => &[("format", "string", "docx（默认）或 xlsx")],
+        _ => &[],
+    }
+}
+
+/// The path parameters named in `path`, with their schemas and demo examples.
+fn path_params(path: &str) -> Vec<Value> {
+    let string_id = path.starts_with("/api/v1/indicators") || path.starts_with("/api/v1/warnings");
+    path.split('/')
+        .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .map(|name| {
+            let schema = match name {
+                "id" if !string_id => json!({"type": "integer", "minimum": 1, "examples": [1]}),
+                "id" => json!({"type": "string", "minLength": 1}),
+                "ledger" => json!({"type": "string", "minLength": 1, "examples": ["petition"]}),
+                _ => json!({"type": "string", "minLength": 1}),
+            };
+            json!({"name": name, "in": "path", "required": true, "schema": schema})
+        })
+        .collect()
+}
+
+/// The error statuses an operation may answer, with their meaning.
+fn errors(method: &str, path: &str, has_body: bool, public: bool) -> Vec<(u16, &'static str)> {
+    let mut out = vec![(400, "请求无效（参数、路径或JSON格式）"), (404, "不存在或超出权限范围")];
+    if !public || path == "/api/v1/auth/login" {
+        out.push((401, "未登录、会话已过期或用户名密码错误"));
+    }
+    if !public {
+        out.push((403, "无此权限或CSRF令牌错误"));
+    }
+    out.push((422, "字段校验失败（details 列出每个字段）或模板运行错误"));
+    out.push((409, "版本冲突或当前状态不允许（如测评尚无选票）"));
+    if method != "get" {
+        out.push((507, "存储空间已满，本次修改未保存"));
+    }
+    if has_body {
+        out.push((413, "请求体过大"));
+        out.push((415, "请求体应为JSON（Content-Type: application/json）"));
+    }
+    if path == "/api/v1/auth/login" || path.starts_with("/api/v1/assessments/ballot") || path.contains("/receipts/") {
+        out.push((429, "尝试次数过多，请稍后再试（Retry-After）"));
+    }
+    out.push((503, "数据库暂时不可用，请稍后重试"));
+    out.sort_unstable();
+    out
+}
+
+/// Whether an operation needs no login.
+fn is_public(path: &str) -> bool {
+    path == "/api/v1/auth/login"
+        || path == "/api/v1/openapi.json"
+        || path.starts_with("/api/v1/assessments/ballot")
+        || path.starts_with("/api/v1/assessments/receipts/")
+}
+
+fn schema_ref(name: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+/// The example of each request body: valid demo values.
+pub fn body_example(name: &str) -> Value {
+    match name {
+        "LoginBody" => json!({"username": "admin", "password": "password1"}),
+        "UserBody" => json!({"username": "clerk_new", "display_name": "新办事员", "password": "a-long-password-2026",
+            "role": "unit_clerk", "unit_id": 1}),
+        "CreateBody" => json!({"fields": {"subject": "反映村道路灯损坏", "petitioner": "张三"}}),
+        "UpdateBody" => json!({"version": 1, "fields": {"subject": "反映村道路灯损坏（补充）"}}),
+        "TransitionBody" => json!({"transition": "受理", "version": 1,
+            "fields": {"received_on": "2026-11-02", "deadline": "2026-12-01"}}),
+        "VoidBody" => json!({"version": 1, "reason": "重复录入"}),
+        "UrgeBody" => json!({"note": "请于本周内办结"}),
+        "AckBody" => json!({"note": "已约谈责任单位，限期整改"}),
+        "SaveBody" => json!({"source": "# {{ period_label }}工作报告\n", "parent": 0, "note": "初稿"}),
+        "CampaignBody" => json!({"year": 2026, "title": "2026年度县级领导干部民主测评",
+            "groups": [{"name": "县级领导", "weight": "30"}, {"name": "部门主要负责人", "weight": "70"}],
+            "subjects": [{"name": "王建国", "post": "常务副区长"}],
+            "opens_at": "2026-12-01T00:00:00Z", "closes_at": "2026-12-31T00:00:00Z"}),
+        "TokensBody" => json!({"group_id": 1, "count": 10}),
+        "BallotBody" => json!({"code": "ABCDE-FGHJK"}),
+        _ => json!({}),
+    }
+}
+
 /// The document.
 pub fn document() -> Value {
     let mut paths = serde_json::Map::new();
     for (method, path, summary) in OPERATIONS {
-        let mut params = vec![];
-        if path.contains("{template}") {
-            params.push(json!({"name": "template", "in": "path", "required": true, "schema": {"type": "string"}}));
+        let (body, status, ok) = shape(method, path);
+        let public = is_public(path);
+        let mut params = path_params(path);
+        for (n, t, d) in query(method, path) {
+            let schema = match (*n, path.trim_start_matches("/api/v1")) {
+                ("format", "/ledgers/{ledger}/export") => json!({"type": "string", "enum": ["xlsx", "csv"]}),
+                ("format", "/reports/{template}") => json!({"type": "string", "enum": ["md", "html", "docx"]}),
+                ("format", _) => json!({"type": "string", "enum": ["docx", "xlsx"]}),
+                ("level", _) => json!({"type": "string", "enum": ["red", "yellow"]}),
+                ("limit", _) => json!({"type": "integer", "minimum": 1, "maximum": 500}),
+                _ => json!({"type": t}),
+            };
+            params.push(json!({"name": n, "in": "query", "required": false, "schema": schema, "description": d}));
         }
-        for name in ["ledger", "id"] {
-            // Indicator and warning ids are strings.
-            let string_id = path.starts_with("/api/v1/indicators") || path.starts_with("/api/v1/warnings");
-            if path.contains(&format!("{{{name}}}")) {
-                params.push(json!({"name": name, "in": "path", "required": true,
-                    "schema": if name == "id" && !string_id { json!({"type": "integer", "minimum": 1}) } else { json!({"type": "string"}) }}));
-            }
+        let mut responses = serde_json::Map::new();
+        responses.insert(
+            status.to_string(),
+            match ok {
+                Success::Json(name) => {
+                    json!({"description": "成功", "content": {"application/json": {"schema": schema_ref(name)}}})
+                }
+                Success::Files(types) => {
+                    let content: serde_json::Map<String, Value> = types
+                        .iter()
+                        .map(|t| (t.to_string(), json!({"schema": {"type": "string", "format": "binary"}})))
+                        .collect();
+                    json!({"description": "文件", "content": content})
+                }
+                Success::Empty => json!({"description": "成功，无内容"}),
+            },
+        );
+        for (code, description) in errors(method, path, body.is_some(), public) {
+            responses.insert(
+                code.to_string(),
+                json!({"description": description,
+                       "content": {"application/json": {"schema": schema_ref("Error")}}}),
+            );
         }
-        if (path.ends_with("/records") || path.ends_with("/export")) && *method == "get" {
-            for (n, t, d) in [
-                ("state", "string", "状态"),
-                ("unit", "integer", "责任单位编号"),
-                ("division", "string", "行政区划代码前缀"),
-                ("owner", "integer", "包挂领导（人员编号）"),
-                ("date_field", "string", "按哪个日期字段筛选"),
-                ("from", "string", "起始日期 YYYY-MM-DD"),
-                ("to", "string", "截止日期 YYYY-MM-DD"),
-                ("warning", "string", "red 超期 / yellow 临期 / warned 两者"),
-                ("q", "string", "全文检索"),
-                ("open", "boolean", "只看未办结"),
-                ("include_voided", "boolean", "含已作废"),
-                ("sort", "string", "id / deadline / updated / created"),
-                ("cursor", "string", "上一页返回的 next"),
-                ("limit", "integer", "每页条数 1-500，默认50"),
-                ("count", "boolean", "同时返回总数"),
-            ] {
-                params.push(
-                    json!({"name": n, "in": "query", "required": false, "schema": {"type": t}, "description": d}),
-                );
-            }
-        }
-        let mut op = json!({
-            "summary": summary,
-            "parameters": params,
-            "responses": {
-                "200": {"description": "成功"},
-                "400": {"description": "请求无效", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-                "401": {"description": "未登录"},
-                "403": {"description": "超出权限范围或CSRF令牌错误"},
-                "404": {"description": "不存在"},
-                "409": {"description": "版本冲突或状态不允许"},
-                "413": {"description": "请求体过大"},
-                "422": {"description": "字段校验失败，details 列出每个字段"},
-                "429": {"description": "登录失败次数过多"}
-            }
-        });
-        if *method != "get" {
-            op["requestBody"] = json!({"content": {"application/json": {"schema": {"type": "object"}}}});
-        }
-        let public = *path == "/api/v1/auth/login"
-            || *path == "/api/v1/openapi.json"
-            || path.starts_with("/api/v1/assessments/ballot")
-            || path.starts_with("/api/v1/assessments/receipts/");
-        if path.contains("{code}") {
-            params.push(json!({"name": "code", "in": "path", "required": true, "schema": {"type": "string"}}));
+        let mut op = json!({"summary": summary, "parameters": params, "responses": responses});
+        if let Some(name) = body {
+            op["requestBody"] = json!({"required": true, "content": {"application/json": {
+                "schema": schema_ref(name), "example": body_example(name)}}});
         }
         if !public {
             op["security"] = json!([{"bearer": []}, {"cookie": []}]);
@@ -203,7 +600,7 @@ pub fn document() -> Value {
                  "description": "县级政府台账、闭环流程与变更日志的JSON接口。错误格式：{\"error\":{\"code\",\"message\",\"details\"}}"},
         "paths": Value::Object(paths),
         "components": {
-            "schemas": {"Error": error_schema()},
+            "schemas": schemas(),
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
                 "cookie": {"type": "apiKey", "in": "cookie", "name": "lvzhi_session"}
@@ -212,28 +609,209 @@ pub fn document() -> Value {
     })
 }
 
+/// Checks `value` against `schema` (a subset of JSON Schema: `$ref` into
+/// `doc`'s components, `type`, `enum`, `required`, `properties`,
+/// `additionalProperties: false`, `items`, `minItems`, `minimum`, `minLength`).
+/// Returns the first violation as `path: what`.
+pub fn validate(doc: &Value, schema: &Value, value: &Value, at: &str) -> Result<(), String> {
+    if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
+        let name = r.trim_start_matches("#/components/schemas/");
+        let target = doc
+            .pointer(&format!("/components/schemas/{name}"))
+            .ok_or_else(|| format!("{at}: unknown schema {r}"))?;
+        return validate(doc, target, value, at);
+    }
+    if let Some(t) = schema.get("type") {
+        let types: Vec<&str> = match t {
+            Value::String(s) => vec![s.as_str()],
+            Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
+            _ => vec![],
+        };
+        let actual = match value {
+            Value::Null => "null",
+            Value::Bool(_) => "boolean",
+            Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+            Value::Number(_) => "number",
+            Value::String(_) => "string",
+            Value::Array(_) => "array",
+            Value::Object(_) => "object",
+        };
+        let fits = types.contains(&actual) || (actual == "integer" && types.contains(&"number"));
+        if !fits {
+            return Err(format!("{at}: expected {types:?}, got {actual}"));
+        }
+    }
+    if let Some(e) = schema.get("enum").and_then(Value::as_array)
+        && !e.contains(value)
+    {
+        return Err(format!("{at}: {value} is not one of {e:?}"));
+    }
+    if let (Some(min), Some(n)) = (schema.get("minimum").and_then(Value::as_f64), value.as_f64())
+        && n < min
+    {
+        return Err(format!("{at}: {n} < {min}"));
+    }
+    if let (Some(min), Some(s)) = (schema.get("minLength").and_then(Value::as_u64), value.as_str())
+        && (s.chars().count() as u64) < min
+    {
+        return Err(format!("{at}: shorter than {min}"));
+    }
+    if let Some(obj) = value.as_object() {
+        for key in schema.get("required").and_then(Value::as_array).into_iter().flatten() {
+            let key = key.as_str().unwrap_or_default();
+            if !obj.contains_key(key) {
+                return Err(format!("{at}: missing required key “{key}”"));
+            }
+        }
+        let props = schema.get("properties").and_then(Value::as_object);
+        for (k, v) in obj {
+            match props.and_then(|p| p.get(k)) {
+                Some(sub) => validate(doc, sub, v, &format!("{at}.{k}"))?,
+                None if schema.get("additionalProperties") == Some(&Value::Bool(false)) => {
+                    return Err(format!("{at}: unexpected key “{k}”"));
+                }
+                None => {}
+            }
+        }
+    }
+    if let Some(arr) = value.as_array() {
+        if let Some(min) = schema.get("minItems").and_then(Value::as_u64)
+            && (arr.len() as u64) < min
+        {
+            return Err(format!("{at}: fewer than {min} items"));
+        }
+        if let Some(items) = schema.get("items") {
+            for (i, v) in arr.iter().enumerate() {
+                validate(doc, items, v, &format!("{at}[{i}]"))?;
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
+    use super::{OPERATIONS, document, validate};
+    use serde_json::{Value, json};
+
+    /// The `(method, path)` pairs routed in `mod.rs`, read from its source.
+    fn routed() -> Vec<(String, String)> {
+        let src = include_str!("mod.rs");
+        let router = src
+            .split("pub fn router()")
+            .nth(1)
+            .unwrap()
+            .split(".fallback(")
+            .next()
+            .unwrap();
+        let mut out = vec![];
+        for route in router.split(".route(").skip(1) {
+            let path = route.split('"').nth(1).unwrap();
+            if !path.starts_with("/api/") {
+                continue;
+            }
+            let handlers = route.split_once(&format!("\"{path}\"")).unwrap().1;
+            for m in ["get", "post", "patch", "put", "delete"] {
+                if handlers.contains(&format!("{m}(")) {
+                    out.push((m.to_string(), path.to_string()));
+                }
+            }
+        }
+        out
+    }
+
     #[test]
-    fn every_operation_is_documented_once() {
-        let doc = super::document();
+    fn every_route_is_documented_with_its_path_parameters() {
+        let doc = document();
         let n: usize = doc["paths"]
             .as_object()
             .unwrap()
             .values()
             .map(|p| p.as_object().unwrap().len())
             .sum();
-        assert_eq!(n, super::OPERATIONS.len());
-        let src = include_str!("mod.rs");
-        for (_, path, _) in super::OPERATIONS {
+        assert_eq!(n, OPERATIONS.len(), "an operation is documented twice");
+        let routes = routed();
+        assert!(routes.len() >= 40, "the router parser found only {routes:?}");
+        for (method, path) in &routes {
+            let op = &doc["paths"][path.as_str()][method.as_str()];
+            assert!(op.is_object(), "{method} {path} is routed but not documented");
+            let declared: Vec<&str> = op["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|p| p["in"] == "path")
+                .map(|p| p["name"].as_str().unwrap())
+                .collect();
+            let named: Vec<&str> = path
+                .split('/')
+                .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+                .collect();
+            assert_eq!(declared, named, "{method} {path}: path parameters");
+        }
+        for (method, path, _) in OPERATIONS {
             assert!(
-                src.contains(&format!("\"{path}\"")),
-                "{path} is documented but not routed"
+                routes.iter().any(|(m, p)| m == method && p == path),
+                "{method} {path} is documented but not routed"
             );
         }
-        for line in src.lines().filter(|l| l.trim_start().starts_with(".route(\"/api")) {
-            let path = line.split('"').nth(1).unwrap();
-            assert!(doc["paths"].get(path).is_some(), "{path} is routed but not documented");
+    }
+
+    #[test]
+    fn every_operation_has_a_success_schema_and_every_body_a_valid_example() {
+        let doc = document();
+        let mut bodies = 0;
+        for (method, path, _) in OPERATIONS {
+            let op = &doc["paths"][*path][*method];
+            let responses = op["responses"].as_object().unwrap();
+            let (code, ok) = responses.iter().find(|(c, _)| c.starts_with('2')).unwrap();
+            assert!(
+                code == "204" || ok["content"].as_object().is_some_and(|c| !c.is_empty()),
+                "{method} {path}: {code} has no content schema"
+            );
+            assert!(
+                responses.contains_key("400") && responses.contains_key("404"),
+                "{method} {path}"
+            );
+            if let Some(body) = op.get("requestBody") {
+                bodies += 1;
+                let media = &body["content"]["application/json"];
+                validate(&doc, &media["schema"], &media["example"], "example")
+                    .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+                assert!(
+                    responses.contains_key("415") && responses.contains_key("413"),
+                    "{method} {path}"
+                );
+                // A wrong body must not validate: the schema is not a bare object.
+                assert!(
+                    validate(&doc, &media["schema"], &json!({"unexpected": 1}), "x").is_err(),
+                    "{method} {path}: the body schema accepts anything"
+                );
+            }
+            for e in responses.iter().filter(|(c, _)| !c.starts_with('2')).map(|(_, r)| r) {
+                assert_eq!(
+                    e["content"]["application/json"]["schema"]["$ref"],
+                    "#/components/schemas/Error"
+                );
+            }
         }
+        assert_eq!(bodies, 13);
+    }
+
+    #[test]
+    fn the_walker_catches_what_it_claims_to() {
+        let doc = document();
+        let rec = json!({"$ref": "#/components/schemas/Record"});
+        assert!(
+            validate(&doc, &rec, &json!({"id": 1}), "r")
+                .unwrap_err()
+                .contains("missing")
+        );
+        let err = validate(&doc, &json!({"type": "integer"}), &json!("1"), "r").unwrap_err();
+        assert!(err.contains("expected"), "{err}");
+        let e = json!({"type": "string", "enum": ["a"]});
+        assert!(validate(&doc, &e, &json!("b"), "r").is_err());
+        let arr = json!({"type": "array", "items": {"type": "string"}});
+        assert!(validate(&doc, &arr, &json!(["a", 2]), "r").is_err());
+        assert!(validate(&doc, &json!({"type": ["string", "null"]}), &Value::Null, "r").is_ok());
     }
 }
