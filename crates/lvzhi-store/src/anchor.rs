@@ -134,6 +134,11 @@ impl Writer {
     pub async fn shutdown(&self) {
         self.inner.shutdown().await;
     }
+
+    /// Whether writes currently reach the database (see [`Handle::health`]).
+    pub fn health(&self) -> crate::writer::WriteHealth {
+        self.inner.health()
+    }
 }
 
 /// The result of checking the log against an anchor file.
