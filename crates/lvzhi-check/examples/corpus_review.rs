@@ -49,7 +49,7 @@ fn main() {
             .unwrap_or_default();
         for d in lvzhi_check::check(&text) {
             *counts.entry(d.code).or_default() += 1;
-            if all || matches!(d.family(), "arithmetic" | "enumeration") {
+            if all || matches!(d.family(), "arithmetic" | "enumeration" | "placeholder") {
                 let line = text.lines().nth(d.line - 1).unwrap_or("");
                 let cs: Vec<char> = line.chars().collect();
                 let a = (d.column - 1).saturating_sub(40);

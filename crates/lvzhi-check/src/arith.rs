@@ -309,6 +309,7 @@ pub(crate) fn check(text: &str, qs: &[Quantity], out: &mut Vec<Raw>) {
         share(text, qs, k, out);
     }
     sum_of_parts(text, qs, out);
+    share_sum(text, qs, out);
 }
 
 fn mismatch(
@@ -629,17 +630,30 @@ fn from_to(text: &str, qs: &[Quantity], k: usize, out: &mut Vec<Raw>) {
             return;
         }
     }
-    let Some(g) = qs.get(k + 1) else { return };
+    let Some(mut g) = qs.get(k + 1) else { return };
     if g.sentence != y.sentence || !(g.clause == y.clause + 1 || g.clause == y.clause) {
         return;
     }
-    let gp = if g.clause == y.clause {
+    let mut gp = if g.clause == y.clause {
         between(text, y, g)
     } else {
         prefix(text, g)
     };
     if g.clause != y.clause && !ends_clause(text, y, g.clause_start) {
         return;
+    }
+    // 由A增加到B，净增C: C = B − A; a growth rate may follow (净增C，增长P%)
+    if !both_percent && g.same_unit(y) && plain(g) {
+        if !difference(text, x, y, g, gp, out) {
+            return;
+        }
+        match qs.get(k + 2) {
+            Some(n) if n.sentence == g.sentence && n.clause == g.clause + 1 && ends_clause(text, g, n.clause_start) => {
+                g = n;
+                gp = prefix(text, n);
+            }
+            _ => return,
+        }
     }
     match g.kind {
         Some(Kind::Percent) => {
@@ -753,6 +767,72 @@ fn from_to(text: &str, qs: &[Quantity], k: usize, out: &mut Vec<Raw>) {
     }
 }
 
+/// 由A增加到B，净增C: checks C against B − A. Returns whether C agrees (so a
+/// growth rate after it may be checked too).
+fn difference(text: &str, x: &Quantity, y: &Quantity, g: &Quantity, gp: &str, out: &mut Vec<Raw>) -> bool {
+    // 年均增加C, 人均增加C: not the whole difference
+    let whole = sl(text, g.sentence_start, g.pre_start);
+    if ["年均", "平均", "每年", "人均", "户均"]
+        .iter()
+        .any(|w| gp.contains(w) || whole.ends_with(w))
+    {
+        return false;
+    }
+    let Some(dir_g) = verb_dir(gp, UP_CHANGE, DOWN_CHANGE) else {
+        return false;
+    };
+    let actual = if y.value >= x.value { Dir::Up } else { Dir::Down };
+    let (ix, iy) = (Iv::of(x), Iv::of(y));
+    if dir_g != actual && (y.value - x.value).abs() > x.half + y.half {
+        let msg = format!(
+            "增减方向矛盾：由{}到{}是{}，文中却称“{}”",
+            written(text, x),
+            written(text, y),
+            actual.word(),
+            gp
+        );
+        out.push(
+            Raw::error("arithmetic.direction", g.clause_start.max(y.post_end), g.end, msg)
+                .with_figures(actual.word().into(), dir_g.word().into()),
+        );
+        return false;
+    }
+    let Some(c) = iy.sub(ix).map(Iv::abs) else {
+        return false;
+    };
+    if agrees(c, g) {
+        return true;
+    }
+    let ops = operands(text, &[y, x, g]);
+    let (a, b) = if actual == Dir::Up {
+        (&ops[0], &ops[1])
+    } else {
+        (&ops[1], &ops[0])
+    };
+    // the difference in the stated figure's own magnitude and unit
+    let expected = match common_suffix(text, &[g]) {
+        Some((mag, sfx)) => format!("{}{sfx}", fmt_trim(c.mid.checked_div(mag).unwrap_or(c.mid))),
+        None => format!("{}{}", fmt_trim(c.mid), g.unit.unwrap_or("")),
+    };
+    mismatch(
+        "arithmetic.difference",
+        text,
+        g,
+        "增减量",
+        format!("{a}−{b}"),
+        expected,
+        out,
+    );
+    false
+}
+
+/// A decimal with at most four decimals, trailing zeros dropped.
+fn fmt_trim(d: Decimal) -> String {
+    d.round_dp_with_strategy(4, RoundingStrategy::MidpointAwayFromZero)
+        .normalize()
+        .to_string()
+}
+
 /// The words that may stand between 率 and the rate's figure.
 const RATE_LINKS: &[&str] = &[
     "",
@@ -781,16 +861,22 @@ fn rate(text: &str, qs: &[Quantity], k: usize, out: &mut Vec<Raw>) {
     if !RATE_LINKS.contains(&link) {
         return;
     }
-    let stem: String = {
-        let before = pp.get(..rpos).unwrap_or("");
-        let chars: Vec<char> = before.chars().rev().take(2).collect();
-        if chars.len() < 2 || !chars.iter().all(|c| crate::number::is_cjk(*c)) {
-            return;
-        }
-        chars.iter().rev().collect()
-    };
+    // the two chars before 率 name the act (整改率 → 整改); with 完成/到位 after
+    // the act (整改完成率, 资金到位率) the two chars before them name it
+    let before: Vec<char> = pp.get(..rpos).unwrap_or("").chars().rev().take(4).collect();
+    if before.len() < 2 || !before[..2].iter().all(|c| crate::number::is_cjk(*c)) {
+        return;
+    }
+    let stem: String = before[..2].iter().rev().collect();
     if ["增长", "利用", "覆盖", "使用", "贡献", "实现"].contains(&stem.as_str()) {
         return;
+    }
+    let mut stems = vec![stem];
+    if before.len() == 4
+        && before.iter().all(|c| crate::number::is_cjk(*c))
+        && ["完成", "到位"].contains(&stems[0].as_str())
+    {
+        stems.push(before[2..].iter().rev().collect());
     }
     // K: an earlier count whose clause opens with the stem ("成功调处3298件").
     let mut kk = None;
@@ -799,25 +885,44 @@ fn rate(text: &str, qs: &[Quantity], k: usize, out: &mut Vec<Raw>) {
         if q.sentence != p.sentence || q.clause + 3 < p.clause {
             break;
         }
-        if q.kind == Some(Kind::Count) && prefix(text, q).contains(stem.as_str()) {
+        if q.kind == Some(Kind::Count) && stems.iter().any(|s| prefix(text, q).contains(s.as_str())) {
             kk = Some(i);
             break;
         }
     }
+    let rate_name: String = if stems.len() == 2 {
+        before.iter().rev().collect()
+    } else {
+        stems[0].clone()
+    };
     let Some(ki) = kk else { return };
     if ki == 0 {
         return;
     }
-    let (part, total) = (&qs[ki], &qs[ki - 1]);
-    if total.sentence != p.sentence
-        || total.clause + 1 != part.clause
-        || !total.same_unit(part)
-        || !plain(part)
-        || !plain(total)
-    {
+    let part = &qs[ki];
+    let mut total = &qs[ki - 1];
+    if total.sentence != p.sentence || total.clause + 1 != part.clause || !plain(part) {
         return;
     }
     if !ends_clause(text, total, part.clause_start) {
+        return;
+    }
+    // 排查N条，其中重大隐患M条，已整改K条: the total is the figure before 其中
+    if prefix(text, total).starts_with("其中") && !prefix(text, part).starts_with("其中") {
+        let Some(t) = qs[..ki - 1]
+            .iter()
+            .rev()
+            .take_while(|t| t.sentence == p.sentence)
+            .find(|t| sl(text, t.post_end, total.pre_start).contains("其中"))
+        else {
+            return;
+        };
+        if !ends_clause(text, t, total.clause_start) {
+            return;
+        }
+        total = t;
+    }
+    if !plain(total) || !(total.same_unit(part) || per_visit(total, part)) {
         return;
     }
     // nothing but the part between it and the rate
@@ -836,11 +941,23 @@ fn rate(text: &str, qs: &[Quantity], k: usize, out: &mut Vec<Raw>) {
         "arithmetic.rate",
         text,
         p,
-        &format!("{stem}率"),
+        &format!("{rate_name}率"),
         format!("{}÷{}", ops[0], ops[1]),
         expected,
         out,
     );
+}
+
+/// Counts in a unit and in its visits (户 and 户次, 人 and 人次): a rate may relate them.
+fn per_visit(total: &Quantity, part: &Quantity) -> bool {
+    match (total.unit, part.unit) {
+        (Some(a), Some(b)) => {
+            total.kind == Some(Kind::Count)
+                && part.kind == Some(Kind::Count)
+                && (a.strip_suffix('次') == Some(b) || b.strip_suffix('次') == Some(a))
+        }
+        _ => false,
+    }
 }
 
 /// T，其中…K，占比P%: P = K ÷ T.
@@ -906,7 +1023,7 @@ fn share(text: &str, qs: &[Quantity], k: usize, out: &mut Vec<Raw>) {
 /// Words that make an item after 其中 something other than a part of the total.
 const NOT_PART: &[&str] = &[
     "增", "减", "新", "累计", "达", "占", "比", "较", "同比", "完成", "实现", "下降", "提高", "上升", "超", "计划",
-    "预计", "目标", "投资", "总", "共",
+    "预计", "目标", "投资", "总", "共", "已",
 ];
 
 /// T，其中A a、B b、C c: a + b + c must not exceed T.
@@ -924,18 +1041,13 @@ fn sum_of_parts(text: &str, qs: &[Quantity], out: &mut Vec<Raw>) {
         {
             continue;
         }
-        let after = sl(text, total.post_end, text.len());
-        let gap_len = after
-            .chars()
-            .take_while(|c| is_clause_sep(*c))
-            .map(char::len_utf8)
-            .sum::<usize>();
-        if gap_len > 3 || !after.get(gap_len..).is_some_and(|r| r.starts_with("其中")) {
+        let Some((cursor, first)) = qizhong_after(text, qs, t_idx) else {
             continue;
-        }
+        };
         let mut parts: Vec<&Quantity> = Vec::new();
-        let mut cursor = total.post_end + gap_len + "其中".len();
-        for q in &qs[t_idx + 1..] {
+        let mut cursor = cursor;
+        let mut exhaustive = false;
+        for q in &qs[first..] {
             if q.sentence != total.sentence || !q.same_unit(total) || !plain(q) {
                 break;
             }
@@ -959,6 +1071,7 @@ fn sum_of_parts(text: &str, qs: &[Quantity], out: &mut Vec<Raw>) {
             if NOT_PART.iter().any(|w| item_prefix.contains(w)) {
                 break;
             }
+            exhaustive = REST_WORDS.iter().any(|w| item_prefix.starts_with(w));
             parts.push(q);
             cursor = q.post_end;
             // the item must end at a separator or the sentence end
@@ -972,17 +1085,12 @@ fn sum_of_parts(text: &str, qs: &[Quantity], out: &mut Vec<Raw>) {
         if parts.len() < 2 {
             continue;
         }
-        let mut sum = Iv {
-            lo: Decimal::ZERO,
-            hi: Decimal::ZERO,
-            mid: Decimal::ZERO,
-        };
-        for q in &parts {
-            let Some(s) = sum.add(Iv::of(q)) else { return };
-            sum = s;
-        }
+        let Some(sum) = sum_of(&parts) else { return };
         let t = Iv::of(total);
-        if sum.lo <= t.hi {
+        let over = sum.lo > t.hi;
+        // with 其余/其他 the parts are the whole: they must make up the total exactly
+        let short = exhaustive && sum.hi < t.lo;
+        if !over && !short {
             continue;
         }
         let mut all: Vec<&Quantity> = parts.clone();
@@ -994,15 +1102,203 @@ fn sum_of_parts(text: &str, qs: &[Quantity], out: &mut Vec<Raw>) {
         let formula = ops[..parts.len()].join("+");
         let dp = parts.iter().map(|q| q.decimals).max().unwrap_or(0);
         // show the sum in the parts' own magnitude and unit when they share one
-        let suffix = common_suffix(text, &all);
-        let expected = match &suffix {
-            Some((mag, sfx)) => format!("{}{sfx}", fmt_dec(sum.mid.checked_div(*mag).unwrap_or(sum.mid), dp)),
+        let expected = match common_suffix(text, &parts) {
+            Some((mag, sfx)) => format!("{}{sfx}", fmt_dec(sum.mid.checked_div(mag).unwrap_or(sum.mid), dp)),
             None => format!("{}{}", fmt_dec(sum.mid, dp), total.unit.unwrap_or("")),
         };
         let stated = written(text, total);
-        let msg = format!("分项之和大于总数：{formula}={expected}，而总数为{stated}");
+        let msg = if over {
+            format!("分项之和大于总数：{formula}={expected}，而总数为{stated}")
+        } else {
+            format!("分项之和小于总数：{formula}={expected}，而总数为{stated}（含“其余/其他”的分项应合计为总数）")
+        };
         out.push(Raw::error("arithmetic.sum", first.start, last.end, msg).with_figures(expected, stated));
     }
+}
+
+/// Whether the words before a percentage make it a share of a whole: 占, 占比,
+/// 比重, 占全县的 (with an optional 为/达/是 before the figure).
+fn share_label(p: &str) -> bool {
+    let mut p = p;
+    for link in ["达到", "为", "达", "是", "约"] {
+        if let Some(r) = p.strip_suffix(link) {
+            p = r;
+            break;
+        }
+    }
+    let core = p.replace("增加值", "");
+    if ["增长", "增加", "减少", "提高", "下降", "上升", "降低", "增幅", "降幅"]
+        .iter()
+        .any(|w| core.contains(w))
+    {
+        return false;
+    }
+    p.ends_with('占')
+        || p.ends_with("占比")
+        || p.ends_with("比重")
+        || p.ends_with('的') && p.rfind('占').is_some_and(|i| p.len() - i <= 18)
+}
+
+/// The whole a share label names: "占GDP比重达" → "GDP", "占全部投资的" → "全部投资",
+/// "城镇人口占" / "占比" → "" (the whole of the sentence).
+fn share_whole(label: &str) -> &str {
+    let Some(i) = label.rfind('占') else { return "" };
+    let mut w = label.get(i + '占'.len_utf8()..).unwrap_or("");
+    for link in ["达到", "为", "达", "是", "约"] {
+        if let Some(r) = w.strip_suffix(link) {
+            w = r;
+            break;
+        }
+    }
+    for tail in ["的比重", "的比例", "比重", "比例", "的", "比"] {
+        if let Some(r) = w.strip_suffix(tail) {
+            return r;
+        }
+    }
+    w
+}
+
+/// Shares of one whole that exceed it: "其中城镇人口占41.2%、农村人口占61.8%" (a 、 list),
+/// "占比分别为14.2%、38.5%、49.3%"; with 其余/其他 they must make up 100%.
+fn share_sum(text: &str, qs: &[Quantity], out: &mut Vec<Raw>) {
+    let mut i = 0;
+    while i < qs.len() {
+        let q = &qs[i];
+        i += 1;
+        if !q.is_percent() || !plain(q) {
+            continue;
+        }
+        let head = sl(text, q.sentence_start, q.pre_start);
+        let pp = prefix(text, q);
+        let respectively = ["分别为", "分别占", "分别是", "分别达到", "分别达", "分别"]
+            .iter()
+            .find_map(|w| pp.strip_suffix(w))
+            .is_some_and(|r| share_label(r) || r.ends_with("结构"))
+            // "A、B占比分别为x%、y%" is often each item's own share (炼铁、炼钢先进产能占比分别…):
+            // only the parts of one named whole are summed
+            && ["三次产业", "一二三产业", "一、二、三产业", "结构"].iter().any(|w| head.contains(w));
+        let labelled = !respectively && head.contains("其中") && share_label(pp);
+        if !respectively && !labelled {
+            continue;
+        }
+        let mut run = vec![q];
+        let mut exhaustive = false;
+        // evidence that the shares partition one whole: a 、 list (clause by clause, even of one
+        // named whole, they may overlap: 工业投资占全部投资的…，民间投资占全部投资的…)
+        let mut partition = true;
+        while let Some(n) = qs.get(i) {
+            let Some(last) = run.last() else { break };
+            if n.sentence != q.sentence || !n.is_percent() || !plain(n) {
+                break;
+            }
+            let gap = between(text, last, n);
+            if respectively {
+                if !matches!(gap, "、" | "和" | "，" | ",") {
+                    break;
+                }
+            } else {
+                let sep = gap.chars().next();
+                let label = gap.trim_start_matches(is_clause_sep);
+                if !sep.is_some_and(is_clause_sep)
+                    || label.chars().count() > 12
+                    || label.chars().any(is_clause_sep)
+                    || !share_label(label)
+                {
+                    break;
+                }
+                // shares of different wholes (占GDP比重, 占全部投资的) do not add up
+                let (a, b) = (share_whole(prefix(text, q)), share_whole(label));
+                if !a.is_empty() && !b.is_empty() && a != b {
+                    break;
+                }
+                partition &= sep == Some('、');
+                exhaustive = REST_WORDS.iter().any(|w| label.starts_with(w));
+            }
+            run.push(n);
+            i += 1;
+        }
+        if run.len() < 2 {
+            continue;
+        }
+        let Some(sum) = sum_of(&run) else { return };
+        // shares given clause by clause may overlap (高新技术产业占比…，战略性新兴产业占比…)
+        let over = sum.lo > HUNDRED && (partition || exhaustive);
+        let short = exhaustive && sum.hi < HUNDRED;
+        if !over && !short {
+            continue;
+        }
+        let (Some(first), Some(last)) = (run.first(), run.last()) else {
+            continue;
+        };
+        let dp = run.iter().map(|q| q.decimals).max().unwrap_or(0);
+        let formula = run.iter().map(|q| written(text, q)).collect::<Vec<_>>().join("+");
+        let expected = format!("{}%", fmt_dec(sum.mid, dp));
+        let msg = if over {
+            format!("各部分占比之和超过100%：{formula}={expected}")
+        } else {
+            format!("各部分占比之和不足100%：{formula}={expected}（含“其余/其他”的各部分应合计为100%）")
+        };
+        out.push(
+            Raw::error("arithmetic.share-sum", first.start, last.end, msg).with_figures(expected, "100%".to_string()),
+        );
+    }
+}
+
+/// The sum of the intervals of `qs` (`None` on overflow).
+fn sum_of(qs: &[&Quantity]) -> Option<Iv> {
+    let zero = Iv {
+        lo: Decimal::ZERO,
+        hi: Decimal::ZERO,
+        mid: Decimal::ZERO,
+    };
+    qs.iter().try_fold(zero, |s, q| s.add(Iv::of(q)))
+}
+
+/// Words opening the last item of a breakdown that make it exhaustive (the rest of the total).
+const REST_WORDS: &[&str] = &["其余", "其他", "其它", "剩余", "余下", "另有"];
+
+/// Where the breakdown of `qs[t_idx]` starts: just after a 其中 that follows the
+/// total, directly or after clauses holding only percentages (a growth rate or a
+/// share: "投资85.6亿元，同比增长12.3%，其中…"). Returns the byte offset after 其中 and
+/// the index of the first quantity after it.
+fn qizhong_after(text: &str, qs: &[Quantity], t_idx: usize) -> Option<(usize, usize)> {
+    let total = &qs[t_idx];
+    let after = sl(text, total.post_end, text.len());
+    let gap_len = after
+        .chars()
+        .take_while(|c| is_clause_sep(*c))
+        .map(char::len_utf8)
+        .sum::<usize>();
+    if gap_len <= 3 && after.get(gap_len..).is_some_and(|r| r.starts_with("其中")) {
+        return Some((total.post_end + gap_len + "其中".len(), t_idx + 1));
+    }
+    if gap_len == 0 || gap_len > 3 {
+        return None;
+    }
+    // an intervening clause: at most 24 chars, only percentages in it
+    let window: String = after.chars().take(30).collect();
+    let at = window.find("其中")?;
+    let gap = window.get(..at)?;
+    if gap.chars().any(crate::number::is_sentence_end) || !gap.ends_with(is_clause_sep) {
+        return None;
+    }
+    let q_at = total.post_end + at;
+    let mut first = t_idx + 1;
+    let mut rates = 0;
+    while let Some(q) = qs.get(first) {
+        if q.pre_start >= q_at {
+            break;
+        }
+        if !matches!(q.kind, Some(Kind::Percent | Kind::PercentPoint)) {
+            return None;
+        }
+        rates += 1;
+        first += 1;
+    }
+    if rates == 0 {
+        return None;
+    }
+    Some((q_at + "其中".len(), first))
 }
 
 #[cfg(test)]

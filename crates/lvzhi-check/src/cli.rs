@@ -22,9 +22,12 @@ lvzhi check — 打印前检查报告中的数字与模板错误
     -h, --help         显示本帮助
 
 检查项目（代码为 <类别>.<细节>）:
-    arithmetic   文中数字自相矛盾：完成率、增长率、降幅、倍数、百分点、比率、占比、分项之和
-    enumeration  列举项数与所述数量不符（如“三个专业市场”前只列了两项）
-    placeholder  未填写的占位符：**、*、XX、××、___、【】、○○，及缺数字的“%”“亿元”
+    arithmetic   文中数字自相矛盾：完成率、增长率、降幅、倍数、百分点、比率（整改率、办结率）、占比、
+                 分项之和（含“其余/其他”时应等于总数）、各部分占比之和、增减量（由A增加到B，净增C）、
+                 结构比例（a∶b∶c 应合计为100）
+    enumeration  列举项数与所述数量不符（如“三个专业市场”前只列了两项，“三个一批”后列了四项）
+    placeholder  未填写的占位符：**、*、XX、××、___、【】、○○，数字位置上的×、○、△、＿、Ｘ，
+                 及缺数字的“%”“亿元”“万人”“个”（包括只留空格的“增长 %”）
     residue      文档平台或模板残留：##paidbegin## 等标记、{{ }} 模板标签、网页代码
     admin-level  同一文中既称“县”又称“区”（全县/我区等）
     repetition   疑似重复字：“的的”“起，起”
@@ -33,6 +36,8 @@ lvzhi check — 打印前检查报告中的数字与模板错误
     0  没有错误级别的问题（可能有警告）
     1  至少一个错误
     2  用法错误或文件无法读取
+
+每条提示给出计算过程（如“268÷1340=20.0%，文中为25%”）和一句说明。
 ";
 
 /// Output format.
@@ -169,6 +174,41 @@ mod tests {
         let p = dir.join(name);
         std::fs::write(&p, bytes).unwrap();
         p.to_string_lossy().into_owned()
+    }
+
+    #[test]
+    fn explains_each_new_diagnostic_with_its_arithmetic() {
+        let text = "全年排查安全隐患1340条，已整改268条，整改率25%。\n\
+                    全县学校86所，其中小学52所、初中20所、其余10所。\n\
+                    全县户籍人口52.3万人，其中城镇人口占41.2%、农村人口占61.8%。\n\
+                    全县农村居民人均可支配收入由1.52万元增加到1.68万元，净增1800元。\n\
+                    全县三次产业结构调整为12.5∶38.6∶50.2。\n\
+                    全面推行“三个一批”，即新建一批、改造一批、提升一批、关停一批。\n\
+                    建成村级综合服务站○个，全县外贸进出口亿元、增长11.7%，农村居民人均可支配收入增长 %。\n";
+        let p = tmp("explain.txt", text.as_bytes());
+        let (c, out, _) = run(&[&p]);
+        assert_eq!(c, 1);
+        for want in [
+            "error[arithmetic.rate]: 整改率计算有误：268÷1340=20.0%，文中为25%",
+            "error[arithmetic.sum]: 分项之和小于总数：52+20+10=82所，而总数为86所",
+            "error[arithmetic.share-sum]: 各部分占比之和超过100%：41.2%+61.8%=103.0%",
+            "error[arithmetic.difference]: 增减量计算有误：1.68万元−1.52万元=1600元，文中为1800元",
+            "error[arithmetic.structure]: 结构比例各项之和应为100：12.5+38.6+50.2=101.3",
+            "error[enumeration.count]: 列举项数与所述数量不符：后面列举了4项",
+            "error[placeholder.mask]: 未填写的占位符“○”",
+            "error[placeholder.missing-number]: 缺少数字：“亿元”前没有填写金额",
+            "error[placeholder.missing-number]: 缺少数字：“%”前只有空格“ ”，应填写数值",
+            " = 应为：20.0%",
+            " = 文中：25%",
+            " = 说明：“共X件，已办结Y件，办结率Z%”中，Z应等于Y÷X",
+            " = 说明：写成a∶b∶c并保留一位小数的结构比例",
+        ] {
+            assert!(out.contains(want), "missing {want}:\n{out}");
+        }
+        // every diagnostic carries its explanation
+        let shown = out.matches("error[").count() + out.matches("warning[").count();
+        assert_eq!(shown, 9, "{out}");
+        assert_eq!(out.matches(" = 说明：").count(), shown, "{out}");
     }
 
     #[test]

@@ -59,6 +59,43 @@ impl Diagnostic {
     }
 }
 
+/// What a diagnostic code checks, in one Chinese sentence, for the human output
+/// of `lvzhi check` (the message itself shows the arithmetic: `268÷1340=20.0%，文中为25%`).
+/// `None` for a code it does not know.
+pub fn explain(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "arithmetic.completion" => "“完成X、完成预算Y的P%”中，P应等于X÷Y（按文中数字的书写精度比较）。",
+        "arithmetic.growth" => "增长率应等于增加额÷上年数（上年数=本年数−增加额），降幅应等于减少额÷上年数。",
+        "arithmetic.direction" => "前后文的增减方向应一致：数字增加不能称“下降”，减少不能称“增长”。",
+        "arithmetic.multiple" => "“增长N倍”指增加后为原来的N+1倍，“是…的N倍”“翻一番”指为原来的N倍、2倍。",
+        "arithmetic.percentage-points" => "两个百分比之差以“个百分点”表示，应等于两者相减。",
+        "arithmetic.rate" => {
+            "“共X件，已办结Y件，办结率Z%”中，Z应等于Y÷X；允许文中数字的四舍五入，“以上”“约”“达”按其含义放宽。"
+        }
+        "arithmetic.share" => "“总数T，其中K，占比P%”中，P应等于K÷T。",
+        "arithmetic.sum" => {
+            "“其中”之后的分项合计不能超过总数；最后一项为“其余”“其他”“剩余”时，各分项应正好合计为总数。"
+        }
+        "arithmetic.share-sum" => "同一整体各部分的占比之和不能超过100%；含“其余”“其他”时应正好合计为100%。",
+        "arithmetic.difference" => "“由A增加到B，净增C”中，C应等于B与A之差（按文中数字的书写精度比较）。",
+        "arithmetic.structure" => {
+            "写成a∶b∶c并保留一位小数的结构比例（如三次产业结构），各项之和应为100（每项允许±0.05的舍入误差）。"
+        }
+        "enumeration.count" => "所述数量（如“四个下降”“三个一批”）应与其前面或其后（冒号、“即”之后）列举的项数一致。",
+        "placeholder.mask" => "×、○、△、＿、Ｘ、**等符号占着数字或名称的位置（如“○个”“×县”），是未填写的占位符。",
+        "placeholder.blank" => "留空的下划线或括号是未填写的空白。",
+        "placeholder.missing-number" => {
+            "单位（%、万元、亿元、万人、个…）前缺少数字：数字被删掉，或只留下了空格；“万元以上”“亿元级”“超亿元”等固定说法不在此列。"
+        }
+        "residue.marker" | "residue.template" | "residue.markup" | "residue.page" => {
+            "从文档平台、模板或网页带入的残留内容，打印前应删除。"
+        }
+        "admin-level.mixed" => "同一份报告中既自称“县”又自称“区”，可能是照抄其他地方的材料。",
+        "repetition.duplicate" => "重复的字多为录入错误（“的的”“起，起”），叠词（人人、实实在在）不在此列。",
+        _ => return None,
+    })
+}
+
 /// A diagnostic before its span is converted to chars and lines.
 #[derive(Debug, Clone)]
 pub(crate) struct Raw {
@@ -173,6 +210,41 @@ mod tests {
         assert_eq!(d[0].end, 10);
         assert_eq!(d[0].text, "**");
         assert_eq!(d[0].family(), "placeholder");
+    }
+
+    #[test]
+    fn every_code_is_explained() {
+        // every code string written in the checker's sources has its sentence
+        let sources = [
+            include_str!("arith.rs"),
+            include_str!("enumeration.rs"),
+            include_str!("structure.rs"),
+            include_str!("template.rs"),
+            include_str!("admin.rs"),
+            include_str!("repetition.rs"),
+        ];
+        let mut seen = 0;
+        for src in sources {
+            for family in [
+                "arithmetic",
+                "enumeration",
+                "placeholder",
+                "residue",
+                "admin-level",
+                "repetition",
+            ] {
+                let open = format!("\"{family}.");
+                for (i, _) in src.match_indices(&open) {
+                    let rest = &src[i + 1..];
+                    let code = &rest[..rest.find('"').unwrap()];
+                    if code.chars().all(|c| c.is_ascii_lowercase() || c == '.' || c == '-') {
+                        assert!(explain(code).is_some(), "{code} has no explanation");
+                        seen += 1;
+                    }
+                }
+            }
+        }
+        assert!(seen >= 15, "{seen}");
     }
 
     #[test]

@@ -92,6 +92,8 @@ pub(crate) fn check(text: &str, qs: &[Quantity], out: &mut Vec<Raw>) {
             continue;
         }
         let mut list_end = q.start;
+        // for a quoted count, where its quote closes (a list may follow it: “四个不摘”：…)
+        let mut after_quote = None;
         match char_before(text, q.start) {
             Some(c @ ('“' | '‘' | '"')) => {
                 // “四个下降”: the quote must close soon after the count
@@ -103,10 +105,11 @@ pub(crate) fn check(text: &str, qs: &[Quantity], out: &mut Vec<Raw>) {
                     continue;
                 }
                 let tail = sl(text, q.end, text.len());
-                let close = tail.chars().take(8).position(|c| matches!(c, '”' | '’' | '"'));
-                if close.is_none() {
+                let Some((at, close)) = tail.char_indices().take(8).find(|(_, c)| matches!(c, '”' | '’' | '"'))
+                else {
                     continue;
-                }
+                };
+                after_quote = Some(q.end + at + close.len_utf8());
             }
             Some(c) if is_cjk(c) || c == '”' || c == '’' || c == '"' => {
                 // 3个专业市场: a head noun must follow the classifier
@@ -141,8 +144,15 @@ pub(crate) fn check(text: &str, qs: &[Quantity], out: &mut Vec<Raw>) {
         if FIXED_TERMS.iter().any(|t| win.contains(t)) {
             continue;
         }
-        let Some((items, conj)) = list_items(text, list_end) else {
-            continue;
+        // a list right after the quote (“三个一批”，即新建一批、改造一批…) is the one counted
+        let (items, conj, side) = match after_quote.and_then(|p| items_after(text, p)) {
+            Some((items, conj)) => (items, conj, "后面"),
+            None => {
+                let Some((items, conj)) = list_items(text, list_end) else {
+                    continue;
+                };
+                (items, conj, "前面")
+            }
         };
         let listed = items.len() as u32;
         if n >= listed && n <= listed + conj {
@@ -150,7 +160,7 @@ pub(crate) fn check(text: &str, qs: &[Quantity], out: &mut Vec<Raw>) {
         }
         let shown: Vec<&str> = items.iter().map(|s| s.trim_start_matches(['“', '‘'])).collect();
         let msg = format!(
-            "列举项数与所述数量不符：前面列举了{listed}项（{}），文中称“{}”",
+            "列举项数与所述数量不符：{side}列举了{listed}项（{}），文中称“{}”",
             shown.join("、"),
             sl(text, q.start, q.end)
         );
@@ -247,14 +257,59 @@ fn list_items(text: &str, end: usize) -> Option<(Vec<&str>, u32)> {
     if VERB_ENDINGS.iter().any(|v| last.ends_with(v)) || VERBS_INSIDE.iter().any(|v| last.contains(v)) {
         return None;
     }
-    let conj = items
+    let conj = joined(&items);
+    Some((items, conj))
+}
+
+/// How many items hold a joining 和/及/与 (each may stand for two).
+fn joined(items: &[&str]) -> u32 {
+    items
         .iter()
         .filter(|s| {
             ["和", "及", "与", "以及", "并"]
                 .iter()
                 .any(|w| s.get(3..).is_some_and(|rest| rest.contains(w)))
         })
-        .count() as u32;
+        .count() as u32
+}
+
+/// The items of a list introduced right after a closing quote at `pos`
+/// (“四个不摘”：A、B、C、D。 / “三个一批”，即A、B、C。), up to the sentence end,
+/// and how many hold a joining 和/及/与. `None` when no closed list of plain items follows.
+fn items_after(text: &str, pos: usize) -> Option<(Vec<&str>, u32)> {
+    let rest = sl(text, pos, text.len());
+    let body = ["：", "，即：", "，即", "，包括", "，分别是", ":"]
+        .iter()
+        .find_map(|w| rest.strip_prefix(w))?;
+    // 即将, 即使, 即可: not "that is"
+    if body.starts_with(['将', '使', '可', '便', '时', '刻']) {
+        return None;
+    }
+    let mut end = 0;
+    for (steps, (i, c)) in body.char_indices().enumerate() {
+        if steps > 200 {
+            return None;
+        }
+        if crate::number::is_sentence_end(c) || c == '；' || c == ';' {
+            break;
+        }
+        end = i + c.len_utf8();
+    }
+    let seg = body.get(..end)?;
+    if seg
+        .chars()
+        .any(|c| crate::number::digit_value(c).is_some() || c == '，' || c == '（')
+    {
+        return None;
+    }
+    let items: Vec<&str> = seg.split('、').collect();
+    if items.len() < 2
+        || items.iter().any(|s| s.trim().is_empty() || s.chars().count() > 16)
+        || items.iter().any(|s| s.contains('等'))
+    {
+        return None;
+    }
+    let conj = joined(&items);
     Some((items, conj))
 }
 

@@ -7,9 +7,9 @@
 //!
 //! | family | finds |
 //! | --- | --- |
-//! | `arithmetic` | a stated figure the text's own numbers contradict: completion (`完成21.6亿元、完成预算18.92亿元的112%`), growth with an absolute change, decline, direction, growth from–to, 倍/翻番, percentage points, rate, share, sum of parts |
-//! | `enumeration` | a stated count the listed items contradict (`事故起数、死亡人数、经济损失“四个下降”`) |
-//! | `placeholder` | unfilled slots: `**`, `*`, `XX`, `××`, `___`, `【】`, `○○`, and a `%` or `亿元` with its number missing |
+//! | `arithmetic` | a stated figure the text's own numbers contradict: completion (`完成21.6亿元、完成预算18.92亿元的112%`), growth with an absolute change, decline, direction, growth from–to, 倍/翻番, percentage points, rate (`排查1340条，已整改268条，整改率25%`), share, sum of parts (exhaustive with 其余/其他, also after a growth clause), shares over 100%, difference (`由A增加到B，净增C`), structure (`8.7∶41.2∶50.2` must total 100) |
+//! | `enumeration` | a stated count the listed items contradict (`事故起数、死亡人数、经济损失“四个下降”`, `“三个一批”，即…` over four items) |
+//! | `placeholder` | unfilled slots: `**`, `*`, `XX`, `××`, `___`, `【】`, `○○`, a single `×○△＿Ｘ` where a number belongs (`○个`), and a unit with its number missing (`进出口亿元、`, `增长 %`, `新增个，`) |
 //! | `residue` | platform markers (`##paidbegin##`), unrendered template tags, HTML, copied page navigation |
 //! | `admin-level` | one text calling itself both a county (全县, 我县) and a district (全区, 我区) |
 //! | `repetition` | a duplicated character that is a typo (`的的`, `起，起`), not reduplication (人人) |
@@ -26,7 +26,8 @@
 //!
 //! Around it: [`decode`] (UTF-8 / GBK / GB18030 detection), [`extract_docx_text`],
 //! [`render_human`] (rustc-like, carets aligned under full-width text),
-//! [`render_json`], and [`run_cli`], the `lvzhi check` command.
+//! [`render_json`], [`explain`] (one Chinese sentence per code), and [`run_cli`],
+//! the `lvzhi check` command.
 //!
 //! ```
 //! let d = lvzhi_check::check("一般公共预算收入完成7.48亿元、同比增收4亿元，增长5.8%。");
@@ -44,11 +45,12 @@ mod enumeration;
 mod number;
 mod render;
 mod repetition;
+mod structure;
 mod template;
 
 pub use cli::{HELP, run_cli};
 pub use decode::{DecodeError, DocxError, decode, extract_docx_text};
-pub use diag::{Diagnostic, Severity};
+pub use diag::{Diagnostic, Severity, explain};
 pub use render::{render_human, render_json};
 
 /// How to read the text.
@@ -70,6 +72,7 @@ pub fn check_with(text: &str, options: &CheckOptions) -> Vec<Diagnostic> {
     let quantities = number::extract(text);
     arith::check(text, &quantities, &mut raws);
     enumeration::check(text, &quantities, &mut raws);
+    structure::check(text, &mut raws);
     template::check(text, options.markdown, &mut raws);
     admin::check(text, &mut raws);
     repetition::check(text, &mut raws);

@@ -337,6 +337,19 @@ pub(crate) fn char_at(text: &str, pos: usize) -> Option<char> {
     text.get(pos..).and_then(|s| s.chars().next())
 }
 
+/// The text before byte offset `pos`, at most `n` chars back, stopping after a char for which `stop` holds.
+pub(crate) fn back_until(text: &str, pos: usize, n: usize, stop: impl Fn(char) -> bool) -> &str {
+    let head = sl(text, 0, pos);
+    let mut start = pos;
+    for (i, c) in head.char_indices().rev().take(n) {
+        if stop(c) {
+            break;
+        }
+        start = i;
+    }
+    sl(text, start, pos)
+}
+
 /// Slice without panicking: empty when the range is not valid.
 pub(crate) fn sl(text: &str, a: usize, b: usize) -> &str {
     text.get(a..b).unwrap_or("")
@@ -417,6 +430,22 @@ fn units_by_first() -> &'static std::collections::HashMap<char, Vec<&'static Uni
         }
         m
     })
+}
+
+/// A number's slot at the start of `rest`: magnitude chars (万, 亿, 千万…) then a
+/// unit (个, 万元, %…). Returns the byte length of magnitude and unit, and the
+/// unit's kind; `None` when no unit follows.
+pub(crate) fn magnitude_unit_at(rest: &str) -> Option<(usize, Kind)> {
+    let mut pos = 0;
+    for c in rest.chars().take(3) {
+        // 千米, 千克, 百分点 are units, not magnitudes
+        if !matches!(c, '万' | '亿' | '千' | '百') || match_unit(&rest[pos..]).is_some() {
+            break;
+        }
+        pos += c.len_utf8();
+    }
+    let u = match_unit(rest.get(pos..)?)?;
+    Some((pos + u.text.len(), u.kind))
 }
 
 /// Longest unit written at the start of `rest`.

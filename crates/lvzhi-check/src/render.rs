@@ -3,7 +3,7 @@
 use serde::Serialize;
 use unicode_width::UnicodeWidthStr;
 
-use crate::diag::{Diagnostic, Severity};
+use crate::diag::{Diagnostic, Severity, explain};
 
 /// Chars of context shown before and after a span in human output.
 const CONTEXT_BEFORE: usize = 36;
@@ -56,6 +56,9 @@ pub fn render_human(path: &str, text: &str, diags: &[Diagnostic]) -> String {
         ));
         if let (Some(e), Some(s)) = (&d.expected, &d.stated) {
             out.push_str(&format!("{gutter} = 应为：{e}\n{gutter} = 文中：{s}\n"));
+        }
+        if let Some(why) = explain(d.code) {
+            out.push_str(&format!("{gutter} = 说明：{why}\n"));
         }
         out.push('\n');
     }

@@ -37,7 +37,7 @@ pub(crate) fn check(text: &str, markdown: bool, out: &mut Vec<Raw>) {
         let c = if b < 0x80 {
             if !matches!(
                 b,
-                b'*' | b'X' | b'x' | b'_' | b'(' | b'%' | b'#' | b'{' | b'$' | b'<' | b'&'
+                b'*' | b'X' | b'x' | b'_' | b'(' | b'%' | b'#' | b'{' | b'$' | b'<' | b'&' | b' '
             ) {
                 i += 1;
                 continue;
@@ -90,7 +90,11 @@ pub(crate) fn check(text: &str, markdown: bool, out: &mut Vec<Raw>) {
                 let before = char_before(text, i);
                 let after = char_at(text, end);
                 let glued = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-                if n >= 2 && !glued(before) && !glued(after) {
+                // a single X where a number or a name belongs: X个, Ｘ%, Ｘ县
+                let single = n == 1
+                    && (slot_follows(text, end)
+                        || matches!(c, 'Ｘ' | 'ｘ') && after.is_some_and(|a| NAME_SLOT_SUFFIX.contains(a)));
+                if (n >= 2 || single) && !glued(before) && !glued(after) {
                     let span = sl(text, i, end);
                     out.push(Raw::error(
                         "placeholder.mask",
@@ -121,8 +125,12 @@ pub(crate) fn check(text: &str, markdown: bool, out: &mut Vec<Raw>) {
                                 || c == '（'
                         })
                     };
-                    // ×县, ×镇: a single × is a slot only before a CJK char ("数据要素×" is a programme's name)
-                    !digitish(before) && after.is_some_and(is_cjk) && !sl(text, 0, i).ends_with("要素")
+                    // ×县, ×镇, ×万元: a single × is a slot only before a CJK char ("数据要素×" is a
+                    // programme's name), and not in a formula (补助标准×人数=补助资金)
+                    !digitish(before)
+                        && (after.is_some_and(is_cjk) || slot_follows(text, end))
+                        && !sl(text, 0, i).ends_with("要素")
+                        && !in_formula(text, i, end)
                 };
                 if flag {
                     let span = sl(text, i, end);
@@ -136,9 +144,17 @@ pub(crate) fn check(text: &str, markdown: bool, out: &mut Vec<Raw>) {
                 i = end;
                 continue;
             }
-            '○' | '□' => {
+            '○' | '□' | '△' => {
                 let end = run_end(text, i, c);
-                if end - i >= 2 * len {
+                let before = char_before(text, i);
+                // ○ written for zero between Chinese numerals (二○二五年) is not a slot
+                let zero = c == '○'
+                    && (before.is_some_and(|b| cn_digit(b).is_some())
+                        || char_at(text, end).is_some_and(|a| cn_digit(a).is_some()));
+                // a single one where a number belongs (建成○个); a ○ bullet opens a line before a word
+                let single =
+                    end - i == len && slot_follows(text, end) && before.is_none_or(|b| digit_value(b).is_none());
+                if (end - i >= 2 * len || single) && !zero {
                     let span = sl(text, i, end);
                     out.push(Raw::error(
                         "placeholder.mask",
@@ -155,7 +171,9 @@ pub(crate) fn check(text: &str, markdown: bool, out: &mut Vec<Raw>) {
                 let n = (end - i) / len;
                 let min = if c == '_' { 3 } else { 2 };
                 let hr = markdown && line_is_only(text, i, end);
-                if n >= min && !hr {
+                // a single ＿ where a number belongs: 投资＿万元
+                let single = c == '＿' && n == 1 && slot_follows(text, end);
+                if (n >= min || single) && !hr {
                     out.push(Raw::error(
                         "placeholder.blank",
                         i,
@@ -207,8 +225,15 @@ pub(crate) fn check(text: &str, markdown: bool, out: &mut Vec<Raw>) {
                     ));
                 }
             }
-            '亿' | '万' if text.get(i + len..).is_some_and(|r| r.starts_with('元')) => {
+            '亿' | '万' => {
                 missing_amount(text, i, out);
+            }
+            ' ' | '\u{3000}' => {
+                i = bare_space(text, i, out);
+                continue;
+            }
+            '，' | '、' | '。' | '；' => {
+                missing_count(text, i, out);
             }
             '#' if !markdown
                 || text
@@ -346,28 +371,208 @@ fn is_punct(c: char) -> bool {
     c.is_ascii_punctuation() || is_clause_sep(c) || is_sentence_end(c) || "“”‘’《》（）【】「」".contains(c)
 }
 
-/// Verbs after which 亿元/万元 must have a number.
-const AMOUNT_VERBS: &[&str] = &[
-    "完成", "达到", "实现", "增收", "资金", "经费", "总额", "产值", "金额", "规模", "减收", "增加", "减少", "投资",
-    "投入", "争取", "累计", "共计", "合计", "总计", "到位", "拨付", "筹措", "落实", "下降", "增长", "挽回", "收入",
-    "支出",
-];
+/// Chars before 万/亿 that make the magnitude a word of its own, not a figure
+/// with its digits gone: 超亿元, 过亿元, 近万元, 数亿元, 每万元, 上万元…
+const MAGNITUDE_WORDS: &str = "超过上近逾数几破余多每单约个第";
 
-/// 完成亿元， — an amount unit after a verb, with no number.
+/// Idioms that end in a magnitude and a unit: not a figure with its digits gone.
+const MAGNITUDE_IDIOMS: &[&str] = &["千家万户", "千门万户", "万家", "万户侯"];
+
+/// 资金达亿元、进出口亿元、完成了万元、转移就业万人 — a magnitude and unit after a
+/// verb, a noun or a preposition, with no number before them. Not 万元以上, 亿元级,
+/// 千亿元产业, 万元GDP能耗 (something follows), nor 超亿元, 每万元 (a word before).
 fn missing_amount(text: &str, i: usize, out: &mut Vec<Raw>) {
-    let end = i + "亿元".len();
+    let Some((len, _)) = crate::number::magnitude_unit_at(sl(text, i, text.len())) else {
+        return;
+    };
+    let end = i + len;
     let after = char_at(text, end);
-    if !after.is_some_and(|c| is_clause_sep(c) || is_sentence_end(c) || c == '的') {
+    if !after.is_none_or(|c| is_clause_sep(c) || is_sentence_end(c) || c == '的') {
         return;
     }
+    let Some(start) = slot_start(text, i) else { return };
     let before = sl(text, 0, i);
-    if AMOUNT_VERBS.iter().any(|v| before.ends_with(v)) {
+    if !MAGNITUDE_WORDS.contains(char_before(before, before.len()).unwrap_or(' '))
+        && !MAGNITUDE_IDIOMS.iter().any(|w| sl(text, 0, end).ends_with(w))
+    {
         let unit = sl(text, i, end);
+        let what = if unit.ends_with('元') { "金额" } else { "数值" };
         out.push(Raw::error(
             "placeholder.missing-number",
-            i,
+            start,
             end,
-            format!("缺少数字：“{unit}”前没有填写金额"),
+            format!("缺少数字：“{unit}”前没有填写{what}"),
+        ));
+    }
+}
+
+/// Where a number's slot before byte offset `i` starts: at `i` after a CJK word
+/// char, or at the spaces left where the number was ("增长 %"). `None` when a
+/// digit, a numeral, punctuation or the line start comes before.
+fn slot_start(text: &str, i: usize) -> Option<usize> {
+    let head = sl(text, 0, i);
+    let trimmed = head.trim_end_matches([' ', '\u{3000}']);
+    if head.len() - trimmed.len() > 3 * '\u{3000}'.len_utf8() {
+        return None;
+    }
+    let p = trimmed.chars().next_back()?;
+    (is_cjk(p) && !crate::number::is_cn_numeral(p)).then_some(trimmed.len())
+}
+
+/// Units a number's slot is checked before: money, shares, counts, measures.
+const SLOT_UNITS: &[&str] = &[
+    "元",
+    "美元",
+    "%",
+    "％",
+    "‰",
+    "个百分点",
+    "百分点",
+    "倍",
+    "人次",
+    "户次",
+    "人",
+    "名",
+    "个",
+    "项",
+    "件",
+    "户",
+    "家",
+    "条",
+    "处",
+    "所",
+    "座",
+    "辆",
+    "台",
+    "套",
+    "宗",
+    "批",
+    "笔",
+    "例",
+    "吨",
+    "亩",
+    "公里",
+    "平方米",
+    "平方公里",
+    "公顷",
+    "立方米",
+    "千瓦",
+    "千瓦时",
+];
+
+/// Whether a number's slot follows `end`: an optional magnitude and a unit of
+/// [`SLOT_UNITS`] that does not begin a word (个人, 项目, 人员 are words).
+fn slot_follows(text: &str, end: usize) -> bool {
+    let rest = sl(text, end, text.len());
+    let Some((len, _)) = crate::number::magnitude_unit_at(rest) else {
+        return false;
+    };
+    let written = rest.get(..len).unwrap_or("");
+    let unit = written.trim_start_matches(['万', '亿', '千', '百']);
+    if !SLOT_UNITS.contains(&unit) {
+        return false;
+    }
+    unit.len() != written.len() || !crate::repetition::WORD_STARTS.iter().any(|w| rest.starts_with(w))
+}
+
+/// Chars after a single full-width Ｘ that make it a name's slot (Ｘ县, Ｘ镇).
+const NAME_SLOT_SUFFIX: &str = "县镇乡村市区局委办组";
+
+/// Whether the `×` at `i..end` is a multiplication sign in a formula written in
+/// words (补助标准×补助人数=补助资金, 按单价×面积计算).
+fn in_formula(text: &str, i: usize, end: usize) -> bool {
+    let is_stop = |c: char| is_sentence_end(c) || matches!(c, '，' | '；' | ',' | ';');
+    let before = crate::number::back_until(text, i, 30, is_stop);
+    let after: String = sl(text, end, text.len())
+        .chars()
+        .take(30)
+        .take_while(|c| !is_stop(*c))
+        .collect();
+    let clause = format!("{before}{after}");
+    ["=", "＝", "÷", "计算", "核定", "测算", "乘以", "公式", "系数"]
+        .iter()
+        .any(|w| clause.contains(w))
+}
+
+/// A run of spaces where a number belongs: "增长 %", "完成投资　万元", "建成 个".
+/// Returns the byte offset after the run.
+fn bare_space(text: &str, i: usize, out: &mut Vec<Raw>) -> usize {
+    let end = run_end_any(text, i, &[' ', '\u{3000}']);
+    let Some(p) = char_before(text, i) else { return end };
+    if end - i > 9 || !is_cjk(p) || crate::number::is_cn_numeral(p) {
+        return end;
+    }
+    let rest = sl(text, end, text.len());
+    // 万元/亿元 after spaces are the magnitude branch's; here % and units without magnitude
+    if rest.starts_with(['万', '亿']) || !slot_follows(text, end) {
+        return end;
+    }
+    let Some((len, _)) = crate::number::magnitude_unit_at(rest) else {
+        return end;
+    };
+    let unit_end = end + len;
+    // a unit must end its phrase (建成 个，) — else it is a word after a space, or a
+    // letter-spaced heading (个 人 总 结, 重 点 项 目)
+    let unit = sl(text, end, unit_end);
+    let tail = char_at(text, unit_end);
+    let closed = tail.is_none_or(|c| is_clause_sep(c) || is_sentence_end(c) || matches!(c, '的' | '）' | ')'));
+    if !matches!(unit, "%" | "％" | "‰") && !closed {
+        return end;
+    }
+    let span = sl(text, i, unit_end);
+    out.push(Raw::error(
+        "placeholder.missing-number",
+        i,
+        unit_end,
+        format!(
+            "缺少数字：“{unit}”前只有空格“{}”，应填写数值",
+            span.trim_end_matches(unit)
+        ),
+    ));
+    unit_end
+}
+
+/// Verbs after which a count unit must have a number: 新增个、, 受理件，
+const COUNT_VERBS: &[&str] = &[
+    "新增", "建成", "完成", "培育", "引进", "实施", "开工", "投产", "受理", "办结", "排查", "整改", "创建", "认定",
+    "发放", "接待", "签约", "共计", "合计", "累计", "共有", "达到", "实现", "开展", "举办", "查处", "立案", "化解",
+    "调处", "新建", "改造", "帮扶", "救助",
+];
+
+/// Count units checked after [`COUNT_VERBS`] (not 人, 户, 家: 负责人, 帮扶户, 专家 are nouns).
+const BARE_COUNT_UNITS: &[&str] = &[
+    "个", "项", "件", "所", "座", "处", "宗", "批", "场", "条", "人次", "户次", "家次",
+];
+
+/// 新增个、受理件， — a count unit right after a verb and before a separator at `sep`.
+fn missing_count(text: &str, sep: usize, out: &mut Vec<Raw>) {
+    // quick test on the last char first: separators are frequent
+    if !char_before(text, sep).is_some_and(|c| {
+        matches!(
+            c,
+            '个' | '项' | '件' | '所' | '座' | '处' | '宗' | '批' | '场' | '条' | '次'
+        )
+    }) {
+        return;
+    }
+    let head = sl(text, 0, sep);
+    let Some(&unit) = BARE_COUNT_UNITS.iter().rev().find(|u| head.ends_with(**u)) else {
+        return;
+    };
+    let ustart = sep - unit.len();
+    let head = sl(text, 0, ustart);
+    let head = head.strip_suffix('了').unwrap_or(head);
+    // 个 after a noun (新增市场主体个，) — but not 这个, 各个, 整个, 几个…
+    let noun_ge = unit == "个"
+        && char_before(head, head.len()).is_some_and(|c| {
+            is_cjk(c) && !crate::number::is_cn_numeral(c) && !"这那各整每某哪几真半单些两多余来个逐".contains(c)
+        });
+    if noun_ge || COUNT_VERBS.iter().any(|v| head.ends_with(v)) {
+        out.push(Raw::error(
+            "placeholder.missing-number",
+            ustart,
+            sep,
+            format!("缺少数字：“{unit}”前没有填写数量"),
         ));
     }
 }
