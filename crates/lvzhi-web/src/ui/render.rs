@@ -69,9 +69,6 @@ pub struct Chrome {
     pub manage: bool,
 }
 
-/// The ledger key of 督查督办.
-pub const SUPERVISION: &str = "supervision";
-
 impl Chrome {
     /// The chrome of a page at `path` for the signed-in user `u` (a
     /// `UiUser`, or any holder of a session).
