@@ -96,7 +96,7 @@ pub enum FormulaKind {
 pub struct Where {
     /// The field's key.
     pub field: String,
-    /// Equal to (`"$year"` = the period's year).
+    /// Equal to (`"$year"` = the period's year; in any comparison `"$today"` = the as-of day).
     pub eq: Option<String>,
     /// Not equal to.
     pub ne: Option<String>,

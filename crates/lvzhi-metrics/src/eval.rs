@@ -102,6 +102,11 @@ pub struct IndicatorValue {
     pub span: String,
     /// Its Chinese label (2026年1-11月).
     pub period_label: String,
+    /// 数据截至: the last day the figure's data reach (today for ledgers, the
+    /// end of the last approved month for statistics; see [`Horizon`]);
+    /// empty for snapshots and targets.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub as_of: String,
     /// The scope (`county`, `division:…`).
     pub scope: String,
     /// Exact decimal in the base unit (元, count, percent); null when not computable.
@@ -176,15 +181,90 @@ pub struct Engine {
 /// The span an as-of date cuts out of a period: the whole period when it has
 /// ended; otherwise from its start to the end of today's month (reports count
 /// whole months: "2026" on 2026-11-25 is 2026年1-11月), never past its end.
+/// This is the ledgers' horizon; figures over statistics are cut further at
+/// the last approved month ([`cut`], [`Engine::span`]).
 pub fn effective(p: Period, today: Date) -> Period {
-    if p.end() <= today || today < p.start() {
+    cut(p, today.last_of_month())
+}
+
+/// The part of `p` up to `horizon` (the last day data reach): `p` itself when
+/// the horizon is at or past its end, or before its start (nothing to cut —
+/// the figure then has no data); else `start..horizon`.
+pub fn cut(p: Period, horizon: Date) -> Period {
+    if p.end() <= horizon || horizon < p.start() {
         return p;
     }
-    let end = today.last_of_month().min(p.end());
-    if end == p.end() {
-        p
-    } else {
-        Period::Range(p.start(), end)
+    Period::Range(p.start(), horizon)
+}
+
+/// The label a page, table or report gives a set of figures: that of the
+/// shortest span among those with a value that the period cut (statistics
+/// to November make 2026 read 2026年1-11月); None when there are none.
+pub fn common_label(values: &[IndicatorValue]) -> Option<String> {
+    values
+        .iter()
+        .filter(|v| v.value.is_some() && !v.as_of.is_empty())
+        .min_by_key(|v| v.span.split_once("..").map(|(_, end)| end.to_string()))
+        .map(|v| v.period_label.clone())
+}
+
+/// How far a figure's data reach (数据截至).
+///
+/// **Definition (period semantics, one rule for CLI, API, pages and
+/// reports):** a ledger's data reach today; the 统计报表 figure named N
+/// reaches the end of the last month for which an approved (已审核) row of N
+/// exists (any division). A figure computed from several sources reaches the
+/// earliest of their horizons. A period still in progress is cut at the
+/// horizon, and 同比 compares that cut span with the same span a year before:
+/// 2026 on 2026-12-05 with statistics to November is 2026年1-11月 against
+/// 2025年1-11月. Ledger spans count whole months (to the end of today's
+/// month); records cannot lie after today.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Horizon {
+    /// Ledger records: up to today.
+    Today(Date),
+    /// 统计报表 rows: up to the end of the last approved month.
+    Statistics(Date),
+    /// A snapshot or a target: the period is not cut by data.
+    None,
+}
+
+impl Horizon {
+    /// The last day this horizon's data reach, if any.
+    pub fn date(&self) -> Option<Date> {
+        match self {
+            Horizon::Today(d) | Horizon::Statistics(d) => Some(*d),
+            Horizon::None => None,
+        }
+    }
+
+    /// The earlier of two horizons (a snapshot or target does not cut).
+    fn min(self, other: Horizon) -> Horizon {
+        match (self.date(), other.date()) {
+            (None, _) => other,
+            (_, None) => self,
+            (Some(a), Some(b)) => {
+                if b < a {
+                    other
+                } else {
+                    self
+                }
+            }
+        }
+    }
+
+    /// The span of `p` this horizon covers, cut at today's month end too.
+    pub fn span(&self, p: Period, today: Date) -> Period {
+        let ledger = effective(p, today);
+        match self {
+            Horizon::Statistics(d) => cut(ledger, *d),
+            Horizon::Today(_) | Horizon::None => ledger,
+        }
+    }
+
+    /// 数据截至 as text (2026-11-30), empty when the figure is a snapshot.
+    pub fn as_of(&self) -> String {
+        self.date().map(|d| d.to_string()).unwrap_or_default()
     }
 }
 
@@ -197,6 +277,8 @@ struct Ctx<'a> {
     org: Arc<Org>,
     with_ids: bool,
     memo: Memo,
+    /// The last day of approved statistics, per statistic name.
+    stat_horizons: HashMap<String, Option<Date>>,
 }
 
 /// What an evaluation runs against: the store and data version it checked.
@@ -550,19 +632,80 @@ impl Engine {
             org,
             with_ids,
             memo,
+            stat_horizons: HashMap::new(),
         };
-        let eff = effective(period, today);
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             let ind = self.defs.get(id).ok_or_else(|| EvalError::Unknown(id.clone()))?;
+            let horizon = self.horizon_of(&mut ctx, id)?;
+            let eff = horizon.span(period, today);
             let c = self.eval(&mut ctx, id, eff).await?;
-            out.push(self.present(ind, &c, period, eff, scope, &ctx.org, with_ids));
+            let mut v = self.present(ind, &c, period, eff, scope, &ctx.org, with_ids);
+            v.as_of = horizon.as_of();
+            out.push(v);
         }
         let mut c = lock(&self.cache);
         if snap.current(&c) {
             c.results.insert(key, ctx.memo);
         }
         Ok(out)
+    }
+
+    /// The span an indicator is computed over for `period` as of `today`
+    /// (see [`Horizon`]): what pages print as its period (2026年1-11月).
+    pub async fn span(&self, store: &Store, id: &str, period: Period, today: Date) -> Result<Period, EvalError> {
+        Ok(self.horizon(store, id, today).await?.span(period, today))
+    }
+
+    /// How far an indicator's data reach as of `today` (see [`Horizon`]).
+    pub async fn horizon(&self, store: &Store, id: &str, today: Date) -> Result<Horizon, EvalError> {
+        let ind = self.defs.find(id).ok_or_else(|| EvalError::Unknown(id.to_string()))?;
+        let snap = self.refresh(store).await?;
+        let ledgers = self.deps.get(&ind.id).cloned().unwrap_or_default();
+        let tables = self.tables(store, &snap, &ledgers).await?;
+        let access = Store::system_access();
+        let scope = Scope::County;
+        let mut ctx = Ctx {
+            store,
+            tables,
+            access: &access,
+            today,
+            scope: &scope,
+            org: snap.org.clone(),
+            with_ids: false,
+            memo: Memo::default(),
+            stat_horizons: HashMap::new(),
+        };
+        self.horizon_of(&mut ctx, &ind.id)
+    }
+
+    /// The horizon of an indicator: the earliest of its sources' (through
+    /// formulas). Ledger measures over a date reach today; statistics (flows
+    /// and levels) their last approved month; snapshots and targets do not cut.
+    fn horizon_of(&self, ctx: &mut Ctx<'_>, id: &str) -> Result<Horizon, EvalError> {
+        let mut h = Horizon::None;
+        let mut stack = vec![id.to_string()];
+        let mut seen = BTreeSet::new();
+        while let Some(i) = stack.pop() {
+            if !seen.insert(i.clone()) {
+                continue;
+            }
+            let ind = self.defs.get(&i).ok_or_else(|| EvalError::Unknown(i.clone()))?;
+            match &ind.source {
+                Source::Measure { date: Some(_), .. } => h = h.min(Horizon::Today(ctx.today)),
+                Source::Measure { date: None, .. } | Source::Targets(_) => {}
+                Source::Statistic {
+                    mode: StatMode::Target, ..
+                } => {}
+                Source::Statistic { name, .. } => {
+                    if let Some(d) = stat_horizon(ctx, name)? {
+                        h = h.min(Horizon::Statistics(d));
+                    }
+                }
+                Source::Formula { of, .. } => stack.extend(of.iter().cloned()),
+            }
+        }
+        Ok(h)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -612,6 +755,7 @@ impl Engine {
             period: period.to_string(),
             span: format!("{}..{}", eff.start(), eff.end()),
             period_label: eff.label(),
+            as_of: String::new(),
             scope: scope.to_string(),
             value,
             unit: ind.unit.clone(),
@@ -809,7 +953,7 @@ impl Engine {
             }
         }
         for w in conds {
-            q.conds.extend(where_conds(w, p, &ctx.org.people));
+            q.conds.extend(where_conds(w, p, ctx.today, &ctx.org.people));
         }
         q.conds.extend(scope_conds(ctx.scope, &ctx.org.people, false));
         let span = if date.is_some() {
@@ -827,13 +971,18 @@ impl Engine {
             .get(ledger)
             .cloned()
             .ok_or_else(|| EvalError::Bad(format!("台账“{ledger}”未载入")))?;
-        let (value, count, ids) = if *kind == MeasureKind::AvgDays {
+        // County leaders read aggregates over every record (the figure is
+        // published to them); the ids behind it stay within their scope.
+        let system = Store::system_access();
+        let published = published_to(ctx.access);
+        let reader: &Access = if published { &system } else { ctx.access };
+        let (value, count, mut ids) = if *kind == MeasureKind::AvgDays {
             let (a, b) = days.clone().unwrap_or_default();
             let exprs = [Expr::Field(a), Expr::Field(b)];
             let mut n = 0i64;
             let mut total = 0i64;
             let mut ids = Vec::new();
-            for row in mem::matching(lk, &table, ctx.access, &q)? {
+            for row in mem::matching(lk, &table, reader, &q)? {
                 let r = mem::values(lk, &table, row, &exprs)?;
                 let d = |i: usize| r.get(i).and_then(|v| v.as_deref()).and_then(|s| s.parse::<Date>().ok());
                 if let (Some(x), Some(y)) = (d(0), d(1)) {
@@ -856,7 +1005,7 @@ impl Engine {
                 MeasureKind::AvgDays => Agg::Count,
             };
             let value_expr = field.clone().map(Expr::Field);
-            let b = mem::aggregate(lk, &table, ctx.access, &q, agg, value_expr.as_ref(), None, ctx.with_ids)?;
+            let b = mem::aggregate(lk, &table, reader, &q, agg, value_expr.as_ref(), None, ctx.with_ids)?;
             let first = b.into_iter().next().unwrap_or_default();
             (first.value, first.count, first.ids)
         };
@@ -880,22 +1029,20 @@ impl Engine {
                 _ => Agg::Count,
             };
             let value_expr = field.clone().map(Expr::Field);
-            let buckets = mem::aggregate(
-                lk,
-                &table,
-                ctx.access,
-                &q,
-                agg,
-                value_expr.as_ref(),
-                Some(&gexpr),
-                false,
-            )?;
+            let buckets = mem::aggregate(lk, &table, reader, &q, agg, value_expr.as_ref(), Some(&gexpr), false)?;
             let mut list: Vec<(String, Decimal)> = buckets
                 .into_iter()
                 .filter_map(|b| Some((b.key.unwrap_or_default(), b.value?)))
                 .collect();
             list.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
             parts = list;
+        }
+        if published && !ids.is_empty() {
+            let visible: BTreeSet<i64> = mem::matching(lk, &table, ctx.access, &q)?
+                .iter()
+                .map(|r| r.id)
+                .collect();
+            ids.retain(|i| visible.contains(i));
         }
         let note = value.is_none().then(|| "无数据".to_string());
         Ok(Computed {
@@ -912,6 +1059,45 @@ impl Engine {
             parts,
         })
     }
+}
+
+/// The end of the last month (or 旬) with an approved 统计报表 row named
+/// `name` in any division, if any (memoised per evaluation).
+fn stat_horizon(ctx: &mut Ctx<'_>, name: &str) -> Result<Option<Date>, EvalError> {
+    if let Some(h) = ctx.stat_horizons.get(name) {
+        return Ok(*h);
+    }
+    let Some(lk) = ctx.store.pack().ledger(STAT_LEDGER) else {
+        return Ok(None);
+    };
+    let Some(table) = ctx.tables.get(STAT_LEDGER).cloned() else {
+        return Ok(None);
+    };
+    let q = AggQuery::new(STAT_LEDGER)
+        .with(Cond::eq(Expr::Col(Col::State), STAT_APPROVED))
+        .with(Cond::eq(Expr::Field("indicator".into()), name));
+    let only = table.positions("indicator", name);
+    let exprs = [Expr::Field("period".into())];
+    let mut last: Option<Date> = None;
+    for row in mem::matching_in(lk, &table, &Store::system_access(), &q, only)? {
+        let r = mem::values(lk, &table, row, &exprs)?;
+        let per = r.first().and_then(|v| v.as_deref()).and_then(|x| Period::parse(x).ok());
+        if let Some(per @ (Period::Month(..) | Period::Xun(..))) = per {
+            last = last.max(Some(per.end()));
+        }
+    }
+    ctx.stat_horizons.insert(name.to_string(), last);
+    Ok(last)
+}
+
+/// Whether a reader reads aggregates over every record: every county leader
+/// does — county-level figures (published 统计报表 figures: 财政, 社零,
+/// 就业…, and the ledgers' counts and sums) are readable by all of them,
+/// whatever their 分管 — while the records behind a figure (provenance ids,
+/// drill-down) stay within the reader's scope. Other roles' figures count
+/// only what they see.
+pub fn published_to(a: &Access) -> bool {
+    a.role == lvzhi_core::access::Role::Leader
 }
 
 /// The 统计报表 figure of one division for a period.
@@ -946,7 +1132,22 @@ async fn stat(
     let mut parsed: Vec<(i64, Period, Decimal)> = Vec::new();
     // Only the rows of this statistic (every condition is still checked).
     let only = table.positions("indicator", name);
-    for row in mem::matching_in(lk, &table, ctx.access, &q, only)? {
+    // Published statistics are read county-wide by every county leader; the
+    // drill-down (the ids behind the value) stays within the reader's scope.
+    let system = Store::system_access();
+    let published = published_to(ctx.access);
+    let reader = if published { &system } else { ctx.access };
+    let visible: Option<BTreeSet<i64>> = if published {
+        Some(
+            mem::matching_in(lk, &table, ctx.access, &q, only)?
+                .iter()
+                .map(|r| r.id)
+                .collect(),
+        )
+    } else {
+        None
+    };
+    for row in mem::matching_in(lk, &table, reader, &q, only)? {
         let r = mem::values(lk, &table, row, &exprs)?;
         let get = |i: usize| r.get(i).and_then(|v| v.as_deref());
         let Some(per) = get(0).and_then(|x| Period::parse(x).ok()) else {
@@ -989,6 +1190,9 @@ async fn stat(
     let mut ids: Vec<i64> = used.iter().map(|(id, _, _)| *id).collect();
     ids.sort_unstable();
     let count = ids.len() as i64;
+    if let Some(v) = &visible {
+        ids.retain(|i| v.contains(i));
+    }
     let source = SourceRef {
         indicator: ind.id.clone(),
         ledger: STAT_LEDGER.into(),
@@ -1012,14 +1216,12 @@ async fn stat(
     })
 }
 
-fn where_conds(w: &Where, p: Period, people: &[Person]) -> Vec<Cond> {
+fn where_conds(w: &Where, p: Period, today: Date, people: &[Person]) -> Vec<Cond> {
     let e = || Expr::Field(w.field.clone());
-    let val = |v: &String| {
-        if v == "$year" {
-            p.end().year().to_string()
-        } else {
-            v.clone()
-        }
+    let val = |v: &String| match v.as_str() {
+        "$year" => p.end().year().to_string(),
+        "$today" => today.to_string(),
+        _ => v.clone(),
     };
     let mut out = Vec::new();
     if let Some(v) = &w.eq {

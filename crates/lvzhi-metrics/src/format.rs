@@ -96,8 +96,31 @@ pub fn value_text(v: Decimal, unit: &str) -> String {
     }
 }
 
+/// The unit a figure is shown in: its display's own (亿元 beside 305.77亿元,
+/// 万元 beside 398万元), never the base unit of the exact value (元) when
+/// the display scaled it; the indicator's unit otherwise.
+pub fn shown_unit(display: &str, unit: &str) -> String {
+    if unit == "元" {
+        for u in ["亿元", "万元", "元"] {
+            if display.ends_with(u) {
+                return u.to_string();
+            }
+        }
+    }
+    unit.to_string()
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn shown_units() {
+        assert_eq!(super::shown_unit("305.77亿元", "元"), "亿元");
+        assert_eq!(super::shown_unit("398万元", "元"), "万元");
+        assert_eq!(super::shown_unit("无数据", "元"), "元");
+        assert_eq!(super::shown_unit("1141个", "个"), "个");
+        assert_eq!(super::shown_unit("增长5.8%", "%"), "%");
+    }
+
     use super::*;
     use std::str::FromStr;
 

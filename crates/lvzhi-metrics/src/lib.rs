@@ -16,6 +16,8 @@
 //!   year before) and a [`Scope`], always within the reader's access, with
 //!   provenance (the record ids behind each value), and caches results until
 //!   the ledgers they depend on change.
+//! * [`duty`] — 督查 counts per unit (到期, 按期办结, 按期办结率, 超期未办结,
+//!   临期) and 评星挂旗 (ranks, stars, 红旗): one definition each.
 //! * [`format`] — values as reports print them (21.6亿元, 114.2%, 下降6.38%).
 //! * [`scope`] — county, township, unit, a leader's 分管 and 包挂.
 //! * [`render`] — the `lvzhi indicators` / `lvzhi warnings` commands (table, JSON, CSV).
@@ -30,6 +32,7 @@
 //!   (无上年同期数据, 除数为零, 无数据): never a made-up number.
 
 pub mod def;
+pub mod duty;
 pub mod eval;
 pub mod format;
 pub mod mem;
@@ -38,7 +41,7 @@ pub mod scope;
 pub mod warn;
 
 pub use def::{DefError, Definitions, Indicator};
-pub use eval::{Engine, EvalError, IndicatorValue, effective};
+pub use eval::{Engine, EvalError, Horizon, IndicatorValue, cut, effective};
 pub use scope::Scope;
 
 use lvzhi_core::ledger::Pack;

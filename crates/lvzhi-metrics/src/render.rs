@@ -100,7 +100,8 @@ pub fn values(items: &[IndicatorValue], f: Format) -> Result<String, EvalError> 
             }
             let mut out = String::new();
             if let Some(first) = items.first() {
-                out.push_str(&format!("{}（{}）\n", first.period_label, first.scope));
+                let label = crate::eval::common_label(items).unwrap_or_else(|| first.period_label.clone());
+                out.push_str(&format!("{label}（{}）\n", first.scope));
             }
             let line = |r: [&str; 4]| {
                 let cells: Vec<String> = r.iter().enumerate().map(|(i, c)| pad(c, w[i])).collect();
@@ -165,6 +166,20 @@ pub async fn indicators_command(
     format: &str,
     today: Date,
 ) -> Result<String, EvalError> {
+    indicators_command_as(store, files, period, scope, format, today, &Store::system_access()).await
+}
+
+/// [`indicators_command`] as `access` sees them (what a reader's pages and
+/// API answers must equal).
+pub async fn indicators_command_as(
+    store: &Store,
+    files: &[(String, String)],
+    period: Option<&str>,
+    scope: &str,
+    format: &str,
+    today: Date,
+    access: &lvzhi_core::access::Access,
+) -> Result<String, EvalError> {
     let f = Format::parse(format)?;
     let period = match period {
         Some(p) => Period::parse(p).map_err(|e| EvalError::Bad(e.to_string()))?,
@@ -174,9 +189,7 @@ pub async fn indicators_command(
     let engine = Engine::new(
         crate::def::Definitions::from_files(files, store.pack()).map_err(|e| EvalError::Bad(e.to_string()))?,
     );
-    let items = engine
-        .evaluate_all(store, &Store::system_access(), period, &scope, today)
-        .await?;
+    let items = engine.evaluate_all(store, access, period, &scope, today).await?;
     values(&items, f)
 }
 

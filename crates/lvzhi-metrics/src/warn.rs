@@ -29,7 +29,7 @@
 use crate::eval::{EvalError, STAT_APPROVED, STAT_LEDGER};
 use jiff::civil::Date;
 use lvzhi_core::access::Access;
-use lvzhi_core::field::{FieldRole, FieldType};
+use lvzhi_core::field::FieldRole;
 use lvzhi_core::ledger::Pack;
 use lvzhi_core::period::Period;
 use lvzhi_store::Store;
@@ -230,6 +230,13 @@ pub async fn acks(store: &Store) -> Result<BTreeMap<String, Ack>, EvalError> {
 /// Acknowledges a warning with a note (an event; the warning keeps firing
 /// while its condition holds, now marked as acknowledged).
 pub async fn acknowledge(store: &Store, access: &Access, id: &str, note: &str) -> Result<(), EvalError> {
+    // The roles the 督办 page lets acknowledge (county-wide warnings: the office, the admin).
+    if !matches!(access.role, lvzhi_store::Role::Office | lvzhi_store::Role::Admin) {
+        return Err(EvalError::Store(lvzhi_store::StoreError::Forbidden(format!(
+            "{}不能确认预警",
+            access.role.label()
+        ))));
+    }
     let note = note.trim();
     if note.is_empty() {
         return Err(EvalError::Bad("请填写处理说明".into()));
@@ -553,14 +560,8 @@ async fn overdue(r: &Rule, store: &Store, a: &Access, today: Date, out: &mut Vec
     /// Overdue items of a unit: count, record ids, count per ledger name.
     type Tally = (i64, Vec<i64>, BTreeMap<String, i64>);
     let mut per_unit: BTreeMap<i64, Tally> = BTreeMap::new();
-    for l in &store.pack().ledgers {
-        let has_deadline = l
-            .fields
-            .iter()
-            .any(|f| f.role == Some(FieldRole::Deadline) && f.ty == FieldType::Date);
-        if !has_deadline || l.key == STAT_LEDGER {
-            continue;
-        }
+    // 超期未办结: the definition of `duty` (the same ledgers, open, past the deadline).
+    for l in crate::duty::deadline_ledgers(store.pack()) {
         let q = AggQuery::new(&l.key)
             .with(Cond::eq(Expr::Col(Col::Closed), "false"))
             .with(Cond::cmp(Expr::Col(Col::Deadline), Op::Lt, today.to_string()));

@@ -226,6 +226,88 @@ async fn check_seed(store: &Store) {
         .total
         .unwrap();
     assert_eq!(n, total);
+
+    in_progress_year_is_like_for_like(store, &eng).await;
+}
+
+/// Period semantics: on 2026-12-05 with no December statistics, 2026 is
+/// computed as 1-11月 against 1-11月 of 2025 — the same figures as the
+/// period 2026-01..2026-11 — and says so; the CLI's JSON says the same.
+async fn in_progress_year_is_like_for_like(store: &Store, eng: &Engine) {
+    let sys = Store::system_access();
+    let dec5 = jiff::civil::date(2026, 12, 5);
+    let year = eng
+        .evaluate_all(store, &sys, Period::Year(2026), &Scope::County, dec5)
+        .await
+        .unwrap();
+    let jan_nov = eng
+        .evaluate_all(
+            store,
+            &sys,
+            Period::parse("2026-01..2026-11").unwrap(),
+            &Scope::County,
+            dec5,
+        )
+        .await
+        .unwrap();
+    for name in [
+        "一般公共预算收入",
+        "一般公共预算收入同比增长",
+        "财政总收入同比增长",
+        "财政总收入同比增收",
+        "社会消费品零售总额",
+        "社会消费品零售总额同比增长",
+        "社会消费品零售总额全市排名",
+    ] {
+        let a = year.iter().find(|v| v.name == name).unwrap();
+        let b = jan_nov.iter().find(|v| v.name == name).unwrap();
+        assert_eq!((&a.value, &a.display), (&b.value, &b.display), "{name}");
+        assert_eq!(a.period_label, "2026年1-11月", "{name}");
+        assert_eq!(a.as_of, "2026-11-30", "{name}");
+    }
+    let g = year.iter().find(|v| v.name == "一般公共预算收入同比增长").unwrap();
+    assert_eq!(g.display, "增长5.8%", "the seed's 同比, not against the whole of 2025");
+    // A ledger figure reaches today; a quarter in progress is cut the same way.
+    let hz = year.iter().find(|v| v.id == "hazards_found").unwrap();
+    assert_eq!(hz.as_of, "2026-12-05");
+    let q4 = eng
+        .evaluate(
+            store,
+            &sys,
+            "一般公共预算收入同比增长",
+            Period::Quarter(2026, 4),
+            &Scope::County,
+            dec5,
+        )
+        .await
+        .unwrap();
+    assert_eq!(q4.period_label, "2026年10-11月");
+    let dec = eng
+        .evaluate(
+            store,
+            &sys,
+            "一般公共预算收入",
+            Period::Month(2026, 12),
+            &Scope::County,
+            dec5,
+        )
+        .await
+        .unwrap();
+    assert_eq!(dec.value, None, "December is not reported yet");
+    let files = lvzhi_packs::county_files();
+    let out = lvzhi_metrics::render::indicators_command(store, &files, Some("2026"), "county", "json", dec5)
+        .await
+        .unwrap();
+    let list: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    let f = list.iter().find(|v| v["name"] == "一般公共预算收入同比增长").unwrap();
+    assert_eq!(f["display"], "增长5.8%");
+    assert_eq!(f["period_label"], "2026年1-11月");
+    assert_eq!(f["as_of"], "2026-11-30");
+    // The table's heading states the span the statistics were computed over.
+    let table = lvzhi_metrics::render::indicators_command(store, &files, Some("2026"), "county", "table", dec5)
+        .await
+        .unwrap();
+    assert!(table.starts_with("2026年1-11月（county）"), "{table}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

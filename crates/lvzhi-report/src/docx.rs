@@ -81,6 +81,19 @@ pub(crate) fn para(b: &Block) -> String {
             "<w:p><w:pPr>{exact}<w:ind w:firstLineChars=\"200\" w:firstLine=\"640\"/><w:outlineLvl w:val=\"1\"/></w:pPr>{}</w:p>",
             run(&text, H2_FONT, 32)
         ),
+        Block::Flush(_) => format!(
+            "<w:p><w:pPr>{exact}<w:ind w:firstLine=\"0\"/><w:jc w:val=\"left\"/></w:pPr>{}</w:p>",
+            run(&text, BODY_FONT, 32)
+        ),
+        // 右空四字: four 16 pt characters (4 × 320 twips) in from the right margin.
+        Block::Right(_) => format!(
+            "<w:p><w:pPr>{exact}<w:ind w:right=\"1280\" w:firstLine=\"0\"/><w:jc w:val=\"right\"/></w:pPr>{}</w:p>",
+            run(&text, BODY_FONT, 32)
+        ),
+        Block::Centre(_) => format!(
+            "<w:p><w:pPr>{exact}<w:ind w:firstLine=\"0\"/><w:jc w:val=\"center\"/></w:pPr>{}</w:p>",
+            run(&text, BODY_FONT, 32)
+        ),
         Block::Para(_) => format!(
             "<w:p><w:pPr>{exact}<w:ind w:firstLineChars=\"200\" w:firstLine=\"640\"/><w:jc w:val=\"both\"/></w:pPr>{}</w:p>",
             run(&text, BODY_FONT, 32)

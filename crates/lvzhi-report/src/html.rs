@@ -64,6 +64,13 @@ pub fn target(mark: &str) -> Target<'_> {
 pub fn api_link(report: &Report, mark: &str) -> String {
     match target(mark) {
         Target::Record(id) => format!("/api/v1/records/{id}"),
+        // `id@leader:7`: the figure of another scope (a leader's 分管).
+        Target::Part(id, key) if key.contains(':') => format!(
+            "/api/v1/indicators/{}?period={}&scope={}",
+            query(id),
+            query(&report.period),
+            query(key)
+        ),
         Target::Indicator(id) | Target::Part(id, _) => format!(
             "/api/v1/indicators/{}?period={}&scope={}",
             query(id),
@@ -113,8 +120,15 @@ pub fn body(report: &Report, link: &dyn Fn(&str) -> String) -> String {
             Block::H1(t) => ("h2", t),
             Block::H2(t) => ("h3", t),
             Block::Para(t) => ("p", t),
+            Block::Flush(t) => ("p class=\"flush\" style=\"text-indent:0;text-align:left\"", t),
+            Block::Right(t) => (
+                "p class=\"right\" style=\"text-indent:0;text-align:right;padding-right:4em\"",
+                t,
+            ),
+            Block::Centre(t) => ("p class=\"centre\" style=\"text-indent:0;text-align:center\"", t),
         };
-        body.push_str(&format!("<{tag}>{}</{tag}>\n", inline(report, t, link)));
+        let close = tag.split(' ').next().unwrap_or(tag);
+        body.push_str(&format!("<{tag}>{}</{close}>\n", inline(report, t, link)));
     }
     body
 }

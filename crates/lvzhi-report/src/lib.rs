@@ -127,7 +127,8 @@ pub struct Request {
     pub template: String,
     /// Period (`2026`, `2026-11`, `2026Q3`…).
     pub period: String,
-    /// The person a duty report is about (by name or post).
+    /// The person a duty report is about: by id (`17`), by name, or by a
+    /// post only one person holds (two 副县长: ask by id or name).
     pub person: Option<String>,
     /// Scope (`county` by default).
     pub scope: String,
@@ -146,13 +147,32 @@ pub enum Block {
     H2(String),
     /// A body paragraph (仿宋_GB2312, indented two characters).
     Para(String),
+    /// 主送机关: flush left, not indented (GB/T 9704 7.3.3).
+    Flush(String),
+    /// 发文机关署名 and 成文日期: right-aligned, four characters in from the
+    /// right margin (GB/T 9704 7.3.5).
+    Right(String),
+    /// 发文字号 / 期数 (〔2026〕第11期): centred under the title.
+    Centre(String),
 }
+
+/// Line prefixes a template's layout functions write (`addressee()`,
+/// `signature()`, `doc_number()`), read by [`parse_blocks`].
+pub(crate) const FLUSH: char = '\u{E010}';
+pub(crate) const RIGHT: char = '\u{E011}';
+pub(crate) const CENTRE: char = '\u{E012}';
 
 impl Block {
     /// The text, with figure markers.
     pub fn raw(&self) -> &str {
         match self {
-            Block::Title(s) | Block::H1(s) | Block::H2(s) | Block::Para(s) => s,
+            Block::Title(s)
+            | Block::H1(s)
+            | Block::H2(s)
+            | Block::Para(s)
+            | Block::Flush(s)
+            | Block::Right(s)
+            | Block::Centre(s) => s,
         }
     }
 }
@@ -173,6 +193,10 @@ pub struct Figure {
 /// A written report.
 #[derive(Debug, Clone)]
 pub struct Report {
+    /// The template's name (月度督查通报).
+    pub template: String,
+    /// Its 期数 / 文号 when it has one (〔2026〕第11期).
+    pub issue: Option<String>,
     /// Blocks with figure markers.
     pub blocks: Vec<Block>,
     /// The period as asked.
@@ -211,7 +235,9 @@ impl Report {
                 Block::Title(_) => out.push_str(&format!("# {t}\n\n")),
                 Block::H1(_) => out.push_str(&format!("## {t}\n\n")),
                 Block::H2(_) => out.push_str(&format!("### {t}\n\n")),
-                Block::Para(_) => out.push_str(&format!("{t}\n\n")),
+                Block::Para(_) | Block::Flush(_) | Block::Right(_) | Block::Centre(_) => {
+                    out.push_str(&format!("{t}\n\n"))
+                }
             }
         }
         out.truncate(out.trim_end().len());
@@ -222,6 +248,32 @@ impl Report {
     /// The report as plain text (one block a line), as the checker sees it.
     pub fn plain(&self) -> String {
         self.blocks.iter().map(|b| strip(b.raw()) + "\n").collect()
+    }
+
+    /// The file name a download carries: which report, for which period
+    /// and issue (`月度督查通报-2026年11月-〔2026〕第11期.docx`).
+    pub fn file_name(&self, format: Format) -> String {
+        let ext = match format {
+            Format::Markdown => "md",
+            Format::Html => "html",
+            Format::Docx => "docx",
+        };
+        let mut name = format!("{}-{}", self.template, self.period_label);
+        if let Some(i) = &self.issue {
+            name.push('-');
+            name.push_str(i);
+        }
+        let name: String = name
+            .chars()
+            .map(|c| {
+                if matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|') {
+                    '_'
+                } else {
+                    c
+                }
+            })
+            .collect();
+        format!("{name}.{ext}")
     }
 
     /// The report in `format`, as bytes.
@@ -271,23 +323,30 @@ pub async fn render_as(
     let scope = Scope::parse(&req.scope).map_err(|e| ReportError::Bad(e.to_string()))?;
     let values: Vec<IndicatorValue> = engine.evaluate_all(store, access, period, &scope, req.today).await?;
     let lists = listed_records(store, engine, access, text, period, &scope, req.today).await?;
-    let period_label = values
-        .first()
-        .map(|v| v.period_label.clone())
-        .unwrap_or_else(|| period.label());
+    let period_label = report_period_label(&values, period);
     let people = store.people().await?;
     let units = store.units().await?;
     let person = match &req.person {
+        None if needs_person(text) => {
+            return Err(ReportError::Bad(format!(
+                "“{}”须指定述职人：请选择一位人员",
+                req.template
+            )));
+        }
         None => None,
-        Some(p) => Some(
-            people
-                .iter()
-                .find(|x| &x.name == p || &x.post == p)
-                .cloned()
-                .ok_or_else(|| ReportError::NoPerson(p.clone()))?,
-        ),
+        Some(p) => Some(find_person(&people, p)?.clone()),
+    };
+    // A duty report also carries the figures of the person's own 分管 areas.
+    let area = match &person {
+        Some(p) if !p.oversees.is_empty() => {
+            engine
+                .evaluate_all(store, access, period, &Scope::Oversees(p.id), req.today)
+                .await?
+        }
+        _ => Vec::new(),
     };
     let scope_label = scope_label(store, &scope, &people, &units).await?;
+    let issue = default_issue(period);
     let ctx = template::Ctx {
         values,
         scope: req.scope.clone(),
@@ -295,13 +354,18 @@ pub async fn render_as(
         period: req.period.clone(),
         period_label: period_label.clone(),
         today: req.today,
+        issue: issue.clone(),
         person,
         units,
+        area,
+        offices: lvzhi_metrics::duty::ranking_offices(store).await?,
         lists,
     };
     let (marked, figures) = template::run(&req.template, text, ctx)?;
     let blocks = parse_blocks(&marked);
     let report = Report {
+        template: req.template.clone(),
+        issue,
         blocks,
         period: req.period.clone(),
         period_label,
@@ -322,6 +386,57 @@ pub async fn render_as(
         return Err(ReportError::Check(msgs.join("；")));
     }
     Ok(report)
+}
+
+/// The period a report states: the shortest span its figures were computed
+/// over (statistics to November make a report on 2026 say 2026年1-11月;
+/// see `lvzhi_metrics::Horizon`), or the period itself.
+pub fn report_period_label(values: &[IndicatorValue], period: Period) -> String {
+    lvzhi_metrics::eval::common_label(values).unwrap_or_else(|| period.label())
+}
+
+/// The 期数 of a monthly bulletin (〔2026〕第11期 for 2026-11); None for
+/// other periods.
+pub fn default_issue(period: Period) -> Option<String> {
+    match period {
+        Period::Month(y, m) => Some(format!("〔{y}〕第{m}期")),
+        _ => None,
+    }
+}
+
+/// Whether a template is about one person (it reads `person.`): such a
+/// report cannot be written without one, and a form should not offer
+/// “（不指定）” for it.
+pub fn needs_person(text: &str) -> bool {
+    text.contains("person.")
+}
+
+/// The person `key` names: an id, a name, or a post held by exactly one
+/// person (a post several people hold is refused, naming them).
+pub fn find_person<'a>(
+    people: &'a [lvzhi_store::org::Person],
+    key: &str,
+) -> Result<&'a lvzhi_store::org::Person, ReportError> {
+    let key = key.trim();
+    if let Ok(id) = key.parse::<i64>() {
+        return people
+            .iter()
+            .find(|x| x.id == id)
+            .ok_or_else(|| ReportError::NoPerson(key.to_string()));
+    }
+    if let Some(p) = people.iter().find(|x| x.name == key) {
+        return Ok(p);
+    }
+    let holders: Vec<&lvzhi_store::org::Person> = people.iter().filter(|x| x.post == key).collect();
+    match holders.as_slice() {
+        [one] => Ok(one),
+        [] => Err(ReportError::NoPerson(key.to_string())),
+        many => Err(ReportError::Bad(format!(
+            "职务“{key}”有{}人（{}），请按姓名选择述职人",
+            many.len(),
+            many.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join("、")
+        ))),
+    }
 }
 
 /// The scope in words, for messages: 全县, 西洞镇, 应急管理局, 常务副县长分管领域…
@@ -423,7 +538,13 @@ pub fn parse_blocks(text: &str) -> Vec<Block> {
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .map(|l| {
-            if let Some(t) = l.strip_prefix("### ") {
+            if let Some(t) = l.strip_prefix(FLUSH) {
+                Block::Flush(t.trim().to_string())
+            } else if let Some(t) = l.strip_prefix(RIGHT) {
+                Block::Right(t.trim().to_string())
+            } else if let Some(t) = l.strip_prefix(CENTRE) {
+                Block::Centre(t.trim().to_string())
+            } else if let Some(t) = l.strip_prefix("### ") {
                 Block::H2(t.trim().to_string())
             } else if let Some(t) = l.strip_prefix("## ") {
                 Block::H1(t.trim().to_string())

@@ -11,6 +11,10 @@
 //!   the counters follow the sections actually printed, so a section left out
 //!   for a leader without that 分管 does not leave a gap.
 //! * `oversees("财政局", …)` — whether the report's person oversees any of the units.
+//! * `area_figures()` — the figures of the person's own 分管 units.
+//! * `addressee(t)`, `signature(t)`, `doc_number(t)` — a line laid out as
+//!   GB/T 9704 lays out 主送机关 (flush left), 落款 and 成文日期 (right), and
+//!   the 期数 (centred; the variable `issue` is 〔2026〕第11期 for 2026-11).
 //! * filters: `amount`, `growth`, `income_change`, `points`, `rank`, `cn_date`,
 //!   `cn_number`, `heading`, `ordinal`.
 
@@ -45,10 +49,17 @@ pub struct Ctx {
     pub period_label: String,
     /// As-of day.
     pub today: Date,
+    /// The 期数 / 文号 (〔2026〕第11期), `issue` in the template.
+    pub issue: Option<String>,
     /// The person (duty reports).
     pub person: Option<Person>,
     /// Every unit.
     pub units: Vec<Unit>,
+    /// The units that rank others (left out of their own ranking).
+    pub offices: Vec<i64>,
+    /// Every indicator over the person's 分管 units (`leader:ID`), for
+    /// `area_figures()`; empty without a person.
+    pub area: Vec<IndicatorValue>,
     /// The records behind each indicator a template lists by name
     /// (`overdue_items("…")`), read before rendering: indicator → items.
     pub lists: BTreeMap<String, Vec<ListedItem>>,
@@ -162,12 +173,15 @@ impl State {
         }
     }
 
-    /// Per unit: items due in the period, closed on time, overdue (红) and
-    /// due soon (黄), from four indicators grouped by unit; the on-time rate
-    /// and the rank (by rate, then fewer overdue, then fewer due soon, then
-    /// name; units with nothing due come last). Each count links to exactly
-    /// the unit's records behind it (`indicator@unit`).
+    /// Per unit: 到期, 按期办结, 超期未办结 (红) and 临期 (黄) from four
+    /// indicators grouped by unit, ranked by [`lvzhi_metrics::duty::rank`]
+    /// (the one 评星挂旗 rule: 乡镇 with 乡镇, 部门 with 部门, the ranking
+    /// office left out). Rows come in groups (`group`: 乡镇, 部门, then
+    /// 不参与排名 for the office and items without a unit, `rank` null), so
+    /// the rows add up to the indicators' totals. Each count links to
+    /// exactly the unit's records behind it (`indicator@unit`).
     fn unit_rows(&self, names: [&str; 4]) -> Result<Value, Error> {
+        use lvzhi_metrics::duty::{self, Tally, UnitTally};
         let mut inds = Vec::with_capacity(4);
         for n in names {
             let v = self.lookup(n)?;
@@ -179,61 +193,100 @@ impl State {
             }
             inds.push(v);
         }
-        // unit key -> (label, counts)
-        let mut rows: BTreeMap<String, (String, [u64; 4])> = BTreeMap::new();
+        let mut rows: BTreeMap<String, UnitTally> = BTreeMap::new();
         for (k, v) in inds.iter().enumerate() {
             for p in &v.breakdown {
-                let n = unsigned(&Value::from(p.value.clone()))?;
-                let e = rows.entry(p.key.clone()).or_insert_with(|| (p.label.clone(), [0; 4]));
-                if let Some(slot) = e.1.get_mut(k) {
-                    *slot = n;
+                let n = i64::try_from(unsigned(&Value::from(p.value.clone()))?).unwrap_or(i64::MAX);
+                let e = rows.entry(p.key.clone()).or_insert_with(|| {
+                    let kind = p
+                        .key
+                        .parse::<i64>()
+                        .ok()
+                        .and_then(|id| self.ctx.units.iter().find(|u| u.id == id))
+                        .map(|u| u.kind.clone())
+                        .unwrap_or_default();
+                    UnitTally {
+                        key: p.key.clone(),
+                        label: p.label.clone(),
+                        kind,
+                        tally: Tally::default(),
+                    }
+                });
+                let t = &mut e.tally;
+                match k {
+                    0 => t.due = n,
+                    1 => t.on_time = n,
+                    2 => t.overdue = n,
+                    _ => t.due_soon = n,
                 }
             }
         }
-        let hundred = rust_decimal::Decimal::from(100);
-        let mut list: Vec<(Option<rust_decimal::Decimal>, String, String, [u64; 4])> = rows
-            .into_iter()
-            .map(|(key, (label, c))| {
-                let rate = (c[0] > 0).then(|| {
-                    (rust_decimal::Decimal::from(c[1].min(c[0])) * hundred / rust_decimal::Decimal::from(c[0]))
-                        .round_dp_with_strategy(1, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
-                });
-                (rate, key, label, c)
-            })
-            .collect();
-        list.sort_by(|a, b| {
-            b.0.is_some()
-                .cmp(&a.0.is_some())
-                .then_with(|| b.0.cmp(&a.0))
-                .then_with(|| a.3[2].cmp(&b.3[2]))
-                .then_with(|| a.3[3].cmp(&b.3[3]))
-                .then_with(|| a.2.cmp(&b.2))
-        });
+        let rows: Vec<UnitTally> = rows.into_values().collect();
         let unit_of = |i: usize| inds.get(i).map(|v| v.unit.clone()).unwrap_or_default();
-        let cell = |i: usize, key: &str, n: u64| -> String {
+        let cell = |i: usize, key: &str, n: i64| -> String {
             let shown = format!("{n}{}", unit_of(i));
             match inds.get(i) {
                 Some(v) if n > 0 => format!("{FIG_OPEN}{}@{key}{FIG_MID}{shown}{FIG_CLOSE}", v.id),
                 _ => shown,
             }
         };
-        let out: Vec<serde_json::Value> = list
+        let line = |group: &str, rank: Option<usize>, u: &UnitTally, stars: u8, flag: bool| {
+            let c = &u.tally;
+            serde_json::json!({
+                "group": group,
+                "rank": rank,
+                "unit": u.label,
+                "due": cell(0, &u.key, c.due),
+                "on_time": cell(1, &u.key, c.on_time),
+                "red": cell(2, &u.key, c.overdue),
+                "yellow": cell(3, &u.key, c.due_soon),
+                "due_n": c.due, "on_time_n": c.on_time, "red_n": c.overdue, "yellow_n": c.due_soon,
+                "rate": c.rate().map(|_| c.rate_text()),
+                "stars": stars,
+                "flag": flag,
+            })
+        };
+        let mut out = Vec::with_capacity(rows.len());
+        let mut ranked_keys = std::collections::BTreeSet::new();
+        for group in [lvzhi_store::org::TOWNSHIP, lvzhi_store::org::DEPARTMENT] {
+            for r in duty::rank(&rows, group, &self.ctx.offices) {
+                ranked_keys.insert(r.unit.key.clone());
+                out.push(line(group, Some(r.place), &r.unit, r.stars, r.flag));
+            }
+        }
+        for u in rows.iter().filter(|u| !ranked_keys.contains(&u.key)) {
+            out.push(line("不参与排名", None, u, 0, false));
+        }
+        Ok(Value::from_serialize(&out))
+    }
+
+    /// The figures of the person's own 分管 areas: every ungrouped
+    /// indicator counted over ledger records with a non-zero value, computed
+    /// over the units the person oversees (scope `leader:ID`), in definition
+    /// order. Each links to its provenance in that scope (`id@leader:ID`).
+    fn area_figures(&self) -> Value {
+        let list: Vec<serde_json::Value> = self
+            .ctx
+            .area
             .iter()
-            .enumerate()
-            .map(|(i, (rate, key, label, c))| {
+            .filter(|v| v.breakdown.is_empty() && v.unit != "%" && !v.id.ends_with("_by_unit"))
+            .filter(|v| {
+                v.value
+                    .as_deref()
+                    .is_some_and(|x| helpers::dec(x).is_ok_and(|d| !d.is_zero()))
+            })
+            .filter(|v| v.records > 0)
+            .map(|v| {
                 serde_json::json!({
-                    "rank": i + 1,
-                    "unit": label,
-                    "due": cell(0, key, c[0]),
-                    "on_time": cell(1, key, c[1]),
-                    "red": cell(2, key, c[2]),
-                    "yellow": cell(3, key, c[3]),
-                    "due_n": c[0], "on_time_n": c[1], "red_n": c[2], "yellow_n": c[3],
-                    "rate": rate.map(|r| format!("{r:.1}%")),
+                    "id": v.id,
+                    "name": v.name,
+                    "category": v.category,
+                    "display": format!("{FIG_OPEN}{}@{}{FIG_MID}{}{FIG_CLOSE}", v.id, v.scope, v.display),
+                    "plain": v.display,
                 })
             })
             .collect();
-        Ok(Value::from_serialize(&out))
+        Value::from_serialize(&list)
     }
 
     fn heading(&self, level: usize, title: &str) -> String {
@@ -279,6 +332,8 @@ pub fn run(name: &str, text: &str, ctx: Ctx) -> Result<(String, Vec<Figure>), Re
         "period": ctx.period,
         "period_label": ctx.period_label,
         "scope": ctx.scope,
+        "scope_label": ctx.scope_label,
+        "issue": ctx.issue,
         "today": today.to_string(),
         "year": today.year(),
         "person": person.as_ref().map(|p| serde_json::json!({
@@ -380,6 +435,12 @@ pub fn run(name: &str, text: &str, ctx: Ctx) -> Result<(String, Vec<Figure>), Re
             .collect();
         Ok(Value::from_serialize(&list))
     });
+    // GB/T 9704 layout: 主送机关 flush left, 落款 and date right, 期数 centred.
+    env.add_function("addressee", |t: String| format!("{}{t}", crate::FLUSH));
+    env.add_function("signature", |t: String| format!("{}{t}", crate::RIGHT));
+    env.add_function("doc_number", |t: String| format!("{}{t}", crate::CENTRE));
+    let s = state.clone();
+    env.add_function("area_figures", move || -> Value { s.area_figures() });
     let s = state.clone();
     env.add_function("h1", move |t: String| s.heading(0, &t));
     let s = state.clone();

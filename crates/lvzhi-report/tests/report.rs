@@ -139,7 +139,9 @@ async fn demo_county_reports() {
     assert_eq!(again.write(Format::Docx).unwrap(), docx);
 
     // Sections follow the person's 分管: the 县长 (政府办, 督查室, 审计局, 统计局)
-    // gets the study and integrity sections only, numbered without gaps.
+    // gets no section of the 常务副县长's areas; since issue 14 his report is
+    // no longer boilerplate only: a section lists the figures of his own 分管
+    // units (computed over scope leader:ID), numbered without gaps.
     let mayor = lvzhi_report::render(
         &store,
         &engine,
@@ -151,10 +153,13 @@ async fn demo_county_reports() {
     .markdown();
     assert!(mayor.starts_with("# 县长述职述廉述德报告\n"), "{mayor}");
     assert!(
-        mayor.contains("## 一、加强学习") && mayor.contains("## 二、严以律己"),
+        mayor.contains("## 一、加强学习")
+            && mayor.contains("## 二、履职尽责，分管领域")
+            && mayor.contains("## 三、严以律己"),
         "{mayor}"
     );
-    assert!(!mayor.contains("财政总收入") && !mayor.contains("## 三、"), "{mayor}");
+    assert!(mayor.contains("本人分管政府办、督查室、统计局、审计局工作"), "{mayor}");
+    assert!(!mayor.contains("财政总收入") && !mayor.contains("## 四、"), "{mayor}");
 
     // The other templates.
     for (name, period) in [
@@ -203,13 +208,20 @@ async fn demo_county_reports() {
             .and_then(|n| n.parse().ok())
             .unwrap_or(0)
     };
-    let red_sum: u64 = unit_lines.iter().map(|l| count_after(l, "超期（红色）")).sum();
+    let red_sum: u64 = unit_lines.iter().map(|l| count_after(l, "超期未办结（红色）")).sum();
     assert_eq!(red_sum, red_total, "{md}");
     let due_sum: u64 = unit_lines.iter().map(|l| count_after(l, "本期到期")).sum();
     assert_eq!(due_sum, value("督办事项到期数"), "{md}");
-    // Ranks run 1, 2, 3… and rates fall (units with nothing due last).
-    for (i, l) in unit_lines.iter().enumerate() {
-        assert!(l.starts_with(&format!("{}. ", i + 1)), "{l}");
+    // Ranks run 1, 2, 3… within each group (乡镇, 县直部门; a group's
+    // heading restarts them) and rates fall (units with nothing due last).
+    let mut expect = 1;
+    for l in md.lines() {
+        if l.starts_with("### ") {
+            expect = 1;
+        } else if unit_lines.contains(&l) {
+            assert!(l.starts_with(&format!("{expect}. ")), "{l}");
+            expect += 1;
+        }
     }
     // The overdue list names each overdue item once, with its unit and days.
     let items: Vec<&str> = md

@@ -350,6 +350,65 @@ impl Target {
             Target::Postgres(u) => Owned::Pg(PgConnection::connect(u).await?),
         })
     }
+
+    /// Opens one dedicated connection, creating a missing PostgreSQL
+    /// database first where the role may (set-up: `init`, `demo`, `serve`).
+    pub async fn connect_creating(&self) -> Result<Owned, StoreError> {
+        match self {
+            Target::Postgres(u) => Ok(Owned::Pg(pg_connect_creating(u).await?)),
+            Target::Sqlite(_) => self.connect().await,
+        }
+    }
+}
+
+/// Connects to a PostgreSQL database, first creating it if it does not
+/// exist and the role may (`CREATE DATABASE`, through the `postgres`
+/// maintenance database); else says in Chinese what to run.
+async fn pg_connect_creating(url: &str) -> Result<PgConnection, StoreError> {
+    use std::str::FromStr;
+    let err = match PgConnection::connect(url).await {
+        Ok(c) => return Ok(c),
+        Err(e) => e,
+    };
+    let missing = matches!(&err, sqlx::Error::Database(d) if d.code().as_deref() == Some("3D000"));
+    if !missing {
+        return Err(err.into());
+    }
+    let opts = sqlx::postgres::PgConnectOptions::from_str(url)?;
+    let name = opts.get_database().unwrap_or_default().to_string();
+    let role = opts.get_username().to_string();
+    let how = format!(
+        "请由数据库管理员执行：createdb -O {role} {name}（或在 psql 中执行 CREATE DATABASE \"{name}\" OWNER \"{role}\";），然后重试"
+    );
+    let mut admin = match PgConnection::connect_with(&opts.clone().database("postgres")).await {
+        Ok(c) => c,
+        Err(_) => {
+            return Err(StoreError::Config(format!(
+                "PostgreSQL数据库“{name}”不存在，且无法连接维护库postgres来创建它。{how}"
+            )));
+        }
+    };
+    let sql = format!("CREATE DATABASE \"{}\"", name.replace('"', "\"\""));
+    match sqlx::query(AssertSqlSafe(sql)).execute(&mut admin).await {
+        Ok(_) => {
+            tracing::warn!(database = %name, "已创建PostgreSQL数据库 / created the PostgreSQL database");
+        }
+        // Created meanwhile by someone else: fine.
+        Err(sqlx::Error::Database(d)) if d.code().as_deref() == Some("42P04") => {}
+        Err(sqlx::Error::Database(d)) if d.code().as_deref() == Some("42501") => {
+            return Err(StoreError::Config(format!(
+                "PostgreSQL数据库“{name}”不存在，账号“{role}”无权创建数据库。{how}"
+            )));
+        }
+        Err(e) => {
+            return Err(StoreError::Config(format!(
+                "PostgreSQL数据库“{name}”不存在，创建失败（{}）。{how}",
+                crate::StoreError::from(e)
+            )));
+        }
+    }
+    let _ = admin.close().await;
+    Ok(PgConnection::connect(url).await?)
 }
 
 /// A connection checked out of a [`Pool`].

@@ -30,7 +30,7 @@ pub mod auth;
 pub mod backup;
 pub mod bulk;
 pub mod db;
-mod error;
+pub mod error;
 pub mod manage;
 pub mod migrate;
 pub mod org;
@@ -49,6 +49,25 @@ use std::sync::Arc;
 
 /// The source of "now". Tests pass a fixed clock; the server passes the system clock.
 pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+
+/// The error for a database that cannot be written (or opened): what and
+/// where, and what to check, in Chinese; other errors pass unchanged.
+fn unwritable(target: &Target, e: StoreError) -> StoreError {
+    let why = match e.class() {
+        error::Fault::DiskFull => "磁盘已满".to_string(),
+        error::Fault::ReadOnly => "只读或无法打开".to_string(),
+        error::Fault::Disconnected | error::Fault::Other => return e,
+    };
+    let where_ = match target {
+        Target::Sqlite(p) => format!("数据库文件“{p}”"),
+        Target::Postgres(_) => "PostgreSQL数据库".to_string(),
+    };
+    let hint = match target {
+        Target::Sqlite(_) => "请检查该文件及其所在目录对运行lvzhi的账号可写、文件系统未以只读方式挂载、磁盘未满",
+        Target::Postgres(_) => "请确认连接的是主库（不是只读备库）、账号有写权限且未设置 default_transaction_read_only",
+    };
+    StoreError::Config(format!("{where_}不可写入（{why}）。{hint}。"))
+}
 
 /// The system clock.
 pub fn system_clock() -> Clock {
@@ -90,10 +109,12 @@ impl Store {
     /// starts the writer.
     pub async fn open(url: &str, pack: Arc<Pack>, clock: Clock) -> Result<Store, StoreError> {
         let target = db::parse_url(url)?;
-        let mut owned = target.connect().await?;
-        migrate::run(&mut owned.conn()).await?;
-        let pool = target.pool(8).await?;
-        let writer = writer::spawn(owned, pack.clone(), clock.clone());
+        let mut owned = target.connect_creating().await.map_err(|e| unwritable(&target, e))?;
+        migrate::run(&mut owned.conn())
+            .await
+            .map_err(|e| unwritable(&target, e))?;
+        let pool = target.pool(8).await.map_err(|e| unwritable(&target, e))?;
+        let writer = writer::spawn(owned, target.clone(), pack.clone(), clock.clone());
         let list_windows = records::list_windows(pool.dialect());
         Ok(Store {
             list_windows,
@@ -130,6 +151,37 @@ impl Store {
     /// The database target (for backup and diagnostics).
     pub fn target(&self) -> &Target {
         &self.target
+    }
+
+    /// Checks, on a connection of its own, that the database takes writes (a
+    /// row written and rolled back). `serve` calls it before it listens: a
+    /// read-only file, directory or file system, or a read-only PostgreSQL
+    /// (standby, `default_transaction_read_only`), is refused with a message
+    /// saying what to fix, instead of a server whose every save fails.
+    pub async fn check_writable(&self) -> Result<(), StoreError> {
+        let probe = async {
+            let mut owned = self.target.connect().await?;
+            let mut c = owned.conn();
+            c.script(match c.dialect() {
+                db::Dialect::Sqlite => "BEGIN IMMEDIATE",
+                db::Dialect::Postgres => "BEGIN",
+            })
+            .await?;
+            let r = c
+                .exec(
+                    "INSERT INTO meta (key, value) VALUES ($1, $2)",
+                    &[db::P::T("write_probe".into()), db::P::T(now_stamp())],
+                )
+                .await;
+            let _ = c.script("ROLLBACK").await;
+            r.map(|_| ())
+        };
+        probe.await.map_err(|e| unwritable(&self.target, e))
+    }
+
+    /// Whether writes currently reach the database (for `/healthz`).
+    pub fn write_health(&self) -> writer::WriteHealth {
+        self.writer.health()
     }
 
     /// The pool of readers.

@@ -115,10 +115,9 @@ pub fn check_visible(a: &Access, r: &RecordRow) -> Result<(), StoreError> {
     if a.sees(&r.scope()) {
         Ok(())
     } else {
-        Err(StoreError::Forbidden(format!(
-            "无权访问记录{}：不在本人权限范围内",
-            r.id
-        )))
+        // The same answer as a missing record: whether an id exists outside
+        // one's scope must not be learnt by probing.
+        Err(StoreError::NotFound(format!("记录{}不存在", r.id)))
     }
 }
 
@@ -189,8 +188,16 @@ fn code_range(prefix: &str) -> (String, String) {
     (p.clone(), format!("{p}A"))
 }
 
-fn like_escape(s: &str) -> String {
-    s.chars().filter(|c| !matches!(c, '%' | '_' | '\\')).collect()
+/// `s` as a literal inside a `LIKE … ESCAPE '\'` pattern: `%`, `_` and `\` escaped.
+pub(crate) fn like_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Filters, sort and page of a record list. Every field is optional.
@@ -737,7 +744,7 @@ impl Store {
         }
         if let Some(text) = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             add(
-                "search LIKE $?",
+                "search LIKE $? ESCAPE '\\'",
                 P::T(format!("%{}%", like_escape(text))),
                 &mut params,
                 &mut next,

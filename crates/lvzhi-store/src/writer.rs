@@ -8,7 +8,8 @@
 //! transaction-scoped advisory lock also serialises writers of other
 //! processes; on SQLite `BEGIN IMMEDIATE` does.
 
-use crate::db::{Conn, Owned, P};
+use crate::db::{Conn, Owned, P, Target};
+use crate::error::Fault;
 use crate::records::{self, RecordRow};
 use crate::{Clock, StoreError};
 use jiff::Timestamp;
@@ -18,7 +19,8 @@ use lvzhi_core::field::{FieldError, FieldRole};
 use lvzhi_core::ledger::{Fields, LedgerKind, Pack};
 use lvzhi_core::time::{local_date, stamp};
 use serde_json::{Map, Value, json};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
 /// The most requests committed together.
@@ -185,6 +187,18 @@ enum Msg {
 #[derive(Clone)]
 pub struct Handle {
     tx: mpsc::Sender<Msg>,
+    health: Arc<Mutex<WriteHealth>>,
+}
+
+/// Whether writes reach the database, as the writer last saw it (`/healthz`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct WriteHealth {
+    /// Writes go through.
+    pub ok: bool,
+    /// Since when writes fail (UTC, RFC 3339), while they do.
+    pub since: Option<String>,
+    /// The last failure, in Chinese, while writes fail.
+    pub error: Option<String>,
 }
 
 impl Handle {
@@ -205,41 +219,294 @@ impl Handle {
             let _ = rx.await;
         }
     }
+
+    /// Whether writes currently reach the database.
+    pub fn health(&self) -> WriteHealth {
+        match self.health.lock() {
+            Ok(h) => h.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
 }
 
-/// Starts the writer on its own connection.
-pub fn spawn(conn: Owned, pack: Arc<Pack>, clock: Clock) -> Handle {
+/// How long a batch waits for a lost database to come back before its
+/// callers are answered 503; once an outage is older than this, each batch
+/// makes one attempt to reconnect and is answered at once.
+pub const RECONNECT_WINDOW: Duration = Duration::from_secs(10);
+
+/// How often one batch is retried after losing the connection before COMMIT.
+const MAX_TRIES: u32 = 4;
+
+/// Starts the writer on its own connection; `target` is where it reconnects.
+pub fn spawn(conn: Owned, target: Target, pack: Arc<Pack>, clock: Clock) -> Handle {
     let (tx, rx) = mpsc::channel(4096);
-    tokio::spawn(run(conn, rx, pack, clock));
-    Handle { tx }
+    let health = Arc::new(Mutex::new(WriteHealth {
+        ok: true,
+        since: None,
+        error: None,
+    }));
+    let w = Writer {
+        owned: Some(conn),
+        target,
+        pack,
+        clock,
+        health: health.clone(),
+        down_since: None,
+    };
+    tokio::spawn(w.run(rx));
+    Handle { tx, health }
 }
 
-async fn run(mut owned: Owned, mut rx: mpsc::Receiver<Msg>, pack: Arc<Pack>, clock: Clock) {
-    let mut stop: Option<oneshot::Sender<()>> = None;
-    while let Some(first) = rx.recv().await {
-        let mut batch = Vec::new();
-        match first {
-            Msg::Job(j) => batch.push(*j),
-            Msg::Shutdown(s) => stop = Some(s),
-        }
-        while stop.is_none() && batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(Msg::Job(j)) => batch.push(*j),
-                Ok(Msg::Shutdown(s)) => stop = Some(s),
-                Err(_) => break,
+/// The writer task's state.
+struct Writer {
+    /// The connection; `None` after it broke, until a reconnect succeeds.
+    owned: Option<Owned>,
+    target: Target,
+    pack: Arc<Pack>,
+    clock: Clock,
+    health: Arc<Mutex<WriteHealth>>,
+    /// When the current outage began.
+    down_since: Option<Instant>,
+}
+
+/// How a batch ended.
+enum Outcome {
+    /// Every job was answered.
+    Done,
+    /// Every job was answered 507 or 503: the disk is full or the database
+    /// read-only (the text says which, for the log and `/healthz`).
+    Faulted(String),
+    /// An unguarded create failed after writing: redo the batch with savepoints.
+    Redo(Vec<Job>),
+    /// The connection broke before COMMIT was sent: nothing was committed.
+    Lost(Vec<Job>, String),
+    /// The connection broke while COMMIT was under way: committed or not is
+    /// decided by looking for the batch's last event (`last`: seq and hash).
+    InDoubt {
+        batch: Vec<Job>,
+        results: Vec<Result<Out, StoreError>>,
+        last: Option<(i64, String)>,
+        error: String,
+    },
+}
+
+fn answer_all(batch: Vec<Job>, e: impl Fn() -> StoreError) {
+    for j in batch {
+        let _ = j.reply.send(Err(e()));
+    }
+}
+
+impl Writer {
+    async fn run(mut self, mut rx: mpsc::Receiver<Msg>) {
+        let mut stop: Option<oneshot::Sender<()>> = None;
+        while let Some(first) = rx.recv().await {
+            let mut batch = Vec::new();
+            match first {
+                Msg::Job(j) => batch.push(*j),
+                Msg::Shutdown(s) => stop = Some(s),
+            }
+            while stop.is_none() && batch.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(Msg::Job(j)) => batch.push(*j),
+                    Ok(Msg::Shutdown(s)) => stop = Some(s),
+                    Err(_) => break,
+                }
+            }
+            if !batch.is_empty() {
+                let bulk = batch.iter().any(|j| matches!(j.cmd, Cmd::CreateBulk { .. }));
+                self.process(batch).await;
+                if bulk && let Some(o) = self.owned.as_mut() {
+                    // After the replies: the import's commit is durable already.
+                    crate::bulk::after_bulk(&mut o.conn()).await;
+                }
+            }
+            if let Some(s) = stop.take() {
+                let _ = s.send(());
+                break;
             }
         }
-        if !batch.is_empty() {
-            let bulk = batch.iter().any(|j| matches!(j.cmd, Cmd::CreateBulk { .. }));
-            run_batch(&mut owned.conn(), batch, &pack, &clock).await;
-            if bulk {
-                // After the replies: the import's commit is durable already.
-                crate::bulk::after_bulk(&mut owned.conn()).await;
+    }
+
+    /// Runs a batch to its end: committed and answered, or answered 503.
+    /// A batch that lost its connection before COMMIT is retried on a new
+    /// one; one that lost it during COMMIT is looked for and answered by
+    /// what is found (retried only where its last event is certainly absent).
+    async fn process(&mut self, mut batch: Vec<Job>) {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            if !self.connect().await {
+                return answer_all(batch, || StoreError::Unavailable(crate::error::NOT_SAVED.into()));
+            }
+            let Some(owned) = self.owned.as_mut() else {
+                return answer_all(batch, || StoreError::Unavailable(crate::error::NOT_SAVED.into()));
+            };
+            let mut conn = owned.conn();
+            let mut out = try_batch(&mut conn, batch, &self.pack, &self.clock, false).await;
+            if let Outcome::Redo(b) = out {
+                out = try_batch(&mut conn, b, &self.pack, &self.clock, true).await;
+            }
+            batch = match out {
+                Outcome::Done => {
+                    self.up();
+                    return;
+                }
+                Outcome::Faulted(error) => {
+                    self.down_since.get_or_insert_with(Instant::now);
+                    self.note(&error);
+                    return;
+                }
+                // Only unguarded jobs ask for a redo; with every job guarded none does.
+                Outcome::Redo(b) => {
+                    return answer_all(b, || StoreError::Internal("batch redo failed".into()));
+                }
+                Outcome::Lost(b, error) => {
+                    self.lost(&error);
+                    b
+                }
+                Outcome::InDoubt {
+                    batch: b,
+                    results,
+                    last,
+                    error,
+                } => {
+                    self.lost(&error);
+                    match self.committed(last).await {
+                        Some(true) => {
+                            for (job, r) in b.into_iter().zip(results) {
+                                let _ = job.reply.send(r);
+                            }
+                            self.up();
+                            return;
+                        }
+                        Some(false) => b,
+                        None => {
+                            return answer_all(b, || StoreError::Unavailable(crate::error::UNCONFIRMED.into()));
+                        }
+                    }
+                }
+            };
+            // A bulk import's feed is spent: it cannot be replayed.
+            let (bulk, rest): (Vec<Job>, Vec<Job>) =
+                batch.into_iter().partition(|j| matches!(j.cmd, Cmd::CreateBulk { .. }));
+            answer_all(bulk, || StoreError::Unavailable(crate::error::NOT_SAVED.into()));
+            batch = rest;
+            if batch.is_empty() {
+                return;
+            }
+            if tries >= MAX_TRIES {
+                return answer_all(batch, || StoreError::Unavailable(crate::error::NOT_SAVED.into()));
             }
         }
-        if let Some(s) = stop.take() {
-            let _ = s.send(());
-            break;
+    }
+
+    /// Makes sure there is a connection: reconnects with backoff (50 ms
+    /// doubling to 1 s) until [`RECONNECT_WINDOW`] after the outage began,
+    /// then once a batch. False while the database stays unreachable.
+    async fn connect(&mut self) -> bool {
+        if self.owned.is_some() {
+            return true;
+        }
+        let began = *self.down_since.get_or_insert_with(Instant::now);
+        let until = began + RECONNECT_WINDOW;
+        let mut pause = Duration::from_millis(50);
+        loop {
+            match self.target.connect().await {
+                Ok(o) => {
+                    self.owned = Some(o);
+                    return true;
+                }
+                Err(e) => {
+                    self.note(&format!("数据库连接中断，正在重连：{e}"));
+                    if Instant::now() + pause > until {
+                        return false;
+                    }
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(1));
+                }
+            }
+        }
+    }
+
+    /// Whether the batch whose COMMIT was in flight is in the database: its
+    /// last event, by seq and hash. Waits (at most 5 s) for the lost session's
+    /// transaction to end first: on PostgreSQL it held the advisory lock.
+    /// `None` when that cannot be decided.
+    async fn committed(&mut self, last: Option<(i64, String)>) -> Option<bool> {
+        // A batch that wrote no event wrote nothing: answering it is safe.
+        let Some((seq, hash)) = last else {
+            return Some(true);
+        };
+        if !self.connect().await {
+            return None;
+        }
+        let owned = self.owned.as_mut()?;
+        let mut conn = owned.conn();
+        let found = async {
+            match conn {
+                Conn::Lite(_) => conn.script("BEGIN IMMEDIATE").await?,
+                Conn::Pg(_) => {
+                    conn.script("BEGIN").await?;
+                    conn.script("SET LOCAL lock_timeout = '5s'").await?;
+                    conn.script("SELECT pg_advisory_xact_lock(7011442)").await?;
+                }
+            }
+            let row = conn.row("SELECT hash FROM events WHERE seq = $1", &[P::I(seq)]).await?;
+            Ok::<_, StoreError>(row.is_some_and(|r| r.t(0) == hash))
+        }
+        .await;
+        let _ = conn.script("ROLLBACK").await;
+        match found {
+            Ok(f) => Some(f),
+            Err(e) => {
+                if e.class() == Fault::Disconnected {
+                    self.owned = None;
+                }
+                self.note(&e.to_string());
+                None
+            }
+        }
+    }
+
+    /// The connection broke: drop it, and log the outage once.
+    fn lost(&mut self, error: &str) {
+        self.owned = None;
+        self.down_since.get_or_insert_with(Instant::now);
+        self.note(&format!("数据库连接中断，正在重连：{error}"));
+    }
+
+    /// Records a failure of the database; logs only the first of an outage.
+    fn note(&self, error: &str) {
+        let mut h = match self.health.lock() {
+            Ok(h) => h,
+            Err(p) => p.into_inner(),
+        };
+        if h.ok {
+            tracing::warn!(error, "数据库写入失败，修改暂不能保存 / database writes failing");
+            h.ok = false;
+            h.since = Some(jiff::Timestamp::now().to_string());
+        }
+        h.error = Some(error.to_string());
+    }
+
+    /// A batch went through: the outage, if any, is over.
+    fn up(&mut self) {
+        let began = self.down_since.take();
+        let mut h = match self.health.lock() {
+            Ok(h) => h,
+            Err(p) => p.into_inner(),
+        };
+        if !h.ok {
+            let secs = began.map(|b| b.elapsed().as_secs_f64()).unwrap_or(0.0);
+            tracing::warn!(
+                seconds = format!("{secs:.1}"),
+                "数据库写入已恢复 / database writes resumed"
+            );
+            *h = WriteHealth {
+                ok: true,
+                since: None,
+                error: None,
+            };
         }
     }
 }
@@ -255,24 +522,20 @@ pub(crate) struct Head {
     pub refs: std::collections::HashSet<String>,
 }
 
-async fn run_batch(conn: &mut Conn<'_>, batch: Vec<Job>, pack: &Pack, clock: &Clock) {
-    if let Err(batch) = try_batch(conn, batch, pack, clock, false).await {
-        // Only unguarded jobs ask for a redo; with every job guarded none does.
-        let _ = try_batch(conn, batch, pack, clock, true).await;
-    }
+/// Whether an error ends the whole batch: the connection is gone, the disk
+/// is full or the database cannot be written (SQLite may then have rolled
+/// the transaction back by itself, so no later job may run in it).
+fn fatal(e: &StoreError) -> bool {
+    e.class() != Fault::Other
 }
 
 /// Runs a batch in one transaction and replies to every job after COMMIT.
 /// With `guard_all` false, creates run without a savepoint; should one fail
 /// after writing, the transaction is rolled back, nobody is answered, and the
-/// batch comes back to be redone with `guard_all`.
-async fn try_batch(
-    conn: &mut Conn<'_>,
-    batch: Vec<Job>,
-    pack: &Pack,
-    clock: &Clock,
-    guard_all: bool,
-) -> Result<(), Vec<Job>> {
+/// batch comes back to be redone with `guard_all`. A lost connection comes
+/// back as [`Outcome::Lost`] (before COMMIT) or [`Outcome::InDoubt`] (during
+/// it); a full disk or read-only database answers every job (507 / 503).
+async fn try_batch(conn: &mut Conn<'_>, batch: Vec<Job>, pack: &Pack, clock: &Clock, guard_all: bool) -> Outcome {
     let begin = match conn {
         Conn::Lite(_) => "BEGIN IMMEDIATE",
         Conn::Pg(_) => "BEGIN",
@@ -300,15 +563,9 @@ async fn try_batch(
     .await;
     let mut head = match started {
         Ok(h) => h,
-        Err(e) => {
-            let _ = conn.script("ROLLBACK").await;
-            let msg = e.to_string();
-            for j in batch {
-                let _ = j.reply.send(Err(StoreError::Internal(msg.clone())));
-            }
-            return Ok(());
-        }
+        Err(e) => return abandon(conn, batch, e).await,
     };
+    let first_seq = head.seq;
     let mut results = Vec::with_capacity(batch.len());
     for job in &batch {
         let saved = head.clone();
@@ -316,15 +573,24 @@ async fn try_batch(
         // of its own; if it fails after writing, the batch is redone with savepoints.
         let guarded = guard_all || !matches!(job.cmd, Cmd::Create { .. });
         if guarded && let Err(e) = conn.script("SAVEPOINT job").await {
+            if fatal(&e) {
+                return abandon(conn, batch, e).await;
+            }
             results.push(Err(e));
             continue;
         }
         let now = clock();
         let r = apply(conn, &mut head, pack, &job.cmd, now).await;
+        if let Err(e) = &r
+            && fatal(e)
+        {
+            return abandon(conn, batch, r.err().unwrap_or(StoreError::WriterGone)).await;
+        }
         match r {
             Ok(out) if !guarded => results.push(Ok(out)),
             Ok(out) => match conn.script("RELEASE SAVEPOINT job").await {
                 Ok(()) => results.push(Ok(out)),
+                Err(e) if fatal(&e) => return abandon(conn, batch, e).await,
                 Err(e) => {
                     head = saved;
                     results.push(Err(e));
@@ -340,7 +606,7 @@ async fn try_batch(
                 ) {
                     // It may have written part of itself: undo the batch and redo it guarded.
                     let _ = conn.script("ROLLBACK").await;
-                    return Err(batch);
+                    return Outcome::Redo(batch);
                 }
                 head = saved;
                 results.push(Err(e));
@@ -358,18 +624,50 @@ async fn try_batch(
             for (job, r) in batch.into_iter().zip(results) {
                 let _ = job.reply.send(r);
             }
+            Outcome::Done
         }
+        Err(e) if e.class() == Fault::Disconnected => Outcome::InDoubt {
+            batch,
+            results,
+            last: (head.seq > first_seq).then(|| (head.seq, head.hash.clone())),
+            error: e.to_string(),
+        },
         Err(e) => {
             let _ = conn.script("ROLLBACK").await;
-            let msg = e.to_string();
-            for job in batch {
-                let _ = job
-                    .reply
-                    .send(Err(StoreError::Internal(format!("提交失败 / commit failed: {msg}"))));
-            }
+            refuse_all(batch, e, "提交失败 / commit failed: ")
         }
     }
-    Ok(())
+}
+
+/// Answers every job of a batch that was rolled back with the error: 507 or
+/// 503 for a full disk or a read-only database ([`Outcome::Faulted`]), else 500.
+fn refuse_all(batch: Vec<Job>, e: StoreError, prefix: &str) -> Outcome {
+    let detail = e.to_string();
+    let e = e.classified();
+    let faulted = matches!(e, StoreError::StorageFull(_) | StoreError::Unavailable(_));
+    let msg = e.to_string();
+    for job in batch {
+        let _ = job.reply.send(Err(match &e {
+            StoreError::StorageFull(m) => StoreError::StorageFull(m.clone()),
+            StoreError::Unavailable(m) => StoreError::Unavailable(m.clone()),
+            _ => StoreError::Internal(format!("{prefix}{msg}")),
+        }));
+    }
+    if faulted {
+        Outcome::Faulted(format!("{msg}：{detail}"))
+    } else {
+        Outcome::Done
+    }
+}
+
+/// Ends a batch that failed before COMMIT: a lost connection hands the batch
+/// back to be retried; anything else rolls back and answers every job.
+async fn abandon(conn: &mut Conn<'_>, batch: Vec<Job>, e: StoreError) -> Outcome {
+    if e.class() == Fault::Disconnected {
+        return Outcome::Lost(batch, e.to_string());
+    }
+    let _ = conn.script("ROLLBACK").await;
+    refuse_all(batch, e, "")
 }
 
 /// Appends one event to the chain (inside the caller's transaction).
@@ -987,6 +1285,12 @@ async fn save_change(
         division: d.division.as_deref(),
         owner: d.owner,
     };
+    // Changing the responsible unit is a 交办/转办 step (or the office's 改派), never a field edit.
+    if step.is_none() && d.unit != old.unit_id && !matches!(actor.role, Role::Admin | Role::Office) {
+        return Err(StoreError::Forbidden(
+            "责任单位不能直接修改；如需交给其他单位办理，请走“交办/转办”流程".into(),
+        ));
+    }
     if d.division != old.division && !actor.may_place_in(d.division.as_deref()) {
         return Err(StoreError::Forbidden("超出本人权限范围：不能把记录改到其他乡镇".into()));
     }

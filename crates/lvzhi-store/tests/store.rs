@@ -34,6 +34,7 @@ both!(
     login,
     reopen_keeps_data,
     no_pushing_records_out_of_reach,
+    search_wildcards,
 );
 
 fn no_fields() -> Map<String, Value> {
@@ -227,9 +228,10 @@ async fn transition_rules(w: World) {
     assert!(msg.contains("整改措施") && msg.contains("整改完成日期"), "{msg}");
     // Readers cannot take transitions.
     expect_status(s.transition(&w.auditor, id, 2, "提交验收", rectify(), None).await, 403);
+    // The evaluator does not see the record at all: the same 404 as a missing one.
     expect_status(
         s.transition(&w.evaluator, id, 2, "提交验收", rectify(), None).await,
-        403,
+        404,
     );
     assert_eq!(w.snapshot(id).await, before, "refusals write nothing");
 
@@ -504,13 +506,49 @@ async fn scope(w: World) {
     let q = s.create(&w.clerk_qs, "hazard", hazard(QS, None)).await.unwrap();
     assert_eq!(q.unit_id, Some(w.qs), "a clerk's record defaults to the clerk's unit");
 
-    // clerk_qs can neither read nor write the 西洞镇 record.
+    // clerk_qs can neither read nor write the 西洞镇 record, and is answered
+    // exactly as for an id that does not exist (no probing for existence).
     let before = w.snapshot(id).await;
-    expect_status(s.record(&w.clerk_qs, id).await, 403);
-    expect_status(s.record_events(&w.clerk_qs, id).await, 403);
-    expect_status(s.update(&w.clerk_qs, id, 1, map(json!({"company": "x"}))).await, 403);
-    expect_status(s.transition(&w.clerk_qs, id, 1, "交办", no_fields(), None).await, 403);
-    expect_status(s.void(&w.clerk_qs, id, 1, "重复录入").await, 403);
+    let missing = 1_000_000;
+    let pairs = [
+        (
+            s.record(&w.clerk_qs, id).await.map(|_| ()),
+            s.record(&w.clerk_qs, missing).await.map(|_| ()),
+        ),
+        (
+            s.record_events(&w.clerk_qs, id).await.map(|_| ()),
+            s.record_events(&w.clerk_qs, missing).await.map(|_| ()),
+        ),
+        (
+            s.update(&w.clerk_qs, id, 1, map(json!({"company": "x"})))
+                .await
+                .map(|_| ()),
+            s.update(&w.clerk_qs, missing, 1, map(json!({"company": "x"})))
+                .await
+                .map(|_| ()),
+        ),
+        (
+            s.transition(&w.clerk_qs, id, 1, "交办", no_fields(), None)
+                .await
+                .map(|_| ()),
+            s.transition(&w.clerk_qs, missing, 1, "交办", no_fields(), None)
+                .await
+                .map(|_| ()),
+        ),
+        (
+            s.void(&w.clerk_qs, id, 1, "重复录入").await.map(|_| ()),
+            s.void(&w.clerk_qs, missing, 1, "重复录入").await.map(|_| ()),
+        ),
+    ];
+    for (out, none) in pairs {
+        let (e, m) = (out.unwrap_err(), none.unwrap_err());
+        assert_eq!(e.status(), 404, "{e}");
+        assert_eq!(
+            e.to_string().replace(&id.to_string(), "#"),
+            m.to_string().replace(&missing.to_string(), "#")
+        );
+    }
+    // 催办 is the office's: the clerk's role is refused before the record is looked at.
     expect_status(s.urge(&w.clerk_qs, id, "请尽快").await, 403);
     assert_eq!(w.snapshot(id).await, before, "refusals write nothing");
 
@@ -561,7 +599,7 @@ async fn scope(w: World) {
         assert_eq!(count, Some(listed.len() as i64), "{name} count");
     }
     assert!(list_all(s, &w.evaluator, &all).await.is_empty());
-    expect_status(s.record(&w.evaluator, id).await, 403);
+    expect_status(s.record(&w.evaluator, id).await, 404);
 
     // Township staff register only in their township (its villages included).
     let (e0, r0) = (event_count(s).await, record_count(s).await);
@@ -577,7 +615,8 @@ async fn scope(w: World) {
     expect_status(s.transition(&w.auditor, id, 1, "交办", no_fields(), None).await, 403);
     expect_status(s.void(&w.auditor, id, 1, "审计").await, 403);
     expect_status(s.urge(&w.auditor, id, "审计").await, 403);
-    expect_status(s.update(&w.evaluator, id, 1, map(json!({"company": "x"}))).await, 403);
+    // The evaluator does not see it: 404, as for a missing record.
+    expect_status(s.update(&w.evaluator, id, 1, map(json!({"company": "x"}))).await, 404);
     assert_eq!(
         (event_count(s).await, record_count(s).await),
         (e0, r0),
@@ -1659,15 +1698,51 @@ async fn no_pushing_records_out_of_reach(w: World) {
         403,
     );
     assert_eq!(w.snapshot(r.id).await, before, "refusal writes nothing");
-    // Reassigning within one's reach is fine: 西洞镇 stays the source unit.
-    let r2 = s
-        .update(&w.clerk_xd, r.id, 1, map(json!({"responsible_unit": w.qs})))
-        .await
-        .unwrap();
-    assert_eq!(r2.unit_id, Some(w.qs));
+    // Not even within one's reach: handing a record to another unit is a
+    // 交办/转办 step, never a field edit (issue 15: a 西洞镇 clerk handed one to 清水镇).
+    for who in [&w.clerk_xd, &w.head_xd] {
+        let e = s
+            .update(who, r.id, 1, map(json!({"responsible_unit": w.qs})))
+            .await
+            .unwrap_err();
+        assert_eq!(e.status(), 403, "{e}");
+        assert!(e.to_string().contains("交办/转办"), "{e}");
+    }
+    assert_eq!(w.snapshot(r.id).await, before, "refusal writes nothing");
+    // The office's 改派 stays possible.
     let r3 = s
-        .update(&w.office, r.id, 2, map(json!({"responsible_unit": w.yj})))
+        .update(&w.office, r.id, 1, map(json!({"responsible_unit": w.qs})))
         .await
         .unwrap();
-    assert_eq!(r3.unit_id, Some(w.yj));
+    assert_eq!(r3.unit_id, Some(w.qs));
+}
+
+/// Search text is matched literally: `_`, `%` and `\` are not wildcards
+/// (issue 15: `q=_` matched every hazard).
+async fn search_wildcards(w: World) {
+    let s = &w.store;
+    s.create(&w.clerk_xd, "hazard", hazard(XD, Some(w.yj))).await.unwrap();
+    let mut f = hazard(XD, Some(w.yj));
+    f.insert("description".into(), json!("库房堆放率100%_超标"));
+    let r = s.create(&w.clerk_xd, "hazard", f).await.unwrap();
+    for (q, want) in [
+        ("_", vec![r.id]),
+        ("%", vec![r.id]),
+        ("\\", vec![]),
+        ("100%_", vec![r.id]),
+        ("0%", vec![r.id]),
+    ] {
+        let page = s
+            .list(
+                &w.office,
+                "hazard",
+                &ListQuery {
+                    q: Some(q.into()),
+                    ..ListQuery::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(ids(&page.items), want, "q={q}");
+    }
 }

@@ -46,12 +46,9 @@ impl From<StoreError> for ApiError {
             StoreError::Invalid(errs) => json!(errs),
             _ => Value::Null,
         };
-        let message = if status.is_server_error() {
-            tracing::error!(error = %e, "internal error");
-            "服务器内部错误，请稍后重试".to_string()
-        } else {
-            e.to_string()
-        };
+        // 5xx details go to the log (once per interval), not to the client.
+        e.report();
+        let message = e.public_message();
         ApiError {
             status,
             code: e.code(),

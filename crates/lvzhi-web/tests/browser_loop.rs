@@ -2,7 +2,7 @@
 //! WebDriver with fantoccini), against a real server on the demo county:
 //!
 //! 西洞镇's clerk registers a hazard (first with mistakes: errors at the
-//! fields); another township's record by URL is a 403 page; the 政府办 finds it
+//! fields); another township's record by URL is a 404 page (as a missing one); the 政府办 finds it
 //! in 我的待办 and 交办s it to 应急管理局; it appears in 我的待办 of
 //! 应急管理局's clerk, whose 首页 counts go up; the clerk 提交验收 (first without
 //! the measures: an error at the field); 应急管理局's head 验收销号; the counts
@@ -217,11 +217,11 @@ async fn run(x: &Ctx, yingji: i64, other: i64) -> Result<(), String> {
     let (_, xd_open1) = x.home_counts().await;
     assert_eq!(xd_open1, xd_open0 + 1, "西洞镇's open hazards go up");
 
-    // Another township's record by URL: 403.
+    // Another township's record by URL: 404, as for a missing one.
     x.goto(&format!("/records/{other}")).await;
     let text = body_text(c).await;
-    assert!(text.contains("403") && text.contains("无权访问"), "{text}");
-    shot(c, "05-other-township-403").await;
+    assert!(text.contains("404") && text.contains("未找到"), "{text}");
+    shot(c, "05-other-township-404").await;
     x.logout().await;
 
     // The 政府办: in 我的待办; 交办 to 应急管理局 (first without a deadline).

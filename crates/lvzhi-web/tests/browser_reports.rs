@@ -3,7 +3,9 @@
 //! for 2026, sees 114.2% in the preview, follows a figure to its records,
 //! downloads the DOCX (a zip whose word/document.xml has 114.2%), copies the
 //! template, saves it (version 1), adds an unknown indicator and sees the
-//! error at its line, fixes it and saves version 2. Screenshots go to
+//! error at its line, fixes it and saves version 2; each 副县长, chosen by id,
+//! gets a report signed by that person with their 分管 figures; the
+//! 常务副县长 signs in and generates her own report. Screenshots go to
 //! `target/ui-screenshots/report-*.png`.
 //!
 //! Without chromium/chromedriver the test says so and passes, unless
@@ -59,9 +61,19 @@ async fn office_writes_the_duty_report_and_edits_a_template() {
     let demo = browser::Demo::start().await;
     let office = demo.users.iter().find(|u| u.role == Role::Office).unwrap().clone();
 
+    let people = demo.store.people().await.unwrap();
+    let leader = demo.users.iter().find(|u| u.role == Role::Leader).unwrap().clone();
+
     let b = tools.launch().await;
     let c = b.c.clone();
-    let result = run(&c, &demo.base, &office.username, &office.password).await;
+    let mut result = run(&c, &demo.base, &office.username, &office.password, &people).await;
+    if result.is_ok() {
+        result = deputies(&c, &demo.base, &people).await;
+    }
+    if result.is_ok() {
+        browser::logout(&c).await;
+        result = own_report(&c, &demo.base, &leader.username, &leader.password, &people).await;
+    }
     b.close().await;
     let versions = demo.store.template_versions("述职报告-修改稿").await.unwrap();
     demo.stop().await;
@@ -70,15 +82,76 @@ async fn office_writes_the_duty_report_and_edits_a_template() {
     assert_eq!(versions[0].author, office.username);
 }
 
-async fn run(c: &Client, base: &str, user: &str, password: &str) -> Result<(), String> {
+/// The person holding a post (the first, for posts several hold).
+fn person_id(people: &[lvzhi_store::org::Person], post: &str) -> String {
+    people.iter().find(|p| p.post == post).unwrap().id.to_string()
+}
+
+/// Each 副县长, chosen by id in the 述职人 list (all four share the post):
+/// the report is signed by that person and carries their 分管 figures.
+async fn deputies(c: &Client, base: &str, people: &[lvzhi_store::org::Person]) -> Result<(), String> {
+    for p in people.iter().filter(|p| p.post == "副县长") {
+        c.goto(&format!("{base}/reports")).await.unwrap();
+        css(c, "#tpl-select").await;
+        set_value(c, "tpl-select", "述职述廉述德报告").await;
+        set_value(c, "person-select", &p.id.to_string()).await;
+        set_value(c, "period-input", "2026").await;
+        set_value(c, "scope-select", "county").await;
+        css(c, "#generate").await.click().await.unwrap();
+        let preview = css(c, "#report-preview").await.text().await.unwrap();
+        let end: Vec<&str> = preview.lines().filter(|l| !l.trim().is_empty()).collect();
+        if end.iter().rev().nth(1).map(|l| l.trim()) != Some(p.name.as_str()) {
+            return Err(format!("{} chosen, signed otherwise: {preview}", p.name));
+        }
+        if !preview.contains("分管领域主要工作指标") {
+            return Err(format!("{}: no figures of their 分管: {preview}", p.name));
+        }
+    }
+    shot(c, "report-05-deputy").await;
+    Ok(())
+}
+
+/// The 常务副县长 signs in and generates her own report (she is the default 述职人).
+async fn own_report(
+    c: &Client,
+    base: &str,
+    user: &str,
+    password: &str,
+    people: &[lvzhi_store::org::Person],
+) -> Result<(), String> {
+    browser::login(c, base, user, password).await;
+    c.goto(&format!("{base}/reports")).await.unwrap();
+    css(c, "#tpl-select").await;
+    if value_of(c, "person-select").await != person_id(people, "常务副县长") {
+        return Err("the leader is not the default 述职人".into());
+    }
+    set_value(c, "tpl-select", "述职述廉述德报告").await;
+    set_value(c, "period-input", "2026").await;
+    css(c, "#generate").await.click().await.unwrap();
+    let preview = css(c, "#report-preview").await.text().await.unwrap();
+    shot(c, "report-06-own").await;
+    let name = &people.iter().find(|p| p.post == "常务副县长").unwrap().name;
+    if !preview.contains("社会消费品零售总额完成67.53亿元") || !preview.contains(name.as_str()) {
+        return Err(format!("her own report: {preview}"));
+    }
+    Ok(())
+}
+
+async fn run(
+    c: &Client,
+    base: &str,
+    user: &str,
+    password: &str,
+    people: &[lvzhi_store::org::Person],
+) -> Result<(), String> {
     browser::login(c, base, user, password).await;
 
-    // 报告 from the menu; pick template, person, period, scope.
+    // 报告 from the menu; pick template, person (by id), period, scope.
     css(c, "nav.side a[href=\"/reports\"]").await.click().await.unwrap();
     css(c, "#tpl-select").await;
     shot(c, "report-01-page").await;
     set_value(c, "tpl-select", "述职述廉述德报告").await;
-    set_value(c, "person-select", "常务副县长").await;
+    set_value(c, "person-select", &person_id(people, "常务副县长")).await;
     set_value(c, "period-input", "2026").await;
     set_value(c, "scope-select", "county").await;
     css(c, "#generate").await.click().await.unwrap();

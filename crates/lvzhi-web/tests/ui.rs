@@ -164,7 +164,7 @@ fn login_flow_lockout_and_logout() {
 }
 
 #[test]
-fn another_townships_record_by_url_is_403() {
+fn another_townships_record_by_url_is_404_like_a_missing_one() {
     let s = Server::start();
     let qs = s.hazard("clerk_qs", "620902101", s.county.qingshui, "清水镇的隐患");
     let mine = s.hazard("clerk_xd", "620902100", s.county.xidong, "西洞镇的隐患");
@@ -174,12 +174,10 @@ fn another_townships_record_by_url_is_403() {
     assert!(r.text().contains("西洞镇的隐患"));
     for path in [format!("/records/{qs}"), format!("/records/{qs}/edit")] {
         let r = b.get(&path);
-        assert_eq!(r.status, 403, "{path}");
+        // The same answer as an id that does not exist: existence is not revealed.
+        assert_eq!(r.status, 404, "{path}");
         let html = r.text();
-        assert!(
-            html.contains("无权访问") && html.contains("不在本人权限范围内"),
-            "{html}"
-        );
+        assert!(html.contains("未找到") && html.contains("不存在"), "{html}");
         assert!(!html.contains("清水镇的隐患"));
     }
     let csrf = b.csrf();
@@ -187,12 +185,12 @@ fn another_townships_record_by_url_is_403() {
         &format!("/records/{qs}/transition"),
         &[("csrf", &csrf), ("version", "1"), ("transition", "提交验收")],
     );
-    assert_eq!(r.status, 403);
+    assert_eq!(r.status, 404);
     let r = b.post(
         &format!("/records/{qs}/void"),
         &[("csrf", &csrf), ("version", "1"), ("reason", "试图作废")],
     );
-    assert_eq!(r.status, 403);
+    assert_eq!(r.status, 404);
     // The list shows only the clerk's own.
     let list = b.get("/ledgers/hazard").text();
     assert!(list.contains("西洞镇的隐患") && !list.contains("清水镇的隐患"));

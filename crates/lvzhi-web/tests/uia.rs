@@ -221,12 +221,14 @@ fn supervise_rankings_and_warning_ack() {
     let qs_at = ranks.find("清水镇人民政府").unwrap();
     assert!(xd_at < qs_at, "{ranks}");
     assert!(ranks.contains("83.3%") && ranks.contains("80.0%"), "{ranks}");
+    // Both are townships (乡镇 ranked with 乡镇, issue 14); one red flag.
+    assert_eq!(ranks.matches("<td>乡镇</td>").count(), 2, "{ranks}");
     assert_eq!(ranks.matches(">红旗<").count(), 1);
     assert!(ranks[xd_at..qs_at].contains(">红旗<"));
     assert_eq!(ranks.matches("★★★</span><span class=\"stars-off\">☆☆").count(), 2);
     // Another period: nothing due.
     let html = b.get("/supervise?period=2025").text();
-    assert!(section(&html, "ranks").contains("期内没有应办结的事项"));
+    assert!(section(&html, "ranks").contains("期内没有到期的事项"));
     let html = b.get("/supervise?period=bad").text();
     assert!(section(&html, "ranks").contains("期间“bad”无效"));
 

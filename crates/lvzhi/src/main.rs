@@ -435,6 +435,8 @@ async fn init(a: InitArgs) -> Result<ExitCode, StoreError> {
 /// `lvzhi serve`: the web UI and the API (an empty database is initialised first).
 async fn serve(a: ServeArgs) -> Result<ExitCode, StoreError> {
     let store = open(&a.db).await?;
+    // A database that cannot take writes is refused before listening (issue 15).
+    store.check_writable().await?;
     if store.meta("initialized").await?.is_none() {
         let pw = initialise(&store, "620902", None).await?;
         println!("首次启动，已初始化数据库 / first start, database initialised");

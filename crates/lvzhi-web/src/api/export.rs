@@ -7,12 +7,13 @@
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::service::export::{list_query, mime};
+use crate::service::export::mime;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use lvzhi_io::IoError;
 use lvzhi_io::export::ExportFormat;
+use lvzhi_store::records::ListQuery;
 
 /// The handler.
 pub async fn export(
@@ -40,7 +41,7 @@ pub async fn export(
         }
     };
     let bytes = st
-        .export_bytes(a, &key, &list_query(&params), format)
+        .export_bytes(a, &key, &strict_query(&params)?, format)
         .await
         .map_err(|e| match e {
             IoError::Store(s) => ApiError::from(s),
@@ -51,4 +52,14 @@ pub async fn export(
         mime(format),
         &st.export_name(kind, format),
     ))
+}
+
+/// The list filters of the query (all but `format`), read exactly as
+/// `/records` reads them: a malformed value (`unit=abc`) is a 400, and the
+/// store refuses an unknown `warning` the same way, instead of exporting the
+/// whole ledger.
+fn strict_query(params: &[(String, String)]) -> Result<ListQuery, ApiError> {
+    let rest: Vec<&(String, String)> = params.iter().filter(|(k, _)| k != "format").collect();
+    let qs = serde_urlencoded::to_string(&rest).map_err(|e| ApiError::bad_request(format!("查询参数无效：{e}")))?;
+    serde_urlencoded::from_str::<ListQuery>(&qs).map_err(|e| ApiError::bad_request(format!("查询参数无效：{e}")))
 }

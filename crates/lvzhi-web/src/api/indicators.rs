@@ -58,7 +58,7 @@ pub async fn list(State(st): State<AppState>, c: Caller, Q(q): Q<IndicatorQuery>
         .await?;
     Ok(Json(json!({
         "period": period.to_string(),
-        "period_label": lvzhi_metrics::effective(period, st.store.today()).label(),
+        "period_label": lvzhi_metrics::eval::common_label(&items).unwrap_or_else(|| lvzhi_metrics::effective(period, st.store.today()).label()),
         "scope": scope.to_string(),
         "items": items,
     })))

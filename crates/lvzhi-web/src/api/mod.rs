@@ -64,10 +64,25 @@ fn parse_id(s: &str) -> Result<i64, ApiError> {
         .ok_or_else(|| ApiError::bad_request(format!("“{s}”不是有效的记录编号")))
 }
 
+/// `GET /healthz`: "ok" while writes reach the database; 503 with the writer's
+/// state (since when, the last error) while they do not.
+async fn healthz(State(st): State<AppState>) -> Response {
+    let h = st.store.write_health();
+    if h.ok {
+        "ok".into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"ok": false, "writes": h, "message": "数据库写入暂不可用，修改不能保存"})),
+        )
+            .into_response()
+    }
+}
+
 /// The API routes.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(healthz))
         .route("/api/v1/openapi.json", get(|| async { Json(openapi::document()) }))
         .route("/api/v1/auth/login", post(login))
         .route("/api/v1/auth/logout", post(logout))

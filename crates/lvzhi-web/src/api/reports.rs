@@ -143,7 +143,7 @@ pub async fn one(
         Format::Docx => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     };
     if format == Format::Docx {
-        return Ok(crate::download::file(bytes, ctype, &format!("{}.docx", req.template)));
+        return Ok(crate::download::file(bytes, ctype, &report.file_name(format)));
     }
     Ok((StatusCode::OK, [(header::CONTENT_TYPE, ctype)], bytes).into_response())
 }

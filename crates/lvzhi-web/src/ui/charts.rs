@@ -42,6 +42,22 @@ pub fn nice_max(v: f64) -> f64 {
     10.0 * mag
 }
 
+/// An axis's top and number of steps: [`nice_max`] in four steps; for whole
+/// numbers (counts) the top is whole and the steps are too (5 steps of 10 up
+/// to 50, not 4 of 12.5).
+pub fn axis(max: f64, integral: bool) -> (f64, usize) {
+    let top = nice_max(max);
+    if !integral {
+        return (top, 4);
+    }
+    let top = top.ceil().max(1.0);
+    let steps = [4usize, 5, 2, 1]
+        .into_iter()
+        .find(|n| (top / *n as f64).fract() == 0.0)
+        .unwrap_or(1);
+    (top, steps)
+}
+
 /// An axis tick label: integers plainly, others with up to two decimals.
 fn tick(v: f64) -> String {
     if (v - v.round()).abs() < 1e-9 {
@@ -76,7 +92,12 @@ pub fn line_chart(title: &str, labels: &[String], series: &[Series]) -> String {
         .iter()
         .flat_map(|s| s.points.iter().flatten().map(|p| p.0))
         .fold(0.0f64, f64::max);
-    let ymax = nice_max(max);
+    // Counts (every value whole) tick at integers: 0, 5, 10… never 12.5.
+    let integral = series
+        .iter()
+        .flat_map(|s| s.points.iter().flatten())
+        .all(|p| p.0.fract() == 0.0);
+    let (ymax, ticks) = axis(max, integral);
     let n = labels.len().max(1);
     let x = |i: usize| {
         if n == 1 {
@@ -92,8 +113,8 @@ pub fn line_chart(title: &str, labels: &[String], series: &[Series]) -> String {
         r#"<svg class="chart line" viewBox="0 0 {w} {h}" role="img" aria-label="{t}" xmlns="http://www.w3.org/2000/svg"><title>{t}</title><text class="ct" x="{left}" y="16">{t}</text>"#,
         t = esc(title)
     );
-    for k in 0..=4 {
-        let v = ymax * k as f64 / 4.0;
+    for k in 0..=ticks {
+        let v = ymax * k as f64 / ticks as f64;
         let yy = num(y(v));
         let _ = write!(
             o,
@@ -249,6 +270,27 @@ pub fn progress_bar(label: &str, pct: Option<f64>, text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn count_axes_tick_at_integers() {
+        assert_eq!(axis(37.0, true), (50.0, 5));
+        assert_eq!(axis(12.0, true), (20.0, 4));
+        assert_eq!(axis(2.0, true), (2.0, 2));
+        assert_eq!(axis(0.0, true), (1.0, 1));
+        assert_eq!(axis(37.0, false), (50.0, 4));
+        let svg = line_chart(
+            "件数",
+            &["1月".into(), "2月".into()],
+            &[Series {
+                name: "2026年".into(),
+                points: vec![Some((37.0, "37件".into())), None],
+            }],
+        );
+        assert!(
+            !svg.contains(">12.5<") && svg.contains(">10<") && svg.contains(">50<"),
+            "{svg}"
+        );
+    }
 
     /// A minimal XML well-formedness check: tags balance, attributes are
     /// quoted, no raw `<` or `&` in text.

@@ -182,7 +182,7 @@ pub fn groups(eng: &Engine, values: &[IndicatorValue], period: &str, scope: &str
         let r = IndRow {
             id: v.id.clone(),
             name: v.name.clone(),
-            unit: v.unit.clone(),
+            unit: lvzhi_metrics::format::shown_unit(&v.display, &v.unit),
             value: fig(v, period, scope),
             records: v.records,
             growth,
@@ -332,7 +332,7 @@ pub async fn table(State(st): State<AppState>, u: UiUser, Query(params): Query<V
             chrome: Chrome::new(store, &u, &names, "/indicators"),
             title: "指标".into(),
             period: period_s,
-            period_label: lvzhi_metrics::effective(period, today).label(),
+            period_label: lvzhi_metrics::eval::common_label(&values).unwrap_or_else(|| period.label()),
             scope_groups: scope_opts(&names, &scope_s),
             scope_label: scope_label(&names, &scope),
             groups,
@@ -710,7 +710,17 @@ async fn build_dashboard(st: &AppState, a: &Access, names: &Names) -> Result<Das
         .collect();
     let ids: Vec<String> = flows.iter().map(|v| v.id.clone()).collect();
     let months = today.month();
-    let labels: Vec<String> = (1..=months).map(|m| format!("{m}月")).collect();
+    // The month in progress is marked partial (its figures run to today;
+    // statistics not yet reported are gaps, never 0).
+    let labels: Vec<String> = (1..=months)
+        .map(|m| {
+            if m == months && today != today.last_of_month() {
+                format!("{m}月(至{}日)", today.day())
+            } else {
+                format!("{m}月")
+            }
+        })
+        .collect();
     let mut this: Vec<Vec<Option<(f64, String)>>> = vec![Vec::new(); ids.len()];
     let mut last: Vec<Vec<Option<(f64, String)>>> = vec![Vec::new(); ids.len()];
     if !ids.is_empty() {
@@ -786,17 +796,14 @@ async fn build_dashboard(st: &AppState, a: &Access, names: &Names) -> Result<Das
             if bars.is_empty() {
                 String::new()
             } else {
-                charts::bar_chart(
-                    &format!("各乡镇{}（{}）", v.name, lvzhi_metrics::effective(year, today).label()),
-                    &bars,
-                )
+                charts::bar_chart(&format!("各乡镇{}（{}）", v.name, v.period_label), &bars)
             }
         }
         None => String::new(),
     };
     Ok(Dashboard {
         scope_label: scope_label(names, &scope),
-        period_label: lvzhi_metrics::effective(year, today).label(),
+        period_label: lvzhi_metrics::eval::common_label(&values).unwrap_or_else(|| year.label()),
         groups,
         units,
         units_chart,

@@ -212,8 +212,14 @@ pub fn store_error(e: StoreError) -> Response {
         StatusCode::FORBIDDEN => error_page(status, "无权访问", &e.to_string()),
         StatusCode::NOT_FOUND => error_page(status, "未找到", &e.to_string()),
         s if s.is_server_error() => {
-            tracing::error!(error = %e, "internal error");
-            error_page(status, "服务器内部错误", "服务器内部错误，请稍后重试")
+            // Logged once per interval; the page says what users may know (507: disk full…).
+            e.report();
+            let title = match s.as_u16() {
+                503 => "服务暂不可用",
+                507 => "存储空间已满",
+                _ => "服务器内部错误",
+            };
+            error_page(status, title, &e.public_message())
         }
         _ => error_page(status, "请求有误", &e.to_string()),
     }

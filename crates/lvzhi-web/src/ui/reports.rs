@@ -145,7 +145,13 @@ pub async fn index(State(st): State<AppState>, u: UiUser, Query(q): Query<IndexQ
     let all = custom::list(store, files).await.map_err(report_store_error)?;
     let today = store.today();
     let template = q.template.clone().filter(|t| !t.is_empty());
-    let person = q.person.clone().filter(|t| !t.trim().is_empty());
+    // The person is chosen by id; a leader's own report is theirs by default.
+    let person = q.person.clone().filter(|t| !t.trim().is_empty()).or_else(|| {
+        (a.role == Role::Leader)
+            .then_some(a.person)
+            .flatten()
+            .map(|id| id.to_string())
+    });
     let period = q
         .period
         .clone()
@@ -169,9 +175,19 @@ pub async fn index(State(st): State<AppState>, u: UiUser, Query(q): Query<IndexQ
         })
         .collect();
     let current_p = person.clone().unwrap_or_default();
-    let mut people = vec![opt("", "（不指定）", &current_p)];
+    // “（不指定）” only for a template that is not about one person.
+    let about_one = match &template {
+        Some(t) => custom::source(store, files, t, None)
+            .await
+            .is_ok_and(|src| lvzhi_report::needs_person(&src.source)),
+        None => false,
+    };
+    let mut people = Vec::new();
+    if !about_one {
+        people.push(opt("", "（不指定）", &current_p));
+    }
     for p in names.people.iter().filter(|p| p.is_leader) {
-        people.push(opt(&p.post, &format!("{}（{}）", p.post, p.name), &current_p));
+        people.push(opt(&p.id.to_string(), &format!("{}（{}）", p.post, p.name), &current_p));
     }
     let mut scopes = vec![opt("county", "全县", &scope)];
     for d in names.divisions.iter().filter(|d| d.code.len() == 9) {
@@ -344,15 +360,23 @@ pub async fn figure(State(st): State<AppState>, u: UiUser, Query(q): Query<Figur
     let a = &u.session.access;
     let bad = |m: String| super::render::error_page(StatusCode::BAD_REQUEST, "请求有误", &m);
     let mark = q.mark.clone().unwrap_or_default();
+    // `id@leader:7`: a figure over another scope (a leader's 分管).
+    let mut other_scope = None;
     let (id, part) = match target(&mark) {
         Target::Record(r) => return Ok(see_other(&format!("/records/{r}"))),
         Target::Indicator(i) => (i.to_string(), None),
+        Target::Part(i, k) if k.contains(':') => {
+            other_scope = Some(k.to_string());
+            (i.to_string(), None)
+        }
         Target::Part(i, k) => (i.to_string(), Some(k.to_string())),
     };
     let today = store.today();
     let period_s = q.period.clone().unwrap_or_else(|| today.year().to_string());
     let period = Period::parse(&period_s).map_err(|e| bad(e.to_string()))?;
-    let scope_s = q.scope.clone().unwrap_or_else(|| "county".into());
+    let scope_s = other_scope
+        .or_else(|| q.scope.clone())
+        .unwrap_or_else(|| "county".into());
     let scope = Scope::parse(&scope_s).map_err(|e| bad(e.to_string()))?;
     let engine = st.engine();
     let def = engine

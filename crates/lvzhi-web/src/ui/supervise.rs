@@ -15,14 +15,12 @@ use crate::AppState;
 use askama::Template;
 use axum::extract::{Form, Query, State, rejection::FormRejection};
 use axum::http::StatusCode;
-use jiff::civil::Date;
 use lvzhi_core::access::{Access, Role};
-use lvzhi_core::field::{FieldRole, FieldType};
+
 use lvzhi_core::ledger::LedgerKind;
 use lvzhi_core::period::Period;
-use lvzhi_store::aggregate::{AggQuery, Col, Cond, Expr, Op};
+use lvzhi_metrics::duty::{self, UnitTally};
 use lvzhi_store::{Store, StoreError};
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 type FormBody = Result<Form<Vec<(String, String)>>, FormRejection>;
@@ -34,7 +32,7 @@ const WARNINGS_SHOWN: usize = 40;
 /// At most this many items in one bulk 催办.
 const MAX_URGE: usize = 500;
 /// Units with fewer items due in the period get no stars (样本不足).
-pub const MIN_ITEMS: i64 = 5;
+pub const MIN_ITEMS: i64 = duty::MIN_ITEMS;
 
 /// Whether the role may 催办 and acknowledge here.
 fn manages(a: &Access) -> bool {
@@ -66,17 +64,19 @@ pub struct Item {
     pub urged: i64,
 }
 
-/// A unit's line of 评星挂旗.
+/// A unit's line of 评星挂旗 (definitions: [`lvzhi_metrics::duty`]).
 pub struct Rank {
-    /// Place (1 = best).
+    /// 乡镇 or 县直部门: units are ranked within their kind.
+    pub group: &'static str,
+    /// Place within the group (1 = best).
     pub place: usize,
     /// Unit name.
     pub unit: String,
-    /// Items due in the period (closed in it, or open and overdue).
+    /// 到期: deadline in the period and arrived.
     pub due: i64,
-    /// Of which closed by their deadline.
+    /// 按期办结: of those, closed by the deadline.
     pub on_time: i64,
-    /// Open and overdue now.
+    /// 超期未办结 as of today (as the warnings and the list count it).
     pub overdue: i64,
     /// On-time rate as text (96.3%).
     pub rate: String,
@@ -162,14 +162,10 @@ fn opts(pairs: Vec<(String, String)>, current: &str) -> Vec<Opt> {
         .collect()
 }
 
-/// The ledgers with deadlines (those that can be overdue).
+/// The ledgers with deadlines (those that can be overdue): one definition,
+/// [`duty::deadline_ledgers`].
 fn ledgers_with_deadlines(store: &Store) -> Vec<&LedgerKind> {
-    store
-        .pack()
-        .ledgers
-        .iter()
-        .filter(|k| k.workflow.is_some() && k.role_field(FieldRole::Deadline).is_some())
-        .collect()
+    duty::deadline_ledgers(store.pack())
 }
 
 /// Overdue/due-soon items of the caller's scope, red first then by deadline,
@@ -216,132 +212,41 @@ pub async fn items(
     Ok((list, red.max(0) as usize, yellow.max(0) as usize))
 }
 
-/// The date a ledger's items are closed on: the last date field a transition
-/// requires (整改完成日期, 办结日期, 答复日期…), not the deadline itself.
-pub fn close_field(kind: &LedgerKind) -> Option<&str> {
-    let wf = kind.workflow.as_ref()?;
-    let mut found = None;
-    for t in &wf.transitions {
-        for r in &t.requires {
-            if let Some(f) = kind.field(r)
-                && f.ty == FieldType::Date
-                && f.role != Some(FieldRole::Deadline)
-            {
-                found = Some(f.key.as_str());
-            }
-        }
-    }
-    found
-}
-
-/// Per unit: (items due in the period, closed by their deadline, open and overdue).
-pub async fn unit_counts(
-    store: &Store,
-    a: &Access,
-    period: Period,
-    today: Date,
-) -> Result<BTreeMap<i64, (i64, i64, i64)>, StoreError> {
-    let (start, end) = (period.start().to_string(), period.end().min(today).to_string());
-    let mut m: BTreeMap<i64, (i64, i64, i64)> = BTreeMap::new();
-    for kind in ledgers_with_deadlines(store) {
-        let Some(cf) = close_field(kind) else { continue };
-        // Closed in the period (by the closing date field).
-        let q = AggQuery::new(&kind.key)
-            .with(Cond::eq(Expr::Col(Col::Closed), "true"))
-            .with(Cond::cmp(Expr::Field(cf.into()), Op::Ge, start.clone()))
-            .with(Cond::cmp(Expr::Field(cf.into()), Op::Le, end.clone()))
-            .with(Cond {
-                expr: Expr::Col(Col::Deadline),
-                op: Op::NotNull,
-                value: lvzhi_store::aggregate::Operand::None,
-            });
-        let rows = store
-            .fetch_values(
-                a,
-                &q,
-                &[Expr::Col(Col::Unit), Expr::Col(Col::Deadline), Expr::Field(cf.into())],
-            )
-            .await?;
-        for r in rows {
-            let Some(unit) = r.values[0].as_deref().and_then(|u| u.parse::<i64>().ok()) else {
-                continue;
-            };
-            let e = m.entry(unit).or_default();
-            e.0 += 1;
-            if let (Some(d), Some(c)) = (r.values[1].as_deref(), r.values[2].as_deref())
-                && c.get(..10).unwrap_or(c) <= d.get(..10).unwrap_or(d)
-            {
-                e.1 += 1;
-            }
-        }
-        // Open, with a deadline inside the period that has passed.
-        let q = AggQuery::new(&kind.key)
-            .with(Cond::eq(Expr::Col(Col::Closed), "false"))
-            .with(Cond::cmp(Expr::Col(Col::Deadline), Op::Ge, start.clone()))
-            .with(Cond::cmp(Expr::Col(Col::Deadline), Op::Lt, today.to_string()))
-            .with(Cond::cmp(Expr::Col(Col::Deadline), Op::Le, end.clone()));
-        for r in store.fetch_values(a, &q, &[Expr::Col(Col::Unit)]).await? {
-            if let Some(unit) = r.values[0].as_deref().and_then(|u| u.parse::<i64>().ok()) {
-                let e = m.entry(unit).or_default();
-                e.0 += 1;
-                e.2 += 1;
-            }
-        }
-    }
-    Ok(m)
-}
-
-/// Stars for an on-time rate in percent: ≥95 ★★★★★, ≥90 ★★★★, ≥80 ★★★, ≥70 ★★, ≥60 ★.
-pub fn stars(rate: f64) -> usize {
-    match rate {
-        r if r >= 95.0 => 5,
-        r if r >= 90.0 => 4,
-        r if r >= 80.0 => 3,
-        r if r >= 70.0 => 2,
-        r if r >= 60.0 => 1,
-        _ => 0,
-    }
-}
-
-/// 评星挂旗: units by on-time rate (best first; ties by more items), stars by
-/// [`stars`], 红旗 for every unit with the best rate among those with at
-/// least [`MIN_ITEMS`] items.
-pub fn rank(counts: &BTreeMap<i64, (i64, i64, i64)>, names: &Names) -> Vec<Rank> {
-    // Rates compared exactly as fractions (on_time × other_due).
-    let mut v: Vec<(i64, i64, i64, i64)> = counts
-        .iter()
-        .filter(|(_, c)| c.0 > 0)
-        .map(|(u, c)| (*u, c.0, c.1, c.2))
-        .collect();
-    v.sort_by(|x, y| {
-        let few = |z: &(i64, i64, i64, i64)| z.1 < MIN_ITEMS;
-        few(x)
-            .cmp(&few(y))
-            .then((y.2 as i128 * x.1 as i128).cmp(&(x.2 as i128 * y.1 as i128)))
-            .then(y.1.cmp(&x.1))
-            .then(x.0.cmp(&y.0))
-    });
-    let best = v.iter().find(|z| z.1 >= MIN_ITEMS).map(|z| (z.1, z.2));
-    v.iter()
-        .enumerate()
-        .map(|(i, &(u, due, on_time, overdue))| {
-            let rate = on_time as f64 * 100.0 / due as f64;
-            let few = due < MIN_ITEMS;
-            let n = if few { 0 } else { stars(rate) };
-            Rank {
-                place: i + 1,
-                unit: names.unit(u),
-                due,
-                on_time,
-                overdue,
-                rate: format!("{:.1}%", (rate * 10.0).round() / 10.0),
+/// 评星挂旗 as the page shows it: [`lvzhi_metrics::duty`]'s counts and
+/// ranking (乡镇 with 乡镇, then 部门 with 部门; the ranking office left out),
+/// unit names from the counts. No figure is computed here.
+pub fn rank_rows(tallies: &[UnitTally], offices: &[i64]) -> Vec<Rank> {
+    let mut out = Vec::new();
+    for group in [lvzhi_store::org::TOWNSHIP, lvzhi_store::org::DEPARTMENT] {
+        for r in duty::rank(tallies, group, offices)
+            .into_iter()
+            .filter(|r| r.unit.tally.due > 0)
+        {
+            let n = usize::from(r.stars);
+            out.push(Rank {
+                group: if group == lvzhi_store::org::TOWNSHIP {
+                    "乡镇"
+                } else {
+                    "县直部门"
+                },
+                place: r.place,
+                unit: r.unit.label.clone(),
+                due: r.unit.tally.due,
+                on_time: r.unit.tally.on_time,
+                overdue: r.unit.tally.overdue,
+                rate: r.unit.tally.rate_text(),
                 stars: "★".repeat(n),
-                blanks: if few { String::new() } else { "☆".repeat(5 - n) },
-                flag: !few && best.is_some_and(|(bd, bo)| on_time as i128 * bd as i128 == bo as i128 * due as i128),
-                few,
-            }
-        })
-        .collect()
+                blanks: if r.few {
+                    String::new()
+                } else {
+                    "☆".repeat(5 - n.min(5))
+                },
+                flag: r.flag,
+                few: r.few,
+            });
+        }
+    }
+    out
 }
 
 /// The warnings of the caller's scope, with evidence linked to records.
@@ -451,10 +356,15 @@ async fn render(
     let eff = lvzhi_metrics::effective(period, today);
     let ranks = u
         .memo_scoped(store, &format!("ranks|{eff}"), || async {
-            Ok::<_, StoreError>(rank(&unit_counts(store, a, eff, today).await?, &names))
+            let tallies = duty::unit_tallies(store, a, &[], eff, today).await?;
+            let offices = duty::ranking_offices(store).await?;
+            Ok::<_, lvzhi_metrics::EvalError>(rank_rows(&tallies, &offices))
         })
         .await
-        .map_err(store_error)?;
+        .map_err(|e| match e {
+            lvzhi_metrics::EvalError::Store(s) => store_error(s),
+            other => super::render::error_page(StatusCode::INTERNAL_SERVER_ERROR, "服务器内部错误", &other.to_string()),
+        })?;
     let all_warnings = warnings(st, u).await?;
     let wrule = p("wrule");
     let mut rule_opts = vec![(String::new(), format!("全部预警（{}条）", all_warnings.len()))];
@@ -655,21 +565,5 @@ pub async fn ack(State(st): State<AppState>, u: UiUser, f: FormBody) -> PageResu
             "服务器内部错误",
             &e.to_string(),
         )),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn star_rule() {
-        assert_eq!(stars(100.0), 5);
-        assert_eq!(stars(95.0), 5);
-        assert_eq!(stars(94.9), 4);
-        assert_eq!(stars(80.0), 3);
-        assert_eq!(stars(70.0), 2);
-        assert_eq!(stars(60.0), 1);
-        assert_eq!(stars(59.9), 0);
     }
 }

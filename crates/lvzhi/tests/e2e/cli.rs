@@ -150,6 +150,45 @@ fn backup_and_restore() {
     tokio::runtime::Runtime::new().unwrap().block_on(db.drop_db());
 }
 
+/// `init` on a PostgreSQL database that does not exist creates it where the
+/// role may; where it may not, says in Chinese what to run, without the
+/// server's source line ("at line 948").
+#[test]
+fn missing_postgres_database_is_created_or_explained() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    // Only to learn whether PostgreSQL is here (and skip with a reason if not).
+    let Some(probe) = rt.block_on(TestDb::postgres()) else {
+        return;
+    };
+    rt.block_on(probe.drop_db());
+    let tag = std::process::id();
+    let name = format!("lvzhi_t_missing_{tag}");
+    let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
+    let (code, out, err) = run(&["init", "--db", &url, "--admin-password", "missing-admin-1"]);
+    let drop = |sql: String| {
+        rt.block_on(async {
+            let mut admin = sqlx::PgConnection::connect(lvzhi_testkit::PG_ADMIN_URL).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut admin).await.unwrap();
+        })
+    };
+    drop(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+    assert_eq!(code, 0, "the database is created: {out}{err}");
+    // A role that may not create databases.
+    let role = format!("lvzhi_nocreate_{tag}");
+    drop(format!("DROP ROLE IF EXISTS {role}"));
+    drop(format!("CREATE ROLE {role} LOGIN NOCREATEDB"));
+    let url = format!("postgres://{role}@127.0.0.1:5432/{name}");
+    let (code, _, err) = run(&["init", "--db", &url, "--admin-password", "missing-admin-1"]);
+    drop(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+    drop(format!("DROP ROLE IF EXISTS {role}"));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(&format!("数据库“{name}”不存在")) && err.contains(&format!("createdb -O {role} {name}")),
+        "{err}"
+    );
+    assert!(!err.contains(" at line "), "{err}");
+}
+
 #[test]
 fn ledgers_by_chinese_name_or_key() {
     let db = TestDb::sqlite();

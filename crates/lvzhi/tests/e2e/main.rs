@@ -7,5 +7,6 @@
 mod api;
 mod cli;
 mod crash;
+mod faults;
 mod reports;
 mod server;
