@@ -179,4 +179,92 @@ mod tests {
         assert!(scanned > 20, "scanned only {scanned} files");
         assert!(found.is_empty(), "imports across adapters:\n{}", found.join("\n"));
     }
+
+    /// The modules of one layer (`src/<dir>/*.rs`, `mod.rs` aside) and the
+    /// sibling modules each one names in code (`super::x`, `crate::<dir>::x`).
+    fn sibling_imports(dir: &str) -> Vec<(String, std::collections::BTreeSet<String>)> {
+        let d = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(dir);
+        let mut files: Vec<(String, String)> = std::fs::read_dir(&d)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+            .map(|p| {
+                let stem = p.file_stem().unwrap().to_string_lossy().into_owned();
+                (stem, std::fs::read_to_string(&p).unwrap())
+            })
+            .filter(|(stem, _)| stem != "mod")
+            .collect();
+        files.sort();
+        let names: std::collections::BTreeSet<String> = files.iter().map(|(n, _)| n.clone()).collect();
+        let prefixes = ["super::".to_string(), format!("crate::{dir}::")];
+        files
+            .iter()
+            .map(|(m, text)| {
+                let mut uses = std::collections::BTreeSet::new();
+                for line in text.lines().filter(|l| !l.trim_start().starts_with("//")) {
+                    for p in &prefixes {
+                        for (i, _) in line.match_indices(p.as_str()) {
+                            let rest = &line[i + p.len()..];
+                            let id: String = rest
+                                .chars()
+                                .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_')
+                                .collect();
+                            if names.contains(&id) && &id != m {
+                                uses.insert(id);
+                            }
+                        }
+                    }
+                }
+                (m.clone(), uses)
+            })
+            .collect()
+    }
+
+    /// No circle of imports among the modules of `api/`, `ui/` or `service/`
+    /// (a circle means two modules that are really one, or a helper in the
+    /// wrong place).
+    #[test]
+    fn no_import_circles_within_a_layer() {
+        for dir in ["api", "ui", "service"] {
+            let graph = sibling_imports(dir);
+            let edges: std::collections::BTreeMap<&str, &std::collections::BTreeSet<String>> =
+                graph.iter().map(|(m, u)| (m.as_str(), u)).collect();
+            assert!(dir != "ui" || edges.len() > 10, "ui modules: {edges:?}");
+            // Depth-first search from every module; a module met again on the path is a circle.
+            fn visit<'a>(
+                m: &'a str,
+                edges: &std::collections::BTreeMap<&'a str, &'a std::collections::BTreeSet<String>>,
+                path: &mut Vec<&'a str>,
+                done: &mut std::collections::BTreeSet<&'a str>,
+            ) -> Option<Vec<String>> {
+                if let Some(i) = path.iter().position(|p| *p == m) {
+                    let mut c: Vec<String> = path[i..].iter().map(|s| s.to_string()).collect();
+                    c.push(m.to_string());
+                    return Some(c);
+                }
+                if !done.insert(m) {
+                    return None;
+                }
+                path.push(m);
+                for n in edges.get(m).into_iter().flat_map(|s| s.iter()) {
+                    if let Some((k, _)) = edges.get_key_value(n.as_str())
+                        && let Some(c) = visit(k, edges, path, done)
+                    {
+                        return Some(c);
+                    }
+                }
+                path.pop();
+                None
+            }
+            let mut done = std::collections::BTreeSet::new();
+            for m in edges.keys() {
+                let circle = visit(m, &edges, &mut Vec::new(), &mut done);
+                assert!(
+                    circle.is_none(),
+                    "{dir}/: import circle {}",
+                    circle.unwrap_or_default().join(" → ")
+                );
+            }
+        }
+    }
 }

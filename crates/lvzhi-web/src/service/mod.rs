@@ -10,12 +10,14 @@
 //!
 //! The adapters — [`crate::api`] (JSON) and [`crate::ui`] (pages) — call this
 //! layer and never import each other (a unit test in `lib.rs` scans the sources); logic
-//! both need lives here ([`export`], [`assess`]).
+//! both need, and rules pages must not hold, live here ([`export`], [`assess`],
+//! [`targets`]).
 
 pub mod assess;
 pub mod cache;
 pub mod export;
 pub mod staging;
+pub mod targets;
 
 use lvzhi_core::ledger::Pack;
 use lvzhi_metrics::{DefError, Engine};

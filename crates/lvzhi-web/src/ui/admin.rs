@@ -21,6 +21,7 @@ use super::form::Opt;
 use super::render::{Chrome, Names, PageResult, error_page, page, see_other, store_error, when};
 use super::session::{UiUser, check_csrf, field, form};
 use crate::AppState;
+use crate::service::targets::NewTarget;
 use askama::Template;
 use axum::Form;
 use axum::extract::rejection::FormRejection;
@@ -32,8 +33,6 @@ use lvzhi_metrics::def::{Source, StatMode};
 use lvzhi_store::StoreError;
 use lvzhi_store::auth::NewUser;
 use lvzhi_store::org::{DEPARTMENT, TOWNSHIP};
-use lvzhi_store::records::ListQuery;
-use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 
 type F = Result<Form<Vec<(String, String)>>, FormRejection>;
@@ -859,63 +858,6 @@ struct TargetsPage {
     rows: Vec<TargetRow>,
 }
 
-/// The county's division code: the initialised county, else the first county-level division.
-async fn county_code(st: &AppState) -> Result<String, StoreError> {
-    if let Some(c) = st.store.meta("initialized").await?.filter(|c| c.len() == 6) {
-        return Ok(c);
-    }
-    Ok(st
-        .store
-        .divisions("")
-        .await?
-        .into_iter()
-        .find(|d| d.level == 1)
-        .map(|d| d.code)
-        .unwrap_or_default())
-}
-
-/// The year's live target row of `statistic` at the county: (id, version, value, measure).
-async fn target_row(
-    st: &AppState,
-    a: &lvzhi_core::access::Access,
-    statistic: &str,
-    year: i16,
-    county: &str,
-) -> Result<Option<(i64, i64, String, String)>, StoreError> {
-    let q = ListQuery {
-        state: Some("已审核".into()),
-        q: Some(statistic.to_string()),
-        limit: Some(200),
-        ..ListQuery::default()
-    };
-    let page = st.store.list(a, "statistic", &q).await?;
-    let y = year.to_string();
-    Ok(page
-        .items
-        .iter()
-        .filter(|v| {
-            let f = &v.row.fields;
-            f.get("indicator").and_then(Value::as_str) == Some(statistic)
-                && f.get("period").and_then(Value::as_str) == Some(y.as_str())
-                && f.get("division").and_then(Value::as_str) == Some(county)
-        })
-        .max_by_key(|v| v.row.id)
-        .map(|v| {
-            let f = &v.row.fields;
-            let val = match f.get("value") {
-                Some(Value::String(s)) => s.clone(),
-                Some(Value::Number(n)) => n.to_string(),
-                _ => String::new(),
-            };
-            (
-                v.row.id,
-                v.row.version,
-                val,
-                f.get("measure").and_then(Value::as_str).unwrap_or("").to_string(),
-            )
-        }))
-}
-
 const MEASURES: [&str; 3] = ["亿元", "万元", "元"];
 
 fn year_of(q: &[(String, String)], default: i16) -> i16 {
@@ -938,7 +880,7 @@ async fn targets_view(
     let a = &u.session.access;
     let names = Names::load(store).await.map_err(store_error)?;
     let engine = st.engine();
-    let county = county_code(st).await.map_err(store_error)?;
+    let county = st.county_code().await.map_err(store_error)?;
     let today = store.today();
     let mut rows = Vec::new();
     for ind in &engine.defs().list {
@@ -969,11 +911,12 @@ async fn targets_view(
         let found = if pack {
             None
         } else {
-            target_row(st, a, &statistic, year, &county)
-                .await
-                .map_err(store_error)?
+            st.target_row(a, &statistic, year, &county).await.map_err(store_error)?
         };
-        let measure = found.as_ref().map(|f| f.3.clone()).unwrap_or_else(|| "万元".into());
+        let measure = found
+            .as_ref()
+            .map(|f| f.measure.clone())
+            .unwrap_or_else(|| "万元".into());
         rows.push(TargetRow {
             id: ind.id.clone(),
             name: ind.name.clone(),
@@ -981,10 +924,10 @@ async fn targets_view(
             category: ind.category.clone(),
             set: v.as_ref().is_some_and(|v| v.value.is_some()),
             current,
-            href: found.as_ref().map(|f| format!("/records/{}", f.0)).unwrap_or_default(),
+            href: found.as_ref().map(|f| format!("/records/{}", f.id)).unwrap_or_default(),
             pack,
             measures: MEASURES.iter().map(|m| opt(*m, *m, *m == measure)).collect(),
-            value: found.map(|f| f.2).unwrap_or_default(),
+            value: found.map(|f| f.value).unwrap_or_default(),
         });
     }
     let this = today.year();
@@ -1059,64 +1002,16 @@ pub async fn target_set(State(st): State<AppState>, u: UiUser, f: F) -> PageResu
     if let Some(m) = problem {
         return targets_view(&st, &u, StatusCode::UNPROCESSABLE_ENTITY, year, String::new(), (id, m)).await;
     }
-    let county = county_code(&st).await.map_err(store_error)?;
-    let old = target_row(&st, a, statistic, year, &county)
-        .await
-        .map_err(store_error)?;
-    let new_text = format!("{raw}{measure}");
-    if let Some((_, _, v, m)) = &old
-        && format!("{v}{m}") == new_text
-    {
-        return Ok(see_other(&format!("/admin/targets?year={year}&ok=target_set")));
-    }
-    let domain = st
-        .store
-        .pack()
-        .ledger("statistic")
-        .and_then(|k| k.field("domain"))
-        .and_then(|fd| fd.values.iter().find(|v| **v == ind.category).cloned())
-        .unwrap_or_else(|| "其他".into());
-    let who = u.session.display_name.clone();
-    let today = st.store.today().to_string();
-    let mut fields = Map::new();
-    for (k, v) in [
-        ("indicator", json!(statistic)),
-        ("domain", json!(domain)),
-        ("period", json!(year.to_string())),
-        ("division", json!(county)),
-        ("value", json!(raw)),
-        ("measure", json!(measure)),
-        ("source", json!("年度目标任务（管理页面设定）")),
-        ("submitted_on", json!(today)),
-        ("preparer", json!(who)),
-        ("reviewed_by", json!(who)),
-    ] {
-        fields.insert(k.into(), v);
-    }
-    if let Some(unit) = a.unit {
-        fields.insert("unit".into(), json!(unit));
-    }
-    if let Some((old_id, version, v, m)) = &old {
-        st.store
-            .void(
-                a,
-                *old_id,
-                *version,
-                &format!("调整{year}年目标：由{v}{m}改为{new_text}"),
-            )
-            .await
-            .map_err(store_error)?;
-    }
-    match st
-        .store
-        .create_many(
-            a,
-            "statistic",
-            vec![(fields, Some("已审核".into()))],
-            Some(format!("target:{}", ind.id)),
-        )
-        .await
-    {
+    let target = NewTarget {
+        indicator: &ind.id,
+        statistic,
+        category: &ind.category,
+        year,
+        value: &raw,
+        measure,
+        who: &u.session.display_name,
+    };
+    match st.set_target(a, &target).await {
         Ok(_) => Ok(see_other(&format!("/admin/targets?year={year}&ok=target_set"))),
         Err(StoreError::Invalid(errs)) => {
             let m = errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("；");

@@ -11,8 +11,8 @@
 
 use super::charts::{self, Bar, Series};
 use super::form::Opt;
-use super::pages::Row;
 use super::render::{Chrome, Names, PageError, PageResult, error_page, page, query, store_error};
+use super::rows::Row;
 use super::session::UiUser;
 use crate::AppState;
 use askama::Template;
@@ -355,7 +355,7 @@ impl RecGroup {
     /// The columns a provenance page shows for `kind`: its list columns (the
     /// title first), at most [`PROVENANCE_COLUMNS`]; the record's page has the rest.
     pub fn fields(kind: &LedgerKind) -> Vec<&FieldDef> {
-        let mut f = super::pages::list_fields(kind);
+        let mut f = super::rows::list_fields(kind);
         f.truncate(PROVENANCE_COLUMNS);
         f
     }
@@ -372,7 +372,7 @@ impl RecGroup {
     /// Adds `view`'s row, its cells from the same column list as the headers.
     pub fn push(&mut self, kind: &LedgerKind, names: &Names, view: &lvzhi_store::records::RecordView) {
         self.rows
-            .push(super::pages::row_of(kind, &RecGroup::fields(kind), names, view));
+            .push(super::rows::row_of(kind, &RecGroup::fields(kind), names, view));
     }
 }
 

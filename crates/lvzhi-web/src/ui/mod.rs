@@ -8,6 +8,7 @@
 //! * [`session`] — the signed-in user of a page (the `lvzhi_session` cookie,
 //!   the same as the API's), login, logout, the `csrf` hidden field of forms.
 //! * [`pages`] — 首页 (my to-do items, counts per ledger), ledger lists, the audit log.
+//! * [`rows`] — a record as a table row (lists, 我的待办, provenance pages).
 //! * [`record`] — a record's page (fields, loop, history, actions), the
 //!   create/edit forms and the POSTs behind the action forms.
 //! * [`reports`] — 报告: preview with provenance links, downloads, the
@@ -46,6 +47,7 @@ pub mod pages;
 pub mod record;
 pub mod render;
 pub mod reports;
+pub mod rows;
 pub mod session;
 pub mod supervise;
 pub mod todo;

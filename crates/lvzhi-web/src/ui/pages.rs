@@ -1,7 +1,8 @@
 //! 首页 (my to-do items, counts per ledger), ledger lists and the audit log.
 
 use super::form::Opt;
-use super::render::{Chrome, Names, PageResult, date, page, query, store_error, when};
+use super::render::{Chrome, Names, PageResult, page, query, store_error};
+use super::rows::{Row, list_fields, row};
 use super::session::UiUser;
 use crate::AppState;
 use askama::Template;
@@ -10,124 +11,9 @@ use axum::http::StatusCode;
 use lvzhi_core::access::Role;
 use lvzhi_core::field::{FieldRole, FieldType};
 use lvzhi_core::ledger::LedgerKind;
-use lvzhi_store::records::{ListQuery, RecordView};
+use lvzhi_store::records::ListQuery;
 use lvzhi_store::{Store, StoreError};
 use std::sync::Arc;
-
-/// A cell of a list row.
-pub struct Cell {
-    /// The text shown (shortened).
-    pub text: String,
-    /// The whole text (tooltip), when shortened.
-    pub full: String,
-    /// Links to the record.
-    pub link: bool,
-    /// CSS class: `title` (the record's title), `nowrap` (dates, choices) or empty.
-    pub class: &'static str,
-}
-
-/// A record as a row of a list.
-pub struct Row {
-    /// Id.
-    pub id: i64,
-    /// Its number as people say it (隐患〔2026〕第123号), or 第{id}号 for a record without one.
-    pub number: String,
-    /// Its page.
-    pub href: String,
-    /// Ledger name.
-    pub ledger: String,
-    /// Title.
-    pub title: String,
-    /// State.
-    pub state: String,
-    /// Deadline (2026年11月25日).
-    pub deadline: String,
-    /// `red`, `yellow` or `none`.
-    pub warn: &'static str,
-    /// 超期 / 临期 / 正常.
-    pub warn_label: &'static str,
-    /// Cells of the list columns.
-    pub cells: Vec<Cell>,
-    /// Last change (Shanghai time).
-    pub updated: String,
-    /// Voided.
-    pub voided: bool,
-}
-
-fn shorten(s: &str, n: usize) -> Cell {
-    let one_line: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if one_line.chars().count() > n {
-        Cell {
-            text: format!("{}…", one_line.chars().take(n).collect::<String>()),
-            full: one_line,
-            link: false,
-            class: "",
-        }
-    } else {
-        Cell {
-            text: one_line,
-            full: String::new(),
-            link: false,
-            class: "",
-        }
-    }
-}
-
-/// The list columns of a ledger: its `list = true` fields, the title first and
-/// the deadline next, so that what matters stays in view on narrow screens.
-pub fn list_fields(kind: &LedgerKind) -> Vec<&lvzhi_core::field::FieldDef> {
-    let mut v: Vec<&lvzhi_core::field::FieldDef> = kind.fields.iter().filter(|f| f.list).collect();
-    v.sort_by_key(|f| match f.role {
-        Some(FieldRole::Title) => 0,
-        Some(FieldRole::Deadline) => 1,
-        _ => 2,
-    });
-    v
-}
-
-/// The row of a record, with the list columns of its ledger.
-pub fn row(kind: &LedgerKind, names: &Names, v: &RecordView) -> Row {
-    row_of(kind, &list_fields(kind), names, v)
-}
-
-/// The row of a record with one cell per field of `columns` (the same list
-/// gives the table's headers, so cells and headers always line up).
-pub fn row_of(kind: &LedgerKind, columns: &[&lvzhi_core::field::FieldDef], names: &Names, v: &RecordView) -> Row {
-    let cells = columns
-        .iter()
-        .map(|f| {
-            let text = v.row.fields.get(&f.key).map(|x| names.show(f, x)).unwrap_or_default();
-            let mut c = shorten(&text, if f.ty == FieldType::LongText { 36 } else { 24 });
-            c.link = f.role == Some(FieldRole::Title);
-            c.class = if c.link {
-                "title"
-            } else if !matches!(f.ty, FieldType::Text | FieldType::LongText | FieldType::MultiEnum) {
-                "nowrap"
-            } else {
-                ""
-            };
-            c
-        })
-        .collect();
-    Row {
-        id: v.row.id,
-        number: v.row.number.clone().unwrap_or_else(|| format!("第{}号", v.row.id)),
-        href: format!("/records/{}", v.row.id),
-        ledger: kind.name.clone(),
-        title: if v.row.title.is_empty() {
-            format!("第{}号记录", v.row.id)
-        } else {
-            v.row.title.clone()
-        },
-        state: v.row.state.clone(),
-        deadline: date(v.row.deadline.as_deref()),
-        warn: v.warning.key(),
-        warn_label: v.warning.label(),
-        cells,
-        updated: when(&v.row.updated_at),
-        voided: v.row.voided,
-    }
-}
 
 /// A ledger's counts on 首页.
 pub struct Stat {

@@ -1,12 +1,12 @@
 //! The layout, error pages and the small pieces every page shows: names of
 //! units, divisions and people, times in Asia/Shanghai, security headers.
 
-use super::session::UiUser;
 use askama::Template;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use lvzhi_core::access::Role;
 use lvzhi_core::field::{FieldDef, FieldType};
+use lvzhi_store::auth::Session;
 use lvzhi_store::org::{Division, Person, Unit};
 use lvzhi_store::{Store, StoreError};
 use serde_json::Value;
@@ -69,13 +69,12 @@ pub struct Chrome {
     pub manage: bool,
 }
 
-/// The ledger key of 督查督办.
-pub const SUPERVISION: &str = "supervision";
-
 impl Chrome {
-    /// The chrome of a page at `path` for `u`.
-    pub fn new(store: &Store, u: &UiUser, names: &Names, path: &str) -> Chrome {
-        let a = &u.session.access;
+    /// The chrome of a page at `path` for the signed-in user `u` (a
+    /// `UiUser`, or any holder of a session).
+    pub fn new(store: &Store, u: &impl AsRef<Session>, names: &Names, path: &str) -> Chrome {
+        let session: &Session = u.as_ref();
+        let a = &session.access;
         let mut groups: Vec<MenuGroup> = Vec::new();
         let mut supervision = None;
         let mut indicators = None;
@@ -126,10 +125,10 @@ impl Chrome {
         });
         Chrome {
             assess,
-            user: u.session.display_name.clone(),
+            user: session.display_name.clone(),
             role: a.role.label(),
             unit: a.unit.map(|id| names.unit(id)).unwrap_or_default(),
-            csrf: u.session.csrf.clone(),
+            csrf: session.csrf.clone(),
             home_active: path == "/",
             supervision,
             indicators,
@@ -226,7 +225,7 @@ pub fn store_error(e: StoreError) -> Response {
     }
 }
 
-/// An error page as the error of a memoised computation ([`super::session::UiUser::memo`]).
+/// An error page as the error of a memoised computation (`UiUser::memo`).
 pub struct PageError(pub Response);
 
 impl From<StoreError> for PageError {

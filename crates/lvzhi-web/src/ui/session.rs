@@ -38,6 +38,12 @@ pub struct UiUser {
     version: Arc<OnceCell<Version>>,
 }
 
+impl AsRef<Session> for UiUser {
+    fn as_ref(&self) -> &Session {
+        &self.session
+    }
+}
+
 impl UiUser {
     /// The store's version as this request first saw it.
     pub async fn version(&self, store: &Store) -> Result<Version, StoreError> {

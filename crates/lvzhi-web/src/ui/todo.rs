@@ -17,7 +17,7 @@ pub const TODO_MAX: usize = 1000;
 struct TodoPage<'a> {
     chrome: Chrome,
     title: String,
-    rows: &'a [super::pages::Row],
+    rows: &'a [super::rows::Row],
     total: i64,
 }
 
