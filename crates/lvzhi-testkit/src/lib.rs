@@ -125,6 +125,30 @@ pub async fn open(db: &TestDb) -> lvzhi_store::Store {
     lvzhi_store::Store::open(&db.url, pack, clock).await.unwrap()
 }
 
+/// Switches off the forced password change at first login in the database at
+/// `url` (made by `lvzhi init`), so a test's admin logs in straight away; the
+/// forced change has tests of its own.
+pub async fn no_forced_change(url: &str) {
+    let pack = std::sync::Arc::new(lvzhi_packs::county().unwrap());
+    let clock = lvzhi_store::fixed_clock("2026-11-25T02:00:00Z".parse().unwrap());
+    let store = lvzhi_store::Store::open(url, pack, clock).await.unwrap();
+    let mut policy = store.policy();
+    policy.first_login_change = false;
+    store
+        .set_policy(&lvzhi_store::Store::system_access(), &policy)
+        .await
+        .unwrap();
+    // The admin `init` made is already flagged for the change: a test-only
+    // shortcut, outside the event log, for the accounts that exist now.
+    let mut c = store.pool().acquire().await.unwrap();
+    c.conn()
+        .exec("UPDATE users SET must_change = $1", &[lvzhi_store::db::P::B(false)])
+        .await
+        .unwrap();
+    drop(c);
+    store.close().await;
+}
+
 /// The number of events in the store (a test that something was, or was not, written).
 pub async fn event_count(store: &lvzhi_store::Store) -> i64 {
     let mut c = store.pool().acquire().await.unwrap();

@@ -435,10 +435,14 @@ fn date_rules_refuse_over_http_with_the_fields_named() {
 /// The write routes and the roles that may use them. Every write operation
 /// of the OpenAPI document must be listed here (a new route fails the test
 /// until someone decides who may call it). `None`: not a role's route
-/// (login, logout, the anonymous ballot with its token).
+/// (login, logout, the anonymous ballot with its token, and each user's own
+/// password and sessions, which every signed-in user manages for themself —
+/// tested in lvzhi-web's tests/security.rs).
 const WRITE_ROLES: &[(&str, &str, Option<&[&str]>)] = &[
     ("post", "/api/v1/auth/login", None),
     ("post", "/api/v1/auth/logout", None),
+    ("post", "/api/v1/auth/password", None),
+    ("delete", "/api/v1/auth/sessions/{id}", None),
     ("post", "/api/v1/assessments/ballot", None),
     ("post", "/api/v1/assessments/ballot/cast", None),
     ("post", "/api/v1/users", Some(&["admin"])),

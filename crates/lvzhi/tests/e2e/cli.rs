@@ -277,7 +277,7 @@ fn missing_postgres_database_is_created_or_explained() {
     let tag = std::process::id();
     let name = format!("lvzhi_t_missing_{tag}");
     let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
-    let (code, out, err) = run(&["init", "--db", &url, "--admin-password", "missing-admin-1"]);
+    let (code, out, err) = run(&["init", "--db", &url, "--admin-password", "Missing#county-1"]);
     let drop = |sql: String| {
         rt.block_on(async {
             let mut admin = sqlx::PgConnection::connect(lvzhi_testkit::PG_ADMIN_URL).await.unwrap();
@@ -291,7 +291,7 @@ fn missing_postgres_database_is_created_or_explained() {
     drop(format!("DROP ROLE IF EXISTS {role}"));
     drop(format!("CREATE ROLE {role} LOGIN NOCREATEDB"));
     let url = format!("postgres://{role}@127.0.0.1:5432/{name}");
-    let (code, _, err) = run(&["init", "--db", &url, "--admin-password", "missing-admin-1"]);
+    let (code, _, err) = run(&["init", "--db", &url, "--admin-password", "Missing#county-1"]);
     drop(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
     drop(format!("DROP ROLE IF EXISTS {role}"));
     assert_eq!(code, 2, "{err}");

@@ -17,6 +17,9 @@ fn sigkill_loses_no_acknowledged_write() {
         .output()
         .unwrap();
     assert!(st.status.success());
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(lvzhi_testkit::no_forced_change(&db.url));
     let (mut child, addr) = crate::faults::serve(&db.url, None);
     let mut probe = Client::new(addr);
     assert_eq!(probe.login("admin", "Crash#county-1").status, 200);

@@ -28,6 +28,8 @@ fn init(url: &str, password: &str) {
         .output()
         .unwrap();
     assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(lvzhi_testkit::no_forced_change(url));
 }
 
 /// Starts `lvzhi serve` on `url`, its stderr in `log` (if any); waits until it listens.
@@ -100,11 +102,11 @@ fn postgres_backends_terminated_under_load() {
         return;
     };
     let bin = assert_cmd::cargo::cargo_bin("lvzhi");
-    init(&db.url, "fault-admin-1");
+    init(&db.url, "Fault#county-1");
     let log = std::env::temp_dir().join(format!("lvzhi-faults-{}.log", std::process::id()));
     let (mut child, addr) = serve(&db.url, Some(&log));
     let mut probe = Client::new(addr);
-    assert_eq!(probe.login("admin", "fault-admin-1").status, 200);
+    assert_eq!(probe.login("admin", "Fault#county-1").status, 200);
     let token = probe.token.clone().unwrap();
     let seen = Arc::new(Mutex::new(Seen::default()));
     let stop = Arc::new(AtomicBool::new(false));
@@ -309,14 +311,14 @@ fn fill(dir: &std::path::Path) -> u64 {
 
 #[test]
 fn sqlite_disk_full_answers_507_and_recovers() {
-    let Some((fs, url)) = Tmpfs::with_county("16m", "full-admin-1") else {
+    let Some((fs, url)) = Tmpfs::with_county("16m", "Full#county-1") else {
         return;
     };
     let bin = assert_cmd::cargo::cargo_bin("lvzhi");
     let log = std::env::temp_dir().join(format!("lvzhi-full-{}.log", std::process::id()));
     let (mut child, addr) = serve(&url, Some(&log));
     let mut probe = Client::new(addr);
-    assert_eq!(probe.login("admin", "full-admin-1").status, 200);
+    assert_eq!(probe.login("admin", "Full#county-1").status, 200);
     let token = probe.token.clone().unwrap();
     let seen = Arc::new(Mutex::new(Seen::default()));
     let full = Arc::new(Mutex::new(0usize));
@@ -423,7 +425,7 @@ fn sqlite_disk_full_answers_507_and_recovers() {
 
 #[test]
 fn read_only_database_is_refused_with_a_clear_message() {
-    let Some((fs, url)) = Tmpfs::with_county("8m", "ro-admin-1") else {
+    let Some((fs, url)) = Tmpfs::with_county("8m", "Readonly#county-1") else {
         return;
     };
     fs.read_only();
