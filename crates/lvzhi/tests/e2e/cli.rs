@@ -159,6 +159,18 @@ fn backup_and_restore() {
     tokio::runtime::Runtime::new().unwrap().block_on(db.drop_db());
 }
 
+/// The seq of the last line of an anchor file (`seq hash` per line).
+fn last_anchored(path: &str) -> i64 {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .last()
+        .and_then(|l| l.split(' ').next())
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
 /// `audit verify --anchor`: the anchor file beside the database reports
 /// truncation (`delete from events where seq > N`) and the restore of an
 /// older backup over newer work, naming the last anchored event missing
@@ -188,14 +200,7 @@ fn audit_verify_anchor_truncation_and_rollback() {
     let (code, out, _) = run(&["audit", "verify", "--db", &url, "--anchor", &anchor]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("锚定校验通过"), "{out}");
-    let last: i64 = std::fs::read_to_string(&anchor)
-        .unwrap()
-        .lines()
-        .last()
-        .and_then(|l| l.split(' ').next())
-        .unwrap()
-        .parse()
-        .unwrap();
+    let last = last_anchored(&anchor);
 
     // Truncation.
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -242,14 +247,7 @@ fn audit_verify_anchor_truncation_and_rollback() {
         "Audit#county-2",
     ]);
     assert_eq!(code, 0, "{err}");
-    let newest: i64 = std::fs::read_to_string(&anchor2)
-        .unwrap()
-        .lines()
-        .last()
-        .and_then(|l| l.split(' ').next())
-        .unwrap()
-        .parse()
-        .unwrap();
+    let newest = last_anchored(&anchor2);
     assert_eq!(run(&["restore", "--db", &url2, &b]).0, 0);
     assert_eq!(run(&["audit", "verify", "--db", &url2]).0, 0);
     let (code, out, _) = run(&["audit", "verify", "--db", &url2, "--anchor", &anchor2]);
