@@ -5,7 +5,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-use lvzhi_io::export::{ExportFormat, export};
+mod common;
+
+use lvzhi_io::export::ExportFormat;
 use lvzhi_io::import::ImportOptions;
 use lvzhi_io::{ReadOptions, import_file};
 use lvzhi_store::records::ListQuery;
@@ -100,18 +102,7 @@ async fn round_trip(db: TestDb) {
 
     // Export → import gives the same records and extras.
     for format in [ExportFormat::Xlsx, ExportFormat::Csv] {
-        let mut bytes = Vec::new();
-        export(
-            &store,
-            &admin,
-            "hazard",
-            &ListQuery::default(),
-            format,
-            &mut bytes,
-            &mut |_| {},
-        )
-        .await
-        .unwrap();
+        let (bytes, _) = common::export_all(&store, &admin, "hazard", format).await;
         let name = if format == ExportFormat::Csv {
             "导出.csv"
         } else {

@@ -5,7 +5,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-use lvzhi_io::export::{ExportFormat, export};
+mod common;
+
+use lvzhi_io::export::ExportFormat;
 use lvzhi_io::import::ImportOptions;
 use lvzhi_io::{ReadOptions, import_file};
 use lvzhi_store::Store;
@@ -96,18 +98,7 @@ async fn exports_neutralise_formulas_and_read_back_unchanged() {
     let original = texts(&store, &admin).await;
     assert!(original.iter().any(|(d, _)| d == HOSTILE[0]), "{original:?}");
     for format in [ExportFormat::Csv, ExportFormat::Xlsx] {
-        let mut buf = Vec::new();
-        export(
-            &store,
-            &admin,
-            "hazard",
-            &ListQuery::default(),
-            format,
-            &mut buf,
-            &mut |_| {},
-        )
-        .await
-        .unwrap();
+        let (buf, _) = common::export_all(&store, &admin, "hazard", format).await;
         let name = if format == ExportFormat::Csv {
             let text = String::from_utf8(buf.clone()).unwrap();
             // Every hostile cell starts with a quote; the id column (a number) does not.

@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+mod common;
+
 use lvzhi_core::access::Access;
 use lvzhi_io::export::{ExportFormat, export};
 use lvzhi_io::import::{ImportOptions, ImportReport};
@@ -581,18 +583,7 @@ async fn export_then_import_gives_the_same_records() {
         .unwrap();
     let original = comparable(&all(&store, &admin).await);
     for format in [ExportFormat::Xlsx, ExportFormat::Csv] {
-        let mut buf = Vec::new();
-        let sum = export(
-            &store,
-            &admin,
-            "hazard",
-            &ListQuery::default(),
-            format,
-            &mut buf,
-            &mut |_| {},
-        )
-        .await
-        .unwrap();
+        let (buf, sum) = common::export_all(&store, &admin, "hazard", format).await;
         assert_eq!(sum.rows, 6);
         let name = if format == ExportFormat::Csv {
             assert!(buf.starts_with(b"\xEF\xBB\xBF"), "CSV carries a BOM");
