@@ -15,6 +15,10 @@ use std::collections::BTreeMap;
 /// The embedded plans (see the file's header for the sources).
 const EMBEDDED: &str = include_str!("../data/calendar.toml");
 
+/// The provisional (暂定) plans of years whose official arrangement is not
+/// published: the statutory holidays only (see the file's header).
+const PROVISIONAL: &str = include_str!("../data/calendar-provisional.toml");
+
 /// Why a working-day count could not be made.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CalendarError {
@@ -47,6 +51,10 @@ pub struct YearPlan {
     /// Where it comes from (the notice's title, number and date).
     #[serde(default)]
     pub source: String,
+    /// A provisional plan (暂定): the statutory holidays only, used until the
+    /// official arrangement is published and loaded.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub provisional: bool,
     /// The holidays.
     #[serde(default)]
     pub holidays: Vec<Holiday>,
@@ -91,13 +99,27 @@ fn is_weekend(d: Date) -> bool {
 }
 
 impl Calendar {
-    /// The plans embedded in the build (2025 and 2026).
+    /// The plans embedded in the build: the official ones (2025 and 2026)
+    /// over the provisional ones (2027, 暂定).
     pub fn embedded() -> Calendar {
-        // The embedded file is checked by a test; an unreadable one gives an
-        // empty calendar, which refuses every working-day count by name.
-        Calendar::parse(EMBEDDED)
-            .map(|plans| Calendar::default().with(plans))
-            .unwrap_or_default()
+        // The embedded files are checked by a test; an unreadable one gives
+        // no plan for its years, which refuses their working-day counts by name.
+        let provisional = Calendar::parse(PROVISIONAL).unwrap_or_default();
+        let official = Calendar::parse(EMBEDDED).unwrap_or_default();
+        Calendar::default().with(provisional).with(official)
+    }
+
+    /// Whether the plan of `year` is provisional (暂定).
+    pub fn is_provisional(&self, year: i16) -> bool {
+        self.years.get(&year).is_some_and(|p| p.provisional)
+    }
+
+    /// The provisional years a working-day count from `from` to `to` passes
+    /// through (the days after `from` up to `to`); empty when every day counted
+    /// is in an official plan.
+    pub fn provisional_years(&self, from: Date, to: Date) -> Vec<i16> {
+        let first = from.tomorrow().map(|d| d.year()).unwrap_or(from.year());
+        (first..=to.year()).filter(|y| self.is_provisional(*y)).collect()
     }
 
     /// Parses and checks plans in the file format (`[[years]]` tables, see
@@ -230,11 +252,11 @@ impl YearPlan {
     pub fn to_toml(&self) -> String {
         // Written by hand: the toml crate is built without its writer here.
         let q = |s: &str| serde_json::Value::String(s.to_string()).to_string();
-        let mut out = format!(
-            "[[years]]\nyear = {}\nsource = {}\nholidays = [\n",
-            self.year,
-            q(&self.source)
-        );
+        let mut out = format!("[[years]]\nyear = {}\n", self.year);
+        if self.provisional {
+            out.push_str("provisional = true\n");
+        }
+        out.push_str(&format!("source = {}\nholidays = [\n", q(&self.source)));
         for h in &self.holidays {
             out.push_str(&format!(
                 "  {{ name = {}, from = \"{}\", to = \"{}\"",

@@ -6,6 +6,7 @@
 //!   batches concurrent requests into one transaction (group commit), writes
 //!   each record change together with its event, and extends the hash chain.
 //! * [`calendar`] — the working-day calendar: plans loaded by the admin over the embedded ones.
+//! * [`notices`] — 站内信: notices written with the changes they report, daily 临期/超期 reminders.
 //! * [`records`] — reading records: one record, filtered and paginated lists,
 //!   a record's events; every read goes through the user's scope.
 //! * [`org`] — divisions, units, people, 分管.
@@ -38,6 +39,7 @@ pub mod error;
 pub mod extras;
 pub mod manage;
 pub mod migrate;
+pub mod notices;
 mod numbers;
 pub mod org;
 pub mod records;

@@ -137,6 +137,27 @@ pub enum Cmd {
         /// Event data.
         data: Value,
     },
+    /// Statements off the chain (a notice marked read): no event. Answers
+    /// `Out::Ids` with the number of rows changed.
+    Quiet {
+        /// The statements, run in order.
+        statements: Vec<(String, Vec<P>)>,
+    },
+    /// Like [`Cmd::Quiet`], answering the rows changed by each statement.
+    QuietEach {
+        /// The statements, run in order.
+        statements: Vec<(String, Vec<P>)>,
+    },
+    /// Store the admin's calendar plans (one `calendar.load` event), then
+    /// recompute, in the same transaction, the deadlines of open records that
+    /// were counted through a provisional year the load makes official (one
+    /// `record.update` event each, see [`crate::calendar::recompute`]).
+    LoadCalendar {
+        /// Who (the admin).
+        actor: Access,
+        /// The plans, checked.
+        plans: Vec<lvzhi_core::calendar::YearPlan>,
+    },
     /// Steps run in order, each with an [`Expect`]ation, then one event (the
     /// assessment's ballots and campaign changes). A step expecting
     /// [`Expect::One`] that changes any other number of rows refuses the
@@ -169,6 +190,14 @@ pub enum Out {
     Record(Box<RecordRow>),
     /// New ids.
     Ids(Vec<i64>),
+    /// Records whose provisional deadlines were recomputed: all of them, and
+    /// those whose deadline changed.
+    Recomputed {
+        /// Every record counted through a provisional year now official.
+        checked: Vec<i64>,
+        /// Those whose deadline moved.
+        changed: Vec<i64>,
+    },
     /// Done.
     Done,
 }
@@ -843,7 +872,9 @@ async fn apply(
                 to: t.to.clone(),
                 reason: reason.map(str::to_string),
             };
+            let old_unit = old.unit_id;
             let row = save_change(conn, head, kind, actor, old, changes, Some(step), None, now).await?;
+            crate::notices::after_transition(conn, kind, actor, t, reason, old_unit, &row).await?;
             Ok(Out::Record(Box::new(row)))
         }
         Cmd::Void {
@@ -905,7 +936,9 @@ async fn apply(
                 &[P::I(seq), P::I(old.id)],
             )
             .await?;
-            Ok(Out::Record(Box::new(records::fetch(conn, *id).await?)))
+            let row = records::fetch(conn, *id).await?;
+            crate::notices::after_urge(conn, kind, actor, &row, note, &stamp(now)).await?;
+            Ok(Out::Record(Box::new(row)))
         }
         Cmd::Plain {
             actor,
@@ -957,6 +990,23 @@ async fn apply(
             )
             .await?;
             Ok(Out::Ids(vec![id]))
+        }
+        Cmd::Quiet { statements } => {
+            let mut n = 0;
+            for (sql, params) in statements {
+                n += conn.exec(sql, params).await?;
+            }
+            Ok(Out::Ids(vec![i64::try_from(n).unwrap_or(i64::MAX)]))
+        }
+        Cmd::QuietEach { statements } => {
+            let mut ns = Vec::with_capacity(statements.len());
+            for (sql, params) in statements {
+                ns.push(i64::try_from(conn.exec(sql, params).await?).unwrap_or(i64::MAX));
+            }
+            Ok(Out::Ids(ns))
+        }
+        Cmd::LoadCalendar { actor, plans } => {
+            crate::calendar::load_and_recompute(conn, head, pack, actor, plans, now).await
         }
         Cmd::Steps {
             actor,
