@@ -380,23 +380,53 @@ mod tests {
     #[test]
     fn a_year_without_a_plan_is_an_error_not_a_calendar_day_count() {
         let c = cal();
-        let e = c.day(date(2027, 1, 4)).unwrap_err();
-        assert_eq!(e.to_string(), "2027年的节假日安排尚未录入，请管理员在日历中补充");
-        // 12月31日 2026 is a Thursday; one working day later is 2027: refused.
-        assert_eq!(c.add_working_days(date(2026, 12, 30), 1).unwrap(), date(2026, 12, 31));
+        let e = c.day(date(2028, 1, 4)).unwrap_err();
+        assert_eq!(e.to_string(), "2028年的节假日安排尚未录入，请管理员在日历中补充");
+        // 12月29日 2027 is a Wednesday; two working days later is 2028: refused.
+        assert_eq!(c.add_working_days(date(2027, 12, 29), 2).unwrap(), date(2027, 12, 31));
         assert_eq!(
-            c.add_working_days(date(2026, 12, 30), 2),
-            Err(CalendarError::MissingYear(2027))
+            c.add_working_days(date(2027, 12, 29), 3),
+            Err(CalendarError::MissingYear(2028))
         );
         assert_eq!(
             c.add_working_days(date(2028, 3, 1), 0).map(|d| d.to_string()),
             Ok("2028-03-01".into())
         );
-        assert_eq!(
-            c.is_working_day(date(2028, 3, 1)).unwrap_err().to_string(),
-            "2028年的节假日安排尚未录入，请管理员在日历中补充"
-        );
         assert_eq!(c.day(date(2024, 12, 31)), Err(CalendarError::MissingYear(2024)));
+    }
+
+    #[test]
+    fn provisional_2027_has_the_statutory_holidays_and_no_make_up_days() {
+        let plans = Calendar::parse(PROVISIONAL).unwrap();
+        assert_eq!(
+            plans.iter().map(|p| (p.year, p.provisional)).collect::<Vec<_>>(),
+            [(2027, true)]
+        );
+        let c = cal();
+        assert!(c.is_provisional(2027));
+        assert!(!c.is_provisional(2026));
+        assert!(c.plan(2027).unwrap().source.starts_with("暂定"));
+        // 13 statutory days (元旦1, 春节4, 清明1, 劳动2, 端午1, 中秋1, 国庆3) plus
+        // 补假 for those on a weekend (春节 6、7日 → 9、10日; 5月1、2日 → 3、4日;
+        // 10月2、3日 → 4、5日).
+        let off: Vec<Date> = c.off.keys().filter(|d| d.year() == 2027).copied().collect();
+        assert_eq!(off.len(), 13 + 6);
+        assert!(c.on.keys().all(|d| d.year() != 2027), "no 调休 in a provisional plan");
+        for (m, d) in [(1, 1), (2, 5), (2, 10), (4, 5), (5, 4), (6, 9), (9, 15), (10, 5)] {
+            assert!(!c.is_working_day(date(2027, m, d)).unwrap(), "{m}月{d}日");
+        }
+        assert!(c.is_working_day(date(2027, 2, 11)).unwrap());
+        assert!(c.is_working_day(date(2027, 10, 6)).unwrap());
+        // A count from 2026 into 2027 names the provisional year; within 2026 none.
+        assert_eq!(c.provisional_years(date(2026, 12, 5), date(2027, 3, 5)), [2027]);
+        assert!(c.provisional_years(date(2026, 12, 5), date(2026, 12, 31)).is_empty());
+        assert!(c.provisional_years(date(2026, 12, 31), date(2026, 12, 31)).is_empty());
+        // Working days across the year's edge: 12月31日, then 1月4日 (元旦 Friday off).
+        assert_eq!(c.add_working_days(date(2026, 12, 30), 2).unwrap(), date(2027, 1, 4));
+        // Round trip keeps the flag.
+        let p = c.plan(2027).unwrap();
+        assert!(p.to_toml().contains("provisional = true"));
+        assert_eq!(&Calendar::parse(&p.to_toml()).unwrap()[0], p);
     }
 
     #[test]

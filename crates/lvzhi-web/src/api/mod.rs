@@ -12,6 +12,7 @@
 pub mod assess;
 pub mod export;
 pub mod indicators;
+pub mod notices;
 pub mod openapi;
 pub mod reports;
 
@@ -57,7 +58,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Q<T> {
     }
 }
 
-fn parse_id(s: &str) -> Result<i64, ApiError> {
+pub(crate) fn parse_id(s: &str) -> Result<i64, ApiError> {
     s.parse::<i64>()
         .ok()
         .filter(|v| *v > 0)
@@ -106,6 +107,9 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/records/{id}/void", post(void_record))
         .route("/api/v1/records/{id}/urge", post(urge))
         .route("/api/v1/records/{id}/events", get(record_events))
+        .route("/api/v1/notices", get(notices::list))
+        .route("/api/v1/notices/read", post(notices::read_all))
+        .route("/api/v1/notices/{id}/read", post(notices::read_one))
         .route("/api/v1/audit/events", get(audit_events))
         .route("/api/v1/audit/verify", get(audit_verify))
         .route("/api/v1/indicators", get(indicators::list))
