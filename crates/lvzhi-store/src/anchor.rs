@@ -154,12 +154,15 @@ pub fn pg_anchor_name(url: &str) -> String {
     format!("lvzhi-{}-{}-{}", clean(host), clean(port), clean(db))
 }
 
+/// A caller waiting for its answer, and the answer.
+pub(crate) type Reply = (oneshot::Sender<Result<Out, StoreError>>, Result<Out, StoreError>);
+
 /// One commit batch waiting to be anchored: its head and its callers' answers.
 pub(crate) struct Sealed {
     /// The batch's last event: seq, hash, time.
     pub head: (i64, String, String),
     /// Each caller and its answer, sent once the head is anchored.
-    pub replies: Vec<(oneshot::Sender<Result<Out, StoreError>>, Result<Out, StoreError>)>,
+    pub replies: Vec<Reply>,
 }
 
 /// The anchor thread's inbox (a plain OS thread: the append and its fsync
@@ -191,7 +194,7 @@ impl Anchorer {
     }
 }
 
-fn answer(replies: Vec<(oneshot::Sender<Result<Out, StoreError>>, Result<Out, StoreError>)>) {
+fn answer(replies: Vec<Reply>) {
     for (tx, r) in replies {
         let _ = tx.send(r);
     }
