@@ -415,6 +415,9 @@ async fn audit_events(
     c: Caller,
     Q(q): Q<lvzhi_store::audit::EventFilter>,
 ) -> Result<Json<Value>, ApiError> {
+    if q.limit.is_some_and(|l| !(1..=1000).contains(&l)) {
+        return Err(ApiError::bad_request("每页条数应为1至1000"));
+    }
     let events = st.store.events_filtered(&c.session.access, &q).await?;
     let lines = st.store.audit_lines(&c.session.access, &q).await?;
     let items: Vec<Value> = events
