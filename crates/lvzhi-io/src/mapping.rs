@@ -412,7 +412,6 @@ fn header_names(sheet: &Sheet, row: usize, rows: usize) -> Vec<HeaderName> {
 }
 
 fn resolve(kind: &LedgerKind, index: &FieldIndex, mapping: &Mapping, names: &[HeaderName]) -> Vec<Column> {
-    let _ = kind;
     let mut cols: Vec<Column> = Vec::with_capacity(names.len());
     let mut pinned: Vec<bool> = Vec::with_capacity(names.len());
     let mut scored: Vec<Vec<Suggestion>> = Vec::with_capacity(names.len());
@@ -432,8 +431,17 @@ fn resolve(kind: &LedgerKind, index: &FieldIndex, mapping: &Mapping, names: &[He
                 break;
             }
         }
-        scored.push(if pin { Vec::new() } else { index.scores(cands) });
-        let row_number = ROW_NUMBER_NAMES.contains(&normalize_header(shown).as_str());
+        // A column that numbers rows (序号, an export's 编号) is scored only when a field is
+        // labelled with its very name (建议提案's 编号): an alias is not enough (督办编号's
+        // alias 编号 would take an export's record numbers).
+        let norm = normalize_header(shown);
+        let row_number = ROW_NUMBER_NAMES.contains(&norm.as_str());
+        let own_label = row_number && kind.fields.iter().any(|f| normalize_header(&f.label) == norm);
+        scored.push(if pin || (row_number && !own_label) {
+            Vec::new()
+        } else {
+            index.scores(cands)
+        });
         cols.push(Column {
             index: *c,
             letter: column_letter(*c),

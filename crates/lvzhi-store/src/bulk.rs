@@ -684,13 +684,15 @@ const EVENTS_PG: &str = "INSERT INTO events (seq, at, actor, actor_name, kind, e
     value ->> 2, value ->> 3, value ->> 4 FROM json_array_elements($1::json) AS value";
 const RECORDS_SQLITE: &str = "INSERT INTO records (id, ledger, state, unit_id, source_unit_id, division, owner_id, \
     deadline, closed, voided, title, search, fields, version, state_since, created_at, created_by, updated_at, \
-    last_event) SELECT value ->> 0, $2, value ->> 1, value ->> 2, $3, value ->> 3, value ->> 4, value ->> 5, \
-    value ->> 6, FALSE, value ->> 7, value ->> 8, value ->> 9, 1, $4, $4, $5, $4, value ->> 10 FROM json_each($1)";
+    last_event, number) SELECT value ->> 0, $2, value ->> 1, value ->> 2, $3, value ->> 3, value ->> 4, value ->> 5, \
+    value ->> 6, FALSE, value ->> 7, value ->> 8, value ->> 9, 1, $4, $4, $5, $4, value ->> 10, \
+    $6 || CAST($7 + (value ->> 0) - $8 AS TEXT) || '号' FROM json_each($1)";
 const RECORDS_PG: &str = "INSERT INTO records (id, ledger, state, unit_id, source_unit_id, division, owner_id, \
     deadline, closed, voided, title, search, fields, version, state_since, created_at, created_by, updated_at, \
-    last_event) SELECT (value ->> 0)::bigint, $2, value ->> 1, (value ->> 2)::bigint, $3, value ->> 3, \
+    last_event, number) SELECT (value ->> 0)::bigint, $2, value ->> 1, (value ->> 2)::bigint, $3, value ->> 3, \
     (value ->> 4)::bigint, value ->> 5, (value ->> 6)::boolean, FALSE, value ->> 7, value ->> 8, value ->> 9, 1, \
-    $4, $4, $5, $4, (value ->> 10)::bigint FROM json_array_elements($1::json) AS value";
+    $4, $4, $5, $4, (value ->> 10)::bigint, \
+    $6 || ($7::bigint + (value ->> 0)::bigint - $8::bigint)::text || '号' FROM json_array_elements($1::json) AS value";
 
 /// The event hash of a `record.create` event, streamed: equal to
 /// `Event::seal` on the same event (tested below).
@@ -894,6 +896,9 @@ async fn write_chunks(
         }
         let n = b.refs.len() as i64;
         refs.check(conn, kind, &b.refs, b.first).await?;
+        // The records' numbers are allotted first and written with the rows
+        // (an UPDATE after the INSERT would write every row twice).
+        let (number_head, number_start) = crate::numbers::allot_series(conn, kind, at, n).await?;
         conn.exec(
             events_sql,
             &[
@@ -913,10 +918,12 @@ async fn write_chunks(
                 P::OI(actor.unit),
                 P::T(at.to_string()),
                 P::OI(created_by),
+                P::T(number_head),
+                P::I(number_start),
+                P::I(b.first_id),
             ],
         )
         .await?;
-        crate::numbers::number_records(conn, kind, at, b.first_id, n).await?;
         if let Some(w) = wal.as_deref_mut() {
             w.poke();
         }
