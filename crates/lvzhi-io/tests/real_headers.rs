@@ -265,12 +265,21 @@ fn contact_phone_maps_to_the_phone_field() {
         for hs in [vec!["联系电话".to_string()], headers] {
             let sheet = Sheet {
                 name: "s".into(),
-                rows: vec![hs.iter().map(|h| text(h)).collect(), hs.iter().map(|_| text("x")).collect()],
+                rows: vec![
+                    hs.iter().map(|h| text(h)).collect(),
+                    hs.iter().map(|_| text("x")).collect(),
+                ],
                 merges: vec![],
             };
             let layout = find_layout_with(&sheet, kind, &pack.vocabulary, &Mapping::default()).unwrap();
             let col = layout.columns.iter().find(|c| c.header == "联系电话").unwrap();
-            assert_eq!(col.field.as_deref(), Some(phone.key.as_str()), "{}: {:?}", kind.key, col);
+            assert_eq!(
+                col.field.as_deref(),
+                Some(phone.key.as_str()),
+                "{}: {:?}",
+                kind.key,
+                col
+            );
         }
         checked += 1;
     }
