@@ -51,6 +51,8 @@ enum Cmd {
     Extras(ExtrasArgs),
     /// Export a ledger list (your scope, personal data masked) to .xlsx or .csv.
     Export(ExportArgs),
+    /// Write a ledger's import template (.xlsx: headers, drop-down lists, one example row).
+    Template(TemplateArgs),
     /// Manage users.
     User {
         #[command(subcommand)]
@@ -237,6 +239,22 @@ struct ExtrasArgs {
     /// Only this ledger: key or Chinese name
     #[arg(long)]
     ledger: Option<String>,
+}
+
+/// Arguments of `lvzhi template`.
+#[derive(clap::Args)]
+struct TemplateArgs {
+    #[command(flatten)]
+    db: DbArg,
+    /// Ledger: key or Chinese name
+    #[arg(long)]
+    ledger: String,
+    /// Output file (.xlsx)
+    #[arg(short = 'o', long)]
+    output: std::path::PathBuf,
+    /// Make the example row for this user (their unit and township)
+    #[arg(long = "as")]
+    as_user: Option<String>,
 }
 
 /// Arguments of `lvzhi export`.
@@ -432,6 +450,7 @@ async fn run(cli: Cli) -> Result<ExitCode, StoreError> {
         Cmd::Import(a) => import(a).await,
         Cmd::Extras(a) => extras(a).await,
         Cmd::Export(a) => export(a).await,
+        Cmd::Template(a) => template(a).await,
         Cmd::User { cmd } => user(cmd).await,
         Cmd::Calendar { cmd } => calendar::run(cmd).await.map(|()| ExitCode::SUCCESS),
         Cmd::Audit {
@@ -611,6 +630,15 @@ async fn extras(a: ExtrasArgs) -> Result<ExitCode, StoreError> {
         None => None,
     };
     let r = lvzhi_io::cli::run_extras(&store, ledger.as_deref(), &mut std::io::stdout()).await;
+    store.close().await;
+    Ok(io_exit(r))
+}
+
+/// `lvzhi template`: a ledger's import template.
+async fn template(a: TemplateArgs) -> Result<ExitCode, StoreError> {
+    let store = open(&a.db).await?;
+    let ledger = ledger_key(&store, &a.ledger)?;
+    let r = lvzhi_io::cli::run_template(&store, &ledger, &a.output, a.as_user.as_deref(), &mut std::io::stderr()).await;
     store.close().await;
     Ok(io_exit(r))
 }

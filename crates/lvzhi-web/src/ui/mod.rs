@@ -126,6 +126,7 @@ pub fn router() -> Router<AppState> {
                 .post(import::upload)
                 .layer(axum::extract::DefaultBodyLimit::max(import::UPLOAD_LIMIT)),
         )
+        .route("/ledgers/{key}/import/template", get(import::template))
         .route("/ledgers/{key}/export", get(import::export_page))
         .route(
             "/imports/{id}/mapping",
