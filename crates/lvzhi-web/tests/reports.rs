@@ -126,7 +126,7 @@ fn report_pages_and_template_editor() {
     assert_eq!(r.status, 422);
     let html = r.text();
     assert!(html.contains("报告未生成：指标“"), "{html}");
-    assert!(html.contains("在全县、2026年1-11月没有数值"), "{html}");
+    assert!(html.contains("在全县、2026年1月1日至11月25日没有数值"), "{html}");
     assert!(!html.contains("id=\"report-preview\""));
 
     // Save without the CSRF token: refused, nothing saved.
