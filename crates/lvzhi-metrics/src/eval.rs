@@ -190,10 +190,14 @@ pub fn effective(p: Period, today: Date) -> Period {
 }
 
 /// A span's Chinese label: whole months as 2026年1-11月, a span cut at a day
-/// within one year as 2026年1月1日至12月5日 (the year said once).
+/// within one year as 2026年1月1日至12月5日 (the year said once; the month
+/// too within one month: 2026年11月1日至25日).
 pub fn span_label(p: Period) -> String {
     match p {
         Period::Range(a, b) if a.year() == b.year() && !(a.day() == 1 && b == b.last_of_month()) => {
+            if a.month() == b.month() {
+                return format!("{}年{}月{}日至{}日", a.year(), a.month(), a.day(), b.day());
+            }
             format!(
                 "{}年{}月{}日至{}月{}日",
                 a.year(),
@@ -1390,6 +1394,10 @@ mod tests {
         assert_eq!(span_label(e.year_before()), "2025年1月1日至12月5日");
         assert_eq!(span_label(cut(Period::Year(2026), date(2026, 11, 30))), "2026年1-11月");
         assert_eq!(span_label(Period::Year(2026)), "2026年");
+        assert_eq!(
+            span_label(effective(Period::Month(2026, 11), today)),
+            "2026年11月1日至25日"
+        );
     }
 
     #[test]

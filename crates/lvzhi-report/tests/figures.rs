@@ -149,7 +149,7 @@ async fn every_month_adds_up(store: &Store, engine: &Engine, files: &[(String, S
             let rep = lvzhi_report::render(store, engine, files, &req).await.unwrap();
             assert_eq!(
                 rep.file_name(lvzhi_report::Format::Docx),
-                "月度督查通报-2026年11月1日至11月25日-〔2026〕第11期.docx"
+                "月度督查通报-2026年11月1日至25日-〔2026〕第11期.docx"
             );
             use lvzhi_report::Block;
             assert!(

@@ -253,7 +253,7 @@ async fn demo_county_reports() {
     .unwrap_err();
     assert_eq!(
         e.to_string(),
-        "指标“建议提案满意率”在全县、2026年11月没有数值（除数为零），报告未生成"
+        "指标“建议提案满意率”在全县、2026年11月1日至25日没有数值（除数为零），报告未生成"
     );
 
     // A missing value: an error naming indicator, scope and period.
@@ -326,7 +326,7 @@ async fn bulletin_issue_and_scoped_issuer(store: &Store, engine: &Engine, files:
     assert!(rep.markdown().contains("\n〔2026〕第12期\n"), "{}", rep.markdown());
     assert_eq!(
         rep.file_name(Format::Docx),
-        "月度督查通报-2026年11月1日至11月25日-〔2026〕第12期.docx"
+        "月度督查通报-2026年11月1日至25日-〔2026〕第12期.docx"
     );
     // Remembered for this kind and year: the next is 13; another kind is not moved.
     assert_eq!(lvzhi_report::next_issue(store, t, p, store.today()).await.unwrap(), 13);

@@ -386,7 +386,10 @@ fn check_report(
                 forms.push(lvzhi_report::helpers::rank(n, "全市"));
             }
         }
-        assert!(forms.contains(&text), "{who} {template} {period} {m}: report {text} ≠ API {want}");
+        assert!(
+            forms.contains(&text),
+            "{who} {template} {period} {m}: report {text} ≠ API {want}"
+        );
         if !m.contains('@') {
             let c = t.cli(rt, store, access, &p, &s);
             assert_eq!(
