@@ -132,7 +132,7 @@ pub async fn one(
     let format = Format::parse(q.format.as_deref().unwrap_or("md"))?;
     let today = st.store.today();
     let req = Request {
-        issue: None,
+        issue: lvzhi_report::parse_issue(q.issue.as_deref().unwrap_or(""))?,
         template,
         period: q.period.unwrap_or_else(|| today.year().to_string()),
         person: q.person.filter(|p| !p.trim().is_empty()),

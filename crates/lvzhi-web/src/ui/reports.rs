@@ -241,7 +241,10 @@ pub async fn index(State(st): State<AppState>, u: UiUser, Query(q): Query<IndexQ
     let mut figures = 0;
     if let Some(t) = &template {
         let engine = st.engine();
-        let parsed = lvzhi_report::parse_issue(if issue_field { &issue } else { "" });
+        // A number the user typed is the office's choice (remembered); the
+        // offered default is not, until the bulletin is downloaded with it.
+        let typed = q.issue.as_deref().is_some_and(|t| !t.trim().is_empty());
+        let parsed = lvzhi_report::parse_issue(if issue_field && typed { &issue } else { "" });
         let req = Request {
             issue: parsed.as_ref().ok().copied().flatten(),
             template: t.clone(),
@@ -260,8 +263,9 @@ pub async fn index(State(st): State<AppState>, u: UiUser, Query(q): Query<IndexQ
                 if let Some(p) = &req.person {
                     here.push(("person", p));
                 }
-                let n = req.issue.map(|n| n.to_string()).unwrap_or_default();
-                if !n.is_empty() {
+                // Downloads carry the number shown; the way back only a typed one.
+                let n = if issue_field { issue.clone() } else { String::new() };
+                if typed && !n.is_empty() {
                     here.push(("issue", &n));
                 }
                 let back = format!("/reports?{}", query(&here));
