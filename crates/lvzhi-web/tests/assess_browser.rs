@@ -141,7 +141,18 @@ async fn run(c: &Client, base: &str, user: &str, password: &str) -> Result<(), S
     let mut visited: Vec<String> = Vec::new();
     for (v, code) in codes.iter().enumerate() {
         c.goto(&format!("{base}/vote")).await.unwrap();
-        css(c, "#code").await.send_keys(code).await.unwrap();
+        if v % 5 == 0 {
+            // Every fifth evaluator types the code key by key …
+            css(c, "#code").await.send_keys(code).await.unwrap();
+        } else {
+            // … the others' codes are put in at once (as a scanner's would be).
+            c.execute(
+                "document.getElementById('code').value = arguments[0];",
+                vec![json!(code)],
+            )
+            .await
+            .unwrap();
+        }
         css(c, ".code-form button").await.click().await.unwrap();
         css(c, "form.ballot").await;
         visited.extend(urls(c).await);
