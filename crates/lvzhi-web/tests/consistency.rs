@@ -480,6 +480,20 @@ fn demo_on_5_december_every_page_report_api_and_cli_agree() {
         (s, summary.users, addr)
     });
     assert_eq!(store.today(), jiff::civil::date(2026, 12, 5));
+    // The evaluator sees neither the 督查督办 page nor its API.
+    {
+        let ev = users
+            .iter()
+            .find(|u| u.role == lvzhi_core::access::Role::Evaluator)
+            .unwrap();
+        let mut b = Browser {
+            c: lvzhi_testkit::http::Client::new(addr),
+            cookies: BTreeMap::new(),
+        };
+        assert_eq!(b.login(&ev.username, &ev.password).status, 303);
+        assert_eq!(b.get("/supervise").status, 403);
+        assert_eq!(b.get("/api/v1/supervise/ranks").status, 403);
+    }
     let browser = || Browser {
         c: lvzhi_testkit::http::Client::new(addr),
         cookies: BTreeMap::new(),

@@ -198,6 +198,14 @@ pub async fn ranks(State(st): State<AppState>, c: Caller, Q(q): Q<RanksQuery>) -
     let period = lvzhi_core::period::Period::parse(&p).map_err(|e| ApiError::bad_request(e.to_string()))?;
     let eff = lvzhi_metrics::effective(period, today);
     let a = &c.session.access;
+    if a.role == lvzhi_core::access::Role::Evaluator {
+        // As the 督查督办 page: an evaluator sees no ledger.
+        return Err(ApiError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "forbidden",
+            "测评人不能查看督查督办",
+        ));
+    }
     let tallies = duty::unit_tallies(&st.store, a, &[], eff, today).await?;
     let offices = duty::ranking_offices(&st.store).await?;
     let items: Vec<Value> = duty::ranked_groups(&tallies, &offices)
