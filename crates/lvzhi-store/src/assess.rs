@@ -235,7 +235,7 @@ impl Store {
         def.validate().map_err(invalid)?;
         let now = stamp(self.now());
         let mut steps = vec![step(
-            "INSERT INTO assess_campaigns (year, title, state, opens_at, closes_at, created_at, min_ballots) \
+            "INSERT INTO assess_campaigns (year, title, state, opens_at, closes_at, created_at, quorum) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
             vec![
                 P::I(i64::from(def.year)),
@@ -296,7 +296,7 @@ impl Store {
         let row = c
             .row(
                 "SELECT id, year, title, state, opens_at, closes_at, closed_at, \
-                 CASE WHEN published IS NULL THEN 0 ELSE 1 END, min_ballots FROM assess_campaigns WHERE id = $1",
+                 CASE WHEN published IS NULL THEN 0 ELSE 1 END, quorum FROM assess_campaigns WHERE id = $1",
                 &[P::I(id)],
             )
             .await?
@@ -351,7 +351,7 @@ impl Store {
             .conn()
             .rows(
                 "SELECT id, year, title, state, opens_at, closes_at, closed_at, \
-                 CASE WHEN published IS NULL THEN 0 ELSE 1 END, min_ballots FROM assess_campaigns ORDER BY id DESC",
+                 CASE WHEN published IS NULL THEN 0 ELSE 1 END, quorum FROM assess_campaigns ORDER BY id DESC",
                 &[],
             )
             .await?;
