@@ -72,6 +72,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0019_notices.sql"),
         include_str!("../migrations/postgres/0019_notices.sql"),
     ),
+    (
+        25,
+        "assessment minimum ballots",
+        include_str!("../migrations/sqlite/0025_min_ballots.sql"),
+        include_str!("../migrations/postgres/0025_min_ballots.sql"),
+    ),
 ];
 
 /// The SQL of every migration for one backend (for the schema-parity test).

@@ -574,6 +574,7 @@ async fn report(a: ReportArgs) -> Result<ExitCode, StoreError> {
     let store = open(&a.db).await?;
     let today = as_of_day(&store, a.as_of.as_deref()).await?;
     let req = lvzhi_report::Request {
+        issue: None,
         template: a.template,
         period: a.period,
         person: a.person,

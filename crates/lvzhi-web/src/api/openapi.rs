@@ -61,6 +61,11 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
     ),
     ("get", "/api/v1/indicators/{id}", "单个指标及其来源记录（可分页）"),
     ("get", "/api/v1/warnings", "当前预警及其依据"),
+    (
+        "get",
+        "/api/v1/supervise/ranks",
+        "评星挂旗：各单位到期、按期办结、超期未办结、临期、按期办结率、名次、评星和红旗",
+    ),
     ("post", "/api/v1/warnings/{id}/ack", "确认预警（附说明，记入变更日志）"),
     ("get", "/api/v1/reports", "报告模板列表（内置模板和自定义模板）"),
     (
@@ -308,7 +313,9 @@ fn schemas() -> Value {
                 "subjects": {"type": "array", "minItems": 1, "items": {"type": "object", "required": ["name", "post"],
                     "properties": {"name": {"type": "string"}, "post": {"type": "string"}}}},
                 "opens_at": {"type": "string", "format": "date-time"},
-                "closes_at": {"type": "string", "format": "date-time"}}}));
+                "closes_at": {"type": "string", "format": "date-time"},
+                "min_ballots": {"type": "integer", "minimum": 0, "maximum": 100000,
+                    "description": "收回有效选票少于此数时不公布结果（0：不设下限）"}}}));
     m.insert(
         "Campaign".into(),
         json!({"type": "object",
@@ -484,7 +491,13 @@ fn query(method: &str, path: &str) -> &'static [(&'static str, &'static str, &'s
             ("person", "string", "人员"),
             ("scope", "string", "范围"),
             ("format", "string", "md / html / docx"),
+            (
+                "issue",
+                "string",
+                "通报期数（如 11 → 〔2026〕第11期），默认为本年度同类通报的下一期",
+            ),
         ],
+        "/supervise/ranks" => &[("period", "string", "期间")],
         "/reports/{template}/source" => &[("version", "integer", "自定义模板的版本号")],
         "/assessments/{id}/sheet" => &[("format", "string", "docx（默认）或 xlsx")],
         _ => &[],

@@ -43,6 +43,8 @@ struct HomePage<'a> {
     stats: Vec<Stat>,
     /// The leader's dashboard (领导驾驶舱).
     dash: Option<Arc<super::indicators::Dashboard>>,
+    /// An evaluator's 首页 leads to the ballot.
+    evaluator: bool,
 }
 
 /// How many to-do items 首页 shows.
@@ -116,6 +118,7 @@ pub async fn home(State(st): State<AppState>, u: UiUser) -> PageResult {
             todo_total,
             stats,
             dash,
+            evaluator: a.role == Role::Evaluator,
         },
     ))
 }
