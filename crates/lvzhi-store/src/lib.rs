@@ -41,6 +41,7 @@ pub mod migrate;
 mod numbers;
 pub mod org;
 pub mod records;
+pub mod second_factor;
 pub mod templates;
 pub mod todo;
 pub mod writer;
