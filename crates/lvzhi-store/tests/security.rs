@@ -32,6 +32,7 @@ both!(
     sm3_chain_and_seal,
     separation_of_duties,
     totp_second_factor,
+    bulk_users_all_or_nothing,
 );
 
 /// The events of one kind, their data, in order.
@@ -996,4 +997,68 @@ async fn totp_second_factor(w: World) {
         "{:?}",
         lines.iter().take(5).collect::<Vec<_>>()
     );
+}
+
+/// Bulk accounts (单位, 角色, 姓名, 手机号): every bad row named, nothing
+/// created on any error; then all of them, each with a one-time password
+/// that must be changed at first login; the system administrator's alone.
+async fn bulk_users_all_or_nothing(w: World) {
+    use lvzhi_store::manage::BulkUser;
+    let s = &w.store;
+    let row = |row: usize, unit: &str, role: &str, name: &str, phone: &str| BulkUser {
+        row,
+        unit: unit.into(),
+        role: role.into(),
+        name: name.into(),
+        phone: phone.into(),
+    };
+    let good = vec![
+        row(2, "西洞镇人民政府", "经办人", "李明", "13800000001"),
+        row(3, "应急管理局", "单位负责人", "王芳", "139 0000 0002"),
+        row(4, "", "审计监督", "赵强", "13700000003"),
+    ];
+    let mut bad = good.clone();
+    bad.extend([
+        row(5, "不存在局", "经办人", "钱一", "13600000004"),
+        row(6, "应急管理局", "科员", "孙二", "13600000005"),
+        row(7, "应急管理局", "经办人", "周三", "1360000"),
+        row(8, "应急管理局", "经办人", "吴四", "13800000001"),
+        row(9, "", "安全管理员", "郑五", "13600000009"),
+        row(10, "", "经办人", "", "13600000010"),
+    ]);
+    let before = event_count(s).await;
+    let users_before = s.users().await.unwrap().len();
+    let msg = expect_status(s.add_users_bulk(&w.admin, &bad).await, 400);
+    for needle in [
+        "第5行：单位“不存在局”不存在",
+        "第6行：角色“科员”无效",
+        "第7行：手机号“1360000”不是11位手机号码",
+        "第8行：手机号13800000001与第2行重复",
+        "第9行：不能批量创建“安全管理员”账号",
+        "第10行：姓名为空",
+        "未创建任何用户",
+    ] {
+        assert!(msg.contains(needle), "{needle} not in {msg}");
+    }
+    assert_eq!(s.users().await.unwrap().len(), users_before);
+    assert_eq!(event_count(s).await, before);
+    let sec = sec(&w).await;
+    expect_status(s.add_users_bulk(&sec, &good).await, 403);
+    let made = s.add_users_bulk(&w.admin, &good).await.unwrap();
+    assert_eq!(made.len(), 3);
+    assert_eq!(made[1].username, "13900000002");
+    assert_eq!(made[1].role, "单位负责人");
+    let all = s.users().await.unwrap();
+    let wang = all.iter().find(|u| u.username == "13900000002").unwrap();
+    assert_eq!((wang.role, wang.unit_id), (Role::UnitHead, Some(w.yj)));
+    // The one-time password logs in and must be changed first.
+    let (_, sess) = s.login("13900000002", &made[1].password, "web").await.unwrap();
+    assert!(sess.must_change.is_some());
+    let ev = events_of(s, "user.import").await;
+    assert_eq!(ev.len(), 1);
+    assert_eq!(ev[0]["count"], 3);
+    assert!(!ev[0].to_string().contains(&made[0].password), "a password in the log");
+    // Again: each now exists.
+    let msg = expect_status(s.add_users_bulk(&w.admin, &good[..1]).await, 400);
+    assert!(msg.contains("第2行：手机号13800000001已是用户名"), "{msg}");
 }

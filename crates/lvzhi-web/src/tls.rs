@@ -32,6 +32,9 @@ pub fn server_config(cert: &Path, key: &Path) -> Result<Arc<rustls::ServerConfig
         return Err(format!("证书文件 {} 中没有证书（应为PEM格式）", cert.display()));
     }
     let key = PrivateKeyDer::from_pem_file(key).map_err(|e| format!("无法读取私钥文件 {}：{e}", key.display()))?;
+    // ring, not aws-lc-rs (cmake, minutes of build); rustls marks ring's
+    // provider deprecated only for lacking post-quantum key exchange.
+    #[allow(deprecated)]
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()

@@ -924,6 +924,119 @@ pub async fn user_role(State(st): State<AppState>, u: UiUser, Path(name): Path<S
     .await
 }
 
+#[derive(Template)]
+#[template(path = "admin_users_created.html")]
+struct CreatedPage {
+    chrome: Chrome,
+    title: String,
+    tabs: Vec<Tab>,
+    notice: String,
+    /// The day, as 2026年12月5日.
+    day: String,
+    created: Vec<lvzhi_store::manage::BulkCreated>,
+}
+
+/// The columns of a bulk account sheet, by header text: (单位, 角色, 姓名, 手机号).
+fn bulk_columns(header: &[lvzhi_io::sheet::Cell]) -> Result<[usize; 4], String> {
+    let find = |names: &[&str]| {
+        header.iter().position(|c| {
+            let t: String = c.text().chars().filter(|c| !c.is_whitespace()).collect();
+            names.contains(&t.as_str())
+        })
+    };
+    let wanted: [(&str, &[&str]); 4] = [
+        ("单位", &["单位", "所属单位", "单位名称"]),
+        ("角色", &["角色"]),
+        ("姓名", &["姓名", "名字"]),
+        ("手机号", &["手机号", "手机", "手机号码", "联系电话", "电话"]),
+    ];
+    let mut out = [0; 4];
+    let mut missing = vec![];
+    for (i, (label, names)) in wanted.iter().enumerate() {
+        match find(names) {
+            Some(c) => out[i] = c,
+            None => missing.push(*label),
+        }
+    }
+    if missing.is_empty() {
+        Ok(out)
+    } else {
+        Err(format!(
+            "第1行（表头）缺少列：{}。表头应为：单位、角色、姓名、手机号",
+            missing.join("、")
+        ))
+    }
+}
+
+/// `POST /admin/users/import` (multipart: `csrf`, `file`): the system
+/// administrator creates accounts from an xlsx (单位, 角色, 姓名, 手机号);
+/// the one-time passwords are shown once, on the answer page.
+pub async fn users_import(State(st): State<AppState>, u: UiUser, req: axum::extract::Request) -> PageResult {
+    admin_only(&u)?;
+    let sub = super::upload::read_form(req, &st, crate::BODY_LIMIT)
+        .await
+        .map_err(|_| error_page(StatusCode::BAD_REQUEST, "请求有误", "表单无法读取，请重新选择文件上传。"))?;
+    check_csrf(&u, &sub.fields)?;
+    let fail = |m: String| {
+        let fe = Fe {
+            banner: m,
+            ..Fe::default()
+        };
+        users_view(&st, &u, StatusCode::UNPROCESSABLE_ENTITY, fe, String::new(), Default::default())
+    };
+    let Some((name, bytes)) = sub.file else {
+        return fail("请选择要导入的xlsx文件".into()).await;
+    };
+    let sheet = match lvzhi_io::sheet::read_bytes(&bytes, &name, None, lvzhi_io::sheet::Encoding::default()) {
+        Ok(s) => s,
+        Err(e) => return fail(format!("文件“{name}”无法读取：{e}")).await,
+    };
+    let cols = match sheet.rows.first().map(|h| bulk_columns(h)) {
+        Some(Ok(c)) => c,
+        Some(Err(m)) => return fail(m).await,
+        None => return fail(format!("文件“{name}”是空的")).await,
+    };
+    let rows: Vec<lvzhi_store::manage::BulkUser> = sheet
+        .rows
+        .iter()
+        .enumerate()
+        .skip(1)
+        .filter(|(_, r)| r.iter().any(|c| !c.is_empty()))
+        .map(|(i, _)| {
+            let t = |c: usize| sheet.cell(i, c).text().trim().to_string();
+            lvzhi_store::manage::BulkUser {
+                row: i + 1,
+                unit: t(cols[0]),
+                role: t(cols[1]),
+                name: t(cols[2]),
+                phone: t(cols[3]),
+            }
+        })
+        .collect();
+    match st.store.add_users_bulk(&u.session.access, &rows).await {
+        Ok(created) => {
+            let names = Names::load(&st.store).await.map_err(store_error)?;
+            let day = lvzhi_core::time::date_cn(lvzhi_core::time::local_date(st.store.now()));
+            Ok(page(
+                StatusCode::OK,
+                &CreatedPage {
+                    chrome: Chrome::new(&st.store, &u, &names, "/admin/users"),
+                    title: "管理：批量创建用户".into(),
+                    tabs: tabs("/admin/users"),
+                    notice: format!(
+                        "{day}已从“{name}”创建{}个账号，用户名为手机号。",
+                        created.len()
+                    ),
+                    day,
+                    created,
+                },
+            ))
+        }
+        Err(e @ StoreError::BadRequest(_)) => fail(format!("“{name}”：{e}")).await,
+        Err(e) => Err(store_error(e)),
+    }
+}
+
 // ---------------------------------------------------------------- targets
 
 /// A target indicator of a year, as a row.

@@ -96,6 +96,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/users", get(admin::users).post(admin::user_add))
         .route("/admin/users/{name}/password", post(admin::user_password))
         .route("/admin/users/{name}/role", post(admin::user_role))
+        .route("/admin/users/import", post(admin::users_import))
         .route("/admin/users/{name}/state", post(admin::user_state))
         .route("/admin/targets", get(admin::targets).post(admin::target_set))
         .route("/reports", get(reports::index))
