@@ -90,7 +90,7 @@ pub struct Session {
 /// The identification and authentication policy (GB/T 22239-2019 8.1.4.1).
 /// Kept in the `meta` table as JSON; changed only through [`Store::set_policy`] (evented).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Policy {
     /// Shortest password, in characters.
     pub min_length: usize,

@@ -112,7 +112,7 @@ impl Store {
     /// Starts (or restarts) the caller's own enrolment: a new secret, kept
     /// aside until a code from it is confirmed. Refused when a second factor
     /// is already set up (the security administrator resets it).
-    pub async fn totp_begin(&self, actor: &Access) -> Result<Enrolment, StoreError> {
+    pub async fn totp_begin(&self, actor: &Access, address: Option<&str>) -> Result<Enrolment, StoreError> {
         let row = {
             let mut c = self.pool.acquire().await?;
             c.conn()
@@ -141,7 +141,7 @@ impl Store {
                 kind: "user.2fa.begin".into(),
                 entity: "user".into(),
                 entity_id: Some(actor.user_id.to_string()),
-                data: json!({"username": actor.username, "result": "pending"}),
+                data: json!({"username": actor.username, "address": address, "result": "pending"}),
             })
             .await?;
         Ok(Enrolment { secret: b32, uri })

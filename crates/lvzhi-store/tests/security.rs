@@ -905,7 +905,7 @@ async fn totp_second_factor(w: World) {
         s.session(&token).await.unwrap().second_factor.as_deref(),
         Some(PENDING_ENROL)
     );
-    let e = s.totp_begin(&w.auditor).await.unwrap();
+    let e = s.totp_begin(&w.auditor, None).await.unwrap();
     assert!(
         e.uri.starts_with("otpauth://totp/") && e.uri.contains("auditor"),
         "{}",
@@ -919,7 +919,7 @@ async fn totp_second_factor(w: World) {
         .unwrap();
     assert_eq!(codes.len(), 10);
     assert_eq!(s.session(&token).await.unwrap().second_factor, None);
-    expect_status(s.totp_begin(&w.auditor).await, 409);
+    expect_status(s.totp_begin(&w.auditor, None).await, 409);
 
     // The next login asks for a code; the one used at enrolment is refused (same step).
     offset.fetch_add(1, Ordering::SeqCst);

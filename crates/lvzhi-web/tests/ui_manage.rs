@@ -517,6 +517,11 @@ fn admin_users_roles_passwords_locks() {
         }
         assert_eq!(x.login("qs_clerk2", "Qs#reset-2026").status, 429);
         let html = a.get("/admin/users").text();
+        assert!(
+            html.contains("锁定至") && !html.contains("解除锁定"),
+            "the unlock button is the security administrator's"
+        );
+        let html = s.signed_in("secadmin").get("/admin/users").text();
         assert!(html.contains("锁定至") && html.contains("解除锁定"));
         // Unlocking is the security administrator's (三员分立); not the system administrator's.
         let r = a.post("/admin/users/qs_clerk2/state", &[("csrf", &csrf), ("action", "unlock")]);
@@ -697,7 +702,10 @@ fn bulk_users_from_xlsx() {
     let r = a.upload("/admin/users/import", &[("csrf", &csrf)], ("账号.xlsx", &sheet(&bad)));
     assert_eq!(r.status, 422);
     let html = r.text();
-    assert!(html.contains("第4行：单位“不存在局”不存在") && html.contains("未创建任何用户"), "{html}");
+    assert!(
+        html.contains("第4行：单位“不存在局”不存在") && html.contains("未创建任何用户"),
+        "{html}"
+    );
     assert_eq!(s.rt.block_on(s.store.users()).unwrap().len(), users_before);
     // A header without 手机号.
     let mut wb = rust_xlsxwriter::Workbook::new();
@@ -714,13 +722,20 @@ fn bulk_users_from_xlsx() {
     // The security administrator may not.
     let mut sec = s.signed_in("secadmin");
     let sec_csrf = sec.csrf();
-    let r = sec.upload("/admin/users/import", &[("csrf", &sec_csrf)], ("账号.xlsx", &sheet(&good)));
+    let r = sec.upload(
+        "/admin/users/import",
+        &[("csrf", &sec_csrf)],
+        ("账号.xlsx", &sheet(&good)),
+    );
     assert_eq!(r.status, 403);
     // The good file.
     let r = a.upload("/admin/users/import", &[("csrf", &csrf)], ("账号.xlsx", &sheet(&good)));
     assert_eq!(r.status, 200, "{}", r.text());
     let html = r.text();
-    assert!(html.contains("2026年11月25日") && !html.contains("年11月05日"), "{html}");
+    assert!(
+        html.contains("2026年11月25日") && !html.contains("年11月05日"),
+        "{html}"
+    );
     assert!(html.contains("13900000002") && html.contains("王芳") && html.contains("单位负责人"));
     let pw = html
         .split("<code>")

@@ -25,18 +25,6 @@ use lvzhi_store::auth::Policy;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-/// The `otpauth://` URI as an SVG QR code (no image crate: `qrcode`'s SVG renderer).
-pub fn qr_svg(uri: &str) -> String {
-    match qrcode::QrCode::new(uri.as_bytes()) {
-        Ok(code) => code
-            .render::<qrcode::render::svg::Color<'_>>()
-            .min_dimensions(200, 200)
-            .quiet_zone(true)
-            .build(),
-        Err(_) => String::new(),
-    }
-}
-
 #[derive(Deserialize)]
 pub(super) struct CodeBody {
     code: String,
@@ -56,10 +44,10 @@ pub(super) async fn verify(
 }
 
 /// `POST /api/v1/auth/totp/enrol`: a new secret for the caller.
-pub(super) async fn enrol(State(st): State<AppState>, c: Caller) -> Result<Json<Value>, ApiError> {
-    let e = st.store.totp_begin(&c.session.access).await?;
+pub(super) async fn enrol(State(st): State<AppState>, c: Caller, addr: ClientAddr) -> Result<Json<Value>, ApiError> {
+    let e = st.store.totp_begin(&c.session.access, addr.get()).await?;
     Ok(Json(
-        json!({"secret": e.secret, "qr_svg": qr_svg(&e.uri), "uri": e.uri}),
+        json!({"secret": e.secret, "qr_svg": crate::auth::qr_svg(&e.uri), "uri": e.uri}),
     ))
 }
 

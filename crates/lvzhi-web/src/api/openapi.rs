@@ -220,7 +220,7 @@ fn schemas() -> Value {
         json!({"type": "object", "required": ["disabled"], "additionalProperties": false,
         "properties": {"disabled": {"type": "boolean", "examples": [true]}}}),
     );
-    m.insert("Policy".into(), json!({"type": "object", "properties": {
+    m.insert("Policy".into(), json!({"type": "object", "additionalProperties": false, "properties": {
         "min_length": {"type": "integer", "minimum": 8, "maximum": 64, "examples": [8]},
         "min_classes": {"type": "integer", "minimum": 1, "maximum": 4, "examples": [3]},
         "history": {"type": "integer", "minimum": 0, "maximum": 24},
@@ -883,7 +883,7 @@ mod tests {
                 );
             }
         }
-        assert_eq!(bodies, 13);
+        assert_eq!(bodies, 19);
     }
 
     #[test]

@@ -975,14 +975,27 @@ pub async fn users_import(State(st): State<AppState>, u: UiUser, req: axum::extr
     admin_only(&u)?;
     let sub = super::upload::read_form(req, &st, crate::BODY_LIMIT)
         .await
-        .map_err(|_| error_page(StatusCode::BAD_REQUEST, "请求有误", "表单无法读取，请重新选择文件上传。"))?;
+        .map_err(|_| {
+            error_page(
+                StatusCode::BAD_REQUEST,
+                "请求有误",
+                "表单无法读取，请重新选择文件上传。",
+            )
+        })?;
     check_csrf(&u, &sub.fields)?;
     let fail = |m: String| {
         let fe = Fe {
             banner: m,
             ..Fe::default()
         };
-        users_view(&st, &u, StatusCode::UNPROCESSABLE_ENTITY, fe, String::new(), Default::default())
+        users_view(
+            &st,
+            &u,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            fe,
+            String::new(),
+            Default::default(),
+        )
     };
     let Some((name, bytes)) = sub.file else {
         return fail("请选择要导入的xlsx文件".into()).await;
@@ -1023,10 +1036,7 @@ pub async fn users_import(State(st): State<AppState>, u: UiUser, req: axum::extr
                     chrome: Chrome::new(&st.store, &u, &names, "/admin/users"),
                     title: "管理：批量创建用户".into(),
                     tabs: tabs("/admin/users"),
-                    notice: format!(
-                        "{day}已从“{name}”创建{}个账号，用户名为手机号。",
-                        created.len()
-                    ),
+                    notice: format!("{day}已从“{name}”创建{}个账号，用户名为手机号。", created.len()),
                     day,
                     created,
                 },

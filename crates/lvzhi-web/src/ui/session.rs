@@ -579,7 +579,7 @@ async fn enrol_view(st: &AppState, u: &UiUser, status: StatusCode, codes: Vec<St
             left,
             qr_svg: pending
                 .as_ref()
-                .map(|e| crate::api::accounts::qr_svg(&e.uri))
+                .map(|e| crate::auth::qr_svg(&e.uri))
                 .unwrap_or_default(),
             secret: pending.map(|e| e.secret).unwrap_or_default(),
             codes,
@@ -598,11 +598,12 @@ pub async fn enrol_page(State(st): State<AppState>, u: UiUser) -> PageResult {
 pub async fn enrol_begin(
     State(st): State<AppState>,
     u: UiUser,
+    addr: crate::auth::ClientAddr,
     f: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> PageResult {
     let f = form(f)?;
     check_csrf(&u, &f)?;
-    match st.store.totp_begin(&u.session.access).await {
+    match st.store.totp_begin(&u.session.access, addr.get()).await {
         Ok(_) => Ok(see_other("/account/totp")),
         Err(e @ StoreError::Conflict(_)) => enrol_view(&st, &u, StatusCode::CONFLICT, vec![], &e.to_string()).await,
         Err(e) => Err(store_error(e)),
