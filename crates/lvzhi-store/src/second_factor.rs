@@ -157,14 +157,10 @@ impl Store {
         code: &str,
         address: Option<&str>,
     ) -> Result<Vec<String>, StoreError> {
-        let pending = {
-            let mut c = self.pool.acquire().await?;
-            c.conn()
-                .row("SELECT totp_pending FROM users WHERE id = $1", &[P::I(actor.user_id)])
-                .await?
-                .and_then(|r| r.ot(0))
-                .ok_or_else(|| StoreError::BadRequest("请先生成二维码（密钥），再输入验证码".into()))?
-        };
+        let pending = self
+            .pending_secret(actor)
+            .await?
+            .ok_or_else(|| StoreError::BadRequest("请先生成二维码（密钥），再输入验证码".into()))?;
         let Some(step) = check_code(&pending, &actor.username, code, unix(self.now()))? else {
             self.audit_event(
                 actor,
@@ -401,16 +397,20 @@ impl Store {
         Ok(())
     }
 
+    /// The secret of the caller's enrolment under way (base32), if any.
+    async fn pending_secret(&self, actor: &Access) -> Result<Option<String>, StoreError> {
+        let mut c = self.pool.acquire().await?;
+        Ok(c.conn()
+            .row("SELECT totp_pending FROM users WHERE id = $1", &[P::I(actor.user_id)])
+            .await?
+            .and_then(|r| r.ot(0)))
+    }
+
     /// The caller's enrolment under way (begun, not yet confirmed), if any.
     pub async fn totp_pending(&self, actor: &Access) -> Result<Option<Enrolment>, StoreError> {
-        let pending = {
-            let mut c = self.pool.acquire().await?;
-            c.conn()
-                .row("SELECT totp_pending FROM users WHERE id = $1", &[P::I(actor.user_id)])
-                .await?
-                .and_then(|r| r.ot(0))
+        let Some(b32) = self.pending_secret(actor).await? else {
+            return Ok(None);
         };
-        let Some(b32) = pending else { return Ok(None) };
         let uri = totp(&parse_secret(&b32)?, &actor.username)?
             .to_url()
             .map_err(|e| StoreError::Internal(format!("totp url: {e}")))?;

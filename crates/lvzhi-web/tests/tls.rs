@@ -101,6 +101,16 @@ fn header<'a>(response: &'a str, name: &str) -> Vec<&'a str> {
         .collect()
 }
 
+/// Types `value` into the input `sel`.
+async fn fill(c: &fantoccini::Client, sel: &str, value: &str) {
+    css_within(c, sel, 15).await.send_keys(value).await.unwrap();
+}
+
+/// Clicks `sel`.
+async fn click(c: &fantoccini::Client, sel: &str) {
+    css_within(c, sel, 15).await.click().await.unwrap();
+}
+
 /// HTTPS answers with HSTS; the login reply (it carries the token) is never
 /// cached or sniffed and its cookie is Secure; plain HTTP is redirected to
 /// HTTPS with the path kept; a client that does not trust the certificate
@@ -237,39 +247,19 @@ async fn chromium_over_tls_with_totp_forced_change_and_idle_timeout() {
     let b = tools.launch().await;
     let c = &b.c;
     c.goto(&format!("{base}/login")).await.unwrap();
-    css_within(c, "#username", 15)
-        .await
-        .send_keys("auditadmin")
-        .await
-        .unwrap();
-    css_within(c, "#password", 15)
-        .await
-        .send_keys("Handed#over-2026")
-        .await
-        .unwrap();
-    css_within(c, "button[type=submit]", 15).await.click().await.unwrap();
+    fill(c, "#username", "auditadmin").await;
+    fill(c, "#password", "Handed#over-2026").await;
+    click(c, "button[type=submit]").await;
     // Enrolment first (the role requires it).
-    css_within(c, "form[action='/account/totp/begin'] button", 15)
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(c, "form[action='/account/totp/begin'] button").await;
     let secret = css_within(c, "code.secret", 15).await.text().await.unwrap();
     assert!(c.find(Locator::Css(".qr svg")).await.is_ok(), "no QR code");
     shot_page(c, "sec-01-totp-enrol", 1366, 768, 1400).await;
     let now = |o: &AtomicI64| {
         u64::try_from(NOW.parse::<Timestamp>().unwrap().as_second() + o.load(Ordering::SeqCst)).unwrap()
     };
-    css_within(c, "#code", 15)
-        .await
-        .send_keys(&code_at(&secret, now(&offset)).unwrap())
-        .await
-        .unwrap();
-    css_within(c, "form[action='/account/totp/confirm'] button", 15)
-        .await
-        .click()
-        .await
-        .unwrap();
+    fill(c, "#code", &code_at(&secret, now(&offset)).unwrap()).await;
+    click(c, "form[action='/account/totp/confirm'] button").await;
     let codes = c.find_all(Locator::Css(".recovery-codes code")).await.unwrap();
     assert_eq!(codes.len(), 10);
     shot_page(c, "sec-02-recovery-codes", 1366, 768, 1400).await;
@@ -282,58 +272,26 @@ async fn chromium_over_tls_with_totp_forced_change_and_idle_timeout() {
     // The forced change.
     let notice = css_within(c, ".login-box .notice", 15).await.text().await.unwrap();
     assert!(notice.contains("管理员重置"), "{notice}");
-    css_within(c, "#old", 15)
-        .await
-        .send_keys("Handed#over-2026")
-        .await
-        .unwrap();
-    css_within(c, "#new", 15)
-        .await
-        .send_keys("Audit#county-77")
-        .await
-        .unwrap();
-    css_within(c, "#new2", 15)
-        .await
-        .send_keys("Audit#county-77")
-        .await
-        .unwrap();
-    css_within(c, "button[type=submit]", 15).await.click().await.unwrap();
+    fill(c, "#old", "Handed#over-2026").await;
+    fill(c, "#new", "Audit#county-77").await;
+    fill(c, "#new2", "Audit#county-77").await;
+    click(c, "button[type=submit]").await;
     let notice = css_within(c, ".login-box .notice", 15).await.text().await.unwrap();
     assert!(notice.contains("密码已修改"), "{notice}");
     // The next login: password, then a code (a later one: each code is accepted once).
     offset.fetch_add(30, Ordering::SeqCst);
-    css_within(c, "#username", 15)
-        .await
-        .send_keys("auditadmin")
-        .await
-        .unwrap();
-    css_within(c, "#password", 15)
-        .await
-        .send_keys("Audit#county-77")
-        .await
-        .unwrap();
-    css_within(c, "button[type=submit]", 15).await.click().await.unwrap();
+    fill(c, "#username", "auditadmin").await;
+    fill(c, "#password", "Audit#county-77").await;
+    click(c, "button[type=submit]").await;
     css_within(c, "form[action='/login/totp']", 15).await;
     assert!(c.current_url().await.unwrap().as_str().contains("/login/totp"));
-    css_within(c, "#code", 15).await.send_keys("000000").await.unwrap();
-    css_within(c, "form[action='/login/totp'] button", 15)
-        .await
-        .click()
-        .await
-        .unwrap();
+    fill(c, "#code", "000000").await;
+    click(c, "form[action='/login/totp'] button").await;
     let err = css_within(c, ".banner", 15).await.text().await.unwrap();
     assert!(err.contains("动态验证码或恢复码不正确"), "{err}");
     shot_page(c, "sec-03-totp-login", 1366, 768, 1000).await;
-    css_within(c, "#code", 15)
-        .await
-        .send_keys(&code_at(&secret, now(&offset)).unwrap())
-        .await
-        .unwrap();
-    css_within(c, "form[action='/login/totp'] button", 15)
-        .await
-        .click()
-        .await
-        .unwrap();
+    fill(c, "#code", &code_at(&secret, now(&offset)).unwrap()).await;
+    click(c, "form[action='/login/totp'] button").await;
     css_within(c, ".top .user", 15).await;
     // The audit administrator's page works; a ledger shows nothing of the county.
     c.goto(&format!("{base}/audit")).await.unwrap();
