@@ -107,6 +107,11 @@ struct ServeArgs {
     /// Address of the HTTPS listener (with --tls-cert)
     #[arg(long, default_value = "127.0.0.1:8443")]
     tls_listen: std::net::SocketAddr,
+    /// Append the change log's head to this file after every commit, for `audit verify --anchor`
+    /// [default: $LVZHI_ANCHOR; beside a SQLite file (<file>.anchor); for PostgreSQL
+    /// ~/.local/share/lvzhi/lvzhi-<host>-<port>-<database>.anchor ($LVZHI_DATA_DIR overrides the directory)]
+    #[arg(long, value_name = "PATH")]
+    anchor: Option<std::path::PathBuf>,
 }
 
 /// Arguments of `lvzhi demo`.
@@ -538,6 +543,16 @@ async fn serve(a: ServeArgs) -> Result<ExitCode, StoreError> {
             println!("三员分立：已创建以下管理员 / separation of duties: administrators created");
             print_administrators(&made);
         }
+    }
+    if let Some(file) = a.anchor {
+        store.set_anchor_file(Some(file));
+    }
+    match store.anchor_file() {
+        Some(file) => {
+            store.check_anchor_file()?;
+            println!("链头锚定文件 / anchor file: {}", file.display());
+        }
+        None => println!("未设置链头锚定文件 / no anchor file"),
     }
     // A chain begun with SHA-256 (before SM3) goes on in SM3 from here.
     if let Some(seq) = store.seal_chain().await? {
