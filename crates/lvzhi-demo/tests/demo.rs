@@ -518,7 +518,11 @@ async fn every_seed_figure_comes_from_the_records() {
     let store = open(&db.url()).await;
     let summary = build(&store, 1, "sqlite").await;
     println!("{summary}");
-    assert_eq!(summary.users.len(), 9);
+    assert_eq!(
+        summary.users.len(),
+        11,
+        "one per role, the three administrators included"
+    );
     assert_eq!(
         store
             .divisions("620902")

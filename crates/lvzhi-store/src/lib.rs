@@ -43,6 +43,7 @@ pub mod notices;
 mod numbers;
 pub mod org;
 pub mod records;
+pub mod second_factor;
 pub mod templates;
 pub mod todo;
 pub mod writer;

@@ -78,6 +78,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0025_min_ballots.sql"),
         include_str!("../migrations/postgres/0025_min_ballots.sql"),
     ),
+    (
+        21,
+        "second factor",
+        include_str!("../migrations/sqlite/0021_second_factor.sql"),
+        include_str!("../migrations/postgres/0021_second_factor.sql"),
+    ),
 ];
 
 /// The SQL of every migration for one backend (for the schema-parity test).

@@ -135,6 +135,7 @@ pub async fn no_forced_change(url: &str) {
     let store = lvzhi_store::Store::open(url, pack, clock).await.unwrap();
     let mut policy = store.policy();
     policy.first_login_change = false;
+    policy.totp_roles.clear();
     store
         .set_policy(&lvzhi_store::Store::system_access(), &policy)
         .await

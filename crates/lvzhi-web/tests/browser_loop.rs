@@ -372,6 +372,9 @@ async fn run(x: &Ctx, yingji: i64, other: i64) -> Result<(), String> {
         assert!(!err.is_empty(), "{key}");
     }
     shot(c, "19b-admin-user-errors").await;
+    // 三员分立: the audit log is the audit administrator's.
+    x.logout().await;
+    x.login("auditadmin").await;
     x.goto("/audit").await;
     css(c, ".verify-form button").await.click().await.unwrap();
     let ok = css(c, ".verify-ok").await.text().await.unwrap();

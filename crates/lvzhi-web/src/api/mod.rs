@@ -9,6 +9,7 @@
 //!   [`assess`] — 民主测评; [`export`] — ledger exports; [`openapi`] — the
 //!   document at `/api/v1/openapi.json`.
 
+pub mod accounts;
 pub mod assess;
 pub mod export;
 pub mod indicators;
@@ -95,6 +96,18 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/org/units", get(units))
         .route("/api/v1/org/people", get(people))
         .route("/api/v1/users", get(users).post(add_user))
+        .route("/api/v1/auth/totp", post(accounts::verify))
+        .route("/api/v1/auth/totp/enrol", post(accounts::enrol))
+        .route("/api/v1/auth/totp/confirm", post(accounts::confirm))
+        .route("/api/v1/users/{name}/role", post(accounts::set_role))
+        .route("/api/v1/users/{name}/password", post(accounts::reset_password))
+        .route("/api/v1/users/{name}/unlock", post(accounts::unlock))
+        .route("/api/v1/users/{name}/state", post(accounts::set_state))
+        .route("/api/v1/users/{name}/totp/reset", post(accounts::totp_reset))
+        .route(
+            "/api/v1/security/policy",
+            get(accounts::policy).put(accounts::set_policy),
+        )
         .route("/api/v1/ledgers", get(ledgers))
         .route("/api/v1/ledgers/{ledger}", get(ledger))
         .route(
@@ -160,6 +173,7 @@ async fn login(
     );
     let mut r = Json(
         json!({"token": token, "csrf": s.csrf, "expires_at": s.expires_at, "must_change": s.must_change,
+        "second_factor": s.second_factor,
         "user": {"username": s.access.username, "display_name": s.display_name, "role": s.access.role,
                  "unit": s.access.unit, "division": s.access.division}}),
     )
@@ -185,7 +199,8 @@ async fn me(c: Caller) -> Json<Value> {
     Json(
         json!({"username": a.username, "display_name": c.session.display_name, "role": a.role,
         "role_label": a.role.label(), "unit": a.unit, "division": a.division, "person": a.person,
-        "oversees": a.oversees, "csrf": c.session.csrf, "expires_at": c.session.expires_at}),
+        "oversees": a.oversees, "csrf": c.session.csrf, "expires_at": c.session.expires_at,
+        "must_change": c.session.must_change, "second_factor": c.session.second_factor}),
     )
 }
 
@@ -208,20 +223,15 @@ async fn people(State(st): State<AppState>, _c: Caller) -> Result<Json<Value>, A
     Ok(Json(json!({"items": st.store.people().await?})))
 }
 
-fn admin(c: &Caller) -> Result<(), ApiError> {
-    if c.session.access.role == Role::Admin {
-        Ok(())
-    } else {
-        Err(ApiError::new(
+/// The user list: the system and the security administrator.
+async fn users(State(st): State<AppState>, c: Caller) -> Result<Json<Value>, ApiError> {
+    if !matches!(c.session.access.role, Role::Admin | Role::SecAdmin) {
+        return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "forbidden",
-            "只有系统管理员可以管理用户",
-        ))
+            "只有系统管理员和安全管理员可以查看用户",
+        ));
     }
-}
-
-async fn users(State(st): State<AppState>, c: Caller) -> Result<Json<Value>, ApiError> {
-    admin(&c)?;
     Ok(Json(json!({"items": st.store.users().await?})))
 }
 
@@ -239,7 +249,6 @@ struct UserBody {
 }
 
 async fn add_user(State(st): State<AppState>, c: Caller, J(b): J<UserBody>) -> Result<Response, ApiError> {
-    admin(&c)?;
     let role = Role::parse(&b.role).ok_or_else(|| ApiError::bad_request(format!("角色“{}”不存在", b.role)))?;
     let id = st
         .store
@@ -261,7 +270,7 @@ async fn add_user(State(st): State<AppState>, c: Caller, J(b): J<UserBody>) -> R
 
 async fn ledgers(State(st): State<AppState>, c: Caller) -> Json<Value> {
     let role = c.session.access.role;
-    let items: Vec<Value> = if role == Role::Evaluator {
+    let items: Vec<Value> = if !role.sees_ledgers() {
         vec![]
     } else {
         st.store
@@ -278,7 +287,7 @@ async fn ledgers(State(st): State<AppState>, c: Caller) -> Json<Value> {
 }
 
 async fn ledger(State(st): State<AppState>, c: Caller, Path(key): Path<String>) -> Result<Json<Value>, ApiError> {
-    if c.session.access.role == Role::Evaluator {
+    if !c.session.access.role.sees_ledgers() {
         return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "测评人不能查看台账"));
     }
     let l = st
@@ -489,11 +498,11 @@ async fn revoke_session(
 }
 
 async fn audit_verify(State(st): State<AppState>, c: Caller) -> Result<Json<Value>, ApiError> {
-    if !matches!(c.session.access.role, Role::Auditor | Role::Admin) {
+    if !c.session.access.role.reads_audit_log() {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "forbidden",
-            "只有审计监督人员和管理员可以校验变更日志",
+            "只有审计管理员和审计监督人员可以校验变更日志",
         ));
     }
     Ok(Json(

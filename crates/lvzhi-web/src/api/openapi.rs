@@ -20,8 +20,34 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
     ("get", "/api/v1/org/divisions", "行政区划（可按代码前缀筛选）"),
     ("get", "/api/v1/org/units", "单位"),
     ("get", "/api/v1/org/people", "人员及分管单位"),
-    ("get", "/api/v1/users", "用户列表（管理员）"),
-    ("post", "/api/v1/users", "新增用户（管理员）"),
+    ("get", "/api/v1/users", "用户列表（系统管理员、安全管理员）"),
+    ("post", "/api/v1/users", "新增用户（系统管理员，普通账号）"),
+    ("post", "/api/v1/auth/totp", "登录第二步：动态验证码或恢复码"),
+    (
+        "post",
+        "/api/v1/auth/totp/enrol",
+        "开始绑定动态验证码（返回密钥与二维码）",
+    ),
+    (
+        "post",
+        "/api/v1/auth/totp/confirm",
+        "确认绑定动态验证码（返回一次性恢复码）",
+    ),
+    ("post", "/api/v1/users/{name}/role", "变更用户角色与范围（安全管理员）"),
+    (
+        "post",
+        "/api/v1/users/{name}/password",
+        "重置他人密码（普通账号：系统管理员；管理员账号：安全管理员）",
+    ),
+    ("post", "/api/v1/users/{name}/unlock", "解除登录锁定（安全管理员）"),
+    ("post", "/api/v1/users/{name}/state", "停用或启用用户"),
+    (
+        "post",
+        "/api/v1/users/{name}/totp/reset",
+        "重置用户的双因素认证（安全管理员）",
+    ),
+    ("get", "/api/v1/security/policy", "身份鉴别安全策略"),
+    ("put", "/api/v1/security/policy", "修改身份鉴别安全策略（安全管理员）"),
     ("get", "/api/v1/ledgers", "台账种类"),
     ("get", "/api/v1/ledgers/{ledger}", "台账的字段与流程定义"),
     (
@@ -180,9 +206,54 @@ fn schemas() -> Value {
     m.insert("UserBody".into(), json!({"type": "object", "required": ["username", "password", "role"], "additionalProperties": false,
             "properties": {"username": s("clerk_new"), "display_name": s("新办事员"), "password": s("a-long-password-2026"),
                 "role": {"type": "string", "examples": ["unit_clerk"],
-                    "enum": ["admin", "office", "leader", "unit_clerk", "unit_head", "auditor", "evaluator"]},
+                    "enum": ["office", "leader", "unit_clerk", "unit_head", "auditor", "evaluator"]},
                 "unit_id": {"type": ["integer", "null"], "minimum": 1, "examples": [1]},
                 "division": opt_s, "person_id": {"type": ["integer", "null"], "minimum": 1}}}));
+    let role_enum = json!({"type": "string", "examples": ["unit_head"], "enum": ["admin", "sec_admin", "audit_admin",
+        "office", "leader", "unit_clerk", "unit_head", "auditor", "evaluator"]});
+    m.insert(
+        "CodeBody".into(),
+        json!({"type": "object", "required": ["code"],
+        "properties": {"code": s("287082")}}),
+    );
+    m.insert(
+        "RoleBody".into(),
+        json!({"type": "object", "required": ["role"], "additionalProperties": false,
+        "properties": {"role": role_enum, "unit_id": {"type": ["integer", "null"], "minimum": 1, "examples": [1]},
+            "division": opt_s}}),
+    );
+    m.insert(
+        "ResetBody".into(),
+        json!({"type": "object", "required": ["password"], "additionalProperties": false,
+        "properties": {"password": s("Reset#county-2026")}}),
+    );
+    m.insert(
+        "StateBody".into(),
+        json!({"type": "object", "required": ["disabled"], "additionalProperties": false,
+        "properties": {"disabled": {"type": "boolean", "examples": [true]}}}),
+    );
+    m.insert("Policy".into(), json!({"type": "object", "additionalProperties": false, "properties": {
+        "min_length": {"type": "integer", "minimum": 8, "maximum": 64, "examples": [8]},
+        "min_classes": {"type": "integer", "minimum": 1, "maximum": 4, "examples": [3]},
+        "history": {"type": "integer", "minimum": 0, "maximum": 24},
+        "expiry_days": {"type": "integer", "minimum": 0, "maximum": 3650, "examples": [90]},
+        "first_login_change": {"type": "boolean"},
+        "max_failed": {"type": "integer", "minimum": 1, "maximum": 100, "examples": [5]},
+        "max_failed_per_address": {"type": "integer", "minimum": 1, "maximum": 10000},
+        "lock_minutes": {"type": "integer", "minimum": 1, "maximum": 1440},
+        "idle_minutes": {"type": "integer", "minimum": 1, "maximum": 1440, "examples": [30]},
+        "session_hours": {"type": "integer", "minimum": 1, "maximum": 720},
+        "totp_roles": {"type": "array", "items": {"type": "string"}, "examples": [["admin", "sec_admin", "audit_admin", "auditor"]]}}}));
+    m.insert(
+        "Enrolment".into(),
+        json!({"type": "object", "required": ["secret", "uri", "qr_svg"], "properties": {
+        "secret": {"type": "string"}, "uri": {"type": "string"}, "qr_svg": {"type": "string"}}}),
+    );
+    m.insert(
+        "RecoveryCodes".into(),
+        json!({"type": "object", "required": ["recovery_codes"], "properties": {
+        "recovery_codes": {"type": "array", "items": {"type": "string"}}}}),
+    );
     m.insert(
         "Created".into(),
         json!({"type": "object", "required": ["id"], "properties": {"id": {"type": "integer"}}}),
@@ -382,6 +453,15 @@ fn shape(method: &str, path: &str) -> (Option<&'static str>, u16, Success) {
         ("post", "/auth/logout") => (None, 204, Success::Empty),
         ("get", "/me") => (None, 200, Success::Json("Me")),
         ("post", "/users") => (Some("UserBody"), 201, Success::Json("Created")),
+        ("post", "/auth/totp") => (Some("CodeBody"), 200, Success::Json("Object")),
+        ("post", "/auth/totp/enrol") => (None, 200, Success::Json("Enrolment")),
+        ("post", "/auth/totp/confirm") => (Some("CodeBody"), 200, Success::Json("RecoveryCodes")),
+        ("post", "/users/{name}/role") => (Some("RoleBody"), 204, Success::Empty),
+        ("post", "/users/{name}/password") => (Some("ResetBody"), 204, Success::Empty),
+        ("post", "/users/{name}/state") => (Some("StateBody"), 204, Success::Empty),
+        ("post", "/users/{name}/unlock" | "/users/{name}/totp/reset") => (None, 204, Success::Empty),
+        ("get", "/security/policy") => (None, 200, Success::Json("Policy")),
+        ("put", "/security/policy") => (Some("Policy"), 200, Success::Json("Policy")),
         ("get", "/ledgers/{ledger}") => (None, 200, Success::Json("Ledger")),
         ("get", "/ledgers/{ledger}/records") => (None, 200, Success::Json("Page")),
         ("post", "/ledgers/{ledger}/records") => (Some("CreateBody"), 201, Success::Json("Record")),
@@ -579,6 +659,15 @@ pub fn body_example(name: &str) -> Value {
             "subjects": [{"name": "王建国", "post": "常务副区长"}],
             "opens_at": "2026-12-01T00:00:00Z", "closes_at": "2026-12-31T00:00:00Z"}),
         "TokensBody" => json!({"group_id": 1, "count": 10}),
+        "CodeBody" => json!({"code": "287082"}),
+        "RoleBody" => json!({"role": "unit_head", "unit_id": 1}),
+        "ResetBody" => json!({"password": "Reset#county-2026"}),
+        "StateBody" => json!({"disabled": true}),
+        "Policy" => {
+            json!({"min_length": 8, "min_classes": 3, "history": 5, "expiry_days": 90, "first_login_change": true,
+            "max_failed": 5, "max_failed_per_address": 20, "lock_minutes": 15, "idle_minutes": 30, "session_hours": 12,
+            "totp_roles": ["admin", "sec_admin", "audit_admin", "auditor"]})
+        }
         "BallotBody" => json!({"code": "ABCDE-FGHJK"}),
         _ => json!({}),
     }
@@ -840,7 +929,7 @@ mod tests {
                 );
             }
         }
-        assert_eq!(bodies, 13);
+        assert_eq!(bodies, 19);
     }
 
     #[test]

@@ -904,7 +904,7 @@ pub async fn export_page(
         .pack()
         .ledger(&key)
         .ok_or_else(|| error_page(StatusCode::NOT_FOUND, "未找到", &format!("台账“{key}”不存在")))?;
-    if a.role == lvzhi_core::access::Role::Evaluator {
+    if !a.role.sees_ledgers() {
         return Err(error_page(StatusCode::FORBIDDEN, "无权访问", "测评人不能查看台账。"));
     }
     let format = match params.iter().find(|(k, _)| k == "format").map(|(_, v)| v.as_str()) {

@@ -270,7 +270,7 @@ fn param(params: &[(String, String)], k: &str) -> String {
 }
 
 fn forbid_evaluator(a: &Access) -> Result<(), Response> {
-    if a.role == Role::Evaluator {
+    if !a.role.sees_ledgers() {
         return Err(error_page(StatusCode::FORBIDDEN, "无权访问", "测评人不能查看指标。"));
     }
     Ok(())

@@ -82,7 +82,7 @@ pub async fn home(State(st): State<AppState>, u: UiUser) -> PageResult {
         None
     };
     let mut stats = Vec::new();
-    if a.role != Role::Evaluator {
+    if a.role.sees_ledgers() {
         // Grouped by category, in the menu's order.
         let mut kinds: Vec<&LedgerKind> = pack.ledgers.iter().collect();
         let order = |c: &str| pack.ledgers.iter().position(|l| l.category == c).unwrap_or(usize::MAX);
@@ -184,7 +184,7 @@ pub async fn list(
 ) -> PageResult {
     let store = &st.store;
     let a = &u.session.access;
-    if a.role == Role::Evaluator {
+    if !a.role.sees_ledgers() {
         return Err(super::render::error_page(
             StatusCode::FORBIDDEN,
             "无权访问",

@@ -138,7 +138,7 @@ fn safe_back(back: Option<&str>) -> String {
 pub async fn index(State(st): State<AppState>, u: UiUser, Query(q): Query<IndexQuery>) -> PageResult {
     let store = &st.store;
     let a = &u.session.access;
-    if a.role == Role::Evaluator {
+    if !a.role.sees_ledgers() {
         return Err(super::render::error_page(
             StatusCode::FORBIDDEN,
             "无权访问",

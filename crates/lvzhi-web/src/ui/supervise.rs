@@ -305,7 +305,7 @@ async fn render(
 ) -> PageResult {
     let store = &st.store;
     let a = &u.session.access;
-    if a.role == Role::Evaluator {
+    if !a.role.sees_ledgers() {
         return Err(super::render::error_page(
             StatusCode::FORBIDDEN,
             "无权访问",
