@@ -40,6 +40,7 @@ pub mod manage;
 pub mod migrate;
 mod numbers;
 pub mod org;
+pub mod prefs;
 pub mod records;
 pub mod templates;
 pub mod todo;

@@ -66,6 +66,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0016_security.sql"),
         include_str!("../migrations/postgres/0016_security.sql"),
     ),
+    (
+        23,
+        "field",
+        include_str!("../migrations/sqlite/0023_field.sql"),
+        include_str!("../migrations/postgres/0023_field.sql"),
+    ),
 ];
 
 /// The SQL of every migration for one backend (for the schema-parity test).

@@ -43,6 +43,7 @@ pub mod check;
 pub mod form;
 pub mod import;
 pub mod indicators;
+pub mod list;
 pub mod pages;
 pub mod record;
 pub mod render;
@@ -73,7 +74,8 @@ pub fn router() -> Router<AppState> {
         .route("/logout", post(session::logout))
         .route("/password", get(session::password_page).post(session::password_change))
         .route("/assets/{*path}", get(asset))
-        .route("/ledgers/{key}", get(pages::list))
+        .route("/ledgers/{key}", get(list::list))
+        .route("/ledgers/{key}/columns", post(list::save_columns))
         .route("/ledgers/{key}/new", get(record::new_page).post(record::create))
         .route("/records/{id}", get(record::show))
         .route("/records/{id}/edit", get(record::edit_page).post(record::update))

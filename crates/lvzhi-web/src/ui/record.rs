@@ -182,6 +182,10 @@ fn transition_inputs(kind: &LedgerKind, view: &RecordView, name: &str, u: &UiUse
                 let mut i = form::input(f, view.row.fields.get(&f.key), &u.session.access, names, &prefix);
                 // The transition needs it, whatever the field's own rule.
                 i.required = true;
+                if f.fill.is_some() {
+                    // Who takes the step: the store fills it with this user's name.
+                    i.value = u.session.display_name.clone();
+                }
                 i
             })
             .collect()

@@ -67,6 +67,8 @@ pub struct Chrome {
     pub path: String,
     /// 管理 link shown (admins and the office).
     pub manage: bool,
+    /// 我的待办 link shown (roles that act on records).
+    pub todo: bool,
 }
 
 impl Chrome {
@@ -140,6 +142,7 @@ impl Chrome {
             js: super::asset_url("app.js"),
             path: path.to_string(),
             manage: matches!(a.role, Role::Admin | Role::Office),
+            todo: a.role.writes(),
         }
     }
 }

@@ -4,8 +4,9 @@
 //! and cells.
 
 use super::render::{Names, date, when};
+use lvzhi_core::calendar::{Calendar, CalendarError};
 use lvzhi_core::field::{FieldRole, FieldType};
-use lvzhi_core::ledger::LedgerKind;
+use lvzhi_core::ledger::{DayCount, LedgerKind};
 use lvzhi_store::records::RecordView;
 
 /// A cell of a list row.
@@ -40,6 +41,10 @@ pub struct Row {
     pub warn: &'static str,
     /// 超期 / 临期 / 正常.
     pub warn_label: &'static str,
+    /// How far the deadline is, in the ledger's count (超期12天, 超期3个工作日, 今天到期,
+    /// 还剩5天); empty for closed records, records without a deadline and lists that do
+    /// not show it (see [`due_text`]).
+    pub due: String,
     /// Cells of the list columns.
     pub cells: Vec<Cell>,
     /// Last change (Shanghai time).
@@ -117,8 +122,46 @@ pub fn row_of(kind: &LedgerKind, columns: &[&lvzhi_core::field::FieldDef], names
         deadline: date(v.row.deadline.as_deref()),
         warn: v.warning.key(),
         warn_label: v.warning.label(),
+        due: String::new(),
         cells,
         updated: when(&v.row.updated_at),
         voided: v.row.voided,
     }
+}
+
+/// How far an open record's deadline is from `today`, counted as its ledger's
+/// deadline rule counts (calendar or working days): 超期12天 / 超期3个工作日 after it,
+/// 今天到期 on it, 还剩5天 / 还剩2个工作日 before it; empty when the record is
+/// closed, voided or has no deadline.
+pub fn due_text(
+    kind: &LedgerKind,
+    cal: &Calendar,
+    today: jiff::civil::Date,
+    v: &RecordView,
+) -> Result<String, CalendarError> {
+    let Some(deadline) = v
+        .row
+        .deadline
+        .as_deref()
+        .and_then(|d| d.parse::<jiff::civil::Date>().ok())
+    else {
+        return Ok(String::new());
+    };
+    if v.row.closed || v.row.voided {
+        return Ok(String::new());
+    }
+    let working = kind.deadline.count == DayCount::WorkingDays;
+    let unit = if working { "个工作日" } else { "天" };
+    let days = |a: jiff::civil::Date, b: jiff::civil::Date| -> Result<i64, CalendarError> {
+        if working {
+            cal.working_days_between(a, b).map(i64::from)
+        } else {
+            Ok(i64::from((b - a).get_days()))
+        }
+    };
+    Ok(match deadline.cmp(&today) {
+        std::cmp::Ordering::Less => format!("超期{}{unit}", days(deadline, today)?.max(1)),
+        std::cmp::Ordering::Equal => "今天到期".to_string(),
+        std::cmp::Ordering::Greater => format!("还剩{}{unit}", days(today, deadline)?),
+    })
 }
