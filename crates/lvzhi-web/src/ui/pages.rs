@@ -58,7 +58,7 @@ pub async fn todo(store: &Store, u: &UiUser, names: &Names, limit: usize) -> Res
         for v in &views {
             let Some(k) = pack.ledger(&v.row.ledger) else { continue };
             let mut r = row(k, names, v);
-            r.due = super::rows::due_text(k, &cal, today, v)?;
+            r.due = super::rows::due_text(k, &cal, today, v);
             rows.push(r);
         }
         Ok((rows, total))
