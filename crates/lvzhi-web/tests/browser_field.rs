@@ -263,10 +263,31 @@ async fn phone_loop(x: &Ctx, xidong: i64) -> Result<(), String> {
     x.submit(&form).await;
     css(c, ".notice").await;
     assert!(x.state().await.contains("整改中"));
+    // …and names the clerk as 承办人.
+    css(c, "details#assign > summary").await.click().await.unwrap();
+    c.execute(
+        "var s = document.getElementById('assign-user');\
+         for (var i = 0; i < s.options.length; i++) if (s.options[i].text === '西洞镇经办人') s.selectedIndex = i;",
+        vec![],
+    )
+    .await
+    .unwrap();
+    fits_phone(c, "指派承办人").await;
+    shot(c, "08b-assign-person").await;
+    x.submit("details#assign form").await;
+    let notice = css(c, ".notice").await.text().await.unwrap();
+    assert!(notice.contains("已指派承办人"), "{notice}");
+    let facts = css(c, ".facts").await.text().await.unwrap();
+    assert!(facts.contains("承办人") && facts.contains("西洞镇经办人"), "{facts}");
     x.logout().await;
 
-    // The clerk: 提交验收.
+    // The clerk: the record is first in 我的待办 (assigned to them), then 提交验收.
     x.login("xidong_clerk").await;
+    x.goto("/todo").await;
+    let first = css(c, "table.todo-all tbody tr td a").await.attr("href").await.unwrap();
+    assert_eq!(first.as_deref(), Some(format!("/records/{id}").as_str()), "mine first");
+    css(c, "table.todo-all tbody tr .badge-mine").await;
+    shot(c, "08c-todo-mine-first").await;
     x.goto(&format!("/records/{id}")).await;
     let form = x.open_action("提交验收").await;
     css(c, "[id='t-提交验收-measures']")

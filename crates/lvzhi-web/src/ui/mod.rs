@@ -82,6 +82,7 @@ pub fn router() -> Router<AppState> {
         .route("/records/{id}/transition", post(record::transition))
         .route("/records/{id}/void", post(record::void))
         .route("/records/{id}/urge", post(record::urge))
+        .route("/records/{id}/assign", post(record::assign))
         .route("/audit", get(pages::audit))
         .route("/audit/verify", get(admin::audit_verify))
         .route("/todo", get(todo::todo_page))

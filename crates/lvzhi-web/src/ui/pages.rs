@@ -54,11 +54,14 @@ pub async fn todo(store: &Store, u: &UiUser, names: &Names, limit: usize) -> Res
         let (views, total) = store.todo(a, limit as i64).await?;
         let pack = store.pack();
         let (cal, today) = (store.fresh_calendar().await?, store.today());
+        let ids: Vec<i64> = views.iter().map(|v| v.row.id).collect();
+        let mine = store.assigned_to_me(a, &ids).await?;
         let mut rows = Vec::with_capacity(views.len());
         for v in &views {
             let Some(k) = pack.ledger(&v.row.ledger) else { continue };
             let mut r = row(k, names, v);
             r.due = super::rows::due_text(k, &cal, today, v);
+            r.mine = mine.contains(&v.row.id);
             rows.push(r);
         }
         Ok((rows, total))

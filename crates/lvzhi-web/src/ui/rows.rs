@@ -45,6 +45,8 @@ pub struct Row {
     /// 还剩5天); empty for closed records, records without a deadline and lists that do
     /// not show it (see [`due_text`]).
     pub due: String,
+    /// Assigned to the reader (承办人), in 我的待办.
+    pub mine: bool,
     /// Cells of the list columns.
     pub cells: Vec<Cell>,
     /// Last change (Shanghai time).
@@ -123,6 +125,7 @@ pub fn row_of(kind: &LedgerKind, columns: &[&lvzhi_core::field::FieldDef], names
         warn: v.warning.key(),
         warn_label: v.warning.label(),
         due: String::new(),
+        mine: false,
         cells,
         updated: when(&v.row.updated_at),
         voided: v.row.voided,
