@@ -104,7 +104,7 @@ pub(crate) fn now_stamp() -> String {
 pub struct Store {
     pub(crate) pool: Pool,
     pub(crate) pack: Arc<Pack>,
-    pub(crate) writer: anchor::Writer,
+    pub(crate) writer: writer::Handle,
     /// Where the chain head is anchored outside the database.
     pub(crate) anchor: Arc<anchor::Anchor>,
     pub(crate) clock: Clock,
@@ -129,11 +129,7 @@ impl Store {
         let cal = calendar::Cached::new(calendar::load(&mut owned.conn()).await?);
         let pool = target.pool(8).await.map_err(|e| unwritable(&target, e))?;
         let anchor = Arc::new(anchor::Anchor::new(anchor::default_path(&target)));
-        let writer = anchor::Writer::new(
-            writer::spawn(owned, target.clone(), pack.clone(), clock.clone()),
-            anchor.clone(),
-            pool.clone(),
-        );
+        let writer = writer::spawn(owned, target.clone(), pack.clone(), clock.clone(), anchor.clone());
         let list_windows = records::list_windows(pool.dialect());
         let store = Store {
             calendar: cal,

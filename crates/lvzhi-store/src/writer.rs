@@ -238,7 +238,7 @@ pub const RECONNECT_WINDOW: Duration = Duration::from_secs(10);
 const MAX_TRIES: u32 = 4;
 
 /// Starts the writer on its own connection; `target` is where it reconnects.
-pub fn spawn(conn: Owned, target: Target, pack: Arc<Pack>, clock: Clock) -> Handle {
+pub fn spawn(conn: Owned, target: Target, pack: Arc<Pack>, clock: Clock, anchor: Arc<crate::anchor::Anchor>) -> Handle {
     let (tx, rx) = mpsc::channel(4096);
     let health = Arc::new(Mutex::new(WriteHealth {
         ok: true,
@@ -252,6 +252,8 @@ pub fn spawn(conn: Owned, target: Target, pack: Arc<Pack>, clock: Clock) -> Hand
         clock,
         health: health.clone(),
         down_since: None,
+        anchorer: crate::anchor::Anchorer::start(anchor.clone()),
+        anchor,
     };
     tokio::spawn(w.run(rx));
     Handle { tx, health }
@@ -267,12 +269,23 @@ struct Writer {
     health: Arc<Mutex<WriteHealth>>,
     /// When the current outage began.
     down_since: Option<Instant>,
+    /// Where the head is anchored (see [`crate::anchor`]).
+    anchor: Arc<crate::anchor::Anchor>,
+    /// The anchor thread: anchors each committed batch's head, then answers it.
+    anchorer: crate::anchor::Anchorer,
 }
 
 /// How a batch ended.
 enum Outcome {
     /// Every job was answered.
     Done,
+    /// COMMIT succeeded: the answers, to send once the head (`last`: seq,
+    /// hash, time of the batch's last event) is anchored.
+    Committed {
+        batch: Vec<Job>,
+        results: Vec<Result<Out, StoreError>>,
+        last: Option<(i64, String, String)>,
+    },
     /// Every job was answered 507 or 503: the disk is full or the database
     /// read-only (the text says which, for the log and `/healthz`).
     Faulted(String),
@@ -285,7 +298,7 @@ enum Outcome {
     InDoubt {
         batch: Vec<Job>,
         results: Vec<Result<Out, StoreError>>,
-        last: Option<(i64, String)>,
+        last: Option<(i64, String, String)>,
         error: String,
     },
 }
@@ -351,6 +364,10 @@ impl Writer {
                     self.up();
                     return;
                 }
+                Outcome::Committed { batch, results, last } => {
+                    self.up();
+                    return self.answer(batch, results, last);
+                }
                 Outcome::Faulted(error) => {
                     self.down_since.get_or_insert_with(Instant::now);
                     self.note(&error);
@@ -371,13 +388,10 @@ impl Writer {
                     error,
                 } => {
                     self.lost(&error);
-                    match self.committed(last).await {
+                    match self.committed(last.as_ref().map(|(s, h, _)| (*s, h.clone()))).await {
                         Some(true) => {
-                            for (job, r) in b.into_iter().zip(results) {
-                                let _ = job.reply.send(r);
-                            }
                             self.up();
-                            return;
+                            return self.answer(b, results, last);
                         }
                         Some(false) => b,
                         None => {
@@ -396,6 +410,21 @@ impl Writer {
             }
             if tries >= MAX_TRIES {
                 return answer_all(batch, || StoreError::Unavailable(crate::error::NOT_SAVED.into()));
+            }
+        }
+    }
+
+    /// Answers a committed batch: through the anchor thread when anchoring is
+    /// on and the batch wrote events (the callers hear back once its head is
+    /// anchored), else at once.
+    fn answer(&self, batch: Vec<Job>, results: Vec<Result<Out, StoreError>>, last: Option<(i64, String, String)>) {
+        let replies = batch.into_iter().map(|j| j.reply).zip(results).collect::<Vec<_>>();
+        match last {
+            Some(head) if self.anchor.is_on() => self.anchorer.send(crate::anchor::Sealed { head, replies }),
+            _ => {
+                for (tx, r) in replies {
+                    let _ = tx.send(r);
+                }
             }
         }
     }
@@ -512,7 +541,7 @@ impl Writer {
 }
 
 /// The chain's head: the last event's seq and hash.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Head {
     pub seq: i64,
     pub hash: String,
@@ -520,6 +549,11 @@ pub(crate) struct Head {
     /// transaction, so a batch of creates checks each once. Restored with the
     /// rest of the head when a job rolls back.
     pub refs: std::collections::HashSet<String>,
+    /// The time of the last event written in this transaction (for the anchor line).
+    pub at: String,
+    /// The county departments, read once per batch when a clerk creates
+    /// (the create-time unit rule, [`crate::bulk::check_create_unit`]).
+    pub departments: Option<Arc<std::collections::HashSet<i64>>>,
 }
 
 /// Whether an error ends the whole batch: the connection is gone, the disk
@@ -552,12 +586,12 @@ async fn try_batch(conn: &mut Conn<'_>, batch: Vec<Job>, pack: &Pack, clock: &Cl
             .map(|r| Head {
                 seq: r.i(0),
                 hash: r.t(1),
-                refs: Default::default(),
+                ..Head::default()
             })
             .unwrap_or(Head {
                 seq: 0,
                 hash: GENESIS.into(),
-                refs: Default::default(),
+                ..Head::default()
             }))
     }
     .await;
@@ -619,17 +653,13 @@ async fn try_batch(conn: &mut Conn<'_>, batch: Vec<Job>, pack: &Pack, clock: &Cl
             }
         }
     }
+    let last = (head.seq > first_seq).then(|| (head.seq, head.hash.clone(), head.at.clone()));
     match conn.script("COMMIT").await {
-        Ok(()) => {
-            for (job, r) in batch.into_iter().zip(results) {
-                let _ = job.reply.send(r);
-            }
-            Outcome::Done
-        }
+        Ok(()) => Outcome::Committed { batch, results, last },
         Err(e) if e.class() == Fault::Disconnected => Outcome::InDoubt {
             batch,
             results,
-            last: (head.seq > first_seq).then(|| (head.seq, head.hash.clone())),
+            last,
             error: e.to_string(),
         },
         Err(e) => {
@@ -719,6 +749,7 @@ pub(crate) async fn append(
     .await?;
     head.seq = e.seq;
     head.hash = e.hash;
+    head.at = e.at;
     Ok(e.seq)
 }
 
@@ -1154,7 +1185,16 @@ async fn create(
     now: Timestamp,
 ) -> Result<RecordRow, StoreError> {
     let cal = crate::calendar::for_kind(conn, kind).await?;
-    let (fields, state, d) = crate::bulk::prepare_new(kind, actor, raw, state, local_date(now), &cal)?;
+    let departments = match &head.departments {
+        Some(d) => d.clone(),
+        None if matches!(actor.role, Role::UnitClerk | Role::UnitHead) => {
+            let d = Arc::new(crate::bulk::departments(conn).await?);
+            head.departments = Some(d.clone());
+            d
+        }
+        None => Arc::default(),
+    };
+    let (fields, state, d) = crate::bulk::prepare_new(kind, actor, raw, state, local_date(now), &cal, &departments)?;
     check_refs(conn, &mut head.refs, kind, &fields).await?;
     let at = stamp(now);
     let fields_json = Value::Object(fields.clone()).to_string();

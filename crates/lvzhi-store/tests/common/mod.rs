@@ -128,6 +128,7 @@ impl TestDb {
                 }
             }
             TestDb::Postgres(name) => {
+                lvzhi_store::anchor::remove_default_pg(&format!("{PG_BASE}/{name}"));
                 if let Some(mut admin) = pg_admin().await {
                     let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
                         "DROP DATABASE IF EXISTS {name} WITH (FORCE)"

@@ -290,6 +290,7 @@ async fn list_records(
     Path(key): Path<String>,
     Q(q): Q<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
+    page_limit(q.limit, 500)?;
     let page = st.store.list(&c.session.access, &key, &q).await?;
     Ok(Json(serde_json::to_value(page).unwrap_or(Value::Null)))
 }
@@ -408,6 +409,14 @@ async fn record_events(State(st): State<AppState>, c: Caller, Path(id): Path<Str
     Ok(Json(json!({"items": events})))
 }
 
+/// A page size the client asked for must be 1 to `max`, as the OpenAPI document says.
+pub(crate) fn page_limit(limit: Option<i64>, max: i64) -> Result<(), ApiError> {
+    match limit {
+        Some(l) if !(1..=max).contains(&l) => Err(ApiError::bad_request(format!("每页条数应为1至{max}"))),
+        _ => Ok(()),
+    }
+}
+
 /// `GET /api/v1/audit/events?before&kind&actor&from&to&record&limit`: the
 /// log, filtered; each item is the event plus its Chinese line (`line`).
 async fn audit_events(
@@ -415,6 +424,7 @@ async fn audit_events(
     c: Caller,
     Q(q): Q<lvzhi_store::audit::EventFilter>,
 ) -> Result<Json<Value>, ApiError> {
+    page_limit(q.limit, 1000)?;
     let events = st.store.events_filtered(&c.session.access, &q).await?;
     let lines = st.store.audit_lines(&c.session.access, &q).await?;
     let items: Vec<Value> = events

@@ -446,7 +446,7 @@ fn query(method: &str, path: &str) -> &'static [(&'static str, &'static str, &'s
         "/audit/events" => &[
             ("before", "integer", "只列此编号之前的事件"),
             ("kind", "string", "事件类型"),
-            ("limit", "integer", "条数，默认100"),
+            ("limit", "integer", "条数 1-1000，默认100"),
         ],
         "/indicators" | "/indicators/{id}" => INDICATOR,
         "/warnings" => &[("level", "string", "red / yellow"), ("rule", "string", "预警规则")],
@@ -493,7 +493,8 @@ fn errors(method: &str, path: &str, has_body: bool, public: bool) -> Vec<(u16, &
     if method != "get" {
         out.push((507, "存储空间已满，本次修改未保存"));
     }
-    if has_body {
+    // A body sent where none or JSON is expected: any write may meet these.
+    if has_body || method != "get" {
         out.push((413, "请求体过大"));
         out.push((415, "请求体应为JSON（Content-Type: application/json）"));
     }
@@ -554,7 +555,10 @@ pub fn document() -> Value {
                 ("format", "/reports/{template}") => json!({"type": "string", "enum": ["md", "html", "docx"]}),
                 ("format", _) => json!({"type": "string", "enum": ["docx", "xlsx"]}),
                 ("level", _) => json!({"type": "string", "enum": ["red", "yellow"]}),
+                ("limit", "/audit/events") => json!({"type": "integer", "minimum": 1, "maximum": 1000}),
                 ("limit", _) => json!({"type": "integer", "minimum": 1, "maximum": 500}),
+                // An index into the figure's sources (usize in the handler).
+                ("source", _) => json!({"type": "integer", "minimum": 0, "maximum": u64::MAX}),
                 _ => json!({"type": t}),
             };
             params.push(json!({"name": n, "in": "query", "required": false, "schema": schema, "description": d}));
