@@ -22,7 +22,7 @@ mod common;
 
 use common::browser;
 use common::browser::set_value;
-use fantoccini::{Client, Locator};
+use fantoccini::Client;
 use serde_json::json;
 use std::collections::HashMap;
 
@@ -91,6 +91,48 @@ async fn displayed(c: &Client, sel: &str) -> bool {
     .unwrap()
     .as_bool()
     .unwrap()
+}
+
+/// The list's 共N条 第i/M页 once it contains `needle` (after a click that navigates), waiting up to 15 s.
+async fn total_with(c: &Client, needle: &str) -> String {
+    let mut t = String::new();
+    for _ in 0..150 {
+        t = c
+            .execute(
+                "var e = document.getElementById('list-total'); return e ? e.textContent : '';",
+                vec![],
+            )
+            .await
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        if t.contains(needle) {
+            return t;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("list total never showed {needle}: {t}");
+}
+
+/// The number of header cells of the list once it is `want` (after a form that reloads the page), waiting up to 15 s.
+async fn heads_become(c: &Client, want: impl Fn(i64) -> bool) -> i64 {
+    let mut n = -1;
+    for _ in 0..150 {
+        n = c
+            .execute(
+                "return document.querySelectorAll('table.records thead th').length;",
+                vec![],
+            )
+            .await
+            .ok()
+            .and_then(|v| v.as_i64())
+            .unwrap_or(-1);
+        if want(n) {
+            return n;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("list headers never matched: {n}");
 }
 
 struct Ctx {
@@ -379,7 +421,7 @@ async fn every_ledger_list_fits_1366() {
         let total1 = css(&c, "#list-total").await.text().await.unwrap();
         let first_id = css(&c, "table.records tbody tr td a").await.text().await.unwrap();
         css(&c, ".pager a.page-no[href*='page=2']").await.click().await.unwrap();
-        let total2 = css(&c, "#list-total").await.text().await.unwrap();
+        let total2 = total_with(&c, "第2/").await;
         assert!(total2.contains("第2/"), "{total2}");
         assert_eq!(total1.split(' ').next(), total2.split(' ').next());
         let second_first = css(&c, "table.records tbody tr td a").await.text().await.unwrap();
@@ -399,14 +441,10 @@ async fn every_ledger_list_fits_1366() {
         )
         .await
         .unwrap();
-        c.wait()
-            .for_element(Locator::Css(".pager .page-no.current[aria-current]"))
-            .await
-            .unwrap();
-        let t = css(&c, "#list-total").await.text().await.unwrap();
+        let t = total_with(&c, &format!("第{last}/{last}页")).await;
         assert!(t.ends_with(&format!("第{last}/{last}页")), "{t}");
         css(&c, ".pager a[rel=prev]").await.click().await.unwrap();
-        let t = css(&c, "#list-total").await.text().await.unwrap();
+        let t = total_with(&c, &format!("第{}/", last - 1)).await;
         assert!(t.contains(&format!("第{}/", last - 1)), "{t}");
         browser::shot_page(&c, "field-21-list-page-prev", 1366, 768, 2400).await;
         // 跳至: a page number typed in.
@@ -414,7 +452,7 @@ async fn every_ledger_list_fits_1366() {
             .await
             .unwrap();
         css(&c, ".page-jump button").await.click().await.unwrap();
-        let t = css(&c, "#list-total").await.text().await.unwrap();
+        let t = total_with(&c, "第3/").await;
         assert!(t.contains("第3/"), "{t}");
 
         // Columns: choose 企业名称 and 隐患等级 only; kept on the next visit.
@@ -428,7 +466,7 @@ async fn every_ledger_list_fits_1366() {
         .await
         .unwrap();
         css(&c, ".columns-form button[type=submit]").await.click().await.unwrap();
-        css(&c, "#list-total").await;
+        heads_become(&c, |n| n == 5).await;
         let heads = c
             .execute(
                 "return Array.from(document.querySelectorAll('table.records thead th')).map(function (t) { return t.textContent.trim(); });",
@@ -448,12 +486,8 @@ async fn every_ledger_list_fits_1366() {
         // 恢复默认.
         css(&c, "details.columns > summary").await.click().await.unwrap();
         css(&c, ".columns-form button[name=reset]").await.click().await.unwrap();
-        css(&c, "#list-total").await;
-        let n = c
-            .execute("return document.querySelectorAll('table.records thead th').length;", vec![])
-            .await
-            .unwrap();
-        assert!(n.as_i64().unwrap() > 5, "default columns back: {n}");
+        let n = heads_become(&c, |n| n > 5).await;
+        assert!(n > 5, "default columns back: {n}");
         Ok(())
     })
     .await;
