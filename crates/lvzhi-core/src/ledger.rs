@@ -413,6 +413,9 @@ impl LedgerKind {
             if matches!(f.ty, FieldType::Enum | FieldType::MultiEnum) && f.values.is_empty() {
                 return Err(format!("选项字段“{}”没有可选值", f.label));
             }
+            if f.fill.is_some() && f.ty != FieldType::Text {
+                return Err(format!("字段“{}”由系统填写办理人，类型须为 text", f.label));
+            }
             if let Some(r) = f.role {
                 if !roles.insert(format!("{r:?}")) {
                     return Err(format!("字段角色 {r:?} 被多个字段使用"));

@@ -179,6 +179,8 @@ pub fn kind_label(kind: &str) -> &'static str {
         "record.transition" => "流转",
         "record.void" => "作废",
         "record.urge" => "催办",
+        "record.assign" => "指派承办人",
+        "ui.prefs" => "调整列表显示列",
         "org.divisions" => "导入行政区划",
         "org.unit.add" => "添加单位",
         "org.unit.rename" => "单位更名",
@@ -411,6 +413,7 @@ impl Store {
             "record.void" => format!("原因：{}", text(d, "reason")),
             "record.update" => format!("修改：{}", field_labels("after")),
             "record.urge" => format!("第{}次催办", text(d, "urge_count")),
+            "record.assign" => format!("承办人：{}", text(d, "name")),
             "auth.lockout" => format!(
                 "{}锁定至{}",
                 if text(d, "scope") == "address" {

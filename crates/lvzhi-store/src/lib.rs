@@ -42,6 +42,7 @@ pub mod migrate;
 pub mod notices;
 mod numbers;
 pub mod org;
+pub mod prefs;
 pub mod records;
 pub mod second_factor;
 pub mod templates;

@@ -11,7 +11,7 @@ use crate::db::{Conn, P};
 use sha2::{Digest, Sha256};
 
 /// `(version, description, sqlite sql, postgres sql)`.
-const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
+const MIGRATIONS: &[
     (
         1,
         "init",
@@ -73,16 +73,22 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/postgres/0019_notices.sql"),
     ),
     (
-        25,
-        "assessment minimum ballots",
-        include_str!("../migrations/sqlite/0025_min_ballots.sql"),
-        include_str!("../migrations/postgres/0025_min_ballots.sql"),
-    ),
-    (
         21,
         "second factor",
         include_str!("../migrations/sqlite/0021_second_factor.sql"),
         include_str!("../migrations/postgres/0021_second_factor.sql"),
+    ),
+    (
+        23,
+        "field",
+        include_str!("../migrations/sqlite/0023_field.sql"),
+        include_str!("../migrations/postgres/0023_field.sql"),
+    ),
+    (
+        25,
+        "assessment minimum ballots",
+        include_str!("../migrations/sqlite/0025_min_ballots.sql"),
+        include_str!("../migrations/postgres/0025_min_ballots.sql"),
     ),
 ];
 

@@ -45,6 +45,7 @@ pub mod form;
 pub mod import;
 pub mod inbox;
 pub mod indicators;
+pub mod list;
 pub mod pages;
 pub mod record;
 pub mod render;
@@ -79,13 +80,15 @@ pub fn router() -> Router<AppState> {
         .route("/account/totp/begin", post(session::enrol_begin))
         .route("/account/totp/confirm", post(session::enrol_confirm))
         .route("/assets/{*path}", get(asset))
-        .route("/ledgers/{key}", get(pages::list))
+        .route("/ledgers/{key}", get(list::list))
+        .route("/ledgers/{key}/columns", post(list::save_columns))
         .route("/ledgers/{key}/new", get(record::new_page).post(record::create))
         .route("/records/{id}", get(record::show))
         .route("/records/{id}/edit", get(record::edit_page).post(record::update))
         .route("/records/{id}/transition", post(record::transition))
         .route("/records/{id}/void", post(record::void))
         .route("/records/{id}/urge", post(record::urge))
+        .route("/records/{id}/assign", post(record::assign))
         .route("/audit", get(pages::audit))
         .route("/audit/verify", get(admin::audit_verify))
         .route("/todo", get(todo::todo_page))

@@ -69,6 +69,8 @@ pub struct Chrome {
     pub manage: bool,
     /// Unread notices (站内信), the header's badge.
     pub unread: i64,
+    /// 我的待办 link shown (roles that act on records).
+    pub todo: bool,
 }
 
 impl Chrome {
@@ -142,6 +144,7 @@ impl Chrome {
             js: super::asset_url("app.js"),
             path: path.to_string(),
             manage: matches!(a.role, Role::Admin | Role::Office | Role::SecAdmin),
+            todo: a.role.writes(),
         }
     }
 }
