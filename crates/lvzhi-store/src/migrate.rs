@@ -66,6 +66,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0016_security.sql"),
         include_str!("../migrations/postgres/0016_security.sql"),
     ),
+    (
+        17,
+        "attachments",
+        include_str!("../migrations/sqlite/0017_attachments.sql"),
+        include_str!("../migrations/postgres/0017_attachments.sql"),
+    ),
 ];
 
 /// The SQL of every migration for one backend (for the schema-parity test).

@@ -160,6 +160,24 @@ pub enum Cmd {
         /// Stamp the event with the hour only (ballots: against timing correlation).
         coarse_time: bool,
     },
+    /// Add an evidence attachment (its file already stored) to a record.
+    Attach {
+        /// Who.
+        actor: Access,
+        /// Record id.
+        id: i64,
+        /// What was uploaded.
+        file: Box<crate::attachments::NewAttachment>,
+    },
+    /// Void an attachment with a reason (never deleted).
+    VoidAttachment {
+        /// Who.
+        actor: Access,
+        /// Attachment id.
+        id: i64,
+        /// Why.
+        reason: String,
+    },
 }
 
 /// What a change produced.
@@ -810,6 +828,7 @@ async fn apply(
                     t.name
                 )));
             }
+            crate::attachments::check_evidence(conn, t, old.id).await?;
             let reason = reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
             if t.reason && reason.is_none() {
                 return Err(StoreError::Invalid(vec![FieldError {
@@ -1014,6 +1033,12 @@ async fn apply(
                 Some(i) => Out::Ids(vec![i]),
                 None => Out::Done,
             })
+        }
+        Cmd::Attach { actor, id, file } => {
+            crate::attachments::apply_attach(conn, head, pack, actor, *id, file, now).await
+        }
+        Cmd::VoidAttachment { actor, id, reason } => {
+            crate::attachments::apply_void(conn, head, pack, actor, *id, reason, now).await
         }
     }
 }

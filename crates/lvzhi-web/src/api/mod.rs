@@ -10,6 +10,7 @@
 //!   document at `/api/v1/openapi.json`.
 
 pub mod assess;
+pub mod attachments;
 pub mod export;
 pub mod indicators;
 pub mod openapi;
@@ -106,6 +107,17 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/records/{id}/void", post(void_record))
         .route("/api/v1/records/{id}/urge", post(urge))
         .route("/api/v1/records/{id}/events", get(record_events))
+        .route(
+            "/api/v1/records/{id}/attachments",
+            get(attachments::list)
+                .post(attachments::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    crate::service::attachments::body_limit(),
+                )),
+        )
+        .route("/api/v1/attachments/{id}", get(attachments::content))
+        .route("/api/v1/attachments/{id}/thumbnail", get(attachments::thumbnail))
+        .route("/api/v1/attachments/{id}/void", post(attachments::void))
         .route("/api/v1/audit/events", get(audit_events))
         .route("/api/v1/audit/verify", get(audit_verify))
         .route("/api/v1/indicators", get(indicators::list))
