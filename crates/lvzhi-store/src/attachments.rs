@@ -117,19 +117,22 @@ async fn of_record(conn: &mut Conn<'_>, record: i64) -> Result<Vec<Attachment>, 
     Ok(conn.rows(&sql, &[P::I(record)]).await?.iter().map(from_row).collect())
 }
 
-/// Refuses transition `t` of `record` when its evidence rules are not met
-/// by the record's live attachments (called by the writer).
-pub(crate) async fn check_evidence(conn: &mut Conn<'_>, t: &TransitionDef, record: i64) -> Result<(), StoreError> {
+/// The refusals of transition `t` of `record` whose evidence rules its live
+/// attachments do not meet (called by the writer, with the missing fields).
+pub(crate) async fn check_evidence(
+    conn: &mut Conn<'_>,
+    t: &TransitionDef,
+    record: i64,
+) -> Result<Vec<FieldError>, StoreError> {
     if t.evidence.is_empty() {
-        return Ok(());
+        return Ok(vec![]);
     }
     let live: Vec<Attachment> = of_record(conn, record)
         .await?
         .into_iter()
         .filter(|a| !a.voided)
         .collect();
-    let missing: Vec<FieldError> = t
-        .evidence
+    Ok(t.evidence
         .iter()
         .filter(|e| live.iter().filter(|a| e.counts(&a.file.kind, a.is_photo())).count() < e.min as usize)
         .map(|e| FieldError {
@@ -137,12 +140,7 @@ pub(crate) async fn check_evidence(conn: &mut Conn<'_>, t: &TransitionDef, recor
             label: "附件".into(),
             message: e.message(&t.name),
         })
-        .collect();
-    if missing.is_empty() {
-        Ok(())
-    } else {
-        Err(StoreError::Invalid(missing))
-    }
+        .collect())
 }
 
 /// The checks before an attachment is added to or voided on `record`.

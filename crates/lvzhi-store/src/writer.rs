@@ -828,7 +828,6 @@ async fn apply(
                     t.name
                 )));
             }
-            crate::attachments::check_evidence(conn, t, old.id).await?;
             let reason = reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
             if t.reason && reason.is_none() {
                 return Err(StoreError::Invalid(vec![FieldError {
@@ -854,6 +853,9 @@ async fn apply(
                     message: format!("“{}”须填写此项", t.name),
                 })
                 .collect();
+            let mut missing = missing;
+            // Evidence rules (issue 16): the attachments the step needs.
+            missing.extend(crate::attachments::check_evidence(conn, t, old.id).await?);
             if !missing.is_empty() {
                 return Err(StoreError::Invalid(missing));
             }
