@@ -146,9 +146,17 @@ pub(crate) async fn check_evidence(
 /// The checks before an attachment is added to or voided on `record`.
 fn check_writable(kind: &LedgerKind, actor: &Access, old: &RecordRow) -> Result<(), StoreError> {
     records::check_visible(actor, old)?;
-    if !actor.role.writes() {
+    // Who may edit the record's fields, or take one of its next steps.
+    let mut steps = kind
+        .workflow
+        .iter()
+        .flat_map(|w| &w.transitions)
+        .filter(|t| t.from.contains(&old.state));
+    let may =
+        actor.role.writes() && (kind.edit_roles.contains(&actor.role) || steps.any(|t| t.roles.contains(&actor.role)));
+    if !may {
         return Err(StoreError::Forbidden(format!(
-            "{}只能查看，不能上传或作废附件",
+            "{}不能上传或作废这条记录的附件",
             actor.role.label()
         )));
     }
@@ -378,6 +386,18 @@ impl Store {
             })
             .await?;
         Ok(())
+    }
+
+    /// Refuses `actor` adding attachments to `record` (scope → 404, role → 403,
+    /// a closed or voided record → 409), before any file is received.
+    pub async fn check_attach(&self, actor: &Access, record: i64) -> Result<(), StoreError> {
+        let mut c = self.pool.acquire().await?;
+        let r = records::fetch(&mut c.conn(), record).await?;
+        let kind = self
+            .pack
+            .ledger(&r.ledger)
+            .ok_or_else(|| StoreError::NotFound(format!("台账“{}”不存在", r.ledger)))?;
+        check_writable(kind, actor, &r)
     }
 
     /// A record's attachments (voided ones too), if the reader sees the record.

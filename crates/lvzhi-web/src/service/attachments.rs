@@ -123,17 +123,10 @@ impl App {
         Ok(out)
     }
 
-    /// Checks that `actor` may add attachments of `kind` to `record` before
-    /// any file is read (scope → 404, role → 403, kind → 422).
+    /// Checks that `actor` may add attachments to `record` before any file is
+    /// read (scope → 404, role → 403, closed → 409).
     pub async fn may_attach(&self, actor: &Access, record: i64) -> Result<(), StoreError> {
-        self.store.attachments(actor, record).await?;
-        if !actor.role.writes() {
-            return Err(StoreError::Forbidden(format!(
-                "{}只能查看，不能上传附件",
-                actor.role.label()
-            )));
-        }
-        Ok(())
+        self.store.check_attach(actor, record).await
     }
 
     /// Inspects, stores and records each received file as an attachment of

@@ -180,9 +180,8 @@ pub async fn section(st: &AppState, u: &UiUser, view: &RecordView, kind: &Ledger
             })
         })
         .collect();
-    let open = !view.row.closed && !view.row.voided;
     Ok(Evidence {
-        can_upload: open && a.role.writes(),
+        can_upload: st.store.check_attach(a, view.row.id).await.is_ok(),
         kinds: rules.kinds(),
         compare,
         others,
