@@ -249,8 +249,8 @@ fn record_page_upload_compare_and_evidence_rule() {
             ("csrf", &csrf),
             ("version", "2"),
             ("transition", "提交验收"),
-            ("measures", "已重新接地"),
-            ("rectified_on", "2026-11-24"),
+            ("f.measures", "已重新接地"),
+            ("f.rectified_on", "2026-11-24"),
         ],
     );
     assert_eq!(r.status, 422);
@@ -305,8 +305,8 @@ fn record_page_upload_compare_and_evidence_rule() {
             ("csrf", &csrf),
             ("version", "2"),
             ("transition", "提交验收"),
-            ("measures", "已重新接地"),
-            ("rectified_on", "2026-11-24"),
+            ("f.measures", "已重新接地"),
+            ("f.rectified_on", "2026-11-24"),
         ],
     );
     assert_eq!(r.status, 303, "{}", r.text());
