@@ -11,6 +11,8 @@ DIR=$(mktemp -d)
 PORT=$((20000 + $$ % 20000))
 trap 'kill $PID 2>/dev/null; rm -rf "$DIR"' EXIT
 "$BIN" init --db "sqlite:$DIR/l.db" --admin-password 'Bench#county-2026' >/dev/null
+# No forced first-login change for the bench's admin (as lvzhi-testkit's no_forced_change).
+python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('UPDATE users SET must_change = 0'); c.execute(\"INSERT INTO units (name, kind) VALUES ('应急管理局', '部门')\"); c.commit()" "$DIR/l.db"
 "$BIN" serve --db "sqlite:$DIR/l.db" --listen 127.0.0.1:$PORT >"$DIR/log" 2>&1 &
 PID=$!
 python3 - "$PID" "$PORT" "$DIR" <<'PY'
@@ -31,7 +33,9 @@ def call(method, path, body=None, token=None):
     r = c.getresponse(); return r.status, r.read()
 st, b = call("POST", "/api/v1/auth/login", {"username": "admin", "password": "Bench#county-2026"})
 tok = json.loads(b)["token"]
-units = json.loads(call("GET", "/api/v1/org/units", token=tok)[1])["items"]
+st, b = call("GET", "/api/v1/org/units", token=tok)
+assert st == 200, b
+units = json.loads(b)["items"]
 st, b = call("POST", "/api/v1/ledgers/hazard/records", {"fields": {
     "description": "配电箱未接地", "company": "演示建材有限公司", "credit_code": "91350100M000100Y43",
     "industry": "工贸", "grade": "一般", "township": "620902100", "responsible_unit": units[0]["id"],
