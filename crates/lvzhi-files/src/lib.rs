@@ -445,7 +445,7 @@ impl Drop for Incoming {
 }
 
 fn mb(bytes: u64) -> String {
-    if bytes % (1024 * 1024) == 0 {
+    if bytes.is_multiple_of(1024 * 1024) {
         format!("{} MB", bytes / (1024 * 1024))
     } else {
         format!("{bytes} 字节")
@@ -544,7 +544,7 @@ pub fn inspect(path: &Path, name: &str, limits: Limits) -> Result<Inspected, Fil
     let mut header_limits = image::Limits::no_limits();
     header_limits.max_alloc = Some(limits.max_alloc);
     reader.limits(header_limits);
-    let mut decoder = reader.into_decoder().map_err(|e| bad(e))?;
+    let mut decoder = reader.into_decoder().map_err(&bad)?;
     let (w, h) = decoder.dimensions();
     if u64::from(w) * u64::from(h) > limits.max_pixels || w > limits.max_side || h > limits.max_side {
         return Err(FileError(format!(
@@ -553,8 +553,8 @@ pub fn inspect(path: &Path, name: &str, limits: Limits) -> Result<Inspected, Fil
             limits.max_side
         )));
     }
-    decoder.set_limits(l).map_err(|e| bad(e))?;
-    let img = image::DynamicImage::from_decoder(decoder).map_err(|e| bad(e))?;
+    decoder.set_limits(l).map_err(&bad)?;
+    let img = image::DynamicImage::from_decoder(decoder).map_err(&bad)?;
     out.size_px = Some((w, h));
     let mut thumb = img.thumbnail(THUMB_SIDE, THUMB_SIDE);
     drop(img);

@@ -4,10 +4,13 @@
 
 use std::io::{Cursor, Write};
 
+/// Latitude and longitude (north, east) as degrees, minutes and seconds × 100.
+pub type Gps = ((u32, u32, u32), (u32, u32, u32));
+
 /// A `w`×`h` JPEG with a smooth gradient and noise (so it compresses like a
 /// photo), EXIF DateTimeOriginal `taken` (`2026:12:01 09:30:00`) and, when
 /// given, GPS position in whole degrees, minutes and seconds × 100.
-pub fn photo(w: u32, h: u32, taken: Option<&str>, gps: Option<((u32, u32, u32), (u32, u32, u32))>) -> Vec<u8> {
+pub fn photo(w: u32, h: u32, taken: Option<&str>, gps: Option<Gps>) -> Vec<u8> {
     let mut seed = 0x2545_F491_4F6C_DD1Du64;
     let img = image::RgbImage::from_fn(w, h, |x, y| {
         seed ^= seed << 13;
@@ -38,7 +41,7 @@ pub fn photo_of_size(bytes: usize, taken: Option<&str>) -> Vec<u8> {
     photo(w, h, taken, Some(((39, 44, 1500), (98, 29, 3000))))
 }
 
-fn exif_tiff(taken: Option<&str>, gps: Option<((u32, u32, u32), (u32, u32, u32))>) -> Option<Vec<u8>> {
+fn exif_tiff(taken: Option<&str>, gps: Option<Gps>) -> Option<Vec<u8>> {
     use exif::{Field, In, Rational, Tag, Value};
     let mut fields = Vec::new();
     if let Some(t) = taken {
