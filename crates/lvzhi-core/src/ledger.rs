@@ -190,6 +190,13 @@ pub struct DeadlineRule {
     /// are calendar days or working days.
     #[serde(default)]
     pub count: DayCount,
+    /// Overdue this many days (in `count`): the unit's head is told (once).
+    #[serde(default)]
+    pub escalate_head: Option<i32>,
+    /// Overdue this many days (in `count`): the 分管领导 of the unit is told
+    /// (once) and sees the item on the home page.
+    #[serde(default)]
+    pub escalate_leader: Option<i32>,
 }
 
 impl DeadlineRule {
@@ -205,6 +212,17 @@ impl DeadlineRule {
     /// rule's count) ahead. Items due from `today` to this day are 临期.
     pub fn yellow_until(&self, cal: &Calendar, today: Date) -> Result<Date, CalendarError> {
         Ok(self.add_days(cal, today, self.warn_days)?.unwrap_or(today))
+    }
+
+    /// How many days (in this rule's count) `due` is behind `today` (0 if not overdue).
+    pub fn days_overdue(&self, cal: &Calendar, due: Date, today: Date) -> Result<i32, CalendarError> {
+        if today <= due {
+            return Ok(0);
+        }
+        match self.count {
+            DayCount::CalendarDays => Ok((today - due).get_days()),
+            DayCount::WorkingDays => cal.working_days_between(due, today),
+        }
     }
 
     /// The unit of this rule's days, as a person reads it (天, 个工作日).
@@ -761,6 +779,64 @@ impl LedgerKind {
         }
     }
 
+    /// The deadline the default rule gives `fields` (their own deadline set
+    /// aside), counted with `cal`; none if the rule does not apply.
+    pub fn rule_deadline(&self, fields: &Fields, created: Date, cal: &Calendar) -> Result<Option<Date>, CalendarError> {
+        let Some(df) = self.role_field(FieldRole::Deadline) else {
+            return Ok(None);
+        };
+        let mut f = fields.clone();
+        f.remove(&df.key);
+        if !self.apply_default_deadline(&mut f, created, cal)? {
+            return Ok(None);
+        }
+        Ok(f.get(&df.key).and_then(|v| v.as_str()).and_then(|s| s.parse().ok()))
+    }
+
+    /// The provisional (暂定) years the record's deadline in force was counted
+    /// through: its deadline field when that is the default rule's working-day
+    /// term, else the state's time limit. Empty for calendar days, for a
+    /// deadline set by hand, and when every day counted has an official plan.
+    pub fn provisional_years(
+        &self,
+        fields: &Fields,
+        state: &str,
+        state_since: Date,
+        created: Date,
+        cal: &Calendar,
+    ) -> Vec<i16> {
+        if self.deadline.count != DayCount::WorkingDays {
+            return Vec::new();
+        }
+        let set = self
+            .role_field(FieldRole::Deadline)
+            .and_then(|df| fields.get(&df.key))
+            .and_then(|v| v.as_str())
+            .and_then(|s| s.parse::<Date>().ok());
+        match set {
+            Some(due) => match (
+                self.deadline_start(fields, created),
+                self.rule_deadline(fields, created, cal),
+            ) {
+                (Some(start), Ok(Some(rule))) if rule == due => cal.provisional_years(start, due),
+                _ => Vec::new(),
+            },
+            None => match self.effective_deadline(fields, state, state_since, cal) {
+                Ok(Some(due)) => cal.provisional_years(state_since, due),
+                _ => Vec::new(),
+            },
+        }
+    }
+
+    /// The day the default rule counts from: the rule's date field, else `created`.
+    fn deadline_start(&self, fields: &Fields, created: Date) -> Option<Date> {
+        let dd = self.deadline.default_days.as_ref()?;
+        match &dd.from {
+            None => Some(created),
+            Some(k) => fields.get(k).and_then(|v| v.as_str()).and_then(|s| s.parse().ok()),
+        }
+    }
+
     /// The deadline in force: the deadline field, else the state's time limit
     /// counted (in the rule's days) from `state_since`.
     pub fn effective_deadline(
@@ -1083,14 +1159,25 @@ states = [{ name = "已登记", limit_days = 15 }, { name = "办理中" }, { nam
             Ok(true)
         );
         assert_eq!(f["due"], json!("2026-11-30"));
-        // Accepted 12月1日: 60 working days end in 2027, whose plan is not loaded.
+        // Accepted 12月1日 2026: 60 working days end in 2027, counted by its
+        // provisional plan (statutory holidays; 春节 2月5日–10日) → 3月2日, 暂定.
         let mut f = Fields::new();
         f.insert("received_on".into(), json!("2026-12-01"));
+        let created = jiff::civil::date(2026, 12, 1);
+        assert_eq!(l.apply_default_deadline(&mut f, created, &cal), Ok(true));
+        assert_eq!(f["due"], json!("2027-03-02"));
+        assert_eq!(l.provisional_years(&f, "已受理", created, created, &cal), [2027]);
+        // A deadline set by hand is not the rule's: not marked.
+        f.insert("due".into(), json!("2027-03-05"));
+        assert!(l.provisional_years(&f, "已受理", created, created, &cal).is_empty());
+        // Accepted 11月1日 2027: 60 working days end in 2028, which has no plan at all.
+        let mut f = Fields::new();
+        f.insert("received_on".into(), json!("2027-11-01"));
         assert_eq!(
-            l.apply_default_deadline(&mut f, jiff::civil::date(2026, 12, 1), &cal)
+            l.apply_default_deadline(&mut f, jiff::civil::date(2027, 11, 1), &cal)
                 .unwrap_err()
                 .to_string(),
-            "2027年的节假日安排尚未录入，请管理员在日历中补充"
+            "2028年的节假日安排尚未录入，请管理员在日历中补充"
         );
         assert!(!f.contains_key("due"));
         // Yellow: 3 working days ahead of Wednesday 9月30日 is Saturday 10月10日 (worked).

@@ -83,6 +83,15 @@ pub enum ReportError {
     /// The template itself is wrong (syntax, undefined variable, out of fuel).
     #[error("报告模板错误：{0}")]
     Template(String),
+    /// The template failed while rendering (bad include, out of fuel,
+    /// recursion, undefined value), with the 1-based line: 422, not 500.
+    #[error("报告模板第{line}行：{message}")]
+    Runtime {
+        /// 1-based line.
+        line: usize,
+        /// What went wrong, in Chinese.
+        message: String,
+    },
     /// The generated text failed the report checker.
     #[error("生成的报告未通过检查：{0}")]
     Check(String),

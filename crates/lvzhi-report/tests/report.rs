@@ -296,7 +296,7 @@ async fn demo_county_reports() {
     let e = lvzhi_report::render(&store, &engine, &more, &req("未定义", None, "2026", &store))
         .await
         .unwrap_err();
-    assert!(matches!(e, ReportError::Template(_)), "{e}");
+    assert!(matches!(e, ReportError::Runtime { line: 3, .. }), "{e}");
     // A runaway loop runs out of fuel.
     more.push((
         "reports/死循环.md.j2".into(),
@@ -305,7 +305,7 @@ async fn demo_county_reports() {
     let e = lvzhi_report::render(&store, &engine, &more, &req("死循环", None, "2026", &store))
         .await
         .unwrap_err();
-    assert!(matches!(e, ReportError::Template(_)), "{e}");
+    assert!(matches!(e, ReportError::Runtime { line: 1, .. }), "{e}");
 }
 
 fn md_figures(report: &lvzhi_report::Report) -> usize {

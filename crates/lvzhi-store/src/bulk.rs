@@ -82,6 +82,7 @@ pub(crate) fn prepare_new(
     state: Option<&str>,
     today: jiff::civil::Date,
     cal: &Calendar,
+    departments: &HashSet<i64>,
 ) -> Result<(Fields, String, Derived), StoreError> {
     check_create_role(kind, actor)?;
     let mut fields = kind.validate(raw, false).map_err(StoreError::Invalid)?;
@@ -120,7 +121,57 @@ pub(crate) fn prepare_new(
             "超出本人权限范围：不能为其他乡镇或单位登记记录".into(),
         ));
     }
+    check_create_unit(kind, actor, &state, d.unit, departments)?;
     Ok((fields, state, d))
+}
+
+/// The create-time unit rule: a unit's clerk or head registers a record for
+/// their own unit (the default when the field is left empty). They may name a
+/// county department (a unit without a division: `departments`) only where the
+/// record starts in a state that a 交办/转办 step leaves — a transition whose
+/// `requires` names the unit field, taken by the head or office, who confirm or
+/// change it. Another township's government is never named at creation: that
+/// is a 交办/转办 after registration. Admin, office and leaders are not bound.
+pub(crate) fn check_create_unit(
+    kind: &LedgerKind,
+    actor: &Access,
+    state: &str,
+    unit: Option<i64>,
+    departments: &HashSet<i64>,
+) -> Result<(), StoreError> {
+    let (Some(uf), Some(u)) = (kind.role_field(FieldRole::Unit), unit) else {
+        return Ok(());
+    };
+    if !matches!(actor.role, Role::UnitClerk | Role::UnitHead) || Some(u) == actor.unit {
+        return Ok(());
+    }
+    let dispatched = kind.workflow.as_ref().is_some_and(|w| {
+        w.transitions
+            .iter()
+            .any(|t| t.from.iter().any(|f| f == state) && t.requires.contains(&uf.key))
+    });
+    if dispatched && departments.contains(&u) {
+        return Ok(());
+    }
+    Err(StoreError::Invalid(vec![FieldError {
+        field: uf.key.clone(),
+        label: uf.label.clone(),
+        message: if dispatched {
+            "登记时只能填写本单位或县直部门；交给其他乡镇办理，请登记后走“交办/转办”流程".into()
+        } else {
+            "登记时只能填写本单位；交给其他乡镇或部门办理，请登记后走“交办/转办”流程".into()
+        },
+    }]))
+}
+
+/// The county departments (units without a division), for [`check_create_unit`].
+pub(crate) async fn departments(conn: &mut Conn<'_>) -> Result<HashSet<i64>, StoreError> {
+    Ok(conn
+        .rows("SELECT id FROM units WHERE division IS NULL", &[])
+        .await?
+        .iter()
+        .map(|r| r.i(0))
+        .collect())
 }
 
 /// A field that refers to a row of another table, and how to look it up.
@@ -339,6 +390,7 @@ fn build_rows(
     tag: Option<&str>,
     today: jiff::civil::Date,
     cal: &Calendar,
+    departments: &HashSet<i64>,
     cur: &mut Cursor,
 ) -> Result<Built, StoreError> {
     let ref_fields: Vec<(usize, &FieldDef)> = kind
@@ -369,8 +421,8 @@ fn build_rows(
     let mut fields_json = String::with_capacity(512);
     let mut data_json = String::with_capacity(640);
     for (i, (raw, state)) in rows.iter().enumerate() {
-        let (fields, state, d) =
-            prepare_new(kind, actor, raw, state.as_deref(), today, cal).map_err(|e| numbered(first + i, e))?;
+        let (fields, state, d) = prepare_new(kind, actor, raw, state.as_deref(), today, cal, departments)
+            .map_err(|e| numbered(first + i, e))?;
         fields_json.clear();
         lvzhi_core::event::canonical_json(&Value::Object(fields.clone()), &mut fields_json);
         // {"after":…,"import":…,"state":…} — keys in canonical order.
@@ -449,6 +501,8 @@ pub struct BulkCreate {
     today: jiff::civil::Date,
     /// The working-day calendar the rows' deadlines are counted by.
     cal: Arc<Calendar>,
+    /// The county departments, for the create-time unit rule.
+    departments: Arc<HashSet<i64>>,
     sent: usize,
     /// Where the writer says the import starts (until the first push).
     start: Option<oneshot::Receiver<Start>>,
@@ -485,6 +539,10 @@ impl Store {
             tag: tag.map(Arc::from),
             today: self.today(),
             cal: self.fresh_calendar().await?,
+            departments: Arc::new({
+                let mut c = self.pool.acquire().await?;
+                departments(&mut c.conn()).await?
+            }),
             sent: 0,
             start: Some(start),
             cursor: None,
@@ -540,7 +598,7 @@ impl BulkCreate {
                 None => return Err(StoreError::Internal("bulk import already failed".into())),
             },
         };
-        let (pack, actor, ledger, tag, today, first, cal) = (
+        let (pack, actor, ledger, tag, today, first, cal, departments) = (
             self.pack.clone(),
             self.actor.clone(),
             self.ledger.clone(),
@@ -548,11 +606,22 @@ impl BulkCreate {
             self.today,
             self.sent,
             self.cal.clone(),
+            self.departments.clone(),
         );
         let n = rows.len();
         let (built, cur) = tokio::task::spawn_blocking(move || {
             let built = match pack.ledger(&ledger) {
-                Some(kind) => build_rows(kind, &actor, &rows, first, tag.as_deref(), today, &cal, &mut cur),
+                Some(kind) => build_rows(
+                    kind,
+                    &actor,
+                    &rows,
+                    first,
+                    tag.as_deref(),
+                    today,
+                    &cal,
+                    &departments,
+                    &mut cur,
+                ),
                 None => Err(StoreError::NotFound(format!("台账“{ledger}”不存在"))),
             };
             (built, cur)
@@ -924,6 +993,7 @@ async fn write_chunks(
         last_id += n;
         head.seq += n;
         head.hash = b.last_hash;
+        head.at = at.to_string();
     }
     if pg && !ids.is_empty() {
         conn.script("SELECT setval(pg_get_serial_sequence('records', 'id'), (SELECT MAX(id) FROM records))")

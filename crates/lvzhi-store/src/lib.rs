@@ -6,6 +6,7 @@
 //!   batches concurrent requests into one transaction (group commit), writes
 //!   each record change together with its event, and extends the hash chain.
 //! * [`calendar`] — the working-day calendar: plans loaded by the admin over the embedded ones.
+//! * [`notices`] — 站内信: notices written with the changes they report, daily 临期/超期 reminders.
 //! * [`records`] — reading records: one record, filtered and paginated lists,
 //!   a record's events; every read goes through the user's scope.
 //! * [`org`] — divisions, units, people, 分管.
@@ -40,6 +41,7 @@ pub mod error;
 pub mod extras;
 pub mod manage;
 pub mod migrate;
+pub mod notices;
 mod numbers;
 pub mod org;
 pub mod records;
@@ -105,7 +107,7 @@ pub(crate) fn now_stamp() -> String {
 pub struct Store {
     pub(crate) pool: Pool,
     pub(crate) pack: Arc<Pack>,
-    pub(crate) writer: anchor::Writer,
+    pub(crate) writer: writer::Handle,
     /// Where the chain head is anchored outside the database.
     pub(crate) anchor: Arc<anchor::Anchor>,
     pub(crate) clock: Clock,
@@ -132,11 +134,7 @@ impl Store {
         let cal = calendar::Cached::new(calendar::load(&mut owned.conn()).await?);
         let pool = target.pool(8).await.map_err(|e| unwritable(&target, e))?;
         let anchor = Arc::new(anchor::Anchor::new(anchor::default_path(&target)));
-        let writer = anchor::Writer::new(
-            writer::spawn(owned, target.clone(), pack.clone(), clock.clone()),
-            anchor.clone(),
-            pool.clone(),
-        );
+        let writer = writer::spawn(owned, target.clone(), pack.clone(), clock.clone(), anchor.clone());
         let list_windows = records::list_windows(pool.dialect());
         let files = Arc::new(std::sync::RwLock::new(lvzhi_files::FileStore::new(
             attachments::default_dir(&target),

@@ -72,6 +72,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0017_attachments.sql"),
         include_str!("../migrations/postgres/0017_attachments.sql"),
     ),
+    (
+        19,
+        "notices",
+        include_str!("../migrations/sqlite/0019_notices.sql"),
+        include_str!("../migrations/postgres/0019_notices.sql"),
+    ),
 ];
 
 /// The SQL of every migration for one backend (for the schema-parity test).

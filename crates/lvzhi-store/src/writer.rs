@@ -137,6 +137,27 @@ pub enum Cmd {
         /// Event data.
         data: Value,
     },
+    /// Statements off the chain (a notice marked read): no event. Answers
+    /// `Out::Ids` with the number of rows changed.
+    Quiet {
+        /// The statements, run in order.
+        statements: Vec<(String, Vec<P>)>,
+    },
+    /// Like [`Cmd::Quiet`], answering the rows changed by each statement.
+    QuietEach {
+        /// The statements, run in order.
+        statements: Vec<(String, Vec<P>)>,
+    },
+    /// Store the admin's calendar plans (one `calendar.load` event), then
+    /// recompute, in the same transaction, the deadlines of open records that
+    /// were counted through a provisional year the load makes official (one
+    /// `record.update` event each, see [`crate::calendar::recompute`]).
+    LoadCalendar {
+        /// Who (the admin).
+        actor: Access,
+        /// The plans, checked.
+        plans: Vec<lvzhi_core::calendar::YearPlan>,
+    },
     /// Steps run in order, each with an [`Expect`]ation, then one event (the
     /// assessment's ballots and campaign changes). A step expecting
     /// [`Expect::One`] that changes any other number of rows refuses the
@@ -187,6 +208,14 @@ pub enum Out {
     Record(Box<RecordRow>),
     /// New ids.
     Ids(Vec<i64>),
+    /// Records whose provisional deadlines were recomputed: all of them, and
+    /// those whose deadline changed.
+    Recomputed {
+        /// Every record counted through a provisional year now official.
+        checked: Vec<i64>,
+        /// Those whose deadline moved.
+        changed: Vec<i64>,
+    },
     /// Done.
     Done,
 }
@@ -256,7 +285,7 @@ pub const RECONNECT_WINDOW: Duration = Duration::from_secs(10);
 const MAX_TRIES: u32 = 4;
 
 /// Starts the writer on its own connection; `target` is where it reconnects.
-pub fn spawn(conn: Owned, target: Target, pack: Arc<Pack>, clock: Clock) -> Handle {
+pub fn spawn(conn: Owned, target: Target, pack: Arc<Pack>, clock: Clock, anchor: Arc<crate::anchor::Anchor>) -> Handle {
     let (tx, rx) = mpsc::channel(4096);
     let health = Arc::new(Mutex::new(WriteHealth {
         ok: true,
@@ -270,6 +299,8 @@ pub fn spawn(conn: Owned, target: Target, pack: Arc<Pack>, clock: Clock) -> Hand
         clock,
         health: health.clone(),
         down_since: None,
+        anchorer: crate::anchor::Anchorer::start(anchor.clone()),
+        anchor,
     };
     tokio::spawn(w.run(rx));
     Handle { tx, health }
@@ -285,12 +316,23 @@ struct Writer {
     health: Arc<Mutex<WriteHealth>>,
     /// When the current outage began.
     down_since: Option<Instant>,
+    /// Where the head is anchored (see [`crate::anchor`]).
+    anchor: Arc<crate::anchor::Anchor>,
+    /// The anchor thread: anchors each committed batch's head, then answers it.
+    anchorer: crate::anchor::Anchorer,
 }
 
 /// How a batch ended.
 enum Outcome {
     /// Every job was answered.
     Done,
+    /// COMMIT succeeded: the answers, to send once the head (`last`: seq,
+    /// hash, time of the batch's last event) is anchored.
+    Committed {
+        batch: Vec<Job>,
+        results: Vec<Result<Out, StoreError>>,
+        last: Option<(i64, String, String)>,
+    },
     /// Every job was answered 507 or 503: the disk is full or the database
     /// read-only (the text says which, for the log and `/healthz`).
     Faulted(String),
@@ -303,7 +345,7 @@ enum Outcome {
     InDoubt {
         batch: Vec<Job>,
         results: Vec<Result<Out, StoreError>>,
-        last: Option<(i64, String)>,
+        last: Option<(i64, String, String)>,
         error: String,
     },
 }
@@ -369,6 +411,10 @@ impl Writer {
                     self.up();
                     return;
                 }
+                Outcome::Committed { batch, results, last } => {
+                    self.up();
+                    return self.answer(batch, results, last);
+                }
                 Outcome::Faulted(error) => {
                     self.down_since.get_or_insert_with(Instant::now);
                     self.note(&error);
@@ -389,13 +435,10 @@ impl Writer {
                     error,
                 } => {
                     self.lost(&error);
-                    match self.committed(last).await {
+                    match self.committed(last.as_ref().map(|(s, h, _)| (*s, h.clone()))).await {
                         Some(true) => {
-                            for (job, r) in b.into_iter().zip(results) {
-                                let _ = job.reply.send(r);
-                            }
                             self.up();
-                            return;
+                            return self.answer(b, results, last);
                         }
                         Some(false) => b,
                         None => {
@@ -414,6 +457,21 @@ impl Writer {
             }
             if tries >= MAX_TRIES {
                 return answer_all(batch, || StoreError::Unavailable(crate::error::NOT_SAVED.into()));
+            }
+        }
+    }
+
+    /// Answers a committed batch: through the anchor thread when anchoring is
+    /// on and the batch wrote events (the callers hear back once its head is
+    /// anchored), else at once.
+    fn answer(&self, batch: Vec<Job>, results: Vec<Result<Out, StoreError>>, last: Option<(i64, String, String)>) {
+        let replies = batch.into_iter().map(|j| j.reply).zip(results).collect::<Vec<_>>();
+        match last {
+            Some(head) if self.anchor.is_on() => self.anchorer.send(crate::anchor::Sealed { head, replies }),
+            _ => {
+                for (tx, r) in replies {
+                    let _ = tx.send(r);
+                }
             }
         }
     }
@@ -530,7 +588,7 @@ impl Writer {
 }
 
 /// The chain's head: the last event's seq and hash.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Head {
     pub seq: i64,
     pub hash: String,
@@ -538,6 +596,11 @@ pub(crate) struct Head {
     /// transaction, so a batch of creates checks each once. Restored with the
     /// rest of the head when a job rolls back.
     pub refs: std::collections::HashSet<String>,
+    /// The time of the last event written in this transaction (for the anchor line).
+    pub at: String,
+    /// The county departments, read once per batch when a clerk creates
+    /// (the create-time unit rule, [`crate::bulk::check_create_unit`]).
+    pub departments: Option<Arc<std::collections::HashSet<i64>>>,
 }
 
 /// Whether an error ends the whole batch: the connection is gone, the disk
@@ -570,12 +633,12 @@ async fn try_batch(conn: &mut Conn<'_>, batch: Vec<Job>, pack: &Pack, clock: &Cl
             .map(|r| Head {
                 seq: r.i(0),
                 hash: r.t(1),
-                refs: Default::default(),
+                ..Head::default()
             })
             .unwrap_or(Head {
                 seq: 0,
                 hash: GENESIS.into(),
-                refs: Default::default(),
+                ..Head::default()
             }))
     }
     .await;
@@ -637,17 +700,13 @@ async fn try_batch(conn: &mut Conn<'_>, batch: Vec<Job>, pack: &Pack, clock: &Cl
             }
         }
     }
+    let last = (head.seq > first_seq).then(|| (head.seq, head.hash.clone(), head.at.clone()));
     match conn.script("COMMIT").await {
-        Ok(()) => {
-            for (job, r) in batch.into_iter().zip(results) {
-                let _ = job.reply.send(r);
-            }
-            Outcome::Done
-        }
+        Ok(()) => Outcome::Committed { batch, results, last },
         Err(e) if e.class() == Fault::Disconnected => Outcome::InDoubt {
             batch,
             results,
-            last: (head.seq > first_seq).then(|| (head.seq, head.hash.clone())),
+            last,
             error: e.to_string(),
         },
         Err(e) => {
@@ -737,6 +796,7 @@ pub(crate) async fn append(
     .await?;
     head.seq = e.seq;
     head.hash = e.hash;
+    head.at = e.at;
     Ok(e.seq)
 }
 
@@ -864,7 +924,9 @@ async fn apply(
                 to: t.to.clone(),
                 reason: reason.map(str::to_string),
             };
+            let old_unit = old.unit_id;
             let row = save_change(conn, head, kind, actor, old, changes, Some(step), None, now).await?;
+            crate::notices::after_transition(conn, kind, actor, t, reason, old_unit, &row).await?;
             Ok(Out::Record(Box::new(row)))
         }
         Cmd::Void {
@@ -926,7 +988,9 @@ async fn apply(
                 &[P::I(seq), P::I(old.id)],
             )
             .await?;
-            Ok(Out::Record(Box::new(records::fetch(conn, *id).await?)))
+            let row = records::fetch(conn, *id).await?;
+            crate::notices::after_urge(conn, kind, actor, &row, note, &stamp(now)).await?;
+            Ok(Out::Record(Box::new(row)))
         }
         Cmd::Plain {
             actor,
@@ -978,6 +1042,23 @@ async fn apply(
             )
             .await?;
             Ok(Out::Ids(vec![id]))
+        }
+        Cmd::Quiet { statements } => {
+            let mut n = 0;
+            for (sql, params) in statements {
+                n += conn.exec(sql, params).await?;
+            }
+            Ok(Out::Ids(vec![i64::try_from(n).unwrap_or(i64::MAX)]))
+        }
+        Cmd::QuietEach { statements } => {
+            let mut ns = Vec::with_capacity(statements.len());
+            for (sql, params) in statements {
+                ns.push(i64::try_from(conn.exec(sql, params).await?).unwrap_or(i64::MAX));
+            }
+            Ok(Out::Ids(ns))
+        }
+        Cmd::LoadCalendar { actor, plans } => {
+            crate::calendar::load_and_recompute(conn, head, pack, actor, plans, now).await
         }
         Cmd::Steps {
             actor,
@@ -1181,7 +1262,16 @@ async fn create(
     now: Timestamp,
 ) -> Result<RecordRow, StoreError> {
     let cal = crate::calendar::for_kind(conn, kind).await?;
-    let (fields, state, d) = crate::bulk::prepare_new(kind, actor, raw, state, local_date(now), &cal)?;
+    let departments = match &head.departments {
+        Some(d) => d.clone(),
+        None if matches!(actor.role, Role::UnitClerk | Role::UnitHead) => {
+            let d = Arc::new(crate::bulk::departments(conn).await?);
+            head.departments = Some(d.clone());
+            d
+        }
+        None => Arc::default(),
+    };
+    let (fields, state, d) = crate::bulk::prepare_new(kind, actor, raw, state, local_date(now), &cal, &departments)?;
     check_refs(conn, &mut head.refs, kind, &fields).await?;
     let at = stamp(now);
     let fields_json = Value::Object(fields.clone()).to_string();

@@ -34,6 +34,7 @@ both!(
     login,
     reopen_keeps_data,
     no_pushing_records_out_of_reach,
+    create_time_unit_rule,
     search_wildcards,
 );
 
@@ -724,7 +725,15 @@ async fn list_case(w: &World, recs: Vec<(usize, usize, usize)>) -> Result<(), pr
     for (t, u, c) in recs {
         let actor = creators[c];
         let r = w.store.create(actor, "hazard", hazard(towns[t], units[u])).await;
-        if actor.may_place_in(Some(towns[t])) {
+        // The create-time unit rule: a clerk or head names their own unit or,
+        // for a hazard awaiting 交办, a county department.
+        let unit_ok = !matches!(
+            actor.role,
+            lvzhi_core::access::Role::UnitClerk | lvzhi_core::access::Role::UnitHead
+        ) || units[u].is_none_or(|x| Some(x) == actor.unit || x == w.yj);
+        if actor.may_place_in(Some(towns[t])) && !unit_ok {
+            prop_assert!(matches!(r, Err(StoreError::Invalid(_))), "{}: {:?}", actor.username, r);
+        } else if actor.may_place_in(Some(towns[t])) {
             let row =
                 r.map_err(|e| TestCaseError::fail(format!("{} creating in {}: {e:?}", actor.username, towns[t])))?;
             prop_assert!(
@@ -1755,6 +1764,77 @@ async fn no_pushing_records_out_of_reach(w: World) {
         .await
         .unwrap();
     assert_eq!(r3.unit_id, Some(w.qs));
+}
+
+/// The create-time unit rule (issue 15): a clerk or head registers a record for
+/// their own unit, or names a county department only where the record starts
+/// in a state a 交办 step leaves (hazard 待交办 → 交办 sets 责任单位). Another
+/// township is never named at creation — by single create, `create_many` or
+/// bulk import alike — and a department is not named where no 交办 follows.
+async fn create_time_unit_rule(w: World) {
+    let s = &w.store;
+    let events = event_count(s).await;
+    // Another township's government: refused on the field, for clerk and head, every path.
+    for who in [&w.clerk_xd, &w.head_xd] {
+        let e = s.create(who, "hazard", hazard(XD, Some(w.qs))).await.unwrap_err();
+        assert_eq!(e.status(), 422, "{e}");
+        let msg = e.to_string();
+        assert!(msg.contains("责任单位") && msg.contains("交办/转办"), "{msg}");
+        let e = s
+            .create_many(
+                who,
+                "hazard",
+                vec![(hazard(XD, Some(w.xd)), None), (hazard(XD, Some(w.qs)), None)],
+                None,
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("第2条") && e.to_string().contains("交办/转办"),
+            "{e}"
+        );
+        let e = s
+            .create_bulk(
+                who,
+                "hazard",
+                vec![(hazard(XD, Some(w.xd)), None), (hazard(XD, Some(w.qs)), None)],
+                None,
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("第2条") && e.to_string().contains("交办/转办"),
+            "{e}"
+        );
+    }
+    // A department clerk cannot hand a new record to a township either.
+    let e = s
+        .create(&w.clerk_yj, "hazard", hazard(XD, Some(w.xd)))
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), 422, "{e}");
+    // A department where no 交办 follows (a hazard registered as already 整改中): refused.
+    let e = s
+        .create_many(
+            &w.clerk_xd,
+            "hazard",
+            vec![(hazard(XD, Some(w.yj)), Some("整改中".into()))],
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("登记时只能填写本单位；"), "{e}");
+    assert_eq!(event_count(s).await, events, "refusals write nothing");
+    // Allowed: one's own unit (also when left empty), a department awaiting 交办,
+    // and anything for the office.
+    let own = s.create(&w.clerk_xd, "hazard", hazard(XD, Some(w.xd))).await.unwrap();
+    assert_eq!(own.unit_id, Some(w.xd));
+    let empty = s.create(&w.head_xd, "hazard", hazard(XD, None)).await.unwrap();
+    assert_eq!(empty.unit_id, Some(w.xd));
+    let dept = s.create(&w.clerk_xd, "hazard", hazard(XD, Some(w.yj))).await.unwrap();
+    assert_eq!((dept.unit_id, dept.state.as_str()), (Some(w.yj), "待交办"));
+    let office = s.create(&w.office, "hazard", hazard(XD, Some(w.qs))).await.unwrap();
+    assert_eq!(office.unit_id, Some(w.qs));
 }
 
 /// Search text is matched literally: `_`, `%` and `\` are not wildcards

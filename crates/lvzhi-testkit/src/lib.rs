@@ -102,6 +102,7 @@ impl TestDb {
                 }
             }
             Backend::Postgres => {
+                lvzhi_store::anchor::remove_default_pg(&self.url);
                 if let Ok(mut admin) = sqlx::PgConnection::connect(PG_ADMIN_URL).await {
                     let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
                         "DROP DATABASE IF EXISTS {} WITH (FORCE)",

@@ -67,12 +67,38 @@ pub async fn serve(state: AppState, addr: SocketAddr) -> std::io::Result<()> {
 /// Serves on an already bound listener (tests bind port 0).
 pub async fn serve_on(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     let store = state.store.clone();
+    let reminders = tokio::spawn(reminders(store.clone()));
     let app = app(state);
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+    let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
-        .await?;
+        .await;
+    reminders.abort();
     store.close().await;
-    Ok(())
+    served
+}
+
+/// How often the server writes the day's 临期/超期 notices and escalations.
+const REMINDER_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// The daily reminders ([`lvzhi_store::Store::scan_deadlines`]): at start and
+/// every ten minutes; each notice is written once a day whatever the number
+/// of servers, so the first scan after midnight (Shanghai) writes the day's.
+async fn reminders(store: lvzhi_store::Store) {
+    let mut tick = tokio::time::interval(REMINDER_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match store.scan_deadlines().await {
+            Ok(s) if s.overdue + s.due_soon + s.escalated > 0 => tracing::info!(
+                overdue = s.overdue,
+                due_soon = s.due_soon,
+                escalated = s.escalated,
+                "站内信：临期/超期提醒已写入"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!("站内信提醒未写入：{e}"),
+        }
+    }
 }
 
 /// Answers 413 at once when the announced Content-Length is over the limit,

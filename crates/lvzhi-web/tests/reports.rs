@@ -221,3 +221,62 @@ fn report_pages_and_template_editor() {
 
     s.stop();
 }
+
+/// A custom template that fails while rendering — an include of a template
+/// that does not exist, a runaway loop out of fuel, unbounded recursion, an
+/// undefined value — is the template's fault: 422 naming the line, in the API
+/// (`details.line`) and on the 报告 page, never a 500 (issue 15).
+#[test]
+fn template_runtime_errors_are_422_with_the_line() {
+    let s = Server::start();
+    let cases = [
+        (
+            "坏引用",
+            "# 通报\n\n{% include \"别的模板\" %}\n",
+            3,
+            "引用的模板不存在",
+        ),
+        (
+            "死循环",
+            "# 通报\n\n{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}\n",
+            3,
+            "步数超过上限",
+        ),
+        (
+            "递归",
+            "# 通报\n\n{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}\n{{ f(1) }}\n",
+            3,
+            "层数超过上限",
+        ),
+        ("未定义", "# 通报\n\n正文\n{{ nothing_here }}\n", 4, "未定义的值"),
+    ];
+    let mut office = s.client("office");
+    let mut b = s.signed_in("office");
+    for (name, source, line, says) in cases {
+        let enc: String = name.bytes().map(|c| format!("%{c:02X}")).collect();
+        let path = format!("/api/v1/reports/{enc}");
+        // It parses, so it is saved; it fails only when run.
+        let r = office
+            .post(&format!("{path}/versions"), &json!({"source": source}))
+            .unwrap();
+        assert_eq!(r.status, 201, "{name}: {}", r.text());
+        let r = office.get(&format!("{path}?period=2026&format=md")).unwrap();
+        assert_eq!(r.status, 422, "{name}: {}", r.text());
+        let e = &r.json()["error"];
+        assert_eq!(e["details"]["line"], line, "{name}: {e}");
+        let msg = e["message"].as_str().unwrap();
+        assert!(
+            msg.contains(&format!("第{line}行")) && msg.contains(says),
+            "{name}: {msg}"
+        );
+        let r = b.get(&format!("/reports?template={enc}&period=2026&scope=county"));
+        assert_eq!(r.status, 422, "{name}");
+        let html = r.text();
+        assert!(
+            html.contains(&format!("第{line}行")) && html.contains(says),
+            "{name}: {html}"
+        );
+        assert!(!html.contains("id=\"report-preview\""), "{name}");
+    }
+    s.stop();
+}

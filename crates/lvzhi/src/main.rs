@@ -98,6 +98,11 @@ struct ServeArgs {
     /// Mark cookies Secure (when served behind TLS)
     #[arg(long)]
     secure_cookies: bool,
+    /// Append the change log's head to this file after every commit, for `audit verify --anchor`
+    /// [default: $LVZHI_ANCHOR; beside a SQLite file (<file>.anchor); for PostgreSQL
+    /// ~/.local/share/lvzhi/lvzhi-<host>-<port>-<database>.anchor ($LVZHI_DATA_DIR overrides the directory)]
+    #[arg(long, value_name = "PATH")]
+    anchor: Option<std::path::PathBuf>,
 }
 
 /// Arguments of `lvzhi demo`.
@@ -462,6 +467,16 @@ async fn serve(a: ServeArgs) -> Result<ExitCode, StoreError> {
         let pw = initialise(&store, "620902", None).await?;
         println!("首次启动，已初始化数据库 / first start, database initialised");
         println!("管理员 / admin login: admin / {pw}");
+    }
+    if let Some(file) = a.anchor {
+        store.set_anchor_file(Some(file));
+    }
+    match store.anchor_file() {
+        Some(file) => {
+            store.check_anchor_file()?;
+            println!("链头锚定文件 / anchor file: {}", file.display());
+        }
+        None => println!("未设置链头锚定文件 / no anchor file"),
     }
     // A chain begun with SHA-256 (before SM3) goes on in SM3 from here.
     if let Some(seq) = store.seal_chain().await? {

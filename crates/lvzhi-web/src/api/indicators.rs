@@ -41,6 +41,7 @@ pub struct IndicatorQuery {
 }
 
 fn parse(st: &AppState, q: &IndicatorQuery) -> Result<(Period, Scope), ApiError> {
+    super::page_limit(q.limit.map(|l| i64::try_from(l).unwrap_or(i64::MAX)), 500)?;
     let period = match q.period.as_deref().filter(|s| !s.trim().is_empty()) {
         Some(p) => Period::parse(p).map_err(|e| ApiError::bad_request(e.to_string()))?,
         None => Period::Year(st.store.today().year()),

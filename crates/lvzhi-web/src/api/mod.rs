@@ -13,6 +13,7 @@ pub mod assess;
 pub mod attachments;
 pub mod export;
 pub mod indicators;
+pub mod notices;
 pub mod openapi;
 pub mod reports;
 
@@ -58,7 +59,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Q<T> {
     }
 }
 
-fn parse_id(s: &str) -> Result<i64, ApiError> {
+pub(crate) fn parse_id(s: &str) -> Result<i64, ApiError> {
     s.parse::<i64>()
         .ok()
         .filter(|v| *v > 0)
@@ -118,6 +119,9 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/attachments/{id}", get(attachments::content))
         .route("/api/v1/attachments/{id}/thumbnail", get(attachments::thumbnail))
         .route("/api/v1/attachments/{id}/void", post(attachments::void))
+        .route("/api/v1/notices", get(notices::list))
+        .route("/api/v1/notices/read", post(notices::read_all))
+        .route("/api/v1/notices/{id}/read", post(notices::read_one))
         .route("/api/v1/audit/events", get(audit_events))
         .route("/api/v1/audit/verify", get(audit_verify))
         .route("/api/v1/indicators", get(indicators::list))
@@ -302,6 +306,7 @@ async fn list_records(
     Path(key): Path<String>,
     Q(q): Q<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
+    page_limit(q.limit, 500)?;
     let page = st.store.list(&c.session.access, &key, &q).await?;
     Ok(Json(serde_json::to_value(page).unwrap_or(Value::Null)))
 }
@@ -420,6 +425,14 @@ async fn record_events(State(st): State<AppState>, c: Caller, Path(id): Path<Str
     Ok(Json(json!({"items": events})))
 }
 
+/// A page size the client asked for must be 1 to `max`, as the OpenAPI document says.
+pub(crate) fn page_limit(limit: Option<i64>, max: i64) -> Result<(), ApiError> {
+    match limit {
+        Some(l) if !(1..=max).contains(&l) => Err(ApiError::bad_request(format!("每页条数应为1至{max}"))),
+        _ => Ok(()),
+    }
+}
+
 /// `GET /api/v1/audit/events?before&kind&actor&from&to&record&limit`: the
 /// log, filtered; each item is the event plus its Chinese line (`line`).
 async fn audit_events(
@@ -427,6 +440,7 @@ async fn audit_events(
     c: Caller,
     Q(q): Q<lvzhi_store::audit::EventFilter>,
 ) -> Result<Json<Value>, ApiError> {
+    page_limit(q.limit, 1000)?;
     let events = st.store.events_filtered(&c.session.access, &q).await?;
     let lines = st.store.audit_lines(&c.session.access, &q).await?;
     let items: Vec<Value> = events

@@ -70,6 +70,13 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
         "/api/v1/attachments/{id}/void",
         "作废附件（须填写原因；文件不删除）",
     ),
+    (
+        "get",
+        "/api/v1/notices",
+        "本人站内信（unread 只看未读，before 分页），含未读数",
+    ),
+    ("post", "/api/v1/notices/read", "本人站内信全部标为已读"),
+    ("post", "/api/v1/notices/{id}/read", "一条站内信标为已读"),
     ("get", "/api/v1/audit/events", "变更日志（审计、管理员）"),
     ("get", "/api/v1/audit/verify", "校验变更日志哈希链"),
     (
@@ -293,6 +300,21 @@ fn schemas() -> Value {
             "properties": {"note": s("已约谈责任单位，限期整改")}}),
     );
     m.insert(
+        "Notices".into(),
+        json!({"type": "object", "required": ["items", "unread"], "properties": {
+            "items": {"type": "array", "items": {"type": "object", "required": ["id", "kind", "kind_label", "title", "body", "created_at"],
+                "properties": {"id": {"type": "integer"}, "kind": {"type": "string", "enum": ["assign", "return", "urge", "due_soon", "overdue", "escalate", "extend"]},
+                    "kind_label": {"type": "string"}, "record_id": {"type": ["integer", "null"]}, "href": {"type": ["string", "null"]},
+                    "title": {"type": "string"}, "body": {"type": "string"}, "actor_name": {"type": "string"},
+                    "created_at": {"type": "string"}, "read_at": {"type": ["string", "null"]}}}},
+            "unread": {"type": "integer"}}}),
+    );
+    m.insert(
+        "NoticesRead".into(),
+        json!({"type": "object", "required": ["read", "unread"], "properties": {
+            "read": {"type": "integer"}, "unread": {"type": "integer"}}}),
+    );
+    m.insert(
         "Acked".into(),
         json!({"type": "object", "required": ["warning"], "properties": {"warning": {"type": "object"}}}),
     );
@@ -426,6 +448,8 @@ fn shape(method: &str, path: &str) -> (Option<&'static str>, u16, Success) {
         ("get", "/indicators/{id}") => (None, 200, Success::Json("Indicator")),
         ("get", "/warnings") => (None, 200, Success::Json("Warnings")),
         ("post", "/warnings/{id}/ack") => (Some("AckBody"), 200, Success::Json("Acked")),
+        ("get", "/notices") => (None, 200, Success::Json("Notices")),
+        ("post", "/notices/read" | "/notices/{id}/read") => (None, 200, Success::Json("NoticesRead")),
         ("get", "/reports") => (None, 200, Success::Json("Reports")),
         ("get", "/reports/{template}/source") => (None, 200, Success::Json("Source")),
         ("get", "/reports/{template}/versions") => (None, 200, Success::Json("Versions")),
@@ -505,10 +529,15 @@ fn query(method: &str, path: &str) -> &'static [(&'static str, &'static str, &'s
         "/audit/events" => &[
             ("before", "integer", "只列此编号之前的事件"),
             ("kind", "string", "事件类型"),
-            ("limit", "integer", "条数，默认100"),
+            ("limit", "integer", "条数 1-1000，默认100"),
         ],
         "/indicators" | "/indicators/{id}" => INDICATOR,
         "/warnings" => &[("level", "string", "red / yellow"), ("rule", "string", "预警规则")],
+        "/notices" => &[
+            ("unread", "boolean", "只看未读"),
+            ("before", "integer", "只列此编号之前的消息"),
+            ("limit", "integer", "条数 1-500，默认50"),
+        ],
         "/reports/{template}" => &[
             ("period", "string", "期间"),
             ("person", "string", "人员"),
@@ -552,7 +581,8 @@ fn errors(method: &str, path: &str, has_body: bool, public: bool) -> Vec<(u16, &
     if method != "get" {
         out.push((507, "存储空间已满，本次修改未保存"));
     }
-    if has_body {
+    // A body sent where none or JSON is expected: any write may meet these.
+    if has_body || method != "get" {
         out.push((413, "请求体过大"));
         out.push((415, "请求体应为JSON（Content-Type: application/json）"));
     }
@@ -614,7 +644,10 @@ pub fn document() -> Value {
                 ("format", "/reports/{template}") => json!({"type": "string", "enum": ["md", "html", "docx"]}),
                 ("format", _) => json!({"type": "string", "enum": ["docx", "xlsx"]}),
                 ("level", _) => json!({"type": "string", "enum": ["red", "yellow"]}),
+                ("limit", "/audit/events") => json!({"type": "integer", "minimum": 1, "maximum": 1000}),
                 ("limit", _) => json!({"type": "integer", "minimum": 1, "maximum": 500}),
+                // An index into the figure's sources (usize in the handler).
+                ("source", _) => json!({"type": "integer", "minimum": 0, "maximum": u64::MAX}),
                 _ => json!({"type": t}),
             };
             params.push(json!({"name": n, "in": "query", "required": false, "schema": schema, "description": d}));

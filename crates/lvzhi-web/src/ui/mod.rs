@@ -19,6 +19,7 @@
 //! * [`check`] — 核查: a pasted text or an uploaded .docx/.txt, highlighted and explained.
 //! * [`admin`] — 管理: units, people and 分管, users and roles, annual targets; the chain check.
 //! * [`todo`] — 我的待办 in full (首页 shows the first 30).
+//! * [`inbox`] — 站内信: the user's notices, mark read, each opening its record.
 //! * [`supervise`] — 督查督办: overdue/due-soon items, bulk 催办, 评星挂旗, 预警.
 //! * [`indicators`] — 指标 with provenance pages; the leader's dashboard.
 //! * [`charts`] — server-drawn SVG charts (lines, bars, progress).
@@ -43,6 +44,7 @@ pub mod check;
 pub mod evidence;
 pub mod form;
 pub mod import;
+pub mod inbox;
 pub mod indicators;
 pub mod pages;
 pub mod record;
@@ -93,6 +95,9 @@ pub fn router() -> Router<AppState> {
         .route("/audit", get(pages::audit))
         .route("/audit/verify", get(admin::audit_verify))
         .route("/todo", get(todo::todo_page))
+        .route("/inbox", get(inbox::show))
+        .route("/inbox/read", post(inbox::read))
+        .route("/inbox/{id}/open", get(inbox::open))
         .route("/check", get(check::check_page).post(check::check_submit))
         .route("/admin", get(admin::index))
         .route("/admin/units", get(admin::units).post(admin::unit_add))

@@ -222,6 +222,9 @@ async fn render_record(st: &AppState, u: &UiUser, id: i64, status: StatusCode, m
     if view.row.urge_count > 0 {
         fields.push(fact("催办次数", view.row.urge_count.to_string()));
     }
+    if let Some(note) = &view.deadline_note {
+        fields.push(fact("期限说明", note.clone()));
+    }
     fields.extend(kind.fields.iter().map(|f| Shown {
         label: f.label.clone(),
         value: view.row.fields.get(&f.key).map(|v| show(f, v)).unwrap_or_default(),
@@ -301,7 +304,8 @@ async fn render_record(st: &AppState, u: &UiUser, id: i64, status: StatusCode, m
             }
             "record.void" => ("作废".to_string(), s("reason"), false),
             "record.urge" => (format!("第{}次催办", d["urge_count"]), s("note"), false),
-            _ => (kind_label(&e.kind), String::new(), false),
+            // A change with its reason (a deadline recomputed when the year's holiday arrangement was loaded).
+            _ => (kind_label(&e.kind), s("reason"), false),
         };
         history.push(Hist {
             at: when(&e.at),

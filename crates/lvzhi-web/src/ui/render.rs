@@ -67,12 +67,13 @@ pub struct Chrome {
     pub path: String,
     /// 管理 link shown (admins and the office).
     pub manage: bool,
+    /// Unread notices (站内信), the header's badge.
+    pub unread: i64,
 }
 
 impl Chrome {
-    /// The chrome of a page at `path` for the signed-in user `u` (a
-    /// `UiUser`, or any holder of a session).
-    pub fn new(store: &Store, u: &impl AsRef<Session>, names: &Names, path: &str) -> Chrome {
+    /// The chrome of a page at `path` for the signed-in user `u`.
+    pub fn new(store: &Store, u: &super::session::UiUser, names: &Names, path: &str) -> Chrome {
         let session: &Session = u.as_ref();
         let a = &session.access;
         let mut groups: Vec<MenuGroup> = Vec::new();
@@ -130,6 +131,7 @@ impl Chrome {
             unit: a.unit.map(|id| names.unit(id)).unwrap_or_default(),
             csrf: session.csrf.clone(),
             home_active: path == "/",
+            unread: u.unread,
             supervision,
             indicators,
             groups,

@@ -36,6 +36,8 @@ pub struct UiUser {
     pub cache: PageCache,
     /// The store's version, read once per request at the first memoised value.
     version: Arc<OnceCell<Version>>,
+    /// The user's unread notices (站内信), counted once per request for the header.
+    pub unread: i64,
 }
 
 impl AsRef<Session> for UiUser {
@@ -121,6 +123,8 @@ impl FromRequestParts<AppState> for UiUser {
                 Err(see_other("/password"))
             }
             Ok(session) => Ok(UiUser {
+                // A failed count shows no badge; the page itself still works.
+                unread: state.store.unread_notices(&session.access).await.unwrap_or(0),
                 session,
                 token,
                 cache: state.cache.clone(),

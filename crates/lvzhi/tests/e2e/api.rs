@@ -466,6 +466,9 @@ const WRITE_ROLES: &[(&str, &str, Option<&[&str]>)] = &[
     ("delete", "/api/v1/auth/sessions/{id}", None),
     ("post", "/api/v1/assessments/ballot", None),
     ("post", "/api/v1/assessments/ballot/cast", None),
+    // Self-service: each user marks only their own notices read (tested in lvzhi-web tests/inbox.rs).
+    ("post", "/api/v1/notices/read", None),
+    ("post", "/api/v1/notices/{id}/read", None),
     ("post", "/api/v1/users", Some(&["admin"])),
     (
         "post",
