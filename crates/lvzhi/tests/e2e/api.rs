@@ -641,6 +641,7 @@ fn every_write_route_against_every_role() {
                 "/api/v1/records/{id}" => json!({"version": version, "fields": {"inspection": "改"}}),
                 "/api/v1/records/{id}/void" => json!({"version": version, "reason": "角色测试"}),
                 "/api/v1/records/{id}/urge" => json!({"note": "请加快"}),
+                "/api/v1/attachments/{id}/void" => json!({"reason": "角色测试"}),
                 "/api/v1/warnings/{id}/ack" => json!({"note": "已处理"}),
                 "/api/v1/users" => {
                     json!({"username": format!("rt_{user}"), "password": "role-test-pass-1", "role": "auditor"})
