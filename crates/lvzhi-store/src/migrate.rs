@@ -11,7 +11,7 @@ use crate::db::{Conn, P};
 use sha2::{Digest, Sha256};
 
 /// `(version, description, sqlite sql, postgres sql)`.
-const MIGRATIONS: &[
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
     (
         1,
         "init",
@@ -65,6 +65,12 @@ const MIGRATIONS: &[
         "security",
         include_str!("../migrations/sqlite/0016_security.sql"),
         include_str!("../migrations/postgres/0016_security.sql"),
+    ),
+    (
+        17,
+        "attachments",
+        include_str!("../migrations/sqlite/0017_attachments.sql"),
+        include_str!("../migrations/postgres/0017_attachments.sql"),
     ),
     (
         19,

@@ -186,6 +186,8 @@ async fn refuse_announced_oversize(
     // The import upload screen takes bigger files (its route sets its own body limit).
     let limit = if req.uri().path().ends_with("/import") && req.uri().path().starts_with("/ledgers/") {
         ui::import::UPLOAD_LIMIT
+    } else if req.uri().path().ends_with("/attachments") && req.uri().path().contains("/records/") {
+        service::attachments::body_limit()
     } else {
         BODY_LIMIT
     };

@@ -781,11 +781,23 @@ async fn audit_verify(db: DbArg, anchor: Option<std::path::PathBuf>) -> Result<E
         Some(file) => Some(store.verify_anchor(file).await?),
         None => None,
     };
+    // Evidence files against the digests their events hold (issue 16).
+    let files = store.verify_files().await?;
     store.close().await;
+    for p in &files.problems {
+        println!("附件校验失败 / attachment broken: {p}");
+    }
+    if files.checked > 0 && files.problems.is_empty() {
+        println!(
+            "附件 / attachments: {} 个文件与变更日志一致 / files match the chain",
+            files.checked
+        );
+    }
+    let anchored_ok = files.problems.is_empty();
     if let Some(a) = &anchored {
         println!("{}", a.message);
     }
-    let anchor_ok = anchored.as_ref().is_none_or(|a| a.problem.is_none());
+    let anchor_ok = anchored_ok && anchored.as_ref().is_none_or(|a| a.problem.is_none());
     Ok(match v.error {
         None if anchor_ok => {
             println!("ok: {} events", v.verified);

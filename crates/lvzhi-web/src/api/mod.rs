@@ -11,6 +11,7 @@
 
 pub mod accounts;
 pub mod assess;
+pub mod attachments;
 pub mod export;
 pub mod indicators;
 pub mod notices;
@@ -120,6 +121,17 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/records/{id}/void", post(void_record))
         .route("/api/v1/records/{id}/urge", post(urge))
         .route("/api/v1/records/{id}/events", get(record_events))
+        .route(
+            "/api/v1/records/{id}/attachments",
+            get(attachments::list)
+                .post(attachments::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    crate::service::attachments::body_limit(),
+                )),
+        )
+        .route("/api/v1/attachments/{id}", get(attachments::content))
+        .route("/api/v1/attachments/{id}/thumbnail", get(attachments::thumbnail))
+        .route("/api/v1/attachments/{id}/void", post(attachments::void))
         .route("/api/v1/notices", get(notices::list))
         .route("/api/v1/notices/read", post(notices::read_all))
         .route("/api/v1/notices/{id}/read", post(notices::read_one))

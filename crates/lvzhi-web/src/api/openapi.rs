@@ -73,6 +73,31 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
     ("get", "/api/v1/records/{id}/events", "记录的变更历史"),
     (
         "get",
+        "/api/v1/records/{id}/attachments",
+        "记录的附件（证据材料），含照片拍摄时间、位置和提示",
+    ),
+    (
+        "post",
+        "/api/v1/records/{id}/attachments",
+        "上传附件（multipart/form-data：kind 附件类别，file 一个或多个文件；类型按内容识别，单个默认不超过20MB）",
+    ),
+    (
+        "get",
+        "/api/v1/attachments/{id}",
+        "附件原文件（与变更日志中的摘要核对后提供）",
+    ),
+    (
+        "get",
+        "/api/v1/attachments/{id}/thumbnail",
+        "照片缩略图（JPEG，不含EXIF）",
+    ),
+    (
+        "post",
+        "/api/v1/attachments/{id}/void",
+        "作废附件（须填写原因；文件不删除）",
+    ),
+    (
+        "get",
         "/api/v1/notices",
         "本人站内信（unread 只看未读，before 分页），含未读数",
     ),
@@ -304,6 +329,23 @@ fn schemas() -> Value {
             "properties": {"version": {"type": "integer", "examples": [1]}, "reason": s("重复录入")}}),
     );
     m.insert(
+        "AttachmentVoidBody".into(),
+        json!({"type": "object", "required": ["reason"], "additionalProperties": false,
+            "properties": {"reason": s("拍错了地点")}}),
+    );
+    m.insert(
+        "Attachments".into(),
+        json!({"type": "object", "required": ["items"], "properties": {"items": {"type": "array"}}}),
+    );
+    m.insert(
+        "Uploaded".into(),
+        json!({"type": "object", "required": ["ids"], "properties": {"ids": {"type": "array", "items": {"type": "integer"}}}}),
+    );
+    m.insert(
+        "Voided".into(),
+        json!({"type": "object", "required": ["voided"], "properties": {"voided": {"type": "boolean"}}}),
+    );
+    m.insert(
         "UrgeBody".into(),
         json!({"type": "object", "additionalProperties": false, "properties": {"note": s("请于本周内办结")}}),
     );
@@ -471,6 +513,23 @@ fn shape(method: &str, path: &str) -> (Option<&'static str>, u16, Success) {
         ("post", "/records/{id}/transitions") => (Some("TransitionBody"), 200, Success::Json("Record")),
         ("post", "/records/{id}/void") => (Some("VoidBody"), 200, Success::Json("Record")),
         ("post", "/records/{id}/urge") => (Some("UrgeBody"), 200, Success::Json("Record")),
+        ("get", "/records/{id}/attachments") => (None, 200, Success::Json("Attachments")),
+        ("post", "/records/{id}/attachments") => (None, 201, Success::Json("Uploaded")),
+        ("get", "/attachments/{id}") => (
+            None,
+            200,
+            Success::Files(&[
+                "image/jpeg",
+                "image/png",
+                "image/webp",
+                "image/heic",
+                "application/pdf",
+                DOCX,
+                XLSX,
+            ]),
+        ),
+        ("get", "/attachments/{id}/thumbnail") => (None, 200, Success::Files(&["image/jpeg"])),
+        ("post", "/attachments/{id}/void") => (Some("AttachmentVoidBody"), 200, Success::Json("Voided")),
         ("get", "/audit/verify") => (None, 200, Success::Json("Verify")),
         ("get", "/indicators") => (None, 200, Success::Json("Indicators")),
         ("get", "/indicators/{id}") => (None, 200, Success::Json("Indicator")),
@@ -652,6 +711,7 @@ pub fn body_example(name: &str) -> Value {
             "fields": {"received_on": "2026-11-02", "deadline": "2026-12-01"}}),
         "VoidBody" => json!({"version": 1, "reason": "重复录入"}),
         "UrgeBody" => json!({"note": "请于本周内办结"}),
+        "AttachmentVoidBody" => json!({"reason": "拍错了地点"}),
         "AckBody" => json!({"note": "已约谈责任单位，限期整改"}),
         "SaveBody" => json!({"source": "# {{ period_label }}工作报告\n", "parent": 0, "note": "初稿"}),
         "CampaignBody" => json!({"year": 2026, "title": "2026年度县级领导干部民主测评",
@@ -929,7 +989,7 @@ mod tests {
                 );
             }
         }
-        assert_eq!(bodies, 19);
+        assert_eq!(bodies, 20);
     }
 
     #[test]

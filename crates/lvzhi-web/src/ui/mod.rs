@@ -41,6 +41,7 @@ pub mod admin;
 pub mod assess;
 pub mod charts;
 pub mod check;
+pub mod evidence;
 pub mod form;
 pub mod import;
 pub mod inbox;
@@ -89,6 +90,15 @@ pub fn router() -> Router<AppState> {
         .route("/records/{id}/void", post(record::void))
         .route("/records/{id}/urge", post(record::urge))
         .route("/records/{id}/assign", post(record::assign))
+        .route(
+            "/records/{id}/attachments",
+            post(evidence::upload).layer(axum::extract::DefaultBodyLimit::max(
+                crate::service::attachments::body_limit(),
+            )),
+        )
+        .route("/attachments/{id}", get(evidence::content))
+        .route("/attachments/{id}/thumb", get(evidence::thumb))
+        .route("/attachments/{id}/void", post(evidence::void))
         .route("/audit", get(pages::audit))
         .route("/audit/verify", get(admin::audit_verify))
         .route("/todo", get(todo::todo_page))

@@ -154,6 +154,8 @@ struct RecordPage {
     banner: String,
     /// The users the reader may make 承办人 (empty: the reader may not assign).
     assignable: Vec<form::Opt>,
+    /// 证据材料 (`ui/evidence.rs`, `templates/_evidence.html`).
+    evidence: super::evidence::Evidence,
 }
 
 /// A submitted transition form: its name, its fields and the store's errors.
@@ -432,8 +434,24 @@ async fn render_record(st: &AppState, u: &UiUser, id: i64, status: StatusCode, m
             notice: extra.notice,
             banner: extra.banner,
             assignable,
+            evidence: super::evidence::section(st, u, &view, kind).await?,
         },
     ))
+}
+
+/// The record page with a banner (the attachment forms' refusals).
+pub(super) async fn page_with_banner(
+    st: &AppState,
+    u: &UiUser,
+    id: i64,
+    status: StatusCode,
+    banner: String,
+) -> PageResult {
+    let extra = Extra {
+        banner,
+        ..Extra::default()
+    };
+    render_record(st, u, id, status, extra).await
 }
 
 /// The query of a record page (the notice after a redirect).
@@ -453,6 +471,8 @@ pub async fn show(State(st): State<AppState>, u: UiUser, Path(id): Path<String>,
         Some("voided") => "已作废。",
         Some("urged") => "已催办。",
         Some("assigned") => "已指派承办人。",
+        Some("attached") => "已上传附件，已记入变更日志。",
+        Some("attachment_voided") => "附件已作废（文件保留，作废原因已记入变更日志）。",
         _ => "",
     };
     render_record(

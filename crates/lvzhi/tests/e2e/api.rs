@@ -71,7 +71,13 @@ fn hazard_loop_through_http_on_both_backends() {
             .iter()
             .map(|d| d["label"].as_str().unwrap())
             .collect();
-        assert_eq!(labels, ["整改措施", "整改完成日期"]);
+        assert_eq!(labels, ["整改措施", "整改完成日期", "附件"]);
+        assert!(
+            r.text().contains("“提交验收”须先上传至少1份“整改后照片”"),
+            "{}",
+            r.text()
+        );
+        after_photo(&mut yj, id);
         let r = yj
             .post(
                 &format!("/api/v1/records/{id}/transitions"),
@@ -108,6 +114,7 @@ fn hazard_loop_through_http_on_both_backends() {
             [
                 "record.create",
                 "record.transition",
+                "record.attach",
                 "record.transition",
                 "record.transition"
             ]
@@ -382,6 +389,19 @@ fn openapi_document_is_served() {
     s.stop();
 }
 
+/// Uploads the after photo 提交验收 needs (issue 16) through the API.
+fn after_photo(c: &mut lvzhi_testkit::http::Client, id: i64) {
+    let photo = lvzhi_files::sample::photo(320, 240, Some("2026:11:24 10:00:00"), None);
+    let r = c
+        .upload(
+            &format!("/api/v1/records/{id}/attachments"),
+            &[("kind", "整改后照片")],
+            &[("整改后.jpg", &photo)],
+        )
+        .unwrap();
+    assert_eq!(r.status, 201, "{}", r.text());
+}
+
 /// Dates that make sense (issue 16): the pack's date rules refuse a 整改完成日期
 /// before the 发现日期 or in the future, with the message naming both fields.
 #[test]
@@ -392,6 +412,7 @@ fn date_rules_refuse_over_http_with_the_fields_named() {
         let mut office = s.client("office");
         assign(&mut office, id);
         let mut yj = s.client("clerk_yj");
+        after_photo(&mut yj, id);
         let submit = |yj: &mut lvzhi_testkit::http::Client, on: &str| {
             yj.post(
                 &format!("/api/v1/records/{id}/transitions"),
@@ -488,6 +509,16 @@ const WRITE_ROLES: &[(&str, &str, Option<&[&str]>)] = &[
         "post",
         "/api/v1/records/{id}/urge",
         Some(&["admin", "office", "leader"]),
+    ),
+    (
+        "post",
+        "/api/v1/records/{id}/attachments",
+        Some(&["admin", "office", "clerk_xd", "head_xd", "clerk_yj", "head_yj"]),
+    ),
+    (
+        "post",
+        "/api/v1/attachments/{id}/void",
+        Some(&["admin", "office", "clerk_xd", "head_xd", "clerk_yj", "head_yj"]),
     ),
     ("post", "/api/v1/warnings/{id}/ack", Some(&["admin", "office"])),
     (
@@ -648,6 +679,7 @@ fn every_write_route_against_every_role() {
                 "/api/v1/records/{id}" => json!({"version": version, "fields": {"inspection": "改"}}),
                 "/api/v1/records/{id}/void" => json!({"version": version, "reason": "角色测试"}),
                 "/api/v1/records/{id}/urge" => json!({"note": "请加快"}),
+                "/api/v1/attachments/{id}/void" => json!({"reason": "角色测试"}),
                 "/api/v1/warnings/{id}/ack" => json!({"note": "已处理"}),
                 "/api/v1/users" => {
                     json!({"username": format!("rt_{user}"), "password": "role-test-pass-1", "role": "auditor"})
