@@ -42,6 +42,7 @@ pub mod migrate;
 pub mod notices;
 mod numbers;
 pub mod org;
+pub mod outbox;
 pub mod records;
 pub mod templates;
 pub mod todo;

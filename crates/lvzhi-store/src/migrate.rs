@@ -72,6 +72,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0019_notices.sql"),
         include_str!("../migrations/postgres/0019_notices.sql"),
     ),
+    (
+        20,
+        "outbox",
+        include_str!("../migrations/sqlite/0020_outbox.sql"),
+        include_str!("../migrations/postgres/0020_outbox.sql"),
+    ),
 ];
 
 /// The SQL of every migration for one backend (for the schema-parity test).
