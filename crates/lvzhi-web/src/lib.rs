@@ -68,11 +68,13 @@ pub async fn serve(state: AppState, addr: SocketAddr) -> std::io::Result<()> {
 pub async fn serve_on(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     let store = state.store.clone();
     let reminders = tokio::spawn(reminders(store.clone()));
+    let sender = tokio::spawn(sender(store.clone()));
     let app = app(state);
     let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await;
     reminders.abort();
+    sender.abort();
     store.close().await;
     served
 }
@@ -97,6 +99,27 @@ async fn reminders(store: lvzhi_store::Store) {
             ),
             Ok(_) => {}
             Err(e) => tracing::warn!("站内信提醒未写入：{e}"),
+        }
+    }
+}
+
+/// How often the sender looks for outbox messages to deliver.
+const SEND_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The outbound sender ([`lvzhi_store::Store::deliver_due`]): every five
+/// seconds delivers the pending outbox messages that are due (those left by
+/// a previous run included: at least once).
+async fn sender(store: lvzhi_store::Store) {
+    let mut tick = tokio::time::interval(SEND_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match store.deliver_due().await {
+            Ok(p) if p.delivered + p.failed > 0 => {
+                tracing::info!(delivered = p.delivered, failed = p.failed, "外发通知：本轮已发送")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!("外发通知未发送：{e}"),
         }
     }
 }

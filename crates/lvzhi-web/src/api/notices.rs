@@ -3,6 +3,7 @@
 //! * `GET /api/v1/notices?unread=true&before=ID&limit=50` — newest first, with the unread count.
 //! * `POST /api/v1/notices/{id}/read` — mark one read.
 //! * `POST /api/v1/notices/read` — mark all read.
+//! * `GET /api/v1/outbox` — the outbound channels (secrets masked) and the delivery log (admin).
 
 use super::Q;
 use crate::AppState;
@@ -62,4 +63,12 @@ pub async fn read_one(State(st): State<AppState>, c: Caller, Path(id): Path<Stri
 pub async fn read_all(State(st): State<AppState>, c: Caller) -> Result<Json<Value>, ApiError> {
     let n = st.store.mark_notices_read(&c.session.access, None).await?;
     Ok(Json(json!({"read": n, "unread": 0})))
+}
+
+/// `GET /api/v1/outbox` (admin): channels with secrets masked, the latest 200 deliveries.
+pub async fn outbox(State(st): State<AppState>, c: Caller) -> Result<Json<Value>, ApiError> {
+    let a = &c.session.access;
+    let channels = st.store.channels(a).await?;
+    let deliveries = st.store.deliveries(a, 200).await?;
+    Ok(Json(json!({"channels": channels, "deliveries": deliveries})))
 }
