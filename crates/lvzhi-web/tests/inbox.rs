@@ -171,4 +171,27 @@ fn outbox_log_is_the_admins_and_hides_secrets() {
         "{v}"
     );
     assert_eq!(s.client("office").get("/api/v1/outbox").unwrap().status, 403);
+    // Over the API: the admin adds an SMS gateway; a bad one is refused in Chinese; others may not.
+    let body = json!({"kind": "sms", "name": "短信平台", "url": "http://127.0.0.1:9/sms",
+        "body_template": "{\"m\":\"{phone}\",\"c\":\"{text}\"}", "phone": "13800001234"});
+    let r = s.client("admin").post("/api/v1/outbox/channels", &body).unwrap();
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(
+        s.client("office")
+            .post("/api/v1/outbox/channels", &body)
+            .unwrap()
+            .status,
+        403
+    );
+    let r = s
+        .client("admin")
+        .post(
+            "/api/v1/outbox/channels",
+            &json!({"kind": "wecom", "name": "群", "url": "https://qyapi.weixin.qq.com/x"}),
+        )
+        .unwrap();
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(r.text().contains("http://"), "{}", r.text());
+    let v = s.client("admin").get("/api/v1/outbox").unwrap().json();
+    assert_eq!(v["channels"][1]["phone"], json!("138****1234"));
 }

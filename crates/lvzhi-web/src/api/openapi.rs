@@ -273,6 +273,14 @@ fn schemas() -> Value {
             "unread": {"type": "integer"}}}),
     );
     m.insert(
+        "ChannelBody".into(),
+        json!({"type": "object", "required": ["kind", "name", "url"], "additionalProperties": false, "properties": {
+            "kind": {"type": "string", "enum": ["wecom", "dingtalk", "sms"], "examples": ["dingtalk"]},
+            "name": s("县政府办钉钉群"), "url": s("http://10.0.0.8/robot/send?access_token=xxxx"),
+            "secret": s("SECxxxx"), "method": {"type": "string", "enum": ["POST", "GET"]},
+            "body_template": s("{\"mobile\":\"{phone}\",\"content\":\"{text}\"}"), "phone": s("13800000000")}}),
+    );
+    m.insert(
         "Outbox".into(),
         json!({"type": "object", "required": ["channels", "deliveries"], "properties": {
             "channels": {"type": "array", "items": {"type": "object", "required": ["id", "kind", "kind_label", "name", "url", "secret_set", "enabled"],
@@ -409,6 +417,7 @@ fn shape(method: &str, path: &str) -> (Option<&'static str>, u16, Success) {
         ("post", "/warnings/{id}/ack") => (Some("AckBody"), 200, Success::Json("Acked")),
         ("get", "/notices") => (None, 200, Success::Json("Notices")),
         ("get", "/outbox") => (None, 200, Success::Json("Outbox")),
+        ("post", "/outbox/channels") => (Some("ChannelBody"), 201, Success::Json("Created")),
         ("post", "/notices/read" | "/notices/{id}/read") => (None, 200, Success::Json("NoticesRead")),
         ("get", "/reports") => (None, 200, Success::Json("Reports")),
         ("get", "/reports/{template}/source") => (None, 200, Success::Json("Source")),

@@ -449,6 +449,7 @@ const WRITE_ROLES: &[(&str, &str, Option<&[&str]>)] = &[
     ("post", "/api/v1/notices/read", None),
     ("post", "/api/v1/notices/{id}/read", None),
     ("post", "/api/v1/users", Some(&["admin"])),
+    ("post", "/api/v1/outbox/channels", Some(&["admin"])),
     (
         "post",
         "/api/v1/ledgers/{ledger}/records",
