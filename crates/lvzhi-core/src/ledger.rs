@@ -57,6 +57,76 @@ pub struct TransitionDef {
     /// Whether a reason (说明) is required, e.g. for 退回.
     #[serde(default)]
     pub reason: bool,
+    /// Attachments the record must hold (not voided) before this transition is taken.
+    #[serde(default)]
+    pub evidence: Vec<EvidenceRule>,
+}
+
+/// Evidence a transition requires: at least `min` live attachments of the
+/// named `kind` (整改后照片), or — without a kind — any photo (`photo = true`)
+/// or any attachment.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvidenceRule {
+    /// The attachment kind (one of the ledger's `[attachments] kinds`).
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// Only photos count.
+    #[serde(default)]
+    pub photo: bool,
+    /// How many (default 1).
+    #[serde(default = "one")]
+    pub min: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl EvidenceRule {
+    /// Whether an attachment of `kind` (a photo or not) counts for this rule.
+    pub fn counts(&self, kind: &str, is_photo: bool) -> bool {
+        self.kind.as_deref().is_none_or(|k| k == kind) && (!self.photo || is_photo)
+    }
+
+    /// The Chinese refusal when the rule is not met by transition `name`.
+    pub fn message(&self, name: &str) -> String {
+        let what = match (&self.kind, self.photo) {
+            (Some(k), _) => format!("{}份“{k}”", self.min),
+            (None, true) => format!("{}张照片", self.min),
+            (None, false) => format!("{}个附件", self.min),
+        };
+        format!("“{name}”须先上传至少{what}")
+    }
+}
+
+/// What attachments a ledger's records take.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttachmentRules {
+    /// The kinds offered on upload (整改前照片, 整改后照片…); empty: [`DEFAULT_ATTACHMENT_KINDS`].
+    #[serde(default)]
+    pub kinds: Vec<String>,
+    /// Kinds shown side by side on the record page as before / after (two kinds).
+    #[serde(default)]
+    pub compare: Vec<String>,
+    /// A date field a photo's capture time may not be before (发现日期).
+    #[serde(default)]
+    pub captured_after: Option<String>,
+}
+
+/// The attachment kinds of a ledger that names none.
+pub const DEFAULT_ATTACHMENT_KINDS: &[&str] = &["现场照片", "证明材料", "其他"];
+
+impl AttachmentRules {
+    /// The kinds offered on upload.
+    pub fn kinds(&self) -> Vec<String> {
+        if self.kinds.is_empty() {
+            DEFAULT_ATTACHMENT_KINDS.iter().map(|s| s.to_string()).collect()
+        } else {
+            self.kinds.clone()
+        }
+    }
 }
 
 /// A workflow: the closed loop of a ledger.
@@ -211,6 +281,9 @@ pub struct LedgerKind {
     /// Rules between the record's dates.
     #[serde(default)]
     pub date_rules: Vec<DateRule>,
+    /// Attachment kinds and the photo date check.
+    #[serde(default)]
+    pub attachments: AttachmentRules,
     /// Roles that may create records.
     #[serde(default = "default_create_roles")]
     pub create_roles: Vec<Role>,
@@ -413,6 +486,9 @@ impl LedgerKind {
             if matches!(f.ty, FieldType::Enum | FieldType::MultiEnum) && f.values.is_empty() {
                 return Err(format!("选项字段“{}”没有可选值", f.label));
             }
+            if f.fill.is_some() && f.ty != FieldType::Text {
+                return Err(format!("字段“{}”由系统填写办理人，类型须为 text", f.label));
+            }
             if let Some(r) = f.role {
                 if !roles.insert(format!("{r:?}")) {
                     return Err(format!("字段角色 {r:?} 被多个字段使用"));
@@ -451,6 +527,15 @@ impl LedgerKind {
                 return Err("设置了默认期限，但没有角色为 deadline 的日期字段".into());
             }
         }
+        if let Some(k) = &self.attachments.captured_after
+            && self.field(k).is_none_or(|f| f.ty != FieldType::Date)
+        {
+            return Err(format!("附件规则 captured_after 中的“{k}”不是本台账的日期字段"));
+        }
+        let kinds = self.attachments.kinds();
+        if let Some(k) = self.attachments.compare.iter().find(|k| !kinds.contains(k)) {
+            return Err(format!("附件对照类别“{k}”不在本台账的附件类别中"));
+        }
         for r in &self.date_rules {
             let is_date = |k: &str| self.field(k).is_some_and(|f| f.ty == FieldType::Date);
             for k in std::iter::once(&r.field).chain(&r.not_before).chain(&r.not_after) {
@@ -480,6 +565,17 @@ impl LedgerKind {
                 }
                 if t.roles.is_empty() {
                     return Err(format!("流转“{}”没有可操作的角色", t.name));
+                }
+                let kinds = self.attachments.kinds();
+                for e in &t.evidence {
+                    if let Some(k) = &e.kind
+                        && !kinds.contains(k)
+                    {
+                        return Err(format!("流转“{}”要求的附件类别“{k}”不在本台账的附件类别中", t.name));
+                    }
+                    if e.min == 0 {
+                        return Err(format!("流转“{}”的附件要求数量须至少为1", t.name));
+                    }
                 }
             }
         }

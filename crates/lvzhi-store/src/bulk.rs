@@ -340,20 +340,26 @@ impl std::fmt::Debug for BulkFeed {
     }
 }
 
-/// Appends `s` as a JSON string.
+/// Appends `s` as a JSON string: the runs that need no escape are copied whole.
 fn push_json_str(out: &mut String, s: &str) {
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
+    let mut from = 0;
+    for (i, b) in s.bytes().enumerate() {
+        if b >= 0x20 && b != b'"' && b != b'\\' {
+            continue;
         }
+        out.push_str(&s[from..i]);
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            b => out.push_str(&format!("\\u{b:04x}")),
+        }
+        from = i + 1;
     }
+    out.push_str(&s[from..]);
     out.push('"');
 }
 
@@ -378,6 +384,18 @@ struct Cursor {
     hash: String,
     hasher: Hasher,
 }
+
+/// One row validated and serialised, before its place in the chain.
+struct Ready {
+    fields_json: String,
+    data_json: String,
+    state: String,
+    d: Derived,
+    refs: Vec<(usize, Value)>,
+}
+
+/// Chunks at least this long are validated on two threads.
+const PARALLEL_FROM: usize = 256;
 
 /// Validates rows, allots their ids and seqs after `cur`, seals their events
 /// in order and serialises the chunk (the caller's side; pure).
@@ -415,29 +433,67 @@ fn build_rows(
         events: String::with_capacity(rows.len() * 768),
         records: String::with_capacity(rows.len() * 1024),
     };
-    let (ev, rec) = (&mut built.events, &mut built.records);
-    ev.push('[');
-    rec.push('[');
-    let mut fields_json = String::with_capacity(512);
-    let mut data_json = String::with_capacity(640);
-    for (i, (raw, state)) in rows.iter().enumerate() {
-        let (fields, state, d) = prepare_new(kind, actor, raw, state.as_deref(), today, cal, departments)
-            .map_err(|e| numbered(first + i, e))?;
-        fields_json.clear();
-        lvzhi_core::event::canonical_json(&Value::Object(fields.clone()), &mut fields_json);
+    // Validation and each row's JSON on up to two threads (they do not depend on
+    // one another); then, in order, the chain hashes and the chunk's parameters.
+    let ready_row = |(raw, state): &(Map<String, Value>, Option<String>)| -> Result<Ready, StoreError> {
+        let (fields, state, d) = prepare_new(kind, actor, raw, state.as_deref(), today, cal, departments)?;
+        let mut fields_json = String::with_capacity(512);
+        let fields = Value::Object(fields);
+        lvzhi_core::event::canonical_json(&fields, &mut fields_json);
+        let Value::Object(fields) = fields else {
+            unreachable!("an object stays an object")
+        };
         // {"after":…,"import":…,"state":…} — keys in canonical order.
-        data_json.clear();
+        let mut data_json = String::with_capacity(fields_json.len() + tail.len() + 32);
         data_json.push_str("{\"after\":");
         data_json.push_str(&fields_json);
         data_json.push_str(&tail);
         push_json_str(&mut data_json, &state);
         data_json.push('}');
-        built.refs.push(
-            ref_fields
-                .iter()
-                .filter_map(|(k, f)| fields.get(&f.key).map(|v| (*k, v.clone())))
-                .collect(),
-        );
+        let refs = ref_fields
+            .iter()
+            .filter_map(|(k, f)| fields.get(&f.key).map(|v| (*k, v.clone())))
+            .collect();
+        Ok(Ready {
+            fields_json,
+            data_json,
+            state,
+            d,
+            refs,
+        })
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(2);
+    let ready: Vec<Result<Ready, StoreError>> = if threads > 1 && rows.len() >= PARALLEL_FROM {
+        let half = rows.len().div_ceil(threads);
+        std::thread::scope(|sc| {
+            let parts: Vec<_> = rows
+                .chunks(half)
+                .map(|part| sc.spawn(move || part.iter().map(ready_row).collect::<Vec<_>>()))
+                .collect();
+            let mut all = Vec::with_capacity(rows.len());
+            for p in parts {
+                match p.join() {
+                    Ok(v) => all.extend(v),
+                    Err(_) => all.push(Err(StoreError::Internal("validation thread panicked".into()))),
+                }
+            }
+            all
+        })
+    } else {
+        rows.iter().map(ready_row).collect()
+    };
+    let (ev, rec) = (&mut built.events, &mut built.records);
+    ev.push('[');
+    rec.push('[');
+    for (i, r) in ready.into_iter().enumerate() {
+        let Ready {
+            fields_json,
+            data_json,
+            state,
+            d,
+            refs,
+        } = r.map_err(|e| numbered(first + i, e))?;
+        built.refs.push(refs);
         let id = cur.last_id + 1;
         let seq = cur.seq + 1;
         let hash = cur.hasher.hash(&cur.hash, &data_json, id, seq);
@@ -451,7 +507,10 @@ fn build_rows(
         ev.push_str(",\"");
         ev.push_str(&id.to_string());
         ev.push_str("\",");
-        push_json_str(ev, &data_json);
+        // The data and the fields go in as JSON values, not strings: no escaping
+        // here and no unescaping in the database (SQLite's `->` and PostgreSQL's
+        // `->>` on `json` give back their text as written, byte for byte).
+        ev.push_str(&data_json);
         ev.push_str(",\"");
         ev.push_str(&cur.hash);
         ev.push_str("\",\"");
@@ -475,7 +534,7 @@ fn build_rows(
         rec.push(',');
         push_json_str(rec, &d.search);
         rec.push(',');
-        push_json_str(rec, &fields_json);
+        rec.push_str(&fields_json);
         rec.push(',');
         rec.push_str(&seq.to_string());
         rec.push(']');
@@ -746,20 +805,22 @@ impl Refs {
 }
 
 const EVENTS_SQLITE: &str = "INSERT INTO events (seq, at, actor, actor_name, kind, entity, entity_id, ledger, data, \
-    prev_hash, hash) SELECT value ->> 0, $2, $3, $4, 'record.create', 'record', value ->> 1, $5, value ->> 2, \
-    value ->> 3, value ->> 4 FROM json_each($1)";
+    prev_hash, hash) SELECT value ->> 0, $2, $3, $4, 'record.create', 'record', value ->> 1, $5, value -> 2, \
+    value ->> 3, value ->> 4 FROM jsonb_each($1)";
 const EVENTS_PG: &str = "INSERT INTO events (seq, at, actor, actor_name, kind, entity, entity_id, ledger, data, \
     prev_hash, hash) SELECT (value ->> 0)::bigint, $2, $3, $4, 'record.create', 'record', value ->> 1, $5, \
     value ->> 2, value ->> 3, value ->> 4 FROM json_array_elements($1::json) AS value";
 const RECORDS_SQLITE: &str = "INSERT INTO records (id, ledger, state, unit_id, source_unit_id, division, owner_id, \
     deadline, closed, voided, title, search, fields, version, state_since, created_at, created_by, updated_at, \
-    last_event) SELECT value ->> 0, $2, value ->> 1, value ->> 2, $3, value ->> 3, value ->> 4, value ->> 5, \
-    value ->> 6, FALSE, value ->> 7, value ->> 8, value ->> 9, 1, $4, $4, $5, $4, value ->> 10 FROM json_each($1)";
+    last_event, number) SELECT value ->> 0, $2, value ->> 1, value ->> 2, $3, value ->> 3, value ->> 4, value ->> 5, \
+    value ->> 6, FALSE, value ->> 7, value ->> 8, value -> 9, 1, $4, $4, $5, $4, value ->> 10, \
+    $6 || CAST($7 + (value ->> 0) - $8 AS TEXT) || '号' FROM jsonb_each($1)";
 const RECORDS_PG: &str = "INSERT INTO records (id, ledger, state, unit_id, source_unit_id, division, owner_id, \
     deadline, closed, voided, title, search, fields, version, state_since, created_at, created_by, updated_at, \
-    last_event) SELECT (value ->> 0)::bigint, $2, value ->> 1, (value ->> 2)::bigint, $3, value ->> 3, \
+    last_event, number) SELECT (value ->> 0)::bigint, $2, value ->> 1, (value ->> 2)::bigint, $3, value ->> 3, \
     (value ->> 4)::bigint, value ->> 5, (value ->> 6)::boolean, FALSE, value ->> 7, value ->> 8, value ->> 9, 1, \
-    $4, $4, $5, $4, (value ->> 10)::bigint FROM json_array_elements($1::json) AS value";
+    $4, $4, $5, $4, (value ->> 10)::bigint, \
+    $6 || ($7::bigint + (value ->> 0)::bigint - $8::bigint)::text || '号' FROM json_array_elements($1::json) AS value";
 
 /// The event hash of a `record.create` event, streamed: equal to
 /// `Event::seal` on the same event (tested below).
@@ -963,6 +1024,9 @@ async fn write_chunks(
         }
         let n = b.refs.len() as i64;
         refs.check(conn, kind, &b.refs, b.first).await?;
+        // The records' numbers are allotted first and written with the rows
+        // (an UPDATE after the INSERT would write every row twice).
+        let (number_head, number_start) = crate::numbers::allot_series(conn, kind, at, n).await?;
         conn.exec(
             events_sql,
             &[
@@ -982,10 +1046,12 @@ async fn write_chunks(
                 P::OI(actor.unit),
                 P::T(at.to_string()),
                 P::OI(created_by),
+                P::T(number_head),
+                P::I(number_start),
+                P::I(b.first_id),
             ],
         )
         .await?;
-        crate::numbers::number_records(conn, kind, at, b.first_id, n).await?;
         if let Some(w) = wal.as_deref_mut() {
             w.poke();
         }

@@ -14,6 +14,7 @@
 //! * [`audit`] — verifying the event chain; the audit log in Chinese, filtered.
 //! * [`anchor`] — the chain head anchored outside the database (completeness).
 //! * [`manage`] — the admin pages' changes: renaming and disabling units, editing people, unlocking users.
+//! * [`attachments`] — evidence files of records: content-addressed on disk, evented, verified.
 //! * [`templates`] — report templates edited in the UI, every version kept and evented.
 //!
 //! **Invariants:**
@@ -29,6 +30,7 @@ pub mod aggregate;
 pub mod anchor;
 pub mod api;
 pub mod assess;
+pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod backup;
@@ -43,7 +45,9 @@ pub mod notices;
 mod numbers;
 pub mod org;
 pub mod outbox;
+pub mod prefs;
 pub mod records;
+pub mod second_factor;
 pub mod templates;
 pub mod todo;
 pub mod writer;
@@ -117,6 +121,8 @@ pub struct Store {
     pub(crate) calendar: calendar::Cached,
     /// The identification and authentication policy (see [`auth::Policy`]), cached from `meta`.
     pub(crate) policy: Arc<std::sync::RwLock<auth::Policy>>,
+    /// The attachment directory ([`attachments`]).
+    pub(crate) files: Arc<std::sync::RwLock<lvzhi_files::FileStore>>,
 }
 
 impl Store {
@@ -133,6 +139,9 @@ impl Store {
         let anchor = Arc::new(anchor::Anchor::new(anchor::default_path(&target)));
         let writer = writer::spawn(owned, target.clone(), pack.clone(), clock.clone(), anchor.clone());
         let list_windows = records::list_windows(pool.dialect());
+        let files = Arc::new(std::sync::RwLock::new(lvzhi_files::FileStore::new(
+            attachments::default_dir(&target),
+        )));
         let store = Store {
             calendar: cal,
             list_windows,
@@ -143,6 +152,7 @@ impl Store {
             target,
             policy: Arc::default(),
             anchor,
+            files,
         };
         store.load_policy().await?;
         Ok(store)

@@ -181,6 +181,24 @@ pub enum Cmd {
         /// Stamp the event with the hour only (ballots: against timing correlation).
         coarse_time: bool,
     },
+    /// Add an evidence attachment (its file already stored) to a record.
+    Attach {
+        /// Who.
+        actor: Access,
+        /// Record id.
+        id: i64,
+        /// What was uploaded.
+        file: Box<crate::attachments::NewAttachment>,
+    },
+    /// Void an attachment with a reason (never deleted).
+    VoidAttachment {
+        /// Who.
+        actor: Access,
+        /// Attachment id.
+        id: i64,
+        /// Why.
+        reason: String,
+    },
 }
 
 /// What a change produced.
@@ -895,6 +913,9 @@ async fn apply(
                     message: format!("“{}”须填写此项", t.name),
                 })
                 .collect();
+            let mut missing = missing;
+            // Evidence rules (issue 16): the attachments the step needs.
+            missing.extend(crate::attachments::check_evidence(conn, t, old.id).await?);
             if !missing.is_empty() {
                 return Err(StoreError::Invalid(missing));
             }
@@ -1095,6 +1116,12 @@ async fn apply(
                 Some(i) => Out::Ids(vec![i]),
                 None => Out::Done,
             })
+        }
+        Cmd::Attach { actor, id, file } => {
+            crate::attachments::apply_attach(conn, head, pack, actor, *id, file, now).await
+        }
+        Cmd::VoidAttachment { actor, id, reason } => {
+            crate::attachments::apply_void(conn, head, pack, actor, *id, reason, now).await
         }
     }
 }

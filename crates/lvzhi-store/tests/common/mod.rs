@@ -119,11 +119,26 @@ impl TestDb {
     /// Opens a store on it with a clock fixed at `now`.
     pub async fn open_at(&self, now: &str) -> Store {
         let clock = lvzhi_store::fixed_clock(now.parse().expect("now parses"));
-        Store::open(&self.url(), pack(), clock).await.expect("store opens")
+        let s = Store::open(&self.url(), pack(), clock).await.expect("store opens");
+        s.set_files_dir(self.files_dir());
+        s
+    }
+
+    /// The attachment directory of this test database (in the temp dir).
+    pub fn files_dir(&self) -> PathBuf {
+        match self {
+            TestDb::Sqlite(p) => {
+                let mut s = p.clone().into_os_string();
+                s.push(".files");
+                PathBuf::from(s)
+            }
+            TestDb::Postgres(name) => std::env::temp_dir().join(format!("{name}.files")),
+        }
     }
 
     /// Removes the database (the SQLite file with its -wal and -shm).
     pub async fn remove(self) {
+        let _ = std::fs::remove_dir_all(self.files_dir());
         match self {
             TestDb::Sqlite(p) => {
                 for suffix in ["", "-wal", "-shm", ".anchor"] {
