@@ -20,7 +20,7 @@ use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use lvzhi_core::access::{Access, Role};
+use lvzhi_core::access::Access;
 use lvzhi_core::field::{FieldDef, FieldRole, FieldType};
 use lvzhi_core::ledger::LedgerKind;
 use lvzhi_store::records::ListQuery;

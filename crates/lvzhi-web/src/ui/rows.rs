@@ -206,6 +206,7 @@ mod tests {
             actions: vec![],
             can_edit: false,
             can_void: false,
+            deadline_note: None,
         }
     }
 
