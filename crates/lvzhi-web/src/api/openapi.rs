@@ -108,6 +108,11 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
         "/api/v1/outbox",
         "外发通知渠道（密钥不回显）及发送记录（系统管理员）",
     ),
+    (
+        "post",
+        "/api/v1/outbox/channels",
+        "新增外发通知渠道（企业微信、钉钉、短信网关；系统管理员）",
+    ),
     ("get", "/api/v1/audit/events", "变更日志（审计、管理员）"),
     ("get", "/api/v1/audit/verify", "校验变更日志哈希链"),
     (
