@@ -172,11 +172,13 @@ async fn record_restore(
                 seq: r.i(0),
                 hash: r.t(1),
                 refs: Default::default(),
+                keys: Default::default(),
             })
             .unwrap_or(crate::writer::Head {
                 seq: 0,
                 hash: lvzhi_core::event::GENESIS.into(),
                 refs: Default::default(),
+                keys: Default::default(),
             });
         let backup_head = head.seq;
         let (replaced_head, replaced_hash) = replaced.unzip();

@@ -326,6 +326,8 @@ struct Cursor {
     seq: i64,
     hash: String,
     hasher: Hasher,
+    /// The field keys: personal fields are sealed here, on the caller's side.
+    keys: Arc<crate::crypt::Keys>,
 }
 
 /// Validates rows, allots their ids and seqs after `cur`, seals their events
@@ -368,11 +370,22 @@ fn build_rows(
     rec.push('[');
     let mut fields_json = String::with_capacity(512);
     let mut data_json = String::with_capacity(640);
+    let mut hash_json = String::new();
+    let encrypted = cur.keys.current().is_some() && kind.fields.iter().any(|f| f.encrypt);
     for (i, (raw, state)) in rows.iter().enumerate() {
-        let (fields, state, d) =
+        let (fields, state, mut d) =
             prepare_new(kind, actor, raw, state.as_deref(), today, cal).map_err(|e| numbered(first + i, e))?;
+        // Personal fields: sealed in the row and the event, found by their blind index; the
+        // chain hashes their commitments (`canonical_json_hashed`), as `Event::seal` does.
+        let mut sealed = Value::Object(fields.clone());
+        if encrypted {
+            d.search.push_str(&cur.keys.search_tokens(kind, &fields));
+            if let Value::Object(m) = &mut sealed {
+                cur.keys.seal_fields(kind, m);
+            }
+        }
         fields_json.clear();
-        lvzhi_core::event::canonical_json(&Value::Object(fields.clone()), &mut fields_json);
+        lvzhi_core::event::canonical_json(&sealed, &mut fields_json);
         // {"after":…,"import":…,"state":…} — keys in canonical order.
         data_json.clear();
         data_json.push_str("{\"after\":");
@@ -380,6 +393,14 @@ fn build_rows(
         data_json.push_str(&tail);
         push_json_str(&mut data_json, &state);
         data_json.push('}');
+        if encrypted {
+            hash_json.clear();
+            hash_json.push_str("{\"after\":");
+            lvzhi_core::event::canonical_json_hashed(&sealed, &mut hash_json);
+            hash_json.push_str(&tail);
+            push_json_str(&mut hash_json, &state);
+            hash_json.push('}');
+        }
         built.refs.push(
             ref_fields
                 .iter()
@@ -388,7 +409,9 @@ fn build_rows(
         );
         let id = cur.last_id + 1;
         let seq = cur.seq + 1;
-        let hash = cur.hasher.hash(&cur.hash, &data_json, id, seq);
+        let hash = cur
+            .hasher
+            .hash(&cur.hash, if encrypted { &hash_json } else { &data_json }, id, seq);
         if i > 0 {
             ev.push(',');
             rec.push(',');
@@ -450,6 +473,8 @@ pub struct BulkCreate {
     /// The working-day calendar the rows' deadlines are counted by.
     cal: Arc<Calendar>,
     sent: usize,
+    /// The field keys.
+    keys: Arc<crate::crypt::Keys>,
     /// Where the writer says the import starts (until the first push).
     start: Option<oneshot::Receiver<Start>>,
     /// The ids and events allotted so far.
@@ -486,6 +511,7 @@ impl Store {
             today: self.today(),
             cal: self.fresh_calendar().await?,
             sent: 0,
+            keys: self.keys.clone(),
             start: Some(start),
             cursor: None,
         })
@@ -533,6 +559,7 @@ impl BulkCreate {
                         last_id: st.last_id,
                         seq: st.seq,
                         hash: st.hash,
+                        keys: self.keys.clone(),
                     },
                     // The writer refused the command before it started.
                     Err(_) => return Err(self.failed().await),

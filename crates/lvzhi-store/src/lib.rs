@@ -33,6 +33,7 @@ pub mod auth;
 pub mod backup;
 pub mod bulk;
 pub mod calendar;
+pub mod crypt;
 pub mod db;
 pub mod error;
 pub mod extras;
@@ -114,22 +115,41 @@ pub struct Store {
     pub(crate) calendar: calendar::Cached,
     /// The identification and authentication policy (see [`auth::Policy`]), cached from `meta`.
     pub(crate) policy: Arc<std::sync::RwLock<auth::Policy>>,
+    /// The field keys (see [`crypt`]).
+    pub(crate) keys: Arc<crypt::Keys>,
 }
 
 impl Store {
     /// Opens (creating if needed) the database at `url`, applies migrations and
     /// starts the writer.
+    ///
+    /// The field keys come from `LVZHI_KEY`, `LVZHI_KEY_FILE` or the file
+    /// beside a SQLite database ([`crypt::KeySource::Default`]); a database
+    /// whose personal fields are encrypted is refused without its key.
     pub async fn open(url: &str, pack: Arc<Pack>, clock: Clock) -> Result<Store, StoreError> {
+        Store::open_keyed(url, pack, clock, crypt::KeySource::Default).await
+    }
+
+    /// [`Store::open`] with the field keys from `keys`.
+    pub async fn open_keyed(
+        url: &str,
+        pack: Arc<Pack>,
+        clock: Clock,
+        keys: crypt::KeySource,
+    ) -> Result<Store, StoreError> {
         let target = db::parse_url(url)?;
+        let ring = crypt::load(&keys, &target)?;
         let mut owned = target.connect_creating().await.map_err(|e| unwritable(&target, e))?;
         migrate::run(&mut owned.conn())
             .await
             .map_err(|e| unwritable(&target, e))?;
+        crypt::check(&mut owned.conn(), ring.as_deref(), &keys, &target).await?;
+        let keys = Arc::new(crypt::Keys::new(ring.unwrap_or_default()));
         let cal = calendar::Cached::new(calendar::load(&mut owned.conn()).await?);
         let pool = target.pool(8).await.map_err(|e| unwritable(&target, e))?;
         let anchor = Arc::new(anchor::Anchor::new(anchor::default_path(&target)));
         let writer = anchor::Writer::new(
-            writer::spawn(owned, target.clone(), pack.clone(), clock.clone()),
+            writer::spawn(owned, target.clone(), pack.clone(), clock.clone(), keys.clone()),
             anchor.clone(),
             pool.clone(),
         );
@@ -144,6 +164,7 @@ impl Store {
             target,
             policy: Arc::default(),
             anchor,
+            keys,
         };
         store.load_policy().await?;
         Ok(store)

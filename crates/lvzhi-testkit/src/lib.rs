@@ -95,7 +95,7 @@ impl TestDb {
     pub async fn drop_db(self) {
         match self.backend {
             Backend::Sqlite => {
-                for suffix in ["", "-wal", "-shm", ".anchor"] {
+                for suffix in ["", "-wal", "-shm", ".anchor", ".key"] {
                     let _ = std::fs::remove_file(format!("{}{suffix}", self.name));
                 }
             }
