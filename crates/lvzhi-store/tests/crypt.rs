@@ -98,32 +98,6 @@ fn stored_bytes(db: &TestDb) -> String {
     }
 }
 
-/// Plaintext that looks like an 18-digit ID number or an 11-digit mobile
-/// (not inside a longer run of digits or hex, as in a hash).
-pub fn find_plain_ids(text: &str) -> Vec<String> {
-    let b = text.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i].is_ascii_alphanumeric() {
-            let start = i;
-            while i < b.len() && b[i].is_ascii_alphanumeric() {
-                i += 1;
-            }
-            let run = &text[start..i];
-            let digits = run.bytes().filter(u8::is_ascii_digit).count();
-            let id = run.len() == 18 && digits >= 17 && run[..17].bytes().all(|c| c.is_ascii_digit());
-            let mobile = run.len() == 11 && digits == 11 && run.starts_with('1');
-            if id || mobile {
-                out.push(run.to_string());
-            }
-        } else {
-            i += 1;
-        }
-    }
-    out
-}
-
 async fn personal_fields_are_encrypted_at_rest_and_read_back(backend: Backend) {
     let Some(db) = TestDb::create(backend).await else {
         return;
@@ -168,7 +142,11 @@ async fn personal_fields_are_encrypted_at_rest_and_read_back(backend: Backend) {
                 assert!(!bytes.contains(v.as_str()), "{backend:?}: plaintext {v} stored");
             }
         }
-        assert_eq!(find_plain_ids(&bytes), Vec::<String>::new(), "{backend:?}");
+        assert_eq!(
+            lvzhi_core::ids::find_personal_numbers(&bytes),
+            Vec::<String>::new(),
+            "{backend:?}"
+        );
         assert!(bytes.contains("enc:sm4gcm:k1:"));
 
         // Reads see plaintext; masking still applies per role.
@@ -285,7 +263,7 @@ async fn key_rotation_reencrypts_keeps_the_chain_and_survives_interruption(backe
         s.close().await;
         let bytes = stored_bytes(&db);
         assert!(!bytes.contains("enc:sm4gcm:k1:"), "nothing left under the old key");
-        assert_eq!(find_plain_ids(&bytes), Vec::<String>::new());
+        assert_eq!(lvzhi_core::ids::find_personal_numbers(&bytes), Vec::<String>::new());
 
         // Only the new key now: every value, the history, search and the chain.
         assert!(
