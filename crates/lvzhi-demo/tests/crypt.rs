@@ -63,9 +63,15 @@ async fn personal_values(store: &Store) -> Vec<(String, i64, String, String)> {
 async fn check(url: &str, stored: impl Fn() -> String, what: &str) {
     let key = FieldKey::new("demo1", [0x5a; 16]);
     let store = open(url, KeySource::Given(vec![key.clone()])).await.expect("open");
-    lvzhi_demo::build(&store, &DemoOptions { seed: 1, scale: 1 })
+    let t = std::time::Instant::now();
+    let summary = lvzhi_demo::build(&store, &DemoOptions { seed: 1, scale: 1 })
         .await
         .expect("demo builds");
+    println!(
+        "[{what}] encrypted demo county built in {:.1?}: {} records",
+        t.elapsed(),
+        summary.total_records()
+    );
     let values = personal_values(&store).await;
     store.close().await;
     let ids = values.iter().filter(|v| v.2 == "id_card").count();
