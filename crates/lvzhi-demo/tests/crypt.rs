@@ -94,7 +94,9 @@ async fn check(url: &str, stored: impl Fn() -> String, what: &str) {
     // text values count.) Names are not grepped here: the demo's name generator also fills fields that
     // are not personal (contacts, people), so a name may rightly be elsewhere; `lvzhi-store/tests/crypt.rs`
     // greps unique names.
-    let look_alike: Vec<&str> = lvzhi_core::ids::find_personal_numbers(&bytes)
+    let candidates: std::collections::BTreeSet<&str> =
+        lvzhi_core::ids::find_personal_numbers(&bytes).into_iter().collect();
+    let look_alike: Vec<&str> = candidates
         .into_iter()
         .filter(|r| bytes.contains(&format!("\"{r}\"")) || bytes.contains(&format!(" {r} ")))
         .collect();
