@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
-    /// 系统管理员: users, units, packs; sees everything.
+    /// 系统管理员: units, people, users' existence, configuration; sees
+    /// everything in the ledgers. Not roles, security policy or the audit log
+    /// (三员分立, GB/T 22239-2019 8.1.4.2).
     Admin,
     /// 政府办/督查室: dispatches, supervises, sees the whole county.
     Office,
@@ -25,12 +27,20 @@ pub enum Role {
     Auditor,
     /// 测评人: fills an assessment ballot; sees no ledger.
     Evaluator,
+    /// 安全管理员: roles and scopes, the password and lockout policy,
+    /// unlocking, second-factor requirements and resets; sees no ledger.
+    SecAdmin,
+    /// 审计管理员: reads and exports the audit log and verifies the chain;
+    /// nothing else.
+    AuditAdmin,
 }
 
 impl Role {
     /// All roles, in display order.
-    pub const ALL: [Role; 7] = [
+    pub const ALL: [Role; 9] = [
         Role::Admin,
+        Role::SecAdmin,
+        Role::AuditAdmin,
         Role::Office,
         Role::Leader,
         Role::UnitClerk,
@@ -49,6 +59,8 @@ impl Role {
             Role::UnitHead => "单位负责人",
             Role::Auditor => "审计监督",
             Role::Evaluator => "测评人",
+            Role::SecAdmin => "安全管理员",
+            Role::AuditAdmin => "审计管理员",
         }
     }
 
@@ -62,12 +74,33 @@ impl Role {
             Role::UnitHead => "unit_head",
             Role::Auditor => "auditor",
             Role::Evaluator => "evaluator",
+            Role::SecAdmin => "sec_admin",
+            Role::AuditAdmin => "audit_admin",
         }
     }
 
     /// Parses a role key.
     pub fn parse(s: &str) -> Option<Role> {
         Role::ALL.into_iter().find(|r| r.key() == s)
+    }
+
+    /// The three separated administrators (三员): 系统管理员, 安全管理员,
+    /// 审计管理员. Each holds one of these roles and no other (a user has one
+    /// role); only the security administrator changes who holds them.
+    pub fn is_administrator(self) -> bool {
+        matches!(self, Role::Admin | Role::SecAdmin | Role::AuditAdmin)
+    }
+
+    /// Whether the role reads ledgers at all (not the evaluator, nor the
+    /// security and audit administrators).
+    pub fn sees_ledgers(self) -> bool {
+        !matches!(self, Role::Evaluator | Role::SecAdmin | Role::AuditAdmin)
+    }
+
+    /// Whether the role reads the whole audit log (审计): the audit
+    /// administrator and 纪委/审计 supervision, nobody else.
+    pub fn reads_audit_log(self) -> bool {
+        matches!(self, Role::AuditAdmin | Role::Auditor)
     }
 
     /// Whether the role may write anything at all.
@@ -135,7 +168,7 @@ impl Access {
                 (self.unit.is_some() && (r.unit == self.unit || r.source_unit == self.unit))
                     || in_division(&self.division)
             }
-            Role::Evaluator => false,
+            Role::Evaluator | Role::SecAdmin | Role::AuditAdmin => false,
         }
     }
 
@@ -143,7 +176,7 @@ impl Access {
     /// editing it: township staff only within their township.
     pub fn may_place_in(&self, division: Option<&str>) -> bool {
         match (&self.division, self.role) {
-            (_, Role::Evaluator | Role::Auditor) => false,
+            (_, Role::Evaluator | Role::Auditor | Role::SecAdmin | Role::AuditAdmin) => false,
             (Some(prefix), _) => division.is_none_or(|d| d.starts_with(prefix.as_str())),
             (None, _) => true,
         }
@@ -205,6 +238,17 @@ mod tests {
         assert!(a.sees(&rec(99, 99, "620902100", Some(5))));
         assert!(!a.sees(&rec(99, 99, "620902100", Some(6))));
         assert!(!access(Role::Evaluator).sees(&rec(10, 10, "620902100", Some(5))));
+    }
+
+    #[test]
+    fn security_and_audit_administrators_see_no_ledger() {
+        for r in [Role::SecAdmin, Role::AuditAdmin] {
+            assert!(!access(r).sees(&rec(10, 10, "620902100", Some(5))));
+            assert!(!access(r).may_place_in(Some("620902100")));
+            assert!(!r.sees_ledgers() && !r.writes() && r.is_administrator());
+        }
+        assert!(Role::Admin.is_administrator() && !Role::Admin.reads_audit_log());
+        assert!(Role::AuditAdmin.reads_audit_log() && !Role::SecAdmin.reads_audit_log());
     }
 
     #[test]

@@ -163,6 +163,10 @@ pub struct CampaignDef {
     pub opens_at: jiff::Timestamp,
     /// … until (excluding) this one.
     pub closes_at: jiff::Timestamp,
+    /// Results are published only from this many ballots on (0: no minimum):
+    /// below it they could point to single evaluators.
+    #[serde(default)]
+    pub min_ballots: u32,
 }
 
 fn err(field: &str, label: &str, message: impl Into<String>) -> FieldError {
@@ -177,6 +181,8 @@ fn err(field: &str, label: &str, message: impl Into<String>) -> FieldError {
 pub const MAX_GROUPS: usize = 12;
 /// The most subjects of one campaign.
 pub const MAX_SUBJECTS: usize = 200;
+/// The largest minimum number of ballots a campaign may set.
+pub const MAX_MIN_BALLOTS: u32 = 100_000;
 
 impl CampaignDef {
     /// Every problem of the definition at once.
@@ -227,6 +233,9 @@ impl CampaignDef {
             if s.name.trim().is_empty() {
                 e.push(err(&format!("subjects.{i}"), "测评对象姓名", "不能为空"));
             }
+        }
+        if self.min_ballots > MAX_MIN_BALLOTS {
+            e.push(err("min_ballots", "最少有效票数", format!("不能超过{MAX_MIN_BALLOTS}")));
         }
         if self.closes_at <= self.opens_at {
             e.push(err("closes_at", "结束时间", "应晚于开始时间"));
@@ -559,6 +568,7 @@ mod tests {
 
     fn def() -> CampaignDef {
         CampaignDef {
+            min_ballots: 0,
             year: 2026,
             title: "2026年度民主测评".into(),
             groups: vec![

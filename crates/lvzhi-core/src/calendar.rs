@@ -15,6 +15,10 @@ use std::collections::BTreeMap;
 /// The embedded plans (see the file's header for the sources).
 const EMBEDDED: &str = include_str!("../data/calendar.toml");
 
+/// The provisional (暂定) plans of years whose official arrangement is not
+/// published: the statutory holidays only (see the file's header).
+const PROVISIONAL: &str = include_str!("../data/calendar-provisional.toml");
+
 /// Why a working-day count could not be made.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CalendarError {
@@ -47,6 +51,10 @@ pub struct YearPlan {
     /// Where it comes from (the notice's title, number and date).
     #[serde(default)]
     pub source: String,
+    /// A provisional plan (暂定): the statutory holidays only, used until the
+    /// official arrangement is published and loaded.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub provisional: bool,
     /// The holidays.
     #[serde(default)]
     pub holidays: Vec<Holiday>,
@@ -91,13 +99,27 @@ fn is_weekend(d: Date) -> bool {
 }
 
 impl Calendar {
-    /// The plans embedded in the build (2025 and 2026).
+    /// The plans embedded in the build: the official ones (2025 and 2026)
+    /// over the provisional ones (2027, 暂定).
     pub fn embedded() -> Calendar {
-        // The embedded file is checked by a test; an unreadable one gives an
-        // empty calendar, which refuses every working-day count by name.
-        Calendar::parse(EMBEDDED)
-            .map(|plans| Calendar::default().with(plans))
-            .unwrap_or_default()
+        // The embedded files are checked by a test; an unreadable one gives
+        // no plan for its years, which refuses their working-day counts by name.
+        let provisional = Calendar::parse(PROVISIONAL).unwrap_or_default();
+        let official = Calendar::parse(EMBEDDED).unwrap_or_default();
+        Calendar::default().with(provisional).with(official)
+    }
+
+    /// Whether the plan of `year` is provisional (暂定).
+    pub fn is_provisional(&self, year: i16) -> bool {
+        self.years.get(&year).is_some_and(|p| p.provisional)
+    }
+
+    /// The provisional years a working-day count from `from` to `to` passes
+    /// through (the days after `from` up to `to`); empty when every day counted
+    /// is in an official plan.
+    pub fn provisional_years(&self, from: Date, to: Date) -> Vec<i16> {
+        let first = from.tomorrow().map(|d| d.year()).unwrap_or(from.year());
+        (first..=to.year()).filter(|y| self.is_provisional(*y)).collect()
     }
 
     /// Parses and checks plans in the file format (`[[years]]` tables, see
@@ -230,11 +252,11 @@ impl YearPlan {
     pub fn to_toml(&self) -> String {
         // Written by hand: the toml crate is built without its writer here.
         let q = |s: &str| serde_json::Value::String(s.to_string()).to_string();
-        let mut out = format!(
-            "[[years]]\nyear = {}\nsource = {}\nholidays = [\n",
-            self.year,
-            q(&self.source)
-        );
+        let mut out = format!("[[years]]\nyear = {}\n", self.year);
+        if self.provisional {
+            out.push_str("provisional = true\n");
+        }
+        out.push_str(&format!("source = {}\nholidays = [\n", q(&self.source)));
         for h in &self.holidays {
             out.push_str(&format!(
                 "  {{ name = {}, from = \"{}\", to = \"{}\"",
@@ -358,23 +380,53 @@ mod tests {
     #[test]
     fn a_year_without_a_plan_is_an_error_not_a_calendar_day_count() {
         let c = cal();
-        let e = c.day(date(2027, 1, 4)).unwrap_err();
-        assert_eq!(e.to_string(), "2027年的节假日安排尚未录入，请管理员在日历中补充");
-        // 12月31日 2026 is a Thursday; one working day later is 2027: refused.
-        assert_eq!(c.add_working_days(date(2026, 12, 30), 1).unwrap(), date(2026, 12, 31));
+        let e = c.day(date(2028, 1, 4)).unwrap_err();
+        assert_eq!(e.to_string(), "2028年的节假日安排尚未录入，请管理员在日历中补充");
+        // 12月29日 2027 is a Wednesday; two working days later is 2028: refused.
+        assert_eq!(c.add_working_days(date(2027, 12, 29), 2).unwrap(), date(2027, 12, 31));
         assert_eq!(
-            c.add_working_days(date(2026, 12, 30), 2),
-            Err(CalendarError::MissingYear(2027))
+            c.add_working_days(date(2027, 12, 29), 3),
+            Err(CalendarError::MissingYear(2028))
         );
         assert_eq!(
             c.add_working_days(date(2028, 3, 1), 0).map(|d| d.to_string()),
             Ok("2028-03-01".into())
         );
-        assert_eq!(
-            c.is_working_day(date(2028, 3, 1)).unwrap_err().to_string(),
-            "2028年的节假日安排尚未录入，请管理员在日历中补充"
-        );
         assert_eq!(c.day(date(2024, 12, 31)), Err(CalendarError::MissingYear(2024)));
+    }
+
+    #[test]
+    fn provisional_2027_has_the_statutory_holidays_and_no_make_up_days() {
+        let plans = Calendar::parse(PROVISIONAL).unwrap();
+        assert_eq!(
+            plans.iter().map(|p| (p.year, p.provisional)).collect::<Vec<_>>(),
+            [(2027, true)]
+        );
+        let c = cal();
+        assert!(c.is_provisional(2027));
+        assert!(!c.is_provisional(2026));
+        assert!(c.plan(2027).unwrap().source.starts_with("暂定"));
+        // 13 statutory days (元旦1, 春节4, 清明1, 劳动2, 端午1, 中秋1, 国庆3) plus
+        // 补假 for those on a weekend (春节 6、7日 → 9、10日; 5月1、2日 → 3、4日;
+        // 10月2、3日 → 4、5日).
+        let off: Vec<Date> = c.off.keys().filter(|d| d.year() == 2027).copied().collect();
+        assert_eq!(off.len(), 13 + 6);
+        assert!(c.on.keys().all(|d| d.year() != 2027), "no 调休 in a provisional plan");
+        for (m, d) in [(1, 1), (2, 5), (2, 10), (4, 5), (5, 4), (6, 9), (9, 15), (10, 5)] {
+            assert!(!c.is_working_day(date(2027, m, d)).unwrap(), "{m}月{d}日");
+        }
+        assert!(c.is_working_day(date(2027, 2, 11)).unwrap());
+        assert!(c.is_working_day(date(2027, 10, 6)).unwrap());
+        // A count from 2026 into 2027 names the provisional year; within 2026 none.
+        assert_eq!(c.provisional_years(date(2026, 12, 5), date(2027, 3, 5)), [2027]);
+        assert!(c.provisional_years(date(2026, 12, 5), date(2026, 12, 31)).is_empty());
+        assert!(c.provisional_years(date(2026, 12, 31), date(2026, 12, 31)).is_empty());
+        // Working days across the year's edge: 12月31日, then 1月4日 (元旦 Friday off).
+        assert_eq!(c.add_working_days(date(2026, 12, 30), 2).unwrap(), date(2027, 1, 4));
+        // Round trip keeps the flag.
+        let p = c.plan(2027).unwrap();
+        assert!(p.to_toml().contains("provisional = true"));
+        assert_eq!(&Calendar::parse(&p.to_toml()).unwrap()[0], p);
     }
 
     #[test]

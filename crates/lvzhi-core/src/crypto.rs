@@ -255,6 +255,43 @@ pub fn hex_digest(alg: HashAlg, data: &[u8]) -> String {
     format!("{}{}", alg.prefix(), hex::encode(provider().digest(alg, data)))
 }
 
+/// A digest computed piece by piece (files streamed to disk): the same
+/// algorithms and the same prefixed hex form as [`hex_digest`].
+#[derive(Clone)]
+pub enum Hasher {
+    /// SHA-256.
+    Sha256(Sha256),
+    /// SM3.
+    Sm3(sm3::Sm3),
+}
+
+impl Hasher {
+    /// A new hasher for `alg`.
+    pub fn new(alg: HashAlg) -> Hasher {
+        match alg {
+            HashAlg::Sha256 => Hasher::Sha256(Sha256::new()),
+            HashAlg::Sm3 => Hasher::Sm3(sm3::Sm3::new()),
+        }
+    }
+
+    /// Adds bytes.
+    pub fn update(&mut self, data: &[u8]) {
+        match self {
+            Hasher::Sha256(h) => h.update(data),
+            Hasher::Sm3(h) => h.update(data),
+        }
+    }
+
+    /// The prefixed hex digest (`sm3:<hex>`, or bare hex for SHA-256).
+    pub fn finish_hex(self) -> String {
+        let (alg, bytes): (HashAlg, [u8; 32]) = match self {
+            Hasher::Sha256(h) => (HashAlg::Sha256, h.finalize().into()),
+            Hasher::Sm3(h) => (HashAlg::Sm3, h.finalize().into()),
+        };
+        format!("{}{}", alg.prefix(), hex::encode(bytes))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -345,5 +382,15 @@ mod tests {
 
     fn keys_of(k: &FieldKey) -> Vec<FieldKey> {
         vec![k.clone()]
+    }
+
+    #[test]
+    fn streamed_digest_equals_one_shot() {
+        for alg in [HashAlg::Sha256, HashAlg::Sm3] {
+            let mut h = Hasher::new(alg);
+            h.update(b"ab");
+            h.update(b"c");
+            assert_eq!(h.finish_hex(), hex_digest(alg, b"abc"));
+        }
     }
 }

@@ -78,6 +78,7 @@ mod tests {
             warn_days: 3,
             default_days: None,
             count: DayCount::WorkingDays,
+            ..Default::default()
         };
         let calendar = DeadlineRule {
             count: DayCount::CalendarDays,
@@ -98,8 +99,11 @@ mod tests {
         let seen = |t| warning(d, t, working.yellow_until(&cal, t).unwrap(), true);
         assert_eq!(seen(date(2026, 2, 12)), Warning::None);
         assert_eq!(seen(date(2026, 2, 13)), Warning::Yellow);
-        // The year's edge: on 12月30日 2026, three working days ahead run into 2027.
-        assert!(working.yellow_until(&cal, date(2026, 12, 30)).is_err());
+        // The year's edge: on 12月30日 2026, three working days ahead run into
+        // 2027's provisional plan (元旦 1月1日 only: 31日, 4日, 5日).
+        assert_eq!(working.yellow_until(&cal, date(2026, 12, 30)), Ok(date(2027, 1, 5)));
         assert_eq!(calendar.yellow_until(&cal, date(2026, 12, 30)), Ok(date(2027, 1, 2)));
+        // 2028 has no plan at all: refused.
+        assert!(working.yellow_until(&cal, date(2027, 12, 29)).is_err());
     }
 }

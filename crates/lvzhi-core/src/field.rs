@@ -183,6 +183,18 @@ pub struct FieldDef {
     /// Help text under the form field.
     #[serde(default)]
     pub help: Option<String>,
+    /// Filled by the system rather than typed: `actor` — the name of the user who
+    /// takes a transition requiring the field (验收人, 审核人); read-only on forms.
+    #[serde(default)]
+    pub fill: Option<Fill>,
+}
+
+/// How the system fills a field (see [`FieldDef::fill`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fill {
+    /// The display name of the user taking the transition.
+    Actor,
 }
 
 /// A validation error on one field.
@@ -479,6 +491,7 @@ mod tests {
             encrypt: false,
             list: true,
             help: None,
+            fill: None,
         }
     }
 

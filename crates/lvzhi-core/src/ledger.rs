@@ -57,6 +57,76 @@ pub struct TransitionDef {
     /// Whether a reason (说明) is required, e.g. for 退回.
     #[serde(default)]
     pub reason: bool,
+    /// Attachments the record must hold (not voided) before this transition is taken.
+    #[serde(default)]
+    pub evidence: Vec<EvidenceRule>,
+}
+
+/// Evidence a transition requires: at least `min` live attachments of the
+/// named `kind` (整改后照片), or — without a kind — any photo (`photo = true`)
+/// or any attachment.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvidenceRule {
+    /// The attachment kind (one of the ledger's `[attachments] kinds`).
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// Only photos count.
+    #[serde(default)]
+    pub photo: bool,
+    /// How many (default 1).
+    #[serde(default = "one")]
+    pub min: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl EvidenceRule {
+    /// Whether an attachment of `kind` (a photo or not) counts for this rule.
+    pub fn counts(&self, kind: &str, is_photo: bool) -> bool {
+        self.kind.as_deref().is_none_or(|k| k == kind) && (!self.photo || is_photo)
+    }
+
+    /// The Chinese refusal when the rule is not met by transition `name`.
+    pub fn message(&self, name: &str) -> String {
+        let what = match (&self.kind, self.photo) {
+            (Some(k), _) => format!("{}份“{k}”", self.min),
+            (None, true) => format!("{}张照片", self.min),
+            (None, false) => format!("{}个附件", self.min),
+        };
+        format!("“{name}”须先上传至少{what}")
+    }
+}
+
+/// What attachments a ledger's records take.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttachmentRules {
+    /// The kinds offered on upload (整改前照片, 整改后照片…); empty: [`DEFAULT_ATTACHMENT_KINDS`].
+    #[serde(default)]
+    pub kinds: Vec<String>,
+    /// Kinds shown side by side on the record page as before / after (two kinds).
+    #[serde(default)]
+    pub compare: Vec<String>,
+    /// A date field a photo's capture time may not be before (发现日期).
+    #[serde(default)]
+    pub captured_after: Option<String>,
+}
+
+/// The attachment kinds of a ledger that names none.
+pub const DEFAULT_ATTACHMENT_KINDS: &[&str] = &["现场照片", "证明材料", "其他"];
+
+impl AttachmentRules {
+    /// The kinds offered on upload.
+    pub fn kinds(&self) -> Vec<String> {
+        if self.kinds.is_empty() {
+            DEFAULT_ATTACHMENT_KINDS.iter().map(|s| s.to_string()).collect()
+        } else {
+            self.kinds.clone()
+        }
+    }
 }
 
 /// A workflow: the closed loop of a ledger.
@@ -120,6 +190,13 @@ pub struct DeadlineRule {
     /// are calendar days or working days.
     #[serde(default)]
     pub count: DayCount,
+    /// Overdue this many days (in `count`): the unit's head is told (once).
+    #[serde(default)]
+    pub escalate_head: Option<i32>,
+    /// Overdue this many days (in `count`): the 分管领导 of the unit is told
+    /// (once) and sees the item on the home page.
+    #[serde(default)]
+    pub escalate_leader: Option<i32>,
 }
 
 impl DeadlineRule {
@@ -135,6 +212,17 @@ impl DeadlineRule {
     /// rule's count) ahead. Items due from `today` to this day are 临期.
     pub fn yellow_until(&self, cal: &Calendar, today: Date) -> Result<Date, CalendarError> {
         Ok(self.add_days(cal, today, self.warn_days)?.unwrap_or(today))
+    }
+
+    /// How many days (in this rule's count) `due` is behind `today` (0 if not overdue).
+    pub fn days_overdue(&self, cal: &Calendar, due: Date, today: Date) -> Result<i32, CalendarError> {
+        if today <= due {
+            return Ok(0);
+        }
+        match self.count {
+            DayCount::CalendarDays => Ok((today - due).get_days()),
+            DayCount::WorkingDays => cal.working_days_between(due, today),
+        }
     }
 
     /// The unit of this rule's days, as a person reads it (天, 个工作日).
@@ -193,6 +281,9 @@ pub struct LedgerKind {
     /// Rules between the record's dates.
     #[serde(default)]
     pub date_rules: Vec<DateRule>,
+    /// Attachment kinds and the photo date check.
+    #[serde(default)]
+    pub attachments: AttachmentRules,
     /// Roles that may create records.
     #[serde(default = "default_create_roles")]
     pub create_roles: Vec<Role>,
@@ -403,6 +494,9 @@ impl LedgerKind {
             if matches!(f.ty, FieldType::Enum | FieldType::MultiEnum) && f.values.is_empty() {
                 return Err(format!("选项字段“{}”没有可选值", f.label));
             }
+            if f.fill.is_some() && f.ty != FieldType::Text {
+                return Err(format!("字段“{}”由系统填写办理人，类型须为 text", f.label));
+            }
             if let Some(r) = f.role {
                 if !roles.insert(format!("{r:?}")) {
                     return Err(format!("字段角色 {r:?} 被多个字段使用"));
@@ -441,6 +535,15 @@ impl LedgerKind {
                 return Err("设置了默认期限，但没有角色为 deadline 的日期字段".into());
             }
         }
+        if let Some(k) = &self.attachments.captured_after
+            && self.field(k).is_none_or(|f| f.ty != FieldType::Date)
+        {
+            return Err(format!("附件规则 captured_after 中的“{k}”不是本台账的日期字段"));
+        }
+        let kinds = self.attachments.kinds();
+        if let Some(k) = self.attachments.compare.iter().find(|k| !kinds.contains(k)) {
+            return Err(format!("附件对照类别“{k}”不在本台账的附件类别中"));
+        }
         for r in &self.date_rules {
             let is_date = |k: &str| self.field(k).is_some_and(|f| f.ty == FieldType::Date);
             for k in std::iter::once(&r.field).chain(&r.not_before).chain(&r.not_after) {
@@ -470,6 +573,17 @@ impl LedgerKind {
                 }
                 if t.roles.is_empty() {
                     return Err(format!("流转“{}”没有可操作的角色", t.name));
+                }
+                let kinds = self.attachments.kinds();
+                for e in &t.evidence {
+                    if let Some(k) = &e.kind
+                        && !kinds.contains(k)
+                    {
+                        return Err(format!("流转“{}”要求的附件类别“{k}”不在本台账的附件类别中", t.name));
+                    }
+                    if e.min == 0 {
+                        return Err(format!("流转“{}”的附件要求数量须至少为1", t.name));
+                    }
                 }
             }
         }
@@ -673,6 +787,64 @@ impl LedgerKind {
                 Ok(true)
             }
             None => Ok(false),
+        }
+    }
+
+    /// The deadline the default rule gives `fields` (their own deadline set
+    /// aside), counted with `cal`; none if the rule does not apply.
+    pub fn rule_deadline(&self, fields: &Fields, created: Date, cal: &Calendar) -> Result<Option<Date>, CalendarError> {
+        let Some(df) = self.role_field(FieldRole::Deadline) else {
+            return Ok(None);
+        };
+        let mut f = fields.clone();
+        f.remove(&df.key);
+        if !self.apply_default_deadline(&mut f, created, cal)? {
+            return Ok(None);
+        }
+        Ok(f.get(&df.key).and_then(|v| v.as_str()).and_then(|s| s.parse().ok()))
+    }
+
+    /// The provisional (暂定) years the record's deadline in force was counted
+    /// through: its deadline field when that is the default rule's working-day
+    /// term, else the state's time limit. Empty for calendar days, for a
+    /// deadline set by hand, and when every day counted has an official plan.
+    pub fn provisional_years(
+        &self,
+        fields: &Fields,
+        state: &str,
+        state_since: Date,
+        created: Date,
+        cal: &Calendar,
+    ) -> Vec<i16> {
+        if self.deadline.count != DayCount::WorkingDays {
+            return Vec::new();
+        }
+        let set = self
+            .role_field(FieldRole::Deadline)
+            .and_then(|df| fields.get(&df.key))
+            .and_then(|v| v.as_str())
+            .and_then(|s| s.parse::<Date>().ok());
+        match set {
+            Some(due) => match (
+                self.deadline_start(fields, created),
+                self.rule_deadline(fields, created, cal),
+            ) {
+                (Some(start), Ok(Some(rule))) if rule == due => cal.provisional_years(start, due),
+                _ => Vec::new(),
+            },
+            None => match self.effective_deadline(fields, state, state_since, cal) {
+                Ok(Some(due)) => cal.provisional_years(state_since, due),
+                _ => Vec::new(),
+            },
+        }
+    }
+
+    /// The day the default rule counts from: the rule's date field, else `created`.
+    fn deadline_start(&self, fields: &Fields, created: Date) -> Option<Date> {
+        let dd = self.deadline.default_days.as_ref()?;
+        match &dd.from {
+            None => Some(created),
+            Some(k) => fields.get(k).and_then(|v| v.as_str()).and_then(|s| s.parse().ok()),
         }
     }
 
@@ -1001,14 +1173,25 @@ states = [{ name = "已登记", limit_days = 15 }, { name = "办理中" }, { nam
             Ok(true)
         );
         assert_eq!(f["due"], json!("2026-11-30"));
-        // Accepted 12月1日: 60 working days end in 2027, whose plan is not loaded.
+        // Accepted 12月1日 2026: 60 working days end in 2027, counted by its
+        // provisional plan (statutory holidays; 春节 2月5日–10日) → 3月2日, 暂定.
         let mut f = Fields::new();
         f.insert("received_on".into(), json!("2026-12-01"));
+        let created = jiff::civil::date(2026, 12, 1);
+        assert_eq!(l.apply_default_deadline(&mut f, created, &cal), Ok(true));
+        assert_eq!(f["due"], json!("2027-03-02"));
+        assert_eq!(l.provisional_years(&f, "已受理", created, created, &cal), [2027]);
+        // A deadline set by hand is not the rule's: not marked.
+        f.insert("due".into(), json!("2027-03-05"));
+        assert!(l.provisional_years(&f, "已受理", created, created, &cal).is_empty());
+        // Accepted 11月1日 2027: 60 working days end in 2028, which has no plan at all.
+        let mut f = Fields::new();
+        f.insert("received_on".into(), json!("2027-11-01"));
         assert_eq!(
-            l.apply_default_deadline(&mut f, jiff::civil::date(2026, 12, 1), &cal)
+            l.apply_default_deadline(&mut f, jiff::civil::date(2027, 11, 1), &cal)
                 .unwrap_err()
                 .to_string(),
-            "2027年的节假日安排尚未录入，请管理员在日历中补充"
+            "2028年的节假日安排尚未录入，请管理员在日历中补充"
         );
         assert!(!f.contains_key("due"));
         // Yellow: 3 working days ahead of Wednesday 9月30日 is Saturday 10月10日 (worked).

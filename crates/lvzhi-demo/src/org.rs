@@ -274,9 +274,12 @@ pub async fn users(store: &Store, org: &Org, seed: u64) -> Result<Vec<DemoUser>,
     let sys = Store::system_access();
     // The demo's accounts are handed out with their passwords printed: they
     // are not forced to change them at first login (evented like any policy change).
+    // Nor asked for a second factor: a demo is tried without phones (a
+    // database made by `lvzhi init` asks the administrators and auditors for one).
     let mut policy = store.policy();
-    if policy.first_login_change {
+    if policy.first_login_change || !policy.totp_roles.is_empty() {
         policy.first_login_change = false;
+        policy.totp_roles.clear();
         store.set_policy(&sys, &policy).await?;
     }
     let mut rng = Rng::new(seed, "users");
@@ -286,6 +289,8 @@ pub async fn users(store: &Store, org: &Org, seed: u64) -> Result<Vec<DemoUser>,
     type Plan<'a> = (&'a str, String, Role, Option<i64>, Option<i64>, &'a str);
     let plan: Vec<Plan<'_>> = vec![
         ("admin", "系统管理员".into(), Role::Admin, None, None, ""),
+        ("secadmin", "安全管理员".into(), Role::SecAdmin, None, None, ""),
+        ("auditadmin", "审计管理员".into(), Role::AuditAdmin, None, None, ""),
         (
             "office",
             "政府办（督查室）".into(),

@@ -30,7 +30,10 @@ fn unique() -> String {
 
 async fn open(url: &str) -> Store {
     let pack = Arc::new(lvzhi_packs::county().expect("pack"));
-    Store::open(url, pack, lvzhi_demo::demo_clock()).await.expect("open")
+    let s = Store::open(url, pack, lvzhi_demo::demo_clock()).await.expect("open");
+    // Evidence photos of the loop walk go to the temp dir, whichever backend.
+    s.set_files_dir(std::env::temp_dir().join(format!("lvzhi-demo-files-{}", std::process::id())));
+    s
 }
 
 async fn build(store: &Store, seed: u64, what: &str) -> DemoSummary {
@@ -518,7 +521,11 @@ async fn every_seed_figure_comes_from_the_records() {
     let store = open(&db.url()).await;
     let summary = build(&store, 1, "sqlite").await;
     println!("{summary}");
-    assert_eq!(summary.users.len(), 9);
+    assert_eq!(
+        summary.users.len(),
+        11,
+        "one per role, the three administrators included"
+    );
     assert_eq!(
         store
             .divisions("620902")
@@ -787,6 +794,10 @@ async fn every_ledger_loop_every_transition_and_refusal() {
                     }
                 }
                 let role = *prefer.iter().find(|r| step.roles.contains(r)).expect("a role");
+                // The attachments the step's evidence rules ask for (issue 16).
+                lvzhi_testkit::evidence::for_transition(&store, &ctx.users[&role], rec.id, &step.name)
+                    .await
+                    .unwrap_or_else(|e| panic!("{} {} evidence: {e}", kind.key, step.name));
                 rec = store
                     .transition(&ctx.users[&role], rec.id, rec.version, &step.name, fields, reason)
                     .await

@@ -324,6 +324,7 @@ fn bench_csv(n: usize, chunk: usize, pg: bool) {
         let admin = c.access("admin");
         let bytes = std::fs::read(&path).unwrap();
         let backend = if pg { "PostgreSQL" } else { "SQLite" };
+        let cpu0 = process_cpu();
         let t = Instant::now();
         let bulk = ReadOptions {
             limits: lvzhi_io::sheet::SheetLimits::bulk(),
@@ -353,6 +354,11 @@ fn bench_csv(n: usize, chunk: usize, pg: bool) {
             n as f64 / validate,
             n as f64 / write,
             peak_rss_mb()
+        );
+        let cpu = process_cpu() - cpu0;
+        println!(
+            "  CPU of the import (read, validate, write; all threads): {cpu:.1}s = {:.1} µs/row",
+            cpu * 1e6 / n as f64
         );
         show_cpu(n);
         finish(store, db, pg, t).await;

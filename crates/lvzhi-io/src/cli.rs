@@ -177,6 +177,7 @@ pub async fn run_import(
         limits,
         vocabulary: store.pack().vocabulary.clone(),
         set,
+        surface: crate::Surface::Cli,
     };
     let checked = check_file(store, &access, &args.ledger, &bytes, &name, &read).await?;
     let p = &checked.prepared;
@@ -352,5 +353,24 @@ pub async fn run_export(store: &Store, args: &ExportArgs, err: &mut dyn Write) -
         "\n已导出{}条到 / exported {} records to {path}",
         sum.rows, sum.rows
     );
+    Ok(0)
+}
+
+/// `lvzhi template`: writes the import template of `ledger` (see
+/// [`crate::template`]) to `output`, made for `as_user` (default: the system
+/// administrator).
+pub async fn run_template(
+    store: &Store,
+    ledger: &str,
+    output: &std::path::Path,
+    as_user: Option<&str>,
+    err: &mut dyn Write,
+) -> Result<u8, IoError> {
+    let access = access_as(store, as_user).await?;
+    let bytes = crate::template::template_for(store, &access, ledger).await?;
+    let tmp = output.with_extension("part");
+    std::fs::write(&tmp, &bytes)?;
+    std::fs::rename(&tmp, output)?;
+    let _ = writeln!(err, "已写出导入模板 / wrote the import template: {}", output.display());
     Ok(0)
 }

@@ -120,7 +120,13 @@ fn field_out(f: &FieldDef, v: &Value, org: &OrgIndex) -> Out {
 /// The columns: 编号, every field, 状态, then the extra columns the records carry
 /// (under their own headers, so the file imports back with them).
 fn headers(kind: &LedgerKind, extras: &[String]) -> Vec<String> {
-    let mut h = vec!["编号".to_string()];
+    // 编号, unless a field is labelled so (建议提案's 编号): then 系统编号.
+    let id = if kind.fields.iter().any(|f| f.label == "编号") {
+        "系统编号"
+    } else {
+        "编号"
+    };
+    let mut h = vec![id.to_string()];
     h.extend(kind.fields.iter().map(field_header));
     if kind.workflow.is_some() {
         h.push("状态".into());
@@ -396,7 +402,7 @@ pub async fn export(
 }
 
 /// A worksheet name Excel accepts (at most 31 characters, none of []:*?/\).
-fn sheet_name(s: &str) -> String {
+pub(crate) fn sheet_name(s: &str) -> String {
     let n: String = s
         .chars()
         .filter(|c| !matches!(c, '[' | ']' | ':' | '*' | '?' | '/' | '\\'))

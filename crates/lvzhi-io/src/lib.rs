@@ -37,6 +37,7 @@ pub mod mapping;
 pub mod org;
 pub mod prepare;
 pub mod sheet;
+pub mod template;
 pub mod value;
 pub mod vocab;
 
@@ -112,6 +113,47 @@ pub struct ReadOptions {
     pub vocabulary: lvzhi_core::vocabulary::Vocabulary,
     /// Values set for the whole file: (field key or label, value) — `--set 字段=值`.
     pub set: Vec<(String, String)>,
+    /// Who reads the messages: the CLI's hints name `--set`, the web page's its
+    /// 统一设定 boxes.
+    pub surface: Surface,
+}
+
+/// Where an import's messages are read, for the hints they give.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Surface {
+    /// `lvzhi import`: values are set with `--set 字段=值`.
+    #[default]
+    Cli,
+    /// The web import pages: values are set in the mapping screen's 统一设定.
+    Web,
+}
+
+impl Surface {
+    /// How to give a required field (`label`) one value for the whole file.
+    pub fn set_hint(self, label: &str) -> String {
+        match self {
+            Surface::Cli => format!("可用 --set {label}=值 统一设定"),
+            Surface::Web => format!("可在“核对列”一步的“统一设定”中为整个文件填写“{label}”"),
+        }
+    }
+}
+
+impl IoError {
+    /// The message in Chinese for `surface`: as [`Display`](std::fmt::Display)'s
+    /// Chinese half, with the hints the surface's user can follow.
+    pub fn message_for(&self, surface: Surface) -> String {
+        match (self, surface) {
+            (IoError::MissingColumns(labels), Surface::Web) => format!(
+                "缺少必填列：{}（表中没有、也无从推出）。请在下表“导入为”一栏为这些字段选择对应的列，\
+                 或在表下“统一设定”中为整个文件填一个值",
+                labels.join("、")
+            ),
+            _ => {
+                let s = self.to_string();
+                s.split(" / ").next().unwrap_or(&s).to_string()
+            }
+        }
+    }
 }
 
 /// A file read and checked, ready to preview or write.
@@ -166,7 +208,7 @@ pub fn check_bytes(
         .map(|(k, v)| fill::parse_set(kind, &format!("{k}={v}")))
         .collect::<Result<Vec<_>, _>>()?;
     let fills = fill::plan(kind, &layout, &opts.vocabulary, &set, access)?;
-    let prepared = prepare::prepare_with(kind, &sheet, layout, &fills, org, access)?;
+    let prepared = prepare::prepare_with(kind, &sheet, layout, &fills, org, access, opts.surface)?;
     Ok(Checked { sheet, prepared })
 }
 

@@ -379,13 +379,26 @@ fn header_names(sheet: &Sheet, row: usize, rows: usize) -> Vec<HeaderName> {
         len(row)
     };
     let mut out = Vec::new();
+    // The group over the columns so far: a group header not merged across its
+    // sub-columns (a CSV, or a sheet without merges) stands over the first one only,
+    // and the sub-columns after it have an empty upper cell.
+    // Not from a title row ("报送部门：…  单位：万元" is no group).
+    let carry = rows == 2 && !is_title_row(sheet, row);
+    let mut run: Option<String> = None;
     for c in 0..width {
-        let upper = sheet.cell(row, c).text().trim().to_string();
+        let mut upper = sheet.cell(row, c).text().trim().to_string();
         let lower = if rows == 2 {
             sheet.cell(row + 1, c).text().trim().to_string()
         } else {
             String::new()
         };
+        if carry {
+            match (upper.is_empty(), lower.is_empty(), &run) {
+                (true, false, Some(g)) => upper = g.clone(),
+                (false, false, _) if upper != lower => run = Some(upper.clone()),
+                _ => run = None,
+            }
+        }
         let mut cands = Vec::new();
         let shown = if !lower.is_empty() {
             lower.clone()
@@ -412,7 +425,6 @@ fn header_names(sheet: &Sheet, row: usize, rows: usize) -> Vec<HeaderName> {
 }
 
 fn resolve(kind: &LedgerKind, index: &FieldIndex, mapping: &Mapping, names: &[HeaderName]) -> Vec<Column> {
-    let _ = kind;
     let mut cols: Vec<Column> = Vec::with_capacity(names.len());
     let mut pinned: Vec<bool> = Vec::with_capacity(names.len());
     let mut scored: Vec<Vec<Suggestion>> = Vec::with_capacity(names.len());
@@ -432,8 +444,17 @@ fn resolve(kind: &LedgerKind, index: &FieldIndex, mapping: &Mapping, names: &[He
                 break;
             }
         }
-        scored.push(if pin { Vec::new() } else { index.scores(cands) });
-        let row_number = ROW_NUMBER_NAMES.contains(&normalize_header(shown).as_str());
+        // A column that numbers rows (序号, an export's 编号) is scored only when a field is
+        // labelled with its very name (建议提案's 编号): an alias is not enough (督办编号's
+        // alias 编号 would take an export's record numbers).
+        let norm = normalize_header(shown);
+        let row_number = ROW_NUMBER_NAMES.contains(&norm.as_str());
+        let own_label = row_number && kind.fields.iter().any(|f| normalize_header(&f.label) == norm);
+        scored.push(if pin || (row_number && !own_label) {
+            Vec::new()
+        } else {
+            index.scores(cands)
+        });
         cols.push(Column {
             index: *c,
             letter: column_letter(*c),
@@ -563,7 +584,13 @@ pub fn find_layout_with(
     };
     let mut best: Option<(usize, Layout)> = None;
     for (r, n) in candidates {
-        let cols = resolve(kind, &index, mapping, &header_names(sheet, r, n));
+        let names = header_names(sheet, r, n);
+        // Two rows where a group header stands over two or more sub-columns.
+        let grouped = n == 2 && {
+            let groups: Vec<&String> = names.iter().filter_map(|x| x.3.as_ref()).collect();
+            groups.iter().enumerate().any(|(i, g)| groups[i + 1..].contains(g))
+        };
+        let cols = resolve(kind, &index, mapping, &names);
         let s = score(&cols);
         // A better match wins; so does, at an equal match, a one-row header ending where a
         // two-row one did when the upper row of that one is a title (one text across the row,
@@ -577,6 +604,9 @@ pub fn find_layout_with(
                         && n < b.header_rows
                         && r + n == b.header_row + b.header_rows
                         && is_title_row(sheet, b.header_row))
+                    // …and, at an equal match, a grouped two-row header over the one-row
+                    // header of its upper row (whose sub-columns would lose their names).
+                    || (s == *bs && grouped && b.header_rows == 1 && b.header_row == r)
             }
         };
         if better {

@@ -280,6 +280,26 @@ impl OrgIndex {
         (self.people.iter().filter(|(_, n)| n == name).count() == 1).then_some(name)
     }
 
+    /// The units' names, in the store's order (for a template's drop-down).
+    pub fn unit_names(&self) -> Vec<&str> {
+        self.units.iter().map(|(_, n)| n.as_str()).collect()
+    }
+
+    /// The people's names that name one person, in the store's order.
+    pub fn person_names(&self) -> Vec<&str> {
+        self.people.iter().filter_map(|(id, _)| self.person_name(*id)).collect()
+    }
+
+    /// The names of the divisions at `level` (2: townships) that the name alone
+    /// finds again, in the store's order.
+    pub fn division_names(&self, level: i64) -> Vec<&str> {
+        self.divisions
+            .iter()
+            .filter(|(_, _, l)| *l == level)
+            .filter_map(|(code, _, _)| self.division_name(code))
+            .collect()
+    }
+
     /// A division's name by code, when the name alone finds it again.
     pub fn division_name(&self, code: &str) -> Option<&str> {
         let (_, name, _) = self.divisions.iter().find(|(c, _, _)| c == code)?;

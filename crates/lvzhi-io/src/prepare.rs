@@ -5,12 +5,12 @@
 //! The checks are the store's (field validation, references, scope), run
 //! ahead so that a file is refused before anything is written.
 
-use crate::IoError;
 use crate::fill::{Fill, Filled, Source};
 use crate::mapping::{Column, Layout, STATE_TARGET, normalize_header};
 use crate::org::OrgIndex;
 use crate::sheet::{Cell, Sheet};
 use crate::value::{CellRefusal, ErrorKind, cell_value};
+use crate::{IoError, Surface};
 use lvzhi_core::access::{Access, RecordScope, Role};
 use lvzhi_core::field::{FieldDef, FieldRole, FieldType};
 use lvzhi_core::ledger::{EXTRA_KEY, Fields, LedgerKind};
@@ -225,6 +225,8 @@ struct Ctx<'a> {
     extras: Vec<(&'a Column, String)>,
     /// Values the sheet lacks.
     fills: &'a [Fill],
+    /// Whose hints the messages give.
+    surface: Surface,
     /// Required fields no column fills (checked after the fills).
     unmapped_required: Vec<&'a FieldDef>,
     headers: Vec<(usize, String)>,
@@ -265,7 +267,7 @@ pub fn prepare(
     org: &OrgIndex,
     access: &Access,
 ) -> Result<Prepared, IoError> {
-    prepare_with(kind, sheet, layout, &[], org, access)
+    prepare_with(kind, sheet, layout, &[], org, access, Surface::Cli)
 }
 
 /// [`prepare`] filling values the sheet lacks from `fills` (see [`crate::fill`]).
@@ -276,9 +278,11 @@ pub fn prepare_with(
     fills: &[Fill],
     org: &OrgIndex,
     access: &Access,
+    surface: Surface,
 ) -> Result<Prepared, IoError> {
     check_role(kind, access)?;
     let ctx = Ctx {
+        surface,
         fills,
         unmapped_required: crate::mapping::unmapped_required(kind, &layout),
         kind,
@@ -515,11 +519,12 @@ fn check_row(ctx: &Ctx<'_>, ri: usize, cells: &[Cell], cache: &mut Cache) -> Out
                 value: String::new(),
                 kind: ErrorKind::Required,
                 message: if hint.is_empty() {
-                    format!("必填“{}”没有值（可用 --set {}=值 统一设定）", f.label, f.label)
+                    format!("必填“{}”没有值（{}）", f.label, ctx.surface.set_hint(&f.label))
                 } else {
                     format!(
-                        "必填“{}”没有值：{hint}都没有给出（可用 --set {}=值 统一设定）",
-                        f.label, f.label
+                        "必填“{}”没有值：{hint}都没有给出（{}）",
+                        f.label,
+                        ctx.surface.set_hint(&f.label)
                     )
                 },
             });

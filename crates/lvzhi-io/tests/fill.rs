@@ -56,6 +56,10 @@ async fn missing_values_are_derived_or_set_once() {
         "{e}"
     );
     assert!(e.to_string().contains("--set"), "{e}");
+    // The web page's message sends the clerk to 统一设定 instead of a CLI flag.
+    let web = e.message_for(lvzhi_io::Surface::Web);
+    assert!(web.contains("统一设定") && web.contains("行业"), "{web}");
+    assert!(!web.contains("--set"), "{web}");
     // An unknown field in --set is refused.
     let e = imp(clerk.clone(), set(&[("行當", "工贸")])).await.unwrap_err();
     assert!(e.to_string().contains("没有字段“行當”"), "{e}");

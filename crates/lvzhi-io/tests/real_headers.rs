@@ -241,3 +241,47 @@ fn no_two_fields_of_a_ledger_read_alike() {
         }
     }
 }
+
+/// 联系电话 (issue 16: it was not mapped) maps to the phone field of every ledger
+/// that has exactly one, as its only column or beside the ledger's other labels.
+#[test]
+fn contact_phone_maps_to_the_phone_field() {
+    let pack = lvzhi_packs::county().unwrap();
+    let mut checked = 0;
+    for kind in &pack.ledgers {
+        let phones: Vec<_> = kind
+            .fields
+            .iter()
+            .filter(|f| f.ty == lvzhi_core::field::FieldType::Phone)
+            .collect();
+        let [phone] = phones.as_slice() else { continue };
+        let mut headers: Vec<String> = kind
+            .fields
+            .iter()
+            .filter(|f| f.key != phone.key)
+            .map(|f| f.label.clone())
+            .collect();
+        headers.push("联系电话".into());
+        for hs in [vec!["联系电话".to_string()], headers] {
+            let sheet = Sheet {
+                name: "s".into(),
+                rows: vec![
+                    hs.iter().map(|h| text(h)).collect(),
+                    hs.iter().map(|_| text("x")).collect(),
+                ],
+                merges: vec![],
+            };
+            let layout = find_layout_with(&sheet, kind, &pack.vocabulary, &Mapping::default()).unwrap();
+            let col = layout.columns.iter().find(|c| c.header == "联系电话").unwrap();
+            assert_eq!(
+                col.field.as_deref(),
+                Some(phone.key.as_str()),
+                "{}: {:?}",
+                kind.key,
+                col
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 5, "{checked} ledgers with a phone field");
+}

@@ -326,6 +326,25 @@ pub fn rank(rows: &[UnitTally], kind: &str, exclude: &[i64]) -> Vec<Ranked> {
         .collect()
 }
 
+/// 评星挂旗 as pages and the API show it: 乡镇 ranked with 乡镇, then 部门
+/// with 部门 (the ranking `offices` left out), only units with items due;
+/// each row with its group's name (乡镇 / 县直部门).
+pub fn ranked_groups(tallies: &[UnitTally], offices: &[i64]) -> Vec<(&'static str, Ranked)> {
+    let mut out = Vec::new();
+    for (group, name) in [
+        (lvzhi_store::org::TOWNSHIP, "乡镇"),
+        (lvzhi_store::org::DEPARTMENT, "县直部门"),
+    ] {
+        out.extend(
+            rank(tallies, group, offices)
+                .into_iter()
+                .filter(|r| r.unit.tally.due > 0)
+                .map(|r| (name, r)),
+        );
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

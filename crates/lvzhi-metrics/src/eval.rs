@@ -179,12 +179,36 @@ pub struct Engine {
 }
 
 /// The span an as-of date cuts out of a period: the whole period when it has
-/// ended; otherwise from its start to the end of today's month (reports count
-/// whole months: "2026" on 2026-11-25 is 2026年1-11月), never past its end.
-/// This is the ledgers' horizon; figures over statistics are cut further at
-/// the last approved month ([`cut`], [`Engine::span`]).
+/// ended; otherwise from its start to today ("2026" on 2026-12-05 is
+/// 2026年1月1日至12月5日), never past its end. This is the ledgers' horizon:
+/// records reach today, so 同比 compares like for like — 2026-01-01..12-05
+/// against 2025-01-01..12-05, never against the whole of 2025. Figures over
+/// statistics are cut further at the last approved month ([`cut`],
+/// [`Engine::span`]).
 pub fn effective(p: Period, today: Date) -> Period {
-    cut(p, today.last_of_month())
+    cut(p, today)
+}
+
+/// A span's Chinese label: whole months as 2026年1-11月, a span cut at a day
+/// within one year as 2026年1月1日至12月5日 (the year said once; the month
+/// too within one month: 2026年11月1日至25日).
+pub fn span_label(p: Period) -> String {
+    match p {
+        Period::Range(a, b) if a.year() == b.year() && !(a.day() == 1 && b == b.last_of_month()) => {
+            if a.month() == b.month() {
+                return format!("{}年{}月{}日至{}日", a.year(), a.month(), a.day(), b.day());
+            }
+            format!(
+                "{}年{}月{}日至{}月{}日",
+                a.year(),
+                a.month(),
+                a.day(),
+                b.month(),
+                b.day()
+            )
+        }
+        p => p.label(),
+    }
 }
 
 /// The part of `p` up to `horizon` (the last day data reach): `p` itself when
@@ -217,8 +241,8 @@ pub fn common_label(values: &[IndicatorValue]) -> Option<String> {
 /// earliest of their horizons. A period still in progress is cut at the
 /// horizon, and 同比 compares that cut span with the same span a year before:
 /// 2026 on 2026-12-05 with statistics to November is 2026年1-11月 against
-/// 2025年1-11月. Ledger spans count whole months (to the end of today's
-/// month); records cannot lie after today.
+/// 2025年1-11月. Ledger spans end today ([`effective`]): 2026 on 2026-12-05
+/// is 2026年1月1日至12月5日 against 2025年1月1日至12月5日.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Horizon {
     /// Ledger records: up to today.
@@ -253,12 +277,15 @@ impl Horizon {
         }
     }
 
-    /// The span of `p` this horizon covers, cut at today's month end too.
+    /// The span of `p` this horizon covers.
+    /// Ledgers end today ([`effective`]); statistics at their last approved
+    /// month; snapshots and targets at the end of today's month.
     pub fn span(&self, p: Period, today: Date) -> Period {
-        let ledger = effective(p, today);
+        let months = cut(p, today.last_of_month());
         match self {
-            Horizon::Statistics(d) => cut(ledger, *d),
-            Horizon::Today(_) | Horizon::None => ledger,
+            Horizon::Today(_) => effective(p, today),
+            Horizon::Statistics(d) => cut(months, *d),
+            Horizon::None => months,
         }
     }
 
@@ -754,7 +781,7 @@ impl Engine {
             category: ind.category.clone(),
             period: period.to_string(),
             span: format!("{}..{}", eff.start(), eff.end()),
-            period_label: eff.label(),
+            period_label: span_label(eff),
             as_of: String::new(),
             scope: scope.to_string(),
             value,
@@ -1338,19 +1365,38 @@ mod tests {
     use jiff::civil::date;
 
     #[test]
-    fn effective_cuts_at_the_end_of_todays_month() {
+    fn effective_cuts_at_today() {
         let today = date(2026, 11, 25);
         assert_eq!(
             effective(Period::Year(2026), today),
-            Period::Range(date(2026, 1, 1), date(2026, 11, 30))
+            Period::Range(date(2026, 1, 1), date(2026, 11, 25))
         );
         assert_eq!(effective(Period::Year(2025), today), Period::Year(2025));
-        assert_eq!(effective(Period::Month(2026, 11), today), Period::Month(2026, 11));
-        assert_eq!(effective(Period::Xun(2026, 11, 3), today), Period::Xun(2026, 11, 3));
+        assert_eq!(
+            effective(Period::Month(2026, 11), today),
+            Period::Range(date(2026, 11, 1), today)
+        );
+        assert_eq!(effective(Period::Month(2026, 10), today), Period::Month(2026, 10));
+        assert_eq!(
+            effective(Period::Xun(2026, 11, 3), today),
+            Period::Range(date(2026, 11, 21), today)
+        );
         assert_eq!(effective(Period::Quarter(2027, 1), today), Period::Quarter(2027, 1));
         assert_eq!(
             effective(Period::Quarter(2026, 4), today),
-            Period::Range(date(2026, 10, 1), date(2026, 11, 30))
+            Period::Range(date(2026, 10, 1), today)
+        );
+        // Like for like: the base of 同比 is cut at the same day.
+        let dec5 = date(2026, 12, 5);
+        let e = effective(Period::Year(2026), dec5);
+        assert_eq!(e.year_before(), Period::Range(date(2025, 1, 1), date(2025, 12, 5)));
+        assert_eq!(span_label(e), "2026年1月1日至12月5日");
+        assert_eq!(span_label(e.year_before()), "2025年1月1日至12月5日");
+        assert_eq!(span_label(cut(Period::Year(2026), date(2026, 11, 30))), "2026年1-11月");
+        assert_eq!(span_label(Period::Year(2026)), "2026年");
+        assert_eq!(
+            span_label(effective(Period::Month(2026, 11), today)),
+            "2026年11月1日至25日"
         );
     }
 

@@ -41,7 +41,7 @@ pub mod scope;
 pub mod warn;
 
 pub use def::{DefError, Definitions, Indicator};
-pub use eval::{Engine, EvalError, Horizon, IndicatorValue, cut, effective};
+pub use eval::{Engine, EvalError, Horizon, IndicatorValue, cut, effective, span_label};
 pub use scope::Scope;
 
 use lvzhi_core::ledger::Pack;

@@ -512,10 +512,10 @@ async fn periods(f: &Fixture) {
     assert_eq!(f.value("h_count", "2025-01..2025-11").await.as_deref(), Some("1"));
     assert_eq!(f.get("h_growth", "2026-01..2026-11").await.display, "增长100.0%");
     assert_eq!(f.get("h_growth", "2026-11").await.display, "增长100.0%");
-    // "2026" as of 2026-11-25 is 1-11月.
+    // "2026" as of 2026-11-25: a ledger reaches today, and says so.
     let y = f.get("h_count", "2026").await;
-    assert_eq!(y.span, "2026-01-01..2026-11-30");
-    assert_eq!(y.period_label, "2026年1-11月");
+    assert_eq!(y.span, "2026-01-01..2026-11-25");
+    assert_eq!(y.period_label, "2026年1月1日至11月25日");
 }
 
 async fn statistics(f: &Fixture) {

@@ -105,7 +105,13 @@ async fn check_seed(store: &Store) {
                     ));
                 }
                 assert_eq!(v.period, "2026");
-                assert_eq!(v.period_label, "2026年1-11月");
+                // Statistics reach November; ledgers reach today (2026-11-25).
+                let want = if v.as_of == "2026-11-25" {
+                    "2026年1月1日至11月25日"
+                } else {
+                    "2026年1-11月"
+                };
+                assert_eq!(v.period_label, want, "{name} (as of {})", v.as_of);
             }
         }
     }
@@ -126,7 +132,7 @@ async fn check_seed(store: &Store) {
     let table = lvzhi_metrics::render::indicators_command(store, &files, None, "county", "table", today)
         .await
         .unwrap();
-    assert!(table.starts_with("2026年1-11月（county）"), "{table}");
+    assert!(table.starts_with("2026年1月1日至11月25日（county）"), "{table}");
     assert!(table.contains("财政总收入预算完成率") && table.contains("114.2%"));
     let csv = lvzhi_metrics::render::indicators_command(store, &files, Some("2026"), "county", "csv", today)
         .await
@@ -270,6 +276,33 @@ async fn in_progress_year_is_like_for_like(store: &Store, eng: &Engine) {
     // A ledger figure reaches today; a quarter in progress is cut the same way.
     let hz = year.iter().find(|v| v.id == "hazards_found").unwrap();
     assert_eq!(hz.as_of, "2026-12-05");
+    // A ledger 同比 is like for like: 1月1日至12月5日 of 2026 against the same
+    // days of 2025 — not against the whole of 2025 — and its label says so.
+    let sys_ = &sys;
+    let fires = |p: &str| {
+        let p = Period::parse(p).unwrap();
+        async move {
+            eng.evaluate(store, sys_, "fires", p, &Scope::County, dec5)
+                .await
+                .unwrap()
+        }
+    };
+    let growth = year.iter().find(|v| v.id == "fires_growth").unwrap();
+    assert_eq!(growth.period_label, "2026年1月1日至12月5日");
+    assert_eq!(growth.span, "2026-01-01..2026-12-05");
+    let now = fires("2026-01-01..2026-12-05").await;
+    let base = fires("2025-01-01..2025-12-05").await;
+    let whole_2025 = fires("2025").await;
+    let n = |v: &lvzhi_metrics::IndicatorValue| v.value.as_deref().unwrap().parse::<i64>().unwrap();
+    assert!(n(&base) < n(&whole_2025), "the demo has fires after 5 December 2025");
+    let want = lvzhi_metrics::format::display(
+        lvzhi_core::Decimal::from(n(&now) - n(&base)) * lvzhi_core::Decimal::from(100)
+            / lvzhi_core::Decimal::from(n(&base)),
+        "%",
+        Some(2),
+        Some(lvzhi_metrics::def::FormulaKind::Growth),
+    );
+    assert_eq!(growth.display, want, "{} fires against {}", n(&now), n(&base));
     let q4 = eng
         .evaluate(
             store,

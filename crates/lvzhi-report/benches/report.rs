@@ -28,6 +28,7 @@ fn main() {
         println!("demo county built in {:.1} s", t.elapsed().as_secs_f64());
         let files = lvzhi_packs::county_files();
         let req = Request {
+            issue: None,
             template: "述职述廉述德报告".into(),
             period: "2026".into(),
             person: Some("常务副县长".into()),

@@ -598,6 +598,7 @@ mod tests {
                 closes_at: String::new(),
                 closed_at: None,
                 published: true,
+                min_ballots: 0,
                 groups: vec![
                     Group {
                         id: 1,

@@ -172,7 +172,9 @@ pub async fn save(
 /// The line an error points at, if any (for showing it in the editor).
 pub fn error_line(e: &ReportError) -> Option<usize> {
     match e {
-        ReportError::UnknownIndicator { line, .. } | ReportError::Syntax { line, .. } => Some(*line),
+        ReportError::UnknownIndicator { line, .. }
+        | ReportError::Syntax { line, .. }
+        | ReportError::Runtime { line, .. } => Some(*line),
         _ => None,
     }
 }

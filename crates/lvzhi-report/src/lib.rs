@@ -83,6 +83,15 @@ pub enum ReportError {
     /// The template itself is wrong (syntax, undefined variable, out of fuel).
     #[error("报告模板错误：{0}")]
     Template(String),
+    /// The template failed while rendering (bad include, out of fuel,
+    /// recursion, undefined value), with the 1-based line: 422, not 500.
+    #[error("报告模板第{line}行：{message}")]
+    Runtime {
+        /// 1-based line.
+        line: usize,
+        /// What went wrong, in Chinese.
+        message: String,
+    },
     /// The generated text failed the report checker.
     #[error("生成的报告未通过检查：{0}")]
     Check(String),
@@ -134,6 +143,10 @@ pub struct Request {
     pub scope: String,
     /// The as-of day.
     pub today: Date,
+    /// The 期数 the office sets on a bulletin (11 → 〔2026〕第11期); None: the
+    /// next after the last one set for this kind of bulletin this year
+    /// ([`next_issue`]).
+    pub issue: Option<u32>,
 }
 
 /// One block of a report.
@@ -363,7 +376,15 @@ pub async fn render_as(
         _ => Vec::new(),
     };
     let scope_label = scope_label(store, &scope, &people, &units).await?;
-    let issue = default_issue(period);
+    let issue = if has_issue(text) {
+        let n = match req.issue {
+            Some(n) => n,
+            None => next_issue(store, &req.template, period, req.today).await?,
+        };
+        Some(issue_text(req.today.year(), n))
+    } else {
+        None
+    };
     let ctx = template::Ctx {
         values,
         scope: req.scope.clone(),
@@ -403,6 +424,16 @@ pub async fn render_as(
             .collect();
         return Err(ReportError::Check(msgs.join("；")));
     }
+    // The office's 期数 is remembered: the next bulletin of this kind and year
+    // is offered the number after it.
+    if let (Some(n), true) = (req.issue, report.issue.is_some())
+        && matches!(
+            access.role,
+            lvzhi_core::access::Role::Office | lvzhi_core::access::Role::Admin
+        )
+    {
+        remember_issue(store, &req.template, req.today.year(), n).await?;
+    }
     Ok(report)
 }
 
@@ -413,12 +444,58 @@ pub fn report_period_label(values: &[IndicatorValue], period: Period) -> String 
     lvzhi_metrics::eval::common_label(values).unwrap_or_else(|| period.label())
 }
 
-/// The 期数 of a monthly bulletin (〔2026〕第11期 for 2026-11); None for
-/// other periods.
-pub fn default_issue(period: Period) -> Option<String> {
-    match period {
-        Period::Month(y, m) => Some(format!("〔{y}〕第{m}期")),
-        _ => None,
+/// Whether a template prints a 期数 (it calls `doc_number(…)`: the bulletins).
+pub fn has_issue(text: &str) -> bool {
+    text.contains("doc_number(")
+}
+
+/// A 期数 as printed (〔2026〕第11期).
+pub fn issue_text(year: i16, n: u32) -> String {
+    format!("〔{year}〕第{n}期")
+}
+
+/// The key under which the last 期数 the office set for `template` in `year`
+/// is kept (store `meta`).
+fn issue_key(template: &str, year: i16) -> String {
+    format!("report.issue.{year}.{template}")
+}
+
+/// The 期数 a bulletin gets when none is set: the one after the last the
+/// office set for this kind of bulletin in the year of `today`; with none set
+/// yet, the month of a monthly bulletin of this year (2026-11 → 第11期), else 1.
+pub async fn next_issue(store: &Store, template: &str, period: Period, today: Date) -> Result<u32, ReportError> {
+    let year = today.year();
+    let last = store
+        .meta(&issue_key(template, year))
+        .await?
+        .and_then(|v| v.parse::<u32>().ok());
+    Ok(match (last, period) {
+        (Some(n), _) => n.saturating_add(1),
+        (None, Period::Month(y, m)) if y == year => u32::try_from(m).unwrap_or(1),
+        (None, _) => 1,
+    })
+}
+
+/// Remembers the 期数 the office set for `template` in `year` (the next
+/// bulletin of the kind is offered the number after it).
+pub async fn remember_issue(store: &Store, template: &str, year: i16, n: u32) -> Result<(), ReportError> {
+    let key = issue_key(template, year);
+    if store.meta(&key).await?.as_deref() != Some(n.to_string().as_str()) {
+        store.set_meta(&key, &n.to_string()).await?;
+    }
+    Ok(())
+}
+
+/// Reads the 期数 typed on a form or in a query (`11`, `第11期`): 1-9999.
+pub fn parse_issue(s: &str) -> Result<Option<u32>, ReportError> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    let digits = t.trim_start_matches('第').trim_end_matches('期').trim();
+    match digits.parse::<u32>() {
+        Ok(n) if (1..=9999).contains(&n) => Ok(Some(n)),
+        _ => Err(ReportError::Bad(format!("期数“{t}”无效：应为1至9999之间的整数"))),
     }
 }
 

@@ -451,17 +451,43 @@ pub fn run(name: &str, text: &str, ctx: Ctx) -> Result<(String, Vec<Figure>), Re
     env.add_function("oversees", move |names: minijinja::value::Rest<String>| {
         names.iter().any(|n| ov.iter().any(|o| o == n))
     });
-    let tmpl = env
-        .template_from_named_str(name, text)
-        .map_err(|e| ReportError::Template(describe(&e)))?;
+    let tmpl = env.template_from_named_str(name, text).map_err(|e| match e.line() {
+        Some(line) => ReportError::Syntax {
+            line,
+            message: e.detail().map_or_else(|| e.kind().to_string(), str::to_string),
+        },
+        None => ReportError::Template(describe(&e)),
+    })?;
     let out = tmpl.render(Value::from_serialize(&vars));
     match out {
         Ok(text) => Ok((text, lock(&state.figures).clone())),
         Err(e) => match lock(&state.missing).take() {
             Some(m) => Err(m),
-            None => Err(ReportError::Template(describe(&e))),
+            None => Err(runtime(&e, text)),
         },
     }
+}
+
+/// A render-time failure of the template itself — an include of a template
+/// that does not exist, running out of fuel, too deep recursion, an undefined
+/// value — as [`ReportError::Runtime`] with the line (the last line when the
+/// engine names none) and a Chinese reason.
+fn runtime(e: &Error, text: &str) -> ReportError {
+    let detail = e.detail().map(str::to_string);
+    let message = match e.kind() {
+        ErrorKind::TemplateNotFound => {
+            "引用的模板不存在：报告模板不能用 include、import 或 extends 引用其他模板".to_string()
+        }
+        ErrorKind::OutOfFuel => "模板运行步数超过上限，可能有死循环或过大的循环".to_string(),
+        ErrorKind::UndefinedError => match &detail {
+            Some(d) => format!("使用了未定义的值（{d}）"),
+            None => "使用了未定义的值".to_string(),
+        },
+        _ if e.to_string().contains("recursion") => "嵌套或递归层数超过上限".to_string(),
+        _ => detail.unwrap_or_else(|| e.kind().to_string()),
+    };
+    let line = e.line().unwrap_or_else(|| text.lines().count().max(1));
+    ReportError::Runtime { line, message }
 }
 
 fn describe(e: &Error) -> String {

@@ -34,6 +34,7 @@ fn after(line: &str, key: &str) -> i64 {
 
 fn req(template: &str, person: Option<String>, period: &str, scope: &str) -> Request {
     Request {
+        issue: None,
         template: template.into(),
         period: period.into(),
         person,
@@ -72,6 +73,7 @@ async fn every_month_adds_up(store: &Store, engine: &Engine, files: &[(String, S
     for m in 1..=12 {
         let period = format!("2026-{m:02}");
         let req = Request {
+            issue: None,
             template: "月度督查通报".into(),
             period: period.clone(),
             person: None,
@@ -147,7 +149,7 @@ async fn every_month_adds_up(store: &Store, engine: &Engine, files: &[(String, S
             let rep = lvzhi_report::render(store, engine, files, &req).await.unwrap();
             assert_eq!(
                 rep.file_name(lvzhi_report::Format::Docx),
-                "月度督查通报-2026年11月-〔2026〕第11期.docx"
+                "月度督查通报-2026年11月1日至25日-〔2026〕第11期.docx"
             );
             use lvzhi_report::Block;
             assert!(
@@ -184,6 +186,7 @@ async fn every_month_adds_up(store: &Store, engine: &Engine, files: &[(String, S
 
     // The 隐患 bulletin: the units named under 超期未整改 add up to the total.
     let req = Request {
+        issue: None,
         template: "隐患排查整改情况通报".into(),
         period: "2026-11".into(),
         person: None,

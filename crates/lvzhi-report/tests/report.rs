@@ -26,6 +26,7 @@ async fn demo(url: &str) -> Store {
 
 fn req(template: &str, person: Option<&str>, period: &str, store: &Store) -> Request {
     Request {
+        issue: None,
         template: template.into(),
         period: period.into(),
         person: person.map(str::to_string),
@@ -280,7 +281,7 @@ async fn demo_county_reports() {
     .unwrap_err();
     assert_eq!(
         e.to_string(),
-        "指标“建议提案满意率”在全县、2026年11月没有数值（除数为零），报告未生成"
+        "指标“建议提案满意率”在全县、2026年11月1日至25日没有数值（除数为零），报告未生成"
     );
 
     // A missing value: an error naming indicator, scope and period.
@@ -301,12 +302,12 @@ async fn demo_county_reports() {
         } => {
             assert_eq!(indicator, "不存在的指标");
             assert_eq!(scope, "全县");
-            assert_eq!(period, "2026年1-11月");
+            assert_eq!(period, "2026年1月1日至11月25日");
         }
         other => panic!("{other:?}"),
     }
     let msg = e.to_string();
-    assert!(msg.contains("不存在的指标") && msg.contains("全县") && msg.contains("2026年1-11月"));
+    assert!(msg.contains("不存在的指标") && msg.contains("全县") && msg.contains("2026年1月1日至11月25日"));
 
     // A growth without its base (no 2024 data): missing, never a made-up figure.
     let e = lvzhi_report::render(
@@ -324,7 +325,7 @@ async fn demo_county_reports() {
     let e = lvzhi_report::render(&store, &engine, &more, &req("未定义", None, "2026", &store))
         .await
         .unwrap_err();
-    assert!(matches!(e, ReportError::Template(_)), "{e}");
+    assert!(matches!(e, ReportError::Runtime { line: 3, .. }), "{e}");
     // A runaway loop runs out of fuel.
     more.push((
         "reports/死循环.md.j2".into(),
@@ -333,7 +334,83 @@ async fn demo_county_reports() {
     let e = lvzhi_report::render(&store, &engine, &more, &req("死循环", None, "2026", &store))
         .await
         .unwrap_err();
-    assert!(matches!(e, ReportError::Template(_)), "{e}");
+    assert!(matches!(e, ReportError::Runtime { line: 1, .. }), "{e}");
+
+    bulletin_issue_and_scoped_issuer(&store, &engine, &files).await;
+}
+
+/// A bulletin's 期数 is the office's: set on the request, remembered per kind
+/// and year, the next one offered by default; a scoped 督查 bulletin names
+/// its scope as the issuer wherever the county one names 县政府督查室.
+async fn bulletin_issue_and_scoped_issuer(store: &Store, engine: &Engine, files: &[(String, String)]) {
+    let t = "月度督查通报";
+    let p = lvzhi_core::period::Period::parse("2026-11").unwrap();
+    // Nothing set yet: the month of a monthly bulletin.
+    assert_eq!(lvzhi_report::next_issue(store, t, p, store.today()).await.unwrap(), 11);
+    let mut r = req(t, None, "2026-11", store);
+    r.issue = Some(12);
+    let rep = lvzhi_report::render(store, engine, files, &r).await.unwrap();
+    assert_eq!(rep.issue.as_deref(), Some("〔2026〕第12期"));
+    assert!(rep.markdown().contains("\n〔2026〕第12期\n"), "{}", rep.markdown());
+    assert_eq!(
+        rep.file_name(Format::Docx),
+        "月度督查通报-2026年11月1日至25日-〔2026〕第12期.docx"
+    );
+    // Remembered for this kind and year: the next is 13; another kind is not moved.
+    assert_eq!(lvzhi_report::next_issue(store, t, p, store.today()).await.unwrap(), 13);
+    let q4 = lvzhi_core::period::Period::Quarter(2026, 4);
+    assert_eq!(lvzhi_report::next_issue(store, t, q4, store.today()).await.unwrap(), 13);
+    assert_eq!(
+        lvzhi_report::next_issue(store, "隐患排查整改情况通报", p, store.today())
+            .await
+            .unwrap(),
+        11
+    );
+    let rep = lvzhi_report::render(store, engine, files, &req(t, None, "2026-11", store))
+        .await
+        .unwrap();
+    assert_eq!(
+        rep.issue.as_deref(),
+        Some("〔2026〕第13期"),
+        "the default is the next one"
+    );
+    // A reader who is not the office does not move the office's number.
+    let mut leader = lvzhi_store::Store::system_access();
+    leader.role = lvzhi_core::access::Role::Leader;
+    r.issue = Some(40);
+    lvzhi_report::render_as(store, engine, files, &r, &leader)
+        .await
+        .unwrap();
+    assert_eq!(lvzhi_report::next_issue(store, t, p, store.today()).await.unwrap(), 13);
+    assert!(lvzhi_report::parse_issue("第0期").is_err());
+    assert!(
+        lvzhi_report::parse_issue("十二")
+            .unwrap_err()
+            .to_string()
+            .contains("期数“十二”无效")
+    );
+    assert_eq!(lvzhi_report::parse_issue(" 第7期 ").unwrap(), Some(7));
+    // Not a bulletin: no 期数.
+    let rep = lvzhi_report::render(store, engine, files, &req("建议提案办理情况报告", None, "2026", store))
+        .await
+        .unwrap();
+    assert_eq!(rep.issue, None);
+
+    // Scoped to 西洞镇: the issuer is 西洞镇人民政府 throughout, not 县政府督查室.
+    let mut r = req(t, None, "2026", store);
+    r.scope = "division:620902100".into();
+    let md = lvzhi_report::render(store, engine, files, &r).await.unwrap().markdown();
+    assert!(!md.contains("县政府督查室"), "{md}");
+    assert!(md.contains("西洞镇人民政府对"), "{md}");
+    assert!(
+        md.contains("向西洞镇人民政府书面报告") || !md.contains("书面报告"),
+        "{md}"
+    );
+    assert!(md.contains("西洞镇人民政府将持续跟踪督办"), "{md}");
+    assert!(
+        md.trim_end().lines().rev().nth(2).unwrap().contains("西洞镇人民政府"),
+        "{md}"
+    );
 }
 
 fn md_figures(report: &lvzhi_report::Report) -> usize {

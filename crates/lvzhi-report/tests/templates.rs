@@ -154,6 +154,7 @@ async fn custom_templates_on_both_backends() {
         let mine = list.iter().find(|t| t.name == "我的通报").unwrap();
         assert_eq!((mine.shipped, mine.version), (false, Some(3)));
         let req = Request {
+            issue: None,
             template: "我的通报".into(),
             period: "2026".into(),
             person: None,
@@ -174,6 +175,7 @@ async fn custom_templates_on_both_backends() {
             &engine,
             &files,
             &Request {
+                issue: None,
                 template: "没有这个模板".into(),
                 ..req
             },

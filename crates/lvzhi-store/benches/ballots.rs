@@ -26,6 +26,7 @@ async fn run(label: &str, url: &str, n: usize, subjects: usize) {
     let admin = Store::system_access();
     let now = jiff::Timestamp::now();
     let def = CampaignDef {
+        min_ballots: 0,
         year: 2026,
         title: "基准测评".into(),
         groups: [("县级领导", "30"), ("部门主要负责人", "40"), ("乡镇党政正职", "30")]

@@ -4,29 +4,36 @@
 //! (`delete from events where seq > N`) or restoring an older backup over
 //! newer work leaves a chain that verifies. So after every committed change
 //! the head (seq and hash) is appended to an **anchor file** outside the
-//! database (append-only; default `<sqlite file>.anchor`, else the
-//! `LVZHI_ANCHOR` environment variable or [`Store::set_anchor_file`]).
+//! database (append-only). Where it is: `lvzhi serve --anchor PATH` (or
+//! [`Store::set_anchor_file`]), else the `LVZHI_ANCHOR` environment variable,
+//! else beside a SQLite file (`<file>.anchor`), else for PostgreSQL
+//! `<data dir>/lvzhi-<host>-<port>-<database>.anchor` ([`default_path`]).
 //! [`Store::verify_anchor`] then checks every anchored head against the
 //! database and names the last anchored event that is missing.
 //!
-//! The head is anchored after the writer's COMMIT and before the caller is
-//! answered: [`Writer`] wraps the writer's handle, so the single writer
-//! itself is unchanged.
+//! **Where it runs.** The writer knows the head it committed, so it anchors
+//! once per commit batch, off the async workers: after COMMIT it hands the
+//! batch's head and its callers' answers to the anchor thread ([`Anchorer`]),
+//! which appends one line for every batch waiting (the highest head), syncs
+//! the file once, and only then answers those callers — an answered write is
+//! in the database *and* anchored. The writer meanwhile runs the next batch.
 
-use crate::db::{P, Pool};
-use crate::writer::{Cmd, Handle, Out};
+use crate::db::P;
+use crate::writer::Out;
 use crate::{Store, StoreError};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
 
-/// Where the head is anchored, and the last seq anchored by this process.
+/// Where the head is anchored (none: anchoring off). Shared by the store and
+/// the anchor thread, so the file can be set or changed while serving.
 #[derive(Debug, Default)]
 pub struct Anchor {
     path: std::sync::RwLock<Option<PathBuf>>,
-    last: tokio::sync::Mutex<i64>,
 }
 
 impl Anchor {
@@ -34,7 +41,6 @@ impl Anchor {
     pub fn new(path: Option<PathBuf>) -> Anchor {
         Anchor {
             path: std::sync::RwLock::new(path),
-            last: tokio::sync::Mutex::new(0),
         }
     }
 
@@ -46,32 +52,19 @@ impl Anchor {
             .unwrap_or_else(|e| e.into_inner().clone())
     }
 
+    /// Whether anchoring is on.
+    pub fn is_on(&self) -> bool {
+        match self.path.read() {
+            Ok(p) => p.is_some(),
+            Err(e) => e.into_inner().is_some(),
+        }
+    }
+
     fn set_path(&self, p: Option<PathBuf>) {
         match self.path.write() {
             Ok(mut g) => *g = p,
             Err(e) => *e.into_inner() = p,
         }
-    }
-
-    /// Appends the database's head to the file if it moved past what this
-    /// process anchored last. Concurrent callers queue on one lock, so one
-    /// append (and one fsync) covers every commit before it.
-    pub async fn after_commit(&self, pool: &Pool) -> Result<(), StoreError> {
-        let Some(path) = self.path() else { return Ok(()) };
-        let mut last = self.last.lock().await;
-        let head = {
-            let mut c = pool.acquire().await?;
-            c.conn()
-                .row("SELECT seq, hash, at FROM events ORDER BY seq DESC LIMIT 1", &[])
-                .await?
-        };
-        let Some(head) = head else { return Ok(()) };
-        if head.i(0) <= *last {
-            return Ok(());
-        }
-        append_line(&path, head.i(0), &head.t(1), &head.t(2))?;
-        *last = head.i(0);
-        Ok(())
     }
 }
 
@@ -83,16 +76,25 @@ pub fn append_line(path: &Path, seq: i64, hash: &str, at: &str) -> Result<(), St
             path.display()
         ))
     };
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map_err(io)?;
+    let open = || std::fs::OpenOptions::new().create(true).append(true).open(path);
+    let mut f = match open() {
+        // The default directory of a PostgreSQL anchor is made on first use.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).map_err(io)?;
+            }
+            open().map_err(io)?
+        }
+        other => other.map_err(io)?,
+    };
     f.write_all(format!("{seq} {hash} {at}\n").as_bytes()).map_err(io)?;
     f.sync_data().map_err(io)
 }
 
-/// The default anchor file of a database: `LVZHI_ANCHOR` if set, else beside a SQLite file.
+/// The default anchor file of a database: `LVZHI_ANCHOR` if set; beside a
+/// SQLite file; for PostgreSQL, `lvzhi-<host>-<port>-<database>.anchor` in
+/// `LVZHI_DATA_DIR`, else `$XDG_DATA_HOME/lvzhi`, else `~/.local/share/lvzhi`
+/// (the directory is made when missing). None for an in-memory database.
 pub fn default_path(target: &crate::db::Target) -> Option<PathBuf> {
     if let Ok(p) = std::env::var("LVZHI_ANCHOR")
         && !p.is_empty()
@@ -101,43 +103,134 @@ pub fn default_path(target: &crate::db::Target) -> Option<PathBuf> {
     }
     match target {
         crate::db::Target::Sqlite(file) if !file.contains(":memory:") => Some(PathBuf::from(format!("{file}.anchor"))),
-        _ => None,
-    }
-}
-
-/// The writer's handle, anchoring the head after each committed change.
-#[derive(Clone)]
-pub struct Writer {
-    inner: Handle,
-    anchor: Arc<Anchor>,
-    pool: Pool,
-}
-
-impl Writer {
-    /// Wraps the writer's handle.
-    pub fn new(inner: Handle, anchor: Arc<Anchor>, pool: Pool) -> Writer {
-        Writer { inner, anchor, pool }
-    }
-
-    /// Sends a change, waits for its COMMIT, then anchors the head. A failed
-    /// anchor write does not undo the committed change; it is logged loudly
-    /// and `audit verify --anchor` will report the head as unanchored.
-    pub async fn send(&self, cmd: Cmd) -> Result<Out, StoreError> {
-        let out = self.inner.send(cmd).await?;
-        if let Err(e) = self.anchor.after_commit(&self.pool).await {
-            tracing::error!("anchor: {e}");
+        crate::db::Target::Sqlite(_) => None,
+        crate::db::Target::Postgres(url) => {
+            let dir = std::env::var_os("LVZHI_DATA_DIR")
+                .filter(|d| !d.is_empty())
+                .map(PathBuf::from)
+                .or_else(|| {
+                    std::env::var_os("XDG_DATA_HOME")
+                        .filter(|d| !d.is_empty())
+                        .map(|d| PathBuf::from(d).join("lvzhi"))
+                })
+                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share/lvzhi")))?;
+            Some(dir.join(format!("{}.anchor", pg_anchor_name(url))))
         }
-        Ok(out)
+    }
+}
+
+/// Removes the default anchor file of a PostgreSQL database made by a test
+/// (never a file `LVZHI_ANCHOR` names).
+pub fn remove_default_pg(url: &str) {
+    let file = default_path(&crate::db::Target::Postgres(url.to_string()));
+    if let Some(f) = file.filter(|f| f.file_name().is_some_and(|n| n.to_string_lossy().starts_with("lvzhi-"))) {
+        let _ = std::fs::remove_file(f);
+    }
+}
+
+/// `lvzhi-<host>-<port>-<database>` of a PostgreSQL URL, safe as a file name.
+pub fn pg_anchor_name(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let rest = rest.split(['?', '#']).next().unwrap_or(rest);
+    let (hostport, db) = match rest.rsplit_once('@') {
+        Some((_, h)) => h,
+        None => rest,
+    }
+    .split_once('/')
+    .unwrap_or((rest, "postgres"));
+    let (host, port) = hostport.rsplit_once(':').unwrap_or((hostport, "5432"));
+    let clean = |s: &str| -> String {
+        s.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '.' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect()
+    };
+    let host = if host.is_empty() { "localhost" } else { host };
+    format!("lvzhi-{}-{}-{}", clean(host), clean(port), clean(db))
+}
+
+/// A caller waiting for its answer, and the answer.
+pub(crate) type Reply = (oneshot::Sender<Result<Out, StoreError>>, Result<Out, StoreError>);
+
+/// One commit batch waiting to be anchored: its head and its callers' answers.
+pub(crate) struct Sealed {
+    /// The batch's last event: seq, hash, time.
+    pub head: (i64, String, String),
+    /// Each caller and its answer, sent once the head is anchored.
+    pub replies: Vec<Reply>,
+}
+
+/// The anchor thread's inbox (a plain OS thread: the append and its fsync
+/// block, so they stay off the async runtime's workers).
+#[derive(Clone)]
+pub(crate) struct Anchorer {
+    tx: std::sync::mpsc::Sender<Sealed>,
+}
+
+impl Anchorer {
+    /// Starts the anchor thread writing to `anchor`'s file.
+    pub(crate) fn start(anchor: Arc<Anchor>) -> Anchorer {
+        let (tx, rx) = std::sync::mpsc::channel::<Sealed>();
+        let spawned = std::thread::Builder::new()
+            .name("lvzhi-anchor".into())
+            .spawn(move || run(&anchor, &rx));
+        if let Err(e) = spawned {
+            tracing::error!("anchor thread: {e}");
+        }
+        Anchorer { tx }
     }
 
-    /// Stops the writer once the queue before this call is done.
-    pub async fn shutdown(&self) {
-        self.inner.shutdown().await;
+    /// Anchors a batch's head, then answers its callers. Should the thread be
+    /// gone, the callers are answered at once (the commit stands).
+    pub(crate) fn send(&self, sealed: Sealed) {
+        if let Err(std::sync::mpsc::SendError(s)) = self.tx.send(sealed) {
+            answer(s.replies);
+        }
     }
+}
 
-    /// Whether writes currently reach the database (see [`Handle::health`]).
-    pub fn health(&self) -> crate::writer::WriteHealth {
-        self.inner.health()
+fn answer(replies: Vec<Reply>) {
+    for (tx, r) in replies {
+        let _ = tx.send(r);
+    }
+}
+
+/// The anchor thread: takes every batch waiting, appends the highest head
+/// once, syncs once, answers them all. A failed write does not undo the
+/// committed changes: it is logged (once a minute at most, with the count)
+/// and `audit verify --anchor` will find the head unanchored.
+fn run(anchor: &Anchor, rx: &std::sync::mpsc::Receiver<Sealed>) {
+    let mut last = 0i64;
+    let mut failed: Option<(Instant, u64)> = None;
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while let Ok(more) = rx.try_recv() {
+            batch.push(more);
+        }
+        let top = batch.iter().map(|b| &b.head).max_by_key(|h| h.0);
+        if let (Some(path), Some((seq, hash, at))) = (anchor.path(), top)
+            && *seq > last
+        {
+            match append_line(&path, *seq, hash, at) {
+                Ok(()) => last = *seq,
+                Err(e) => match &mut failed {
+                    Some((since, n)) if since.elapsed() < Duration::from_secs(60) => *n += 1,
+                    _ => {
+                        let left_out = failed.map_or(0, |(_, n)| n);
+                        tracing::error!(left_out, "anchor: {e}");
+                        failed = Some((Instant::now(), 0));
+                    }
+                },
+            }
+        }
+        for b in batch {
+            answer(b.replies);
+        }
     }
 }
 
@@ -189,6 +282,31 @@ impl Store {
     /// The anchor file in use, if any.
     pub fn anchor_file(&self) -> Option<PathBuf> {
         self.anchor.path()
+    }
+
+    /// Checks that the anchor file can be appended to (making its directory
+    /// when missing), so `serve` refuses to start rather than run unanchored.
+    pub fn check_anchor_file(&self) -> Result<(), StoreError> {
+        let Some(path) = self.anchor.path() else { return Ok(()) };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::Config(format!(
+                    "无法创建锚定文件目录 {}：{e} / cannot create anchor directory",
+                    dir.display()
+                ))
+            })?;
+        }
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map(drop)
+            .map_err(|e| {
+                StoreError::Config(format!(
+                    "锚定文件 {} 无法写入：{e}；请用 --anchor 指定可写的文件 / anchor file not writable",
+                    path.display()
+                ))
+            })
     }
 
     /// Sets (or, with `None`, stops) the anchor file.

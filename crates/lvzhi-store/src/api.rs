@@ -1,10 +1,12 @@
 //! Record writes: thin wrappers that send a [`Cmd`] to the writer and wait
 //! until it is committed.
 
+use crate::db::P;
 use crate::records::RecordRow;
 use crate::writer::{Cmd, Out};
 use crate::{Store, StoreError};
 use lvzhi_core::access::Access;
+use lvzhi_core::field::Fill;
 use serde_json::{Map, Value};
 
 fn record(out: Out) -> Result<RecordRow, StoreError> {
@@ -81,6 +83,8 @@ impl Store {
         fields: Map<String, Value>,
         reason: Option<String>,
     ) -> Result<RecordRow, StoreError> {
+        let mut fields = fields;
+        self.fill_actor(a, id, name, &mut fields).await?;
         record(
             self.writer
                 .send(Cmd::Transition {
@@ -120,5 +124,58 @@ impl Store {
                 })
                 .await?,
         )
+    }
+
+    /// Fills the fields of transition `name` that record who took it (`fill =
+    /// "actor"` in the pack: 验收人, 审核人) with the acting user's name, unless
+    /// the caller gave a value (an API client keying in a paper record). The UI
+    /// shows them read-only and never sends them, so there they are never typed.
+    async fn fill_actor(
+        &self,
+        a: &Access,
+        id: i64,
+        name: &str,
+        fields: &mut Map<String, Value>,
+    ) -> Result<(), StoreError> {
+        let any = self
+            .pack
+            .ledgers
+            .iter()
+            .any(|k| k.fields.iter().any(|f| f.fill == Some(Fill::Actor)));
+        if !any {
+            return Ok(());
+        }
+        let mut c = self.pool.acquire().await?;
+        let Some(r) = c
+            .conn()
+            .row(
+                "SELECT r.ledger, u.display_name FROM records r, users u WHERE r.id = $1 AND u.id = $2",
+                &[P::I(id), P::I(a.user_id)],
+            )
+            .await?
+        else {
+            // No such record (the writer says 404) or no such user.
+            return Ok(());
+        };
+        drop(c);
+        let Some(kind) = self.pack.ledger(&r.t(0)) else {
+            return Ok(());
+        };
+        let Some(t) = kind
+            .workflow
+            .as_ref()
+            .and_then(|w| w.transitions.iter().find(|t| t.name == name))
+        else {
+            return Ok(());
+        };
+        for f in kind.fields.iter().filter(|f| f.fill == Some(Fill::Actor)) {
+            let given = fields
+                .get(&f.key)
+                .is_some_and(|v| v.as_str().is_some_and(|s| !s.trim().is_empty()));
+            if t.requires.contains(&f.key) && !given {
+                fields.insert(f.key.clone(), Value::String(r.t(1)));
+            }
+        }
+        Ok(())
     }
 }

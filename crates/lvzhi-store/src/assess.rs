@@ -103,6 +103,8 @@ pub struct Campaign {
     pub closed_at: Option<String>,
     /// Whether the tally has been published.
     pub published: bool,
+    /// Results are shown only from this many ballots on (0: no minimum).
+    pub min_ballots: i64,
     /// Groups in order.
     pub groups: Vec<Group>,
     /// Subjects in order.
@@ -221,6 +223,11 @@ const RECEIPT_TAKEN: &str = "回执码已被占用 / receipt taken";
 pub const RECEIPT_TRIES: usize = 5;
 const NOT_OPEN: &str = "测评未开始或已结束，不接受投票 / the assessment is not open";
 
+/// Why results are withheld: fewer ballots than the campaign's minimum.
+pub fn too_few(cast: i64, min: i64) -> String {
+    format!("本次测评收回有效选票{cast}张，少于规定的最少{min}张，测评结果不予公布（以免据此推断个人的评价）")
+}
+
 impl Store {
     /// Creates a campaign (draft) with its groups and subjects; returns its id.
     pub async fn create_campaign(&self, actor: &Access, def: &CampaignDef) -> Result<i64, StoreError> {
@@ -228,8 +235,8 @@ impl Store {
         def.validate().map_err(invalid)?;
         let now = stamp(self.now());
         let mut steps = vec![step(
-            "INSERT INTO assess_campaigns (year, title, state, opens_at, closes_at, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            "INSERT INTO assess_campaigns (year, title, state, opens_at, closes_at, created_at, quorum) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
             vec![
                 P::I(i64::from(def.year)),
                 P::T(def.title.trim().into()),
@@ -237,6 +244,7 @@ impl Store {
                 P::T(stamp(def.opens_at)),
                 P::T(stamp(def.closes_at)),
                 P::T(now),
+                P::I(i64::from(def.min_ballots)),
             ],
             Expect::Id,
         )];
@@ -288,7 +296,7 @@ impl Store {
         let row = c
             .row(
                 "SELECT id, year, title, state, opens_at, closes_at, closed_at, \
-                 CASE WHEN published IS NULL THEN 0 ELSE 1 END FROM assess_campaigns WHERE id = $1",
+                 CASE WHEN published IS NULL THEN 0 ELSE 1 END, quorum FROM assess_campaigns WHERE id = $1",
                 &[P::I(id)],
             )
             .await?
@@ -329,6 +337,7 @@ impl Store {
             closes_at: row.t(5),
             closed_at: row.ot(6),
             published: row.i(7) == 1,
+            min_ballots: row.i(8),
             groups,
             subjects,
         })
@@ -342,7 +351,7 @@ impl Store {
             .conn()
             .rows(
                 "SELECT id, year, title, state, opens_at, closes_at, closed_at, \
-                 CASE WHEN published IS NULL THEN 0 ELSE 1 END FROM assess_campaigns ORDER BY id DESC",
+                 CASE WHEN published IS NULL THEN 0 ELSE 1 END, quorum FROM assess_campaigns ORDER BY id DESC",
                 &[],
             )
             .await?;
@@ -357,6 +366,7 @@ impl Store {
                 closes_at: r.t(5),
                 closed_at: r.ot(6),
                 published: r.i(7) == 1,
+                min_ballots: r.i(8),
                 groups: vec![],
                 subjects: vec![],
             })
@@ -731,6 +741,10 @@ impl Store {
         let (tally, bad) = self.stored_tally(&c).await?;
         if !bad.is_empty() {
             return Err(StoreError::Internal(bad.join("；")));
+        }
+        let cast = i64::try_from(tally.total()).unwrap_or(i64::MAX);
+        if cast < c.min_ballots {
+            return Err(StoreError::Conflict(too_few(cast, c.min_ballots)));
         }
         let groups: Vec<(i64, Decimal)> = c.groups.iter().map(|g| (g.id, g.weight)).collect();
         let ids: Vec<i64> = c.subjects.iter().map(|s| s.id).collect();

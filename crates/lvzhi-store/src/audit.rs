@@ -166,6 +166,12 @@ pub fn kind_label(kind: &str) -> &'static str {
         "user.disable" => "停用用户",
         "user.enable" => "启用用户",
         "user.unlock" => "解除锁定",
+        "user.import" => "批量导入用户",
+        "user.2fa.begin" => "开始绑定双因素认证",
+        "user.2fa.enable" => "启用双因素认证",
+        "user.2fa.reset" => "重置双因素认证",
+        "auth.2fa" => "动态验证码验证",
+        "auth.2fa_failed" => "动态验证码错误",
         "config.policy" => "修改安全策略",
         "meta.set" => "修改系统设置",
         "record.create" => "登记",
@@ -173,6 +179,8 @@ pub fn kind_label(kind: &str) -> &'static str {
         "record.transition" => "流转",
         "record.void" => "作废",
         "record.urge" => "催办",
+        "record.assign" => "指派承办人",
+        "ui.prefs" => "调整列表显示列",
         "org.divisions" => "导入行政区划",
         "org.unit.add" => "添加单位",
         "org.unit.rename" => "单位更名",
@@ -218,6 +226,9 @@ pub fn result_label(result: &str) -> &'static str {
         "disabled" => "账号已停用",
         "ended" => "已结束",
         "refused" => "被拒绝",
+        "password_ok" => "密码正确，待验证动态码",
+        "pending" => "待确认",
+        "bad_code" => "验证码错误",
         "" => "",
         _ => "其他",
     }
@@ -402,6 +413,7 @@ impl Store {
             "record.void" => format!("原因：{}", text(d, "reason")),
             "record.update" => format!("修改：{}", field_labels("after")),
             "record.urge" => format!("第{}次催办", text(d, "urge_count")),
+            "record.assign" => format!("承办人：{}", text(d, "name")),
             "auth.lockout" => format!(
                 "{}锁定至{}",
                 if text(d, "scope") == "address" {
@@ -484,13 +496,14 @@ impl Store {
     }
 }
 
-/// Auditors and administrators read the log.
+/// The audit administrator and 纪委/审计 supervision read the log (三员分立:
+/// not the system or the security administrator).
 fn audit_reader(a: &Access) -> Result<(), StoreError> {
-    if matches!(a.role, Role::Auditor | Role::Admin) {
+    if a.role.reads_audit_log() {
         Ok(())
     } else {
         Err(StoreError::Forbidden(
-            "只有审计监督人员和管理员可以查看完整变更日志".into(),
+            "只有审计管理员和审计监督人员可以查看完整变更日志".into(),
         ))
     }
 }

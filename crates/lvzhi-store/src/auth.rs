@@ -42,6 +42,8 @@ pub struct User {
     pub person_id: Option<i64>,
     /// Disabled.
     pub disabled: bool,
+    /// A second factor (TOTP) is set up.
+    pub totp: bool,
 }
 
 /// A new user.
@@ -79,11 +81,16 @@ pub struct Session {
     /// (first login, an administrator's reset, expiry). The web layer lets
     /// such a session do nothing but change the password and log out.
     pub must_change: Option<String>,
+    /// The second factor the session still owes, if any:
+    /// [`crate::second_factor::PENDING_CODE`] (a code) or
+    /// [`crate::second_factor::PENDING_ENROL`] (enrolment, required by the
+    /// role). The web layer lets such a session do nothing else.
+    pub second_factor: Option<String>,
 }
 /// The identification and authentication policy (GB/T 22239-2019 8.1.4.1).
 /// Kept in the `meta` table as JSON; changed only through [`Store::set_policy`] (evented).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Policy {
     /// Shortest password, in characters.
     pub min_length: usize,
@@ -105,6 +112,8 @@ pub struct Policy {
     pub idle_minutes: i64,
     /// Hours a session lives at most.
     pub session_hours: i64,
+    /// Roles whose users must log in with a second factor (TOTP).
+    pub totp_roles: Vec<Role>,
 }
 
 impl Default for Policy {
@@ -120,6 +129,7 @@ impl Default for Policy {
             lock_minutes: LOCK_MINUTES,
             idle_minutes: 30,
             session_hours: SESSION_HOURS,
+            totp_roles: vec![Role::Admin, Role::SecAdmin, Role::AuditAdmin, Role::Auditor],
         }
     }
 }
@@ -347,7 +357,7 @@ pub fn generate_password(len: usize) -> String {
 }
 
 /// A lock's end in Shanghai time, for messages (no leading zeros in the date).
-fn lock_text(until: &str) -> String {
+pub(crate) fn lock_text(until: &str) -> String {
     until
         .parse::<Timestamp>()
         .map(|t| {
@@ -384,11 +394,11 @@ pub fn random_token() -> String {
     hex::encode(b)
 }
 
-fn token_hash(token: &str) -> String {
+pub(crate) fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-fn later(now: Timestamp, minutes: i64) -> String {
+pub(crate) fn later(now: Timestamp, minutes: i64) -> String {
     stamp(now.checked_add(Span::new().minutes(minutes)).unwrap_or(now))
 }
 
@@ -407,6 +417,36 @@ fn attempt_actor(id: Option<i64>, username: &str) -> Access {
         division: None,
         person: None,
         oversees: vec![],
+    }
+}
+
+/// Whether `a` is the system itself (CLI set-up, demo generation), which
+/// acts outside the separation of duties.
+pub(crate) fn is_system(a: &Access) -> bool {
+    a.user_id == 0 && a.username == "system"
+}
+
+/// 三员分立: refuses everyone but the holder of `role` (and the system itself).
+pub(crate) fn duty(a: &Access, role: Role, what: &str) -> Result<(), StoreError> {
+    if a.role == role || is_system(a) {
+        Ok(())
+    } else {
+        Err(StoreError::Forbidden(format!("只有{}可以{what}", role.label())))
+    }
+}
+
+/// Who may act on an account: the three administrators' accounts are the
+/// security administrator's, everyone else's the system administrator's
+/// (or the security administrator's).
+fn account_duty(a: &Access, target: Role, what: &str) -> Result<(), StoreError> {
+    if target.is_administrator() {
+        duty(a, Role::SecAdmin, &format!("{what}管理员账号"))
+    } else if matches!(a.role, Role::Admin | Role::SecAdmin) || is_system(a) {
+        Ok(())
+    } else {
+        Err(StoreError::Forbidden(format!(
+            "只有系统管理员或安全管理员可以{what}用户"
+        )))
     }
 }
 
@@ -439,9 +479,7 @@ impl Store {
 
     /// Changes the policy (administrators only); evented as a configuration change.
     pub async fn set_policy(&self, actor: &Access, p: &Policy) -> Result<(), StoreError> {
-        if actor.role != Role::Admin {
-            return Err(StoreError::Forbidden("只有管理员可以修改安全策略".into()));
-        }
+        duty(actor, Role::SecAdmin, "修改安全策略")?;
         p.check()?;
         let before = self.policy();
         let text = serde_json::to_string(p).map_err(|e| StoreError::Internal(e.to_string()))?;
@@ -466,8 +504,12 @@ impl Store {
     /// Adds a user; returns the id. The password must meet the policy; the
     /// user must change it at first login when the policy says so.
     pub async fn add_user(&self, actor: &Access, u: &NewUser) -> Result<i64, StoreError> {
-        if actor.role != Role::Admin {
-            return Err(StoreError::Forbidden("只有系统管理员可以添加用户".into()));
+        duty(actor, Role::Admin, "添加用户")?;
+        if u.role.is_administrator() && !is_system(actor) {
+            return Err(StoreError::Forbidden(format!(
+                "系统管理员不能创建“{}”账号：请先创建普通账号，再由安全管理员分配管理员角色",
+                u.role.label()
+            )));
         }
         let name = u.username.trim();
         if name.is_empty() || name.len() > 64 || !name.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c)) {
@@ -561,8 +603,8 @@ impl Store {
     /// (an administrator's reset), it must be changed at the next login.
     pub async fn set_password(&self, actor: &Access, username: &str, pw: &str) -> Result<(), StoreError> {
         let own = actor.username == username;
-        if actor.role != Role::Admin && !own {
-            return Err(StoreError::Forbidden("只能修改本人密码".into()));
+        if !own {
+            account_duty(actor, self.role_of(username).await?, "重置密码：")?;
         }
         self.write_password(actor, username, pw, !own, None).await
     }
@@ -682,9 +724,7 @@ impl Store {
         unit_id: Option<i64>,
         division: Option<String>,
     ) -> Result<(), StoreError> {
-        if actor.role != Role::Admin {
-            return Err(StoreError::Forbidden("只有管理员可以变更用户角色".into()));
-        }
+        duty(actor, Role::SecAdmin, "变更用户角色和范围")?;
         if actor.username == username {
             return Err(StoreError::Forbidden("不能变更本人的角色".into()));
         }
@@ -703,6 +743,28 @@ impl Store {
         };
         if role == Role::Leader && before.oi(4).is_none() {
             return Err(StoreError::BadRequest("县级领导账号必须关联人员".into()));
+        }
+        // Each of the three administrators keeps at least one enabled holder.
+        if let Some(old) = Role::parse(&before.t(1))
+            && old.is_administrator()
+            && old != role
+        {
+            let mut c = self.pool.acquire().await?;
+            let holders = c
+                .conn()
+                .row(
+                    "SELECT COUNT(*) FROM users WHERE role = $1 AND disabled = FALSE",
+                    &[P::T(old.key().into())],
+                )
+                .await?
+                .map(|r| r.i(0))
+                .unwrap_or(0);
+            if holders <= 1 {
+                return Err(StoreError::Conflict(format!(
+                    "“{username}”是唯一的{}，不能变更其角色",
+                    old.label()
+                )));
+            }
         }
         let id = before.i(0);
         self.writer
@@ -736,8 +798,13 @@ impl Store {
 
     /// Disables or enables a user; disabling ends their sessions.
     pub async fn set_disabled(&self, actor: &Access, username: &str, disabled: bool) -> Result<(), StoreError> {
-        if actor.role != Role::Admin {
-            return Err(StoreError::Forbidden("只有系统管理员可以停用用户".into()));
+        account_duty(
+            actor,
+            self.role_of(username).await?,
+            if disabled { "停用" } else { "启用" },
+        )?;
+        if disabled && actor.username == username {
+            return Err(StoreError::Forbidden("不能停用本人的账号".into()));
         }
         let id = self.user_id(username).await?;
         self.writer
@@ -759,7 +826,17 @@ impl Store {
         Ok(())
     }
 
-    async fn user_id(&self, username: &str) -> Result<i64, StoreError> {
+    /// The role of a user (for the separation of duties).
+    pub(crate) async fn role_of(&self, username: &str) -> Result<Role, StoreError> {
+        let mut c = self.pool.acquire().await?;
+        c.conn()
+            .row("SELECT role FROM users WHERE username = $1", &[P::T(username.into())])
+            .await?
+            .and_then(|r| Role::parse(&r.t(0)))
+            .ok_or_else(|| StoreError::NotFound(format!("用户“{username}”不存在")))
+    }
+
+    pub(crate) async fn user_id(&self, username: &str) -> Result<i64, StoreError> {
         let mut c = self.pool.acquire().await?;
         c.conn()
             .row("SELECT id FROM users WHERE username = $1", &[P::T(username.into())])
@@ -774,7 +851,8 @@ impl Store {
         let rows = c
             .conn()
             .rows(
-                "SELECT id, username, display_name, role, unit_id, division, person_id, disabled FROM users ORDER BY id",
+                "SELECT id, username, display_name, role, unit_id, division, person_id, disabled, \
+                 totp_secret IS NOT NULL FROM users ORDER BY id",
                 &[],
             )
             .await?;
@@ -789,6 +867,7 @@ impl Store {
                 division: r.ot(5),
                 person_id: r.oi(6),
                 disabled: r.b(7),
+                totp: r.b(8),
             })
             .collect())
     }
@@ -842,7 +921,12 @@ impl Store {
     /// `INSERT … ON CONFLICT DO UPDATE … RETURNING`): returns the attempts
     /// counted so far, this one included, and the lock in force. A lock that
     /// has run out, or failures older than the lock time, start over at 1.
-    async fn take_attempt(&self, key: &str, now: Timestamp, p: &Policy) -> Result<(i64, Option<String>), StoreError> {
+    pub(crate) async fn take_attempt(
+        &self,
+        key: &str,
+        now: Timestamp,
+        p: &Policy,
+    ) -> Result<(i64, Option<String>), StoreError> {
         let mut c = self.pool.acquire().await?;
         let now_s = stamp(now);
         let r = c
@@ -896,7 +980,8 @@ impl Store {
             let mut c = self.pool.acquire().await?;
             c.conn()
                 .row(
-                    "SELECT id, password_hash, disabled, must_change, password_changed_at FROM users WHERE username = $1",
+                    "SELECT id, password_hash, disabled, must_change, password_changed_at, totp_secret IS NOT NULL \
+                     FROM users WHERE username = $1",
                     &[P::T(username.into())],
                 )
                 .await?
@@ -1017,6 +1102,14 @@ impl Store {
         }
         let (access, display_name) = self.access_for(id).await?;
         let must_change = must_change_reason(&p, row.b(3), row.ot(4).as_deref(), now);
+        // The second factor: a code when one is set up, enrolment when the role requires one.
+        let second_factor = if row.b(5) {
+            Some(crate::second_factor::PENDING_CODE.to_string())
+        } else if p.totp_roles.contains(&access.role) {
+            Some(crate::second_factor::PENDING_ENROL.to_string())
+        } else {
+            None
+        };
         let token = random_token();
         let csrf = random_token();
         let expires = later(now, p.session_hours * 60);
@@ -1024,8 +1117,8 @@ impl Store {
             .send(Cmd::Plain {
                 actor: access.clone(),
                 statements: vec![(
-                    "INSERT INTO sessions (token_hash, user_id, csrf, kind, created_at, expires_at, last_seen, address) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $5, $7)"
+                    "INSERT INTO sessions (token_hash, user_id, csrf, kind, created_at, expires_at, last_seen, address, \
+                     pending) VALUES ($1, $2, $3, $4, $5, $6, $5, $7, $8)"
                         .into(),
                     vec![
                         P::T(token_hash(&token)),
@@ -1035,12 +1128,13 @@ impl Store {
                         P::T(now_s),
                         P::T(expires.clone()),
                         P::OT(address.map(str::to_string)),
+                        P::OT(second_factor.clone()),
                     ],
                 )],
                 kind: "auth.login".into(),
                 entity: "user".into(),
                 entity_id: Some(id.to_string()),
-                data: event("ok"),
+                data: event(if second_factor.is_some() { "password_ok" } else { "ok" }),
             })
             .await?;
         Ok((
@@ -1051,6 +1145,7 @@ impl Store {
                 csrf,
                 expires_at: expires,
                 must_change,
+                second_factor,
             },
         ))
     }
@@ -1070,7 +1165,8 @@ impl Store {
             .conn()
             .row(
                 "SELECT s.user_id, s.csrf, s.expires_at, COALESCE(s.last_seen, s.created_at), u.must_change, \
-                 u.password_changed_at, s.address FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
+                 u.password_changed_at, s.address, s.pending FROM sessions s JOIN users u ON u.id = s.user_id \
+                 WHERE s.token_hash = $1",
                 &[P::T(th.clone())],
             )
             .await?
@@ -1110,6 +1206,7 @@ impl Store {
             csrf: r.t(1),
             expires_at: r.t(2),
             must_change: must_change_reason(&p, r.b(4), r.ot(5).as_deref(), now),
+            second_factor: r.ot(7),
         })
     }
 
@@ -1151,7 +1248,7 @@ impl Store {
 
     /// A user's live sessions (their own, or any user's for an administrator), newest first.
     pub async fn sessions_of(&self, actor: &Access, username: &str) -> Result<Vec<SessionInfo>, StoreError> {
-        if actor.username != username && actor.role != Role::Admin {
+        if actor.username != username && actor.role != Role::SecAdmin {
             return Err(StoreError::Forbidden("只能查看本人的登录会话".into()));
         }
         let id = self.user_id(username).await?;
@@ -1199,7 +1296,7 @@ impl Store {
         let Some(owner) = owner else {
             return Err(StoreError::NotFound("会话不存在或已结束".into()));
         };
-        if owner.i(0) != actor.user_id && actor.role != Role::Admin {
+        if owner.i(0) != actor.user_id && actor.role != Role::SecAdmin {
             return Err(StoreError::Forbidden("只能结束本人的登录会话".into()));
         }
         self.writer

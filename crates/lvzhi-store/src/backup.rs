@@ -35,6 +35,9 @@ impl Store {
         let bytes = std::fs::metadata(file)
             .map(|m| m.len())
             .map_err(|e| StoreError::Config(e.to_string()))?;
+        // The attachments go beside the copy (content-addressed: a file
+        // written after the snapshot is merely extra).
+        let files = self.backup_files(&files_beside(file))?;
         // The backup is an event (after the copy: the copy ends at `head`).
         self.audit_event(
             &Store::system_access(),
@@ -42,10 +45,27 @@ impl Store {
             "database",
             None,
             serde_json::json!({"file": file.display().to_string(), "bytes": bytes,
-                "head_seq": head.as_ref().map(|h| h.0), "head_hash": head.map(|h| h.1), "result": "ok"}),
+                "head_seq": head.as_ref().map(|h| h.0), "head_hash": head.map(|h| h.1), "files": files, "result": "ok"}),
         )
         .await?;
         Ok(bytes)
+    }
+
+    /// Copies the attachment directory into `dest` (both backends: with a
+    /// PostgreSQL dump, this is the other half of a backup); returns the
+    /// number of files copied.
+    pub fn backup_files(&self, dest: &Path) -> Result<u64, StoreError> {
+        self.files()
+            .copy_to(dest)
+            .map_err(|e| StoreError::Config(format!("附件备份失败：{e}")))
+    }
+
+    /// Adds the files of a backup's attachment directory `src` that the
+    /// attachment directory lacks (nothing is overwritten or removed).
+    pub fn restore_files(&self, src: &Path) -> Result<u64, StoreError> {
+        self.files()
+            .restore_from(src)
+            .map_err(|e| StoreError::Config(format!("附件恢复失败：{e}")))
     }
 
     /// Sets a value in the `meta` table (evented).
@@ -135,10 +155,24 @@ pub async fn restore(url: &str, file: &Path) -> Result<i64, StoreError> {
         None
     };
     std::fs::rename(&scratch, &dest).map_err(|e| StoreError::Config(e.to_string()))?;
+    // The attachments saved beside the backup come back beside the database.
+    let src = files_beside(file);
+    if src.exists() {
+        lvzhi_files::FileStore::new(crate::attachments::default_dir(&Target::Sqlite(dest.clone())))
+            .restore_from(&src)
+            .map_err(|e| StoreError::Config(format!("附件恢复失败：{e}")))?;
+    }
     let _ = std::fs::remove_file(format!("{dest}-wal"));
     let _ = std::fs::remove_file(format!("{dest}-shm"));
     record_restore(&dest, file, verified, replaced).await?;
     Ok(verified)
+}
+
+/// Where a backup's attachments go: `<backup file>.files`.
+pub fn files_beside(file: &Path) -> std::path::PathBuf {
+    let mut s = file.as_os_str().to_owned();
+    s.push(".files");
+    s.into()
 }
 
 /// The last event's seq and hash of a database.
@@ -171,14 +205,12 @@ async fn record_restore(
             .map(|r| crate::writer::Head {
                 seq: r.i(0),
                 hash: r.t(1),
-                refs: Default::default(),
-                keys: Default::default(),
+                ..Default::default()
             })
             .unwrap_or(crate::writer::Head {
                 seq: 0,
                 hash: lvzhi_core::event::GENESIS.into(),
-                refs: Default::default(),
-                keys: Default::default(),
+                ..Default::default()
             });
         let backup_head = head.seq;
         let (replaced_head, replaced_hash) = replaced.unzip();

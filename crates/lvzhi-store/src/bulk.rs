@@ -82,6 +82,7 @@ pub(crate) fn prepare_new(
     state: Option<&str>,
     today: jiff::civil::Date,
     cal: &Calendar,
+    departments: &HashSet<i64>,
 ) -> Result<(Fields, String, Derived), StoreError> {
     check_create_role(kind, actor)?;
     let mut fields = kind.validate(raw, false).map_err(StoreError::Invalid)?;
@@ -120,7 +121,57 @@ pub(crate) fn prepare_new(
             "超出本人权限范围：不能为其他乡镇或单位登记记录".into(),
         ));
     }
+    check_create_unit(kind, actor, &state, d.unit, departments)?;
     Ok((fields, state, d))
+}
+
+/// The create-time unit rule: a unit's clerk or head registers a record for
+/// their own unit (the default when the field is left empty). They may name a
+/// county department (a unit without a division: `departments`) only where the
+/// record starts in a state that a 交办/转办 step leaves — a transition whose
+/// `requires` names the unit field, taken by the head or office, who confirm or
+/// change it. Another township's government is never named at creation: that
+/// is a 交办/转办 after registration. Admin, office and leaders are not bound.
+pub(crate) fn check_create_unit(
+    kind: &LedgerKind,
+    actor: &Access,
+    state: &str,
+    unit: Option<i64>,
+    departments: &HashSet<i64>,
+) -> Result<(), StoreError> {
+    let (Some(uf), Some(u)) = (kind.role_field(FieldRole::Unit), unit) else {
+        return Ok(());
+    };
+    if !matches!(actor.role, Role::UnitClerk | Role::UnitHead) || Some(u) == actor.unit {
+        return Ok(());
+    }
+    let dispatched = kind.workflow.as_ref().is_some_and(|w| {
+        w.transitions
+            .iter()
+            .any(|t| t.from.iter().any(|f| f == state) && t.requires.contains(&uf.key))
+    });
+    if dispatched && departments.contains(&u) {
+        return Ok(());
+    }
+    Err(StoreError::Invalid(vec![FieldError {
+        field: uf.key.clone(),
+        label: uf.label.clone(),
+        message: if dispatched {
+            "登记时只能填写本单位或县直部门；交给其他乡镇办理，请登记后走“交办/转办”流程".into()
+        } else {
+            "登记时只能填写本单位；交给其他乡镇或部门办理，请登记后走“交办/转办”流程".into()
+        },
+    }]))
+}
+
+/// The county departments (units without a division), for [`check_create_unit`].
+pub(crate) async fn departments(conn: &mut Conn<'_>) -> Result<HashSet<i64>, StoreError> {
+    Ok(conn
+        .rows("SELECT id FROM units WHERE division IS NULL", &[])
+        .await?
+        .iter()
+        .map(|r| r.i(0))
+        .collect())
 }
 
 /// A field that refers to a row of another table, and how to look it up.
@@ -289,20 +340,26 @@ impl std::fmt::Debug for BulkFeed {
     }
 }
 
-/// Appends `s` as a JSON string.
+/// Appends `s` as a JSON string: the runs that need no escape are copied whole.
 fn push_json_str(out: &mut String, s: &str) {
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
+    let mut from = 0;
+    for (i, b) in s.bytes().enumerate() {
+        if b >= 0x20 && b != b'"' && b != b'\\' {
+            continue;
         }
+        out.push_str(&s[from..i]);
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            b => out.push_str(&format!("\\u{b:04x}")),
+        }
+        from = i + 1;
     }
+    out.push_str(&s[from..]);
     out.push('"');
 }
 
@@ -330,6 +387,20 @@ struct Cursor {
     keys: Arc<crate::crypt::Keys>,
 }
 
+/// One row validated and serialised, before its place in the chain.
+struct Ready {
+    fields_json: String,
+    data_json: String,
+    /// The event data the chain hashes when personal fields are sealed (commitments in place of ciphertexts).
+    hash_json: Option<String>,
+    state: String,
+    d: Derived,
+    refs: Vec<(usize, Value)>,
+}
+
+/// Chunks at least this long are validated on two threads.
+const PARALLEL_FROM: usize = 256;
+
 /// Validates rows, allots their ids and seqs after `cur`, seals their events
 /// in order and serialises the chunk (the caller's side; pure).
 #[allow(clippy::too_many_arguments)]
@@ -341,6 +412,7 @@ fn build_rows(
     tag: Option<&str>,
     today: jiff::civil::Date,
     cal: &Calendar,
+    departments: &HashSet<i64>,
     cur: &mut Cursor,
 ) -> Result<Built, StoreError> {
     let ref_fields: Vec<(usize, &FieldDef)> = kind
@@ -365,53 +437,90 @@ fn build_rows(
         events: String::with_capacity(rows.len() * 768),
         records: String::with_capacity(rows.len() * 1024),
     };
-    let (ev, rec) = (&mut built.events, &mut built.records);
-    ev.push('[');
-    rec.push('[');
-    let mut fields_json = String::with_capacity(512);
-    let mut data_json = String::with_capacity(640);
-    let mut hash_json = String::new();
-    let encrypted = cur.keys.current().is_some() && kind.fields.iter().any(|f| f.encrypt);
-    for (i, (raw, state)) in rows.iter().enumerate() {
-        let (fields, state, mut d) =
-            prepare_new(kind, actor, raw, state.as_deref(), today, cal).map_err(|e| numbered(first + i, e))?;
+    // Validation and each row's JSON on up to two threads (they do not depend on
+    // one another); then, in order, the chain hashes and the chunk's parameters.
+    let keys = cur.keys.clone();
+    let encrypted = keys.current().is_some() && kind.fields.iter().any(|f| f.encrypt);
+    let ready_row = |(raw, state): &(Map<String, Value>, Option<String>)| -> Result<Ready, StoreError> {
+        let (fields, state, mut d) = prepare_new(kind, actor, raw, state.as_deref(), today, cal, departments)?;
         // Personal fields: sealed in the row and the event, found by their blind index; the
         // chain hashes their commitments (`canonical_json_hashed`), as `Event::seal` does.
         let mut sealed = Value::Object(fields.clone());
         if encrypted {
-            d.search.push_str(&cur.keys.search_tokens(kind, &fields));
+            d.search.push_str(&keys.search_tokens(kind, &fields));
             if let Value::Object(m) = &mut sealed {
-                cur.keys.seal_fields(kind, m);
+                keys.seal_fields(kind, m);
             }
         }
-        fields_json.clear();
+        let mut fields_json = String::with_capacity(512);
         lvzhi_core::event::canonical_json(&sealed, &mut fields_json);
         // {"after":…,"import":…,"state":…} — keys in canonical order.
-        data_json.clear();
+        let mut data_json = String::with_capacity(fields_json.len() + tail.len() + 32);
         data_json.push_str("{\"after\":");
         data_json.push_str(&fields_json);
         data_json.push_str(&tail);
         push_json_str(&mut data_json, &state);
         data_json.push('}');
-        if encrypted {
-            hash_json.clear();
-            hash_json.push_str("{\"after\":");
-            lvzhi_core::event::canonical_json_hashed(&sealed, &mut hash_json);
-            hash_json.push_str(&tail);
-            push_json_str(&mut hash_json, &state);
-            hash_json.push('}');
-        }
-        built.refs.push(
-            ref_fields
-                .iter()
-                .filter_map(|(k, f)| fields.get(&f.key).map(|v| (*k, v.clone())))
-                .collect(),
-        );
+        let hash_json = encrypted.then(|| {
+            let mut h = String::with_capacity(data_json.len());
+            h.push_str("{\"after\":");
+            lvzhi_core::event::canonical_json_hashed(&sealed, &mut h);
+            h.push_str(&tail);
+            push_json_str(&mut h, &state);
+            h.push('}');
+            h
+        });
+        let refs = ref_fields
+            .iter()
+            .filter_map(|(k, f)| fields.get(&f.key).map(|v| (*k, v.clone())))
+            .collect();
+        Ok(Ready {
+            fields_json,
+            data_json,
+            hash_json,
+            state,
+            d,
+            refs,
+        })
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(2);
+    let ready: Vec<Result<Ready, StoreError>> = if threads > 1 && rows.len() >= PARALLEL_FROM {
+        let half = rows.len().div_ceil(threads);
+        std::thread::scope(|sc| {
+            let parts: Vec<_> = rows
+                .chunks(half)
+                .map(|part| sc.spawn(move || part.iter().map(ready_row).collect::<Vec<_>>()))
+                .collect();
+            let mut all = Vec::with_capacity(rows.len());
+            for p in parts {
+                match p.join() {
+                    Ok(v) => all.extend(v),
+                    Err(_) => all.push(Err(StoreError::Internal("validation thread panicked".into()))),
+                }
+            }
+            all
+        })
+    } else {
+        rows.iter().map(ready_row).collect()
+    };
+    let (ev, rec) = (&mut built.events, &mut built.records);
+    ev.push('[');
+    rec.push('[');
+    for (i, r) in ready.into_iter().enumerate() {
+        let Ready {
+            fields_json,
+            data_json,
+            hash_json,
+            state,
+            d,
+            refs,
+        } = r.map_err(|e| numbered(first + i, e))?;
+        built.refs.push(refs);
         let id = cur.last_id + 1;
         let seq = cur.seq + 1;
         let hash = cur
             .hasher
-            .hash(&cur.hash, if encrypted { &hash_json } else { &data_json }, id, seq);
+            .hash(&cur.hash, hash_json.as_deref().unwrap_or(&data_json), id, seq);
         if i > 0 {
             ev.push(',');
             rec.push(',');
@@ -422,7 +531,10 @@ fn build_rows(
         ev.push_str(",\"");
         ev.push_str(&id.to_string());
         ev.push_str("\",");
-        push_json_str(ev, &data_json);
+        // The data and the fields go in as JSON values, not strings: no escaping
+        // here and no unescaping in the database (SQLite's `->` and PostgreSQL's
+        // `->>` on `json` give back their text as written, byte for byte).
+        ev.push_str(&data_json);
         ev.push_str(",\"");
         ev.push_str(&cur.hash);
         ev.push_str("\",\"");
@@ -446,7 +558,7 @@ fn build_rows(
         rec.push(',');
         push_json_str(rec, &d.search);
         rec.push(',');
-        push_json_str(rec, &fields_json);
+        rec.push_str(&fields_json);
         rec.push(',');
         rec.push_str(&seq.to_string());
         rec.push(']');
@@ -472,6 +584,8 @@ pub struct BulkCreate {
     today: jiff::civil::Date,
     /// The working-day calendar the rows' deadlines are counted by.
     cal: Arc<Calendar>,
+    /// The county departments, for the create-time unit rule.
+    departments: Arc<HashSet<i64>>,
     sent: usize,
     /// The field keys.
     keys: Arc<crate::crypt::Keys>,
@@ -510,6 +624,10 @@ impl Store {
             tag: tag.map(Arc::from),
             today: self.today(),
             cal: self.fresh_calendar().await?,
+            departments: Arc::new({
+                let mut c = self.pool.acquire().await?;
+                departments(&mut c.conn()).await?
+            }),
             sent: 0,
             keys: self.keys.clone(),
             start: Some(start),
@@ -567,7 +685,7 @@ impl BulkCreate {
                 None => return Err(StoreError::Internal("bulk import already failed".into())),
             },
         };
-        let (pack, actor, ledger, tag, today, first, cal) = (
+        let (pack, actor, ledger, tag, today, first, cal, departments) = (
             self.pack.clone(),
             self.actor.clone(),
             self.ledger.clone(),
@@ -575,11 +693,22 @@ impl BulkCreate {
             self.today,
             self.sent,
             self.cal.clone(),
+            self.departments.clone(),
         );
         let n = rows.len();
         let (built, cur) = tokio::task::spawn_blocking(move || {
             let built = match pack.ledger(&ledger) {
-                Some(kind) => build_rows(kind, &actor, &rows, first, tag.as_deref(), today, &cal, &mut cur),
+                Some(kind) => build_rows(
+                    kind,
+                    &actor,
+                    &rows,
+                    first,
+                    tag.as_deref(),
+                    today,
+                    &cal,
+                    &departments,
+                    &mut cur,
+                ),
                 None => Err(StoreError::NotFound(format!("台账“{ledger}”不存在"))),
             };
             (built, cur)
@@ -704,20 +833,22 @@ impl Refs {
 }
 
 const EVENTS_SQLITE: &str = "INSERT INTO events (seq, at, actor, actor_name, kind, entity, entity_id, ledger, data, \
-    prev_hash, hash) SELECT value ->> 0, $2, $3, $4, 'record.create', 'record', value ->> 1, $5, value ->> 2, \
-    value ->> 3, value ->> 4 FROM json_each($1)";
+    prev_hash, hash) SELECT value ->> 0, $2, $3, $4, 'record.create', 'record', value ->> 1, $5, value -> 2, \
+    value ->> 3, value ->> 4 FROM jsonb_each($1)";
 const EVENTS_PG: &str = "INSERT INTO events (seq, at, actor, actor_name, kind, entity, entity_id, ledger, data, \
     prev_hash, hash) SELECT (value ->> 0)::bigint, $2, $3, $4, 'record.create', 'record', value ->> 1, $5, \
     value ->> 2, value ->> 3, value ->> 4 FROM json_array_elements($1::json) AS value";
 const RECORDS_SQLITE: &str = "INSERT INTO records (id, ledger, state, unit_id, source_unit_id, division, owner_id, \
     deadline, closed, voided, title, search, fields, version, state_since, created_at, created_by, updated_at, \
-    last_event) SELECT value ->> 0, $2, value ->> 1, value ->> 2, $3, value ->> 3, value ->> 4, value ->> 5, \
-    value ->> 6, FALSE, value ->> 7, value ->> 8, value ->> 9, 1, $4, $4, $5, $4, value ->> 10 FROM json_each($1)";
+    last_event, number) SELECT value ->> 0, $2, value ->> 1, value ->> 2, $3, value ->> 3, value ->> 4, value ->> 5, \
+    value ->> 6, FALSE, value ->> 7, value ->> 8, value -> 9, 1, $4, $4, $5, $4, value ->> 10, \
+    $6 || CAST($7 + (value ->> 0) - $8 AS TEXT) || '号' FROM jsonb_each($1)";
 const RECORDS_PG: &str = "INSERT INTO records (id, ledger, state, unit_id, source_unit_id, division, owner_id, \
     deadline, closed, voided, title, search, fields, version, state_since, created_at, created_by, updated_at, \
-    last_event) SELECT (value ->> 0)::bigint, $2, value ->> 1, (value ->> 2)::bigint, $3, value ->> 3, \
+    last_event, number) SELECT (value ->> 0)::bigint, $2, value ->> 1, (value ->> 2)::bigint, $3, value ->> 3, \
     (value ->> 4)::bigint, value ->> 5, (value ->> 6)::boolean, FALSE, value ->> 7, value ->> 8, value ->> 9, 1, \
-    $4, $4, $5, $4, (value ->> 10)::bigint FROM json_array_elements($1::json) AS value";
+    $4, $4, $5, $4, (value ->> 10)::bigint, \
+    $6 || ($7::bigint + (value ->> 0)::bigint - $8::bigint)::text || '号' FROM json_array_elements($1::json) AS value";
 
 /// The event hash of a `record.create` event, streamed: equal to
 /// `Event::seal` on the same event (tested below).
@@ -921,6 +1052,9 @@ async fn write_chunks(
         }
         let n = b.refs.len() as i64;
         refs.check(conn, kind, &b.refs, b.first).await?;
+        // The records' numbers are allotted first and written with the rows
+        // (an UPDATE after the INSERT would write every row twice).
+        let (number_head, number_start) = crate::numbers::allot_series(conn, kind, at, n).await?;
         conn.exec(
             events_sql,
             &[
@@ -940,10 +1074,12 @@ async fn write_chunks(
                 P::OI(actor.unit),
                 P::T(at.to_string()),
                 P::OI(created_by),
+                P::T(number_head),
+                P::I(number_start),
+                P::I(b.first_id),
             ],
         )
         .await?;
-        crate::numbers::number_records(conn, kind, at, b.first_id, n).await?;
         if let Some(w) = wal.as_deref_mut() {
             w.poke();
         }
@@ -951,6 +1087,7 @@ async fn write_chunks(
         last_id += n;
         head.seq += n;
         head.hash = b.last_hash;
+        head.at = at.to_string();
     }
     if pg && !ids.is_empty() {
         conn.script("SELECT setval(pg_get_serial_sequence('records', 'id'), (SELECT MAX(id) FROM records))")

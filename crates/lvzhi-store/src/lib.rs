@@ -6,6 +6,7 @@
 //!   batches concurrent requests into one transaction (group commit), writes
 //!   each record change together with its event, and extends the hash chain.
 //! * [`calendar`] — the working-day calendar: plans loaded by the admin over the embedded ones.
+//! * [`notices`] — 站内信: notices written with the changes they report, daily 临期/超期 reminders.
 //! * [`records`] — reading records: one record, filtered and paginated lists,
 //!   a record's events; every read goes through the user's scope.
 //! * [`org`] — divisions, units, people, 分管.
@@ -13,6 +14,7 @@
 //! * [`audit`] — verifying the event chain; the audit log in Chinese, filtered.
 //! * [`anchor`] — the chain head anchored outside the database (completeness).
 //! * [`manage`] — the admin pages' changes: renaming and disabling units, editing people, unlocking users.
+//! * [`attachments`] — evidence files of records: content-addressed on disk, evented, verified.
 //! * [`templates`] — report templates edited in the UI, every version kept and evented.
 //!
 //! **Invariants:**
@@ -28,6 +30,7 @@ pub mod aggregate;
 pub mod anchor;
 pub mod api;
 pub mod assess;
+pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod backup;
@@ -39,9 +42,12 @@ pub mod error;
 pub mod extras;
 pub mod manage;
 pub mod migrate;
+pub mod notices;
 mod numbers;
 pub mod org;
+pub mod prefs;
 pub mod records;
+pub mod second_factor;
 pub mod templates;
 pub mod todo;
 pub mod writer;
@@ -104,7 +110,7 @@ pub(crate) fn now_stamp() -> String {
 pub struct Store {
     pub(crate) pool: Pool,
     pub(crate) pack: Arc<Pack>,
-    pub(crate) writer: anchor::Writer,
+    pub(crate) writer: writer::Handle,
     /// Where the chain head is anchored outside the database.
     pub(crate) anchor: Arc<anchor::Anchor>,
     pub(crate) clock: Clock,
@@ -117,6 +123,8 @@ pub struct Store {
     pub(crate) policy: Arc<std::sync::RwLock<auth::Policy>>,
     /// The field keys (see [`crypt`]).
     pub(crate) keys: Arc<crypt::Keys>,
+    /// The attachment directory ([`attachments`]).
+    pub(crate) files: Arc<std::sync::RwLock<lvzhi_files::FileStore>>,
 }
 
 impl Store {
@@ -148,12 +156,18 @@ impl Store {
         let cal = calendar::Cached::new(calendar::load(&mut owned.conn()).await?);
         let pool = target.pool(8).await.map_err(|e| unwritable(&target, e))?;
         let anchor = Arc::new(anchor::Anchor::new(anchor::default_path(&target)));
-        let writer = anchor::Writer::new(
-            writer::spawn(owned, target.clone(), pack.clone(), clock.clone(), keys.clone()),
+        let writer = writer::spawn(
+            owned,
+            target.clone(),
+            pack.clone(),
+            clock.clone(),
             anchor.clone(),
-            pool.clone(),
+            keys.clone(),
         );
         let list_windows = records::list_windows(pool.dialect());
+        let files = Arc::new(std::sync::RwLock::new(lvzhi_files::FileStore::new(
+            attachments::default_dir(&target),
+        )));
         let store = Store {
             calendar: cal,
             list_windows,
@@ -165,6 +179,7 @@ impl Store {
             policy: Arc::default(),
             anchor,
             keys,
+            files,
         };
         store.load_policy().await?;
         Ok(store)

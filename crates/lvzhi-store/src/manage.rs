@@ -150,11 +150,9 @@ impl Store {
         Ok(())
     }
 
-    /// Lifts a login lock and clears the failed-login count (admins only).
+    /// Lifts a login lock and clears the failed-login count (the security administrator only).
     pub async fn unlock_user(&self, actor: &Access, username: &str) -> Result<(), StoreError> {
-        if actor.role != Role::Admin {
-            return Err(StoreError::Forbidden("只有系统管理员可以解除锁定".into()));
-        }
+        crate::auth::duty(actor, Role::SecAdmin, "解除锁定")?;
         let id = {
             let mut c = self.pool.acquire().await?;
             c.conn()
@@ -208,6 +206,215 @@ impl Store {
     }
 }
 
+/// One row of a bulk account sheet (单位, 角色, 姓名, 手机号), as typed.
+#[derive(Debug, Clone, Default)]
+pub struct BulkUser {
+    /// The sheet's row number (1-based, as Excel shows it).
+    pub row: usize,
+    /// Unit name.
+    pub unit: String,
+    /// Role: its Chinese name (经办人) or key (unit_clerk).
+    pub role: String,
+    /// The person's name (the display name).
+    pub name: String,
+    /// Mobile number: the login name.
+    pub phone: String,
+}
+
+/// An account made by [`Store::add_users_bulk`], with its one-time password.
+#[derive(Debug, Clone, Serialize)]
+pub struct BulkCreated {
+    /// The sheet's row.
+    pub row: usize,
+    /// Login name (the mobile number).
+    pub username: String,
+    /// Display name.
+    pub name: String,
+    /// Unit name.
+    pub unit: String,
+    /// Role (Chinese).
+    pub role: &'static str,
+    /// The one-time password (shown once; must be changed at first login).
+    pub password: String,
+}
+
+/// The roles a bulk sheet may give: ordinary accounts with no person behind them.
+fn bulk_role(text: &str) -> Option<Role> {
+    let t = text.trim();
+    Role::parse(t)
+        .or_else(|| Role::ALL.into_iter().find(|r| r.label() == t))
+        .or(match t {
+            "政府办" | "督查室" => Some(Role::Office),
+            "单位负责人" | "负责人" => Some(Role::UnitHead),
+            "审计" | "纪委" => Some(Role::Auditor),
+            _ => None,
+        })
+}
+
+impl Store {
+    /// Creates accounts in bulk (the system administrator): each row a unit,
+    /// an ordinary role, a name and a mobile number (the login name), with a
+    /// one-time password that must be changed at first login. Every row is
+    /// checked first; any error, and nothing is created — the message names
+    /// each bad row. One writer command, one `user.import` event.
+    pub async fn add_users_bulk(&self, actor: &Access, rows: &[BulkUser]) -> Result<Vec<BulkCreated>, StoreError> {
+        crate::auth::duty(actor, Role::Admin, "批量创建用户")?;
+        if rows.is_empty() {
+            return Err(StoreError::BadRequest(
+                "表格中没有用户行（表头下应逐行填写单位、角色、姓名、手机号）".into(),
+            ));
+        }
+        if rows.len() > 5000 {
+            return Err(StoreError::BadRequest(format!(
+                "一次最多导入5000个用户（本表{}行）",
+                rows.len()
+            )));
+        }
+        let units = self.units().await?;
+        let disabled = self.disabled_units().await?;
+        let existing: std::collections::HashSet<String> = self
+            .users()
+            .await?
+            .into_iter()
+            .map(|u| u.username.to_lowercase())
+            .collect();
+        let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        let mut errors = Vec::new();
+        let mut ok = Vec::new();
+        for r in rows {
+            let mut bad = |m: String| errors.push(format!("第{}行：{m}", r.row));
+            let phone: String = r.phone.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
+            let name = r.name.trim();
+            let unit_name = r.unit.trim();
+            if name.is_empty() {
+                bad("姓名为空".into());
+            } else if name.chars().count() > 30 {
+                bad(format!("姓名“{name}”超过30个字"));
+            }
+            if !(phone.len() == 11 && phone.starts_with('1') && phone.chars().all(|c| c.is_ascii_digit())) {
+                bad(format!("手机号“{}”不是11位手机号码", r.phone.trim()));
+            } else if existing.contains(&phone) {
+                bad(format!("手机号{phone}已是用户名，该用户已存在"));
+            } else if let Some(first) = seen.insert(phone.clone(), r.row) {
+                bad(format!("手机号{phone}与第{first}行重复"));
+            }
+            let role = match bulk_role(&r.role) {
+                None => {
+                    bad(format!(
+                        "角色“{}”无效（可填：经办人、单位负责人、政府办（督查室）、审计监督、测评人）",
+                        r.role.trim()
+                    ));
+                    None
+                }
+                Some(role) if role.is_administrator() => {
+                    bad(format!("不能批量创建“{}”账号", role.label()));
+                    None
+                }
+                Some(Role::Leader) => {
+                    bad("县级领导账号须关联人员，请在“用户与角色”中逐个添加".into());
+                    None
+                }
+                Some(role) => Some(role),
+            };
+            let unit = if unit_name.is_empty() {
+                if matches!(role, Some(Role::UnitClerk | Role::UnitHead)) {
+                    bad("经办人和单位负责人须填写所属单位".into());
+                }
+                None
+            } else {
+                match units.iter().find(|u| u.name == unit_name) {
+                    None => {
+                        bad(format!("单位“{unit_name}”不存在（请先在“单位”中添加）"));
+                        None
+                    }
+                    Some(u) if disabled.contains(&u.id) => {
+                        bad(format!("单位“{unit_name}”已停用"));
+                        None
+                    }
+                    Some(u) => Some(u),
+                }
+            };
+            if let Some(role) = role {
+                ok.push((
+                    r.row,
+                    phone,
+                    name.to_string(),
+                    unit.map(|u| (u.id, u.name.clone())),
+                    role,
+                ));
+            }
+        }
+        if !errors.is_empty() {
+            let n = errors.len();
+            errors.truncate(50);
+            return Err(StoreError::BadRequest(format!(
+                "{}处错误，未创建任何用户：{}{}",
+                n,
+                errors.join("；"),
+                if n > 50 { "；……" } else { "" }
+            )));
+        }
+        let now = lvzhi_core::time::stamp(self.now());
+        let mut created = Vec::new();
+        let mut steps = Vec::new();
+        // argon2id for every account, off the async threads.
+        let passwords: Vec<String> = ok.iter().map(|_| crate::auth::generate_password(12)).collect();
+        let hashes = {
+            let pws = passwords.clone();
+            tokio::task::spawn_blocking(move || {
+                pws.iter()
+                    .map(|p| crate::auth::hash_password(p))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .await
+            .map_err(|e| StoreError::Internal(e.to_string()))??
+        };
+        for (((row, phone, name, unit, role), password), hash) in ok.into_iter().zip(passwords).zip(hashes) {
+            steps.push(crate::writer::SqlStep {
+                sql:
+                    "INSERT INTO users (username, display_name, password_hash, role, unit_id, created_at, must_change, \
+                      password_changed_at) VALUES ($1, $2, $3, $4, $5, $6, TRUE, $6) RETURNING id"
+                        .into(),
+                params: vec![
+                    P::T(phone.clone()),
+                    P::T(name.clone()),
+                    P::T(hash.clone()),
+                    P::T(role.key().into()),
+                    P::OI(unit.as_ref().map(|u| u.0)),
+                    P::T(now.clone()),
+                ],
+                expect: crate::writer::Expect::Id,
+            });
+            steps.push(crate::writer::SqlStep {
+                sql: "INSERT INTO password_history (user_id, password_hash, changed_at) VALUES ($ID, $1, $2)".into(),
+                params: vec![P::T(hash), P::T(now.clone())],
+                expect: crate::writer::Expect::Any,
+            });
+            created.push(BulkCreated {
+                row,
+                username: phone,
+                name,
+                unit: unit.map(|u| u.1).unwrap_or_default(),
+                role: role.label(),
+                password,
+            });
+        }
+        let names: Vec<&str> = created.iter().map(|c| c.username.as_str()).collect();
+        self.writer
+            .send(Cmd::Steps {
+                actor: actor.clone(),
+                steps,
+                kind: "user.import".into(),
+                entity: "user".into(),
+                entity_id: None,
+                data: json!({"count": created.len(), "usernames": names, "result": "ok"}),
+                coarse_time: false,
+            })
+            .await?;
+        Ok(created)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -227,5 +434,14 @@ mod tests {
         assert!(org_admin(&a).is_err());
         a.role = Role::Office;
         assert!(org_admin(&a).is_ok());
+    }
+
+    #[test]
+    fn bulk_roles_by_chinese_name_or_key() {
+        assert_eq!(bulk_role("经办人"), Some(Role::UnitClerk));
+        assert_eq!(bulk_role(" unit_head "), Some(Role::UnitHead));
+        assert_eq!(bulk_role("政府办"), Some(Role::Office));
+        assert_eq!(bulk_role("安全管理员"), Some(Role::SecAdmin));
+        assert_eq!(bulk_role("科员"), None);
     }
 }

@@ -66,6 +66,36 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0016_security.sql"),
         include_str!("../migrations/postgres/0016_security.sql"),
     ),
+    (
+        17,
+        "attachments",
+        include_str!("../migrations/sqlite/0017_attachments.sql"),
+        include_str!("../migrations/postgres/0017_attachments.sql"),
+    ),
+    (
+        19,
+        "notices",
+        include_str!("../migrations/sqlite/0019_notices.sql"),
+        include_str!("../migrations/postgres/0019_notices.sql"),
+    ),
+    (
+        21,
+        "second factor",
+        include_str!("../migrations/sqlite/0021_second_factor.sql"),
+        include_str!("../migrations/postgres/0021_second_factor.sql"),
+    ),
+    (
+        23,
+        "field",
+        include_str!("../migrations/sqlite/0023_field.sql"),
+        include_str!("../migrations/postgres/0023_field.sql"),
+    ),
+    (
+        25,
+        "assessment minimum ballots",
+        include_str!("../migrations/sqlite/0025_min_ballots.sql"),
+        include_str!("../migrations/postgres/0025_min_ballots.sql"),
+    ),
 ];
 
 /// The SQL of every migration for one backend (for the schema-parity test).

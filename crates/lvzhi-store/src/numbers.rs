@@ -22,6 +22,23 @@ async fn allot(conn: &mut Conn<'_>, kind: &LedgerKind, year: i16, n: i64) -> Res
     Ok(last - n + 1)
 }
 
+/// Allots `n` numbers of `kind`'s series for the Shanghai year of `at` (a UTC
+/// stamp): the number's head (隐患〔2026〕第) and the first number. For inserts
+/// that write the number with the row (the bulk import).
+pub(crate) async fn allot_series(
+    conn: &mut Conn<'_>,
+    kind: &LedgerKind,
+    at: &str,
+    n: i64,
+) -> Result<(String, i64), StoreError> {
+    let year = at
+        .parse::<jiff::Timestamp>()
+        .map(|t| lvzhi_core::time::local_date(t).year())
+        .map_err(|e| StoreError::Internal(format!("bad stamp {at}: {e}")))?;
+    let start = allot(conn, kind, year, n).await?;
+    Ok((kind.number_head(year), start))
+}
+
 /// Numbers the records `first_id ..= first_id + n - 1` (just inserted, in id
 /// order) in `kind`'s series for the Shanghai year of `at` (a UTC stamp).
 /// Returns the first record's number.
@@ -35,20 +52,11 @@ pub(crate) async fn number_records(
     if n <= 0 {
         return Ok(None);
     }
-    let year = at
-        .parse::<jiff::Timestamp>()
-        .map(|t| lvzhi_core::time::local_date(t).year())
-        .map_err(|e| StoreError::Internal(format!("bad stamp {at}: {e}")))?;
-    let start = allot(conn, kind, year, n).await?;
+    let (head, start) = allot_series(conn, kind, at, n).await?;
     conn.exec(
         "UPDATE records SET number = $1 || CAST($2 + id - $3 AS TEXT) || '号' WHERE id >= $3 AND id <= $4",
-        &[
-            P::T(kind.number_head(year)),
-            P::I(start),
-            P::I(first_id),
-            P::I(first_id + n - 1),
-        ],
+        &[P::T(head.clone()), P::I(start), P::I(first_id), P::I(first_id + n - 1)],
     )
     .await?;
-    Ok(Some(kind.record_number(year, start)))
+    Ok(Some(format!("{head}{start}号")))
 }

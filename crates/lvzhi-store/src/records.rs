@@ -187,7 +187,7 @@ pub fn scope_sql(a: &Access, next: &mut usize, params: &mut Vec<P>) -> String {
                 format!("({})", ors.join(" OR "))
             }
         }
-        Role::Evaluator => "1=0".into(),
+        Role::Evaluator | Role::SecAdmin | Role::AuditAdmin => "1=0".into(),
     }
 }
 
@@ -456,6 +456,10 @@ pub struct RecordView {
     pub can_edit: bool,
     /// Whether the reader may void it.
     pub can_void: bool,
+    /// Beside the deadline when it was counted through a year whose holiday
+    /// arrangement is not published: "按暂定日历计算（2027年放假安排未发布）".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deadline_note: Option<String>,
 }
 
 /// A page of records.
@@ -484,8 +488,13 @@ impl Store {
             .pack
             .ledger(&row.ledger)
             .ok_or_else(|| StoreError::Internal(format!("unknown ledger {}", row.ledger)))?;
-        mask_fields(kind, a.role, &mut row.fields);
         let open = !row.closed && !row.voided;
+        let deadline_note = if open {
+            crate::calendar::provisional_note(&self.provisional_years(&row))
+        } else {
+            None
+        };
+        mask_fields(kind, a.role, &mut row.fields);
         let deadline = row.deadline.as_deref().and_then(|d| d.parse().ok());
         let today = self.today();
         let w = match deadline {
@@ -510,6 +519,7 @@ impl Store {
             actions,
             can_edit: open && a.role.writes() && kind.edit_roles.contains(&a.role),
             can_void: !row.voided && kind.void_roles.contains(&a.role),
+            deadline_note,
             row,
         })
     }

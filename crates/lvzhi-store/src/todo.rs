@@ -10,7 +10,7 @@
 use crate::db::P;
 use crate::records::{self, COLS, RecordView};
 use crate::{Store, StoreError};
-use lvzhi_core::access::Access;
+use lvzhi_core::access::{Access, Role};
 
 /// A ledger's counts of open items.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -30,8 +30,9 @@ fn bind(v: P, params: &mut Vec<P>) -> String {
 
 impl Store {
     /// Open records in `a`'s scope whose (ledger, state) has a transition `a`'s
-    /// role may take, soonest deadline first (none last), then by id: the first
-    /// `limit` of them that `a` may act on now, and how many match in all.
+    /// role may take — those assigned to `a` (承办人) first, then the rest; each
+    /// part soonest deadline first (none last), then by id: the first `limit`
+    /// of them that `a` may act on now, and how many match in all.
     pub async fn todo(&self, a: &Access, limit: i64) -> Result<(Vec<RecordView>, i64), StoreError> {
         if !a.role.writes() {
             return Ok((vec![], 0));
@@ -60,6 +61,7 @@ impl Store {
         }
         let v = bind(P::B(false), &mut params);
         let c = bind(P::B(false), &mut params);
+        let me = bind(P::I(a.user_id), &mut params);
         let mut next = params.len() + 1;
         let scope = records::scope_sql(a, &mut next, &mut params);
         // One arm per ledger, each through its (ledger, state) index, instead
@@ -89,8 +91,10 @@ impl Store {
             .enumerate()
             .map(|(i, arm)| {
                 format!(
-                    "SELECT * FROM (SELECT {COLS}, COALESCE(deadline, '9999-12-31') AS todo_due \
-                     FROM records WHERE {} ORDER BY todo_due, id LIMIT {n}) AS arm{i}",
+                    "SELECT * FROM (SELECT {COLS}, COALESCE(deadline, '9999-12-31') AS todo_due, \
+                     CASE WHEN EXISTS (SELECT 1 FROM record_assignees x WHERE x.record_id = records.id \
+                     AND x.user_id = {me}) THEN 0 ELSE 1 END AS todo_mine \
+                     FROM records WHERE {} ORDER BY todo_mine, todo_due, id LIMIT {n}) AS arm{i}",
                     cond(arm)
                 )
             })
@@ -98,7 +102,10 @@ impl Store {
             .join(" UNION ALL ");
         let rows = conn
             .conn()
-            .rows(&format!("{rows_sql} ORDER BY todo_due, id LIMIT {n}"), &params)
+            .rows(
+                &format!("{rows_sql} ORDER BY todo_mine, todo_due, id LIMIT {n}"),
+                &params,
+            )
             .await?;
         drop(conn);
         let mut items = Vec::new();
@@ -263,5 +270,118 @@ impl Store {
             .map(|r| self.view(a, self.open_row(r)))
             .collect::<Result<Vec<_>, _>>()?;
         Ok((items, red, all - red))
+    }
+}
+
+/// A record's 承办人.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assignee {
+    /// User id.
+    pub user_id: i64,
+    /// Display name.
+    pub name: String,
+}
+
+impl Store {
+    /// The 承办人 of record `id` (visible to `a`), if one was assigned.
+    pub async fn assignee(&self, a: &Access, id: i64) -> Result<Option<Assignee>, StoreError> {
+        self.record(a, id).await?;
+        let mut c = self.pool.acquire().await?;
+        Ok(c.conn()
+            .row(
+                "SELECT x.user_id, u.display_name FROM record_assignees x JOIN users u ON u.id = x.user_id \
+                 WHERE x.record_id = $1",
+                &[P::I(id)],
+            )
+            .await?
+            .map(|r| Assignee {
+                user_id: r.i(0),
+                name: r.t(1),
+            }))
+    }
+
+    /// Of `ids`, the records assigned to `a` (their 承办人 is `a`).
+    pub async fn assigned_to_me(&self, a: &Access, ids: &[i64]) -> Result<Vec<i64>, StoreError> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let mut params = vec![P::I(a.user_id)];
+        let marks: Vec<String> = ids.iter().map(|id| bind(P::I(*id), &mut params)).collect();
+        let mut c = self.pool.acquire().await?;
+        let rows = c
+            .conn()
+            .rows(
+                &format!(
+                    "SELECT record_id FROM record_assignees WHERE user_id = $1 AND record_id IN ({})",
+                    marks.join(", ")
+                ),
+                &params,
+            )
+            .await?;
+        Ok(rows.iter().map(|r| r.i(0)).collect())
+    }
+
+    /// Whether `a` may choose the 承办人 of `v`: an open record, by the office or
+    /// an admin, or by the head of its responsible unit.
+    pub fn may_assign(a: &Access, v: &RecordView) -> bool {
+        let open = !v.row.closed && !v.row.voided && v.row.unit_id.is_some();
+        open && match a.role {
+            Role::Admin | Role::Office => true,
+            Role::UnitHead => a.unit.is_some() && a.unit == v.row.unit_id,
+            _ => false,
+        }
+    }
+
+    /// The users who may be 承办人 of record `id`: the enabled clerks and heads
+    /// of its responsible unit, by id.
+    pub async fn assignable(&self, a: &Access, id: i64) -> Result<Vec<Assignee>, StoreError> {
+        let v = self.record(a, id).await?;
+        let Some(unit) = v.row.unit_id else { return Ok(vec![]) };
+        Ok(self
+            .users()
+            .await?
+            .into_iter()
+            .filter(|u| !u.disabled && u.unit_id == Some(unit) && matches!(u.role, Role::UnitClerk | Role::UnitHead))
+            .map(|u| Assignee {
+                user_id: u.id,
+                name: u.display_name,
+            })
+            .collect())
+    }
+
+    /// Makes `user` the 承办人 of record `id` (an event `record.assign` on the
+    /// record's chain). Only [`Store::may_assign`]; the user must be an enabled
+    /// clerk or head of the record's responsible unit.
+    pub async fn assign(&self, a: &Access, id: i64, user: i64) -> Result<Assignee, StoreError> {
+        let v = self.record(a, id).await?;
+        if !Self::may_assign(a, &v) {
+            return Err(StoreError::Forbidden(
+                "只有责任单位负责人或政府办可以为未办结的事项指派承办人".into(),
+            ));
+        }
+        let Some(who) = self.assignable(a, id).await?.into_iter().find(|u| u.user_id == user) else {
+            return Err(StoreError::BadRequest(
+                "承办人须为责任单位的在用账号（经办人或负责人）".into(),
+            ));
+        };
+        let now = lvzhi_core::time::stamp(self.now());
+        self.writer
+            .send(crate::writer::Cmd::Plain {
+                actor: a.clone(),
+                statements: vec![
+                    ("DELETE FROM record_assignees WHERE record_id = $1".into(), vec![P::I(id)]),
+                    (
+                        "INSERT INTO record_assignees (record_id, user_id, assigned_at, assigned_by) VALUES ($1, $2, $3, $4)"
+                            .into(),
+                        vec![P::I(id), P::I(user), P::T(now), P::I(a.user_id)],
+                    ),
+                ],
+                kind: "record.assign".into(),
+                entity: "record".into(),
+                entity_id: Some(id.to_string()),
+                data: serde_json::json!({ "assignee": user, "name": who.name, "unit": v.row.unit_id }),
+            })
+            .await?;
+        Ok(who)
     }
 }

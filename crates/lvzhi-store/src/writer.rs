@@ -137,6 +137,27 @@ pub enum Cmd {
         /// Event data.
         data: Value,
     },
+    /// Statements off the chain (a notice marked read): no event. Answers
+    /// `Out::Ids` with the number of rows changed.
+    Quiet {
+        /// The statements, run in order.
+        statements: Vec<(String, Vec<P>)>,
+    },
+    /// Like [`Cmd::Quiet`], answering the rows changed by each statement.
+    QuietEach {
+        /// The statements, run in order.
+        statements: Vec<(String, Vec<P>)>,
+    },
+    /// Store the admin's calendar plans (one `calendar.load` event), then
+    /// recompute, in the same transaction, the deadlines of open records that
+    /// were counted through a provisional year the load makes official (one
+    /// `record.update` event each, see [`crate::calendar::recompute`]).
+    LoadCalendar {
+        /// Who (the admin).
+        actor: Access,
+        /// The plans, checked.
+        plans: Vec<lvzhi_core::calendar::YearPlan>,
+    },
     /// Steps run in order, each with an [`Expect`]ation, then one event (the
     /// assessment's ballots and campaign changes). A step expecting
     /// [`Expect::One`] that changes any other number of rows refuses the
@@ -160,6 +181,24 @@ pub enum Cmd {
         /// Stamp the event with the hour only (ballots: against timing correlation).
         coarse_time: bool,
     },
+    /// Add an evidence attachment (its file already stored) to a record.
+    Attach {
+        /// Who.
+        actor: Access,
+        /// Record id.
+        id: i64,
+        /// What was uploaded.
+        file: Box<crate::attachments::NewAttachment>,
+    },
+    /// Void an attachment with a reason (never deleted).
+    VoidAttachment {
+        /// Who.
+        actor: Access,
+        /// Attachment id.
+        id: i64,
+        /// Why.
+        reason: String,
+    },
 }
 
 /// What a change produced.
@@ -169,6 +208,14 @@ pub enum Out {
     Record(Box<RecordRow>),
     /// New ids.
     Ids(Vec<i64>),
+    /// Records whose provisional deadlines were recomputed: all of them, and
+    /// those whose deadline changed.
+    Recomputed {
+        /// Every record counted through a provisional year now official.
+        checked: Vec<i64>,
+        /// Those whose deadline moved.
+        changed: Vec<i64>,
+    },
     /// Done.
     Done,
 }
@@ -238,7 +285,14 @@ pub const RECONNECT_WINDOW: Duration = Duration::from_secs(10);
 const MAX_TRIES: u32 = 4;
 
 /// Starts the writer on its own connection; `target` is where it reconnects.
-pub fn spawn(conn: Owned, target: Target, pack: Arc<Pack>, clock: Clock, keys: Arc<crate::crypt::Keys>) -> Handle {
+pub fn spawn(
+    conn: Owned,
+    target: Target,
+    pack: Arc<Pack>,
+    clock: Clock,
+    anchor: Arc<crate::anchor::Anchor>,
+    keys: Arc<crate::crypt::Keys>,
+) -> Handle {
     let (tx, rx) = mpsc::channel(4096);
     let health = Arc::new(Mutex::new(WriteHealth {
         ok: true,
@@ -253,6 +307,8 @@ pub fn spawn(conn: Owned, target: Target, pack: Arc<Pack>, clock: Clock, keys: A
         keys,
         health: health.clone(),
         down_since: None,
+        anchorer: crate::anchor::Anchorer::start(anchor.clone()),
+        anchor,
     };
     tokio::spawn(w.run(rx));
     Handle { tx, health }
@@ -270,12 +326,23 @@ struct Writer {
     health: Arc<Mutex<WriteHealth>>,
     /// When the current outage began.
     down_since: Option<Instant>,
+    /// Where the head is anchored (see [`crate::anchor`]).
+    anchor: Arc<crate::anchor::Anchor>,
+    /// The anchor thread: anchors each committed batch's head, then answers it.
+    anchorer: crate::anchor::Anchorer,
 }
 
 /// How a batch ended.
 enum Outcome {
     /// Every job was answered.
     Done,
+    /// COMMIT succeeded: the answers, to send once the head (`last`: seq,
+    /// hash, time of the batch's last event) is anchored.
+    Committed {
+        batch: Vec<Job>,
+        results: Vec<Result<Out, StoreError>>,
+        last: Option<(i64, String, String)>,
+    },
     /// Every job was answered 507 or 503: the disk is full or the database
     /// read-only (the text says which, for the log and `/healthz`).
     Faulted(String),
@@ -288,7 +355,7 @@ enum Outcome {
     InDoubt {
         batch: Vec<Job>,
         results: Vec<Result<Out, StoreError>>,
-        last: Option<(i64, String)>,
+        last: Option<(i64, String, String)>,
         error: String,
     },
 }
@@ -354,6 +421,10 @@ impl Writer {
                     self.up();
                     return;
                 }
+                Outcome::Committed { batch, results, last } => {
+                    self.up();
+                    return self.answer(batch, results, last);
+                }
                 Outcome::Faulted(error) => {
                     self.down_since.get_or_insert_with(Instant::now);
                     self.note(&error);
@@ -374,13 +445,10 @@ impl Writer {
                     error,
                 } => {
                     self.lost(&error);
-                    match self.committed(last).await {
+                    match self.committed(last.as_ref().map(|(s, h, _)| (*s, h.clone()))).await {
                         Some(true) => {
-                            for (job, r) in b.into_iter().zip(results) {
-                                let _ = job.reply.send(r);
-                            }
                             self.up();
-                            return;
+                            return self.answer(b, results, last);
                         }
                         Some(false) => b,
                         None => {
@@ -399,6 +467,21 @@ impl Writer {
             }
             if tries >= MAX_TRIES {
                 return answer_all(batch, || StoreError::Unavailable(crate::error::NOT_SAVED.into()));
+            }
+        }
+    }
+
+    /// Answers a committed batch: through the anchor thread when anchoring is
+    /// on and the batch wrote events (the callers hear back once its head is
+    /// anchored), else at once.
+    fn answer(&self, batch: Vec<Job>, results: Vec<Result<Out, StoreError>>, last: Option<(i64, String, String)>) {
+        let replies = batch.into_iter().map(|j| j.reply).zip(results).collect::<Vec<_>>();
+        match last {
+            Some(head) if self.anchor.is_on() => self.anchorer.send(crate::anchor::Sealed { head, replies }),
+            _ => {
+                for (tx, r) in replies {
+                    let _ = tx.send(r);
+                }
             }
         }
     }
@@ -515,7 +598,7 @@ impl Writer {
 }
 
 /// The chain's head: the last event's seq and hash.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Head {
     pub seq: i64,
     pub hash: String,
@@ -525,6 +608,11 @@ pub(crate) struct Head {
     pub refs: std::collections::HashSet<String>,
     /// The field keys (personal fields are sealed with them).
     pub keys: Arc<crate::crypt::Keys>,
+    /// The time of the last event written in this transaction (for the anchor line).
+    pub at: String,
+    /// The county departments, read once per batch when a clerk creates
+    /// (the create-time unit rule, [`crate::bulk::check_create_unit`]).
+    pub departments: Option<Arc<std::collections::HashSet<i64>>>,
 }
 
 /// Whether an error ends the whole batch: the connection is gone, the disk
@@ -564,14 +652,14 @@ async fn try_batch(
             .map(|r| Head {
                 seq: r.i(0),
                 hash: r.t(1),
-                refs: Default::default(),
                 keys: keys.clone(),
+                ..Head::default()
             })
             .unwrap_or(Head {
                 seq: 0,
                 hash: GENESIS.into(),
-                refs: Default::default(),
                 keys: keys.clone(),
+                ..Head::default()
             }))
     }
     .await;
@@ -633,17 +721,13 @@ async fn try_batch(
             }
         }
     }
+    let last = (head.seq > first_seq).then(|| (head.seq, head.hash.clone(), head.at.clone()));
     match conn.script("COMMIT").await {
-        Ok(()) => {
-            for (job, r) in batch.into_iter().zip(results) {
-                let _ = job.reply.send(r);
-            }
-            Outcome::Done
-        }
+        Ok(()) => Outcome::Committed { batch, results, last },
         Err(e) if e.class() == Fault::Disconnected => Outcome::InDoubt {
             batch,
             results,
-            last: (head.seq > first_seq).then(|| (head.seq, head.hash.clone())),
+            last,
             error: e.to_string(),
         },
         Err(e) => {
@@ -733,6 +817,7 @@ pub(crate) async fn append(
     .await?;
     head.seq = e.seq;
     head.hash = e.hash;
+    head.at = e.at;
     Ok(e.seq)
 }
 
@@ -849,6 +934,9 @@ async fn apply(
                     message: format!("“{}”须填写此项", t.name),
                 })
                 .collect();
+            let mut missing = missing;
+            // Evidence rules (issue 16): the attachments the step needs.
+            missing.extend(crate::attachments::check_evidence(conn, t, old.id).await?);
             if !missing.is_empty() {
                 return Err(StoreError::Invalid(missing));
             }
@@ -857,7 +945,9 @@ async fn apply(
                 to: t.to.clone(),
                 reason: reason.map(str::to_string),
             };
+            let old_unit = old.unit_id;
             let row = save_change(conn, head, kind, actor, old, changes, Some(step), None, now).await?;
+            crate::notices::after_transition(conn, kind, actor, t, reason, old_unit, &row).await?;
             Ok(Out::Record(Box::new(row)))
         }
         Cmd::Void {
@@ -919,8 +1009,9 @@ async fn apply(
                 &[P::I(seq), P::I(old.id)],
             )
             .await?;
-            let keys = head.keys.clone();
-            Ok(Out::Record(Box::new(records::fetch(conn, &keys, pack, *id).await?)))
+            let row = records::fetch(conn, &head.keys.clone(), pack, *id).await?;
+            crate::notices::after_urge(conn, kind, actor, &row, note, &stamp(now)).await?;
+            Ok(Out::Record(Box::new(row)))
         }
         Cmd::Plain {
             actor,
@@ -972,6 +1063,23 @@ async fn apply(
             )
             .await?;
             Ok(Out::Ids(vec![id]))
+        }
+        Cmd::Quiet { statements } => {
+            let mut n = 0;
+            for (sql, params) in statements {
+                n += conn.exec(sql, params).await?;
+            }
+            Ok(Out::Ids(vec![i64::try_from(n).unwrap_or(i64::MAX)]))
+        }
+        Cmd::QuietEach { statements } => {
+            let mut ns = Vec::with_capacity(statements.len());
+            for (sql, params) in statements {
+                ns.push(i64::try_from(conn.exec(sql, params).await?).unwrap_or(i64::MAX));
+            }
+            Ok(Out::Ids(ns))
+        }
+        Cmd::LoadCalendar { actor, plans } => {
+            crate::calendar::load_and_recompute(conn, head, pack, actor, plans, now).await
         }
         Cmd::Steps {
             actor,
@@ -1029,6 +1137,12 @@ async fn apply(
                 Some(i) => Out::Ids(vec![i]),
                 None => Out::Done,
             })
+        }
+        Cmd::Attach { actor, id, file } => {
+            crate::attachments::apply_attach(conn, head, pack, actor, *id, file, now).await
+        }
+        Cmd::VoidAttachment { actor, id, reason } => {
+            crate::attachments::apply_void(conn, head, pack, actor, *id, reason, now).await
         }
     }
 }
@@ -1179,7 +1293,16 @@ async fn create(
     now: Timestamp,
 ) -> Result<RecordRow, StoreError> {
     let cal = crate::calendar::for_kind(conn, kind).await?;
-    let (fields, state, d) = crate::bulk::prepare_new(kind, actor, raw, state, local_date(now), &cal)?;
+    let departments = match &head.departments {
+        Some(d) => d.clone(),
+        None if matches!(actor.role, Role::UnitClerk | Role::UnitHead) => {
+            let d = Arc::new(crate::bulk::departments(conn).await?);
+            head.departments = Some(d.clone());
+            d
+        }
+        None => Arc::default(),
+    };
+    let (fields, state, d) = crate::bulk::prepare_new(kind, actor, raw, state, local_date(now), &cal, &departments)?;
     check_refs(conn, &mut head.refs, kind, &fields).await?;
     let at = stamp(now);
     // Personal fields: sealed in the row and the event; found by their blind index.

@@ -33,6 +33,7 @@ fn d(s: &str) -> Decimal {
 
 fn def(subjects: &[&str], opens: &str, closes: &str) -> CampaignDef {
     CampaignDef {
+        min_ballots: 0,
         year: 2026,
         title: "2026年度县级领导干部民主测评".into(),
         groups: vec![

@@ -30,6 +30,9 @@ both!(
     anchor_reports_truncation,
     anchor_reports_rollback_and_restore,
     sm3_chain_and_seal,
+    separation_of_duties,
+    totp_second_factor,
+    bulk_users_all_or_nothing,
 );
 
 /// The events of one kind, their data, in order.
@@ -70,6 +73,31 @@ async fn moving_store(s: &Store) -> (Store, Arc<AtomicI64>) {
     let clock: lvzhi_store::Clock =
         Arc::new(move || base.checked_add(Span::new().seconds(o.load(Ordering::SeqCst))).unwrap());
     (Store::open(&url(s), pack(), clock).await.unwrap(), offset)
+}
+
+/// The security administrator (三员分立: the policy, roles, unlocking,
+/// other users' sessions), made on first use.
+async fn sec(w: &World) -> lvzhi_core::access::Access {
+    administrator(w, "secadmin", Role::SecAdmin).await
+}
+
+/// The holder `name` of an administrator's `role`, made on first use.
+async fn administrator(w: &World, name: &str, role: Role) -> lvzhi_core::access::Access {
+    let s = &w.store;
+    let id = match s.users().await.unwrap().iter().find(|u| u.username == name) {
+        Some(u) => u.id,
+        None => s
+            .add_user(
+                &Store::system_access(),
+                &NewUser {
+                    role,
+                    ..new_user(name, PASSWORD)
+                },
+            )
+            .await
+            .unwrap(),
+    };
+    s.access_for(id).await.unwrap().0
 }
 
 fn new_user(name: &str, pw: &str) -> NewUser {
@@ -131,7 +159,7 @@ async fn password_policy(w: World) {
     expect_status(s.set_policy(&w.clerk_xd, &stricter).await, 403);
     expect_status(
         s.set_policy(
-            &w.admin,
+            &sec(&w).await,
             &Policy {
                 min_length: 4,
                 ..s.policy()
@@ -140,7 +168,9 @@ async fn password_policy(w: World) {
         .await,
         400,
     );
-    s.set_policy(&w.admin, &stricter).await.unwrap();
+    // 三员分立: the security administrator's, not the system administrator's.
+    expect_status(s.set_policy(&w.admin, &stricter).await, 403);
+    s.set_policy(&sec(&w).await, &stricter).await.unwrap();
     let msg = expect_status(s.set_password(&w.admin, "weakling", "Short#pw1").await, 400);
     assert!(msg.contains("至少12位"), "{msg}");
     assert_eq!(
@@ -212,7 +242,7 @@ async fn forced_and_self_service_change(w: World) {
 async fn lockout_race_is_exact(w: World) {
     let s = &w.store;
     s.set_policy(
-        &w.admin,
+        &sec(&w).await,
         &Policy {
             max_failed: 7,
             ..s.policy()
@@ -254,7 +284,7 @@ async fn lockout_race_is_exact(w: World) {
     assert_eq!(events_of(s, "auth.lockout").await.len(), 1);
     expect_status(s.login("head_xd", PASSWORD, "web").await, 429);
     // The administrator lifts it.
-    s.unlock_user(&w.admin, "head_xd").await.unwrap();
+    s.unlock_user(&sec(&w).await, "head_xd").await.unwrap();
     s.login("head_xd", PASSWORD, "web").await.unwrap();
 }
 
@@ -293,7 +323,7 @@ async fn unknown_names_lock_like_known(w: World) {
 async fn lockout_per_address(w: World) {
     let s = &w.store;
     s.set_policy(
-        &w.admin,
+        &sec(&w).await,
         &Policy {
             max_failed_per_address: 6,
             ..s.policy()
@@ -376,10 +406,10 @@ async fn sessions_listed_and_revoked(w: World) {
     s.revoke_session(&w.clerk_xd, &id_b, None).await.unwrap();
     expect_status(s.session(&b).await, 401);
     s.session(&a).await.unwrap();
-    let id_a = s.sessions_of(&w.admin, "clerk_xd").await.unwrap()[0].id.clone();
-    s.revoke_session(&w.admin, &id_a, Some("10.0.0.1")).await.unwrap();
+    let id_a = s.sessions_of(&sec(&w).await, "clerk_xd").await.unwrap()[0].id.clone();
+    s.revoke_session(&sec(&w).await, &id_a, Some("10.0.0.1")).await.unwrap();
     expect_status(s.session(&a).await, 401);
-    expect_status(s.revoke_session(&w.admin, &id_a, None).await, 404);
+    expect_status(s.revoke_session(&sec(&w).await, &id_a, None).await, 404);
     assert_eq!(events_of(s, "auth.revoke").await.len(), 2);
 }
 
@@ -440,12 +470,12 @@ async fn audit_trail_in_chinese(w: World) {
     s.change_password(&w.clerk_xd, PASSWORD, "Changed#pw-1", Some("198.51.100.1"))
         .await
         .unwrap();
-    s.set_role(&w.admin, "clerk_qs", Role::UnitHead, Some(w.qs), None)
+    s.set_role(&sec(&w).await, "clerk_qs", Role::UnitHead, Some(w.qs), None)
         .await
         .unwrap();
     expect_status(s.set_role(&w.clerk_xd, "clerk_qs", Role::Admin, None, None).await, 403);
     s.set_policy(
-        &w.admin,
+        &sec(&w).await,
         &Policy {
             expiry_days: 60,
             ..s.policy()
@@ -772,4 +802,263 @@ async fn sm3_chain_and_seal(w: World) {
     let v = s.verify_chain().await.unwrap();
     assert_eq!(v.broken_at, Some(head));
     assert!(v.error.unwrap().contains("算法"));
+}
+
+/// 三员分立: each administrator does its own duty and nothing of the others';
+/// nobody acts on their own role; the last holder of an administrator's role stays.
+async fn separation_of_duties(w: World) {
+    let s = &w.store;
+    let sec = sec(&w).await;
+    let aud = administrator(&w, "auditadmin", Role::AuditAdmin).await;
+    let before = event_count(s).await;
+    // The system administrator: ordinary accounts only; no roles, policy, unlock, 2FA reset, audit log.
+    let msg = expect_status(
+        s.add_user(
+            &w.admin,
+            &NewUser {
+                role: Role::SecAdmin,
+                ..new_user("second_sec", "Second#sec-1")
+            },
+        )
+        .await,
+        403,
+    );
+    assert!(msg.contains("安全管理员分配"), "{msg}");
+    expect_status(
+        s.set_role(&w.admin, "clerk_qs", Role::UnitHead, Some(w.qs), None).await,
+        403,
+    );
+    expect_status(s.set_policy(&w.admin, &s.policy()).await, 403);
+    expect_status(s.unlock_user(&w.admin, "clerk_qs").await, 403);
+    expect_status(s.totp_reset(&w.admin, "clerk_qs", None).await, 403);
+    expect_status(s.set_password(&w.admin, "secadmin", "Taken#over-1").await, 403);
+    expect_status(s.set_disabled(&w.admin, "auditadmin", true).await, 403);
+    expect_status(s.audit_lines(&w.admin, &Default::default()).await, 403);
+    // The security administrator: sees no ledger, adds no account, reads no audit log, never their own role.
+    expect_status(s.add_user(&sec, &new_user("by_sec", "BySec#pass-1")).await, 403);
+    expect_status(s.audit_lines(&sec, &Default::default()).await, 403);
+    expect_status(s.set_role(&sec, "secadmin", Role::AuditAdmin, None, None).await, 403);
+    expect_status(s.totp_reset(&sec, "secadmin", None).await, 403);
+    assert!(
+        s.list(&sec, "hazard", &Default::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    // The audit administrator: reads the log and verifies; writes nothing else.
+    assert!(!s.audit_lines(&aud, &Default::default()).await.unwrap().is_empty());
+    expect_status(s.set_policy(&aud, &s.policy()).await, 403);
+    expect_status(s.add_user(&aud, &new_user("by_aud", "ByAud#pass-1")).await, 403);
+    expect_status(s.set_password(&aud, "clerk_qs", "ByAud#pass-2").await, 403);
+    expect_status(s.create(&aud, "hazard", hazard(XD, Some(w.yj))).await, 403);
+    assert!(
+        s.list(&aud, "hazard", &Default::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    assert_eq!(event_count(s).await, before, "a refusal wrote an event");
+    // Each in its duty.
+    s.set_role(&sec, "clerk_qs", Role::UnitHead, Some(w.qs), None)
+        .await
+        .unwrap();
+    s.set_password(&sec, "auditadmin", "Reset#audit-1").await.unwrap();
+    s.set_password(&w.admin, "clerk_yj", "Reset#clerk-1").await.unwrap();
+    // The only audit administrator keeps the role.
+    let msg = expect_status(s.set_role(&sec, "auditadmin", Role::Office, None, None).await, 409);
+    assert!(msg.contains("唯一的审计管理员"), "{msg}");
+    // A second one may be made by the security administrator, from an ordinary account.
+    s.add_user(&w.admin, &new_user("aud2", "Second#aud-1")).await.unwrap();
+    s.set_role(&sec, "aud2", Role::AuditAdmin, None, None).await.unwrap();
+    s.set_role(&sec, "auditadmin", Role::Office, None, None).await.unwrap();
+    let roles = events_of(s, "user.role").await;
+    assert_eq!(roles.last().unwrap()["after"]["role"], "office");
+}
+
+/// TOTP: enrolment with a confirmation code, login asking for the code, each
+/// code once, recovery codes once, wrong codes locking like wrong passwords,
+/// the requirement per role, the reset by the security administrator; evented.
+async fn totp_second_factor(w: World) {
+    use lvzhi_store::second_factor::{PENDING_CODE, PENDING_ENROL, code_at};
+    let (s, offset) = moving_store(&w.store).await;
+    let s = &s;
+    let at = |o: &AtomicI64| {
+        let base: Timestamp = NOW.parse().unwrap();
+        u64::try_from(base.as_second() + o.load(Ordering::SeqCst)).unwrap()
+    };
+    let sec = sec(&w).await;
+    // The role requires it (the default: administrators and auditors): enrol first.
+    s.set_policy(
+        &sec,
+        &Policy {
+            totp_roles: vec![Role::Auditor],
+            ..s.policy()
+        },
+    )
+    .await
+    .unwrap();
+    let (token, sess) = s.login("auditor", PASSWORD, "web").await.unwrap();
+    assert_eq!(sess.second_factor.as_deref(), Some(PENDING_ENROL));
+    assert_eq!(
+        s.session(&token).await.unwrap().second_factor.as_deref(),
+        Some(PENDING_ENROL)
+    );
+    let e = s.totp_begin(&w.auditor, None).await.unwrap();
+    assert!(
+        e.uri.starts_with("otpauth://totp/") && e.uri.contains("auditor"),
+        "{}",
+        e.uri
+    );
+    let msg = expect_status(s.totp_confirm(&w.auditor, &token, "000000", None).await, 400);
+    assert!(msg.contains("验证码不正确"), "{msg}");
+    let codes = s
+        .totp_confirm(&w.auditor, &token, &code_at(&e.secret, at(&offset)).unwrap(), None)
+        .await
+        .unwrap();
+    assert_eq!(codes.len(), 10);
+    assert_eq!(s.session(&token).await.unwrap().second_factor, None);
+    expect_status(s.totp_begin(&w.auditor, None).await, 409);
+
+    // The next login asks for a code; the one used at enrolment is refused (same step).
+    offset.fetch_add(1, Ordering::SeqCst);
+    let (t2, sess) = s.login("auditor", PASSWORD, "web").await.unwrap();
+    assert_eq!(sess.second_factor.as_deref(), Some(PENDING_CODE));
+    let used = code_at(&e.secret, at(&offset)).unwrap();
+    expect_status(s.totp_verify(&t2, &used, None).await, 401);
+    offset.fetch_add(30, Ordering::SeqCst);
+    let fresh = code_at(&e.secret, at(&offset)).unwrap();
+    assert_eq!(
+        s.totp_verify(&t2, &fresh, Some("10.2.2.2"))
+            .await
+            .unwrap()
+            .second_factor,
+        None
+    );
+    // Two racing logins with one code: one wins.
+    let (a, _) = s.login("auditor", PASSWORD, "web").await.unwrap();
+    let (b, _) = s.login("auditor", PASSWORD, "web").await.unwrap();
+    offset.fetch_add(30, Ordering::SeqCst);
+    let code = code_at(&e.secret, at(&offset)).unwrap();
+    let (ra, rb) = tokio::join!(s.totp_verify(&a, &code, None), s.totp_verify(&b, &code, None));
+    assert_eq!(ra.is_ok() as u8 + rb.is_ok() as u8, 1, "{ra:?} {rb:?}");
+    // A recovery code, once.
+    let (t3, _) = s.login("auditor", PASSWORD, "web").await.unwrap();
+    s.totp_verify(&t3, &codes[0].to_uppercase(), None).await.unwrap();
+    let (t4, _) = s.login("auditor", PASSWORD, "web").await.unwrap();
+    expect_status(s.totp_verify(&t4, &codes[0], None).await, 401);
+    assert_eq!(s.recovery_codes_left(&w.auditor).await.unwrap(), 9);
+    // Wrong codes count with wrong passwords (the used recovery code was the
+    // first): the account locks at max_failed and the session ends.
+    let max = s.policy().max_failed;
+    for i in 2..=max {
+        let r = s.totp_verify(&t4, "999999", None).await;
+        let status = answer(r).0;
+        assert_eq!(status, if i == max { 429 } else { 401 }, "attempt {i}");
+    }
+    expect_status(s.session(&t4).await, 401);
+    expect_status(s.login("auditor", PASSWORD, "web").await, 429);
+    s.unlock_user(&sec, "auditor").await.unwrap();
+    // A session that owes its code is not a login: the code is checked only for it.
+    let (t5, _) = s.login("auditor", PASSWORD, "web").await.unwrap();
+    let (plain, _) = s.login("clerk_xd", PASSWORD, "web").await.unwrap();
+    expect_status(s.totp_verify(&plain, "123456", None).await, 409);
+    // The security administrator resets it (a lost phone): sessions end, enrolment again.
+    expect_status(s.totp_reset(&w.admin, "auditor", None).await, 403);
+    s.totp_reset(&sec, "auditor", Some("10.3.3.3")).await.unwrap();
+    expect_status(s.session(&t5).await, 401);
+    let (_, sess) = s.login("auditor", PASSWORD, "web").await.unwrap();
+    assert_eq!(sess.second_factor.as_deref(), Some(PENDING_ENROL));
+    // Events, and the chain.
+    for (kind, n) in [
+        ("user.2fa.begin", 1),
+        ("user.2fa.enable", 2),
+        ("user.2fa.reset", 1),
+        ("auth.lockout", 1),
+    ] {
+        assert_eq!(events_of(s, kind).await.len(), n, "{kind}");
+    }
+    let ok = events_of(s, "auth.2fa").await;
+    assert!(ok.iter().any(|d| d["method"] == "recovery" && d["result"] == "ok"));
+    assert!(ok.iter().any(|d| d["address"] == "10.2.2.2"));
+    assert!(
+        events_of(s, "auth.2fa_failed")
+            .await
+            .iter()
+            .any(|d| d["result"] == "bad_code")
+    );
+    assert!(s.verify_chain().await.unwrap().error.is_none());
+    let lines = s.audit_lines(&w.auditor, &Default::default()).await.unwrap();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.kind == "user.2fa.reset" && l.action == "重置双因素认证"),
+        "{:?}",
+        lines.iter().take(5).collect::<Vec<_>>()
+    );
+}
+
+/// Bulk accounts (单位, 角色, 姓名, 手机号): every bad row named, nothing
+/// created on any error; then all of them, each with a one-time password
+/// that must be changed at first login; the system administrator's alone.
+async fn bulk_users_all_or_nothing(w: World) {
+    use lvzhi_store::manage::BulkUser;
+    let s = &w.store;
+    let row = |row: usize, unit: &str, role: &str, name: &str, phone: &str| BulkUser {
+        row,
+        unit: unit.into(),
+        role: role.into(),
+        name: name.into(),
+        phone: phone.into(),
+    };
+    let good = vec![
+        row(2, "西洞镇人民政府", "经办人", "李明", "13800000001"),
+        row(3, "应急管理局", "单位负责人", "王芳", "139 0000 0002"),
+        row(4, "", "审计监督", "赵强", "13700000003"),
+    ];
+    let mut bad = good.clone();
+    bad.extend([
+        row(5, "不存在局", "经办人", "钱一", "13600000004"),
+        row(6, "应急管理局", "科员", "孙二", "13600000005"),
+        row(7, "应急管理局", "经办人", "周三", "1360000"),
+        row(8, "应急管理局", "经办人", "吴四", "13800000001"),
+        row(9, "", "安全管理员", "郑五", "13600000009"),
+        row(10, "", "经办人", "", "13600000010"),
+    ]);
+    let before = event_count(s).await;
+    let users_before = s.users().await.unwrap().len();
+    let msg = expect_status(s.add_users_bulk(&w.admin, &bad).await, 400);
+    for needle in [
+        "第5行：单位“不存在局”不存在",
+        "第6行：角色“科员”无效",
+        "第7行：手机号“1360000”不是11位手机号码",
+        "第8行：手机号13800000001与第2行重复",
+        "第9行：不能批量创建“安全管理员”账号",
+        "第10行：姓名为空",
+        "未创建任何用户",
+    ] {
+        assert!(msg.contains(needle), "{needle} not in {msg}");
+    }
+    assert_eq!(s.users().await.unwrap().len(), users_before);
+    assert_eq!(event_count(s).await, before);
+    let sec = sec(&w).await;
+    expect_status(s.add_users_bulk(&sec, &good).await, 403);
+    let made = s.add_users_bulk(&w.admin, &good).await.unwrap();
+    assert_eq!(made.len(), 3);
+    assert_eq!(made[1].username, "13900000002");
+    assert_eq!(made[1].role, "单位负责人");
+    let all = s.users().await.unwrap();
+    let wang = all.iter().find(|u| u.username == "13900000002").unwrap();
+    assert_eq!((wang.role, wang.unit_id), (Role::UnitHead, Some(w.yj)));
+    // The one-time password logs in and must be changed first.
+    let (_, sess) = s.login("13900000002", &made[1].password, "web").await.unwrap();
+    assert!(sess.must_change.is_some());
+    let ev = events_of(s, "user.import").await;
+    assert_eq!(ev.len(), 1);
+    assert_eq!(ev[0]["count"], 3);
+    assert!(!ev[0].to_string().contains(&made[0].password), "a password in the log");
+    // Again: each now exists.
+    let msg = expect_status(s.add_users_bulk(&w.admin, &good[..1]).await, 400);
+    assert!(msg.contains("第2行：手机号13800000001已是用户名"), "{msg}");
 }

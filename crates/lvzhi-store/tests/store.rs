@@ -34,11 +34,28 @@ both!(
     login,
     reopen_keeps_data,
     no_pushing_records_out_of_reach,
+    create_time_unit_rule,
     search_wildcards,
 );
 
 fn no_fields() -> Map<String, Value> {
     Map::new()
+}
+
+/// The 整改后照片 the hazard's 提交验收 needs (issue 16), stored and recorded.
+async fn after_photo(s: &Store, actor: &lvzhi_store::Access, id: i64) {
+    let bytes = lvzhi_files::sample::photo(64, 48, Some("2026:11:24 10:00:00"), None);
+    let alg = s.file_alg().await.unwrap();
+    let hash = s.files().put_bytes(&bytes, alg).unwrap();
+    let file = lvzhi_store::attachments::NewAttachment {
+        kind: "整改后照片".into(),
+        name: "整改后.jpg".into(),
+        size: bytes.len() as i64,
+        mime: "image/jpeg".into(),
+        hash,
+        ..Default::default()
+    };
+    s.attach(actor, id, file).await.unwrap();
 }
 
 /// 1. The closed loop of a hazard: 发现 → 交办 → 提交验收 → 验收销号.
@@ -66,6 +83,22 @@ async fn hazard_story(w: World) {
         .await
         .unwrap();
     assert_eq!((r2.state.as_str(), r2.version), ("整改中", 2));
+    // 提交验收 needs a 整改后照片 (issue 16): refused without one, nothing written.
+    let no_photo = s
+        .transition(
+            &w.clerk_yj,
+            r.id,
+            2,
+            "提交验收",
+            map(json!({"measures": "已重新接地并加装漏电保护器", "rectified_on": "2026年11月24日"})),
+            None,
+        )
+        .await;
+    match no_photo {
+        Err(StoreError::Invalid(errs)) => assert_eq!(errs[0].message, "“提交验收”须先上传至少1份“整改后照片”"),
+        other => panic!("expected the evidence refusal, got {other:?}"),
+    }
+    after_photo(s, &w.clerk_yj, r.id).await;
     let r3 = s
         .transition(
             &w.clerk_yj,
@@ -114,16 +147,21 @@ async fn hazard_story(w: World) {
         [
             "record.create",
             "record.transition",
+            "record.attach",
             "record.transition",
             "record.transition"
         ]
     );
+    assert_eq!(evs[2].data["kind"], json!("整改后照片"));
+    assert!(evs[2].data["hash"].as_str().unwrap().starts_with("sm3:"));
     let actors: Vec<&str> = evs.iter().map(|e| e.actor_name.as_str()).collect();
-    assert_eq!(actors, ["clerk_xd", "office", "clerk_yj", "head_yj"]);
+    assert_eq!(actors, ["clerk_xd", "office", "clerk_yj", "clerk_yj", "head_yj"]);
     let seqs: Vec<i64> = evs.iter().map(|e| e.seq).collect();
     let first = w.setup_events + 1;
-    assert_eq!(seqs, [first, first + 1, first + 2, first + 3]);
-    assert_eq!(r4.last_event, first + 3);
+    assert_eq!(seqs, [first, first + 1, first + 2, first + 3, first + 4]);
+    assert_eq!(r4.last_event, first + 4);
+    // The transitions' data below, without the attachment's event.
+    let evs: Vec<_> = evs.into_iter().filter(|e| e.kind != "record.attach").collect();
     assert!(evs.iter().all(|e| e.ledger.as_deref() == Some("hazard")));
     assert!(
         evs.iter()
@@ -159,12 +197,12 @@ async fn hazard_story(w: World) {
     let lev = s.record_events(&w.leader, r.id).await.unwrap();
     assert_eq!(lev[0].data["after"]["contact_phone"], json!("139****5678"));
     let aev = s.events(&w.auditor, None, Some("record."), 10).await.unwrap();
-    assert_eq!(aev.len(), 4);
-    assert_eq!(aev[3].data["after"]["contact_phone"], json!("139****5678"));
+    assert_eq!(aev.len(), 5, "4 record events and the attachment's");
+    assert_eq!(aev[4].data["after"]["contact_phone"], json!("139****5678"));
     expect_status(s.events(&w.office, None, None, 10).await, 403);
 
     let v = s.verify_chain().await.unwrap();
-    assert_eq!(v.verified, w.setup_events + 4);
+    assert_eq!(v.verified, w.setup_events + 5);
     assert_eq!((v.error, v.broken_at), (None, None));
 }
 
@@ -205,6 +243,7 @@ async fn transition_rules(w: World) {
     expect_status(s.transition(&w.office, id, 2, "交办", no_fields(), None).await, 409);
 
     // Missing required fields, named by label; blank counts as missing.
+    after_photo(s, &w.clerk_yj, id).await;
     let before = w.snapshot(id).await;
     let t = |f: Map<String, Value>| s.transition(&w.clerk_yj, id, 2, "提交验收", f, None);
     assert_eq!(invalid_labels(t(no_fields()).await), ["整改措施", "整改完成日期"]);
@@ -273,7 +312,7 @@ async fn transition_rules(w: World) {
         (&last.data["from"], &last.data["to"]),
         (&json!("待验收"), &json!("整改中"))
     );
-    assert_eq!(evs.len(), 4);
+    assert_eq!(evs.len(), 5, "create, 交办, the photo, 提交验收, 退回");
 
     // 交办 requires a responsible unit: missing on a record the office entered.
     let r = s.create(&w.office, "hazard", hazard(ZZ, None)).await.unwrap();
@@ -309,6 +348,7 @@ async fn transition_rules(w: World) {
     assert_eq!(evs[1].data["after"], json!({"responsible_unit": w.yj}));
 
     // A closed record takes no more transitions and no edits.
+    after_photo(s, &w.head_yj, r.id).await;
     let r = s
         .transition(&w.head_yj, r.id, 2, "提交验收", rectify(), None)
         .await
@@ -685,7 +725,15 @@ async fn list_case(w: &World, recs: Vec<(usize, usize, usize)>) -> Result<(), pr
     for (t, u, c) in recs {
         let actor = creators[c];
         let r = w.store.create(actor, "hazard", hazard(towns[t], units[u])).await;
-        if actor.may_place_in(Some(towns[t])) {
+        // The create-time unit rule: a clerk or head names their own unit or,
+        // for a hazard awaiting 交办, a county department.
+        let unit_ok = !matches!(
+            actor.role,
+            lvzhi_core::access::Role::UnitClerk | lvzhi_core::access::Role::UnitHead
+        ) || units[u].is_none_or(|x| Some(x) == actor.unit || x == w.yj);
+        if actor.may_place_in(Some(towns[t])) && !unit_ok {
+            prop_assert!(matches!(r, Err(StoreError::Invalid(_))), "{}: {:?}", actor.username, r);
+        } else if actor.may_place_in(Some(towns[t])) {
             let row =
                 r.map_err(|e| TestCaseError::fail(format!("{} creating in {}: {e:?}", actor.username, towns[t])))?;
             prop_assert!(
@@ -977,6 +1025,7 @@ async fn list_filters(w: World) {
         .unwrap();
     let g = id["g"];
     s.transition(&w.office, g, 1, "交办", no_fields(), None).await.unwrap();
+    after_photo(s, &w.head_yj, g).await;
     s.transition(
         &w.head_yj,
         g,
@@ -1715,6 +1764,77 @@ async fn no_pushing_records_out_of_reach(w: World) {
         .await
         .unwrap();
     assert_eq!(r3.unit_id, Some(w.qs));
+}
+
+/// The create-time unit rule (issue 15): a clerk or head registers a record for
+/// their own unit, or names a county department only where the record starts
+/// in a state a 交办 step leaves (hazard 待交办 → 交办 sets 责任单位). Another
+/// township is never named at creation — by single create, `create_many` or
+/// bulk import alike — and a department is not named where no 交办 follows.
+async fn create_time_unit_rule(w: World) {
+    let s = &w.store;
+    let events = event_count(s).await;
+    // Another township's government: refused on the field, for clerk and head, every path.
+    for who in [&w.clerk_xd, &w.head_xd] {
+        let e = s.create(who, "hazard", hazard(XD, Some(w.qs))).await.unwrap_err();
+        assert_eq!(e.status(), 422, "{e}");
+        let msg = e.to_string();
+        assert!(msg.contains("责任单位") && msg.contains("交办/转办"), "{msg}");
+        let e = s
+            .create_many(
+                who,
+                "hazard",
+                vec![(hazard(XD, Some(w.xd)), None), (hazard(XD, Some(w.qs)), None)],
+                None,
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("第2条") && e.to_string().contains("交办/转办"),
+            "{e}"
+        );
+        let e = s
+            .create_bulk(
+                who,
+                "hazard",
+                vec![(hazard(XD, Some(w.xd)), None), (hazard(XD, Some(w.qs)), None)],
+                None,
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("第2条") && e.to_string().contains("交办/转办"),
+            "{e}"
+        );
+    }
+    // A department clerk cannot hand a new record to a township either.
+    let e = s
+        .create(&w.clerk_yj, "hazard", hazard(XD, Some(w.xd)))
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), 422, "{e}");
+    // A department where no 交办 follows (a hazard registered as already 整改中): refused.
+    let e = s
+        .create_many(
+            &w.clerk_xd,
+            "hazard",
+            vec![(hazard(XD, Some(w.yj)), Some("整改中".into()))],
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("登记时只能填写本单位；"), "{e}");
+    assert_eq!(event_count(s).await, events, "refusals write nothing");
+    // Allowed: one's own unit (also when left empty), a department awaiting 交办,
+    // and anything for the office.
+    let own = s.create(&w.clerk_xd, "hazard", hazard(XD, Some(w.xd))).await.unwrap();
+    assert_eq!(own.unit_id, Some(w.xd));
+    let empty = s.create(&w.head_xd, "hazard", hazard(XD, None)).await.unwrap();
+    assert_eq!(empty.unit_id, Some(w.xd));
+    let dept = s.create(&w.clerk_xd, "hazard", hazard(XD, Some(w.yj))).await.unwrap();
+    assert_eq!((dept.unit_id, dept.state.as_str()), (Some(w.yj), "待交办"));
+    let office = s.create(&w.office, "hazard", hazard(XD, Some(w.qs))).await.unwrap();
+    assert_eq!(office.unit_id, Some(w.qs));
 }
 
 /// Search text is matched literally: `_`, `%` and `\` are not wildcards

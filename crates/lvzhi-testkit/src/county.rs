@@ -41,6 +41,8 @@ pub const USERS: &[(&str, Role, &str)] = &[
     ("clerk_yj", Role::UnitClerk, "应急管理局"),
     ("head_yj", Role::UnitHead, "应急管理局"),
     ("auditor", Role::Auditor, ""),
+    ("secadmin", Role::SecAdmin, ""),
+    ("auditadmin", Role::AuditAdmin, ""),
     ("evaluator", Role::Evaluator, ""),
 ];
 
@@ -49,8 +51,10 @@ pub async fn build(store: &Store) -> County {
     let sys = Store::system_access();
     // The sample accounts log in straight away: no forced change at first login
     // (tests of the forced change switch it back on).
+    // Nor a second factor (its tests switch it on).
     let mut policy = store.policy();
     policy.first_login_change = false;
+    policy.totp_roles.clear();
     store.set_policy(&sys, &policy).await.expect("policy");
     let d = |code: &str, name: &str, level: i64, parent: Option<&str>| Division {
         code: code.into(),

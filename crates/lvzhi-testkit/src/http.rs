@@ -193,6 +193,17 @@ impl Client {
         Ok(Response { status, headers, body })
     }
 
+    /// POSTs a `multipart/form-data` form: text `fields`, then each file as a
+    /// part named `file` with its file name.
+    pub fn upload(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &[u8])],
+    ) -> std::io::Result<Response> {
+        self.send("POST", path, Some(&multipart(fields, files)), MULTIPART)
+    }
+
     pub fn get(&mut self, path: &str) -> std::io::Result<Response> {
         self.send("GET", path, None, "")
     }
@@ -218,4 +229,27 @@ impl Client {
         }
         r
     }
+}
+
+/// The content type [`multipart`] bodies are sent with.
+pub const MULTIPART: &str = "multipart/form-data; boundary=lvzhi-test-boundary-7d1f";
+
+/// A `multipart/form-data` body (boundary of [`MULTIPART`]).
+pub fn multipart(fields: &[(&str, &str)], files: &[(&str, &[u8])]) -> Vec<u8> {
+    let b = "lvzhi-test-boundary-7d1f";
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend_from_slice(
+            format!("--{b}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes(),
+        );
+    }
+    for (name, bytes) in files {
+        body.extend_from_slice(
+            format!("--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{b}--\r\n").as_bytes());
+    body
 }

@@ -11,6 +11,7 @@
 
 pub mod bombs;
 pub mod county;
+pub mod evidence;
 pub mod http;
 
 use sqlx::Connection;
@@ -93,6 +94,7 @@ impl TestDb {
 
     /// Removes the database.
     pub async fn drop_db(self) {
+        let _ = std::fs::remove_dir_all(self.files_dir());
         match self.backend {
             Backend::Sqlite => {
                 for suffix in ["", "-wal", "-shm", ".anchor", ".key"] {
@@ -100,6 +102,7 @@ impl TestDb {
                 }
             }
             Backend::Postgres => {
+                lvzhi_store::anchor::remove_default_pg(&self.url);
                 if let Ok(mut admin) = sqlx::PgConnection::connect(PG_ADMIN_URL).await {
                     let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
                         "DROP DATABASE IF EXISTS {} WITH (FORCE)",
@@ -109,6 +112,15 @@ impl TestDb {
                     .await;
                 }
             }
+        }
+    }
+
+    /// The attachment directory of this database (beside the SQLite file;
+    /// in the temp dir for PostgreSQL).
+    pub fn files_dir(&self) -> std::path::PathBuf {
+        match self.backend {
+            Backend::Sqlite => format!("{}.files", self.name).into(),
+            Backend::Postgres => std::env::temp_dir().join(format!("{}.files", self.name)),
         }
     }
 
@@ -122,7 +134,9 @@ impl TestDb {
 pub async fn open(db: &TestDb) -> lvzhi_store::Store {
     let pack = std::sync::Arc::new(lvzhi_packs::county().unwrap());
     let clock = lvzhi_store::fixed_clock("2026-11-25T02:00:00Z".parse().unwrap());
-    lvzhi_store::Store::open(&db.url, pack, clock).await.unwrap()
+    let s = lvzhi_store::Store::open(&db.url, pack, clock).await.unwrap();
+    s.set_files_dir(db.files_dir());
+    s
 }
 
 /// Switches off the forced password change at first login in the database at
@@ -134,6 +148,7 @@ pub async fn no_forced_change(url: &str) {
     let store = lvzhi_store::Store::open(url, pack, clock).await.unwrap();
     let mut policy = store.policy();
     policy.first_login_change = false;
+    policy.totp_roles.clear();
     store
         .set_policy(&lvzhi_store::Store::system_access(), &policy)
         .await

@@ -60,9 +60,20 @@ impl FromRequestParts<AppState> for Caller {
             },
         };
         let session = state.store.session(&token).await?;
+        // A login that still owes its second factor allows nothing but
+        // giving it (or enrolling), `me` and logging out.
+        if session.second_factor.is_some() && !SECOND_FACTOR_PATHS.contains(&parts.uri.path()) {
+            let why = if session.second_factor.as_deref() == Some(lvzhi_store::second_factor::PENDING_ENROL) {
+                "您的角色要求双因素认证：请先绑定动态验证码（POST /api/v1/auth/totp/enrol）"
+            } else {
+                "请输入动态验证码完成登录（POST /api/v1/auth/totp）"
+            };
+            return Err(ApiError::new(StatusCode::FORBIDDEN, "second_factor_required", why));
+        }
         // A password that must be changed (first login, an administrator's
         // reset, expiry) allows nothing but changing it, `me` and logging out.
         if let Some(why) = &session.must_change
+            && session.second_factor.is_none()
             && !PASSWORD_CHANGE_PATHS.contains(&parts.uri.path())
         {
             return Err(ApiError::new(StatusCode::FORBIDDEN, "password_change_required", why));
@@ -85,6 +96,15 @@ impl FromRequestParts<AppState> for Caller {
         Ok(Caller { session, token })
     }
 }
+
+/// What a session that owes its second factor may still call.
+pub const SECOND_FACTOR_PATHS: &[&str] = &[
+    "/api/v1/auth/totp",
+    "/api/v1/auth/totp/enrol",
+    "/api/v1/auth/totp/confirm",
+    "/api/v1/auth/logout",
+    "/api/v1/me",
+];
 
 /// What a session that must change its password may still call.
 pub const PASSWORD_CHANGE_PATHS: &[&str] = &["/api/v1/auth/password", "/api/v1/auth/logout", "/api/v1/me"];
@@ -133,5 +153,18 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
                 .get::<ConnectInfo<SocketAddr>>()
                 .map(|ConnectInfo(a)| a.ip()),
         ))
+    }
+}
+
+/// An `otpauth://` URI as an SVG QR code for TOTP enrolment (the API's and
+/// the page's; no image crate: `qrcode`'s SVG renderer).
+pub fn qr_svg(uri: &str) -> String {
+    match qrcode::QrCode::new(uri.as_bytes()) {
+        Ok(code) => code
+            .render::<qrcode::render::svg::Color<'_>>()
+            .min_dimensions(200, 200)
+            .quiet_zone(true)
+            .build(),
+        Err(_) => String::new(),
     }
 }

@@ -74,7 +74,9 @@ impl From<lvzhi_report::ReportError> for ApiError {
         use lvzhi_report::ReportError;
         match e {
             ReportError::NoTemplate(_) | ReportError::NoPerson(_) => ApiError::not_found(e.to_string()),
-            ReportError::UnknownIndicator { line, .. } | ReportError::Syntax { line, .. } => {
+            ReportError::UnknownIndicator { line, .. }
+            | ReportError::Syntax { line, .. }
+            | ReportError::Runtime { line, .. } => {
                 let mut err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable", e.to_string());
                 err.details = json!({ "line": line });
                 err
@@ -84,7 +86,8 @@ impl From<lvzhi_report::ReportError> for ApiError {
             }
             ReportError::Store(s) => s.into(),
             ReportError::Eval(lvzhi_metrics::EvalError::Store(s)) => s.into(),
-            ReportError::Template(_) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()),
+            // A template that fails is the template's fault, not the server's.
+            ReportError::Template(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable", e.to_string()),
             other => ApiError::bad_request(other.to_string()),
         }
     }

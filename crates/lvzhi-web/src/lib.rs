@@ -15,13 +15,16 @@
 //!
 //! **Invariants:** request bodies are limited ([`BODY_LIMIT`]); cookie-
 //! authenticated writes carry the session's CSRF token; session cookies are
-//! `HttpOnly; SameSite=Strict`.
+//! `HttpOnly; SameSite=Strict` (and `Secure` under TLS); API responses carry
+//! `Cache-Control: no-store` and `nosniff`, every response HSTS under TLS
+//! ([`security_headers`]; `tests/security.rs` `api_security_headers`).
 
 pub mod api;
 pub mod auth;
 pub mod download;
 pub mod error;
 pub mod service;
+pub mod tls;
 pub mod ui;
 pub mod uploads;
 
@@ -45,6 +48,7 @@ pub fn state(store: lvzhi_store::Store, secure_cookies: bool) -> Result<AppState
 
 /// The whole application.
 pub fn app(state: AppState) -> Router {
+    let tls = state.secure_cookies;
     api::router()
         .merge(ui::router())
         .fallback(ui::fallback)
@@ -55,7 +59,44 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn(refuse_announced_oversize))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(error::panic_response))
+        .layer(axum::middleware::from_fn(move |req, next| {
+            security_headers(tls, req, next)
+        }))
         .with_state(state)
+}
+
+/// The headers of every API response (what pages get from
+/// `ui::render::secure_headers`): never cached (the login reply carries the
+/// token), never sniffed, never framed; and under TLS, HSTS on everything.
+async fn security_headers(
+    tls: bool,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::{HeaderValue, header};
+    let api = req.uri().path().starts_with("/api/") || req.uri().path() == "/healthz";
+    let mut r = next.run(req).await;
+    let h = r.headers_mut();
+    if api {
+        if !h.contains_key(header::CACHE_CONTROL) {
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
+        h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+            h.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+            );
+        }
+    }
+    if tls {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
+    r
 }
 
 /// Serves until SIGINT/SIGTERM, then finishes in-flight requests and stops the writer.
@@ -67,7 +108,61 @@ pub async fn serve(state: AppState, addr: SocketAddr) -> std::io::Result<()> {
 /// Serves on an already bound listener (tests bind port 0).
 pub async fn serve_on(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     let store = state.store.clone();
+    let reminders = tokio::spawn(reminders(store.clone()));
     let app = app(state);
+    let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await;
+    reminders.abort();
+    store.close().await;
+    served
+}
+
+/// How often the server writes the day's 临期/超期 notices and escalations.
+const REMINDER_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// The daily reminders ([`lvzhi_store::Store::scan_deadlines`]): at start and
+/// every ten minutes; each notice is written once a day whatever the number
+/// of servers, so the first scan after midnight (Shanghai) writes the day's.
+async fn reminders(store: lvzhi_store::Store) {
+    let mut tick = tokio::time::interval(REMINDER_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match store.scan_deadlines().await {
+            Ok(s) if s.overdue + s.due_soon + s.escalated > 0 => tracing::info!(
+                overdue = s.overdue,
+                due_soon = s.due_soon,
+                escalated = s.escalated,
+                "站内信：临期/超期提醒已写入"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!("站内信提醒未写入：{e}"),
+        }
+    }
+}
+
+/// Serves over TLS on `listener` until SIGINT/SIGTERM; with `redirect`, a
+/// plain-HTTP listener that sends every request to HTTPS. The state should
+/// be made with `secure_cookies` (Secure cookies, HSTS).
+pub async fn serve_tls(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    config: Arc<rustls::ServerConfig>,
+    redirect: Option<tokio::net::TcpListener>,
+) -> std::io::Result<()> {
+    use axum::serve::ListenerExt;
+    let https_port = listener.local_addr()?.port();
+    if let Some(plain) = redirect {
+        tokio::spawn(async move {
+            let _ = axum::serve(plain, tls::redirect_app(https_port))
+                .with_graceful_shutdown(shutdown_signal())
+                .await;
+        });
+    }
+    let store = state.store.clone();
+    let app = app(state);
+    let listener = tls::TlsListener::new(listener, config)?.tap_io(|_| {});
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await?;
@@ -91,6 +186,8 @@ async fn refuse_announced_oversize(
     // The import upload screen takes bigger files (its route sets its own body limit).
     let limit = if req.uri().path().ends_with("/import") && req.uri().path().starts_with("/ledgers/") {
         ui::import::UPLOAD_LIMIT
+    } else if req.uri().path().ends_with("/attachments") && req.uri().path().contains("/records/") {
+        service::attachments::body_limit()
     } else {
         BODY_LIMIT
     };

@@ -482,11 +482,39 @@ fn pages_set_up_codes_vote_and_results() {
         .map(|p| p.split('<').next().unwrap().to_string())
         .collect();
     assert_eq!(codes.len(), 3);
+    // Each slip carries its code as a QR code drawn here (inline SVG), which
+    // holds the code only — no address, so nothing puts the code in a URL.
+    assert_eq!(page.matches("<div class=\"slip-qr\"").count(), 3);
+    for slip in page.split("<div class=\"slip-qr\"").skip(1) {
+        let svg = slip.split("</svg>").next().unwrap();
+        assert!(svg.contains("<svg") && svg.contains("<path"), "{svg}");
+    }
+    let qr = lvzhi_web::ui::assess::qr_svg(&codes[0]);
+    assert!(page.contains(&qr), "the first slip's QR code is its code's");
+    assert!(!qr.contains("<?xml"));
 
-    // The evaluator: ballot page, then a cross-site POST is refused.
+    // The evaluator: the code travels in a POST body, never in a URL.
     let mut ev = Client::new(s.addr);
-    let r = ev.get(&format!("/vote/{}", codes[0])).unwrap();
+    let r = ev.get("/vote").unwrap();
+    assert!(
+        r.text().contains("method=\"post\" action=\"/vote/open\""),
+        "{}",
+        r.text()
+    );
+    for url in [format!("/vote/{}", codes[0]), format!("/vote/open?code={}", codes[0])] {
+        let r = ev.get(&url).unwrap();
+        assert!(matches!(r.status, 404 | 405), "GET {url}: {}", r.status);
+    }
+    ev.headers.push(("Origin".into(), "http://evil.example".into()));
+    let r = form(&mut ev, "/vote/open", &[("code", &codes[0])]);
+    assert_eq!(r.status, 403, "a cross-site code form is refused");
+    ev.headers.clear();
+    let r = form(&mut ev, "/vote/open", &[("code", &codes[0])]);
     assert_eq!(r.status, 200);
+    assert!(
+        !r.text().contains(&format!("/{}", codes[0])),
+        "the code is in no link or action"
+    );
     assert!(r.text().contains("王建国"));
     assert_eq!(r.text().matches("type=\"radio\"").count(), 2 * 6 * 4);
     let mut vote: Vec<(String, String)> = vec![("code".into(), codes[0].clone()), ("campaign".into(), id.to_string())];
@@ -545,4 +573,86 @@ fn pages_set_up_codes_vote_and_results() {
     assert_eq!(clerk.get("/assess").unwrap().status, 403);
     assert!(!clerk.get("/").unwrap().text().contains("考核测评"));
     s.stop();
+}
+
+/// A campaign's minimum number of ballots: below it the results are not
+/// published — refused by the API (results and sheet) and by the page with a
+/// Chinese message — and the evaluator's 首页 leads to the ballot.
+#[test]
+fn results_withheld_below_the_campaigns_minimum() {
+    let s = Server::start();
+    let mut office = s.client("office");
+    let mut body = campaign_body("2026-11-25T00:00:00Z", "2026-11-26T00:00:00Z");
+    body["min_ballots"] = json!(3);
+    let r = office.post("/api/v1/assessments", &body).unwrap();
+    assert_eq!(r.status, 201, "{}", r.text());
+    let c = r.json();
+    assert_eq!(c["min_ballots"], 3);
+    let (id, subjects) = campaign_ids(&c);
+    let g = c["groups"][0]["id"].clone();
+    let r = office
+        .post(
+            &format!("/api/v1/assessments/{id}/tokens"),
+            &json!({"group_id": g, "count": 3}),
+        )
+        .unwrap();
+    let codes: Vec<String> = r.json()["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap().to_string())
+        .collect();
+    let r = office
+        .post(&format!("/api/v1/assessments/{id}/open"), &json!({}))
+        .unwrap();
+    assert_eq!(r.status, 200);
+    let mut ev = Client::new(s.addr);
+    for code in &codes[..2] {
+        assert_eq!(cast(&mut ev, id, code, &grades(&subjects, "优秀")).status, 201);
+    }
+    let r = office
+        .post(&format!("/api/v1/assessments/{id}/close"), &json!({}))
+        .unwrap();
+    assert_eq!(r.status, 200, "{}", r.text());
+    let want = "本次测评收回有效选票2张，少于规定的最少3张，测评结果不予公布";
+    let r = office.get(&format!("/api/v1/assessments/{id}/results")).unwrap();
+    assert_eq!(r.status, 409, "{}", r.text());
+    assert!(message(&r).contains(want), "{}", message(&r));
+    let r = office.get(&format!("/api/v1/assessments/{id}/sheet")).unwrap();
+    assert_eq!(r.status, 409, "the result sheet is withheld too");
+    let (mut page, _) = ui_client(&s, "office");
+    let r = page.get(&format!("/assess/{id}/results")).unwrap();
+    assert_eq!(r.status, 409);
+    assert!(r.text().contains(want), "{}", r.text());
+    assert!(!r.text().contains("class=\"grid results"), "no figures on the page");
+    // A bad minimum on the form is refused in Chinese, nothing created.
+    let (mut office_ui, csrf) = ui_client(&s, "office");
+    let r = form(
+        &mut office_ui,
+        "/assess/new",
+        &[
+            ("csrf", &csrf),
+            ("year", "2026"),
+            ("name", "测试"),
+            ("groups", "县级领导 100"),
+            ("others", "王建国 常务副区长"),
+            ("opens", "2026-11-25T08:00"),
+            ("closes", "2026-11-25T18:00"),
+            ("min_ballots", "十"),
+        ],
+    );
+    assert_eq!(r.status, 422);
+    assert!(r.text().contains("最少有效票数“十”应为非负整数"), "{}", r.text());
+
+    // The evaluator's 首页 leads to the ballot.
+    let (mut evaluator, _) = ui_client(&s, "evaluator");
+    let home = evaluator.get("/").unwrap();
+    assert_eq!(home.status, 200);
+    assert!(
+        home.text().contains("id=\"to-ballot\" href=\"/vote\""),
+        "{}",
+        home.text()
+    );
+    let (mut clerk, _) = ui_client(&s, "clerk_xd");
+    assert!(!clerk.get("/").unwrap().text().contains("to-ballot"));
 }

@@ -33,6 +33,25 @@ async fn shot(c: &Client, name: &str) {
     shot_sized(c, name, 1366).await;
 }
 
+/// The page's URL and every URL it loaded (navigation and resources).
+async fn urls(c: &Client) -> Vec<String> {
+    let mut out = vec![c.current_url().await.unwrap().to_string()];
+    let v = c
+        .execute(
+            "return performance.getEntries().map(function (e) { return e.name; }).concat([document.referrer]);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    out.extend(
+        v.as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|x| x.as_str().map(String::from)),
+    );
+    out
+}
+
 async fn body_text(c: &Client) -> String {
     css(c, "body").await.text().await.unwrap()
 }
@@ -116,19 +135,27 @@ async fn run(c: &Client, base: &str, user: &str, password: &str) -> Result<(), S
     }
     assert_eq!(codes.len(), 50);
 
-    // 50 evaluators vote through the ballot page.
+    // 50 evaluators vote through the ballot page: each types the code (or a
+    // scanner types the slip's QR code) on /vote, which POSTs it.
     let started = Instant::now();
+    let mut visited: Vec<String> = Vec::new();
     for (v, code) in codes.iter().enumerate() {
+        c.goto(&format!("{base}/vote")).await.unwrap();
         if v % 5 == 0 {
-            // Every fifth evaluator types the code on /vote …
-            c.goto(&format!("{base}/vote")).await.unwrap();
+            // Every fifth evaluator types the code key by key …
             css(c, "#code").await.send_keys(code).await.unwrap();
-            css(c, ".code-form button").await.click().await.unwrap();
         } else {
-            // … the others open /vote/{code} (a QR code on the slip would).
-            c.goto(&format!("{base}/vote/{code}")).await.unwrap();
+            // … the others' codes are put in at once (as a scanner's would be).
+            c.execute(
+                "document.getElementById('code').value = arguments[0];",
+                vec![json!(code)],
+            )
+            .await
+            .unwrap();
         }
+        css(c, ".code-form button").await.click().await.unwrap();
         css(c, "form.ballot").await;
+        visited.extend(urls(c).await);
         if v == 0 {
             // The first voter clicks every choice (the labels are the targets).
             let items = c.find_all(Locator::Css(".ballot .item")).await.unwrap();
@@ -156,10 +183,15 @@ async fn run(c: &Client, base: &str, user: &str, password: &str) -> Result<(), S
         css(c, ".ballot > button[type=submit]").await.click().await.unwrap();
         let receipt = css(c, "#receipt").await.text().await.unwrap();
         assert_eq!(receipt.len(), 9, "{receipt}");
+        visited.extend(urls(c).await);
         if v == 0 {
             shot_sized(c, "06-receipt-mobile", 390).await;
             // The same code again is refused in Chinese.
-            c.goto(&format!("{base}/vote/{code}")).await.unwrap();
+            c.goto(&format!("{base}/vote")).await.unwrap();
+            css(c, "#code").await.send_keys(code).await.unwrap();
+            css(c, ".code-form button").await.click().await.unwrap();
+            css(c, ".banner").await;
+            visited.extend(urls(c).await);
             let t = body_text(c).await;
             assert!(t.contains("该选票码已投过票"), "{t}");
             shot_sized(c, "07-used-code-mobile", 390).await;
@@ -171,6 +203,15 @@ async fn run(c: &Client, base: &str, user: &str, password: &str) -> Result<(), S
         "50 ballots through the page in {:.1} s",
         started.elapsed().as_secs_f64()
     );
+    // No ballot code was in any URL the browser visited or fetched.
+    assert!(visited.len() >= 100, "{visited:?}");
+    for code in &codes {
+        let bare = code.replace('-', "");
+        for u in &visited {
+            let u = u.to_uppercase();
+            assert!(!u.contains(code.as_str()) && !u.contains(&bare), "code {code} in {u}");
+        }
+    }
 
     // Live turnout, close, results.
     c.goto(&format!("{base}/assess/{id}")).await.unwrap();

@@ -261,6 +261,33 @@ async fn run(x: &Ctx, yingji: i64, other: i64) -> Result<(), String> {
     assert!(x.todo_has(id).await);
     shot(c, "09-todo-yingji-clerk").await;
     x.goto(&format!("/records/{id}")).await;
+    // The before and after photos (issue 16), chosen in the page's upload form.
+    let dir = std::env::temp_dir();
+    for (kind, file, taken) in [
+        ("整改前照片", "before", "2026:11:24 16:20:00"),
+        ("整改后照片", "after", "2026:11:25 09:40:00"),
+    ] {
+        let path = dir.join(format!("lvzhi-loop-{file}-{}.jpg", std::process::id()));
+        let gps = Some(((39, 44, 1500), (98, 29, 3000)));
+        std::fs::write(&path, lvzhi_files::sample::photo(1600, 1200, Some(taken), gps)).unwrap();
+        set_value(c, "att-kind", kind).await;
+        css(c, "#att-file")
+            .await
+            .send_keys(&path.to_string_lossy())
+            .await
+            .unwrap();
+        x.submit("#evidence form[enctype]").await;
+        let notice = css(c, ".notice").await.text().await.unwrap();
+        assert!(notice.contains("已上传附件"), "{notice}");
+        let _ = std::fs::remove_file(&path);
+    }
+    let ev = css(c, "#evidence").await.text().await.unwrap();
+    assert!(
+        ev.contains("已满足") && ev.contains("拍摄于 2026年11月25日 09:40"),
+        "{ev}"
+    );
+    assert!(ev.contains("北纬39.737500° 东经98.491666°"), "{ev}");
+    shot(c, "10a-evidence-photos").await;
     let form = x.open_action("提交验收").await;
     set_value(c, "t-提交验收-rectified_on", "2026-11-25").await;
     x.submit(&form).await;
@@ -287,17 +314,22 @@ async fn run(x: &Ctx, yingji: i64, other: i64) -> Result<(), String> {
     x.login("yingji_head").await;
     assert!(x.todo_has(id).await, "waits for the head's acceptance");
     x.goto(&format!("/records/{id}")).await;
+    // 验收 sees the before and after photos side by side.
+    let cols = c
+        .find_all(fantoccini::Locator::Css("#evidence .compare-col img"))
+        .await
+        .unwrap();
+    assert_eq!(cols.len(), 2, "one photo in each column");
+    shot(c, "11a-acceptance-photos").await;
     let form = x.open_action("验收销号").await;
     css(c, "[id='t-验收销号-acceptance']")
         .await
         .send_keys("现场复查，整改到位，同意销号")
         .await
         .unwrap();
-    css(c, "[id='t-验收销号-accepted_by']")
-        .await
-        .send_keys("应急管理局负责人")
-        .await
-        .unwrap();
+    // 验收人 is not typed: the head's name, filled by the store.
+    let who = css(c, "[id='t-验收销号-accepted_by']").await.text().await.unwrap();
+    assert_eq!(who, "应急管理局负责人");
     x.submit(&form).await;
     css(c, ".notice").await;
     assert!(x.state().await.contains("已销号"));
@@ -372,6 +404,9 @@ async fn run(x: &Ctx, yingji: i64, other: i64) -> Result<(), String> {
         assert!(!err.is_empty(), "{key}");
     }
     shot(c, "19b-admin-user-errors").await;
+    // 三员分立: the audit log is the audit administrator's.
+    x.logout().await;
+    x.login("auditadmin").await;
     x.goto("/audit").await;
     css(c, ".verify-form button").await.click().await.unwrap();
     let ok = css(c, ".verify-ok").await.text().await.unwrap();

@@ -159,3 +159,465 @@ fn pages_api_and_cli_agree_for_every_role_and_period() {
     }
     s.stop();
 }
+
+// ------------------------------------------------------------------ 2026-12-05
+
+/// Unescapes the few entities the templates write.
+fn unescape(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&#34;", "\"")
+        .replace("&#38;", "&")
+        .replace("&amp;", "&")
+}
+
+/// Text without tags.
+fn text_of(s: &str) -> String {
+    let mut out = String::new();
+    let mut tag = false;
+    for c in s.chars() {
+        match c {
+            '<' => tag = true,
+            '>' => tag = false,
+            c if !tag => out.push(c),
+            _ => {}
+        }
+    }
+    unescape(out.trim())
+}
+
+/// A query string's value of `key` (percent-decoded).
+fn query_value(qs: &str, key: &str) -> Option<String> {
+    qs.split('&').find_map(|kv| {
+        let (k, v) = kv.split_once('=')?;
+        (k == key).then(|| {
+            let b = v.as_bytes();
+            let mut out = Vec::new();
+            let mut i = 0;
+            while i < b.len() {
+                if b[i] == b'%' && i + 2 < b.len() {
+                    out.push(u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap(), 16).unwrap());
+                    i += 3;
+                } else {
+                    out.push(if b[i] == b'+' { b' ' } else { b[i] });
+                    i += 1;
+                }
+            }
+            String::from_utf8(out).unwrap()
+        })
+    })
+}
+
+/// Every `<a … href="PREFIX…">TEXT</a>` of `html`: (href, attributes, text).
+fn links(html: &str, prefix: &str) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    for part in html.split("<a ").skip(1) {
+        let Some((attrs, rest)) = part.split_once('>') else {
+            continue;
+        };
+        let Some(h) = attrs.split("href=\"").nth(1).and_then(|h| h.split('"').next()) else {
+            continue;
+        };
+        let href = unescape(h);
+        if !href.starts_with(prefix) {
+            continue;
+        }
+        let text = text_of(rest.split("</a>").next().unwrap_or(""));
+        out.push((href, attrs.to_string(), text));
+    }
+    out
+}
+
+/// The indicators the API gives for (period, scope), by id; cached.
+struct Truth {
+    api: BTreeMap<(String, String), BTreeMap<String, serde_json::Value>>,
+    cli: BTreeMap<(String, String), BTreeMap<String, serde_json::Value>>,
+}
+
+impl Truth {
+    fn api(&mut self, b: &mut Browser, period: &str, scope: &str) -> &BTreeMap<String, serde_json::Value> {
+        self.api.entry((period.into(), scope.into())).or_insert_with(|| {
+            let r = b.get(&format!(
+                "/api/v1/indicators?{}",
+                enc(&[("period", period), ("scope", scope)])
+            ));
+            assert_eq!(r.status, 200, "{period} {scope}: {}", r.text());
+            r.json()["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| (v["id"].as_str().unwrap().to_string(), v.clone()))
+                .collect()
+        })
+    }
+
+    fn cli(
+        &mut self,
+        rt: &tokio::runtime::Runtime,
+        store: &lvzhi_store::Store,
+        access: &lvzhi_core::access::Access,
+        period: &str,
+        scope: &str,
+    ) -> &BTreeMap<String, serde_json::Value> {
+        self.cli.entry((period.into(), scope.into())).or_insert_with(|| {
+            let files = lvzhi_packs::county_files();
+            let out = rt
+                .block_on(lvzhi_metrics::render::indicators_command_as(
+                    store,
+                    &files,
+                    Some(period),
+                    scope,
+                    "json",
+                    store.today(),
+                    access,
+                ))
+                .unwrap();
+            let v: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+            v.into_iter()
+                .map(|v| (v["id"].as_str().unwrap().to_string(), v))
+                .collect()
+        })
+    }
+}
+
+/// Checks every figure of a report: the API's HTML (links to
+/// `/api/v1/indicators/…`), the UI's preview and the Markdown against the
+/// API's indicators and the CLI's. Returns the number of figures compared, or
+/// None when the report could not be written (the same refusal on both).
+#[allow(clippy::too_many_arguments)]
+fn check_report(
+    b: &mut Browser,
+    t: &mut Truth,
+    rt: &tokio::runtime::Runtime,
+    store: &lvzhi_store::Store,
+    access: &lvzhi_core::access::Access,
+    who: &str,
+    template: &str,
+    period: &str,
+    person: Option<&str>,
+) -> Option<usize> {
+    let mut q: Vec<(&str, &str)> = vec![("period", period), ("scope", "county")];
+    if let Some(p) = person {
+        q.push(("person", p));
+    }
+    let mut qh = q.clone();
+    qh.push(("format", "html"));
+    let api = b.get(&format!("/api/v1/reports/{}?{}", pct(template), enc(&qh)));
+    let mut qu = q.clone();
+    qu.push(("template", template));
+    let ui = b.get(&format!("/reports?{}", enc(&qu)));
+    if api.status != 200 {
+        assert_eq!(
+            ui.status, 422,
+            "{who} {template} {period}: API {} but the page {}",
+            api.status, ui.status
+        );
+        return None;
+    }
+    assert_eq!(ui.status, 200, "{who} {template} {period}: {}", ui.text());
+    let html = api.text();
+    let figs = links(&html, "/api/v1/indicators/");
+    assert!(!figs.is_empty(), "{who} {template} {period}: no figures");
+    let mark = |attrs: &str| {
+        attrs
+            .split("data-mark=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    // The UI's preview shows the same figures, mark for mark.
+    let ui_html = ui.text();
+    let ui_figs: Vec<(String, String)> = ui_html
+        .split("<a class=\"fig\"")
+        .skip(1)
+        .map(|a| {
+            let attrs = a.split('>').next().unwrap();
+            let text = text_of(a.split_once('>').unwrap().1.split("</a>").next().unwrap());
+            (unescape(&mark(attrs)), text)
+        })
+        .collect();
+    let api_figs: Vec<(String, String)> = html
+        .split("<a class=\"fig\"")
+        .skip(1)
+        .map(|a| {
+            let attrs = a.split('>').next().unwrap();
+            let text = text_of(a.split_once('>').unwrap().1.split("</a>").next().unwrap());
+            (unescape(&mark(attrs)), text)
+        })
+        .collect();
+    assert_eq!(ui_figs, api_figs, "{who} {template} {period}: preview ≠ API");
+    let mut qm = q.clone();
+    qm.push(("format", "md"));
+    let md = b.get(&format!("/api/v1/reports/{}?{}", pct(template), enc(&qm))).text();
+    let mut n = 0;
+    for (href, attrs, text) in figs {
+        let m = unescape(&mark(&attrs));
+        let (path, qs) = href.split_once('?').unwrap();
+        let id = path.trim_start_matches("/api/v1/indicators/").to_string();
+        let (p, s) = (query_value(qs, "period").unwrap(), query_value(qs, "scope").unwrap());
+        let items = t.api(b, &p, &s);
+        let v = items
+            .get(&id)
+            .unwrap_or_else(|| panic!("{who} {template}: {id} not in the API"));
+        let want = match m.split_once('@') {
+            Some((_, key)) if !key.contains(':') => v["breakdown"]
+                .as_array()
+                .and_then(|parts| parts.iter().find(|x| x["key"] == key))
+                .map(|x| x["display"].as_str().unwrap().to_string())
+                .unwrap_or_else(|| panic!("{who} {template} {period}: no part {m} in the API")),
+            _ => v["display"].as_str().unwrap().to_string(),
+        };
+        // A template may print the same exact value in one of `ind`'s styles
+        // (rank 全市第一, amount, growth, the value itself).
+        let mut forms = vec![want.clone()];
+        if let (None, Some(x)) = (m.split_once('@'), v["value"].as_str()) {
+            forms.push(x.to_string());
+            if let Ok(d) = x.parse::<lvzhi_core::Decimal>() {
+                forms.push(lvzhi_report::helpers::amount(d, 2));
+                forms.push(lvzhi_report::helpers::growth(d, 1));
+            }
+            if let Ok(n) = x.parse::<u64>() {
+                forms.push(lvzhi_report::helpers::rank(n, "全市"));
+            }
+        }
+        assert!(
+            forms.contains(&text),
+            "{who} {template} {period} {m}: report {text} ≠ API {want}"
+        );
+        if !m.contains('@') {
+            let c = t.cli(rt, store, access, &p, &s);
+            assert_eq!(
+                c[&id]["display"].as_str().unwrap(),
+                want,
+                "{who} {template} {period} {m}: CLI ≠ API"
+            );
+        }
+        assert!(
+            md.contains(&text),
+            "{who} {template} {period}: the Markdown lacks {text}"
+        );
+        n += 1;
+    }
+    Some(n)
+}
+
+/// Every `/indicators/ID?period=…&scope=…` link of a page: its text is the
+/// API's display (or its record count, the table's last column) and the CLI's.
+fn check_indicator_links(
+    b: &mut Browser,
+    t: &mut Truth,
+    rt: &tokio::runtime::Runtime,
+    store: &lvzhi_store::Store,
+    access: &lvzhi_core::access::Access,
+    who: &str,
+    html: &str,
+) -> usize {
+    let mut n = 0;
+    for (href, _, text) in links(html, "/indicators/") {
+        let Some((path, qs)) = href.split_once('?') else {
+            continue;
+        };
+        let id = path.trim_start_matches("/indicators/").to_string();
+        if id.contains('/') {
+            continue;
+        }
+        // A link leaves out the defaults (this year, 全县).
+        let p = query_value(qs, "period").unwrap_or_else(|| store.today().year().to_string());
+        let s = query_value(qs, "scope").unwrap_or_else(|| "county".into());
+        let v = t
+            .api(b, &p, &s)
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| panic!("{who}: {id} not in the API"));
+        let display = v["display"].as_str().unwrap();
+        assert!(
+            text == display || text.parse::<i64>().ok() == v["records"].as_i64(),
+            "{who} {p} {s} {id}: page shows {text}, the API {display} ({href})"
+        );
+        let c = t.cli(rt, store, access, &p, &s);
+        assert_eq!(
+            c[&id]["display"].as_str().unwrap(),
+            display,
+            "{who} {p} {s} {id}: CLI ≠ API"
+        );
+        n += 1;
+    }
+    n
+}
+
+/// The demo county on 2026-12-05, with no December statistics: for every
+/// role and the periods 2025, 2026, 2026-11 and 2026年第四季度, every figure
+/// of the leader's 首页, 指标, 督查督办 (counts, ranks, stars), both bulletins
+/// and the duty report, read out of the rendered HTML and Markdown, is the
+/// API's and the CLI's.
+#[test]
+fn demo_on_5_december_every_page_report_api_and_cli_agree() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let db = lvzhi_testkit::TestDb::sqlite();
+    let pack = std::sync::Arc::new(lvzhi_packs::county().unwrap());
+    let (store, users, addr) = rt.block_on(async {
+        let s = lvzhi_store::Store::open(&db.url, pack.clone(), lvzhi_demo::demo_clock())
+            .await
+            .unwrap();
+        let summary = lvzhi_demo::build(&s, &lvzhi_demo::DemoOptions::default())
+            .await
+            .unwrap();
+        s.close().await;
+        // Ten days on: the server's real date, December not reported yet.
+        let clock = lvzhi_store::fixed_clock("2026-12-05T02:00:00Z".parse().unwrap());
+        let s = lvzhi_store::Store::open(&db.url, pack, clock).await.unwrap();
+        let addr = common::serve(&s).await;
+        (s, summary.users, addr)
+    });
+    assert_eq!(store.today(), jiff::civil::date(2026, 12, 5));
+    // The evaluator sees neither the 督查督办 page nor its API.
+    {
+        let ev = users
+            .iter()
+            .find(|u| u.role == lvzhi_core::access::Role::Evaluator)
+            .unwrap();
+        let mut b = Browser {
+            c: lvzhi_testkit::http::Client::new(addr),
+            cookies: BTreeMap::new(),
+        };
+        assert_eq!(b.login(&ev.username, &ev.password).status, 303);
+        assert_eq!(b.get("/supervise").status, 403);
+        assert_eq!(b.get("/api/v1/supervise/ranks").status, 403);
+    }
+    let browser = || Browser {
+        c: lvzhi_testkit::http::Client::new(addr),
+        cookies: BTreeMap::new(),
+    };
+    // One user of each role, and every county leader (their own 述职报告).
+    let mut chosen: Vec<&lvzhi_demo::DemoUser> = Vec::new();
+    for u in &users {
+        let leader = u.role == lvzhi_core::access::Role::Leader;
+        if u.role != lvzhi_core::access::Role::Evaluator && (leader || !chosen.iter().any(|c| c.role == u.role)) {
+            chosen.push(u);
+        }
+    }
+    let (mut reports, mut figures, mut ranked, mut home) = (0, 0, 0, 0);
+    for u in chosen {
+        let who = u.username.as_str();
+        let mut b = browser();
+        assert_eq!(b.login(who, &u.password).status, 303, "{who}");
+        let access = rt.block_on(store.access_for(u.id)).unwrap().0;
+        let mut t = Truth {
+            api: BTreeMap::new(),
+            cli: BTreeMap::new(),
+        };
+        // 首页: the leader's dashboard (this year, their 分管).
+        let h = b.get("/");
+        assert_eq!(h.status, 200, "{who}");
+        home += check_indicator_links(&mut b, &mut t, &rt, &store, &access, who, &h.text());
+        let person = access.person.map(|p| p.to_string());
+        for period in ["2025", "2026", "2026-11", "2026Q4"] {
+            // 指标.
+            let q = enc(&[("period", period), ("scope", "county")]);
+            let page = b.get(&format!("/indicators?{q}"));
+            if page.status == 403 {
+                assert_eq!(b.get(&format!("/api/v1/indicators?{q}")).status, 403, "{who}");
+                continue;
+            }
+            assert_eq!(page.status, 200, "{who} {period}");
+            figures += check_indicator_links(&mut b, &mut t, &rt, &store, &access, who, &page.text());
+            // 督查督办: counts, ranks, stars, 红旗.
+            let sup = b.get(&format!("/supervise?{}", enc(&[("period", period)])));
+            let api = b.get(&format!("/api/v1/supervise/ranks?{}", enc(&[("period", period)])));
+            assert_eq!(sup.status, api.status, "{who} {period}");
+            if sup.status == 200 {
+                let html = sup.text();
+                let section = html
+                    .split("id=\"ranks\"")
+                    .nth(1)
+                    .unwrap()
+                    .split("</section>")
+                    .next()
+                    .unwrap();
+                let api = api.json();
+                assert!(
+                    section.contains(api["period_label"].as_str().unwrap()),
+                    "{who} {period}"
+                );
+                let rows: Vec<Vec<String>> = section
+                    .split("<tbody>")
+                    .nth(1)
+                    .map(|body| {
+                        body.split("<tr")
+                            .skip(1)
+                            .map(|r| {
+                                r.split("<td")
+                                    .skip(1)
+                                    .map(|c| text_of(c.split_once('>').unwrap().1))
+                                    .collect()
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let items = api["items"].as_array().unwrap();
+                assert_eq!(rows.len(), items.len(), "{who} {period}: rows");
+                for (r, i) in rows.iter().zip(items) {
+                    let flag = if i["flag"].as_bool().unwrap() { " 红旗" } else { "" };
+                    let stars = if i["few"].as_bool().unwrap() {
+                        "样本不足".to_string()
+                    } else {
+                        let n = i["stars"].as_u64().unwrap() as usize;
+                        format!("{}{}", "★".repeat(n), "☆".repeat(5 - n))
+                    };
+                    let want = vec![
+                        i["group"].as_str().unwrap().to_string(),
+                        i["place"].to_string(),
+                        format!("{}{flag}", i["unit"].as_str().unwrap()),
+                        i["due"].to_string(),
+                        i["on_time"].to_string(),
+                        i["overdue"].to_string(),
+                        i["rate"].as_str().unwrap().to_string(),
+                        stars,
+                    ];
+                    assert_eq!(r, &want, "{who} {period}: 督查督办 ≠ API");
+                    ranked += 1;
+                }
+            }
+            // Both bulletins, and the reader's own 述职报告.
+            for template in ["月度督查通报", "隐患排查整改情况通报"] {
+                if let Some(n) = check_report(&mut b, &mut t, &rt, &store, &access, who, template, period, None) {
+                    figures += n;
+                    reports += 1;
+                }
+            }
+            if u.role == lvzhi_core::access::Role::Leader && period == "2026" {
+                let n = check_report(
+                    &mut b,
+                    &mut t,
+                    &rt,
+                    &store,
+                    &access,
+                    who,
+                    "述职述廉述德报告",
+                    period,
+                    person.as_deref(),
+                )
+                .unwrap_or_else(|| panic!("{who}: no 述职报告 of their own"));
+                figures += n;
+                reports += 1;
+            }
+        }
+    }
+    eprintln!("compared {figures} figures in pages and {reports} reports, {ranked} ranked rows, {home} on 首页");
+    assert!(reports >= 20, "only {reports} reports");
+    assert!(ranked > 0 && home > 0 && figures > 500, "{ranked} {home} {figures}");
+    rt.block_on(async {
+        store.close().await;
+        db.drop_db().await;
+    });
+}

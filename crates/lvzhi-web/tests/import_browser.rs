@@ -445,6 +445,8 @@ async fn run(x: &Ctx) {
     x.upload("西洞镇隐患台账.csv", &gbk_csv()).await;
     let banner = css(c, "#mapping-missing").await.text().await.unwrap();
     assert!(banner.contains("缺少必填列：发现日期"), "{banner}");
+    // A web hint, not the CLI's --set.
+    assert!(banner.contains("统一设定") && !banner.contains("--set"), "{banner}");
     let m = x.mapping().await;
     let field = |col: &str| m.get(col).map(|(_, f)| f.as_str()).unwrap_or("?").to_string();
     for (col, want) in [

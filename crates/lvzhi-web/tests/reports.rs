@@ -126,7 +126,7 @@ fn report_pages_and_template_editor() {
     assert_eq!(r.status, 422);
     let html = r.text();
     assert!(html.contains("报告未生成：指标“"), "{html}");
-    assert!(html.contains("在全县、2026年1-11月没有数值"), "{html}");
+    assert!(html.contains("在全县、2026年1月1日至11月25日没有数值"), "{html}");
     assert!(!html.contains("id=\"report-preview\""));
 
     // Save without the CSRF token: refused, nothing saved.
@@ -219,5 +219,132 @@ fn report_pages_and_template_editor() {
     assert_eq!(r.status, 403);
     assert_eq!(s.rt.block_on(s.store.template_versions("我的通报")).unwrap().len(), 1);
 
+    s.stop();
+}
+
+/// A bulletin's 期数 on the 报告 form: offered as the next number, set by the
+/// office, remembered per kind and year (a leader's preview does not move
+/// it), refused in Chinese when it is not a number; the API takes `issue` too.
+#[test]
+fn bulletin_issue_on_the_report_form() {
+    let s = Server::start();
+    let mut office = s.client("office");
+    let path = "/api/v1/reports/%E6%88%91%E7%9A%84%E9%80%9A%E6%8A%A5"; // 我的通报
+    let src = "# 通报\n\n{{ doc_number(issue) }}\n\n全县在改隐患{{ ind(\"隐患在改数\") }}。\n";
+    let r = office
+        .post(&format!("{path}/versions"), &json!({"source": src}))
+        .unwrap();
+    assert_eq!(r.status, 201, "{}", r.text());
+    let page = |b: &mut Browser, extra: &[(&str, &str)]| {
+        let mut q = vec![("template", "我的通报"), ("period", "2026-11")];
+        q.extend_from_slice(extra);
+        b.get(&format!("/reports?{}", enc(&q)))
+    };
+    let mut b = s.signed_in("office");
+    let field = |n: u32| format!("name=\"issue\" id=\"issue-input\" value=\"{n}\"");
+    let r = page(&mut b, &[]);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.text().contains(&field(11)), "a monthly bulletin starts at its month");
+    assert!(r.text().contains("〔2026〕第11期"));
+    let r = page(&mut b, &[("issue", "12")]);
+    assert!(r.text().contains("〔2026〕第12期") && r.text().contains("issue=12"));
+    assert!(
+        page(&mut b, &[]).text().contains(&field(13)),
+        "the next after the office's"
+    );
+    let mut leader = s.signed_in("leader");
+    assert!(page(&mut leader, &[("issue", "40")]).text().contains("〔2026〕第40期"));
+    let r = page(&mut b, &[]);
+    assert!(
+        r.text().contains(&field(13)),
+        "neither a leader's preview nor the office's look moves it"
+    );
+    // The download carries the number shown; issuing it moves the next on.
+    let docx = r
+        .text()
+        .split("id=\"download-docx\" href=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&#38;", "&")
+        .replace("&amp;", "&");
+    assert!(docx.contains("issue=13"), "{docx}");
+    assert_eq!(b.get(&docx).status, 200);
+    assert!(page(&mut b, &[]).text().contains(&field(14)));
+    let r = page(&mut b, &[("issue", "abc")]);
+    assert_eq!(r.status, 422);
+    assert!(r.text().contains("期数“abc”无效"), "{}", r.text());
+    // Not a bulletin: no 期数 field.
+    let r = b.get(&format!(
+        "/reports?{}",
+        enc(&[("template", "建议提案办理情况报告"), ("period", "2026")])
+    ));
+    assert!(!r.text().contains("name=\"issue\""));
+    // The API.
+    let r = office.get(&format!("{path}?period=2026-11&issue=14")).unwrap();
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.text().contains("〔2026〕第14期"), "{}", r.text());
+    let r = office.get(&format!("{path}?period=2026-11&issue=0")).unwrap();
+    assert!(r.status >= 400 && r.text().contains("期数“0”无效"), "{}", r.text());
+}
+
+/// A custom template that fails while rendering — an include of a template
+/// that does not exist, a runaway loop out of fuel, unbounded recursion, an
+/// undefined value — is the template's fault: 422 naming the line, in the API
+/// (`details.line`) and on the 报告 page, never a 500 (issue 15).
+#[test]
+fn template_runtime_errors_are_422_with_the_line() {
+    let s = Server::start();
+    let cases = [
+        (
+            "坏引用",
+            "# 通报\n\n{% include \"别的模板\" %}\n",
+            3,
+            "引用的模板不存在",
+        ),
+        (
+            "死循环",
+            "# 通报\n\n{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}\n",
+            3,
+            "步数超过上限",
+        ),
+        (
+            "递归",
+            "# 通报\n\n{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}\n{{ f(1) }}\n",
+            3,
+            "层数超过上限",
+        ),
+        ("未定义", "# 通报\n\n正文\n{{ nothing_here }}\n", 4, "未定义的值"),
+    ];
+    let mut office = s.client("office");
+    let mut b = s.signed_in("office");
+    for (name, source, line, says) in cases {
+        let enc: String = name.bytes().map(|c| format!("%{c:02X}")).collect();
+        let path = format!("/api/v1/reports/{enc}");
+        // It parses, so it is saved; it fails only when run.
+        let r = office
+            .post(&format!("{path}/versions"), &json!({"source": source}))
+            .unwrap();
+        assert_eq!(r.status, 201, "{name}: {}", r.text());
+        let r = office.get(&format!("{path}?period=2026&format=md")).unwrap();
+        assert_eq!(r.status, 422, "{name}: {}", r.text());
+        let e = &r.json()["error"];
+        assert_eq!(e["details"]["line"], line, "{name}: {e}");
+        let msg = e["message"].as_str().unwrap();
+        assert!(
+            msg.contains(&format!("第{line}行")) && msg.contains(says),
+            "{name}: {msg}"
+        );
+        let r = b.get(&format!("/reports?template={enc}&period=2026&scope=county"));
+        assert_eq!(r.status, 422, "{name}");
+        let html = r.text();
+        assert!(
+            html.contains(&format!("第{line}行")) && html.contains(says),
+            "{name}: {html}"
+        );
+        assert!(!html.contains("id=\"report-preview\""), "{name}");
+    }
     s.stop();
 }

@@ -204,6 +204,13 @@ fn supervise_rankings_and_warning_ack() {
                     .unwrap();
             let done = if i < late { "2026-11-05" } else { "2026-10-20" };
             let f = m(&[("measures", "已清理".into()), ("rectified_on", done.into())]);
+            s.rt.block_on(lvzhi_testkit::evidence::for_transition(
+                &s.store,
+                &clerk,
+                id,
+                "提交验收",
+            ))
+            .unwrap();
             let r =
                 s.rt.block_on(s.store.transition(&clerk, id, r.version, "提交验收", f, None))
                     .unwrap();

@@ -35,10 +35,16 @@ pub(crate) async fn run(cmd: CalendarCmd) -> Result<(), StoreError> {
             let text = std::fs::read_to_string(&file)
                 .map_err(|e| StoreError::BadRequest(format!("无法读取{}：{e}", file.display())))?;
             let store = crate::open(&db).await?;
-            let years = store.load_calendar(&Store::system_access(), &text).await;
+            let loaded = store.load_calendar(&Store::system_access(), &text).await;
             store.close().await;
-            let years: Vec<String> = years?.iter().map(|y| format!("{y}年")).collect();
+            let loaded = loaded?;
+            let years: Vec<String> = loaded.years.iter().map(|y| format!("{y}年")).collect();
             println!("已录入节假日安排：{}", years.join("、"));
+            println!(
+                "按暂定日历计算办理时限的在办记录{}条已按新安排重算，其中{}条办理时限有变化",
+                loaded.recomputed.len(),
+                loaded.changed.len()
+            );
         }
         CalendarCmd::Show { db, year, toml } => {
             let store = crate::open(&db).await?;
@@ -52,7 +58,11 @@ pub(crate) async fn run(cmd: CalendarCmd) -> Result<(), StoreError> {
             if toml {
                 print!("{}", plan.to_toml());
             } else {
-                let from = if stored { "管理员录入" } else { "系统内置" };
+                let from = match (stored, plan.provisional) {
+                    (_, true) => "暂定，正式安排发布后请录入",
+                    (true, false) => "管理员录入",
+                    (false, false) => "系统内置",
+                };
                 println!("{year}年节假日安排（{from}）：{}", plan.source);
                 for line in plan.describe() {
                     println!("  {line}");

@@ -51,6 +51,8 @@ enum Cmd {
     Extras(ExtrasArgs),
     /// Export a ledger list (your scope, personal data masked) to .xlsx or .csv.
     Export(ExportArgs),
+    /// Write a ledger's import template (.xlsx: headers, drop-down lists, one example row).
+    Template(TemplateArgs),
     /// Manage users.
     User {
         #[command(subcommand)]
@@ -100,9 +102,23 @@ struct ServeArgs {
     /// Address to listen on
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: std::net::SocketAddr,
-    /// Mark cookies Secure (when served behind TLS)
+    /// Mark cookies Secure and send HSTS (when served behind a TLS proxy; implied by --tls-cert)
     #[arg(long)]
     secure_cookies: bool,
+    /// PEM certificate chain: serve HTTPS on --tls-listen; --listen then only redirects to HTTPS
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<std::path::PathBuf>,
+    /// PEM private key of --tls-cert
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<std::path::PathBuf>,
+    /// Address of the HTTPS listener (with --tls-cert)
+    #[arg(long, default_value = "127.0.0.1:8443")]
+    tls_listen: std::net::SocketAddr,
+    /// Append the change log's head to this file after every commit, for `audit verify --anchor`
+    /// [default: $LVZHI_ANCHOR; beside a SQLite file (<file>.anchor); for PostgreSQL
+    /// ~/.local/share/lvzhi/lvzhi-<host>-<port>-<database>.anchor ($LVZHI_DATA_DIR overrides the directory)]
+    #[arg(long, value_name = "PATH")]
+    anchor: Option<std::path::PathBuf>,
 }
 
 /// Arguments of `lvzhi demo`.
@@ -237,6 +253,22 @@ struct ExtrasArgs {
     /// Only this ledger: key or Chinese name
     #[arg(long)]
     ledger: Option<String>,
+}
+
+/// Arguments of `lvzhi template`.
+#[derive(clap::Args)]
+struct TemplateArgs {
+    #[command(flatten)]
+    db: DbArg,
+    /// Ledger: key or Chinese name
+    #[arg(long)]
+    ledger: String,
+    /// Output file (.xlsx)
+    #[arg(short = 'o', long)]
+    output: std::path::PathBuf,
+    /// Make the example row for this user (their unit and township)
+    #[arg(long = "as")]
+    as_user: Option<String>,
 }
 
 /// Arguments of `lvzhi export`.
@@ -490,8 +522,81 @@ async fn key_rotate(db: DbArg, key_file: Option<std::path::PathBuf>) -> Result<E
     Ok(ExitCode::SUCCESS)
 }
 
-/// Initialises an empty database; returns the admin password when it made one.
-async fn initialise(store: &Store, division: &str, admin_password: Option<String>) -> Result<String, StoreError> {
+/// The three administrators (三员分立): login, display name, role.
+const ADMINISTRATORS: [(&str, &str, Role); 3] = [
+    ("admin", "系统管理员", Role::Admin),
+    ("secadmin", "安全管理员", Role::SecAdmin),
+    ("auditadmin", "审计管理员", Role::AuditAdmin),
+];
+
+/// Creates each of the three administrators that no enabled account holds
+/// yet (a new database: all three; a database from before 三员分立, whose
+/// `admin` accounts are system administrators: the other two). Returns
+/// `(role, login, password)` of those made, to be printed once.
+async fn ensure_administrators(
+    store: &Store,
+    admin_password: Option<String>,
+) -> Result<Vec<(&'static str, String, String)>, StoreError> {
+    let sys = Store::system_access();
+    let users = store.users().await?;
+    let mut made = vec![];
+    let mut admin_password = admin_password;
+    for (login, display, role) in ADMINISTRATORS {
+        if users.iter().any(|u| u.role == role && !u.disabled) {
+            continue;
+        }
+        // A login taken by someone else gets a number.
+        let login = (1..)
+            .map(|i| {
+                if i == 1 {
+                    login.to_string()
+                } else {
+                    format!("{login}{i}")
+                }
+            })
+            .find(|l| !users.iter().any(|u| &u.username == l))
+            .unwrap_or_else(|| login.to_string());
+        let pw = match role {
+            Role::Admin => admin_password.take().unwrap_or_else(random_password),
+            _ => random_password(),
+        };
+        store
+            .add_user(
+                &sys,
+                &NewUser {
+                    username: login.clone(),
+                    display_name: display.into(),
+                    password: pw.clone(),
+                    role,
+                    unit_id: None,
+                    division: None,
+                    person_id: None,
+                },
+            )
+            .await?;
+        made.push((role.label(), login, pw));
+    }
+    Ok(made)
+}
+
+/// Prints the administrators just made (their passwords are shown this once).
+fn print_administrators(made: &[(&str, String, String)]) {
+    for (label, login, pw) in made {
+        println!("{label} / administrator login: {login} / {pw}");
+    }
+    if !made.is_empty() {
+        println!(
+            "以上密码仅显示这一次，首次登录须修改密码并绑定动态验证码 / shown once: change at first login, then enrol TOTP"
+        );
+    }
+}
+
+/// Initialises an empty database; returns the administrators it made.
+async fn initialise(
+    store: &Store,
+    division: &str,
+    admin_password: Option<String>,
+) -> Result<Vec<(&'static str, String, String)>, StoreError> {
     if store.meta("initialized").await?.is_some() {
         return Err(StoreError::Conflict(
             "数据库已初始化 / database already initialised".into(),
@@ -500,23 +605,9 @@ async fn initialise(store: &Store, division: &str, admin_password: Option<String
     let sys = Store::system_access();
     let divisions = lvzhi_store::org::embedded_county(division)?;
     store.import_divisions(&sys, &divisions).await?;
-    let pw = admin_password.unwrap_or_else(random_password);
-    store
-        .add_user(
-            &sys,
-            &NewUser {
-                username: "admin".into(),
-                display_name: "系统管理员".into(),
-                password: pw.clone(),
-                role: Role::Admin,
-                unit_id: None,
-                division: None,
-                person_id: None,
-            },
-        )
-        .await?;
+    let made = ensure_administrators(store, admin_password).await?;
     store.set_meta("initialized", division).await?;
-    Ok(pw)
+    Ok(made)
 }
 
 async fn run(cli: Cli) -> Result<ExitCode, StoreError> {
@@ -530,6 +621,7 @@ async fn run(cli: Cli) -> Result<ExitCode, StoreError> {
         Cmd::Import(a) => import(a).await,
         Cmd::Extras(a) => extras(a).await,
         Cmd::Export(a) => export(a).await,
+        Cmd::Template(a) => template(a).await,
         Cmd::User { cmd } => user(cmd).await,
         Cmd::Calendar { cmd } => calendar::run(cmd).await.map(|()| ExitCode::SUCCESS),
         Cmd::Key {
@@ -547,14 +639,14 @@ async fn run(cli: Cli) -> Result<ExitCode, StoreError> {
 /// `lvzhi init`: a new database with the county's townships and the admin.
 async fn init(a: InitArgs) -> Result<ExitCode, StoreError> {
     let store = open_new(&a.db.db, Arc::new(county_pack()?), lvzhi_store::system_clock()).await?;
-    let pw = initialise(&store, &a.division, a.admin_password).await?;
+    let made = initialise(&store, &a.division, a.admin_password).await?;
     let county = store.divisions(&a.division).await?;
     println!(
         "已初始化 / initialised: {}（{}个乡镇街道）",
         county.first().map(|d| d.name.as_str()).unwrap_or(""),
         county.len().saturating_sub(1)
     );
-    println!("管理员 / admin login: admin / {pw}");
+    print_administrators(&made);
     store.close().await;
     Ok(ExitCode::SUCCESS)
 }
@@ -565,13 +657,51 @@ async fn serve(a: ServeArgs) -> Result<ExitCode, StoreError> {
     // A database that cannot take writes is refused before listening (issue 15).
     store.check_writable().await?;
     if store.meta("initialized").await?.is_none() {
-        let pw = initialise(&store, "620902", None).await?;
+        let made = initialise(&store, "620902", None).await?;
         println!("首次启动，已初始化数据库 / first start, database initialised");
-        println!("管理员 / admin login: admin / {pw}");
+        print_administrators(&made);
+    } else {
+        // A database from before 三员分立: its admins stay system
+        // administrators; the security and audit administrators are made now.
+        let made = ensure_administrators(&store, None).await?;
+        if !made.is_empty() {
+            println!("三员分立：已创建以下管理员 / separation of duties: administrators created");
+            print_administrators(&made);
+        }
+    }
+    if let Some(file) = a.anchor {
+        store.set_anchor_file(Some(file));
+    }
+    match store.anchor_file() {
+        Some(file) => {
+            store.check_anchor_file()?;
+            println!("链头锚定文件 / anchor file: {}", file.display());
+        }
+        None => println!("未设置链头锚定文件 / no anchor file"),
     }
     // A chain begun with SHA-256 (before SM3) goes on in SM3 from here.
     if let Some(seq) = store.seal_chain().await? {
         println!("变更日志已从 SHA-256 切换为 SM3（封存至事件 #{seq}）/ chain sealed over to SM3 at #{seq}");
+    }
+    if let (Some(cert), Some(key)) = (&a.tls_cert, &a.tls_key) {
+        let config = lvzhi_web::tls::server_config(cert, key).map_err(StoreError::Config)?;
+        let state = lvzhi_web::state(store, true)
+            .map_err(|e| StoreError::Config(format!("指标定义无效 / invalid indicator definitions: {e}")))?;
+        let bind = |addr: std::net::SocketAddr| async move {
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| StoreError::Config(format!("无法监听 {addr} / cannot listen: {e}")))
+        };
+        let https = bind(a.tls_listen).await?;
+        let http = bind(a.listen).await?;
+        println!(
+            "履职 lvzhi 已启动 / serving on https://{}/ (http://{}/ redirects)",
+            a.tls_listen, a.listen
+        );
+        lvzhi_web::serve_tls(state, https, config, Some(http))
+            .await
+            .map_err(|e| StoreError::Config(format!("HTTPS服务出错 / HTTPS server: {e}")))?;
+        return Ok(ExitCode::SUCCESS);
     }
     println!("履职 lvzhi 已启动 / serving on http://{}/", a.listen);
     serve_web(store, a.secure_cookies, a.listen).await
@@ -646,6 +776,7 @@ async fn report(a: ReportArgs) -> Result<ExitCode, StoreError> {
     let store = open(&a.db).await?;
     let today = as_of_day(&store, a.as_of.as_deref()).await?;
     let req = lvzhi_report::Request {
+        issue: None,
         template: a.template,
         period: a.period,
         person: a.person,
@@ -706,6 +837,15 @@ async fn extras(a: ExtrasArgs) -> Result<ExitCode, StoreError> {
     Ok(io_exit(r))
 }
 
+/// `lvzhi template`: a ledger's import template.
+async fn template(a: TemplateArgs) -> Result<ExitCode, StoreError> {
+    let store = open(&a.db).await?;
+    let ledger = ledger_key(&store, &a.ledger)?;
+    let r = lvzhi_io::cli::run_template(&store, &ledger, &a.output, a.as_user.as_deref(), &mut std::io::stderr()).await;
+    store.close().await;
+    Ok(io_exit(r))
+}
+
 /// `lvzhi export`: a ledger list as the user sees it.
 async fn export(a: ExportArgs) -> Result<ExitCode, StoreError> {
     let store = open(&a.db).await?;
@@ -747,11 +887,23 @@ async fn audit_verify(db: DbArg, anchor: Option<std::path::PathBuf>) -> Result<E
         Some(file) => Some(store.verify_anchor(file).await?),
         None => None,
     };
+    // Evidence files against the digests their events hold (issue 16).
+    let files = store.verify_files().await?;
     store.close().await;
+    for p in &files.problems {
+        println!("附件校验失败 / attachment broken: {p}");
+    }
+    if files.checked > 0 && files.problems.is_empty() {
+        println!(
+            "附件 / attachments: {} 个文件与变更日志一致 / files match the chain",
+            files.checked
+        );
+    }
+    let anchored_ok = files.problems.is_empty();
     if let Some(a) = &anchored {
         println!("{}", a.message);
     }
-    let anchor_ok = anchored.as_ref().is_none_or(|a| a.problem.is_none());
+    let anchor_ok = anchored_ok && anchored.as_ref().is_none_or(|a| a.problem.is_none());
     Ok(match v.error {
         None if anchor_ok => {
             println!("ok: {} events", v.verified);
@@ -860,7 +1012,7 @@ async fn user(cmd: UserCmd) -> Result<ExitCode, StoreError> {
         } => {
             let role = Role::parse(&role).ok_or_else(|| {
                 StoreError::BadRequest(format!(
-                    "角色“{role}”不存在 / unknown role (admin, office, leader, unit_clerk, unit_head, auditor, evaluator)"
+                    "角色“{role}”不存在 / unknown role (admin, sec_admin, audit_admin, office, leader, unit_clerk, unit_head, auditor, evaluator)"
                 ))
             })?;
             let store = open(&db).await?;

@@ -113,12 +113,32 @@ impl TestDb {
 
     /// Opens a store on it with the fixed clock.
     pub async fn open(&self) -> Store {
-        let clock = lvzhi_store::fixed_clock(NOW.parse().expect("NOW parses"));
-        Store::open(&self.url(), pack(), clock).await.expect("store opens")
+        self.open_at(NOW).await
+    }
+
+    /// Opens a store on it with a clock fixed at `now`.
+    pub async fn open_at(&self, now: &str) -> Store {
+        let clock = lvzhi_store::fixed_clock(now.parse().expect("now parses"));
+        let s = Store::open(&self.url(), pack(), clock).await.expect("store opens");
+        s.set_files_dir(self.files_dir());
+        s
+    }
+
+    /// The attachment directory of this test database (in the temp dir).
+    pub fn files_dir(&self) -> PathBuf {
+        match self {
+            TestDb::Sqlite(p) => {
+                let mut s = p.clone().into_os_string();
+                s.push(".files");
+                PathBuf::from(s)
+            }
+            TestDb::Postgres(name) => std::env::temp_dir().join(format!("{name}.files")),
+        }
     }
 
     /// Removes the database (the SQLite file with its -wal and -shm).
     pub async fn remove(self) {
+        let _ = std::fs::remove_dir_all(self.files_dir());
         match self {
             TestDb::Sqlite(p) => {
                 for suffix in ["", "-wal", "-shm", ".anchor"] {
@@ -128,6 +148,7 @@ impl TestDb {
                 }
             }
             TestDb::Postgres(name) => {
+                lvzhi_store::anchor::remove_default_pg(&format!("{PG_BASE}/{name}"));
                 if let Some(mut admin) = pg_admin().await {
                     let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
                         "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
@@ -168,10 +189,19 @@ where
     F: FnOnce(World) -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    run_at(backend, NOW, body).await;
+}
+
+/// [`run`] with the store's clock fixed at `now` (RFC 3339).
+pub async fn run_at<F, Fut>(backend: Backend, now: &str, body: F)
+where
+    F: FnOnce(World) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     let Some(db) = TestDb::create(backend).await else {
         return;
     };
-    let store = match tokio::time::timeout(std::time::Duration::from_secs(30), db.open()).await {
+    let store = match tokio::time::timeout(std::time::Duration::from_secs(30), db.open_at(now)).await {
         Ok(s) => s,
         Err(_) => {
             db.remove().await;

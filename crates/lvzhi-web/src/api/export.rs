@@ -28,7 +28,7 @@ pub async fn export(
         .pack()
         .ledger(&key)
         .ok_or_else(|| ApiError::not_found(format!("台账“{key}”不存在")))?;
-    if a.role == lvzhi_core::access::Role::Evaluator {
+    if !a.role.sees_ledgers() {
         return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "测评人不能查看台账"));
     }
     let format = match params.iter().find(|(k, _)| k == "format").map(|(_, v)| v.as_str()) {

@@ -41,6 +41,7 @@ pub struct IndicatorQuery {
 }
 
 fn parse(st: &AppState, q: &IndicatorQuery) -> Result<(Period, Scope), ApiError> {
+    super::page_limit(q.limit.map(|l| i64::try_from(l).unwrap_or(i64::MAX)), 500)?;
     let period = match q.period.as_deref().filter(|s| !s.trim().is_empty()) {
         Some(p) => Period::parse(p).map_err(|e| ApiError::bad_request(e.to_string()))?,
         None => Period::Year(st.store.today().year()),
@@ -58,7 +59,7 @@ pub async fn list(State(st): State<AppState>, c: Caller, Q(q): Q<IndicatorQuery>
         .await?;
     Ok(Json(json!({
         "period": period.to_string(),
-        "period_label": lvzhi_metrics::eval::common_label(&items).unwrap_or_else(|| lvzhi_metrics::effective(period, st.store.today()).label()),
+        "period_label": lvzhi_metrics::eval::common_label(&items).unwrap_or_else(|| lvzhi_metrics::span_label(lvzhi_metrics::effective(period, st.store.today()))),
         "scope": scope.to_string(),
         "items": items,
     })))
@@ -178,4 +179,50 @@ pub async fn ack(
         .into_iter()
         .find(|w| w.id == id);
     Ok(Json(json!({ "warning": w })))
+}
+
+/// The query of 评星挂旗.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RanksQuery {
+    /// `2026`, `2026-11`, `2026Q4`… (default: this year).
+    pub period: Option<String>,
+}
+
+/// `GET /api/v1/supervise/ranks?period=2026` — 评星挂旗 over the records the
+/// caller sees: per unit 到期, 按期办结, 超期未办结, 临期, 按期办结率, 名次,
+/// stars and 红旗 ([`lvzhi_metrics::duty`], the 督查督办 page's rows).
+pub async fn ranks(State(st): State<AppState>, c: Caller, Q(q): Q<RanksQuery>) -> Result<Json<Value>, ApiError> {
+    use lvzhi_metrics::duty;
+    let today = st.store.today();
+    let p = q.period.unwrap_or_else(|| today.year().to_string());
+    let period = lvzhi_core::period::Period::parse(&p).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let eff = lvzhi_metrics::effective(period, today);
+    let a = &c.session.access;
+    if a.role == lvzhi_core::access::Role::Evaluator {
+        // As the 督查督办 page: an evaluator sees no ledger.
+        return Err(ApiError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "forbidden",
+            "测评人不能查看督查督办",
+        ));
+    }
+    let tallies = duty::unit_tallies(&st.store, a, &[], eff, today).await?;
+    let offices = duty::ranking_offices(&st.store).await?;
+    let items: Vec<Value> = duty::ranked_groups(&tallies, &offices)
+        .into_iter()
+        .map(|(group, r)| {
+            json!({
+                "group": group, "place": r.place, "unit": r.unit.label, "unit_id": r.unit.key,
+                "due": r.unit.tally.due, "on_time": r.unit.tally.on_time,
+                "overdue": r.unit.tally.overdue, "due_soon": r.unit.tally.due_soon,
+                "rate": r.unit.tally.rate_text(), "stars": r.stars, "flag": r.flag, "few": r.few,
+            })
+        })
+        .collect();
+    Ok(Json(json!({
+        "period": period.to_string(),
+        "period_label": lvzhi_metrics::span_label(eff),
+        "items": items,
+    })))
 }

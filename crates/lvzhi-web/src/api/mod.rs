@@ -9,9 +9,12 @@
 //!   [`assess`] — 民主测评; [`export`] — ledger exports; [`openapi`] — the
 //!   document at `/api/v1/openapi.json`.
 
+pub mod accounts;
 pub mod assess;
+pub mod attachments;
 pub mod export;
 pub mod indicators;
+pub mod notices;
 pub mod openapi;
 pub mod reports;
 
@@ -57,7 +60,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Q<T> {
     }
 }
 
-fn parse_id(s: &str) -> Result<i64, ApiError> {
+pub(crate) fn parse_id(s: &str) -> Result<i64, ApiError> {
     s.parse::<i64>()
         .ok()
         .filter(|v| *v > 0)
@@ -94,6 +97,18 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/org/units", get(units))
         .route("/api/v1/org/people", get(people))
         .route("/api/v1/users", get(users).post(add_user))
+        .route("/api/v1/auth/totp", post(accounts::verify))
+        .route("/api/v1/auth/totp/enrol", post(accounts::enrol))
+        .route("/api/v1/auth/totp/confirm", post(accounts::confirm))
+        .route("/api/v1/users/{name}/role", post(accounts::set_role))
+        .route("/api/v1/users/{name}/password", post(accounts::reset_password))
+        .route("/api/v1/users/{name}/unlock", post(accounts::unlock))
+        .route("/api/v1/users/{name}/state", post(accounts::set_state))
+        .route("/api/v1/users/{name}/totp/reset", post(accounts::totp_reset))
+        .route(
+            "/api/v1/security/policy",
+            get(accounts::policy).put(accounts::set_policy),
+        )
         .route("/api/v1/ledgers", get(ledgers))
         .route("/api/v1/ledgers/{ledger}", get(ledger))
         .route(
@@ -106,11 +121,26 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/records/{id}/void", post(void_record))
         .route("/api/v1/records/{id}/urge", post(urge))
         .route("/api/v1/records/{id}/events", get(record_events))
+        .route(
+            "/api/v1/records/{id}/attachments",
+            get(attachments::list)
+                .post(attachments::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    crate::service::attachments::body_limit(),
+                )),
+        )
+        .route("/api/v1/attachments/{id}", get(attachments::content))
+        .route("/api/v1/attachments/{id}/thumbnail", get(attachments::thumbnail))
+        .route("/api/v1/attachments/{id}/void", post(attachments::void))
+        .route("/api/v1/notices", get(notices::list))
+        .route("/api/v1/notices/read", post(notices::read_all))
+        .route("/api/v1/notices/{id}/read", post(notices::read_one))
         .route("/api/v1/audit/events", get(audit_events))
         .route("/api/v1/audit/verify", get(audit_verify))
         .route("/api/v1/indicators", get(indicators::list))
         .route("/api/v1/indicators/{id}", get(indicators::one))
         .route("/api/v1/warnings", get(indicators::warnings))
+        .route("/api/v1/supervise/ranks", get(indicators::ranks))
         .route("/api/v1/warnings/{id}/ack", post(indicators::ack))
         .route("/api/v1/reports", get(reports::list))
         .route("/api/v1/reports/{template}", get(reports::one))
@@ -155,6 +185,7 @@ async fn login(
     );
     let mut r = Json(
         json!({"token": token, "csrf": s.csrf, "expires_at": s.expires_at, "must_change": s.must_change,
+        "second_factor": s.second_factor,
         "user": {"username": s.access.username, "display_name": s.display_name, "role": s.access.role,
                  "unit": s.access.unit, "division": s.access.division}}),
     )
@@ -180,7 +211,8 @@ async fn me(c: Caller) -> Json<Value> {
     Json(
         json!({"username": a.username, "display_name": c.session.display_name, "role": a.role,
         "role_label": a.role.label(), "unit": a.unit, "division": a.division, "person": a.person,
-        "oversees": a.oversees, "csrf": c.session.csrf, "expires_at": c.session.expires_at}),
+        "oversees": a.oversees, "csrf": c.session.csrf, "expires_at": c.session.expires_at,
+        "must_change": c.session.must_change, "second_factor": c.session.second_factor}),
     )
 }
 
@@ -203,20 +235,15 @@ async fn people(State(st): State<AppState>, _c: Caller) -> Result<Json<Value>, A
     Ok(Json(json!({"items": st.store.people().await?})))
 }
 
-fn admin(c: &Caller) -> Result<(), ApiError> {
-    if c.session.access.role == Role::Admin {
-        Ok(())
-    } else {
-        Err(ApiError::new(
+/// The user list: the system and the security administrator.
+async fn users(State(st): State<AppState>, c: Caller) -> Result<Json<Value>, ApiError> {
+    if !matches!(c.session.access.role, Role::Admin | Role::SecAdmin) {
+        return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "forbidden",
-            "只有系统管理员可以管理用户",
-        ))
+            "只有系统管理员和安全管理员可以查看用户",
+        ));
     }
-}
-
-async fn users(State(st): State<AppState>, c: Caller) -> Result<Json<Value>, ApiError> {
-    admin(&c)?;
     Ok(Json(json!({"items": st.store.users().await?})))
 }
 
@@ -234,7 +261,6 @@ struct UserBody {
 }
 
 async fn add_user(State(st): State<AppState>, c: Caller, J(b): J<UserBody>) -> Result<Response, ApiError> {
-    admin(&c)?;
     let role = Role::parse(&b.role).ok_or_else(|| ApiError::bad_request(format!("角色“{}”不存在", b.role)))?;
     let id = st
         .store
@@ -256,7 +282,7 @@ async fn add_user(State(st): State<AppState>, c: Caller, J(b): J<UserBody>) -> R
 
 async fn ledgers(State(st): State<AppState>, c: Caller) -> Json<Value> {
     let role = c.session.access.role;
-    let items: Vec<Value> = if role == Role::Evaluator {
+    let items: Vec<Value> = if !role.sees_ledgers() {
         vec![]
     } else {
         st.store
@@ -273,7 +299,7 @@ async fn ledgers(State(st): State<AppState>, c: Caller) -> Json<Value> {
 }
 
 async fn ledger(State(st): State<AppState>, c: Caller, Path(key): Path<String>) -> Result<Json<Value>, ApiError> {
-    if c.session.access.role == Role::Evaluator {
+    if !c.session.access.role.sees_ledgers() {
         return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "测评人不能查看台账"));
     }
     let l = st
@@ -290,6 +316,7 @@ async fn list_records(
     Path(key): Path<String>,
     Q(q): Q<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
+    page_limit(q.limit, 500)?;
     let page = st.store.list(&c.session.access, &key, &q).await?;
     Ok(Json(serde_json::to_value(page).unwrap_or(Value::Null)))
 }
@@ -408,6 +435,14 @@ async fn record_events(State(st): State<AppState>, c: Caller, Path(id): Path<Str
     Ok(Json(json!({"items": events})))
 }
 
+/// A page size the client asked for must be 1 to `max`, as the OpenAPI document says.
+pub(crate) fn page_limit(limit: Option<i64>, max: i64) -> Result<(), ApiError> {
+    match limit {
+        Some(l) if !(1..=max).contains(&l) => Err(ApiError::bad_request(format!("每页条数应为1至{max}"))),
+        _ => Ok(()),
+    }
+}
+
 /// `GET /api/v1/audit/events?before&kind&actor&from&to&record&limit`: the
 /// log, filtered; each item is the event plus its Chinese line (`line`).
 async fn audit_events(
@@ -415,6 +450,7 @@ async fn audit_events(
     c: Caller,
     Q(q): Q<lvzhi_store::audit::EventFilter>,
 ) -> Result<Json<Value>, ApiError> {
+    page_limit(q.limit, 1000)?;
     let events = st.store.events_filtered(&c.session.access, &q).await?;
     let lines = st.store.audit_lines(&c.session.access, &q).await?;
     let items: Vec<Value> = events
@@ -474,11 +510,11 @@ async fn revoke_session(
 }
 
 async fn audit_verify(State(st): State<AppState>, c: Caller) -> Result<Json<Value>, ApiError> {
-    if !matches!(c.session.access.role, Role::Auditor | Role::Admin) {
+    if !c.session.access.role.reads_audit_log() {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "forbidden",
-            "只有审计监督人员和管理员可以校验变更日志",
+            "只有审计管理员和审计监督人员可以校验变更日志",
         ));
     }
     Ok(Json(

@@ -20,8 +20,34 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
     ("get", "/api/v1/org/divisions", "行政区划（可按代码前缀筛选）"),
     ("get", "/api/v1/org/units", "单位"),
     ("get", "/api/v1/org/people", "人员及分管单位"),
-    ("get", "/api/v1/users", "用户列表（管理员）"),
-    ("post", "/api/v1/users", "新增用户（管理员）"),
+    ("get", "/api/v1/users", "用户列表（系统管理员、安全管理员）"),
+    ("post", "/api/v1/users", "新增用户（系统管理员，普通账号）"),
+    ("post", "/api/v1/auth/totp", "登录第二步：动态验证码或恢复码"),
+    (
+        "post",
+        "/api/v1/auth/totp/enrol",
+        "开始绑定动态验证码（返回密钥与二维码）",
+    ),
+    (
+        "post",
+        "/api/v1/auth/totp/confirm",
+        "确认绑定动态验证码（返回一次性恢复码）",
+    ),
+    ("post", "/api/v1/users/{name}/role", "变更用户角色与范围（安全管理员）"),
+    (
+        "post",
+        "/api/v1/users/{name}/password",
+        "重置他人密码（普通账号：系统管理员；管理员账号：安全管理员）",
+    ),
+    ("post", "/api/v1/users/{name}/unlock", "解除登录锁定（安全管理员）"),
+    ("post", "/api/v1/users/{name}/state", "停用或启用用户"),
+    (
+        "post",
+        "/api/v1/users/{name}/totp/reset",
+        "重置用户的双因素认证（安全管理员）",
+    ),
+    ("get", "/api/v1/security/policy", "身份鉴别安全策略"),
+    ("put", "/api/v1/security/policy", "修改身份鉴别安全策略（安全管理员）"),
     ("get", "/api/v1/ledgers", "台账种类"),
     ("get", "/api/v1/ledgers/{ledger}", "台账的字段与流程定义"),
     (
@@ -45,6 +71,38 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
     ("post", "/api/v1/records/{id}/void", "作废记录（须填写原因）"),
     ("post", "/api/v1/records/{id}/urge", "催办"),
     ("get", "/api/v1/records/{id}/events", "记录的变更历史"),
+    (
+        "get",
+        "/api/v1/records/{id}/attachments",
+        "记录的附件（证据材料），含照片拍摄时间、位置和提示",
+    ),
+    (
+        "post",
+        "/api/v1/records/{id}/attachments",
+        "上传附件（multipart/form-data：kind 附件类别，file 一个或多个文件；类型按内容识别，单个默认不超过20MB）",
+    ),
+    (
+        "get",
+        "/api/v1/attachments/{id}",
+        "附件原文件（与变更日志中的摘要核对后提供）",
+    ),
+    (
+        "get",
+        "/api/v1/attachments/{id}/thumbnail",
+        "照片缩略图（JPEG，不含EXIF）",
+    ),
+    (
+        "post",
+        "/api/v1/attachments/{id}/void",
+        "作废附件（须填写原因；文件不删除）",
+    ),
+    (
+        "get",
+        "/api/v1/notices",
+        "本人站内信（unread 只看未读，before 分页），含未读数",
+    ),
+    ("post", "/api/v1/notices/read", "本人站内信全部标为已读"),
+    ("post", "/api/v1/notices/{id}/read", "一条站内信标为已读"),
     ("get", "/api/v1/audit/events", "变更日志（审计、管理员）"),
     ("get", "/api/v1/audit/verify", "校验变更日志哈希链"),
     (
@@ -54,6 +112,11 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
     ),
     ("get", "/api/v1/indicators/{id}", "单个指标及其来源记录（可分页）"),
     ("get", "/api/v1/warnings", "当前预警及其依据"),
+    (
+        "get",
+        "/api/v1/supervise/ranks",
+        "评星挂旗：各单位到期、按期办结、超期未办结、临期、按期办结率、名次、评星和红旗",
+    ),
     ("post", "/api/v1/warnings/{id}/ack", "确认预警（附说明，记入变更日志）"),
     ("get", "/api/v1/reports", "报告模板列表（内置模板和自定义模板）"),
     (
@@ -168,9 +231,54 @@ fn schemas() -> Value {
     m.insert("UserBody".into(), json!({"type": "object", "required": ["username", "password", "role"], "additionalProperties": false,
             "properties": {"username": s("clerk_new"), "display_name": s("新办事员"), "password": s("a-long-password-2026"),
                 "role": {"type": "string", "examples": ["unit_clerk"],
-                    "enum": ["admin", "office", "leader", "unit_clerk", "unit_head", "auditor", "evaluator"]},
+                    "enum": ["office", "leader", "unit_clerk", "unit_head", "auditor", "evaluator"]},
                 "unit_id": {"type": ["integer", "null"], "minimum": 1, "examples": [1]},
                 "division": opt_s, "person_id": {"type": ["integer", "null"], "minimum": 1}}}));
+    let role_enum = json!({"type": "string", "examples": ["unit_head"], "enum": ["admin", "sec_admin", "audit_admin",
+        "office", "leader", "unit_clerk", "unit_head", "auditor", "evaluator"]});
+    m.insert(
+        "CodeBody".into(),
+        json!({"type": "object", "required": ["code"],
+        "properties": {"code": s("287082")}}),
+    );
+    m.insert(
+        "RoleBody".into(),
+        json!({"type": "object", "required": ["role"], "additionalProperties": false,
+        "properties": {"role": role_enum, "unit_id": {"type": ["integer", "null"], "minimum": 1, "examples": [1]},
+            "division": opt_s}}),
+    );
+    m.insert(
+        "ResetBody".into(),
+        json!({"type": "object", "required": ["password"], "additionalProperties": false,
+        "properties": {"password": s("Reset#county-2026")}}),
+    );
+    m.insert(
+        "StateBody".into(),
+        json!({"type": "object", "required": ["disabled"], "additionalProperties": false,
+        "properties": {"disabled": {"type": "boolean", "examples": [true]}}}),
+    );
+    m.insert("Policy".into(), json!({"type": "object", "additionalProperties": false, "properties": {
+        "min_length": {"type": "integer", "minimum": 8, "maximum": 64, "examples": [8]},
+        "min_classes": {"type": "integer", "minimum": 1, "maximum": 4, "examples": [3]},
+        "history": {"type": "integer", "minimum": 0, "maximum": 24},
+        "expiry_days": {"type": "integer", "minimum": 0, "maximum": 3650, "examples": [90]},
+        "first_login_change": {"type": "boolean"},
+        "max_failed": {"type": "integer", "minimum": 1, "maximum": 100, "examples": [5]},
+        "max_failed_per_address": {"type": "integer", "minimum": 1, "maximum": 10000},
+        "lock_minutes": {"type": "integer", "minimum": 1, "maximum": 1440},
+        "idle_minutes": {"type": "integer", "minimum": 1, "maximum": 1440, "examples": [30]},
+        "session_hours": {"type": "integer", "minimum": 1, "maximum": 720},
+        "totp_roles": {"type": "array", "items": {"type": "string"}, "examples": [["admin", "sec_admin", "audit_admin", "auditor"]]}}}));
+    m.insert(
+        "Enrolment".into(),
+        json!({"type": "object", "required": ["secret", "uri", "qr_svg"], "properties": {
+        "secret": {"type": "string"}, "uri": {"type": "string"}, "qr_svg": {"type": "string"}}}),
+    );
+    m.insert(
+        "RecoveryCodes".into(),
+        json!({"type": "object", "required": ["recovery_codes"], "properties": {
+        "recovery_codes": {"type": "array", "items": {"type": "string"}}}}),
+    );
     m.insert(
         "Created".into(),
         json!({"type": "object", "required": ["id"], "properties": {"id": {"type": "integer"}}}),
@@ -221,6 +329,23 @@ fn schemas() -> Value {
             "properties": {"version": {"type": "integer", "examples": [1]}, "reason": s("重复录入")}}),
     );
     m.insert(
+        "AttachmentVoidBody".into(),
+        json!({"type": "object", "required": ["reason"], "additionalProperties": false,
+            "properties": {"reason": s("拍错了地点")}}),
+    );
+    m.insert(
+        "Attachments".into(),
+        json!({"type": "object", "required": ["items"], "properties": {"items": {"type": "array"}}}),
+    );
+    m.insert(
+        "Uploaded".into(),
+        json!({"type": "object", "required": ["ids"], "properties": {"ids": {"type": "array", "items": {"type": "integer"}}}}),
+    );
+    m.insert(
+        "Voided".into(),
+        json!({"type": "object", "required": ["voided"], "properties": {"voided": {"type": "boolean"}}}),
+    );
+    m.insert(
         "UrgeBody".into(),
         json!({"type": "object", "additionalProperties": false, "properties": {"note": s("请于本周内办结")}}),
     );
@@ -249,6 +374,21 @@ fn schemas() -> Value {
         "AckBody".into(),
         json!({"type": "object", "required": ["note"], "additionalProperties": false,
             "properties": {"note": s("已约谈责任单位，限期整改")}}),
+    );
+    m.insert(
+        "Notices".into(),
+        json!({"type": "object", "required": ["items", "unread"], "properties": {
+            "items": {"type": "array", "items": {"type": "object", "required": ["id", "kind", "kind_label", "title", "body", "created_at"],
+                "properties": {"id": {"type": "integer"}, "kind": {"type": "string", "enum": ["assign", "return", "urge", "due_soon", "overdue", "escalate", "extend"]},
+                    "kind_label": {"type": "string"}, "record_id": {"type": ["integer", "null"]}, "href": {"type": ["string", "null"]},
+                    "title": {"type": "string"}, "body": {"type": "string"}, "actor_name": {"type": "string"},
+                    "created_at": {"type": "string"}, "read_at": {"type": ["string", "null"]}}}},
+            "unread": {"type": "integer"}}}),
+    );
+    m.insert(
+        "NoticesRead".into(),
+        json!({"type": "object", "required": ["read", "unread"], "properties": {
+            "read": {"type": "integer"}, "unread": {"type": "integer"}}}),
     );
     m.insert(
         "Acked".into(),
@@ -286,7 +426,9 @@ fn schemas() -> Value {
                 "subjects": {"type": "array", "minItems": 1, "items": {"type": "object", "required": ["name", "post"],
                     "properties": {"name": {"type": "string"}, "post": {"type": "string"}}}},
                 "opens_at": {"type": "string", "format": "date-time"},
-                "closes_at": {"type": "string", "format": "date-time"}}}));
+                "closes_at": {"type": "string", "format": "date-time"},
+                "min_ballots": {"type": "integer", "minimum": 0, "maximum": 100000,
+                    "description": "收回有效选票少于此数时不公布结果（0：不设下限）"}}}));
     m.insert(
         "Campaign".into(),
         json!({"type": "object",
@@ -353,6 +495,15 @@ fn shape(method: &str, path: &str) -> (Option<&'static str>, u16, Success) {
         ("post", "/auth/logout") => (None, 204, Success::Empty),
         ("get", "/me") => (None, 200, Success::Json("Me")),
         ("post", "/users") => (Some("UserBody"), 201, Success::Json("Created")),
+        ("post", "/auth/totp") => (Some("CodeBody"), 200, Success::Json("Object")),
+        ("post", "/auth/totp/enrol") => (None, 200, Success::Json("Enrolment")),
+        ("post", "/auth/totp/confirm") => (Some("CodeBody"), 200, Success::Json("RecoveryCodes")),
+        ("post", "/users/{name}/role") => (Some("RoleBody"), 204, Success::Empty),
+        ("post", "/users/{name}/password") => (Some("ResetBody"), 204, Success::Empty),
+        ("post", "/users/{name}/state") => (Some("StateBody"), 204, Success::Empty),
+        ("post", "/users/{name}/unlock" | "/users/{name}/totp/reset") => (None, 204, Success::Empty),
+        ("get", "/security/policy") => (None, 200, Success::Json("Policy")),
+        ("put", "/security/policy") => (Some("Policy"), 200, Success::Json("Policy")),
         ("get", "/ledgers/{ledger}") => (None, 200, Success::Json("Ledger")),
         ("get", "/ledgers/{ledger}/records") => (None, 200, Success::Json("Page")),
         ("post", "/ledgers/{ledger}/records") => (Some("CreateBody"), 201, Success::Json("Record")),
@@ -362,11 +513,30 @@ fn shape(method: &str, path: &str) -> (Option<&'static str>, u16, Success) {
         ("post", "/records/{id}/transitions") => (Some("TransitionBody"), 200, Success::Json("Record")),
         ("post", "/records/{id}/void") => (Some("VoidBody"), 200, Success::Json("Record")),
         ("post", "/records/{id}/urge") => (Some("UrgeBody"), 200, Success::Json("Record")),
+        ("get", "/records/{id}/attachments") => (None, 200, Success::Json("Attachments")),
+        ("post", "/records/{id}/attachments") => (None, 201, Success::Json("Uploaded")),
+        ("get", "/attachments/{id}") => (
+            None,
+            200,
+            Success::Files(&[
+                "image/jpeg",
+                "image/png",
+                "image/webp",
+                "image/heic",
+                "application/pdf",
+                DOCX,
+                XLSX,
+            ]),
+        ),
+        ("get", "/attachments/{id}/thumbnail") => (None, 200, Success::Files(&["image/jpeg"])),
+        ("post", "/attachments/{id}/void") => (Some("AttachmentVoidBody"), 200, Success::Json("Voided")),
         ("get", "/audit/verify") => (None, 200, Success::Json("Verify")),
         ("get", "/indicators") => (None, 200, Success::Json("Indicators")),
         ("get", "/indicators/{id}") => (None, 200, Success::Json("Indicator")),
         ("get", "/warnings") => (None, 200, Success::Json("Warnings")),
         ("post", "/warnings/{id}/ack") => (Some("AckBody"), 200, Success::Json("Acked")),
+        ("get", "/notices") => (None, 200, Success::Json("Notices")),
+        ("post", "/notices/read" | "/notices/{id}/read") => (None, 200, Success::Json("NoticesRead")),
         ("get", "/reports") => (None, 200, Success::Json("Reports")),
         ("get", "/reports/{template}/source") => (None, 200, Success::Json("Source")),
         ("get", "/reports/{template}/versions") => (None, 200, Success::Json("Versions")),
@@ -446,16 +616,27 @@ fn query(method: &str, path: &str) -> &'static [(&'static str, &'static str, &'s
         "/audit/events" => &[
             ("before", "integer", "只列此编号之前的事件"),
             ("kind", "string", "事件类型"),
-            ("limit", "integer", "条数，默认100"),
+            ("limit", "integer", "条数 1-1000，默认100"),
         ],
         "/indicators" | "/indicators/{id}" => INDICATOR,
         "/warnings" => &[("level", "string", "red / yellow"), ("rule", "string", "预警规则")],
+        "/notices" => &[
+            ("unread", "boolean", "只看未读"),
+            ("before", "integer", "只列此编号之前的消息"),
+            ("limit", "integer", "条数 1-500，默认50"),
+        ],
         "/reports/{template}" => &[
             ("period", "string", "期间"),
             ("person", "string", "人员"),
             ("scope", "string", "范围"),
             ("format", "string", "md / html / docx"),
+            (
+                "issue",
+                "string",
+                "通报期数（如 11 → 〔2026〕第11期），默认为本年度同类通报的下一期",
+            ),
         ],
+        "/supervise/ranks" => &[("period", "string", "期间")],
         "/reports/{template}/source" => &[("version", "integer", "自定义模板的版本号")],
         "/assessments/{id}/sheet" => &[("format", "string", "docx（默认）或 xlsx")],
         _ => &[],
@@ -493,7 +674,8 @@ fn errors(method: &str, path: &str, has_body: bool, public: bool) -> Vec<(u16, &
     if method != "get" {
         out.push((507, "存储空间已满，本次修改未保存"));
     }
-    if has_body {
+    // A body sent where none or JSON is expected: any write may meet these.
+    if has_body || method != "get" {
         out.push((413, "请求体过大"));
         out.push((415, "请求体应为JSON（Content-Type: application/json）"));
     }
@@ -529,6 +711,7 @@ pub fn body_example(name: &str) -> Value {
             "fields": {"received_on": "2026-11-02", "deadline": "2026-12-01"}}),
         "VoidBody" => json!({"version": 1, "reason": "重复录入"}),
         "UrgeBody" => json!({"note": "请于本周内办结"}),
+        "AttachmentVoidBody" => json!({"reason": "拍错了地点"}),
         "AckBody" => json!({"note": "已约谈责任单位，限期整改"}),
         "SaveBody" => json!({"source": "# {{ period_label }}工作报告\n", "parent": 0, "note": "初稿"}),
         "CampaignBody" => json!({"year": 2026, "title": "2026年度县级领导干部民主测评",
@@ -536,6 +719,15 @@ pub fn body_example(name: &str) -> Value {
             "subjects": [{"name": "王建国", "post": "常务副区长"}],
             "opens_at": "2026-12-01T00:00:00Z", "closes_at": "2026-12-31T00:00:00Z"}),
         "TokensBody" => json!({"group_id": 1, "count": 10}),
+        "CodeBody" => json!({"code": "287082"}),
+        "RoleBody" => json!({"role": "unit_head", "unit_id": 1}),
+        "ResetBody" => json!({"password": "Reset#county-2026"}),
+        "StateBody" => json!({"disabled": true}),
+        "Policy" => {
+            json!({"min_length": 8, "min_classes": 3, "history": 5, "expiry_days": 90, "first_login_change": true,
+            "max_failed": 5, "max_failed_per_address": 20, "lock_minutes": 15, "idle_minutes": 30, "session_hours": 12,
+            "totp_roles": ["admin", "sec_admin", "audit_admin", "auditor"]})
+        }
         "BallotBody" => json!({"code": "ABCDE-FGHJK"}),
         _ => json!({}),
     }
@@ -554,7 +746,10 @@ pub fn document() -> Value {
                 ("format", "/reports/{template}") => json!({"type": "string", "enum": ["md", "html", "docx"]}),
                 ("format", _) => json!({"type": "string", "enum": ["docx", "xlsx"]}),
                 ("level", _) => json!({"type": "string", "enum": ["red", "yellow"]}),
+                ("limit", "/audit/events") => json!({"type": "integer", "minimum": 1, "maximum": 1000}),
                 ("limit", _) => json!({"type": "integer", "minimum": 1, "maximum": 500}),
+                // An index into the figure's sources (usize in the handler).
+                ("source", _) => json!({"type": "integer", "minimum": 0, "maximum": u64::MAX}),
                 _ => json!({"type": t}),
             };
             params.push(json!({"name": n, "in": "query", "required": false, "schema": schema, "description": d}));
@@ -794,7 +989,7 @@ mod tests {
                 );
             }
         }
-        assert_eq!(bodies, 13);
+        assert_eq!(bodies, 20);
     }
 
     #[test]

@@ -2,8 +2,9 @@
 //!
 //! * `GET /api/v1/reports` — the report templates: the county pack's and the
 //!   custom ones (copied and edited in the UI).
-//! * `GET /api/v1/reports/{template}?period=2026&person=常务副县长&scope=county&format=md|html|docx`
-//!   — the report, written from the indicators the caller may see; a figure
+//! * `GET /api/v1/reports/{template}?period=2026&person=常务副县长&scope=county&format=md|html|docx&issue=11`
+//!   — the report (`issue`: a bulletin's 期数 the office sets, remembered per
+//!   kind and year; by default the next one), written from the indicators the caller may see; a figure
 //!   without a value is a 422 naming the indicator, scope and period (the
 //!   report is never written with a gap).
 //! * `GET /api/v1/reports/{template}/source?version=N` — a template's text.
@@ -38,6 +39,8 @@ pub struct ReportQuery {
     pub scope: Option<String>,
     /// `md` (default), `html` or `docx`.
     pub format: Option<String>,
+    /// A bulletin's 期数 (`11` → 〔2026〕第11期); default: the next one.
+    pub issue: Option<String>,
 }
 
 /// `GET /api/v1/reports`
@@ -129,6 +132,7 @@ pub async fn one(
     let format = Format::parse(q.format.as_deref().unwrap_or("md"))?;
     let today = st.store.today();
     let req = Request {
+        issue: lvzhi_report::parse_issue(q.issue.as_deref().unwrap_or(""))?,
         template,
         period: q.period.unwrap_or_else(|| today.year().to_string()),
         person: q.person.filter(|p| !p.trim().is_empty()),

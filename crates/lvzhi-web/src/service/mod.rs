@@ -14,6 +14,7 @@
 //! [`targets`]).
 
 pub mod assess;
+pub mod attachments;
 pub mod cache;
 pub mod export;
 pub mod staging;

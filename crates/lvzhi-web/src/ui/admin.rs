@@ -3,8 +3,11 @@
 //!
 //! Who: the pages are for the 系统管理员 and the 政府办. The organisation
 //! (units, people, 分管) and the annual targets may be changed by both, as the
-//! store allows; users and roles only by the 系统管理员 (the 政府办 sees the
-//! list read-only). Every change goes through the store's functions, so it is
+//! store allows. Users under 三员分立: the 系统管理员 adds ordinary accounts,
+//! disables them and resets their passwords; the 安全管理员 (who sees only
+//! this tab) changes roles and scopes, unlocks, resets second factors, and
+//! alone acts on the administrators' accounts; the 政府办 sees the list
+//! read-only. The store decides every refusal. Every change goes through the store's functions, so it is
 //! one evented, hash-chained change like any other.
 //!
 //! Targets: an indicator with `mode = "target"` reads the 统计报表 row of the
@@ -129,6 +132,8 @@ fn notice(q: &[(String, String)]) -> String {
         "user_disabled" => "已停用该用户，其登录已全部失效。",
         "user_enabled" => "已恢复启用该用户。",
         "user_unlocked" => "已解除锁定。",
+        "totp_reset" => "已重置双因素认证，该用户的登录已全部失效；下次登录时须重新绑定（其角色要求时）。",
+        "role_set" => "已变更角色与范围，该用户的登录已全部失效，新权限在重新登录后生效。",
         "target_set" => "已设定年度目标，指标计算随即采用新目标。",
         _ => "",
     }
@@ -143,8 +148,11 @@ fn opt(value: impl Into<String>, label: impl Into<String>, selected: bool) -> Op
     }
 }
 
-/// `GET /admin`: the first tab.
+/// `GET /admin`: the first tab (the security administrator's only one: users).
 pub async fn index(u: UiUser) -> PageResult {
+    if u.session.access.role == Role::SecAdmin {
+        return Ok(see_other("/admin/users"));
+    }
     manager(&u)?;
     Ok(see_other("/admin/units"))
 }
@@ -548,6 +556,20 @@ pub struct UserRow {
     pub failed: i64,
     /// The signed-in user's own row.
     pub me: bool,
+    /// A second factor is set up.
+    pub totp: bool,
+    /// Role key (the role form's current value).
+    pub role_key: &'static str,
+    /// What the signed-in administrator may do to this account (三员分立).
+    pub can_reset: bool,
+    /// Disable or enable.
+    pub can_state: bool,
+    /// Unlock (the security administrator).
+    pub can_unlock: bool,
+    /// Change role and scope (the security administrator).
+    pub can_role: bool,
+    /// Reset the second factor (the security administrator).
+    pub can_totp_reset: bool,
 }
 
 #[derive(Template)]
@@ -557,8 +579,10 @@ struct UsersPage {
     title: String,
     tabs: Vec<Tab>,
     notice: String,
-    /// Only the 系统管理员 changes users.
+    /// Only the 系统管理员 adds users.
     can_edit: bool,
+    /// The actions column (system and security administrators).
+    can_act: bool,
     fe: Fe,
     row_user: String,
     row_error: String,
@@ -587,8 +611,20 @@ async fn users_view(
         .into_iter()
         .map(|x| {
             let lock = locks.iter().find(|l| l.username == x.username);
+            let me = x.username == u.session.access.username;
+            let my = u.session.access.role;
+            let sec = my == Role::SecAdmin && !me;
+            // Administrators' accounts are the security administrator's; the others the system administrator's too.
+            let mine = sec || (my == Role::Admin && !me && !x.role.is_administrator());
             UserRow {
-                me: x.username == u.session.access.username,
+                me,
+                totp: x.totp,
+                role_key: x.role.key(),
+                can_reset: mine,
+                can_state: mine,
+                can_unlock: sec,
+                can_role: sec,
+                can_totp_reset: sec && x.totp,
                 display_name: x.display_name,
                 role: x.role.label(),
                 unit: x.unit_id.map(|i| names.unit(i)).unwrap_or_default(),
@@ -604,8 +640,11 @@ async fn users_view(
             }
         })
         .collect();
+    // The system administrator adds ordinary accounts only; the security
+    // administrator assigns any role (the role form).
     let roles = Role::ALL
         .into_iter()
+        .filter(|r| u.session.access.role == Role::SecAdmin || !r.is_administrator())
         .map(|r| opt(r.key(), r.label(), fe.is("role", r.key())))
         .collect();
     let unit_opts = names
@@ -629,9 +668,13 @@ async fn users_view(
         &UsersPage {
             chrome: Chrome::new(store, u, &names, "/admin/users"),
             title: "管理：用户与角色".into(),
-            tabs: tabs("/admin/users"),
+            tabs: tabs("/admin/users")
+                .into_iter()
+                .filter(|t| u.session.access.role != Role::SecAdmin || t.href == "/admin/users")
+                .collect(),
             notice,
             can_edit: u.session.access.role == Role::Admin,
+            can_act: matches!(u.session.access.role, Role::Admin | Role::SecAdmin),
             fe,
             row_user: row.0,
             row_error: row.1,
@@ -651,14 +694,27 @@ fn admin_only(u: &UiUser) -> Result<(), Response> {
         Err(error_page(
             StatusCode::FORBIDDEN,
             "无权操作",
-            "只有系统管理员可以添加、停用用户或重置密码。",
+            "只有系统管理员可以添加用户。",
+        ))
+    }
+}
+
+/// The users' list: the system and the security administrator, the 政府办 read-only.
+fn users_viewer(u: &UiUser) -> Result<(), Response> {
+    if matches!(u.session.access.role, Role::Admin | Role::Office | Role::SecAdmin) {
+        Ok(())
+    } else {
+        Err(error_page(
+            StatusCode::FORBIDDEN,
+            "无权访问",
+            "用户列表只对系统管理员、安全管理员和政府办开放。",
         ))
     }
 }
 
 /// `GET /admin/users`.
 pub async fn users(State(st): State<AppState>, u: UiUser, Query(q): Query<Vec<(String, String)>>) -> PageResult {
-    manager(&u)?;
+    users_viewer(&u)?;
     users_view(&st, &u, StatusCode::OK, Fe::default(), notice(&q), Default::default()).await
 }
 
@@ -753,7 +809,7 @@ pub async fn user_add(State(st): State<AppState>, u: UiUser, f: F) -> PageResult
 
 /// `POST /admin/users/{name}/password`: sets a new password (`password`, `password2`).
 pub async fn user_password(State(st): State<AppState>, u: UiUser, Path(name): Path<String>, f: F) -> PageResult {
-    admin_only(&u)?;
+    users_viewer(&u)?;
     let f = form(f)?;
     check_csrf(&u, &f)?;
     let pw = field(&f, "password").unwrap_or("");
@@ -783,9 +839,15 @@ pub async fn user_password(State(st): State<AppState>, u: UiUser, Path(name): Pa
     Ok(see_other("/admin/users?ok=password_set"))
 }
 
-/// `POST /admin/users/{name}/state`: `action` = `disable`, `enable` or `unlock`.
-pub async fn user_state(State(st): State<AppState>, u: UiUser, Path(name): Path<String>, f: F) -> PageResult {
-    admin_only(&u)?;
+/// `POST /admin/users/{name}/state`: `action` = `disable`, `enable`, `unlock` or `totp_reset`.
+pub async fn user_state(
+    State(st): State<AppState>,
+    u: UiUser,
+    addr: crate::auth::ClientAddr,
+    Path(name): Path<String>,
+    f: F,
+) -> PageResult {
+    users_viewer(&u)?;
     let f = form(f)?;
     check_csrf(&u, &f)?;
     let a = &u.session.access;
@@ -813,9 +875,176 @@ pub async fn user_state(State(st): State<AppState>, u: UiUser, Path(name): Path<
             st.store.unlock_user(a, &name).await.map_err(store_error)?;
             "user_unlocked"
         }
+        "totp_reset" => {
+            st.store.totp_reset(a, &name, addr.get()).await.map_err(store_error)?;
+            "totp_reset"
+        }
         _ => return Err(error_page(StatusCode::BAD_REQUEST, "请求有误", "未知的操作")),
     };
     Ok(see_other(&format!("/admin/users?ok={ok}")))
+}
+
+/// `POST /admin/users/{name}/role` (`role`, `unit`, `division`): the
+/// security administrator changes a role and its scope.
+pub async fn user_role(State(st): State<AppState>, u: UiUser, Path(name): Path<String>, f: F) -> PageResult {
+    users_viewer(&u)?;
+    let f = form(f)?;
+    check_csrf(&u, &f)?;
+    let units = st.store.units().await.map_err(store_error)?;
+    let mut fe = Fe::default();
+    let unit = unit_of(&f, "unit", &mut fe, &units);
+    let division = field(&f, "division").unwrap_or("").trim().to_string();
+    let problem = match Role::parse(field(&f, "role").unwrap_or("")) {
+        None => "请选择角色".to_string(),
+        Some(_) if fe.any() => fe.err("unit").to_string(),
+        Some(role) => match st
+            .store
+            .set_role(
+                &u.session.access,
+                &name,
+                role,
+                unit,
+                (!division.is_empty()).then_some(division),
+            )
+            .await
+        {
+            Ok(()) => return Ok(see_other("/admin/users?ok=role_set")),
+            Err(e @ (StoreError::BadRequest(_) | StoreError::Conflict(_))) => e.to_string(),
+            Err(e) => return Err(store_error(e)),
+        },
+    };
+    users_view(
+        &st,
+        &u,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Fe::default(),
+        String::new(),
+        (name, problem),
+    )
+    .await
+}
+
+#[derive(Template)]
+#[template(path = "admin_users_created.html")]
+struct CreatedPage {
+    chrome: Chrome,
+    title: String,
+    tabs: Vec<Tab>,
+    notice: String,
+    /// The day, as 2026年12月5日.
+    day: String,
+    created: Vec<lvzhi_store::manage::BulkCreated>,
+}
+
+/// The columns of a bulk account sheet, by header text: (单位, 角色, 姓名, 手机号).
+fn bulk_columns(header: &[lvzhi_io::sheet::Cell]) -> Result<[usize; 4], String> {
+    let find = |names: &[&str]| {
+        header.iter().position(|c| {
+            let t: String = c.text().chars().filter(|c| !c.is_whitespace()).collect();
+            names.contains(&t.as_str())
+        })
+    };
+    let wanted: [(&str, &[&str]); 4] = [
+        ("单位", &["单位", "所属单位", "单位名称"]),
+        ("角色", &["角色"]),
+        ("姓名", &["姓名", "名字"]),
+        ("手机号", &["手机号", "手机", "手机号码", "联系电话", "电话"]),
+    ];
+    let mut out = [0; 4];
+    let mut missing = vec![];
+    for (i, (label, names)) in wanted.iter().enumerate() {
+        match find(names) {
+            Some(c) => out[i] = c,
+            None => missing.push(*label),
+        }
+    }
+    if missing.is_empty() {
+        Ok(out)
+    } else {
+        Err(format!(
+            "第1行（表头）缺少列：{}。表头应为：单位、角色、姓名、手机号",
+            missing.join("、")
+        ))
+    }
+}
+
+/// `POST /admin/users/import` (multipart: `csrf`, `file`): the system
+/// administrator creates accounts from an xlsx (单位, 角色, 姓名, 手机号);
+/// the one-time passwords are shown once, on the answer page.
+pub async fn users_import(State(st): State<AppState>, u: UiUser, req: axum::extract::Request) -> PageResult {
+    admin_only(&u)?;
+    let sub = super::upload::read_form(req, &st, crate::BODY_LIMIT)
+        .await
+        .map_err(|_| {
+            error_page(
+                StatusCode::BAD_REQUEST,
+                "请求有误",
+                "表单无法读取，请重新选择文件上传。",
+            )
+        })?;
+    check_csrf(&u, &sub.fields)?;
+    let fail = |m: String| {
+        let fe = Fe {
+            banner: m,
+            ..Fe::default()
+        };
+        users_view(
+            &st,
+            &u,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            fe,
+            String::new(),
+            Default::default(),
+        )
+    };
+    let Some((name, bytes)) = sub.file else {
+        return fail("请选择要导入的xlsx文件".into()).await;
+    };
+    let sheet = match lvzhi_io::sheet::read_bytes(&bytes, &name, None, lvzhi_io::sheet::Encoding::default()) {
+        Ok(s) => s,
+        Err(e) => return fail(format!("文件“{name}”无法读取：{e}")).await,
+    };
+    let cols = match sheet.rows.first().map(|h| bulk_columns(h)) {
+        Some(Ok(c)) => c,
+        Some(Err(m)) => return fail(m).await,
+        None => return fail(format!("文件“{name}”是空的")).await,
+    };
+    let rows: Vec<lvzhi_store::manage::BulkUser> = sheet
+        .rows
+        .iter()
+        .enumerate()
+        .skip(1)
+        .filter(|(_, r)| r.iter().any(|c| !c.is_empty()))
+        .map(|(i, _)| {
+            let t = |c: usize| sheet.cell(i, c).text().trim().to_string();
+            lvzhi_store::manage::BulkUser {
+                row: i + 1,
+                unit: t(cols[0]),
+                role: t(cols[1]),
+                name: t(cols[2]),
+                phone: t(cols[3]),
+            }
+        })
+        .collect();
+    match st.store.add_users_bulk(&u.session.access, &rows).await {
+        Ok(created) => {
+            let names = Names::load(&st.store).await.map_err(store_error)?;
+            let day = lvzhi_core::time::date_cn(lvzhi_core::time::local_date(st.store.now()));
+            Ok(page(
+                StatusCode::OK,
+                &CreatedPage {
+                    chrome: Chrome::new(&st.store, &u, &names, "/admin/users"),
+                    title: "管理：批量创建用户".into(),
+                    tabs: tabs("/admin/users"),
+                    notice: format!("{day}已从“{name}”创建{}个账号，用户名为手机号。", created.len()),
+                    day,
+                    created,
+                },
+            ))
+        }
+        Err(e @ StoreError::BadRequest(_)) => fail(format!("“{name}”：{e}")).await,
+        Err(e) => Err(store_error(e)),
+    }
 }
 
 // ---------------------------------------------------------------- targets
@@ -1034,13 +1263,13 @@ struct VerifyPage {
     error: String,
 }
 
-/// `GET /audit/verify`: recomputes the whole hash chain (auditors and admins).
+/// `GET /audit/verify`: recomputes the whole hash chain (the audit administrator and auditors).
 pub async fn audit_verify(State(st): State<AppState>, u: UiUser) -> PageResult {
-    if !matches!(u.session.access.role, Role::Auditor | Role::Admin) {
+    if !u.session.access.role.reads_audit_log() {
         return Err(error_page(
             StatusCode::FORBIDDEN,
             "无权访问",
-            "只有审计监督人员和管理员可以校验变更日志。",
+            "只有审计管理员和审计监督人员可以校验变更日志。",
         ));
     }
     let store = &st.store;

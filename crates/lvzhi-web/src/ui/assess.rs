@@ -131,7 +131,11 @@ struct NewPage {
     others: String,
     opens: String,
     closes: String,
+    min_ballots: String,
 }
+
+/// The minimum number of ballots the set-up form offers.
+const DEFAULT_MIN_BALLOTS: u32 = 10;
 
 const DEFAULT_GROUPS: &str = "县级领导 30\n部门主要负责人 40\n乡镇党政正职 30";
 
@@ -184,6 +188,7 @@ async fn new_page_with(
             others: get("others", String::new()),
             opens: get("opens", format!("{today}T08:00")),
             closes: get("closes", format!("{today}T18:00")),
+            min_ballots: get("min_ballots", DEFAULT_MIN_BALLOTS.to_string()),
         },
     ))
 }
@@ -274,12 +279,21 @@ fn parse_def(f: &[(String, String)], people: &[lvzhi_store::org::Person]) -> Res
             person_id: None,
         });
     }
+    // Empty: no minimum.
+    let min_ballots = match field(f, "min_ballots").map(str::trim).unwrap_or("") {
+        "" => 0,
+        t => t.parse::<u32>().unwrap_or_else(|_| {
+            errors.push(format!("最少有效票数“{t}”应为非负整数"));
+            0
+        }),
+    };
     let opens = local_time(field(f, "opens").unwrap_or(""), "开始时间", &mut errors);
     let closes = local_time(field(f, "closes").unwrap_or(""), "结束时间", &mut errors);
     let (Some(opens_at), Some(closes_at)) = (opens, closes) else {
         return Err(errors);
     };
     let def = CampaignDef {
+        min_ballots,
         year,
         title: field(f, "name").unwrap_or("").trim().to_string(),
         groups,
@@ -338,6 +352,7 @@ struct ShowPage {
     can_manage: bool,
     opens: String,
     closes: String,
+    min_ballots: i64,
     subjects: Vec<String>,
     groups: Vec<GroupRow>,
     issued: i64,
@@ -410,6 +425,7 @@ pub async fn show(
             can_manage: manager(&u),
             opens: when(&c.opens_at),
             closes: when(&c.closes_at),
+            min_ballots: c.min_ballots,
             subjects: c
                 .subjects
                 .iter()
@@ -458,6 +474,26 @@ pub async fn close(State(st): State<AppState>, u: UiUser, Path(id): Path<String>
 pub struct CodeCell {
     n: usize,
     code: String,
+    /// The code as a QR code (inline SVG).
+    qr: String,
+}
+
+/// `text` as a QR code, an inline SVG drawn here (no network, no image
+/// library). The QR code holds the ballot code only, never a URL: a scanner
+/// at the voting desk types it into the code form, which POSTs it.
+pub fn qr_svg(text: &str) -> String {
+    match qrcode::QrCode::new(text.as_bytes()) {
+        Ok(q) => {
+            let svg = q
+                .render::<qrcode::render::svg::Color>()
+                .min_dimensions(120, 120)
+                .quiet_zone(true)
+                .build();
+            // Inline in HTML: without the XML declaration.
+            svg.find("<svg").map_or(svg.clone(), |i| svg[i..].to_string())
+        }
+        Err(_) => String::new(),
+    }
 }
 
 #[derive(Template)]
@@ -517,7 +553,11 @@ pub async fn tokens(
             cells: codes
                 .into_iter()
                 .enumerate()
-                .map(|(i, code)| CodeCell { n: i + 1, code })
+                .map(|(i, code)| CodeCell {
+                    n: i + 1,
+                    qr: qr_svg(&code),
+                    code,
+                })
                 .collect(),
         },
     ))
@@ -771,23 +811,32 @@ async fn ballot_page(
     )
 }
 
-/// The query of `/vote/open`.
+/// The query of `/vote/receipt`.
 #[derive(serde::Deserialize, Default)]
 pub struct CodeQuery {
     code: Option<String>,
 }
 
-/// `GET /vote/open?code=…` (the code form) and `GET /vote/{code}` — the ballot.
-pub async fn vote_open(State(st): State<AppState>, ClientIp(ip): ClientIp, Query(q): Query<CodeQuery>) -> Response {
-    let code = q.code.unwrap_or_default();
+/// `POST /vote/open` (the code form) — the ballot. The code travels in the
+/// body only: never in a URL, so never in a browser's history, a proxy's or
+/// the server's access log.
+pub async fn vote_open(
+    State(st): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    f: FormBody,
+) -> Response {
+    if !same_site(&headers) {
+        return code_page(StatusCode::FORBIDDEN, "请从本系统的投票页面输入选票码。", "");
+    }
+    let f = match super::session::form(f) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let code = field(&f, "code").unwrap_or("").to_string();
     if code.trim().is_empty() {
         return code_page(StatusCode::BAD_REQUEST, "请输入选票上的选票码。", "");
     }
-    ballot_page(&st, ip, &code, &HashMap::new(), "").await
-}
-
-/// `GET /vote/{code}`
-pub async fn vote_code(State(st): State<AppState>, ClientIp(ip): ClientIp, Path(code): Path<String>) -> Response {
     ballot_page(&st, ip, &code, &HashMap::new(), "").await
 }
 

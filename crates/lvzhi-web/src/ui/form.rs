@@ -100,6 +100,12 @@ pub fn input(f: &FieldDef, current: Option<&Value>, a: &Access, names: &Names, p
         inp.help = "含个人信息，已脱敏显示，不能在此修改".into();
         return inp;
     }
+    // 验收人, 审核人…: the store records who took the step; never typed here.
+    if f.fill.is_some() {
+        inp.kind = "readonly";
+        inp.help = "由系统自动记录为办理人，无需填写".into();
+        return inp;
+    }
     let choice = |value: String, label: String, selected: bool| Opt { value, label, selected };
     match f.ty {
         FieldType::LongText => inp.kind = "textarea",

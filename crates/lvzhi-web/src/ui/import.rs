@@ -34,7 +34,7 @@ use lvzhi_io::export::{ExportFormat, error_workbook};
 use lvzhi_io::import::{ImportOptions, ImportReport, make_tag, write};
 use lvzhi_io::mapping::{EXTRA_TARGET, Layout, Mapping, STATE_TARGET, normalize_header};
 use lvzhi_io::sheet::{Encoding, Sheet};
-use lvzhi_io::{Checked, IoError, ReadOptions};
+use lvzhi_io::{Checked, IoError, ReadOptions, Surface};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
@@ -127,6 +127,19 @@ async fn upload_page_with(
 pub async fn upload_page(State(st): State<AppState>, u: UiUser, Path(key): Path<String>) -> PageResult {
     let kind = ledger_for_import(&st, &u, &key)?;
     upload_page_with(&st, &u, kind, StatusCode::OK, String::new()).await
+}
+
+/// `GET /ledgers/{key}/import/template`: the ledger's import template (xlsx:
+/// headers, drop-down lists, one example row made for the user).
+pub async fn template(State(st): State<AppState>, u: UiUser, Path(key): Path<String>) -> PageResult {
+    let kind = ledger_for_import(&st, &u, &key)?;
+    let bytes = lvzhi_io::template::template_for(&st.store, &u.session.access, &kind.key)
+        .await
+        .map_err(|e| match e {
+            IoError::Store(s) => store_error(s),
+            other => error_page(StatusCode::INTERNAL_SERVER_ERROR, "生成失败", &io_message(&other)),
+        })?;
+    Ok(download(bytes, XLSX, &lvzhi_io::template::file_name(kind)))
 }
 
 /// `POST /ledgers/{key}/import`: takes the file, then the mapping screen.
@@ -255,6 +268,7 @@ async fn check(st: &AppState, u: &UiUser, e: &Upload, kind: &LedgerKind) -> Resu
             limits: lvzhi_io::sheet::SheetLimits::from_env(),
             vocabulary,
             set,
+            surface: Surface::Web,
             ..ReadOptions::default()
         };
         lvzhi_io::check_bytes(&kind, &org, &access, &bytes, &name, &read)
@@ -312,9 +326,8 @@ async fn detect(st: &AppState, u: &UiUser, e: &Upload, kind: &LedgerKind) -> Res
 }
 
 fn io_message(e: &IoError) -> String {
-    // The Chinese half of the bilingual messages.
-    let s = e.to_string();
-    s.split(" / ").next().unwrap_or(&s).to_string()
+    // The Chinese half of the bilingual messages, with the web page's hints.
+    e.message_for(Surface::Web)
 }
 
 /// The longest sample value shown whole on the mapping screen (an 18-character
@@ -891,7 +904,7 @@ pub async fn export_page(
         .pack()
         .ledger(&key)
         .ok_or_else(|| error_page(StatusCode::NOT_FOUND, "未找到", &format!("台账“{key}”不存在")))?;
-    if a.role == lvzhi_core::access::Role::Evaluator {
+    if !a.role.sees_ledgers() {
         return Err(error_page(StatusCode::FORBIDDEN, "无权访问", "测评人不能查看台账。"));
     }
     let format = match params.iter().find(|(k, _)| k == "format").map(|(_, v)| v.as_str()) {

@@ -270,7 +270,7 @@ fn param(params: &[(String, String)], k: &str) -> String {
 }
 
 fn forbid_evaluator(a: &Access) -> Result<(), Response> {
-    if a.role == Role::Evaluator {
+    if !a.role.sees_ledgers() {
         return Err(error_page(StatusCode::FORBIDDEN, "无权访问", "测评人不能查看指标。"));
     }
     Ok(())
@@ -726,8 +726,14 @@ async fn build_dashboard(st: &AppState, a: &Access, names: &Names) -> Result<Das
     if !ids.is_empty() {
         for m in 1..=months {
             for (y, acc) in [(today.year(), &mut this), (today.year() - 1, &mut last)] {
+                // Like for like: the month in progress against the same days
+                // of that month a year before (lvzhi_metrics::effective).
+                let p = match jiff::civil::Date::new(y, m, today.day()) {
+                    Ok(d) if m == months && y < today.year() => lvzhi_metrics::cut(Period::Month(y, m), d),
+                    _ => Period::Month(y, m),
+                };
                 let vs = eng
-                    .evaluate_some(store, a, &ids, Period::Month(y, m), &scope, today)
+                    .evaluate_some(store, a, &ids, p, &scope, today)
                     .await
                     .map_err(eval_page)?;
                 for (i, v) in vs.iter().enumerate() {

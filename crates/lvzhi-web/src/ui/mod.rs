@@ -19,6 +19,7 @@
 //! * [`check`] — 核查: a pasted text or an uploaded .docx/.txt, highlighted and explained.
 //! * [`admin`] — 管理: units, people and 分管, users and roles, annual targets; the chain check.
 //! * [`todo`] — 我的待办 in full (首页 shows the first 30).
+//! * [`inbox`] — 站内信: the user's notices, mark read, each opening its record.
 //! * [`supervise`] — 督查督办: overdue/due-soon items, bulk 催办, 评星挂旗, 预警.
 //! * [`indicators`] — 指标 with provenance pages; the leader's dashboard.
 //! * [`charts`] — server-drawn SVG charts (lines, bars, progress).
@@ -40,9 +41,12 @@ pub mod admin;
 pub mod assess;
 pub mod charts;
 pub mod check;
+pub mod evidence;
 pub mod form;
 pub mod import;
+pub mod inbox;
 pub mod indicators;
+pub mod list;
 pub mod pages;
 pub mod record;
 pub mod render;
@@ -72,17 +76,35 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(session::login_page).post(session::login))
         .route("/logout", post(session::logout))
         .route("/password", get(session::password_page).post(session::password_change))
+        .route("/login/totp", get(session::totp_page).post(session::totp_submit))
+        .route("/account/totp", get(session::enrol_page))
+        .route("/account/totp/begin", post(session::enrol_begin))
+        .route("/account/totp/confirm", post(session::enrol_confirm))
         .route("/assets/{*path}", get(asset))
-        .route("/ledgers/{key}", get(pages::list))
+        .route("/ledgers/{key}", get(list::list))
+        .route("/ledgers/{key}/columns", post(list::save_columns))
         .route("/ledgers/{key}/new", get(record::new_page).post(record::create))
         .route("/records/{id}", get(record::show))
         .route("/records/{id}/edit", get(record::edit_page).post(record::update))
         .route("/records/{id}/transition", post(record::transition))
         .route("/records/{id}/void", post(record::void))
         .route("/records/{id}/urge", post(record::urge))
+        .route("/records/{id}/assign", post(record::assign))
+        .route(
+            "/records/{id}/attachments",
+            post(evidence::upload).layer(axum::extract::DefaultBodyLimit::max(
+                crate::service::attachments::body_limit(),
+            )),
+        )
+        .route("/attachments/{id}", get(evidence::content))
+        .route("/attachments/{id}/thumb", get(evidence::thumb))
+        .route("/attachments/{id}/void", post(evidence::void))
         .route("/audit", get(pages::audit))
         .route("/audit/verify", get(admin::audit_verify))
         .route("/todo", get(todo::todo_page))
+        .route("/inbox", get(inbox::show))
+        .route("/inbox/read", post(inbox::read))
+        .route("/inbox/{id}/open", get(inbox::open))
         .route("/check", get(check::check_page).post(check::check_submit))
         .route("/admin", get(admin::index))
         .route("/admin/units", get(admin::units).post(admin::unit_add))
@@ -91,6 +113,8 @@ pub fn router() -> Router<AppState> {
         .route("/admin/people/{id}", post(admin::person_save))
         .route("/admin/users", get(admin::users).post(admin::user_add))
         .route("/admin/users/{name}/password", post(admin::user_password))
+        .route("/admin/users/{name}/role", post(admin::user_role))
+        .route("/admin/users/import", post(admin::users_import))
         .route("/admin/users/{name}/state", post(admin::user_state))
         .route("/admin/targets", get(admin::targets).post(admin::target_set))
         .route("/reports", get(reports::index))
@@ -107,9 +131,8 @@ pub fn router() -> Router<AppState> {
         .route("/assess/{id}/results", get(assess::results))
         .route("/assess/{id}/sheet/{ext}", get(assess::sheet))
         .route("/vote", get(assess::vote_home).post(assess::vote_cast))
-        .route("/vote/open", get(assess::vote_open))
+        .route("/vote/open", post(assess::vote_open))
         .route("/vote/receipt", get(assess::receipt))
-        .route("/vote/{code}", get(assess::vote_code))
         .route("/supervise", get(supervise::show))
         .route("/supervise/urge", post(supervise::urge))
         .route("/supervise/ack", post(supervise::ack))
@@ -121,6 +144,7 @@ pub fn router() -> Router<AppState> {
                 .post(import::upload)
                 .layer(axum::extract::DefaultBodyLimit::max(import::UPLOAD_LIMIT)),
         )
+        .route("/ledgers/{key}/import/template", get(import::template))
         .route("/ledgers/{key}/export", get(import::export_page))
         .route(
             "/imports/{id}/mapping",

@@ -1,17 +1,14 @@
-//! 首页 (my to-do items, counts per ledger), ledger lists and the audit log.
+//! 首页 (my to-do items, counts per ledger) and the audit log (ledger lists: `list.rs`).
 
-use super::form::Opt;
-use super::render::{Chrome, Names, PageResult, page, query, store_error};
-use super::rows::{Row, list_fields, row};
+use super::render::{Chrome, Names, PageResult, page, store_error};
+use super::rows::{Row, row};
 use super::session::UiUser;
 use crate::AppState;
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use lvzhi_core::access::Role;
-use lvzhi_core::field::{FieldRole, FieldType};
 use lvzhi_core::ledger::LedgerKind;
-use lvzhi_store::records::ListQuery;
 use lvzhi_store::{Store, StoreError};
 use std::sync::Arc;
 
@@ -43,6 +40,8 @@ struct HomePage<'a> {
     stats: Vec<Stat>,
     /// The leader's dashboard (领导驾驶舱).
     dash: Option<Arc<super::indicators::Dashboard>>,
+    /// An evaluator's 首页 leads to the ballot.
+    evaluator: bool,
 }
 
 /// How many to-do items 首页 shows.
@@ -56,10 +55,17 @@ pub async fn todo(store: &Store, u: &UiUser, names: &Names, limit: usize) -> Res
     u.memo_scoped(store, &format!("todo|{limit}"), || async {
         let (views, total) = store.todo(a, limit as i64).await?;
         let pack = store.pack();
-        let rows = views
-            .iter()
-            .filter_map(|v| pack.ledger(&v.row.ledger).map(|k| row(k, names, v)))
-            .collect();
+        let (cal, today) = (store.fresh_calendar().await?, store.today());
+        let ids: Vec<i64> = views.iter().map(|v| v.row.id).collect();
+        let mine = store.assigned_to_me(a, &ids).await?;
+        let mut rows = Vec::with_capacity(views.len());
+        for v in &views {
+            let Some(k) = pack.ledger(&v.row.ledger) else { continue };
+            let mut r = row(k, names, v);
+            r.due = super::rows::due_text(k, &cal, today, v);
+            r.mine = mine.contains(&v.row.id);
+            rows.push(r);
+        }
         Ok((rows, total))
     })
     .await
@@ -80,7 +86,7 @@ pub async fn home(State(st): State<AppState>, u: UiUser) -> PageResult {
         None
     };
     let mut stats = Vec::new();
-    if a.role != Role::Evaluator {
+    if a.role.sees_ledgers() {
         // Grouped by category, in the menu's order.
         let mut kinds: Vec<&LedgerKind> = pack.ledgers.iter().collect();
         let order = |c: &str| pack.ledgers.iter().position(|l| l.category == c).unwrap_or(usize::MAX);
@@ -116,263 +122,7 @@ pub async fn home(State(st): State<AppState>, u: UiUser) -> PageResult {
             todo_total,
             stats,
             dash,
-        },
-    ))
-}
-
-/// A sortable column header.
-pub struct SortLink {
-    /// Label.
-    pub label: String,
-    /// The list sorted by it.
-    pub href: String,
-    /// The current sort.
-    pub active: bool,
-}
-
-#[derive(Template)]
-#[template(path = "list.html")]
-struct ListPage<'a> {
-    chrome: Chrome,
-    title: String,
-    key: String,
-    description: String,
-    can_create: bool,
-    /// The list's filters as a query string, for the 导出 links.
-    export_q: String,
-    /// Column headers of the list fields; a sort link where sortable.
-    columns: Vec<(String, Option<SortLink>)>,
-    id_sort: SortLink,
-    updated_sort: SortLink,
-    rows: &'a [Row],
-    total: i64,
-    error: String,
-    f_state: Vec<Opt>,
-    f_unit: Vec<Opt>,
-    f_division: Vec<Opt>,
-    f_date_field: Vec<Opt>,
-    f_warning: Vec<Opt>,
-    f_sort: Vec<Opt>,
-    from: String,
-    to: String,
-    q: String,
-    next_href: String,
-    first_href: String,
-    filtered: bool,
-}
-
-fn opts(pairs: Vec<(String, String)>, current: &str) -> Vec<Opt> {
-    pairs
-        .into_iter()
-        .map(|(value, label)| Opt {
-            selected: value == current,
-            value,
-            label,
-        })
-        .collect()
-}
-
-/// `GET /ledgers/{key}`: the filtered, sorted, paginated list.
-pub async fn list(
-    State(st): State<AppState>,
-    u: UiUser,
-    Path(key): Path<String>,
-    Query(params): Query<Vec<(String, String)>>,
-) -> PageResult {
-    let store = &st.store;
-    let a = &u.session.access;
-    if a.role == Role::Evaluator {
-        return Err(super::render::error_page(
-            StatusCode::FORBIDDEN,
-            "无权访问",
-            "测评人不能查看台账。",
-        ));
-    }
-    let kind = store
-        .pack()
-        .ledger(&key)
-        .ok_or_else(|| super::render::error_page(StatusCode::NOT_FOUND, "未找到", &format!("台账“{key}”不存在")))?;
-    let names = u.names(store).await?;
-    let p = |k: &str| {
-        params
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.trim().to_string())
-            .unwrap_or_default()
-    };
-    let (state, unit, division, date_field, from, to, warning, q, sort, cursor) = (
-        p("state"),
-        p("unit"),
-        p("division"),
-        p("date_field"),
-        p("from"),
-        p("to"),
-        p("warning"),
-        p("q"),
-        p("sort"),
-        p("cursor"),
-    );
-    let sort = if matches!(sort.as_str(), "deadline" | "updated") {
-        sort
-    } else {
-        "id".to_string()
-    };
-    let date_fields: Vec<&lvzhi_core::field::FieldDef> =
-        kind.fields.iter().filter(|f| f.ty == FieldType::Date).collect();
-    let date_field = if date_fields.iter().any(|f| f.key == date_field) {
-        date_field
-    } else {
-        date_fields.first().map(|f| f.key.clone()).unwrap_or_default()
-    };
-    let warning = if matches!(warning.as_str(), "red" | "yellow" | "warned") {
-        warning
-    } else {
-        String::new()
-    };
-    let mut error = String::new();
-    let lq = ListQuery {
-        state: Some(state.clone()).filter(|s| !s.is_empty()),
-        unit: unit.parse().ok(),
-        division: Some(division.clone()).filter(|s| !s.is_empty()),
-        date_field: Some(date_field.clone()).filter(|s| !s.is_empty()),
-        from: Some(from.clone()).filter(|s| !s.is_empty()),
-        to: Some(to.clone()).filter(|s| !s.is_empty()),
-        warning: Some(warning.clone()).filter(|s| !s.is_empty()),
-        q: Some(q.clone()).filter(|s| !s.is_empty()),
-        sort: Some(sort.clone()),
-        cursor: Some(cursor.clone()).filter(|s| !s.is_empty()),
-        limit: Some(50),
-        count: true,
-        ..ListQuery::default()
-    };
-    // The same list at the same version of the data is the same page: memoised per reader.
-    let listed = u
-        .memo_scoped(store, &format!("list|{key}|{lq:?}"), || async {
-            let pg = store.list(a, &key, &lq).await?;
-            let rows: Vec<Row> = pg.items.iter().map(|v| row(kind, &names, v)).collect();
-            Ok::<_, StoreError>((rows, pg.total.unwrap_or(0), pg.next))
-        })
-        .await;
-    let page_ = match listed {
-        Ok(p) => Some(p),
-        Err(e @ StoreError::BadRequest(_)) => {
-            error = e.to_string();
-            None
-        }
-        Err(e) => return Err(store_error(e)),
-    };
-    let filters: Vec<(&str, &str)> = vec![
-        ("state", &state),
-        ("unit", &unit),
-        ("division", &division),
-        (
-            "date_field",
-            if from.is_empty() && to.is_empty() {
-                ""
-            } else {
-                &date_field
-            },
-        ),
-        ("from", &from),
-        ("to", &to),
-        ("warning", &warning),
-        ("q", &q),
-    ];
-    let href = |extra: &[(&str, &str)]| {
-        let mut all = filters.clone();
-        all.extend_from_slice(extra);
-        let qs = query(&all);
-        if qs.is_empty() {
-            format!("/ledgers/{key}")
-        } else {
-            format!("/ledgers/{key}?{qs}")
-        }
-    };
-    let sort_link = |label: &str, s: &str| SortLink {
-        label: label.to_string(),
-        href: href(&[("sort", if s == "id" { "" } else { s })]),
-        active: sort == s,
-    };
-    let columns = list_fields(kind)
-        .into_iter()
-        .map(|f| {
-            let link = (f.role == Some(FieldRole::Deadline)).then(|| sort_link(&f.label, "deadline"));
-            (f.label.clone(), link)
-        })
-        .collect();
-    let (rows, total, next): (&[Row], i64, Option<String>) = match &page_ {
-        Some(pg) => (&pg.0, pg.1, pg.2.clone()),
-        None => (&[], 0, None),
-    };
-    let sort_q = if sort == "id" { "" } else { sort.as_str() };
-    let next_href = next
-        .map(|n| href(&[("sort", sort_q), ("cursor", &n)]))
-        .unwrap_or_default();
-    let first_href = if cursor.is_empty() {
-        String::new()
-    } else {
-        href(&[("sort", sort_q)])
-    };
-    let mut state_opts = vec![(String::new(), "全部状态".to_string())];
-    if let Some(wf) = &kind.workflow {
-        state_opts.extend(wf.states.iter().map(|s| (s.name.clone(), s.name.clone())));
-    }
-    let mut unit_opts = vec![(String::new(), "全部单位".to_string())];
-    unit_opts.extend(names.units.iter().map(|x| (x.id.to_string(), x.name.clone())));
-    let mut div_opts = vec![(String::new(), "全部乡镇".to_string())];
-    div_opts.extend(
-        names
-            .divisions
-            .iter()
-            .filter(|d| d.level == 2)
-            .map(|d| (d.code.clone(), d.name.clone())),
-    );
-    let filtered = filters.iter().any(|(_, v)| !v.is_empty());
-    Ok(page(
-        StatusCode::OK,
-        &ListPage {
-            chrome: Chrome::new(store, &u, &names, &format!("/ledgers/{key}")),
-            title: kind.name.clone(),
-            key: key.clone(),
-            description: kind.description.clone(),
-            can_create: kind.create_roles.contains(&a.role) && a.role.writes(),
-            export_q: super::import::export_query(&[filters.as_slice(), &[("sort", sort_q)]].concat()),
-            columns,
-            id_sort: sort_link("编号", "id"),
-            updated_sort: sort_link("更新时间", "updated"),
-            rows,
-            total,
-            error,
-            f_state: opts(state_opts, &state),
-            f_unit: opts(unit_opts, &unit),
-            f_division: opts(div_opts, &division),
-            f_date_field: opts(
-                date_fields.iter().map(|f| (f.key.clone(), f.label.clone())).collect(),
-                &date_field,
-            ),
-            f_warning: opts(
-                vec![
-                    (String::new(), "全部".into()),
-                    ("red".into(), "红色预警（超期）".into()),
-                    ("yellow".into(), "黄色预警（临期）".into()),
-                    ("warned".into(), "红黄预警".into()),
-                ],
-                &warning,
-            ),
-            f_sort: opts(
-                vec![
-                    ("id".into(), "最新登记".into()),
-                    ("deadline".into(), "期限最近".into()),
-                    ("updated".into(), "最近更新".into()),
-                ],
-                &sort,
-            ),
-            from,
-            to,
-            q,
-            next_href,
-            first_href,
-            filtered,
+            evaluator: a.role == Role::Evaluator,
         },
     ))
 }

@@ -152,6 +152,10 @@ struct RecordPage {
     void_error: String,
     notice: String,
     banner: String,
+    /// The users the reader may make 承办人 (empty: the reader may not assign).
+    assignable: Vec<form::Opt>,
+    /// 证据材料 (`ui/evidence.rs`, `templates/_evidence.html`).
+    evidence: super::evidence::Evidence,
 }
 
 /// A submitted transition form: its name, its fields and the store's errors.
@@ -182,6 +186,10 @@ fn transition_inputs(kind: &LedgerKind, view: &RecordView, name: &str, u: &UiUse
                 let mut i = form::input(f, view.row.fields.get(&f.key), &u.session.access, names, &prefix);
                 // The transition needs it, whatever the field's own rule.
                 i.required = true;
+                if f.fill.is_some() {
+                    // Who takes the step: the store fills it with this user's name.
+                    i.value = u.session.display_name.clone();
+                }
                 i
             })
             .collect()
@@ -214,11 +222,33 @@ async fn render_record(st: &AppState, u: &UiUser, id: i64, status: StatusCode, m
         full: false,
     };
     let mut fields = vec![fact("编号", id.to_string()), fact("当前状态", view.row.state.clone())];
+    let assignee = store.assignee(a, id).await.map_err(store_error)?;
+    if let Some(x) = &assignee {
+        fields.push(fact("承办人", x.name.clone()));
+    }
+    let assignable = if lvzhi_store::Store::may_assign(a, &view) {
+        store
+            .assignable(a, id)
+            .await
+            .map_err(store_error)?
+            .into_iter()
+            .map(|x| form::Opt {
+                selected: assignee.as_ref().is_some_and(|y| y.user_id == x.user_id),
+                value: x.user_id.to_string(),
+                label: x.name,
+            })
+            .collect()
+    } else {
+        vec![]
+    };
     if kind.role_field(lvzhi_core::field::FieldRole::Deadline).is_none() && view.row.deadline.is_some() {
         fields.push(fact("期限", date(view.row.deadline.as_deref())));
     }
     if view.row.urge_count > 0 {
         fields.push(fact("催办次数", view.row.urge_count.to_string()));
+    }
+    if let Some(note) = &view.deadline_note {
+        fields.push(fact("期限说明", note.clone()));
     }
     fields.extend(kind.fields.iter().map(|f| Shown {
         label: f.label.clone(),
@@ -299,7 +329,9 @@ async fn render_record(st: &AppState, u: &UiUser, id: i64, status: StatusCode, m
             }
             "record.void" => ("作废".to_string(), s("reason"), false),
             "record.urge" => (format!("第{}次催办", d["urge_count"]), s("note"), false),
-            _ => (kind_label(&e.kind), String::new(), false),
+            "record.assign" => (format!("指派承办人：{}", s("name")), String::new(), true),
+            // A change with its reason (a deadline recomputed when the year's holiday arrangement was loaded).
+            _ => (kind_label(&e.kind), s("reason"), false),
         };
         history.push(Hist {
             at: when(&e.at),
@@ -401,8 +433,25 @@ async fn render_record(st: &AppState, u: &UiUser, id: i64, status: StatusCode, m
             void_error,
             notice: extra.notice,
             banner: extra.banner,
+            assignable,
+            evidence: super::evidence::section(st, u, &view, kind).await?,
         },
     ))
+}
+
+/// The record page with a banner (the attachment forms' refusals).
+pub(super) async fn page_with_banner(
+    st: &AppState,
+    u: &UiUser,
+    id: i64,
+    status: StatusCode,
+    banner: String,
+) -> PageResult {
+    let extra = Extra {
+        banner,
+        ..Extra::default()
+    };
+    render_record(st, u, id, status, extra).await
 }
 
 /// The query of a record page (the notice after a redirect).
@@ -421,6 +470,9 @@ pub async fn show(State(st): State<AppState>, u: UiUser, Path(id): Path<String>,
         Some("moved") => "已办理，记录已进入新的环节。",
         Some("voided") => "已作废。",
         Some("urged") => "已催办。",
+        Some("assigned") => "已指派承办人。",
+        Some("attached") => "已上传附件，已记入变更日志。",
+        Some("attachment_voided") => "附件已作废（文件保留，作废原因已记入变更日志）。",
         _ => "",
     };
     render_record(
@@ -516,6 +568,26 @@ pub async fn void(State(st): State<AppState>, u: UiUser, Path(id): Path<String>,
             let extra = Extra {
                 void_error: Some((reason, String::new())),
                 banner: conflict_banner(&e),
+                ..Extra::default()
+            };
+            render_record(&st, &u, id, status, extra).await
+        }
+        Err(e) => Err(store_error(e)),
+    }
+}
+
+/// `POST /records/{id}/assign`: makes `user` the record's 承办人 (the unit head or the office).
+pub async fn assign(State(st): State<AppState>, u: UiUser, Path(id): Path<String>, f: FormBody) -> PageResult {
+    let f = super::session::form(f)?;
+    check_csrf(&u, &f)?;
+    let id = parse_id(&id)?;
+    let user = field(&f, "user").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
+    match st.store.assign(&u.session.access, id, user).await {
+        Ok(_) => Ok(see_other(&format!("/records/{id}?msg=assigned"))),
+        Err(e @ (StoreError::BadRequest(_) | StoreError::Forbidden(_))) => {
+            let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            let extra = Extra {
+                banner: e.to_string(),
                 ..Extra::default()
             };
             render_record(&st, &u, id, status, extra).await

@@ -67,18 +67,21 @@ pub struct Chrome {
     pub path: String,
     /// 管理 link shown (admins and the office).
     pub manage: bool,
+    /// Unread notices (站内信), the header's badge.
+    pub unread: i64,
+    /// 我的待办 link shown (roles that act on records).
+    pub todo: bool,
 }
 
 impl Chrome {
-    /// The chrome of a page at `path` for the signed-in user `u` (a
-    /// `UiUser`, or any holder of a session).
-    pub fn new(store: &Store, u: &impl AsRef<Session>, names: &Names, path: &str) -> Chrome {
+    /// The chrome of a page at `path` for the signed-in user `u`.
+    pub fn new(store: &Store, u: &super::session::UiUser, names: &Names, path: &str) -> Chrome {
         let session: &Session = u.as_ref();
         let a = &session.access;
         let mut groups: Vec<MenuGroup> = Vec::new();
         let mut supervision = None;
         let mut indicators = None;
-        if a.role != Role::Evaluator {
+        if a.role.sees_ledgers() {
             for l in &store.pack().ledgers {
                 let href = format!("/ledgers/{}", l.key);
                 let active = path == href || path.starts_with(&format!("{href}/"));
@@ -96,7 +99,7 @@ impl Chrome {
                 }
             }
         }
-        if a.role != Role::Evaluator {
+        if a.role.sees_ledgers() {
             supervision = Some(MenuItem {
                 href: "/supervise".into(),
                 label: "督查督办".into(),
@@ -108,12 +111,12 @@ impl Chrome {
                 active: path.starts_with("/indicators"),
             });
         }
-        let audit = matches!(a.role, Role::Auditor | Role::Admin).then(|| MenuItem {
+        let audit = a.role.reads_audit_log().then(|| MenuItem {
             href: "/audit".into(),
             label: "审计".into(),
             active: path.starts_with("/audit"),
         });
-        let reports = (a.role != Role::Evaluator).then(|| MenuItem {
+        let reports = a.role.sees_ledgers().then(|| MenuItem {
             href: "/reports".into(),
             label: "报告".into(),
             active: path.starts_with("/reports"),
@@ -130,6 +133,7 @@ impl Chrome {
             unit: a.unit.map(|id| names.unit(id)).unwrap_or_default(),
             csrf: session.csrf.clone(),
             home_active: path == "/",
+            unread: u.unread,
             supervision,
             indicators,
             groups,
@@ -139,7 +143,8 @@ impl Chrome {
             css: super::asset_url("app.css"),
             js: super::asset_url("app.js"),
             path: path.to_string(),
-            manage: matches!(a.role, Role::Admin | Role::Office),
+            manage: matches!(a.role, Role::Admin | Role::Office | Role::SecAdmin),
+            todo: a.role.writes(),
         }
     }
 }

@@ -77,6 +77,9 @@ pub struct IndexPage {
     people: Vec<Opt>,
     scopes: Vec<Opt>,
     period: String,
+    /// The 期数 field (bulletins only): shown, and its value.
+    issue_field: bool,
+    issue: String,
     rows: Vec<TemplateRow>,
     can_edit: bool,
     error: String,
@@ -98,6 +101,8 @@ pub struct IndexQuery {
     pub period: Option<String>,
     /// Scope.
     pub scope: Option<String>,
+    /// A bulletin's 期数 (11 → 〔2026〕第11期).
+    pub issue: Option<String>,
 }
 
 fn report_message(e: &ReportError) -> String {
@@ -133,7 +138,7 @@ fn safe_back(back: Option<&str>) -> String {
 pub async fn index(State(st): State<AppState>, u: UiUser, Query(q): Query<IndexQuery>) -> PageResult {
     let store = &st.store;
     let a = &u.session.access;
-    if a.role == Role::Evaluator {
+    if !a.role.sees_ledgers() {
         return Err(super::render::error_page(
             StatusCode::FORBIDDEN,
             "无权访问",
@@ -182,6 +187,23 @@ pub async fn index(State(st): State<AppState>, u: UiUser, Query(q): Query<IndexQ
             .is_ok_and(|src| lvzhi_report::needs_person(&src.source)),
         None => false,
     };
+    // A bulletin's 期数: the office sets it; by default the next one.
+    let mut issue_field = false;
+    let mut issue = q.issue.clone().unwrap_or_default().trim().to_string();
+    if let Some(t) = &template
+        && let Ok(src) = custom::source(store, files, t, None).await
+        && lvzhi_report::has_issue(&src.source)
+    {
+        issue_field = true;
+        if issue.is_empty()
+            && let Ok(p) = Period::parse(period.trim())
+        {
+            issue = lvzhi_report::next_issue(store, t, p, today)
+                .await
+                .map_err(report_store_error)?
+                .to_string();
+        }
+    }
     let mut people = Vec::new();
     if !about_one {
         people.push(opt("", "（不指定）", &current_p));
@@ -219,18 +241,32 @@ pub async fn index(State(st): State<AppState>, u: UiUser, Query(q): Query<IndexQ
     let mut figures = 0;
     if let Some(t) = &template {
         let engine = st.engine();
+        // A number the user typed is the office's choice (remembered); the
+        // offered default is not, until the bulletin is downloaded with it.
+        let typed = q.issue.as_deref().is_some_and(|t| !t.trim().is_empty());
+        let parsed = lvzhi_report::parse_issue(if issue_field && typed { &issue } else { "" });
         let req = Request {
+            issue: parsed.as_ref().ok().copied().flatten(),
             template: t.clone(),
             period: period.trim().to_string(),
             person: person.clone(),
             scope: scope.clone(),
             today,
         };
-        match lvzhi_report::render_as(store, engine, files, &req, a).await {
+        let rendered = match parsed {
+            Ok(_) => lvzhi_report::render_as(store, engine, files, &req, a).await,
+            Err(e) => Err(e),
+        };
+        match rendered {
             Ok(report) => {
                 let mut here: Vec<(&str, &str)> = vec![("template", t), ("period", &req.period), ("scope", &req.scope)];
                 if let Some(p) = &req.person {
                     here.push(("person", p));
+                }
+                // Downloads carry the number shown; the way back only a typed one.
+                let n = if issue_field { issue.clone() } else { String::new() };
+                if typed && !n.is_empty() {
+                    here.push(("issue", &n));
                 }
                 let back = format!("/reports?{}", query(&here));
                 preview = lvzhi_report::html::body(&report, &|m| figure_href(m, &report.period, &report.scope, &back));
@@ -239,6 +275,9 @@ pub async fn index(State(st): State<AppState>, u: UiUser, Query(q): Query<IndexQ
                 let mut qs: Vec<(&str, &str)> = vec![("period", &req.period), ("scope", &req.scope)];
                 if let Some(p) = &req.person {
                     qs.push(("person", p));
+                }
+                if !n.is_empty() {
+                    qs.push(("issue", &n));
                 }
                 let base = format!("/api/v1/reports/{}", lvzhi_report::html::query(t));
                 let mut docx = qs.clone();
@@ -264,6 +303,8 @@ pub async fn index(State(st): State<AppState>, u: UiUser, Query(q): Query<IndexQ
             people,
             scopes,
             period,
+            issue_field,
+            issue,
             rows,
             can_edit,
             error,

@@ -36,6 +36,8 @@ pub struct UiUser {
     pub cache: PageCache,
     /// The store's version, read once per request at the first memoised value.
     version: Arc<OnceCell<Version>>,
+    /// The user's unread notices (站内信), counted once per request for the header.
+    pub unread: i64,
 }
 
 impl AsRef<Session> for UiUser {
@@ -115,12 +117,33 @@ impl FromRequestParts<AppState> for UiUser {
         let Some(token) = cookie(parts, COOKIE).map(str::to_string) else {
             return Err(login_redirect(parts, false));
         };
+        let path = parts.uri.path();
         match state.store.session(&token).await {
+            // A login that owes its second factor: only giving it, enrolling and logout.
+            Ok(session)
+                if session.second_factor.is_some()
+                    && ![
+                        "/login/totp",
+                        "/account/totp",
+                        "/account/totp/begin",
+                        "/account/totp/confirm",
+                        "/logout",
+                    ]
+                    .contains(&path) =>
+            {
+                Err(see_other(second_factor_page(&session)))
+            }
             // A password that must be changed: only the change page and logout.
-            Ok(session) if session.must_change.is_some() && !["/password", "/logout"].contains(&parts.uri.path()) => {
+            Ok(session)
+                if session.second_factor.is_none()
+                    && session.must_change.is_some()
+                    && !["/password", "/logout"].contains(&path) =>
+            {
                 Err(see_other("/password"))
             }
             Ok(session) => Ok(UiUser {
+                // A failed count shows no badge; the page itself still works.
+                unread: state.store.unread_notices(&session.access).await.unwrap_or(0),
                 session,
                 token,
                 cache: state.cache.clone(),
@@ -129,6 +152,15 @@ impl FromRequestParts<AppState> for UiUser {
             Err(StoreError::Unauthorized(_)) => Err(login_redirect(parts, true)),
             Err(e) => Err(store_error(e)),
         }
+    }
+}
+
+/// Where a session that owes its second factor goes.
+fn second_factor_page(s: &Session) -> &'static str {
+    if s.second_factor.as_deref() == Some(lvzhi_store::second_factor::PENDING_ENROL) {
+        "/account/totp"
+    } else {
+        "/login/totp"
     }
 }
 
@@ -288,7 +320,19 @@ pub async fn login(State(st): State<AppState>, addr: crate::auth::ClientAddr, re
     match st.store.login_from(&username, password, "web", addr.get()).await {
         Ok((token, s)) => {
             let secure = if st.secure_cookies { "; Secure" } else { "" };
-            let mut r = see_other(if s.must_change.is_some() { "/password" } else { &next });
+            let to = if s.second_factor.is_some() {
+                let page = second_factor_page(&s);
+                if page == "/login/totp" && next != "/" {
+                    format!("{page}?{}", super::render::query(&[("next", next.as_str())]))
+                } else {
+                    page.to_string()
+                }
+            } else if s.must_change.is_some() {
+                "/password".to_string()
+            } else {
+                next.clone()
+            };
+            let mut r = see_other(&to);
             let c = format!(
                 "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
                 st.store.policy().session_hours * 3600
@@ -397,6 +441,197 @@ pub async fn password_change(
             Ok(r)
         }
         Err(e @ StoreError::BadRequest(_)) => Ok(password_form(&st, &u, StatusCode::BAD_REQUEST, &e.to_string())),
+        Err(e) => Err(store_error(e)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "login_totp.html")]
+struct TotpPage {
+    css: String,
+    js: String,
+    csrf: String,
+    username: String,
+    display_name: String,
+    next: String,
+    error: String,
+}
+
+fn totp_form(u: &UiUser, status: StatusCode, next: &str, error: &str) -> Response {
+    page(
+        status,
+        &TotpPage {
+            css: super::asset_url("app.css"),
+            js: super::asset_url("app.js"),
+            csrf: u.session.csrf.clone(),
+            username: u.session.access.username.clone(),
+            display_name: u.session.display_name.clone(),
+            next: next.to_string(),
+            error: error.to_string(),
+        },
+    )
+}
+
+/// The query of `/login/totp`.
+#[derive(Debug, Default, Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+/// `GET /login/totp`: the second step of a login (a code or a recovery code).
+pub async fn totp_page(u: UiUser, Query(q): Query<NextQuery>) -> Response {
+    if u.session.second_factor.as_deref() != Some(lvzhi_store::second_factor::PENDING_CODE) {
+        return see_other("/");
+    }
+    totp_form(&u, StatusCode::OK, &safe_next(q.next.as_deref()), "")
+}
+
+/// `POST /login/totp` (`code`, `next`, `csrf`).
+pub async fn totp_submit(
+    State(st): State<AppState>,
+    u: UiUser,
+    addr: crate::auth::ClientAddr,
+    f: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> PageResult {
+    let f = form(f)?;
+    check_csrf(&u, &f)?;
+    let next = safe_next(field(&f, "next"));
+    match st
+        .store
+        .totp_verify(&u.token, field(&f, "code").unwrap_or(""), addr.get())
+        .await
+    {
+        Ok(s) => Ok(see_other(if s.must_change.is_some() { "/password" } else { &next })),
+        // Locked by wrong codes: the session has ended; back to the login form.
+        Err(e @ StoreError::Locked { .. }) => {
+            let mut r = login_form(
+                StatusCode::TOO_MANY_REQUESTS,
+                &u.session.access.username,
+                "/",
+                &e.to_string(),
+                "",
+                st.secure_cookies,
+            );
+            r.headers_mut().append(header::SET_COOKIE, clear_cookie(COOKIE, "/"));
+            Ok(r)
+        }
+        Err(e @ (StoreError::Unauthorized(_) | StoreError::Conflict(_))) => {
+            Ok(totp_form(&u, StatusCode::UNAUTHORIZED, &next, &e.to_string()))
+        }
+        Err(e) => Err(store_error(e)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "account_totp.html")]
+struct EnrolPage {
+    css: String,
+    js: String,
+    csrf: String,
+    username: String,
+    display_name: String,
+    role: &'static str,
+    /// The role requires a second factor.
+    required: bool,
+    /// Set up already.
+    enabled: bool,
+    /// Recovery codes left.
+    left: i64,
+    /// An enrolment under way: its secret and QR code.
+    secret: String,
+    qr_svg: String,
+    /// Just confirmed: the recovery codes, shown once.
+    codes: Vec<String>,
+    next: String,
+    error: String,
+}
+
+async fn enrol_view(st: &AppState, u: &UiUser, status: StatusCode, codes: Vec<String>, error: &str) -> PageResult {
+    let a = &u.session.access;
+    let enabled = st
+        .store
+        .totp_secret_of(&a.username)
+        .await
+        .map_err(store_error)?
+        .is_some();
+    let pending = if enabled || !codes.is_empty() {
+        None
+    } else {
+        st.store.totp_pending(a).await.map_err(store_error)?
+    };
+    let left = if enabled {
+        st.store.recovery_codes_left(a).await.map_err(store_error)?
+    } else {
+        0
+    };
+    let next = if u.session.must_change.is_some() {
+        "/password"
+    } else {
+        "/"
+    };
+    Ok(page(
+        status,
+        &EnrolPage {
+            css: super::asset_url("app.css"),
+            js: super::asset_url("app.js"),
+            csrf: u.session.csrf.clone(),
+            username: a.username.clone(),
+            display_name: u.session.display_name.clone(),
+            role: a.role.label(),
+            required: st.store.policy().totp_roles.contains(&a.role),
+            enabled: enabled && codes.is_empty(),
+            left,
+            qr_svg: pending
+                .as_ref()
+                .map(|e| crate::auth::qr_svg(&e.uri))
+                .unwrap_or_default(),
+            secret: pending.map(|e| e.secret).unwrap_or_default(),
+            codes,
+            next: next.into(),
+            error: error.to_string(),
+        },
+    ))
+}
+
+/// `GET /account/totp`: the second factor: status, or enrolment.
+pub async fn enrol_page(State(st): State<AppState>, u: UiUser) -> PageResult {
+    enrol_view(&st, &u, StatusCode::OK, vec![], "").await
+}
+
+/// `POST /account/totp/begin`: a new secret and its QR code.
+pub async fn enrol_begin(
+    State(st): State<AppState>,
+    u: UiUser,
+    addr: crate::auth::ClientAddr,
+    f: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> PageResult {
+    let f = form(f)?;
+    check_csrf(&u, &f)?;
+    match st.store.totp_begin(&u.session.access, addr.get()).await {
+        Ok(_) => Ok(see_other("/account/totp")),
+        Err(e @ StoreError::Conflict(_)) => enrol_view(&st, &u, StatusCode::CONFLICT, vec![], &e.to_string()).await,
+        Err(e) => Err(store_error(e)),
+    }
+}
+
+/// `POST /account/totp/confirm` (`code`): the first code; shows the recovery codes once.
+pub async fn enrol_confirm(
+    State(st): State<AppState>,
+    u: UiUser,
+    addr: crate::auth::ClientAddr,
+    f: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> PageResult {
+    let f = form(f)?;
+    check_csrf(&u, &f)?;
+    match st
+        .store
+        .totp_confirm(&u.session.access, &u.token, field(&f, "code").unwrap_or(""), addr.get())
+        .await
+    {
+        Ok(codes) => enrol_view(&st, &u, StatusCode::OK, codes, "").await,
+        Err(e @ (StoreError::BadRequest(_) | StoreError::Conflict(_))) => {
+            enrol_view(&st, &u, StatusCode::BAD_REQUEST, vec![], &e.to_string()).await
+        }
         Err(e) => Err(store_error(e)),
     }
 }

@@ -217,18 +217,11 @@ pub async fn items(
 /// unit names from the counts. No figure is computed here.
 pub fn rank_rows(tallies: &[UnitTally], offices: &[i64]) -> Vec<Rank> {
     let mut out = Vec::new();
-    for group in [lvzhi_store::org::TOWNSHIP, lvzhi_store::org::DEPARTMENT] {
-        for r in duty::rank(tallies, group, offices)
-            .into_iter()
-            .filter(|r| r.unit.tally.due > 0)
-        {
+    {
+        for (group, r) in duty::ranked_groups(tallies, offices) {
             let n = usize::from(r.stars);
             out.push(Rank {
-                group: if group == lvzhi_store::org::TOWNSHIP {
-                    "乡镇"
-                } else {
-                    "县直部门"
-                },
+                group,
                 place: r.place,
                 unit: r.unit.label.clone(),
                 due: r.unit.tally.due,
@@ -312,7 +305,7 @@ async fn render(
 ) -> PageResult {
     let store = &st.store;
     let a = &u.session.access;
-    if a.role == Role::Evaluator {
+    if !a.role.sees_ledgers() {
         return Err(super::render::error_page(
             StatusCode::FORBIDDEN,
             "无权访问",
@@ -435,7 +428,7 @@ async fn render(
             } else {
                 period_s.clone()
             },
-            period_label: eff.label(),
+            period_label: lvzhi_metrics::span_label(eff),
             period_error,
             ranks: &ranks,
             min_items: MIN_ITEMS,

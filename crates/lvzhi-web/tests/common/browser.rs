@@ -111,6 +111,8 @@ impl Tools {
         }
         let mut caps = serde_json::Map::new();
         caps.insert("goog:chromeOptions".into(), options);
+        // The TLS test's certificate is self-signed (made in the test).
+        caps.insert("acceptInsecureCerts".into(), json!(true));
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
         let c = ClientBuilder::new(connector)
             .capabilities(caps)

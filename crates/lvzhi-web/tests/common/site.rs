@@ -70,7 +70,8 @@ impl Server {
 
     /// The kinds of the newest `n` events, newest first.
     pub fn last_event_kinds(&self, n: i64) -> Vec<String> {
-        let a = self.county.access("admin");
+        // The audit log is the audit administrator's (三员分立).
+        let a = self.county.access("auditadmin");
         self.rt
             .block_on(self.store.events(&a, None, None, n))
             .unwrap()
@@ -186,24 +187,9 @@ impl Browser {
     /// POSTs `multipart/form-data` as a browser sends a form with text
     /// fields and a file input named `file` (left empty when `file` is None).
     pub fn multipart(&mut self, path: &str, fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> Response {
-        let boundary = "----lvzhiTestBoundary7MA4YWxk";
-        let mut body: Vec<u8> = Vec::new();
-        for (k, v) in fields {
-            body.extend_from_slice(
-                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes(),
-            );
-        }
-        let (name, data) = file.unwrap_or(("", b""));
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
-                 Content-Type: application/octet-stream\r\n\r\n"
-            )
-            .as_bytes(),
-        );
-        body.extend_from_slice(data);
-        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-        self.send(path, &body, &format!("multipart/form-data; boundary={boundary}"))
+        let file = file.unwrap_or(("", b""));
+        let body = lvzhi_testkit::http::multipart(fields, &[file]);
+        self.send(path, &body, lvzhi_testkit::http::MULTIPART)
     }
 
     /// [`Browser::multipart`] with a file.

@@ -281,3 +281,39 @@ fn a_suggested_column_accepted_and_a_value_set_once() {
     assert_eq!(rec.row.fields["extra"], serde_json::json!({"督办领导": "张三"}));
     s.stop();
 }
+
+#[test]
+fn the_template_downloads_and_imports_back() {
+    let s = Server::start();
+    let before = s.count("admin");
+    let mut b = s.signed_in("clerk_xd");
+    // The upload page links the template.
+    let page = b.get("/ledgers/hazard/import").text();
+    assert!(page.contains("href=\"/ledgers/hazard/import/template\""), "{page}");
+    let t = b.get("/ledgers/hazard/import/template");
+    assert_eq!(t.status, 200);
+    assert!(t.header("content-type").unwrap().contains("spreadsheetml"));
+    assert!(t.header("content-disposition").unwrap().contains("filename*=UTF-8''"));
+    assert!(t.body.starts_with(b"PK"));
+    // Uploaded as it is: every column maps, nothing is missing, the example row is good.
+    let csrf = b.csrf();
+    let r = b.upload("/ledgers/hazard/import", &[("csrf", &csrf)], ("模板.xlsx", &t.body));
+    assert_eq!(r.status, 303, "{}", r.text());
+    let to = location(&r);
+    let id = to
+        .trim_start_matches("/imports/")
+        .trim_end_matches("/mapping")
+        .to_string();
+    let m = b.get(&to).text();
+    assert!(!m.contains("mapping-missing"), "{m}");
+    assert_eq!(selected(&m, "col0"), "description");
+    let p = b.get(&format!("/imports/{id}/preview")).text();
+    assert!(p.contains("可导入 <strong>1</strong> 行"), "{p}");
+    let r = b.post(&format!("/imports/{id}/confirm"), &[("csrf", &csrf)]);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(s.count("admin"), before + 1);
+    // Who may not import may not have the template either.
+    let mut l = s.signed_in("leader");
+    assert_eq!(l.get("/ledgers/hazard/import/template").status, 403);
+    s.stop();
+}

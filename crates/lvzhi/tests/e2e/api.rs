@@ -71,7 +71,13 @@ fn hazard_loop_through_http_on_both_backends() {
             .iter()
             .map(|d| d["label"].as_str().unwrap())
             .collect();
-        assert_eq!(labels, ["整改措施", "整改完成日期"]);
+        assert_eq!(labels, ["整改措施", "整改完成日期", "附件"]);
+        assert!(
+            r.text().contains("“提交验收”须先上传至少1份“整改后照片”"),
+            "{}",
+            r.text()
+        );
+        after_photo(&mut yj, id);
         let r = yj
             .post(
                 &format!("/api/v1/records/{id}/transitions"),
@@ -108,6 +114,7 @@ fn hazard_loop_through_http_on_both_backends() {
             [
                 "record.create",
                 "record.transition",
+                "record.attach",
                 "record.transition",
                 "record.transition"
             ]
@@ -382,6 +389,19 @@ fn openapi_document_is_served() {
     s.stop();
 }
 
+/// Uploads the after photo 提交验收 needs (issue 16) through the API.
+fn after_photo(c: &mut lvzhi_testkit::http::Client, id: i64) {
+    let photo = lvzhi_files::sample::photo(320, 240, Some("2026:11:24 10:00:00"), None);
+    let r = c
+        .upload(
+            &format!("/api/v1/records/{id}/attachments"),
+            &[("kind", "整改后照片")],
+            &[("整改后.jpg", &photo)],
+        )
+        .unwrap();
+    assert_eq!(r.status, 201, "{}", r.text());
+}
+
 /// Dates that make sense (issue 16): the pack's date rules refuse a 整改完成日期
 /// before the 发现日期 or in the future, with the message naming both fields.
 #[test]
@@ -392,6 +412,7 @@ fn date_rules_refuse_over_http_with_the_fields_named() {
         let mut office = s.client("office");
         assign(&mut office, id);
         let mut yj = s.client("clerk_yj");
+        after_photo(&mut yj, id);
         let submit = |yj: &mut lvzhi_testkit::http::Client, on: &str| {
             yj.post(
                 &format!("/api/v1/records/{id}/transitions"),
@@ -445,7 +466,23 @@ const WRITE_ROLES: &[(&str, &str, Option<&[&str]>)] = &[
     ("delete", "/api/v1/auth/sessions/{id}", None),
     ("post", "/api/v1/assessments/ballot", None),
     ("post", "/api/v1/assessments/ballot/cast", None),
+    // Self-service: each user marks only their own notices read (tested in lvzhi-web tests/inbox.rs).
+    ("post", "/api/v1/notices/read", None),
+    ("post", "/api/v1/notices/{id}/read", None),
+    ("post", "/api/v1/auth/totp", None),
+    ("post", "/api/v1/auth/totp/enrol", None),
+    ("post", "/api/v1/auth/totp/confirm", None),
+    // 三员分立: the system administrator makes ordinary accounts and acts on
+    // them; the security administrator owns roles, unlocking, second factors
+    // and the policy (and the administrators' accounts); the audit
+    // administrator writes nothing at all.
     ("post", "/api/v1/users", Some(&["admin"])),
+    ("post", "/api/v1/users/{name}/role", Some(&["secadmin"])),
+    ("post", "/api/v1/users/{name}/password", Some(&["admin", "secadmin"])),
+    ("post", "/api/v1/users/{name}/state", Some(&["admin", "secadmin"])),
+    ("post", "/api/v1/users/{name}/unlock", Some(&["secadmin"])),
+    ("post", "/api/v1/users/{name}/totp/reset", Some(&["secadmin"])),
+    ("put", "/api/v1/security/policy", Some(&["secadmin"])),
     (
         "post",
         "/api/v1/ledgers/{ledger}/records",
@@ -472,6 +509,16 @@ const WRITE_ROLES: &[(&str, &str, Option<&[&str]>)] = &[
         "post",
         "/api/v1/records/{id}/urge",
         Some(&["admin", "office", "leader"]),
+    ),
+    (
+        "post",
+        "/api/v1/records/{id}/attachments",
+        Some(&["admin", "office", "clerk_xd", "head_xd", "clerk_yj", "head_yj"]),
+    ),
+    (
+        "post",
+        "/api/v1/attachments/{id}/void",
+        Some(&["admin", "office", "clerk_xd", "head_xd", "clerk_yj", "head_yj"]),
     ),
     ("post", "/api/v1/warnings/{id}/ack", Some(&["admin", "office"])),
     (
@@ -577,8 +624,32 @@ fn every_write_route_against_every_role() {
         "clerk_yj",
         "head_yj",
         "auditor",
+        "secadmin",
+        "auditadmin",
         "evaluator",
     ];
+    // The account the account routes act on (an ordinary one), and an
+    // administrator's account only the security administrator may touch.
+    let sys = lvzhi_store::Store::system_access();
+    for (name, role) in [
+        ("rt_target", lvzhi_core::access::Role::Evaluator),
+        ("rt_sysadmin2", lvzhi_core::access::Role::Admin),
+    ] {
+        s.rt.block_on(s.store.add_user(
+            &sys,
+            &lvzhi_store::auth::NewUser {
+                username: name.into(),
+                display_name: name.into(),
+                password: "Target#county-1".into(),
+                role,
+                unit_id: None,
+                division: None,
+                person_id: None,
+            },
+        ))
+        .unwrap();
+    }
+    let policy = serde_json::to_value(s.store.policy()).unwrap();
     for (m, p, roles) in WRITE_ROLES {
         let Some(roles) = roles else { continue };
         for user in users {
@@ -592,6 +663,7 @@ fn every_write_route_against_every_role() {
             let path = p
                 .replace("{ledger}", "hazard")
                 .replace("{template}", "月度督查通报")
+                .replace("{name}", "rt_target")
                 .replace(
                     "{id}",
                     &if p.contains("/records/") {
@@ -607,6 +679,7 @@ fn every_write_route_against_every_role() {
                 "/api/v1/records/{id}" => json!({"version": version, "fields": {"inspection": "改"}}),
                 "/api/v1/records/{id}/void" => json!({"version": version, "reason": "角色测试"}),
                 "/api/v1/records/{id}/urge" => json!({"note": "请加快"}),
+                "/api/v1/attachments/{id}/void" => json!({"reason": "角色测试"}),
                 "/api/v1/warnings/{id}/ack" => json!({"note": "已处理"}),
                 "/api/v1/users" => {
                     json!({"username": format!("rt_{user}"), "password": "role-test-pass-1", "role": "auditor"})
@@ -623,6 +696,10 @@ fn every_write_route_against_every_role() {
                     "opens_at": "2026-11-20T00:00:00Z", "closes_at": "2026-12-20T00:00:00Z"})
                 }
                 "/api/v1/assessments/{id}/tokens" => json!({"group_id": 1, "count": 1}),
+                "/api/v1/users/{name}/role" => json!({"role": "evaluator"}),
+                "/api/v1/users/{name}/password" => json!({"password": format!("Reset#{user}-2026")}),
+                "/api/v1/users/{name}/state" => json!({"disabled": false}),
+                "/api/v1/security/policy" => policy.clone(),
                 _ => json!({}),
             };
             let mut c = s.client(user);
@@ -656,6 +733,69 @@ fn every_write_route_against_every_role() {
                 );
             }
         }
+    }
+    // No administrator acts as another: the system administrator may not
+    // reset or disable an administrator's account, nor give anyone an
+    // administrator's role; the audit log is the audit administrator's (and
+    // the auditors'), not the other two administrators'.
+    let mut admin = s.client("admin");
+    for (path, body) in [
+        (
+            "/api/v1/users/rt_sysadmin2/password",
+            json!({"password": "Reset#admin-2026"}),
+        ),
+        ("/api/v1/users/rt_sysadmin2/state", json!({"disabled": true})),
+        ("/api/v1/users/rt_target/role", json!({"role": "audit_admin"})),
+    ] {
+        let before = event_count(&s);
+        let r = admin.post(path, &body).unwrap();
+        assert_eq!(r.status, 403, "admin {path}: {}", r.text());
+        assert_eq!(event_count(&s), before);
+    }
+    let r = admin
+        .post(
+            "/api/v1/users",
+            &json!({"username": "rt_sec2", "password": "Second#county-1", "role": "sec_admin"}),
+        )
+        .unwrap();
+    assert_eq!(
+        r.status,
+        403,
+        "the system administrator made a security administrator: {}",
+        r.text()
+    );
+    let mut sec = s.client("secadmin");
+    let r = sec
+        .post("/api/v1/users/secadmin/role", &json!({"role": "audit_admin"}))
+        .unwrap();
+    assert_eq!(
+        r.status,
+        403,
+        "the security administrator changed their own role: {}",
+        r.text()
+    );
+    let r = sec
+        .post(
+            "/api/v1/users/rt_sysadmin2/password",
+            &json!({"password": "Reset#sec-2026"}),
+        )
+        .unwrap();
+    assert_eq!(r.status, 204, "{}", r.text());
+    for path in ["/api/v1/audit/events", "/api/v1/audit/verify"] {
+        for (user, status) in [("admin", 403), ("secadmin", 403), ("auditadmin", 200), ("auditor", 200)] {
+            let r = s.client(user).get(path).unwrap();
+            assert_eq!(r.status, status, "{user} GET {path}: {}", r.text());
+        }
+    }
+    // The audit and security administrators see no ledger.
+    for user in ["secadmin", "auditadmin"] {
+        let r = s.client(user).get("/api/v1/ledgers/hazard/records").unwrap();
+        assert!(
+            r.status == 403 || r.json()["items"].as_array().is_some_and(|a| a.is_empty()),
+            "{user} read records: {} {}",
+            r.status,
+            r.text()
+        );
     }
     // Warnings: the role check is in `acknowledge` itself (the API and the 督办 page alike).
     let clerk = s.county.access("clerk_xd");

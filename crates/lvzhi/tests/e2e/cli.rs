@@ -56,6 +56,14 @@ fn init_users_audit_and_tampering() {
         out.contains("肃州区") && out.contains("admin / Secret#county-1"),
         "{out}"
     );
+    // 三员分立: init makes the three administrators and prints their logins once.
+    for login in [
+        "系统管理员 / administrator login: admin / ",
+        "安全管理员 / administrator login: secadmin / ",
+        "审计管理员 / administrator login: auditadmin / ",
+    ] {
+        assert!(out.contains(login), "{login} not in {out}");
+    }
     let (code, _, err) = run(&["init", "--db", &url]);
     assert_eq!(code, 2, "second init refused: {err}");
     let (code, out, err) = run(&[

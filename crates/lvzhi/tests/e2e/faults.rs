@@ -8,92 +8,17 @@
 
 use lvzhi_testkit::TestDb;
 use lvzhi_testkit::http::Client;
-use serde_json::json;
 use sqlx::Connection;
 use std::collections::HashMap;
-use std::net::{SocketAddr, TcpListener};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// `lvzhi init` on `url` with the admin password `password`.
-fn init(url: &str, password: &str) {
-    let st = Command::new(assert_cmd::cargo::cargo_bin("lvzhi"))
-        .args(["init", "--db", url, "--admin-password", password])
-        .output()
-        .unwrap();
-    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(lvzhi_testkit::no_forced_change(url));
-}
-
-/// Starts `lvzhi serve` on `url`, its stderr in `log` (if any); waits until it listens.
-pub fn serve(url: &str, log: Option<&std::path::Path>) -> (Child, SocketAddr) {
-    let bin = assert_cmd::cargo::cargo_bin("lvzhi");
-    let port = free_port();
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let child = Command::new(&bin)
-        .args(["serve", "--db", url, "--listen", &addr.to_string()])
-        .stdout(Stdio::null())
-        .stderr(log.map_or_else(Stdio::null, |l| std::fs::File::create(l).unwrap().into()))
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(addr).is_err() {
-        assert!(Instant::now() < deadline, "server did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    (child, addr)
-}
-
-/// Starts 16 threads that create hazards (descriptions `{prefix}{thread}-{n}`)
-/// until `stop`, handing each answer to `seen`; a thread ends when `seen` says false.
-pub fn hazard_writers(
-    addr: SocketAddr,
-    token: &str,
-    stop: &Arc<AtomicBool>,
-    prefix: &'static str,
-    seen: impl Fn(String, std::io::Result<lvzhi_testkit::http::Response>) -> bool + Send + Sync + 'static,
-) -> Vec<std::thread::JoinHandle<()>> {
-    let seen = Arc::new(seen);
-    (0..16)
-        .map(|t| {
-            let (seen, stop, token) = (seen.clone(), stop.clone(), token.to_string());
-            std::thread::spawn(move || {
-                let mut c = Client::new(addr);
-                c.token = Some(token);
-                let mut i = 0;
-                while !stop.load(Ordering::Relaxed) {
-                    i += 1;
-                    let d = format!("{prefix}{t}-{i}");
-                    let body = json!({"fields": {"description": d, "company": "演示公司", "industry": "工贸",
-                        "grade": "一般", "township": "620902100", "found_on": "2026-11-20"}});
-                    if !seen(d, c.post("/api/v1/ledgers/hazard/records", &body)) {
-                        break;
-                    }
-                }
-            })
-        })
-        .collect()
-}
-
-/// What the writing clients saw.
-#[derive(Default)]
-struct Seen {
-    /// Acknowledged creates: description → id.
-    acked: HashMap<String, i64>,
-    /// Creates answered 503 "未确认" (may or may not be stored, at most once).
-    unconfirmed: Vec<String>,
-    /// Creates answered 503 "未保存" / "请稍后重试".
-    refused: usize,
-    /// When each create was acknowledged.
-    times: Vec<Instant>,
-}
+#[path = "../support/writers.rs"]
+mod writers;
+use writers::{Seen, init};
+pub use writers::{hazard_writers, serve};
 
 #[test]
 fn postgres_backends_terminated_under_load() {
@@ -113,19 +38,7 @@ fn postgres_backends_terminated_under_load() {
     let threads = {
         let seen = seen.clone();
         hazard_writers(addr, &token, &stop, "故障测试", move |d, r| {
-            let r = r.unwrap();
-            let mut s = seen.lock().unwrap();
-            match r.status {
-                201 => {
-                    s.acked.insert(d, r.json()["id"].as_i64().unwrap());
-                    s.times.push(Instant::now());
-                }
-                503 if r.text().contains("未确认") => s.unconfirmed.push(d),
-                // Not saved: refused by the writer, or a read on a killed connection before it.
-                503 if r.text().contains("未保存") || r.text().contains("请稍后重试") => s.refused += 1,
-                _ => panic!("unexpected {}: {}", r.status, r.text()),
-            }
-            true
+            writers::note(&seen, d, r)
         })
     };
     let acked = || seen.lock().unwrap().acked.len();
@@ -181,35 +94,7 @@ fn postgres_backends_terminated_under_load() {
     child.kill().unwrap();
     child.wait().unwrap();
     let seen = seen.lock().unwrap();
-    // Every acknowledged create is stored exactly once; nothing is stored twice.
-    let stored: HashMap<String, Vec<i64>> = rt.block_on(async {
-        let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
-        let rows: Vec<(i64, String)> =
-            sqlx::query_as("SELECT id, fields::jsonb ->> 'description' FROM records WHERE ledger = 'hazard'")
-                .fetch_all(&mut c)
-                .await
-                .unwrap();
-        let mut m: HashMap<String, Vec<i64>> = HashMap::new();
-        for (id, d) in rows {
-            m.entry(d).or_default().push(id);
-        }
-        m
-    });
-    for (d, ids) in &stored {
-        assert_eq!(ids.len(), 1, "{d} stored {} times", ids.len());
-    }
-    for (d, id) in &seen.acked {
-        assert_eq!(
-            stored.get(d),
-            Some(&vec![*id]),
-            "acknowledged create {d} (id {id}) lost"
-        );
-    }
-    let extra = stored.len() - seen.acked.len();
-    assert!(
-        extra <= seen.unconfirmed.len(),
-        "{extra} records stored that no client was told about"
-    );
+    writers::stored_once(&rt, &db.url, &seen);
     // The chain verifies, from the command line.
     let out = Command::new(&bin)
         .args(["audit", "verify", "--db", &db.url])

@@ -7,6 +7,7 @@
 mod api;
 mod cli;
 mod crash;
+mod evidence;
 mod faults;
 mod reports;
 mod server;

@@ -1,0 +1,196 @@
+//! Evidence attachments in the store (issue 16), on SQLite and PostgreSQL:
+//! events on the chain, scope, voiding, the evidence rule, `verify_files`
+//! naming an altered or missing file, and the attachment directory carried
+//! by backup and restore.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[macro_use]
+mod common;
+
+use common::*;
+use lvzhi_files::{Limits, sample};
+use lvzhi_store::attachments::NewAttachment;
+use lvzhi_store::{Access, Store, StoreError};
+use serde_json::json;
+
+both!(attach_void_scope_and_rule, tampering_is_named, files_round_trip);
+
+/// Stores `bytes` and records them as `kind` on `record`, as the upload path does.
+async fn upload(
+    s: &Store,
+    actor: &Access,
+    record: i64,
+    kind: &str,
+    name: &str,
+    bytes: &[u8],
+) -> Result<i64, StoreError> {
+    let files = s.files();
+    let alg = s.file_alg().await?;
+    let mut inc = files.incoming(name, alg, Limits::default()).unwrap();
+    inc.write(bytes).unwrap();
+    let r = inc.finish().unwrap();
+    let i = r.inspect().unwrap();
+    let thumb_hash = i.thumbnail.as_ref().map(|t| files.put_bytes(t, alg).unwrap());
+    let new = NewAttachment {
+        kind: kind.into(),
+        name: r.name.clone(),
+        size: r.size as i64,
+        mime: i.kind.mime().into(),
+        hash: r.digest.clone(),
+        thumb_hash,
+        width: i.size_px.map(|p| i64::from(p.0)),
+        height: i.size_px.map(|p| i64::from(p.1)),
+        taken_at: i.taken_at.clone(),
+        gps: i.gps.clone(),
+    };
+    r.store(&files).unwrap();
+    s.attach(actor, record, new).await
+}
+
+async fn in_progress(w: &World) -> i64 {
+    let s = &w.store;
+    let r = s.create(&w.clerk_xd, "hazard", hazard(XD, Some(w.yj))).await.unwrap();
+    s.transition(&w.office, r.id, 1, "交办", map(json!({})), None)
+        .await
+        .unwrap();
+    r.id
+}
+
+async fn attach_void_scope_and_rule(w: World) {
+    let s = &w.store;
+    let id = in_progress(&w).await;
+    let photo = sample::photo(
+        640,
+        480,
+        Some("2026:11:24 10:15:00"),
+        Some(((39, 44, 1500), (98, 29, 3000))),
+    );
+    let a = upload(s, &w.clerk_yj, id, "整改后照片", "整改后.jpg", &photo)
+        .await
+        .unwrap();
+
+    // The event carries what was uploaded, on the chain.
+    let evs = s.record_events(&w.office, id).await.unwrap();
+    let e = evs.iter().find(|e| e.kind == "record.attach").unwrap();
+    assert_eq!(e.actor_name, "clerk_yj");
+    assert_eq!(e.data["attachment"], json!(a));
+    assert_eq!(e.data["name"], json!("整改后.jpg"));
+    assert_eq!(e.data["mime"], json!("image/jpeg"));
+    assert_eq!(e.data["size"], json!(photo.len()));
+    assert_eq!(e.data["taken_at"], json!("2026-11-24T10:15:00"));
+    assert_eq!(e.data["gps"], json!("39.737500,98.491666"));
+    assert_eq!(
+        e.data["hash"],
+        json!(lvzhi_core::crypto::hex_digest(lvzhi_core::crypto::HashAlg::Sm3, &photo))
+    );
+    assert!(s.verify_chain().await.unwrap().error.is_none());
+
+    // Scope: another township's clerk cannot see, list or add to it (404, as missing).
+    expect_status(s.attachments(&w.clerk_qs, id).await, 404);
+    expect_status(s.attachment(&w.clerk_qs, a).await, 404);
+    expect_status(upload(s, &w.clerk_qs, id, "整改后照片", "x.jpg", &photo).await, 404);
+    // Read-only roles: visible, not writable.
+    assert_eq!(s.attachments(&w.leader, id).await.unwrap().len(), 1);
+    expect_status(upload(s, &w.auditor, id, "整改后照片", "x.jpg", &photo).await, 403);
+    // A kind the ledger does not have.
+    let msg = expect_status(upload(s, &w.clerk_yj, id, "自拍", "x.jpg", &photo).await, 422);
+    assert!(msg.contains("不是本台账的附件类别"), "{msg}");
+
+    // Voiding needs a reason, keeps the row and writes an event; the rule then fails again.
+    expect_status(s.void_attachment(&w.clerk_yj, a, "  ").await, 422);
+    expect_status(s.void_attachment(&w.clerk_qs, a, "拍错了").await, 404);
+    s.void_attachment(&w.clerk_yj, a, "拍错了地点").await.unwrap();
+    let list = s.attachments(&w.office, id).await.unwrap();
+    assert!(list[0].voided && list[0].void_reason.as_deref() == Some("拍错了地点"));
+    expect_status(s.void_attachment(&w.clerk_yj, a, "再次").await, 409);
+    let fields = map(json!({"measures": "已整改", "rectified_on": "2026-11-24"}));
+    let msg = expect_status(
+        s.transition(&w.clerk_yj, id, 2, "提交验收", fields.clone(), None).await,
+        422,
+    );
+    assert!(msg.contains("“提交验收”须先上传至少1份“整改后照片”"), "{msg}");
+    // A 整改前照片 does not count for the rule.
+    upload(s, &w.clerk_yj, id, "整改前照片", "前.jpg", &photo)
+        .await
+        .unwrap();
+    expect_status(
+        s.transition(&w.clerk_yj, id, 2, "提交验收", fields.clone(), None).await,
+        422,
+    );
+    upload(s, &w.clerk_yj, id, "整改后照片", "后.jpg", &photo)
+        .await
+        .unwrap();
+    let r = s
+        .transition(&w.clerk_yj, id, 2, "提交验收", fields, None)
+        .await
+        .unwrap();
+    assert_eq!(r.state, "待验收");
+
+    // 督办事项 报结 needs a 办理情况报告; 河湖问题 销号 any photo — checked in the pack.
+    let pack = s.pack();
+    let sup = pack.ledger("supervision").unwrap().workflow.as_ref().unwrap();
+    let t = sup.transitions.iter().find(|t| t.name == "报结").unwrap();
+    assert_eq!(t.evidence[0].message("报结"), "“报结”须先上传至少1份“办理情况报告”");
+    let river = pack.ledger("river_issue").unwrap().workflow.as_ref().unwrap();
+    let t = river.transitions.iter().find(|t| t.name == "核查销号").unwrap();
+    assert_eq!(t.evidence[0].message("核查销号"), "“核查销号”须先上传至少1张照片");
+}
+
+async fn tampering_is_named(w: World) {
+    let s = &w.store;
+    let id = in_progress(&w).await;
+    let photo = sample::photo(320, 240, None, None);
+    let a = upload(s, &w.clerk_yj, id, "整改后照片", "后.jpg", &photo)
+        .await
+        .unwrap();
+    let b = upload(s, &w.clerk_yj, id, "其他材料", "说明.pdf", b"%PDF-1.4 evidence")
+        .await
+        .unwrap();
+    let ok = s.verify_files().await.unwrap();
+    assert_eq!((ok.checked, ok.problems.len()), (3, 0), "photo, its thumbnail, the pdf");
+
+    let att = s.attachment(&w.office, a).await.unwrap();
+    let path = s.files().path_of(&att.file.hash);
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[1000] ^= 1;
+    std::fs::write(&path, bytes).unwrap();
+    let pdf = s.attachment(&w.office, b).await.unwrap();
+    std::fs::remove_file(s.files().path_of(&pdf.file.hash)).unwrap();
+    let r = s.verify_files().await.unwrap();
+    let lines: Vec<String> = r.problems.iter().map(|p| p.to_string()).collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(
+        lines[0].starts_with(&format!("附件{a}（记录{id}，“后.jpg”）已被篡改")),
+        "{lines:?}"
+    );
+    assert!(
+        lines[1].starts_with(&format!("附件{b}（记录{id}，“说明.pdf”）缺失")),
+        "{lines:?}"
+    );
+}
+
+async fn files_round_trip(w: World) {
+    let s = &w.store;
+    let id = in_progress(&w).await;
+    let photo = sample::photo(320, 240, None, None);
+    upload(s, &w.clerk_yj, id, "整改后照片", "后.jpg", &photo)
+        .await
+        .unwrap();
+    let dir = tempfile_dir();
+    assert_eq!(s.backup_files(&dir).unwrap(), 2, "the photo and its thumbnail");
+    // The attachment directory lost (a new disk): restore brings the files back.
+    std::fs::remove_dir_all(s.files().dir()).unwrap();
+    assert_eq!(s.verify_files().await.unwrap().problems.len(), 2);
+    assert_eq!(s.restore_files(&dir).unwrap(), 2);
+    assert!(s.verify_files().await.unwrap().problems.is_empty());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn tempfile_dir() -> std::path::PathBuf {
+    let n = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    std::env::temp_dir().join(format!("lvzhi-files-backup-{n}-{}", std::process::id()))
+}

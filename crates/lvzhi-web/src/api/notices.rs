@@ -1,0 +1,65 @@
+//! 站内信 over HTTP: the caller's own notices.
+//!
+//! * `GET /api/v1/notices?unread=true&before=ID&limit=50` — newest first, with the unread count.
+//! * `POST /api/v1/notices/{id}/read` — mark one read.
+//! * `POST /api/v1/notices/read` — mark all read.
+
+use super::Q;
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::ApiError;
+use axum::Json;
+use axum::extract::{Path, State};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// The list's query.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct NoticeQuery {
+    /// Only unread notices.
+    #[serde(default)]
+    pub unread: Option<bool>,
+    /// Older than this notice (paging).
+    pub before: Option<i64>,
+    /// Page size, 1–500 (default 50).
+    pub limit: Option<i64>,
+}
+
+/// `GET /api/v1/notices`
+pub async fn list(State(st): State<AppState>, c: Caller, Q(q): Q<NoticeQuery>) -> Result<Json<Value>, ApiError> {
+    let a = &c.session.access;
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::bad_request("limit 须在1至500之间"));
+    }
+    let items = st.store.notices(a, q.unread.unwrap_or(false), limit, q.before).await?;
+    let unread = st.store.unread_notices(a).await?;
+    let items: Vec<Value> = items
+        .iter()
+        .map(|n| {
+            let mut v = serde_json::to_value(n).unwrap_or(Value::Null);
+            v["kind_label"] = Value::String(n.kind_label().into());
+            v["href"] = n
+                .record_id
+                .map(|r| Value::String(format!("/records/{r}")))
+                .unwrap_or(Value::Null);
+            v
+        })
+        .collect();
+    Ok(Json(json!({"items": items, "unread": unread})))
+}
+
+/// `POST /api/v1/notices/{id}/read`
+pub async fn read_one(State(st): State<AppState>, c: Caller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    let id = super::parse_id(&id)?;
+    let n = st.store.mark_notices_read(&c.session.access, Some(id)).await?;
+    let unread = st.store.unread_notices(&c.session.access).await?;
+    Ok(Json(json!({"read": n, "unread": unread})))
+}
+
+/// `POST /api/v1/notices/read`
+pub async fn read_all(State(st): State<AppState>, c: Caller) -> Result<Json<Value>, ApiError> {
+    let n = st.store.mark_notices_read(&c.session.access, None).await?;
+    Ok(Json(json!({"read": n, "unread": 0})))
+}

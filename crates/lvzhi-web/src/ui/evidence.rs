@@ -1,0 +1,290 @@
+//! 证据材料 on a record's page: before/after photos side by side with their
+//! capture time and place (flagged when taken before 发现日期 or after the
+//! upload), the other files, the evidence the next steps need, the upload
+//! form (camera on phones) and voiding with a reason. Routes:
+//! `POST /records/{id}/attachments`, `GET /attachments/{id}`,
+//! `GET /attachments/{id}/thumb`, `POST /attachments/{id}/void`.
+//! The page's layout and CSS are the record page's; this section's own
+//! styles are in `assets/evidence.css`.
+
+use super::render::{PageResult, see_other, store_error, when};
+use super::session::{UiUser, check_csrf, field};
+use crate::AppState;
+use crate::service::attachments::{UploadError, flags};
+use axum::extract::{Multipart, Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use lvzhi_core::ledger::LedgerKind;
+use lvzhi_store::attachments::Attachment;
+use lvzhi_store::records::RecordView;
+
+/// One attachment as shown.
+pub struct Item {
+    /// Id.
+    pub id: i64,
+    /// File name.
+    pub name: String,
+    /// Kind (整改后照片).
+    pub kind: String,
+    /// 1.2 MB · JPEG图片.
+    pub about: String,
+    /// Has a thumbnail.
+    pub thumb: bool,
+    /// 拍摄于 2026年12月1日 09:30, or empty.
+    pub taken: String,
+    /// 北纬… 东经…, or empty.
+    pub place: String,
+    /// 张三 上传于 ….
+    pub uploaded: String,
+    /// Capture-time warnings.
+    pub flags: Vec<String>,
+    /// Voided, and why.
+    pub voided: bool,
+    /// Why.
+    pub void_reason: String,
+}
+
+/// A column of the before/after comparison.
+pub struct Column {
+    /// The kind shown.
+    pub kind: String,
+    /// Its live photos.
+    pub items: Vec<Item>,
+}
+
+/// An evidence rule of a step the reader may take next.
+pub struct Need {
+    /// “提交验收”须先上传至少1份“整改后照片”.
+    pub text: String,
+    /// Already met.
+    pub met: bool,
+}
+
+/// The section's data.
+pub struct Evidence {
+    /// The reader may upload and void.
+    pub can_upload: bool,
+    /// Kinds offered on upload.
+    pub kinds: Vec<String>,
+    /// Before/after columns (empty when the ledger names none).
+    pub compare: Vec<Column>,
+    /// The other live attachments.
+    pub others: Vec<Item>,
+    /// Voided attachments.
+    pub voided: Vec<Item>,
+    /// Rules of the next steps.
+    pub needs: Vec<Need>,
+    /// The largest file accepted (20 MB).
+    pub limit: String,
+    /// The section's stylesheet URL.
+    pub css: String,
+}
+
+fn size_label(n: i64) -> String {
+    if n >= 1024 * 1024 {
+        format!("{}.{} MB", n / (1024 * 1024), (n % (1024 * 1024)) * 10 / (1024 * 1024))
+    } else if n >= 1024 {
+        format!("{} KB", n / 1024)
+    } else {
+        format!("{n} 字节")
+    }
+}
+
+fn taken_label(t: &str) -> String {
+    match t.parse::<jiff::civil::DateTime>() {
+        Ok(d) => format!(
+            "拍摄于 {}年{}月{}日 {:02}:{:02}",
+            d.year(),
+            d.month(),
+            d.day(),
+            d.hour(),
+            d.minute()
+        ),
+        Err(_) => String::new(),
+    }
+}
+
+fn item(
+    kind: &LedgerKind,
+    view: &RecordView,
+    a: &Attachment,
+    names: &std::collections::HashMap<String, String>,
+) -> Item {
+    let mime = lvzhi_files::Kind::from_mime(&a.file.mime).map_or("文件", |k| k.label());
+    let who = names
+        .get(&a.uploader_name)
+        .cloned()
+        .unwrap_or_else(|| a.uploader_name.clone());
+    Item {
+        id: a.id,
+        name: a.file.name.clone(),
+        kind: a.file.kind.clone(),
+        about: format!("{} · {mime}", size_label(a.file.size)),
+        thumb: a.file.thumb_hash.is_some(),
+        taken: a.file.taken_at.as_deref().map(taken_label).unwrap_or_default(),
+        place: a.file.gps.as_deref().map(lvzhi_files::gps_label).unwrap_or_default(),
+        uploaded: format!("{who} 上传于 {}", when(&a.uploaded_at)),
+        flags: flags(kind, &view.row.fields, a),
+        voided: a.voided,
+        void_reason: a.void_reason.clone().unwrap_or_default(),
+    }
+}
+
+/// The section of record `view` for reader `u`.
+pub async fn section(st: &AppState, u: &UiUser, view: &RecordView, kind: &LedgerKind) -> Result<Evidence, Response> {
+    let a = &u.session.access;
+    let all = st.store.attachments(a, view.row.id).await.map_err(store_error)?;
+    let names: std::collections::HashMap<String, String> = st
+        .store
+        .users()
+        .await
+        .map_err(store_error)?
+        .into_iter()
+        .map(|x| (x.username, x.display_name))
+        .collect();
+    let rules = &kind.attachments;
+    let mut compare: Vec<Column> = if rules.compare.len() == 2 {
+        rules
+            .compare
+            .iter()
+            .map(|k| Column {
+                kind: k.clone(),
+                items: vec![],
+            })
+            .collect()
+    } else {
+        vec![]
+    };
+    let (mut others, mut voided) = (vec![], vec![]);
+    for x in &all {
+        let it = item(kind, view, x, &names);
+        if x.voided {
+            voided.push(it);
+        } else if let Some(c) = compare.iter_mut().find(|c| c.kind == x.file.kind && x.is_photo()) {
+            c.items.push(it);
+        } else {
+            others.push(it);
+        }
+    }
+    let live: Vec<&Attachment> = all.iter().filter(|x| !x.voided).collect();
+    let needs = kind
+        .workflow
+        .iter()
+        .flat_map(|w| &w.transitions)
+        .filter(|t| view.actions.contains(&t.name) && t.from.contains(&view.row.state))
+        .flat_map(|t| {
+            let live = &live;
+            t.evidence.iter().map(move |e| Need {
+                text: e.message(&t.name),
+                met: live.iter().filter(|x| e.counts(&x.file.kind, x.is_photo())).count() >= e.min as usize,
+            })
+        })
+        .collect();
+    Ok(Evidence {
+        can_upload: st.store.check_attach(a, view.row.id).await.is_ok(),
+        kinds: rules.kinds(),
+        compare,
+        others,
+        voided,
+        needs,
+        limit: format!("{} MB", st.upload_limits().max_bytes / (1024 * 1024)),
+        css: super::asset_url("evidence.css"),
+    })
+}
+
+fn parse_id(s: &str) -> Result<i64, Response> {
+    s.parse()
+        .map_err(|_| store_error(lvzhi_store::StoreError::NotFound(format!("编号“{s}”不存在"))))
+}
+
+/// `POST /records/{id}/attachments`: upload (multipart: `csrf`, `kind`, `file`…).
+pub async fn upload(
+    State(st): State<AppState>,
+    u: UiUser,
+    Path(id): Path<String>,
+    m: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> PageResult {
+    let id = parse_id(&id)?;
+    let a = &u.session.access;
+    st.may_attach(a, id).await.map_err(store_error)?;
+    let m = match m {
+        Ok(m) => m,
+        Err(_) => return refused(&st, &u, id, UploadError::Malformed("请用页面上的表单上传".into())).await,
+    };
+    let form = match st.receive(m).await {
+        Ok(f) => f,
+        Err(e) => return refused(&st, &u, id, e).await,
+    };
+    check_csrf(&u, &form.fields)?;
+    let kind = field(&form.fields, "kind").unwrap_or("").trim().to_string();
+    match st.attach_all(a, id, &kind, form.files).await {
+        Ok(_) => Ok(see_other(&format!("/records/{id}?msg=attached#evidence"))),
+        Err(e) => refused(&st, &u, id, e).await,
+    }
+}
+
+/// The record page with the refusal; nothing was stored.
+async fn refused(st: &AppState, u: &UiUser, id: i64, e: UploadError) -> PageResult {
+    let status = match &e {
+        UploadError::File(_, true) => StatusCode::PAYLOAD_TOO_LARGE,
+        UploadError::Store(s) => StatusCode::from_u16(s.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY),
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    super::record::page_with_banner(st, u, id, status, format!("附件未上传：{e}。未保存任何文件。")).await
+}
+
+async fn bytes(st: &AppState, u: &UiUser, id: &str, thumb: bool) -> PageResult {
+    let (a, bytes, mime) = st
+        .attachment_bytes(&u.session.access, parse_id(id)?, thumb)
+        .await
+        .map_err(store_error)?;
+    let mut r = crate::download::file(bytes, mime, &a.file.name);
+    // Photos and PDFs open in the browser; other files download.
+    if thumb || mime.starts_with("image/") && mime != "image/heic" || mime == "application/pdf" {
+        r.headers_mut().remove(axum::http::header::CONTENT_DISPOSITION);
+        r.headers_mut().insert(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("private, max-age=3600"),
+        );
+    }
+    r.headers_mut().insert(
+        "x-content-type-options",
+        axum::http::HeaderValue::from_static("nosniff"),
+    );
+    Ok(r)
+}
+
+/// `GET /attachments/{id}`: the file.
+pub async fn content(State(st): State<AppState>, u: UiUser, Path(id): Path<String>) -> PageResult {
+    bytes(&st, &u, &id, false).await
+}
+
+/// `GET /attachments/{id}/thumb`: the thumbnail (no EXIF).
+pub async fn thumb(State(st): State<AppState>, u: UiUser, Path(id): Path<String>) -> PageResult {
+    bytes(&st, &u, &id, true).await
+}
+
+/// `POST /attachments/{id}/void` (`csrf`, `reason`).
+pub async fn void(
+    State(st): State<AppState>,
+    u: UiUser,
+    Path(id): Path<String>,
+    f: Result<axum::Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
+) -> PageResult {
+    let f = super::session::form(f)?;
+    check_csrf(&u, &f)?;
+    let id = parse_id(&id)?;
+    let a = &u.session.access;
+    let att = st.store.attachment(a, id).await.map_err(store_error)?;
+    let reason = field(&f, "reason").unwrap_or("");
+    match st.store.void_attachment(a, id, reason).await {
+        Ok(()) => Ok(see_other(&format!(
+            "/records/{}?msg=attachment_voided#evidence",
+            att.record_id
+        ))),
+        Err(e) => {
+            let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+            super::record::page_with_banner(&st, &u, att.record_id, status, format!("附件未作废：{e}")).await
+        }
+    }
+}

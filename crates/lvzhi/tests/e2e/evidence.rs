@@ -1,0 +1,99 @@
+//! Evidence attachments through the binary (issue 16): `audit verify` names an
+//! altered or missing attachment (exit 1); `backup` carries the attachment
+//! directory beside the copy and `restore` brings it back.
+
+use lvzhi_testkit::TestDb;
+use lvzhi_testkit::county::{self, hazard};
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = assert_cmd::Command::cargo_bin("lvzhi")
+        .unwrap()
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn tampered_attachments_are_named_and_backup_carries_them() {
+    let db = TestDb::sqlite();
+    let url = db.url.clone();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    // A hazard with an after photo and a PDF, written through the store.
+    let (rec, photo_hash, pdf_hash, photo_id, files_dir) = rt.block_on(async {
+        let s = lvzhi_testkit::open(&db).await;
+        // The CLI finds attachments beside the database by default.
+        s.set_files_dir(format!("{}.files", db.path()));
+        let c = county::build(&s).await;
+        let clerk = c.access("clerk_xd");
+        let r = s
+            .create(&clerk, "hazard", hazard("620902100", c.yingji, "配电箱未接地"))
+            .await
+            .unwrap();
+        let photo = lvzhi_files::sample::photo(400, 300, Some("2026:11:24 10:00:00"), None);
+        let a = lvzhi_testkit::evidence::attach(&s, &clerk, r.id, "整改后照片", "整改后.jpg", &photo)
+            .await
+            .unwrap();
+        let b = lvzhi_testkit::evidence::attach(&s, &clerk, r.id, "其他材料", "说明.pdf", b"%PDF-1.4 x")
+            .await
+            .unwrap();
+        let pa = s.attachment(&clerk, a).await.unwrap().file.hash;
+        let pb = s.attachment(&clerk, b).await.unwrap().file.hash;
+        let dir = s.files().dir().to_path_buf();
+        s.close().await;
+        (r.id, pa, pb, a, dir)
+    });
+    let files = lvzhi_files::FileStore::new(&files_dir);
+    let (code, out, err) = run(&["audit", "verify", "--db", &url]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("附件 / attachments: 3 个文件与变更日志一致"), "{out}");
+
+    // Backup: the attachments go to <backup>.files.
+    let backup = std::env::temp_dir().join(format!("lvzhi-evidence-backup-{}.db", std::process::id()));
+    let b = backup.to_string_lossy().into_owned();
+    let bfiles = format!("{b}.files");
+    let _ = std::fs::remove_file(&backup);
+    let _ = std::fs::remove_dir_all(&bfiles);
+    let (code, out, err) = run(&["backup", "--db", &url, &b]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(lvzhi_files::FileStore::new(&bfiles).verify(&photo_hash).is_ok());
+
+    // Altered photo and a removed PDF: named, exit 1.
+    let p = files.path_of(&photo_hash);
+    let mut bytes = std::fs::read(&p).unwrap();
+    let n = bytes.len() / 2;
+    bytes[n] ^= 0x55;
+    std::fs::write(&p, bytes).unwrap();
+    std::fs::remove_file(files.path_of(&pdf_hash)).unwrap();
+    let (code, out, _) = run(&["audit", "verify", "--db", &url]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(&format!("附件{photo_id}（记录{rec}，“整改后.jpg”）已被篡改")),
+        "{out}"
+    );
+    assert!(out.contains("“说明.pdf”）缺失"), "{out}");
+
+    // Restore: the database and the missing file come back; the altered one
+    // stays as it is (never overwritten) and is still named.
+    let (code, out, err) = run(&["restore", "--db", &url, &b]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(files.verify(&pdf_hash).is_ok(), "the PDF is back");
+    let (code, out, _) = run(&["audit", "verify", "--db", &url]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("“整改后.jpg”）已被篡改") && !out.contains("说明.pdf"),
+        "{out}"
+    );
+    // Put the good copy back by hand (as an operator would): all clean.
+    std::fs::copy(lvzhi_files::FileStore::new(&bfiles).path_of(&photo_hash), &p).unwrap();
+    let (code, out, err) = run(&["audit", "verify", "--db", &url]);
+    assert_eq!(code, 0, "{out}{err}");
+
+    let _ = std::fs::remove_file(&backup);
+    let _ = std::fs::remove_dir_all(&bfiles);
+    rt.block_on(db.drop_db());
+}
