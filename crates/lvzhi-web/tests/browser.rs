@@ -163,7 +163,9 @@ async fn run(c: &Client, base: &str, xidong: i64) -> Result<(), String> {
     login(c, base, "office").await;
     shot(c, "07-home-office").await;
     c.goto(&format!("{base}/records/{id}")).await.unwrap();
-    css(c, "details.action summary").await.click().await.unwrap();
+    // The 交办 step's form (the record page also has the 上传附件 form in a details.action).
+    let assign_step = "details.action:has(input[name=transition][value='交办'])";
+    css(c, &format!("{assign_step} summary")).await.click().await.unwrap();
     let unit_id = "t-交办-responsible_unit";
     let deadline_id = "t-交办-deadline";
     css(c, &format!("[id='{unit_id}']"))
@@ -173,7 +175,7 @@ async fn run(c: &Client, base: &str, xidong: i64) -> Result<(), String> {
         .unwrap();
     set_value(c, deadline_id, "2026-12-20").await;
     shot(c, "08-record-office-assign").await;
-    css(c, "details.action[open] button[type=submit]")
+    css(c, &format!("{assign_step} button[type=submit]"))
         .await
         .click()
         .await

@@ -331,6 +331,23 @@ async fn phone_loop(x: &Ctx, xidong: i64) -> Result<(), String> {
     css(c, "table.todo-all tbody tr .badge-mine").await;
     shot(c, "08c-todo-mine-first").await;
     x.goto(&format!("/records/{id}")).await;
+    // 提交验收 needs a 整改后照片 (the pack's evidence rule): taken with the phone's camera input.
+    let path = std::env::temp_dir().join(format!("lvzhi-field-after-{}.jpg", std::process::id()));
+    std::fs::write(
+        &path,
+        lvzhi_files::sample::photo(1200, 900, Some("2026:11:24 15:00:00"), None),
+    )
+    .unwrap();
+    set_value(c, "att-kind", "整改后照片").await;
+    css(c, "#att-file")
+        .await
+        .send_keys(&path.to_string_lossy())
+        .await
+        .unwrap();
+    fits_phone(c, "上传附件").await;
+    x.submit("#evidence form[enctype]").await;
+    browser::notice_containing(c, "已上传附件").await;
+    let _ = std::fs::remove_file(&path);
     let form = x.open_action("提交验收").await;
     css(c, "[id='t-提交验收-measures']")
         .await

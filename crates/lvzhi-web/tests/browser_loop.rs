@@ -277,8 +277,7 @@ async fn run(x: &Ctx, yingji: i64, other: i64) -> Result<(), String> {
             .await
             .unwrap();
         x.submit("#evidence form[enctype]").await;
-        let notice = css(c, ".notice").await.text().await.unwrap();
-        assert!(notice.contains("已上传附件"), "{notice}");
+        browser::notice_containing(c, "已上传附件").await;
         let _ = std::fs::remove_file(&path);
     }
     let ev = css(c, "#evidence").await.text().await.unwrap();

@@ -32,6 +32,10 @@ async fn acceptor_is_the_acting_user_and_columns_are_per_user() {
             .transition(&office, r.id, 1, "交办", map(json!({"deadline": "2026-12-10"})), None)
             .await
             .unwrap();
+        // 提交验收 needs a 整改后照片 (the pack's evidence rule).
+        lvzhi_testkit::evidence::for_transition(&store, &clerk_yj, r.id, "提交验收")
+            .await
+            .unwrap();
         let r = store
             .transition(
                 &clerk_yj,

@@ -260,6 +260,8 @@ async fn chromium_over_tls_with_totp_forced_change_and_idle_timeout() {
     };
     fill(c, "#code", &code_at(&secret, now(&offset)).unwrap()).await;
     click(c, "form[action='/account/totp/confirm'] button").await;
+    // Wait for the next page before counting (the click returns before it has loaded).
+    css_within(c, ".recovery-codes code", 15).await;
     let codes = c.find_all(Locator::Css(".recovery-codes code")).await.unwrap();
     assert_eq!(codes.len(), 10);
     shot_page(c, "sec-02-recovery-codes", 1366, 768, 1400).await;

@@ -52,6 +52,7 @@ fn parse(st: &AppState, q: &IndicatorQuery) -> Result<(Period, Scope), ApiError>
 
 /// `GET /api/v1/indicators`
 pub async fn list(State(st): State<AppState>, c: Caller, Q(q): Q<IndicatorQuery>) -> Result<Json<Value>, ApiError> {
+    sees_figures(&c)?;
     let (period, scope) = parse(&st, &q)?;
     let eng = st.engine();
     let items = eng
@@ -65,6 +66,20 @@ pub async fn list(State(st): State<AppState>, c: Caller, Q(q): Q<IndicatorQuery>
     })))
 }
 
+/// Figures come from the ledgers: a role that sees no ledger (the evaluator,
+/// the security and audit administrators) is refused, as on the pages.
+fn sees_figures(c: &Caller) -> Result<(), ApiError> {
+    if c.session.access.role.sees_ledgers() {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "forbidden",
+            "本角色不能查看台账、指标和督查督办",
+        ))
+    }
+}
+
 /// `GET /api/v1/indicators/{id}`
 pub async fn one(
     State(st): State<AppState>,
@@ -72,6 +87,7 @@ pub async fn one(
     Path(id): Path<String>,
     Q(q): Q<IndicatorQuery>,
 ) -> Result<Json<Value>, ApiError> {
+    sees_figures(&c)?;
     let (period, scope) = parse(&st, &q)?;
     let eng = st.engine();
     let a = &c.session.access;
@@ -137,9 +153,11 @@ pub struct WarningQuery {
 
 /// `GET /api/v1/warnings`
 pub async fn warnings(State(st): State<AppState>, c: Caller, Q(q): Q<WarningQuery>) -> Result<Json<Value>, ApiError> {
+    sees_figures(&c)?;
     let eng = st.engine();
     let mut items = eng.warnings(&st.store, &c.session.access, st.store.today()).await?;
-    if let Some(l) = q.level.as_deref().filter(|s| !s.is_empty()) {
+    // The schema's enum has no empty value, so `?level=` is refused like any other bad level.
+    if let Some(l) = q.level.as_deref() {
         if !matches!(l, "red" | "yellow") {
             return Err(ApiError::bad_request(format!("预警级别“{l}”无效（可选：red、yellow）")));
         }
@@ -199,14 +217,8 @@ pub async fn ranks(State(st): State<AppState>, c: Caller, Q(q): Q<RanksQuery>) -
     let period = lvzhi_core::period::Period::parse(&p).map_err(|e| ApiError::bad_request(e.to_string()))?;
     let eff = lvzhi_metrics::effective(period, today);
     let a = &c.session.access;
-    if a.role == lvzhi_core::access::Role::Evaluator {
-        // As the 督查督办 page: an evaluator sees no ledger.
-        return Err(ApiError::new(
-            axum::http::StatusCode::FORBIDDEN,
-            "forbidden",
-            "测评人不能查看督查督办",
-        ));
-    }
+    // As the 督查督办 page: a role that sees no ledger is refused.
+    sees_figures(&c)?;
     let tallies = duty::unit_tallies(&st.store, a, &[], eff, today).await?;
     let offices = duty::ranking_offices(&st.store).await?;
     let items: Vec<Value> = duty::ranked_groups(&tallies, &offices)

@@ -73,10 +73,19 @@ pub struct Chrome {
     pub todo: bool,
 }
 
+/// What the page chrome needs of the signed-in user (implemented by the
+/// session's `UiUser`; a trait so this module does not import the session's).
+pub trait Viewer {
+    /// The user's session.
+    fn session(&self) -> &Session;
+    /// Unread notices (站内信), for the header's badge.
+    fn unread(&self) -> i64;
+}
+
 impl Chrome {
     /// The chrome of a page at `path` for the signed-in user `u`.
-    pub fn new(store: &Store, u: &super::session::UiUser, names: &Names, path: &str) -> Chrome {
-        let session: &Session = u.as_ref();
+    pub fn new(store: &Store, u: &impl Viewer, names: &Names, path: &str) -> Chrome {
+        let session: &Session = u.session();
         let a = &session.access;
         let mut groups: Vec<MenuGroup> = Vec::new();
         let mut supervision = None;
@@ -133,7 +142,7 @@ impl Chrome {
             unit: a.unit.map(|id| names.unit(id)).unwrap_or_default(),
             csrf: session.csrf.clone(),
             home_active: path == "/",
-            unread: u.unread,
+            unread: u.unread(),
             supervision,
             indicators,
             groups,

@@ -46,6 +46,15 @@ impl AsRef<Session> for UiUser {
     }
 }
 
+impl super::render::Viewer for UiUser {
+    fn session(&self) -> &Session {
+        &self.session
+    }
+    fn unread(&self) -> i64 {
+        self.unread
+    }
+}
+
 impl UiUser {
     /// The store's version as this request first saw it.
     pub async fn version(&self, store: &Store) -> Result<Version, StoreError> {

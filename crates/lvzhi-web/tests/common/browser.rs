@@ -268,3 +268,23 @@ pub async fn logout(c: &Client) {
     css_within(c, ".logout button", 15).await.click().await.unwrap();
     css_within(c, "#username", 15).await;
 }
+
+/// The text of the page's `.notice` once it contains `needle`, waiting up to
+/// 15 s: after a form is submitted the old page's notice can still be found
+/// (and go stale) before the new page has loaded.
+#[allow(dead_code)]
+pub async fn notice_containing(c: &Client, needle: &str) -> String {
+    let mut last = String::new();
+    for _ in 0..75 {
+        if let Ok(e) = c.find(Locator::Css(".notice")).await
+            && let Ok(t) = e.text().await
+        {
+            if t.contains(needle) {
+                return t;
+            }
+            last = t;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("no notice containing {needle:?}; last seen: {last:?}");
+}
