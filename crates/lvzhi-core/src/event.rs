@@ -53,19 +53,6 @@ pub struct Event {
 
 /// Writes `v` as canonical JSON: keys sorted, no whitespace.
 pub fn canonical_json(v: &Value, out: &mut String) {
-    canonical(v, out, false)
-}
-
-/// [`canonical_json`] as the event chain hashes it: a sealed personal value
-/// (`enc:sm4gcm:…`) is replaced by its key-independent commitment
-/// ([`crate::crypto::hash_form`]), so re-encrypting under a new key keeps
-/// every hash while the stored ciphertext stays bound to the chain through
-/// the commitment (which GCM authenticates).
-pub fn canonical_json_hashed(v: &Value, out: &mut String) {
-    canonical(v, out, true)
-}
-
-fn canonical(v: &Value, out: &mut String, hashed: bool) {
     match v {
         Value::Object(m) => {
             let mut keys: Vec<&String> = m.keys().collect();
@@ -77,7 +64,7 @@ fn canonical(v: &Value, out: &mut String, hashed: bool) {
                 }
                 out.push_str(&Value::String((*k).clone()).to_string());
                 out.push(':');
-                canonical(&m[k.as_str()], out, hashed);
+                canonical_json(&m[k.as_str()], out);
             }
             out.push('}');
         }
@@ -87,14 +74,10 @@ fn canonical(v: &Value, out: &mut String, hashed: bool) {
                 if i > 0 {
                     out.push(',');
                 }
-                canonical(x, out, hashed);
+                canonical_json(x, out);
             }
             out.push(']');
         }
-        Value::String(t) if hashed => match crate::crypto::hash_form(t) {
-            Some(h) => out.push_str(&Value::String(h).to_string()),
-            None => out.push_str(&v.to_string()),
-        },
         other => out.push_str(&other.to_string()),
     }
 }
@@ -137,7 +120,7 @@ impl Event {
         let mut s = String::with_capacity(256);
         s.push_str(&self.prev_hash);
         s.push('\n');
-        canonical_json_hashed(&body, &mut s);
+        canonical_json(&body, &mut s);
         hex_digest(alg, s.as_bytes())
     }
 
