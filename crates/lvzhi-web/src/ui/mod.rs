@@ -39,6 +39,7 @@
 
 pub mod admin;
 pub mod assess;
+pub mod attach;
 pub mod charts;
 pub mod check;
 pub mod evidence;
@@ -92,13 +93,13 @@ pub fn router() -> Router<AppState> {
         .route("/records/{id}/assign", post(record::assign))
         .route(
             "/records/{id}/attachments",
-            post(evidence::upload).layer(axum::extract::DefaultBodyLimit::max(
+            post(attach::upload).layer(axum::extract::DefaultBodyLimit::max(
                 crate::service::attachments::body_limit(),
             )),
         )
-        .route("/attachments/{id}", get(evidence::content))
-        .route("/attachments/{id}/thumb", get(evidence::thumb))
-        .route("/attachments/{id}/void", post(evidence::void))
+        .route("/attachments/{id}", get(attach::content))
+        .route("/attachments/{id}/thumb", get(attach::thumb))
+        .route("/attachments/{id}/void", post(attach::void))
         .route("/audit", get(pages::audit))
         .route("/audit/verify", get(admin::audit_verify))
         .route("/todo", get(todo::todo_page))
