@@ -317,8 +317,7 @@ async fn phone_loop(x: &Ctx, xidong: i64) -> Result<(), String> {
     fits_phone(c, "指派承办人").await;
     shot(c, "08b-assign-person").await;
     x.submit("details#assign form").await;
-    let notice = css(c, ".notice").await.text().await.unwrap();
-    assert!(notice.contains("已指派承办人"), "{notice}");
+    browser::notice_containing(c, "已指派承办人").await;
     let facts = css(c, ".facts").await.text().await.unwrap();
     assert!(facts.contains("承办人") && facts.contains("西洞镇经办人"), "{facts}");
     x.logout().await;

@@ -245,9 +245,8 @@ async fn run(x: &Ctx, yingji: i64, other: i64) -> Result<(), String> {
     assert!(!err.is_empty());
     shot(c, "07-assign-error").await;
     set_value(c, "t-交办-deadline", "2026-12-10").await;
-    x.submit("details.action[open] form").await;
-    let notice = css(c, ".notice").await.text().await.unwrap();
-    assert!(notice.contains("已办理"), "{notice}");
+    x.submit(&form).await;
+    browser::notice_containing(c, "已办理").await;
     assert!(x.state().await.contains("整改中"));
     shot(c, "08-record-assigned").await;
     assert!(!x.todo_has(id).await, "no longer the office's to do");
@@ -303,7 +302,7 @@ async fn run(x: &Ctx, yingji: i64, other: i64) -> Result<(), String> {
         .await
         .unwrap();
     set_value(c, "t-提交验收-rectified_on", "2026-11-25").await;
-    x.submit("details.action[open] form").await;
+    x.submit(&form).await;
     css(c, ".notice").await;
     assert!(x.state().await.contains("待验收"));
     shot(c, "11-record-submitted").await;

@@ -82,6 +82,9 @@ async fn acceptor_is_the_acting_user_and_columns_are_per_user() {
             .transition(&office, r2.id, 1, "交办", map(json!({"deadline": "2026-12-10"})), None)
             .await
             .unwrap();
+        lvzhi_testkit::evidence::for_transition(&store, &clerk_yj, r2.id, "提交验收")
+            .await
+            .unwrap();
         let r2 = store
             .transition(
                 &clerk_yj,
