@@ -161,32 +161,15 @@ impl Ctx {
 
     /// Opens the transition `name` and returns its form's selector.
     async fn open_action(&self, name: &str) -> String {
-        let details = format!("details.action:has(input[name=transition][value='{name}'])");
-        css(&self.c, &format!("{details} > summary"))
-            .await
-            .click()
-            .await
-            .unwrap();
-        format!("{details} form")
+        browser::open_action(&self.c, name).await
     }
 
     async fn submit(&self, form: &str) {
-        self.c
-            .execute(
-                "document.querySelector(arguments[0]).noValidate = true;",
-                vec![json!(form)],
-            )
-            .await
-            .unwrap();
-        css(&self.c, &format!("{form} button[type=submit]"))
-            .await
-            .click()
-            .await
-            .unwrap();
+        browser::submit(&self.c, form).await
     }
 
     async fn state(&self) -> String {
-        css(&self.c, ".steps li.current").await.text().await.unwrap()
+        browser::step_state(&self.c).await
     }
 }
 

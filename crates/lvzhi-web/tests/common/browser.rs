@@ -288,3 +288,38 @@ pub async fn notice_containing(c: &Client, needle: &str) -> String {
     }
     panic!("no notice containing {needle:?}; last seen: {last:?}");
 }
+
+/// Opens the record page's transition `name` and returns its form's selector.
+#[allow(dead_code)]
+pub async fn open_action(c: &Client, name: &str) -> String {
+    let details = format!("details.action:has(input[name=transition][value='{name}'])");
+    css_within(c, &format!("{details} > summary"), 15)
+        .await
+        .click()
+        .await
+        .unwrap();
+    format!("{details} form")
+}
+
+/// Submits `form` with the browser's own validation off (the server's
+/// messages are what the tests check).
+#[allow(dead_code)]
+pub async fn submit(c: &Client, form: &str) {
+    c.execute(
+        "document.querySelector(arguments[0]).noValidate = true;",
+        vec![json!(form)],
+    )
+    .await
+    .unwrap();
+    css_within(c, &format!("{form} button[type=submit]"), 15)
+        .await
+        .click()
+        .await
+        .unwrap();
+}
+
+/// The record page's current step.
+#[allow(dead_code)]
+pub async fn step_state(c: &Client) -> String {
+    css_within(c, ".steps li.current", 15).await.text().await.unwrap()
+}
