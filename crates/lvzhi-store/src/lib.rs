@@ -44,6 +44,7 @@ pub mod migrate;
 pub mod notices;
 mod numbers;
 pub mod org;
+pub mod outbox;
 pub mod prefs;
 pub mod records;
 pub mod second_factor;

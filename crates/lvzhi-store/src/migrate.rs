@@ -79,6 +79,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/postgres/0019_notices.sql"),
     ),
     (
+        20,
+        "outbox",
+        include_str!("../migrations/sqlite/0020_outbox.sql"),
+        include_str!("../migrations/postgres/0020_outbox.sql"),
+    ),
+    (
         21,
         "second factor",
         include_str!("../migrations/sqlite/0021_second_factor.sql"),

@@ -109,11 +109,13 @@ pub async fn serve(state: AppState, addr: SocketAddr) -> std::io::Result<()> {
 pub async fn serve_on(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     let store = state.store.clone();
     let reminders = tokio::spawn(reminders(store.clone()));
+    let sender = tokio::spawn(sender(store.clone()));
     let app = app(state);
     let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await;
     reminders.abort();
+    sender.abort();
     store.close().await;
     served
 }
@@ -142,6 +144,27 @@ async fn reminders(store: lvzhi_store::Store) {
     }
 }
 
+/// How often the sender looks for outbox messages to deliver.
+const SEND_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The outbound sender ([`lvzhi_store::Store::deliver_due`]): every five
+/// seconds delivers the pending outbox messages that are due (those left by
+/// a previous run included: at least once).
+async fn sender(store: lvzhi_store::Store) {
+    let mut tick = tokio::time::interval(SEND_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match store.deliver_due().await {
+            Ok(p) if p.delivered + p.failed > 0 => {
+                tracing::info!(delivered = p.delivered, failed = p.failed, "外发通知：本轮已发送")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!("外发通知未发送：{e}"),
+        }
+    }
+}
+
 /// Serves over TLS on `listener` until SIGINT/SIGTERM; with `redirect`, a
 /// plain-HTTP listener that sends every request to HTTPS. The state should
 /// be made with `secure_cookies` (Secure cookies, HSTS).
@@ -161,11 +184,16 @@ pub async fn serve_tls(
         });
     }
     let store = state.store.clone();
+    let reminders = tokio::spawn(reminders(store.clone()));
+    let sender = tokio::spawn(sender(store.clone()));
     let app = app(state);
     let listener = tls::TlsListener::new(listener, config)?.tap_io(|_| {});
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+    let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
-        .await?;
+        .await;
+    reminders.abort();
+    sender.abort();
+    served?;
     store.close().await;
     Ok(())
 }

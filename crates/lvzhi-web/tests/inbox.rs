@@ -119,3 +119,79 @@ fn provisional_deadline_is_marked_in_the_api() {
         "on the record page"
     );
 }
+
+/// The admin reads the outbound channels (secrets masked) and the delivery
+/// log over the API; an urge's notices are queued once per channel; others are refused.
+#[test]
+fn outbox_log_is_the_admins_and_hides_secrets() {
+    let s = Server::start();
+    let admin = s.county.access("admin");
+    let office = s.county.access("office");
+    s.rt.block_on(s.store.add_channel(
+        &admin,
+        lvzhi_store::outbox::ChannelInput {
+            kind: "dingtalk".into(),
+            name: "县政府办钉钉群".into(),
+            url: "http://127.0.0.1:9/robot/send?access_token=secrettoken".into(),
+            secret: "SECsecretvalue".into(),
+            ..Default::default()
+        },
+    ))
+    .unwrap();
+    let id =
+        s.rt.block_on(
+            s.store
+                .create(&office, "hazard", hazard("620902100", s.county.yingji, "消防通道堵塞")),
+        )
+        .unwrap()
+        .id;
+    let r = s
+        .client("office")
+        .post(
+            &format!("/api/v1/records/{id}/urge"),
+            &json!({"note": "请三日内整改到位"}),
+        )
+        .unwrap();
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = s.client("admin").get("/api/v1/outbox").unwrap();
+    assert_eq!(r.status, 200, "{}", r.text());
+    let text = r.text();
+    assert!(
+        !text.contains("secrettoken") && !text.contains("SECsecretvalue"),
+        "{text}"
+    );
+    let v = r.json();
+    assert_eq!(v["channels"][0]["kind_label"], json!("钉钉机器人"));
+    assert_eq!(v["channels"][0]["secret_set"], json!(true));
+    let d = v["deliveries"].as_array().unwrap();
+    assert!(!d.is_empty(), "{v}");
+    assert!(
+        d.iter()
+            .all(|x| x["status"] == json!("pending") && x["channel"] == json!("县政府办钉钉群")),
+        "{v}"
+    );
+    assert_eq!(s.client("office").get("/api/v1/outbox").unwrap().status, 403);
+    // Over the API: the admin adds an SMS gateway; a bad one is refused in Chinese; others may not.
+    let body = json!({"kind": "sms", "name": "短信平台", "url": "http://127.0.0.1:9/sms",
+        "body_template": "{\"m\":\"{phone}\",\"c\":\"{text}\"}", "phone": "13800001234"});
+    let r = s.client("admin").post("/api/v1/outbox/channels", &body).unwrap();
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(
+        s.client("office")
+            .post("/api/v1/outbox/channels", &body)
+            .unwrap()
+            .status,
+        403
+    );
+    let r = s
+        .client("admin")
+        .post(
+            "/api/v1/outbox/channels",
+            &json!({"kind": "wecom", "name": "群", "url": "https://qyapi.weixin.qq.com/x"}),
+        )
+        .unwrap();
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(r.text().contains("http://"), "{}", r.text());
+    let v = s.client("admin").get("/api/v1/outbox").unwrap().json();
+    assert_eq!(v["channels"][1]["phone"], json!("138****1234"));
+}

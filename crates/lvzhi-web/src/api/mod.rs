@@ -133,6 +133,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/attachments/{id}/thumbnail", get(attachments::thumbnail))
         .route("/api/v1/attachments/{id}/void", post(attachments::void))
         .route("/api/v1/notices", get(notices::list))
+        .route("/api/v1/outbox", get(notices::outbox))
+        .route("/api/v1/outbox/channels", post(notices::add_channel))
         .route("/api/v1/notices/read", post(notices::read_all))
         .route("/api/v1/notices/{id}/read", post(notices::read_one))
         .route("/api/v1/audit/events", get(audit_events))

@@ -3,6 +3,8 @@
 //! * `GET /api/v1/notices?unread=true&before=ID&limit=50` — newest first, with the unread count.
 //! * `POST /api/v1/notices/{id}/read` — mark one read.
 //! * `POST /api/v1/notices/read` — mark all read.
+//! * `GET /api/v1/outbox` — the outbound channels (secrets masked) and the delivery log (admin).
+//! * `POST /api/v1/outbox/channels` — add a channel (admin).
 
 use super::Q;
 use crate::AppState;
@@ -62,4 +64,61 @@ pub async fn read_one(State(st): State<AppState>, c: Caller, Path(id): Path<Stri
 pub async fn read_all(State(st): State<AppState>, c: Caller) -> Result<Json<Value>, ApiError> {
     let n = st.store.mark_notices_read(&c.session.access, None).await?;
     Ok(Json(json!({"read": n, "unread": 0})))
+}
+
+/// `GET /api/v1/outbox` (admin): channels with secrets masked, the latest 200 deliveries.
+pub async fn outbox(State(st): State<AppState>, c: Caller) -> Result<Json<Value>, ApiError> {
+    let a = &c.session.access;
+    let channels = st.store.channels(a).await?;
+    let deliveries = st.store.deliveries(a, 200).await?;
+    Ok(Json(json!({"channels": channels, "deliveries": deliveries})))
+}
+
+/// A channel to add.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelBody {
+    /// `wecom`, `dingtalk`, `sms`.
+    pub kind: String,
+    /// Name.
+    pub name: String,
+    /// The `http://` address.
+    pub url: String,
+    /// 钉钉's signing secret.
+    #[serde(default)]
+    pub secret: String,
+    /// `POST` (default) or `GET` (SMS gateway).
+    #[serde(default)]
+    pub method: String,
+    /// SMS body template with {phone} and {text}.
+    #[serde(default)]
+    pub body_template: String,
+    /// SMS recipient.
+    #[serde(default)]
+    pub phone: String,
+}
+
+/// `POST /api/v1/outbox/channels` (admin).
+pub async fn add_channel(
+    State(st): State<AppState>,
+    c: Caller,
+    super::J(b): super::J<ChannelBody>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let id = st
+        .store
+        .add_channel(
+            &c.session.access,
+            lvzhi_store::outbox::ChannelInput {
+                kind: b.kind,
+                name: b.name,
+                url: b.url,
+                secret: b.secret,
+                method: b.method,
+                body_template: b.body_template,
+                phone: b.phone,
+            },
+        )
+        .await?;
+    Ok((axum::http::StatusCode::CREATED, Json(json!({"id": id}))).into_response())
 }

@@ -103,6 +103,16 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
     ),
     ("post", "/api/v1/notices/read", "本人站内信全部标为已读"),
     ("post", "/api/v1/notices/{id}/read", "一条站内信标为已读"),
+    (
+        "get",
+        "/api/v1/outbox",
+        "外发通知渠道（密钥不回显）及发送记录（系统管理员）",
+    ),
+    (
+        "post",
+        "/api/v1/outbox/channels",
+        "新增外发通知渠道（企业微信、钉钉、短信网关；系统管理员）",
+    ),
     ("get", "/api/v1/audit/events", "变更日志（审计、管理员）"),
     ("get", "/api/v1/audit/verify", "校验变更日志哈希链"),
     (
@@ -386,6 +396,27 @@ fn schemas() -> Value {
             "unread": {"type": "integer"}}}),
     );
     m.insert(
+        "ChannelBody".into(),
+        json!({"type": "object", "required": ["kind", "name", "url"], "additionalProperties": false, "properties": {
+            "kind": {"type": "string", "enum": ["wecom", "dingtalk", "sms"], "examples": ["dingtalk"]},
+            "name": s("县政府办钉钉群"), "url": s("http://10.0.0.8/robot/send?access_token=xxxx"),
+            "secret": s("SECxxxx"), "method": {"type": "string", "enum": ["POST", "GET"]},
+            "body_template": s("{\"mobile\":\"{phone}\",\"content\":\"{text}\"}"), "phone": s("13800000000")}}),
+    );
+    m.insert(
+        "Outbox".into(),
+        json!({"type": "object", "required": ["channels", "deliveries"], "properties": {
+            "channels": {"type": "array", "items": {"type": "object", "required": ["id", "kind", "kind_label", "name", "url", "secret_set", "enabled"],
+                "properties": {"id": {"type": "integer"}, "kind": {"type": "string", "enum": ["wecom", "dingtalk", "sms"]},
+                    "kind_label": {"type": "string"}, "name": {"type": "string"}, "url": {"type": "string"},
+                    "secret_set": {"type": "boolean"}, "method": {"type": "string"}, "phone": {"type": "string"}, "enabled": {"type": "boolean"}}}},
+            "deliveries": {"type": "array", "items": {"type": "object", "required": ["id", "notice_id", "idem_key", "status", "attempts"],
+                "properties": {"id": {"type": "integer"}, "notice_id": {"type": "integer"}, "title": {"type": "string"},
+                    "channel": {"type": "string"}, "idem_key": {"type": "string"},
+                    "status": {"type": "string", "enum": ["pending", "delivered", "failed"]}, "attempts": {"type": "integer"},
+                    "last_error": {"type": "string"}, "next_at": {"type": "string"}, "delivered_at": {"type": ["string", "null"]}}}}}}),
+    );
+    m.insert(
         "NoticesRead".into(),
         json!({"type": "object", "required": ["read", "unread"], "properties": {
             "read": {"type": "integer"}, "unread": {"type": "integer"}}}),
@@ -536,6 +567,8 @@ fn shape(method: &str, path: &str) -> (Option<&'static str>, u16, Success) {
         ("get", "/warnings") => (None, 200, Success::Json("Warnings")),
         ("post", "/warnings/{id}/ack") => (Some("AckBody"), 200, Success::Json("Acked")),
         ("get", "/notices") => (None, 200, Success::Json("Notices")),
+        ("get", "/outbox") => (None, 200, Success::Json("Outbox")),
+        ("post", "/outbox/channels") => (Some("ChannelBody"), 201, Success::Json("Created")),
         ("post", "/notices/read" | "/notices/{id}/read") => (None, 200, Success::Json("NoticesRead")),
         ("get", "/reports") => (None, 200, Success::Json("Reports")),
         ("get", "/reports/{template}/source") => (None, 200, Success::Json("Source")),

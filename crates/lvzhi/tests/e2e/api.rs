@@ -477,6 +477,7 @@ const WRITE_ROLES: &[(&str, &str, Option<&[&str]>)] = &[
     // and the policy (and the administrators' accounts); the audit
     // administrator writes nothing at all.
     ("post", "/api/v1/users", Some(&["admin"])),
+    ("post", "/api/v1/outbox/channels", Some(&["admin"])),
     ("post", "/api/v1/users/{name}/role", Some(&["secadmin"])),
     ("post", "/api/v1/users/{name}/password", Some(&["admin", "secadmin"])),
     ("post", "/api/v1/users/{name}/state", Some(&["admin", "secadmin"])),
