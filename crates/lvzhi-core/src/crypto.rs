@@ -122,11 +122,14 @@ impl std::fmt::Debug for FieldKey {
 /// The prefix of a value sealed by [`FieldKey::seal`].
 pub const SEALED_PREFIX: &str = "enc:sm4gcm:";
 
+/// What the event chain hashes in place of a sealed value: its commitment.
+pub const COMMITTED_PREFIX: &str = "enc:sm3c:";
+
 impl FieldKey {
     /// Parses `id:32-hex-digits`.
     pub fn parse(text: &str) -> Option<FieldKey> {
         let (id, hexkey) = text.trim().split_once(':')?;
-        if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
+        if id.is_empty() || id.len() > 32 || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
             return None;
         }
         let bytes = hex::decode(hexkey).ok()?;
@@ -136,12 +139,42 @@ impl FieldKey {
         })
     }
 
+    /// A key from its id and 16 bytes (from a random source).
+    pub fn new(id: &str, key: [u8; 16]) -> FieldKey {
+        FieldKey {
+            id: id.to_string(),
+            key,
+        }
+    }
+
+    /// The key as a key-file line: `id:32-hex-digits`.
+    pub fn to_line(&self) -> String {
+        format!("{}:{}", self.id, hex::encode(self.key))
+    }
+
     /// Seals `plaintext` for the field `aad` (e.g. `petition/id_card`) with
-    /// `nonce` (12 random bytes, never reused with this key):
-    /// `enc:sm4gcm:<key id>:<hex nonce‖ciphertext‖tag>`.
-    pub fn seal(&self, nonce: &[u8; 12], aad: &str, plaintext: &str) -> String {
-        let ct = provider().sm4_gcm_seal(&self.key, nonce, aad.as_bytes(), plaintext.as_bytes());
-        format!("{SEALED_PREFIX}{}:{}{}", self.id, hex::encode(nonce), hex::encode(ct))
+    /// `nonce` (12 random bytes, never reused with this key) and `salt` (16
+    /// random bytes):
+    /// `enc:sm4gcm:<key id>:<commitment>:<hex nonce‖ciphertext‖tag>`.
+    ///
+    /// The commitment is SM3 over the field, the salt and the plaintext. It
+    /// does not depend on the key, so re-sealing under another key with the
+    /// same salt ([`reseal`]) keeps it; the event chain hashes the commitment
+    /// instead of the ciphertext ([`hash_form`]), so a key rotation leaves the
+    /// chain verifiable. GCM authenticates the field and the commitment too,
+    /// so a ciphertext cannot be moved to another field or value.
+    pub fn seal(&self, nonce: &[u8; 12], salt: &[u8; 16], aad: &str, plaintext: &str) -> String {
+        let c = commitment(aad, salt, plaintext);
+        let mut inner = Vec::with_capacity(16 + plaintext.len());
+        inner.extend_from_slice(salt);
+        inner.extend_from_slice(plaintext.as_bytes());
+        let ct = provider().sm4_gcm_seal(&self.key, nonce, format!("{aad}\n{c}").as_bytes(), &inner);
+        format!(
+            "{SEALED_PREFIX}{}:{c}:{}{}",
+            self.id,
+            hex::encode(nonce),
+            hex::encode(ct)
+        )
     }
 
     /// The blind index of a normalised value: HMAC-SM3 under a key derived
@@ -152,20 +185,64 @@ impl FieldKey {
     }
 }
 
-/// Opens a value sealed by [`FieldKey::seal`] with whichever of `keys` it names.
-/// `None`: not sealed, an unknown key, or tampered (GCM's tag fails).
-pub fn open_sealed(keys: &[FieldKey], aad: &str, sealed: &str) -> Option<String> {
+/// The commitment of a sealed value (64 hex digits).
+fn commitment(aad: &str, salt: &[u8; 16], plaintext: &str) -> String {
+    let mut m = Vec::with_capacity(aad.len() + 32 + plaintext.len());
+    m.extend_from_slice(b"lvzhi commitment\n");
+    m.extend_from_slice(aad.as_bytes());
+    m.push(b'\n');
+    m.extend_from_slice(salt);
+    m.extend_from_slice(plaintext.as_bytes());
+    hex::encode(provider().digest(HashAlg::Sm3, &m))
+}
+
+/// The parts of a sealed value: key id, commitment, body (hex).
+fn parts(sealed: &str) -> Option<(&str, &str, &str)> {
     let rest = sealed.strip_prefix(SEALED_PREFIX)?;
-    let (id, body) = rest.split_once(':')?;
+    let (id, rest) = rest.split_once(':')?;
+    let (c, body) = rest.split_once(':')?;
+    (c.len() == 64 && c.bytes().all(|b| b.is_ascii_hexdigit())).then_some((id, c, body))
+}
+
+/// The key id a sealed value names.
+pub fn sealed_key_id(sealed: &str) -> Option<&str> {
+    parts(sealed).map(|(id, _, _)| id)
+}
+
+/// What the event chain hashes for a stored string: `enc:sm3c:<commitment>`
+/// for a sealed value, `None` (the string itself) for any other.
+pub fn hash_form(s: &str) -> Option<String> {
+    parts(s).map(|(_, c, _)| format!("{COMMITTED_PREFIX}{c}"))
+}
+
+/// Opens a sealed value to its salt and plaintext, checking the commitment.
+fn open_parts(keys: &[FieldKey], aad: &str, sealed: &str) -> Option<([u8; 16], String)> {
+    let (id, c, body) = parts(sealed)?;
     let key = keys.iter().find(|k| k.id == id)?;
     let bytes = hex::decode(body).ok()?;
-    if bytes.len() < 12 + 16 {
+    if bytes.len() < 12 + 16 + 16 {
         return None;
     }
     let (nonce, ct) = bytes.split_at(12);
     let nonce: [u8; 12] = nonce.try_into().ok()?;
-    let pt = provider().sm4_gcm_open(&key.key, &nonce, aad.as_bytes(), ct)?;
-    String::from_utf8(pt).ok()
+    let inner = provider().sm4_gcm_open(&key.key, &nonce, format!("{aad}\n{c}").as_bytes(), ct)?;
+    let (salt, pt) = inner.split_at(16);
+    let salt: [u8; 16] = salt.try_into().ok()?;
+    let pt = String::from_utf8(pt.to_vec()).ok()?;
+    (commitment(aad, &salt, &pt) == c).then_some((salt, pt))
+}
+
+/// Opens a value sealed by [`FieldKey::seal`] with whichever of `keys` it names.
+/// `None`: not sealed, an unknown key, or tampered (GCM's tag or the commitment fails).
+pub fn open_sealed(keys: &[FieldKey], aad: &str, sealed: &str) -> Option<String> {
+    open_parts(keys, aad, sealed).map(|(_, pt)| pt)
+}
+
+/// Re-seals a sealed value under `to` with a new nonce, keeping its salt and
+/// so its commitment (what the event chain covers). `None` when it cannot be opened.
+pub fn reseal(keys: &[FieldKey], to: &FieldKey, nonce: &[u8; 12], aad: &str, sealed: &str) -> Option<String> {
+    let (salt, pt) = open_parts(keys, aad, sealed)?;
+    Some(to.seal(nonce, &salt, aad, &pt))
 }
 
 /// The provider in use.
@@ -251,8 +328,30 @@ mod tests {
         let (Some(key), Some(key2)) = (key, key2) else {
             unreachable!("valid keys parse")
         };
-        let sealed = key.seal(&[7; 12], "petition/id_card", "620902199001011234");
+        let sealed = key.seal(&[7; 12], &[3; 16], "petition/id_card", "620902199001011234");
         assert!(sealed.starts_with("enc:sm4gcm:k1:"));
+        assert_eq!(sealed_key_id(&sealed), Some("k1"));
+        // Re-sealing under another key keeps the commitment, so the chain's hash form is unchanged.
+        let moved =
+            reseal(std::slice::from_ref(&key), &key2, &[9; 12], "petition/id_card", &sealed).unwrap_or_default();
+        assert!(moved.starts_with("enc:sm4gcm:k2:"));
+        assert_ne!(moved, sealed);
+        assert_eq!(hash_form(&moved), hash_form(&sealed));
+        assert!(hash_form(&sealed).is_some_and(|h| h.starts_with(COMMITTED_PREFIX)));
+        assert_eq!(hash_form("620902199001011234"), None);
+        assert_eq!(
+            open_sealed(std::slice::from_ref(&key2), "petition/id_card", &moved).as_deref(),
+            Some("620902199001011234")
+        );
+        // Another salt: another commitment (equal values are not linkable).
+        assert_ne!(
+            hash_form(&key.seal(&[7; 12], &[4; 16], "petition/id_card", "620902199001011234")),
+            hash_form(&sealed)
+        );
+        // A commitment edited in place fails GCM.
+        let (head, tail) = sealed.split_at(SEALED_PREFIX.len() + 3);
+        let flipped = format!("{head}{}{}", if tail.starts_with('0') { '1' } else { '0' }, &tail[1..]);
+        assert_eq!(open_sealed(&keys_of(&key), "petition/id_card", &flipped), None);
         assert!(!sealed.contains("620902199001011234"));
         let keys = [key2.clone(), key.clone()];
         assert_eq!(
@@ -278,6 +377,11 @@ mod tests {
         assert_ne!(key.blind_index("f", "138"), key2.blind_index("f", "138"));
         assert_eq!(FieldKey::parse("bad key:00"), None);
         assert!(!format!("{key:?}").contains("0123"), "the key is not printed");
+        assert_eq!(FieldKey::parse(&key.to_line()), Some(key));
+    }
+
+    fn keys_of(k: &FieldKey) -> Vec<FieldKey> {
+        vec![k.clone()]
     }
 
     #[test]

@@ -53,6 +53,19 @@ pub struct Event {
 
 /// Writes `v` as canonical JSON: keys sorted, no whitespace.
 pub fn canonical_json(v: &Value, out: &mut String) {
+    canonical(v, out, false)
+}
+
+/// [`canonical_json`] as the event chain hashes it: a sealed personal value
+/// (`enc:sm4gcm:…`) is replaced by its key-independent commitment
+/// ([`crate::crypto::hash_form`]), so re-encrypting under a new key keeps
+/// every hash while the stored ciphertext stays bound to the chain through
+/// the commitment (which GCM authenticates).
+pub fn canonical_json_hashed(v: &Value, out: &mut String) {
+    canonical(v, out, true)
+}
+
+fn canonical(v: &Value, out: &mut String, hashed: bool) {
     match v {
         Value::Object(m) => {
             let mut keys: Vec<&String> = m.keys().collect();
@@ -64,7 +77,7 @@ pub fn canonical_json(v: &Value, out: &mut String) {
                 }
                 out.push_str(&Value::String((*k).clone()).to_string());
                 out.push(':');
-                canonical_json(&m[k.as_str()], out);
+                canonical(&m[k.as_str()], out, hashed);
             }
             out.push('}');
         }
@@ -74,10 +87,14 @@ pub fn canonical_json(v: &Value, out: &mut String) {
                 if i > 0 {
                     out.push(',');
                 }
-                canonical_json(x, out);
+                canonical(x, out, hashed);
             }
             out.push(']');
         }
+        Value::String(t) if hashed => match crate::crypto::hash_form(t) {
+            Some(h) => out.push_str(&Value::String(h).to_string()),
+            None => out.push_str(&v.to_string()),
+        },
         other => out.push_str(&other.to_string()),
     }
 }
@@ -120,7 +137,7 @@ impl Event {
         let mut s = String::with_capacity(256);
         s.push_str(&self.prev_hash);
         s.push('\n');
-        canonical_json(&body, &mut s);
+        canonical_json_hashed(&body, &mut s);
         hex_digest(alg, s.as_bytes())
     }
 

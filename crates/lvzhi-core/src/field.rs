@@ -171,6 +171,12 @@ pub struct FieldDef {
     /// Roles that see the field unmasked (default: admin and office).
     #[serde(default)]
     pub unmasked_for: Option<Vec<Role>>,
+    /// Personal information (身份证号, phone, a petitioner's name): stored
+    /// encrypted with SM4-GCM (`lvzhi-store` `crypt.rs`), searched by exact
+    /// value through a keyed blind index only. Text, id_card and phone
+    /// fields without a role.
+    #[serde(default)]
+    pub encrypt: bool,
     /// Shown in list views.
     #[serde(default = "default_true")]
     pub list: bool,
@@ -291,6 +297,12 @@ impl FieldDef {
                     c.is_control() && !(self.ty == FieldType::LongText && (*c == '\n' || *c == '\t' || *c == '\r'))
                 }) {
                     return Err(self.error(format!("第{}个字符是不可见的控制字符（U+{:04X}）", i + 1, c as u32)));
+                }
+                if text.starts_with(crate::crypto::SEALED_PREFIX) {
+                    return Err(self.error(format!(
+                        "不能以“{}”开头（密文的保留格式）",
+                        crate::crypto::SEALED_PREFIX
+                    )));
                 }
                 Value::String(text)
             }
@@ -476,6 +488,7 @@ mod tests {
             role: None,
             mask: None,
             unmasked_for: None,
+            encrypt: false,
             list: true,
             help: None,
             fill: None,

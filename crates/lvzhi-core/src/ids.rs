@@ -280,3 +280,44 @@ mod tests {
         assert_eq!(mask_name("欧阳修文"), "欧阳**");
     }
 }
+
+/// Runs of ASCII letters and digits in `text` that read as an 18-digit 身份证号
+/// (17 digits and a check character) or an 11-digit mobile number (1…): what
+/// a search of a database file or dump for leaked personal numbers looks for.
+/// A run inside a longer one (a hash, a hex ciphertext) is not one.
+pub fn find_personal_numbers(text: &str) -> Vec<&str> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if !b[i].is_ascii_alphanumeric() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < b.len() && b[i].is_ascii_alphanumeric() {
+            i += 1;
+        }
+        let run = &text[start..i];
+        let id = run.len() == 18
+            && run[..17].bytes().all(|c| c.is_ascii_digit())
+            && matches!(run.as_bytes()[17], b'0'..=b'9' | b'X' | b'x');
+        let mobile = run.len() == 11 && run.starts_with('1') && run.bytes().all(|c| c.is_ascii_digit());
+        if id || mobile {
+            out.push(run);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod find_tests {
+    #[test]
+    fn finds_ids_and_mobiles_not_hashes() {
+        let t = "x 62090219900101123X,13912345678；sm3:a62090219900101123Xb 139123456789 abc";
+        assert_eq!(
+            super::find_personal_numbers(t),
+            vec!["62090219900101123X", "13912345678"]
+        );
+    }
+}

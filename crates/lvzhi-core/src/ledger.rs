@@ -483,6 +483,14 @@ impl LedgerKind {
             if !seen.insert(f.key.as_str()) {
                 return Err(format!("字段键“{}”重复", f.key));
             }
+            if f.encrypt
+                && (f.role.is_some() || !matches!(f.ty, FieldType::Text | FieldType::IdCard | FieldType::Phone))
+            {
+                return Err(format!(
+                    "字段“{}”不能加密存储：只有不承担角色的文本、身份证号、电话字段可以加密",
+                    f.label
+                ));
+            }
             if matches!(f.ty, FieldType::Enum | FieldType::MultiEnum) && f.values.is_empty() {
                 return Err(format!("选项字段“{}”没有可选值", f.label));
             }
@@ -870,9 +878,11 @@ impl LedgerKind {
 
     /// A record's title for lists: the title field, or the first text field.
     pub fn title(&self, fields: &Fields) -> String {
-        let f = self
-            .role_field(FieldRole::Title)
-            .or_else(|| self.fields.iter().find(|f| matches!(f.ty, FieldType::Text)));
+        let f = self.role_field(FieldRole::Title).or_else(|| {
+            self.fields
+                .iter()
+                .find(|f| matches!(f.ty, FieldType::Text) && !f.encrypt)
+        });
         f.and_then(|f| fields.get(&f.key))
             .and_then(|v| v.as_str())
             .unwrap_or("")
@@ -889,6 +899,7 @@ impl LedgerKind {
                 f.ty,
                 FieldType::Text | FieldType::LongText | FieldType::Enum | FieldType::CreditCode
             ) && f.masking() == crate::field::Mask::None
+                && !f.encrypt
                 && let Some(v) = fields.get(&f.key).and_then(|v| v.as_str())
             {
                 s.push_str(v);

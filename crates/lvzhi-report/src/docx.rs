@@ -145,14 +145,28 @@ const RELS: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?
 
 const DOC_RELS: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\"><Relationship Id=\"rIdStyles\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles\" Target=\"styles.xml\"/><Relationship Id=\"rIdSettings\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/settings\" Target=\"settings.xml\"/><Relationship Id=\"rIdFooterOdd\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/footer\" Target=\"footer1.xml\"/><Relationship Id=\"rIdFooterEven\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/footer\" Target=\"footer2.xml\"/></Relationships>";
 
-/// The DOCX file.
+/// The DOCX file; the chain head at generation is in its core properties
+/// (`docProps/core.xml`: 备注/description and keywords, shown by Word under 文件 → 信息 → 属性).
 pub fn render(report: &Report) -> Result<Vec<u8>, ReportError> {
-    package(document_xml(report))
+    package_with(document_xml(report), report.anchor_line().as_deref())
+}
+
+/// The core properties part carrying the chain head.
+fn core_xml(anchor: &str) -> String {
+    let a = esc(anchor);
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<cp:coreProperties xmlns:cp=\"http://schemas.openxmlformats.org/package/2006/metadata/core-properties\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\"><dc:creator>lvzhi</dc:creator><cp:keywords>lvzhi-chain-head {a}</cp:keywords><dc:description>生成时变更日志链头：{a}（核对：lvzhi audit verify --anchor）</dc:description></cp:coreProperties>"
+    )
 }
 
 /// A DOCX file around a `word/document.xml` (styles, settings, the two
 /// page-number footers of the layout).
 pub fn package(document: String) -> Result<Vec<u8>, ReportError> {
+    package_with(document, None)
+}
+
+/// [`package`], with the chain head in the core properties when given.
+fn package_with(document: String, anchor: Option<&str>) -> Result<Vec<u8>, ReportError> {
     let parts: [(&str, String); 7] = [
         ("[Content_Types].xml", CONTENT_TYPES.to_string()),
         ("_rels/.rels", RELS.to_string()),
@@ -163,6 +177,18 @@ pub fn package(document: String) -> Result<Vec<u8>, ReportError> {
         ("word/footer1.xml", footer_xml(true)),
     ];
     let even = ("word/footer2.xml", footer_xml(false));
+    let mut parts = parts.to_vec();
+    if let Some(a) = anchor {
+        parts[0].1 = CONTENT_TYPES.replace(
+            "</Types>",
+            "<Override PartName=\"/docProps/core.xml\" ContentType=\"application/vnd.openxmlformats-package.core-properties+xml\"/></Types>",
+        );
+        parts[1].1 = RELS.replace(
+            "</Relationships>",
+            "<Relationship Id=\"rIdCore\" Type=\"http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties\" Target=\"docProps/core.xml\"/></Relationships>",
+        );
+        parts.push(("docProps/core.xml", core_xml(a)));
+    }
     let mut zw = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     // A fixed timestamp keeps the file byte-identical for the same report.
     let opts = zip::write::SimpleFileOptions::default()

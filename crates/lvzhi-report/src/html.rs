@@ -133,6 +133,17 @@ pub fn body(report: &Report, link: &dyn Fn(&str) -> String) -> String {
     body
 }
 
+/// The footer naming the chain head at generation (printed with the page).
+fn chain_footer(report: &Report) -> String {
+    match report.anchor_line() {
+        Some(a) => format!(
+            "<footer class=\"chain\">生成时变更日志链头：<span class=\"anchor\">{}</span>（核对：将此行存为文件，运行 lvzhi audit verify --anchor 文件）</footer>\n",
+            escape(&a)
+        ),
+        None => String::new(),
+    }
+}
+
 /// The whole preview page.
 pub fn render(report: &Report) -> String {
     let title = report
@@ -145,8 +156,9 @@ pub fn render(report: &Report) -> String {
         .unwrap_or_default();
     let body = body(report, &|m| api_link(report, m));
     format!(
-        "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>\nbody{{max-width:42em;margin:2em auto;font-family:\"FangSong\",\"仿宋_GB2312\",serif;font-size:16pt;line-height:1.8}}\nh1{{text-align:center;font-size:22pt}}\nh2{{font-family:\"SimHei\",\"黑体\",sans-serif;font-size:16pt}}\nh3{{font-family:\"KaiTi\",\"楷体_GB2312\",serif;font-size:16pt;font-weight:normal}}\np{{text-indent:2em;margin:0}}\na.fig{{color:inherit;text-decoration:underline dotted}}\n</style>\n</head>\n<body>\n{}</body>\n</html>\n",
+        "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>\nbody{{max-width:42em;margin:2em auto;font-family:\"FangSong\",\"仿宋_GB2312\",serif;font-size:16pt;line-height:1.8}}\nh1{{text-align:center;font-size:22pt}}\nh2{{font-family:\"SimHei\",\"黑体\",sans-serif;font-size:16pt}}\nh3{{font-family:\"KaiTi\",\"楷体_GB2312\",serif;font-size:16pt;font-weight:normal}}\np{{text-indent:2em;margin:0}}\na.fig{{color:inherit;text-decoration:underline dotted}}\nfooter.chain{{margin-top:3em;font-size:9pt;color:#555;word-break:break-all}}\n</style>\n</head>\n<body>\n{}{}</body>\n</html>\n",
         escape(&title),
-        body
+        body,
+        chain_footer(report)
     )
 }

@@ -220,6 +220,11 @@ pub struct Report {
     pub scope: String,
     /// Figures used, in order of first use.
     pub figures: Vec<Figure>,
+    /// The change log's head (seq, hash) when the report was generated: in
+    /// every written form (Markdown trailer, HTML footer, DOCX core
+    /// properties), a second anchor outside the database that
+    /// `lvzhi audit verify --anchor` checks ([`Report::anchor_line`]).
+    pub chain_head: Option<(i64, String)>,
 }
 
 /// Removes figure markers, keeping the displays.
@@ -289,10 +294,22 @@ impl Report {
         format!("{name}.{ext}")
     }
 
+    /// The chain head as an anchor-file line (`seq hash`): saved into a file,
+    /// `lvzhi audit verify --anchor FILE` checks the database still holds it.
+    pub fn anchor_line(&self) -> Option<String> {
+        self.chain_head.as_ref().map(|(seq, hash)| format!("{seq} {hash}"))
+    }
+
     /// The report in `format`, as bytes.
     pub fn write(&self, format: Format) -> Result<Vec<u8>, ReportError> {
         match format {
-            Format::Markdown => Ok(self.markdown().into_bytes()),
+            Format::Markdown => {
+                let mut md = self.markdown();
+                if let Some(a) = self.anchor_line() {
+                    md.push_str(&format!("\n<!-- 生成时变更日志链头 / chain head: {a} -->\n"));
+                }
+                Ok(md.into_bytes())
+            }
             Format::Html => Ok(html::render(self).into_bytes()),
             Format::Docx => docx::render(self),
         }
@@ -392,6 +409,7 @@ pub async fn render_as(
         period_label,
         scope: req.scope.clone(),
         figures,
+        chain_head: Some(store.chain_head().await?),
     };
     let md = report.markdown();
     if md.chars().any(|c| matches!(c, FIG_OPEN | FIG_MID | FIG_CLOSE)) {

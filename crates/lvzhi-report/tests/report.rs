@@ -125,6 +125,34 @@ async fn demo_county_reports() {
         assert!(f.contains("w:eastAsia=\"宋体\"") && f.contains("<w:sz w:val=\"28\"/>"));
     }
     assert!(docx_part(&docx, "word/settings.xml").contains("<w:evenAndOddHeaders/>"));
+    // The chain head at generation is in every written form (Markdown trailer, HTML footer,
+    // DOCX core properties), and that line checks against the database as an anchor file.
+    let (seq, hash) = store.chain_head().await.unwrap();
+    assert!(seq > 1000 && hash.starts_with("sm3:"));
+    let line = format!("{seq} {hash}");
+    assert_eq!(report.anchor_line().as_deref(), Some(line.as_str()));
+    let md_file = String::from_utf8(report.write(Format::Markdown).unwrap()).unwrap();
+    assert!(
+        md_file.starts_with(&md) && md_file.ends_with(&format!("<!-- 生成时变更日志链头 / chain head: {line} -->\n"))
+    );
+    assert!(
+        html.contains(&format!("<span class=\"anchor\">{line}</span>")),
+        "HTML footer"
+    );
+    assert!(
+        docx_part(&docx, "docProps/core.xml").contains(&format!("<cp:keywords>lvzhi-chain-head {line}</cp:keywords>"))
+    );
+    assert!(docx_part(&docx, "[Content_Types].xml").contains("PartName=\"/docProps/core.xml\""));
+    assert!(docx_part(&docx, "_rels/.rels").contains("Target=\"docProps/core.xml\""));
+    let anchor = out_dir().join("chain-head-from-report.txt");
+    std::fs::write(&anchor, format!("{line}\n")).unwrap();
+    let check = store.verify_anchor(&anchor).await.unwrap();
+    assert_eq!((check.anchors, check.problem.clone()), (1, None), "{check:?}");
+    // A report whose head the database no longer holds (another hash at that seq) is caught.
+    std::fs::write(&anchor, format!("{seq} sm3:{}\n", "0".repeat(64))).unwrap();
+    assert!(store.verify_anchor(&anchor).await.unwrap().problem.is_some());
+    let _ = std::fs::remove_file(&anchor);
+
     // The checker reads the DOCX back as the same text.
     let back = lvzhi_check::extract_docx_text(&docx).unwrap();
     assert!(back.contains("完成预算18.92亿元的114.2%"));

@@ -361,6 +361,9 @@ fn expr_sql(kind: &LedgerKind, e: &Expr, d: Dialect) -> Result<ExprSql, StoreErr
             if let Some(c) = f.role.and_then(role_col) {
                 return expr_sql(kind, &Expr::Col(c), d);
             }
+            if f.encrypt {
+                return Err(encrypted_field(f));
+            }
             let non_text = matches!(
                 f.ty,
                 FieldType::Integer | FieldType::Bool | FieldType::Unit | FieldType::Person | FieldType::Record
@@ -619,11 +622,8 @@ impl Store {
             let sql = format!("SELECT {} FROM records WHERE id IN ({})", records::COLS, ps.join(", "));
             let params: Vec<P> = chunk.iter().map(|i| P::I(*i)).collect();
             let rows = c.conn().rows(&sql, &params).await?;
-            let mut by_id: BTreeMap<i64, records::RecordRow> = rows
-                .iter()
-                .map(records::RecordRow::from_row)
-                .map(|r| (r.id, r))
-                .collect();
+            let mut by_id: BTreeMap<i64, records::RecordRow> =
+                rows.iter().map(|r| self.open_row(r)).map(|r| (r.id, r)).collect();
             for id in chunk {
                 if let Some(r) = by_id.remove(id)
                     && a.sees(&r.scope())
@@ -661,6 +661,9 @@ impl Store {
             let f = kind
                 .field(key)
                 .ok_or_else(|| StoreError::BadRequest(format!("“{}”台账没有字段“{key}”", kind.name)))?;
+            if f.encrypt {
+                return Err(encrypted_field(f));
+            }
             cols.push_str(", ");
             cols.push_str(&d.json_text("fields", &f.key));
         }
@@ -949,4 +952,9 @@ impl Acc {
             ids: self.ids,
         }
     }
+}
+
+/// Encrypted personal fields are not computed over (the database holds only their ciphertext).
+fn encrypted_field(f: &lvzhi_core::field::FieldDef) -> StoreError {
+    StoreError::BadRequest(format!("“{}”是加密存储的个人信息，不能用于统计计算", f.label))
 }

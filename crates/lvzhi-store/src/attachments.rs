@@ -182,7 +182,7 @@ pub(crate) async fn apply_attach(
     file: &NewAttachment,
     now: Timestamp,
 ) -> Result<Out, StoreError> {
-    let old = records::fetch(conn, record).await?;
+    let old = records::fetch(conn, &head.keys.clone(), pack, record).await?;
     let kind = pack
         .ledger(&old.ledger)
         .ok_or_else(|| StoreError::NotFound(format!("台账“{}”不存在", old.ledger)))?;
@@ -256,7 +256,7 @@ pub(crate) async fn apply_void(
         .await?
         .map(|r| from_row(&r))
         .ok_or_else(|| StoreError::NotFound(format!("附件{id}不存在")))?;
-    let old = records::fetch(conn, att.record_id).await?;
+    let old = records::fetch(conn, &head.keys.clone(), pack, att.record_id).await?;
     // Outside the reader's scope: the same answer as a missing attachment.
     records::check_visible(actor, &old).map_err(|_| StoreError::NotFound(format!("附件{id}不存在")))?;
     let kind = pack
@@ -392,7 +392,7 @@ impl Store {
     /// a closed or voided record → 409), before any file is received.
     pub async fn check_attach(&self, actor: &Access, record: i64) -> Result<(), StoreError> {
         let mut c = self.pool.acquire().await?;
-        let r = records::fetch(&mut c.conn(), record).await?;
+        let r = records::fetch(&mut c.conn(), &self.keys, &self.pack, record).await?;
         let kind = self
             .pack
             .ledger(&r.ledger)
@@ -404,7 +404,7 @@ impl Store {
     pub async fn attachments(&self, actor: &Access, record: i64) -> Result<Vec<Attachment>, StoreError> {
         let mut c = self.pool.acquire().await?;
         let mut conn = c.conn();
-        let r = records::fetch(&mut conn, record).await?;
+        let r = records::fetch(&mut conn, &self.keys, &self.pack, record).await?;
         records::check_visible(actor, &r)?;
         of_record(&mut conn, record).await
     }
@@ -419,7 +419,7 @@ impl Store {
             .await?
             .map(|r| from_row(&r))
             .ok_or_else(missing)?;
-        let r = records::fetch(&mut conn, a.record_id).await?;
+        let r = records::fetch(&mut conn, &self.keys, &self.pack, a.record_id).await?;
         records::check_visible(actor, &r).map_err(|_| missing())?;
         Ok(a)
     }

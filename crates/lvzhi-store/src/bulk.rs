@@ -383,12 +383,16 @@ struct Cursor {
     seq: i64,
     hash: String,
     hasher: Hasher,
+    /// The field keys: personal fields are sealed here, on the caller's side.
+    keys: Arc<crate::crypt::Keys>,
 }
 
 /// One row validated and serialised, before its place in the chain.
 struct Ready {
     fields_json: String,
     data_json: String,
+    /// The event data the chain hashes when personal fields are sealed (commitments in place of ciphertexts).
+    hash_json: Option<String>,
     state: String,
     d: Derived,
     refs: Vec<(usize, Value)>,
@@ -435,14 +439,21 @@ fn build_rows(
     };
     // Validation and each row's JSON on up to two threads (they do not depend on
     // one another); then, in order, the chain hashes and the chunk's parameters.
+    let keys = cur.keys.clone();
+    let encrypted = keys.current().is_some() && kind.fields.iter().any(|f| f.encrypt);
     let ready_row = |(raw, state): &(Map<String, Value>, Option<String>)| -> Result<Ready, StoreError> {
-        let (fields, state, d) = prepare_new(kind, actor, raw, state.as_deref(), today, cal, departments)?;
+        let (fields, state, mut d) = prepare_new(kind, actor, raw, state.as_deref(), today, cal, departments)?;
+        // Personal fields: sealed in the row and the event, found by their blind index; the
+        // chain hashes their commitments (`canonical_json_hashed`), as `Event::seal` does.
+        let mut sealed = Value::Object(fields.clone());
+        if encrypted {
+            d.search.push_str(&keys.search_tokens(kind, &fields));
+            if let Value::Object(m) = &mut sealed {
+                keys.seal_fields(kind, m);
+            }
+        }
         let mut fields_json = String::with_capacity(512);
-        let fields = Value::Object(fields);
-        lvzhi_core::event::canonical_json(&fields, &mut fields_json);
-        let Value::Object(fields) = fields else {
-            unreachable!("an object stays an object")
-        };
+        lvzhi_core::event::canonical_json(&sealed, &mut fields_json);
         // {"after":…,"import":…,"state":…} — keys in canonical order.
         let mut data_json = String::with_capacity(fields_json.len() + tail.len() + 32);
         data_json.push_str("{\"after\":");
@@ -450,6 +461,15 @@ fn build_rows(
         data_json.push_str(&tail);
         push_json_str(&mut data_json, &state);
         data_json.push('}');
+        let hash_json = encrypted.then(|| {
+            let mut h = String::with_capacity(data_json.len());
+            h.push_str("{\"after\":");
+            lvzhi_core::event::canonical_json_hashed(&sealed, &mut h);
+            h.push_str(&tail);
+            push_json_str(&mut h, &state);
+            h.push('}');
+            h
+        });
         let refs = ref_fields
             .iter()
             .filter_map(|(k, f)| fields.get(&f.key).map(|v| (*k, v.clone())))
@@ -457,6 +477,7 @@ fn build_rows(
         Ok(Ready {
             fields_json,
             data_json,
+            hash_json,
             state,
             d,
             refs,
@@ -489,6 +510,7 @@ fn build_rows(
         let Ready {
             fields_json,
             data_json,
+            hash_json,
             state,
             d,
             refs,
@@ -496,7 +518,9 @@ fn build_rows(
         built.refs.push(refs);
         let id = cur.last_id + 1;
         let seq = cur.seq + 1;
-        let hash = cur.hasher.hash(&cur.hash, &data_json, id, seq);
+        let hash = cur
+            .hasher
+            .hash(&cur.hash, hash_json.as_deref().unwrap_or(&data_json), id, seq);
         if i > 0 {
             ev.push(',');
             rec.push(',');
@@ -563,6 +587,8 @@ pub struct BulkCreate {
     /// The county departments, for the create-time unit rule.
     departments: Arc<HashSet<i64>>,
     sent: usize,
+    /// The field keys.
+    keys: Arc<crate::crypt::Keys>,
     /// Where the writer says the import starts (until the first push).
     start: Option<oneshot::Receiver<Start>>,
     /// The ids and events allotted so far.
@@ -603,6 +629,7 @@ impl Store {
                 departments(&mut c.conn()).await?
             }),
             sent: 0,
+            keys: self.keys.clone(),
             start: Some(start),
             cursor: None,
         })
@@ -650,6 +677,7 @@ impl BulkCreate {
                         last_id: st.last_id,
                         seq: st.seq,
                         hash: st.hash,
+                        keys: self.keys.clone(),
                     },
                     // The writer refused the command before it started.
                     Err(_) => return Err(self.failed().await),

@@ -288,7 +288,7 @@ pub(crate) async fn recompute(
             .map(|r| r.i(0))
             .collect();
         for id in ids {
-            let old = crate::records::fetch(conn, id).await?;
+            let old = crate::records::fetch(conn, &head.keys.clone(), pack, id).await?;
             let Some((fields, deadline)) = recount(kind, &old, before, after, official)? else {
                 continue;
             };
@@ -319,6 +319,9 @@ pub(crate) async fn recompute(
                 data,
             )
             .await?;
+            // The record was read opened: its personal fields are sealed again before it is stored.
+            let mut fields = fields;
+            head.keys.seal_fields(kind, &mut fields);
             conn.exec(
                 "UPDATE records SET fields = $1, deadline = $2, version = version + 1, updated_at = $3, last_event = $4 \
                  WHERE id = $5",

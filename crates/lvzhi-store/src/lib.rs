@@ -36,6 +36,7 @@ pub mod auth;
 pub mod backup;
 pub mod bulk;
 pub mod calendar;
+pub mod crypt;
 pub mod db;
 pub mod error;
 pub mod extras;
@@ -121,6 +122,8 @@ pub struct Store {
     pub(crate) calendar: calendar::Cached,
     /// The identification and authentication policy (see [`auth::Policy`]), cached from `meta`.
     pub(crate) policy: Arc<std::sync::RwLock<auth::Policy>>,
+    /// The field keys (see [`crypt`]).
+    pub(crate) keys: Arc<crypt::Keys>,
     /// The attachment directory ([`attachments`]).
     pub(crate) files: Arc<std::sync::RwLock<lvzhi_files::FileStore>>,
 }
@@ -128,16 +131,40 @@ pub struct Store {
 impl Store {
     /// Opens (creating if needed) the database at `url`, applies migrations and
     /// starts the writer.
+    ///
+    /// The field keys come from `LVZHI_KEY`, `LVZHI_KEY_FILE` or the file
+    /// beside a SQLite database ([`crypt::KeySource::Default`]); a database
+    /// whose personal fields are encrypted is refused without its key.
     pub async fn open(url: &str, pack: Arc<Pack>, clock: Clock) -> Result<Store, StoreError> {
+        Store::open_keyed(url, pack, clock, crypt::KeySource::Default).await
+    }
+
+    /// [`Store::open`] with the field keys from `keys`.
+    pub async fn open_keyed(
+        url: &str,
+        pack: Arc<Pack>,
+        clock: Clock,
+        keys: crypt::KeySource,
+    ) -> Result<Store, StoreError> {
         let target = db::parse_url(url)?;
+        let ring = crypt::load(&keys, &target)?;
         let mut owned = target.connect_creating().await.map_err(|e| unwritable(&target, e))?;
         migrate::run(&mut owned.conn())
             .await
             .map_err(|e| unwritable(&target, e))?;
+        crypt::check(&mut owned.conn(), ring.as_deref(), &keys, &target).await?;
+        let keys = Arc::new(crypt::Keys::new(ring.unwrap_or_default()));
         let cal = calendar::Cached::new(calendar::load(&mut owned.conn()).await?);
         let pool = target.pool(8).await.map_err(|e| unwritable(&target, e))?;
         let anchor = Arc::new(anchor::Anchor::new(anchor::default_path(&target)));
-        let writer = writer::spawn(owned, target.clone(), pack.clone(), clock.clone(), anchor.clone());
+        let writer = writer::spawn(
+            owned,
+            target.clone(),
+            pack.clone(),
+            clock.clone(),
+            anchor.clone(),
+            keys.clone(),
+        );
         let list_windows = records::list_windows(pool.dialect());
         let files = Arc::new(std::sync::RwLock::new(lvzhi_files::FileStore::new(
             attachments::default_dir(&target),
@@ -152,6 +179,7 @@ impl Store {
             target,
             policy: Arc::default(),
             anchor,
+            keys,
             files,
         };
         store.load_policy().await?;

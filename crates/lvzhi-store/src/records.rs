@@ -105,13 +105,21 @@ impl RecordRow {
     }
 }
 
-/// Reads a record by id, whoever asks (internal).
-pub(crate) async fn fetch(conn: &mut Conn<'_>, id: i64) -> Result<RecordRow, StoreError> {
+/// Reads a record by id, whoever asks (internal), its personal fields opened.
+pub(crate) async fn fetch(
+    conn: &mut Conn<'_>,
+    keys: &crate::crypt::Keys,
+    pack: &lvzhi_core::ledger::Pack,
+    id: i64,
+) -> Result<RecordRow, StoreError> {
     let sql = format!("SELECT {COLS} FROM records WHERE id = $1");
-    conn.row(&sql, &[P::I(id)])
+    let mut row = conn
+        .row(&sql, &[P::I(id)])
         .await?
         .map(|r| RecordRow::from_row(&r))
-        .ok_or_else(|| StoreError::NotFound(format!("记录{id}不存在")))
+        .ok_or_else(|| StoreError::NotFound(format!("记录{id}不存在")))?;
+    keys.open_record(pack, &mut row);
+    Ok(row)
 }
 
 /// Refuses a record outside the user's scope (403: the id exists but is not theirs).
@@ -469,7 +477,7 @@ impl Store {
     /// The record as `a` may see it.
     pub async fn record(&self, a: &Access, id: i64) -> Result<RecordView, StoreError> {
         let mut c = self.pool.acquire().await?;
-        let row = fetch(&mut c.conn(), id).await?;
+        let row = fetch(&mut c.conn(), &self.keys, &self.pack, id).await?;
         check_visible(a, &row)?;
         self.view(a, row)
     }
@@ -626,7 +634,7 @@ impl Store {
                 window_ids_sql(s, &indexed_by, &conds, need - out.len()),
                 s.order_by(bare)
             );
-            out.extend(conn.rows(&sql, &p).await?.iter().map(RecordRow::from_row));
+            out.extend(conn.rows(&sql, &p).await?.iter().map(|r| self.open_row(r)));
             let Some(end) = end else { break };
             if out.len() >= need {
                 break;
@@ -641,7 +649,7 @@ impl Store {
                     s.order_by(bare),
                     need - out.len()
                 );
-                out.extend(conn.rows(&sql, &p).await?.iter().map(RecordRow::from_row));
+                out.extend(conn.rows(&sql, &p).await?.iter().map(|r| self.open_row(r)));
                 break;
             }
             pos = Some(end);
@@ -767,14 +775,20 @@ impl Store {
             }
         }
         if let Some(text) = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            // The text, or the record's number (第123号, 〔2026〕第123号).
+            // The text, or the record's number (第123号, 〔2026〕第123号), or the whole value of an
+            // encrypted field (its blind index in the search column, under any of the keys).
             let like = format!("%{}%", like_escape(text));
-            add(
-                "(search LIKE $? ESCAPE '\\' OR number LIKE $? ESCAPE '\\')",
-                P::T(like),
-                &mut params,
-                &mut next,
-            );
+            let tokens = self.keys.query_tokens(kind, text);
+            let mut cond = String::from("(search LIKE $? ESCAPE '\\' OR number LIKE $? ESCAPE '\\'");
+            for i in 0..tokens.len() {
+                cond.push_str(&format!(" OR search LIKE ${}", next + 1 + i));
+            }
+            cond.push(')');
+            add(&cond, P::T(like), &mut params, &mut next);
+            for t in tokens {
+                params.push(P::T(format!("%{t}%")));
+                next += 1;
+            }
         }
         let scope = scope_sql(a, &mut next, &mut params);
         conds.push(scope);
@@ -784,7 +798,7 @@ impl Store {
     /// The events of a record, oldest first, masked for the reader.
     pub async fn record_events(&self, a: &Access, id: i64) -> Result<Vec<Event>, StoreError> {
         let mut c = self.pool.acquire().await?;
-        let row = fetch(&mut c.conn(), id).await?;
+        let row = fetch(&mut c.conn(), &self.keys, &self.pack, id).await?;
         check_visible(a, &row)?;
         let kind = self
             .pack
@@ -804,6 +818,7 @@ impl Store {
             .iter()
             .map(|r| {
                 let mut e = crate::audit::event_from_row(r);
+                self.keys.open_event(kind, &mut e.data);
                 for part in ["before", "after"] {
                     if let Some(Value::Object(m)) = e.data.get_mut(part) {
                         mask_fields(kind, a.role, m);
@@ -812,6 +827,15 @@ impl Store {
                 e
             })
             .collect())
+    }
+}
+
+impl Store {
+    /// A record read from the database, its personal fields opened.
+    pub(crate) fn open_row(&self, r: &Row) -> RecordRow {
+        let mut row = RecordRow::from_row(r);
+        self.keys.open_record(&self.pack, &mut row);
+        row
     }
 }
 

@@ -8,7 +8,7 @@
 //! today to today + the ledger's `warn_days`, in calendar or working days).
 
 use crate::db::P;
-use crate::records::{self, COLS, RecordRow, RecordView};
+use crate::records::{self, COLS, RecordView};
 use crate::{Store, StoreError};
 use lvzhi_core::access::{Access, Role};
 
@@ -109,7 +109,7 @@ impl Store {
             .await?;
         drop(conn);
         let mut items = Vec::new();
-        for r in rows.iter().map(RecordRow::from_row) {
+        for r in rows.iter().map(|r| self.open_row(r)) {
             let view = self.view(a, r)?;
             if !view.actions.is_empty() {
                 items.push(view);
@@ -267,7 +267,7 @@ impl Store {
         drop(conn);
         let items = rows
             .iter()
-            .map(|r| self.view(a, RecordRow::from_row(r)))
+            .map(|r| self.view(a, self.open_row(r)))
             .collect::<Result<Vec<_>, _>>()?;
         Ok((items, red, all - red))
     }

@@ -285,7 +285,14 @@ pub const RECONNECT_WINDOW: Duration = Duration::from_secs(10);
 const MAX_TRIES: u32 = 4;
 
 /// Starts the writer on its own connection; `target` is where it reconnects.
-pub fn spawn(conn: Owned, target: Target, pack: Arc<Pack>, clock: Clock, anchor: Arc<crate::anchor::Anchor>) -> Handle {
+pub fn spawn(
+    conn: Owned,
+    target: Target,
+    pack: Arc<Pack>,
+    clock: Clock,
+    anchor: Arc<crate::anchor::Anchor>,
+    keys: Arc<crate::crypt::Keys>,
+) -> Handle {
     let (tx, rx) = mpsc::channel(4096);
     let health = Arc::new(Mutex::new(WriteHealth {
         ok: true,
@@ -297,6 +304,7 @@ pub fn spawn(conn: Owned, target: Target, pack: Arc<Pack>, clock: Clock, anchor:
         target,
         pack,
         clock,
+        keys,
         health: health.clone(),
         down_since: None,
         anchorer: crate::anchor::Anchorer::start(anchor.clone()),
@@ -313,6 +321,8 @@ struct Writer {
     target: Target,
     pack: Arc<Pack>,
     clock: Clock,
+    /// The field keys: personal fields are sealed before they are written.
+    keys: Arc<crate::crypt::Keys>,
     health: Arc<Mutex<WriteHealth>>,
     /// When the current outage began.
     down_since: Option<Instant>,
@@ -402,9 +412,9 @@ impl Writer {
                 return answer_all(batch, || StoreError::Unavailable(crate::error::NOT_SAVED.into()));
             };
             let mut conn = owned.conn();
-            let mut out = try_batch(&mut conn, batch, &self.pack, &self.clock, false).await;
+            let mut out = try_batch(&mut conn, batch, &self.pack, &self.keys, &self.clock, false).await;
             if let Outcome::Redo(b) = out {
-                out = try_batch(&mut conn, b, &self.pack, &self.clock, true).await;
+                out = try_batch(&mut conn, b, &self.pack, &self.keys, &self.clock, true).await;
             }
             batch = match out {
                 Outcome::Done => {
@@ -596,6 +606,8 @@ pub(crate) struct Head {
     /// transaction, so a batch of creates checks each once. Restored with the
     /// rest of the head when a job rolls back.
     pub refs: std::collections::HashSet<String>,
+    /// The field keys (personal fields are sealed with them).
+    pub keys: Arc<crate::crypt::Keys>,
     /// The time of the last event written in this transaction (for the anchor line).
     pub at: String,
     /// The county departments, read once per batch when a clerk creates
@@ -616,7 +628,14 @@ fn fatal(e: &StoreError) -> bool {
 /// batch comes back to be redone with `guard_all`. A lost connection comes
 /// back as [`Outcome::Lost`] (before COMMIT) or [`Outcome::InDoubt`] (during
 /// it); a full disk or read-only database answers every job (507 / 503).
-async fn try_batch(conn: &mut Conn<'_>, batch: Vec<Job>, pack: &Pack, clock: &Clock, guard_all: bool) -> Outcome {
+async fn try_batch(
+    conn: &mut Conn<'_>,
+    batch: Vec<Job>,
+    pack: &Pack,
+    keys: &Arc<crate::crypt::Keys>,
+    clock: &Clock,
+    guard_all: bool,
+) -> Outcome {
     let begin = match conn {
         Conn::Lite(_) => "BEGIN IMMEDIATE",
         Conn::Pg(_) => "BEGIN",
@@ -633,11 +652,13 @@ async fn try_batch(conn: &mut Conn<'_>, batch: Vec<Job>, pack: &Pack, clock: &Cl
             .map(|r| Head {
                 seq: r.i(0),
                 hash: r.t(1),
+                keys: keys.clone(),
                 ..Head::default()
             })
             .unwrap_or(Head {
                 seq: 0,
                 hash: GENESIS.into(),
+                keys: keys.clone(),
                 ..Head::default()
             }))
     }
@@ -838,7 +859,7 @@ async fn apply(
             version,
             fields,
         } => {
-            let (kind, old) = load_for_write(conn, pack, actor, *id, *version).await?;
+            let (kind, old) = load_for_write(conn, &head.keys, pack, actor, *id, *version).await?;
             if !kind.edit_roles.contains(&actor.role) {
                 return Err(StoreError::Forbidden(format!(
                     "{}不能修改“{}”台账的记录",
@@ -865,7 +886,7 @@ async fn apply(
             fields,
             reason,
         } => {
-            let (kind, old) = load_for_write(conn, pack, actor, *id, *version).await?;
+            let (kind, old) = load_for_write(conn, &head.keys, pack, actor, *id, *version).await?;
             let wf = kind
                 .workflow
                 .as_ref()
@@ -935,7 +956,7 @@ async fn apply(
             version,
             reason,
         } => {
-            let (kind, old) = load_for_write(conn, pack, actor, *id, *version).await?;
+            let (kind, old) = load_for_write(conn, &head.keys, pack, actor, *id, *version).await?;
             if !kind.void_roles.contains(&actor.role) {
                 return Err(StoreError::Forbidden(format!("{}不能作废记录", actor.role.label())));
             }
@@ -965,7 +986,7 @@ async fn apply(
             if !matches!(actor.role, Role::Admin | Role::Office | Role::Leader) {
                 return Err(StoreError::Forbidden(format!("{}不能催办", actor.role.label())));
             }
-            let old = records::fetch(conn, *id).await?;
+            let old = records::fetch(conn, &head.keys, pack, *id).await?;
             records::check_visible(actor, &old)?;
             let kind = ledger_of(pack, &old.ledger)?;
             if old.closed || old.voided {
@@ -988,7 +1009,7 @@ async fn apply(
                 &[P::I(seq), P::I(old.id)],
             )
             .await?;
-            let row = records::fetch(conn, *id).await?;
+            let row = records::fetch(conn, &head.keys.clone(), pack, *id).await?;
             crate::notices::after_urge(conn, kind, actor, &row, note, &stamp(now)).await?;
             Ok(Out::Record(Box::new(row)))
         }
@@ -1145,13 +1166,23 @@ fn ledger_of<'p>(pack: &'p Pack, key: &str) -> Result<&'p LedgerKind, StoreError
 
 async fn load_for_write<'p>(
     conn: &mut Conn<'_>,
+    keys: &crate::crypt::Keys,
     pack: &'p Pack,
     actor: &Access,
     id: i64,
     version: i64,
 ) -> Result<(&'p LedgerKind, RecordRow), StoreError> {
-    let old = records::fetch(conn, id).await?;
+    let old = records::fetch(conn, keys, pack, id).await?;
     records::check_visible(actor, &old)?;
+    if old
+        .fields
+        .values()
+        .any(|v| v.as_str() == Some(crate::crypt::UNREADABLE))
+    {
+        return Err(StoreError::Conflict(
+            "记录中的个人信息无法用现有密钥解密，暂不能修改；请联系系统管理员检查密钥文件".into(),
+        ));
+    }
     if !actor.role.writes() {
         return Err(StoreError::Forbidden(format!(
             "{}只能查看，不能修改",
@@ -1274,7 +1305,12 @@ async fn create(
     let (fields, state, d) = crate::bulk::prepare_new(kind, actor, raw, state, local_date(now), &cal, &departments)?;
     check_refs(conn, &mut head.refs, kind, &fields).await?;
     let at = stamp(now);
-    let fields_json = Value::Object(fields.clone()).to_string();
+    // Personal fields: sealed in the row and the event; found by their blind index.
+    let mut sealed = fields.clone();
+    head.keys.seal_fields(kind, &mut sealed);
+    let mut d = d;
+    d.search.push_str(&head.keys.search_tokens(kind, &fields));
+    let fields_json = Value::Object(sealed.clone()).to_string();
     let closed = kind.is_final(&state);
     let row = conn
         .row(
@@ -1303,7 +1339,7 @@ async fn create(
         .ok_or_else(|| StoreError::Internal("INSERT returned no id".into()))?;
     let id = row.i(0);
     let number = crate::numbers::number_records(conn, kind, &at, id, 1).await?;
-    let mut data = json!({"state": state, "after": Value::Object(fields.clone())});
+    let mut data = json!({"state": state, "after": Value::Object(sealed)});
     if let Some(t) = tag {
         data["import"] = Value::String(t.to_string());
     }
@@ -1410,7 +1446,8 @@ async fn save_change(
         .map(local_date)
         .unwrap_or_else(|_| local_date(now));
     let cal = crate::calendar::for_kind(conn, kind).await?;
-    let d = derive(kind, &fields, &state, since_date, &cal)?;
+    let mut d = derive(kind, &fields, &state, since_date, &cal)?;
+    d.search.push_str(&head.keys.search_tokens(kind, &fields));
     let scope = RecordScope {
         unit: d.unit,
         source_unit: old.source_unit_id,
@@ -1434,6 +1471,8 @@ async fn save_change(
     }
     let closed = kind.is_final(&state);
     let voided = void_reason.is_some();
+    head.keys.seal_fields(kind, &mut before);
+    head.keys.seal_fields(kind, &mut after);
     let (ev_kind, data) = if let Some(r) = &void_reason {
         ("record.void", json!({"reason": r, "state": old.state}))
     } else if let Some(s) = &step {
@@ -1448,6 +1487,8 @@ async fn save_change(
             json!({"before": Value::Object(before), "after": Value::Object(after)}),
         )
     };
+    let mut stored = fields.clone();
+    head.keys.seal_fields(kind, &mut stored);
     let seq = append(
         conn,
         head,
@@ -1476,7 +1517,7 @@ async fn save_change(
                 P::OT(void_reason.clone()),
                 P::T(d.title.clone()),
                 P::T(d.search),
-                P::T(Value::Object(fields.clone()).to_string()),
+                P::T(Value::Object(stored).to_string()),
                 P::T(state_since.clone()),
                 P::T(at.clone()),
                 P::I(seq),

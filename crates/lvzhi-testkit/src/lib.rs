@@ -97,7 +97,7 @@ impl TestDb {
         let _ = std::fs::remove_dir_all(self.files_dir());
         match self.backend {
             Backend::Sqlite => {
-                for suffix in ["", "-wal", "-shm", ".anchor"] {
+                for suffix in ["", "-wal", "-shm", ".anchor", ".key"] {
                     let _ = std::fs::remove_file(format!("{}{suffix}", self.name));
                 }
             }

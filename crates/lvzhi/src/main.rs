@@ -63,6 +63,11 @@ enum Cmd {
         #[command(subcommand)]
         cmd: AuditCmd,
     },
+    /// The field keys of the personal data encrypted at rest (SM4).
+    Key {
+        #[command(subcommand)]
+        cmd: KeyCmd,
+    },
     /// The working-day calendar (holidays and 调休).
     Calendar {
         #[command(subcommand)]
@@ -393,6 +398,20 @@ enum UserCmd {
 }
 
 #[derive(Subcommand)]
+enum KeyCmd {
+    /// Re-encrypt every personal value under a new key (stop the server first). Crash-safe:
+    /// the key file keeps the old key until every value is under the new one; run it again
+    /// after an interruption to finish.
+    Rotate {
+        #[command(flatten)]
+        db: DbArg,
+        /// The key file (default: LVZHI_KEY_FILE, else beside the SQLite database)
+        #[arg(long)]
+        key_file: Option<std::path::PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
 enum AuditCmd {
     /// Recompute the event hash chain; exit 1 naming the first broken event.
     Verify {
@@ -417,6 +436,90 @@ fn county_pack() -> Result<lvzhi_core::ledger::Pack, StoreError> {
 /// The database of `db` with the county pack, on the system clock.
 async fn open(db: &DbArg) -> Result<Store, StoreError> {
     Store::open(&db.db, Arc::new(county_pack()?), lvzhi_store::system_clock()).await
+}
+
+/// Opens a database that `init`, `serve` or `demo` may be about to fill: when
+/// it is not initialised and no key is configured, a new field key is written
+/// beside it (0600) first, so the personal data is encrypted from the start.
+async fn open_new(
+    db: &str,
+    pack: Arc<lvzhi_core::ledger::Pack>,
+    clock: lvzhi_store::Clock,
+) -> Result<Store, StoreError> {
+    let store = Store::open(db, pack.clone(), clock.clone()).await?;
+    let env_key = std::env::var("LVZHI_KEY").is_ok_and(|k| !k.trim().is_empty());
+    if store.keys().current().is_some() || env_key || store.meta("initialized").await?.is_some() {
+        return Ok(store);
+    }
+    let Some(path) = lvzhi_store::crypt::default_key_file(store.target()) else {
+        eprintln!(
+            "注意：未配置个人信息加密密钥，身份证号、电话等将以明文存储。PostgreSQL 请设置 LVZHI_KEY_FILE=密钥文件路径（不存在时自动生成）后再初始化，或之后运行 lvzhi key rotate --key-file 文件 加密已有数据。"
+        );
+        return Ok(store);
+    };
+    if path.exists() {
+        return Ok(store);
+    }
+    let key = lvzhi_store::crypt::new_key(store.today());
+    store.close().await;
+    lvzhi_store::crypt::write_key_file(&path, std::slice::from_ref(&key))?;
+    println!(
+        "已生成个人信息加密密钥 / field key written: {}（权限0600；请与数据库分开备份，丢失后无法读取身份证号、电话等个人信息）",
+        path.display()
+    );
+    Store::open(db, pack, clock).await
+}
+
+/// `lvzhi key rotate`: a new key, every value re-encrypted under it, then the old key dropped.
+async fn key_rotate(db: DbArg, key_file: Option<std::path::PathBuf>) -> Result<ExitCode, StoreError> {
+    use lvzhi_store::crypt;
+    if key_file.is_none() && std::env::var("LVZHI_KEY").is_ok_and(|k| !k.trim().is_empty()) {
+        return Err(StoreError::BadRequest(
+            "密钥由环境变量 LVZHI_KEY 提供，无法自动轮换：请改用密钥文件（LVZHI_KEY_FILE 或 --key-file）后再轮换"
+                .into(),
+        ));
+    }
+    let target = lvzhi_store::db::parse_url(&db.db)?;
+    let path = key_file
+        .or_else(|| crypt::default_key_file(&target))
+        .ok_or_else(|| StoreError::BadRequest("请用 --key-file 或 LVZHI_KEY_FILE 指定密钥文件".into()))?;
+    let mut keys = if path.exists() {
+        crypt::read_key_file(&path)?
+    } else {
+        Vec::new()
+    };
+    let pack = Arc::new(county_pack()?);
+    if keys.len() >= 2 {
+        println!(
+            "继续完成上次中断的轮换（新密钥 {}）/ finishing an interrupted rotation",
+            keys.last().map(|k| k.id.as_str()).unwrap_or("")
+        );
+    } else {
+        let today = lvzhi_core::time::local_date(jiff::Timestamp::now());
+        let new = crypt::new_key(today);
+        keys.push(new);
+        // The new key is on disk (beside the old one) before any value is sealed with it.
+        crypt::write_key_file(&path, &keys)?;
+    }
+    let store = Store::open_keyed(
+        &db.db,
+        pack,
+        lvzhi_store::system_clock(),
+        crypt::KeySource::Given(keys.clone()),
+    )
+    .await?;
+    let done = store.rotate_key(keys.clone()).await?;
+    store.close().await;
+    let new = keys.last().cloned().into_iter().collect::<Vec<_>>();
+    crypt::write_key_file(&path, &new)?;
+    println!(
+        "密钥已轮换 / key rotated: {}（重新加密记录{}条、日志事件{}条；旧密钥已从 {} 中删除）",
+        done.key_id,
+        done.records,
+        done.events,
+        path.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The three administrators (三员分立): login, display name, role.
@@ -521,6 +624,9 @@ async fn run(cli: Cli) -> Result<ExitCode, StoreError> {
         Cmd::Template(a) => template(a).await,
         Cmd::User { cmd } => user(cmd).await,
         Cmd::Calendar { cmd } => calendar::run(cmd).await.map(|()| ExitCode::SUCCESS),
+        Cmd::Key {
+            cmd: KeyCmd::Rotate { db, key_file },
+        } => key_rotate(db, key_file).await,
         Cmd::Audit {
             cmd: AuditCmd::Verify { db, anchor },
         } => audit_verify(db, anchor).await,
@@ -532,7 +638,7 @@ async fn run(cli: Cli) -> Result<ExitCode, StoreError> {
 
 /// `lvzhi init`: a new database with the county's townships and the admin.
 async fn init(a: InitArgs) -> Result<ExitCode, StoreError> {
-    let store = open(&a.db).await?;
+    let store = open_new(&a.db.db, Arc::new(county_pack()?), lvzhi_store::system_clock()).await?;
     let made = initialise(&store, &a.division, a.admin_password).await?;
     let county = store.divisions(&a.division).await?;
     println!(
@@ -547,7 +653,7 @@ async fn init(a: InitArgs) -> Result<ExitCode, StoreError> {
 
 /// `lvzhi serve`: the web UI and the API (an empty database is initialised first).
 async fn serve(a: ServeArgs) -> Result<ExitCode, StoreError> {
-    let store = open(&a.db).await?;
+    let store = open_new(&a.db.db, Arc::new(county_pack()?), lvzhi_store::system_clock()).await?;
     // A database that cannot take writes is refused before listening (issue 15).
     store.check_writable().await?;
     if store.meta("initialized").await?.is_none() {
@@ -615,7 +721,7 @@ async fn serve_web(store: Store, secure_cookies: bool, listen: std::net::SocketA
 async fn demo(a: DemoArgs) -> Result<ExitCode, StoreError> {
     let pack = Arc::new(county_pack()?);
     // Built at a fixed instant (2026-11-25 10:00 Shanghai), so the same seed gives the same county.
-    let store = Store::open(&a.db.db, pack.clone(), lvzhi_demo::demo_clock()).await?;
+    let store = open_new(&a.db.db, pack.clone(), lvzhi_demo::demo_clock()).await?;
     let t = std::time::Instant::now();
     let options = lvzhi_demo::DemoOptions {
         seed: a.seed,
