@@ -30,19 +30,33 @@ async fn css(c: &Client, sel: &str) -> fantoccini::elements::Element {
     browser::css_within(c, sel, 15).await
 }
 
-/// Sizes the window so that the page's viewport is `w`×`h`.
+/// Sizes the window so that the page's viewport is `w`×`h`. Chromium may
+/// apply a resize a moment after answering (seen on a loaded machine), so the
+/// size is set again until the page reports it, for up to ten seconds.
 async fn viewport(c: &Client, w: u32, h: u32) {
-    c.set_window_size(w, h).await.unwrap();
-    let v = c
-        .execute("return [window.innerWidth, window.innerHeight];", vec![])
-        .await
-        .unwrap();
-    let (iw, ih) = (v[0].as_u64().unwrap() as u32, v[1].as_u64().unwrap() as u32);
-    c.set_window_size(w + (w - iw.min(w)), h + (h - ih.min(h)))
-        .await
-        .unwrap();
-    let v = c.execute("return window.innerWidth;", vec![]).await.unwrap();
-    assert_eq!(v.as_u64().unwrap() as u32, w, "viewport width");
+    let inner = || async {
+        let v = c
+            .execute("return [window.innerWidth, window.innerHeight];", vec![])
+            .await
+            .unwrap();
+        (v[0].as_u64().unwrap() as u32, v[1].as_u64().unwrap() as u32)
+    };
+    let (mut ww, mut wh) = (w, h);
+    let mut seen = (0, 0);
+    for _ in 0..40 {
+        c.set_window_size(ww, wh).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        seen = inner().await;
+        if seen == (w, h) {
+            return;
+        }
+        // The window's frame takes the difference: grow the window by it.
+        if seen.0 <= ww && seen.1 <= wh {
+            ww = w + (ww - seen.0.min(ww)).min(200);
+            wh = h + (wh - seen.1.min(wh)).min(300);
+        }
+    }
+    assert_eq!(seen.0, w, "viewport width");
 }
 
 /// A screenshot of the viewport as it is.

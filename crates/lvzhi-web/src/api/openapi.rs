@@ -762,6 +762,8 @@ pub fn body_example(name: &str) -> Value {
             "totp_roles": ["admin", "sec_admin", "audit_admin", "auditor"]})
         }
         "BallotBody" => json!({"code": "ABCDE-FGHJK"}),
+        "ChannelBody" => json!({"kind": "dingtalk", "name": "县政府办钉钉群",
+            "url": "http://10.0.0.8/robot/send?access_token=xxxx", "secret": "SECxxxx"}),
         _ => json!({}),
     }
 }
@@ -1022,7 +1024,7 @@ mod tests {
                 );
             }
         }
-        assert_eq!(bodies, 20);
+        assert_eq!(bodies, 21);
     }
 
     #[test]
