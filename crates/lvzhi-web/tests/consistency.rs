@@ -854,7 +854,7 @@ fn demo_on_5_december_every_page_report_api_and_cli_agree() {
         };
         // 首页: the leader's dashboard (this year, their 分管).
         let h = b.get("/");
-        assert_eq!(h.status, 200, "{who}");
+        assert_eq!(h.status, 200, "{who}: {}", h.text());
         let h = h.text();
         home += check_indicator_links(&mut b, &mut t, &rt, &store, &access, who, &h);
         if u.role == lvzhi_core::access::Role::Leader {

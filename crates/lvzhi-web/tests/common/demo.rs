@@ -25,9 +25,9 @@ pub struct DemoDb {
     pub users: Vec<DemoUser>,
 }
 
-/// The files beside a SQLite database that belong to it (not `-shm`: the
-/// first connection to the copy rebuilds it from the WAL).
-const SIDE: [&str; 3] = ["-wal", ".anchor", ".key"];
+/// The files beside a SQLite database that belong to it (the template is
+/// closed and never written again, so its `-wal` and `-shm` agree).
+const SIDE: [&str; 4] = ["-wal", "-shm", ".anchor", ".key"];
 
 /// The `cargo` process this test binary runs under: (pid, start time), when it is one.
 fn cargo_run() -> Option<(u32, String)> {
