@@ -231,6 +231,49 @@ pub async fn unit_tallies(
         .collect())
 }
 
+/// A unit's 红黄预警: its open items past their deadline (红, 超期) and
+/// within the ledger's warning days (黄, 临期) as of today.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct UnitWarned {
+    /// Unit id.
+    pub unit: i64,
+    /// 超期 (红).
+    pub red: i64,
+    /// 临期 (黄).
+    pub yellow: i64,
+}
+
+/// **红黄预警 by unit** — per responsible unit, the open items of the
+/// [`deadline_ledgers`] (the items the 督查督办 page lists, with the same
+/// 红/黄 as its totals and [`Tally::overdue`]/[`Tally::due_soon`]) that `a`
+/// sees; units with neither left out, worst first (more 红, then more 黄,
+/// then unit id). `ledgers` narrows the ledgers (all when empty). The
+/// leader's 首页 and `GET /api/v1/dashboard` read it.
+pub async fn warned_by_unit(
+    store: &Store,
+    a: &Access,
+    ledgers: &[&str],
+) -> Result<Vec<UnitWarned>, lvzhi_store::StoreError> {
+    let keys: Vec<&str> = deadline_ledgers(store.pack())
+        .into_iter()
+        .map(|k| k.key.as_str())
+        .filter(|k| ledgers.is_empty() || ledgers.contains(k))
+        .collect();
+    let mut out: Vec<UnitWarned> = store
+        .warn_by_unit(a, &keys)
+        .await?
+        .into_iter()
+        .filter(|(_, c)| c.red + c.yellow > 0)
+        .map(|(unit, c)| UnitWarned {
+            unit,
+            red: c.red,
+            yellow: c.yellow,
+        })
+        .collect();
+    out.sort_by(|x, y| (y.red, y.yellow, x.unit).cmp(&(x.red, x.yellow, y.unit)));
+    Ok(out)
+}
+
 /// The units that rank others (the units of 政府办 users): left out of
 /// their own ranking.
 pub async fn ranking_offices(store: &Store) -> Result<Vec<i64>, EvalError> {

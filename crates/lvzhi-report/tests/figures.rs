@@ -184,26 +184,44 @@ async fn every_month_adds_up(store: &Store, engine: &Engine, files: &[(String, S
         assert!(!rows.iter().any(|l| l.contains(". 政府办")), "{md}");
     }
 
-    // The 隐患 bulletin: the units named under 超期未整改 add up to the total.
-    let req = Request {
-        issue: None,
-        template: "隐患排查整改情况通报".into(),
-        period: "2026-11".into(),
-        person: None,
-        scope: "county".into(),
-        today,
-    };
-    let md = lvzhi_report::render(store, engine, files, &req)
-        .await
-        .unwrap()
-        .markdown();
-    let total = md
-        .lines()
-        .find_map(|l| l.contains("其中超期未整改").then(|| after(l, "其中超期未整改")))
-        .unwrap();
-    let line = md.lines().find(|l| l.starts_with("存在超期未整改隐患的单位")).unwrap();
-    let listed: i64 = line.split('（').skip(1).map(|p| after(&format!("x{p}"), "x")).sum();
-    assert_eq!(listed, total, "{line}");
+    // The 隐患 bulletin, every month: the units named under 超期未整改 and
+    // under 临期 add up to the totals its text states.
+    for m in 1..=12 {
+        let period = format!("2026-{m:02}");
+        let req = Request {
+            issue: None,
+            template: "隐患排查整改情况通报".into(),
+            period: period.clone(),
+            person: None,
+            scope: "county".into(),
+            today,
+        };
+        let md = lvzhi_report::render(store, engine, files, &req)
+            .await
+            .unwrap()
+            .markdown();
+        let total_of = |key: &str| {
+            md.lines()
+                .find_map(|l| l.contains(key).then(|| after(l, key)))
+                .unwrap_or_else(|| panic!("{period}: no {key}\n{md}"))
+        };
+        let listed = |start: &str| -> i64 {
+            md.lines()
+                .find(|l| l.starts_with(start))
+                .map(|line| line.split('（').skip(1).map(|p| after(&format!("x{p}"), "x")).sum())
+                .unwrap_or(0)
+        };
+        assert_eq!(
+            listed("存在超期未整改隐患的单位"),
+            total_of("其中超期未整改"),
+            "{period}\n{md}"
+        );
+        assert_eq!(
+            listed("以下单位有隐患临近整改时限"),
+            total_of("临近整改时限"),
+            "{period}\n{md}"
+        );
+    }
 }
 
 async fn every_leader_gets_their_own_report(store: &Store, engine: &Engine, files: &[(String, String)]) {

@@ -124,15 +124,16 @@ impl Store {
     /// Per ledger key: open, red and yellow items in `a`'s scope (ledgers
     /// without open items are absent).
     pub async fn open_counts(&self, a: &Access) -> Result<Vec<(String, OpenCounts)>, StoreError> {
-        let rows = self.open_counts_by(a, "ledger", false).await?;
+        let rows = self.open_counts_by(a, "ledger", None).await?;
         Ok(rows.into_iter().map(|(k, c)| (k.t(0), c)).collect())
     }
 
     /// Per responsible unit: open, red and yellow items in `a`'s scope, over
-    /// the ledgers with a workflow (units without open items, and items
-    /// without a unit, are absent) — the leader dashboard's 红黄预警 by unit.
-    pub async fn warn_by_unit(&self, a: &Access) -> Result<Vec<(i64, OpenCounts)>, StoreError> {
-        let rows = self.open_counts_by(a, "unit_id", true).await?;
+    /// `ledgers` (units without open items, and items without a unit, are
+    /// absent) — the leader dashboard's 红黄预警 by unit, over the ledgers
+    /// 督查督办 lists (`lvzhi_metrics::duty::warned_by_unit`).
+    pub async fn warn_by_unit(&self, a: &Access, ledgers: &[&str]) -> Result<Vec<(i64, OpenCounts)>, StoreError> {
+        let rows = self.open_counts_by(a, "unit_id", Some(ledgers)).await?;
         Ok(rows.into_iter().filter_map(|(k, c)| k.oi(0).map(|u| (u, c))).collect())
     }
 
@@ -142,7 +143,7 @@ impl Store {
         &self,
         a: &Access,
         col: &str,
-        workflow_only: bool,
+        only: Option<&[&str]>,
     ) -> Result<Vec<(crate::db::Row, OpenCounts)>, StoreError> {
         let today = self.today();
         let cal = self.fresh_calendar().await?;
@@ -155,7 +156,7 @@ impl Store {
             let k = bind(P::T(kind.key.clone()), &mut params);
             let d = bind(P::T(until.to_string()), &mut params);
             soon.push_str(&format!(" WHEN {k} THEN {d}"));
-            if kind.workflow.is_some() {
+            if only.is_some_and(|o| o.contains(&kind.key.as_str())) {
                 kinds.push(k);
             }
         }
@@ -164,7 +165,7 @@ impl Store {
         let c = bind(P::B(false), &mut params);
         let mut next = params.len() + 1;
         let scope = records::scope_sql(a, &mut next, &mut params);
-        let only = match (workflow_only, kinds.is_empty()) {
+        let only = match (only.is_some(), kinds.is_empty()) {
             (false, _) => String::new(),
             (true, true) => " AND 1 = 0".into(),
             (true, false) => format!(" AND ledger IN ({})", kinds.join(", ")),

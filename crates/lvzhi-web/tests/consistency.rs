@@ -451,6 +451,348 @@ fn check_indicator_links(
     n
 }
 
+/// The number right after `key` in `text` (None when absent).
+fn number_after(text: &str, key: &str) -> Option<i64> {
+    let rest = text.split_once(key)?.1.trim_start();
+    rest.chars()
+        .take_while(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .ok()
+}
+
+/// One indicator from `GET /api/v1/indicators/{id}` (a page of one record).
+fn one_indicator(b: &mut Browser, id: &str, period: &str, scope: &str) -> serde_json::Value {
+    let r = b.get(&format!(
+        "/api/v1/indicators/{id}?{}",
+        enc(&[("period", period), ("scope", scope), ("limit", "1")])
+    ));
+    assert_eq!(r.status, 200, "{id} {period} {scope}: {}", r.text());
+    r.json()["indicator"].clone()
+}
+
+/// The 督查督办 page's 超期 and 临期 totals, read out of its HTML.
+fn supervise_totals(html: &str) -> (i64, i64) {
+    let items = html
+        .split("id=\"items\"")
+        .nth(1)
+        .unwrap()
+        .split("</section>")
+        .next()
+        .unwrap();
+    let t = text_of(items);
+    (
+        number_after(&t, "已过期限").unwrap_or_else(|| panic!("no 超期 total: {t}")),
+        number_after(&t, "临近期限").unwrap_or_else(|| panic!("no 临期 total: {t}")),
+    )
+}
+
+/// The `<title>` texts of every mark of the SVG charts whose class is
+/// `class` (`line`, `bars`), chart by chart: (the chart's title, marks).
+fn chart_marks(html: &str, class: &str) -> Vec<(String, Vec<String>)> {
+    let opening = format!("<svg class=\"chart {class}\"");
+    html.split(opening.as_str())
+        .skip(1)
+        .map(|svg| {
+            let svg = svg.split("</svg>").next().unwrap();
+            let title = unescape(svg.split("aria-label=\"").nth(1).unwrap().split('"').next().unwrap());
+            // Each mark's tooltip; the chart's own <title> is the first.
+            let marks = svg
+                .split("<title>")
+                .skip(2)
+                .map(|t| unescape(t.split("</title>").next().unwrap()))
+                .collect();
+            (title, marks)
+        })
+        .collect()
+}
+
+/// The leader's 首页 against `GET /api/v1/dashboard`: the 红黄预警 table
+/// and its bar chart, every point of the trend charts and every township
+/// bar; each trend point and bar against `/api/v1/indicators/{id}` for its
+/// period and scope, the month in progress also against `lvzhi indicators`;
+/// each unit's row against `/api/v1/supervise/warned` and the 督查督办 page
+/// its link opens. Returns the number of figures compared.
+#[allow(clippy::too_many_arguments)]
+fn check_dashboard(
+    b: &mut Browser,
+    t: &mut Truth,
+    rt: &tokio::runtime::Runtime,
+    store: &lvzhi_store::Store,
+    access: &lvzhi_core::access::Access,
+    who: &str,
+    html: &str,
+) -> usize {
+    let api = b.get("/api/v1/dashboard");
+    assert_eq!(api.status, 200, "{who}: {}", api.text());
+    let d = api.json();
+    let scope = d["scope"].as_str().unwrap().to_string();
+    let mut n = 0;
+    // 红黄预警（按单位）: the table, row for row.
+    let section = html
+        .split("<h2>红黄预警（按单位）</h2>")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{who}: no 红黄预警 on 首页"))
+        .split("</section>")
+        .next()
+        .unwrap();
+    let rows: Vec<(String, Vec<String>)> = section
+        .split("<tbody>")
+        .nth(1)
+        .map(|body| {
+            body.split("<tr>")
+                .skip(1)
+                .map(|r| {
+                    let cells: Vec<String> = r
+                        .split("<td")
+                        .skip(1)
+                        .map(|c| text_of(c.split_once('>').unwrap().1.split("</td>").next().unwrap()))
+                        .collect();
+                    let href = r
+                        .split("href=\"")
+                        .nth(1)
+                        .map(|h| unescape(h.split('"').next().unwrap()))
+                        .unwrap_or_default();
+                    (href, cells)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let units = d["units"].as_array().unwrap();
+    assert_eq!(rows.len(), units.len(), "{who}: 红黄预警 rows\n{section}");
+    let warned = b.get("/api/v1/supervise/warned").json();
+    for ((href, cells), u) in rows.iter().zip(units) {
+        let want = vec![
+            u["unit"].as_str().unwrap().to_string(),
+            u["red"].to_string(),
+            u["yellow"].to_string(),
+        ];
+        assert_eq!(cells, &want, "{who}: 首页 红黄预警 ≠ /api/v1/dashboard");
+        // The same unit in /api/v1/supervise/warned, by unit and in its list.
+        let id = u["unit_id"].as_i64().unwrap();
+        let one = b.get(&format!("/api/v1/supervise/warned?unit={id}")).json();
+        assert_eq!(
+            (one["red"].as_i64(), one["yellow"].as_i64()),
+            (u["red"].as_i64(), u["yellow"].as_i64()),
+            "{who} {}: 首页 ≠ /api/v1/supervise/warned?unit={id}",
+            want[0]
+        );
+        let listed = warned["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["unit_id"] == u["unit_id"])
+            .unwrap_or_else(|| panic!("{who}: {} not in /api/v1/supervise/warned", want[0]));
+        assert_eq!((&listed["red"], &listed["yellow"]), (&u["red"], &u["yellow"]), "{who}");
+        // The red count's link opens 督查督办 on that unit's 超期 items.
+        if !href.is_empty() {
+            let page = b.get(href);
+            assert_eq!(page.status, 200, "{who} {href}");
+            let (red, yellow) = supervise_totals(&page.text());
+            assert_eq!((red, yellow), (u["red"].as_i64().unwrap(), 0), "{who} {href}");
+        }
+        n += 3;
+    }
+    // Its bar chart: one bar per unit with 超期 items, the same count.
+    let bars = chart_marks(section, "bars");
+    let want_bars: Vec<String> = units
+        .iter()
+        .filter(|u| u["red"].as_i64().unwrap() > 0)
+        .map(|u| format!("{}：{}件", u["unit"].as_str().unwrap(), u["red"]))
+        .collect();
+    if !units.is_empty() {
+        assert_eq!(bars.first().map(|b| &b.1), Some(&want_bars), "{who}: 红黄预警 bars");
+    }
+    // The trend charts: every point drawn is the API's, and no other.
+    let dash = html
+        .split("class=\"panel dash\"")
+        .nth(1)
+        .unwrap()
+        .split("</section>")
+        .next()
+        .unwrap();
+    let lines = chart_marks(dash, "line");
+    let trends = d["trends"].as_array().unwrap();
+    assert_eq!(lines.len(), trends.len(), "{who}: trend charts");
+    for ((title, marks), tr) in lines.iter().zip(trends) {
+        let id = tr["id"].as_str().unwrap();
+        assert!(
+            title.starts_with(&format!("{}（", tr["name"].as_str().unwrap())),
+            "{who}: {title}"
+        );
+        let mut want = Vec::new();
+        for line in tr["lines"].as_array().unwrap() {
+            let series = line["name"].as_str().unwrap();
+            for p in line["points"].as_array().unwrap() {
+                let (label, period, display) = (
+                    p["label"].as_str().unwrap(),
+                    p["period"].as_str().unwrap(),
+                    p["display"].as_str().unwrap(),
+                );
+                // Every point, drawn or not, is the indicator of its period.
+                let v = one_indicator(b, id, period, &scope);
+                assert_eq!(
+                    v["display"].as_str().unwrap(),
+                    display,
+                    "{who} {id} {period}: dashboard ≠ API"
+                );
+                assert_eq!(v["value"], p["value"], "{who} {id} {period}");
+                if label.contains('至') {
+                    // The month in progress: also `lvzhi indicators`.
+                    let c = t.cli(rt, store, access, period, &scope);
+                    assert_eq!(c[id]["display"].as_str().unwrap(), display, "{who} {id} {period}: CLI");
+                }
+                if !p["value"].is_null() {
+                    want.push(format!("{series} {label}：{display}"));
+                }
+                n += 1;
+            }
+        }
+        assert_eq!(marks, &want, "{who}: {title}: drawn ≠ /api/v1/dashboard");
+    }
+    // The township comparison.
+    let towns = chart_marks(dash, "bars");
+    match d["townships"].as_object() {
+        Some(tw) => {
+            let id = tw["id"].as_str().unwrap();
+            let period = tw["period"].as_str().unwrap();
+            let (title, marks) = towns.first().unwrap_or_else(|| panic!("{who}: no township chart"));
+            assert!(
+                title.starts_with(&format!("各乡镇{}", tw["name"].as_str().unwrap())),
+                "{title}"
+            );
+            let mut want = Vec::new();
+            for bar in tw["bars"].as_array().unwrap() {
+                let s = format!("division:{}", bar["division"].as_str().unwrap());
+                let v = one_indicator(b, id, period, &s);
+                assert_eq!(v["display"], bar["display"], "{who} {id} {s}: dashboard ≠ API");
+                want.push(format!(
+                    "{}：{}",
+                    bar["name"].as_str().unwrap(),
+                    bar["display"].as_str().unwrap()
+                ));
+                n += 1;
+            }
+            assert_eq!(marks, &want, "{who}: township bars");
+        }
+        None => assert!(towns.is_empty(), "{who}: a township chart the API does not have"),
+    }
+    n
+}
+
+/// 督查督办's 超期/临期 totals — overall, per ledger and per unit — against
+/// `GET /api/v1/supervise/warned`; per ledger also against the pack's
+/// 超期/临期 indicators (`/api/v1/indicators` and `lvzhi indicators`).
+/// Returns the number of totals compared.
+#[allow(clippy::too_many_arguments)]
+fn check_supervise_totals(
+    b: &mut Browser,
+    t: &mut Truth,
+    rt: &tokio::runtime::Runtime,
+    store: &lvzhi_store::Store,
+    access: &lvzhi_core::access::Access,
+    who: &str,
+) -> usize {
+    let mut n = 0;
+    let check = |b: &mut Browser, q: &str| -> (i64, i64) {
+        let page = b.get(&format!("/supervise?{q}"));
+        assert_eq!(page.status, 200, "{who} {q}");
+        let shown = supervise_totals(&page.text());
+        let api = b.get(&format!("/api/v1/supervise/warned?{q}"));
+        assert_eq!(api.status, 200, "{who} {q}: {}", api.text());
+        let api = api.json();
+        assert_eq!(
+            shown,
+            (api["red"].as_i64().unwrap(), api["yellow"].as_i64().unwrap()),
+            "{who} {q}: 督查督办 ≠ /api/v1/supervise/warned"
+        );
+        shown
+    };
+    let all = check(b, "");
+    n += 2;
+    let api = b.get("/api/v1/supervise/warned").json();
+    // Per unit (the worst few: each is a page load).
+    let units: Vec<i64> = api["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .take(5)
+        .map(|u| u["unit_id"].as_i64().unwrap())
+        .collect();
+    for u in units {
+        let (red, yellow) = check(b, &format!("unit={u}"));
+        n += 2;
+        let row = api["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["unit_id"] == u)
+            .unwrap();
+        assert_eq!(
+            (red, yellow),
+            (row["red"].as_i64().unwrap(), row["yellow"].as_i64().unwrap()),
+            "{who} {u}"
+        );
+    }
+    // Per ledger, against the pack's indicators of the same counts. A
+    // reader's figures count what they see, so the 全县 indicator is their
+    // list's total — except a county leader's: their figures are county-wide
+    // (published to every leader, `lvzhi_metrics::eval::published_to`) while
+    // their list holds what they see (分管 units, 包挂 items); for them the
+    // list lies between the figure of their 分管 (`leader:ID`) and the 全县 one.
+    let year = store.today().year().to_string();
+    let leader = lvzhi_metrics::eval::published_to(access);
+    let scope = match access.person {
+        Some(p) if leader => format!("leader:{p}"),
+        _ => "county".to_string(),
+    };
+    let mut by_ledger = (0, 0);
+    for (ledger, overdue, soon) in [
+        (
+            "supervision",
+            "overdue_supervision_by_unit",
+            "due_soon_supervision_by_unit",
+        ),
+        ("hazard", "overdue_hazards_by_unit", "due_soon_hazards_by_unit"),
+        ("petition", "overdue_petitions_by_unit", ""),
+    ] {
+        let (red, yellow) = check(b, &format!("ledger={ledger}"));
+        n += 2;
+        by_ledger.0 += red;
+        by_ledger.1 += yellow;
+        let items = t.api(b, &year, &scope).clone();
+        let cli = t.cli(rt, store, access, &year, &scope).clone();
+        for (id, want) in [(overdue, red), (soon, yellow)] {
+            if id.is_empty() {
+                continue;
+            }
+            let v = &items[id];
+            let got = v["value"].as_str().map_or(0, |x| x.parse::<i64>().unwrap());
+            if leader {
+                let county = &t.api(b, &year, "county")[id];
+                let all = county["value"].as_str().map_or(0, |x| x.parse::<i64>().unwrap());
+                assert!(
+                    got <= want && want <= all,
+                    "{who} {ledger}: 督查督办 {want} not within {id} of {scope} ({got}) and of 全县 ({all})"
+                );
+            } else {
+                assert_eq!(
+                    got, want,
+                    "{who} {ledger}: 督查督办 ≠ indicator {id} ({})",
+                    v["display"]
+                );
+            }
+            assert_eq!(cli[id]["display"], v["display"], "{who} {id}: CLI ≠ API");
+            n += 1;
+        }
+    }
+    assert!(
+        by_ledger.0 <= all.0 && by_ledger.1 <= all.1,
+        "{who}: {by_ledger:?} > {all:?}"
+    );
+    n
+}
+
 /// The demo county on 2026-12-05, with no December statistics: for every
 /// role and the periods 2025, 2026, 2026-11 and 2026年第四季度, every figure
 /// of the leader's 首页, 指标, 督查督办 (counts, ranks, stars), both bulletins
@@ -463,21 +805,15 @@ fn demo_on_5_december_every_page_report_api_and_cli_agree() {
         .enable_all()
         .build()
         .unwrap();
-    let db = lvzhi_testkit::TestDb::sqlite();
     let pack = std::sync::Arc::new(lvzhi_packs::county().unwrap());
-    let (store, users, addr) = rt.block_on(async {
-        let s = lvzhi_store::Store::open(&db.url, pack.clone(), lvzhi_demo::demo_clock())
-            .await
-            .unwrap();
-        let summary = lvzhi_demo::build(&s, &lvzhi_demo::DemoOptions::default())
-            .await
-            .unwrap();
-        s.close().await;
+    let (db, store, users, addr) = rt.block_on(async {
+        // The demo county as built on its own date (a copy of this run's build).
+        let common::demo::DemoDb { db, users } = common::demo::demo_db().await;
         // Ten days on: the server's real date, December not reported yet.
         let clock = lvzhi_store::fixed_clock("2026-12-05T02:00:00Z".parse().unwrap());
         let s = lvzhi_store::Store::open(&db.url, pack, clock).await.unwrap();
         let addr = common::serve(&s).await;
-        (s, summary.users, addr)
+        (db, s, users, addr)
     });
     assert_eq!(store.today(), jiff::civil::date(2026, 12, 5));
     // The evaluator sees neither the 督查督办 page nor its API.
@@ -506,7 +842,7 @@ fn demo_on_5_december_every_page_report_api_and_cli_agree() {
             chosen.push(u);
         }
     }
-    let (mut reports, mut figures, mut ranked, mut home) = (0, 0, 0, 0);
+    let (mut reports, mut figures, mut ranked, mut home, mut charts, mut totals) = (0, 0, 0, 0, 0, 0);
     for u in chosen {
         let who = u.username.as_str();
         let mut b = browser();
@@ -518,8 +854,18 @@ fn demo_on_5_december_every_page_report_api_and_cli_agree() {
         };
         // 首页: the leader's dashboard (this year, their 分管).
         let h = b.get("/");
-        assert_eq!(h.status, 200, "{who}");
-        home += check_indicator_links(&mut b, &mut t, &rt, &store, &access, who, &h.text());
+        assert_eq!(h.status, 200, "{who}: {}", h.text());
+        let h = h.text();
+        home += check_indicator_links(&mut b, &mut t, &rt, &store, &access, who, &h);
+        if u.role == lvzhi_core::access::Role::Leader {
+            charts += check_dashboard(&mut b, &mut t, &rt, &store, &access, who, &h);
+        } else {
+            assert!(!h.contains("领导驾驶舱"), "{who}: a dashboard on 首页");
+        }
+        // 督查督办's 超期/临期 totals (as of today, whatever the period).
+        if access.role.sees_ledgers() {
+            totals += check_supervise_totals(&mut b, &mut t, &rt, &store, &access, who);
+        }
         let person = access.person.map(|p| p.to_string());
         for period in ["2025", "2026", "2026-11", "2026Q4"] {
             // 指标.
@@ -613,9 +959,13 @@ fn demo_on_5_december_every_page_report_api_and_cli_agree() {
             }
         }
     }
-    eprintln!("compared {figures} figures in pages and {reports} reports, {ranked} ranked rows, {home} on 首页");
+    eprintln!(
+        "compared {figures} figures in pages and {reports} reports, {ranked} ranked rows, {home} on 首页, \
+         {charts} in the dashboards (tables and charts), {totals} 督查督办 totals"
+    );
     assert!(reports >= 20, "only {reports} reports");
     assert!(ranked > 0 && home > 0 && figures > 500, "{ranked} {home} {figures}");
+    assert!(charts > 100 && totals > 20, "{charts} {totals}");
     rt.block_on(async {
         store.close().await;
         db.drop_db().await;

@@ -238,3 +238,59 @@ pub async fn ranks(State(st): State<AppState>, c: Caller, Q(q): Q<RanksQuery>) -
         "items": items,
     })))
 }
+
+/// The filter of [`warned`].
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct WarnedQuery {
+    /// A ledger key (only ledgers with deadlines; default: all of them).
+    pub ledger: Option<String>,
+    /// A responsible unit's id.
+    pub unit: Option<i64>,
+}
+
+/// `GET /api/v1/supervise/warned?ledger=&unit=` — the 督查督办 page's
+/// 超期 (红) and 临期 (黄) totals over the open items the caller sees, and
+/// the same per unit, worst first ([`lvzhi_metrics::duty::warned_by_unit`],
+/// the leader's 首页 table).
+pub async fn warned(State(st): State<AppState>, c: Caller, Q(q): Q<WarnedQuery>) -> Result<Json<Value>, ApiError> {
+    sees_figures(&c)?;
+    let a = &c.session.access;
+    let ledger = q.ledger.unwrap_or_default();
+    if !ledger.is_empty() && crate::service::supervise::ledgers(st.store.pack(), &ledger).is_empty() {
+        return Err(ApiError::bad_request(format!("台账“{ledger}”不存在或没有办理期限")));
+    }
+    let (_, red, yellow) = crate::service::supervise::warned(&st.store, a, &ledger, q.unit, None, 1).await?;
+    let names = st.store.units().await?;
+    let scope: Vec<&str> = if ledger.is_empty() {
+        vec![]
+    } else {
+        vec![ledger.as_str()]
+    };
+    let units: Vec<Value> = lvzhi_metrics::duty::warned_by_unit(&st.store, a, &scope)
+        .await?
+        .into_iter()
+        .filter(|w| q.unit.is_none_or(|u| u == w.unit))
+        .map(|w| {
+            let name = names.iter().find(|u| u.id == w.unit).map(|u| u.name.clone());
+            json!({"unit_id": w.unit, "unit": name, "red": w.red, "yellow": w.yellow})
+        })
+        .collect();
+    Ok(Json(json!({
+        "as_of": st.store.today().to_string(),
+        "red": red,
+        "yellow": yellow,
+        "total": red + yellow,
+        "units": units,
+    })))
+}
+
+/// `GET /api/v1/dashboard` — the 领导驾驶舱 the caller's 首页 draws (a
+/// leader's 分管, else the county; this year): 红黄预警 by unit, the monthly
+/// trends with the period of every point, the township comparison
+/// ([`crate::service::dashboard`]).
+pub async fn dashboard(State(st): State<AppState>, c: Caller) -> Result<Json<Value>, ApiError> {
+    sees_figures(&c)?;
+    let d = crate::service::dashboard::build(&st, &c.session.access).await?;
+    Ok(Json(json!(d)))
+}

@@ -143,6 +143,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/indicators/{id}", get(indicators::one))
         .route("/api/v1/warnings", get(indicators::warnings))
         .route("/api/v1/supervise/ranks", get(indicators::ranks))
+        .route("/api/v1/supervise/warned", get(indicators::warned))
+        .route("/api/v1/dashboard", get(indicators::dashboard))
         .route("/api/v1/warnings/{id}/ack", post(indicators::ack))
         .route("/api/v1/reports", get(reports::list))
         .route("/api/v1/reports/{template}", get(reports::one))

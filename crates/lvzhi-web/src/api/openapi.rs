@@ -127,6 +127,16 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
         "/api/v1/supervise/ranks",
         "评星挂旗：各单位到期、按期办结、超期未办结、临期、按期办结率、名次、评星和红旗",
     ),
+    (
+        "get",
+        "/api/v1/supervise/warned",
+        "督查督办的超期（红）与临期（黄）事项数，合计及按单位（可按台账、单位筛选）",
+    ),
+    (
+        "get",
+        "/api/v1/dashboard",
+        "领导驾驶舱：分管领域本年指标的按月走势（每点注明期间）、各乡镇对比、红黄预警（按单位）",
+    ),
     ("post", "/api/v1/warnings/{id}/ack", "确认预警（附说明，记入变更日志）"),
     ("get", "/api/v1/reports", "报告模板列表（内置模板和自定义模板）"),
     (
@@ -565,6 +575,7 @@ fn shape(method: &str, path: &str) -> (Option<&'static str>, u16, Success) {
         ("get", "/indicators") => (None, 200, Success::Json("Indicators")),
         ("get", "/indicators/{id}") => (None, 200, Success::Json("Indicator")),
         ("get", "/warnings") => (None, 200, Success::Json("Warnings")),
+        ("get", "/supervise/warned" | "/dashboard") => (None, 200, Success::Json("Object")),
         ("post", "/warnings/{id}/ack") => (Some("AckBody"), 200, Success::Json("Acked")),
         ("get", "/notices") => (None, 200, Success::Json("Notices")),
         ("get", "/outbox") => (None, 200, Success::Json("Outbox")),
@@ -670,6 +681,10 @@ fn query(method: &str, path: &str) -> &'static [(&'static str, &'static str, &'s
             ),
         ],
         "/supervise/ranks" => &[("period", "string", "期间")],
+        "/supervise/warned" => &[
+            ("ledger", "string", "台账（有办理期限的台账）"),
+            ("unit", "integer", "责任单位编号"),
+        ],
         "/reports/{template}/source" => &[("version", "integer", "自定义模板的版本号")],
         "/assessments/{id}/sheet" => &[("format", "string", "docx（默认）或 xlsx")],
         _ => &[],

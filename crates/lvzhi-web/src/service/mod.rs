@@ -16,8 +16,10 @@
 pub mod assess;
 pub mod attachments;
 pub mod cache;
+pub mod dashboard;
 pub mod export;
 pub mod staging;
+pub mod supervise;
 pub mod targets;
 
 use lvzhi_core::ledger::Pack;

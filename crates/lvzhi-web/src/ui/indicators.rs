@@ -19,13 +19,13 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use lvzhi_core::access::{Access, Role};
+use lvzhi_core::access::Access;
 use lvzhi_core::field::FieldDef;
 use lvzhi_core::ledger::LedgerKind;
 use lvzhi_core::period::Period;
-use lvzhi_metrics::def::{FormulaKind, MeasureKind, Source, StatMode};
+use lvzhi_metrics::def::{FormulaKind, Source};
 use lvzhi_metrics::{Engine, EvalError, IndicatorValue, Scope};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 /// Records per provenance page.
@@ -242,10 +242,7 @@ fn scope_opts(names: &Names, current: &str) -> Vec<(String, Vec<Opt>)> {
 
 /// The default scope of a user: a leader's 分管, else the county.
 pub fn default_scope(a: &Access) -> String {
-    match (a.role, a.person) {
-        (Role::Leader, Some(p)) => format!("leader:{p}"),
-        _ => "county".into(),
-    }
+    crate::service::dashboard::default_scope(a)
 }
 
 #[derive(Template)]
@@ -579,7 +576,8 @@ pub struct UnitWarn {
     pub href_red: String,
 }
 
-/// The leader's dashboard (领导驾驶舱) on 首页.
+/// The leader's dashboard (领导驾驶舱) on 首页, drawn from
+/// [`crate::service::dashboard`] (the same data `GET /api/v1/dashboard` returns).
 pub struct Dashboard {
     /// The scope's name (张三（常务副县长）分管).
     pub scope_label: String,
@@ -599,39 +597,9 @@ pub struct Dashboard {
     pub more_href: String,
 }
 
-/// Per unit (red, yellow) of open items in `a`'s scope, over all ledgers
-/// with a workflow (one grouped query: `Store::warn_by_unit`).
-pub async fn warn_by_unit(
-    store: &lvzhi_store::Store,
-    a: &Access,
-) -> Result<BTreeMap<i64, (i64, i64)>, lvzhi_store::StoreError> {
-    Ok(store
-        .warn_by_unit(a)
-        .await?
-        .into_iter()
-        .map(|(u, c)| (u, (c.red, c.yellow)))
-        .collect())
-}
-
-/// Whether an indicator adds up over months (a flow): counts and sums with a
-/// date, statistics flows.
-fn is_flow(eng: &Engine, id: &str) -> bool {
-    matches!(
-        eng.defs().get(id).map(|i| &i.source),
-        Some(Source::Measure {
-            kind: MeasureKind::Count | MeasureKind::Sum,
-            date: Some(_),
-            ..
-        }) | Some(Source::Statistic {
-            mode: StatMode::Flow,
-            ..
-        })
-    )
-}
-
-/// The decimal value of an indicator as f64 in base units, for drawing.
-fn draw_value(v: &IndicatorValue) -> Option<f64> {
-    v.value.as_deref()?.parse().ok()
+/// A decimal figure as f64, for drawing only (labels show the exact text).
+fn draw(value: Option<&str>) -> Option<f64> {
+    value?.parse().ok()
 }
 
 /// The unit a chart of money is drawn in (万元, or 亿元 from 1亿 up) and its divisor.
@@ -643,52 +611,32 @@ fn draw_scale(unit: &str, max: f64) -> (String, f64) {
     }
 }
 
-fn scaled(points: &[Option<(f64, String)>], div: f64) -> Vec<Option<(f64, String)>> {
-    points
-        .iter()
-        .map(|p| p.as_ref().map(|(x, t)| (x / div, t.clone())))
-        .collect()
-}
-
 /// The leader's dashboard, memoised per reader until the next event (or day).
 pub async fn dashboard(st: &AppState, u: &UiUser, names: &Names) -> Result<Arc<Dashboard>, Response> {
     let a = &u.session.access;
     u.memo_scoped(&st.store, "dashboard", || async {
-        build_dashboard(st, a, names).await.map_err(PageError)
+        draw_dashboard(st, a, names).await.map_err(PageError)
     })
     .await
     .map_err(|e| e.0)
 }
 
-/// Builds the leader's dashboard: indicators of their 分管 (this year), red and
-/// yellow by unit, monthly trends (this year against last) and a township comparison.
-async fn build_dashboard(st: &AppState, a: &Access, names: &Names) -> Result<Dashboard, Response> {
-    let store = &st.store;
-    let today = store.today();
+/// Draws the dashboard's data: the table of indicators, 红黄预警 by unit
+/// (table and bars), the monthly trends and the township comparison.
+async fn draw_dashboard(st: &AppState, a: &Access, names: &Names) -> Result<Dashboard, Response> {
+    let d = crate::service::dashboard::build(st, a).await.map_err(eval_page)?;
     let eng = st.engine();
-    let scope_s = default_scope(a);
-    let scope = Scope::parse(&scope_s).unwrap_or(Scope::County);
-    let year = Period::Year(today.year());
-    let values = eng
-        .evaluate_all(store, a, year, &scope, today)
-        .await
-        .map_err(eval_page)?;
-    let ps = year.to_string();
-    let groups = groups(eng, &values, &ps, &scope_s, true);
-    // Red/yellow by unit.
-    let counts = warn_by_unit(store, a).await.map_err(store_error)?;
-    let mut units: Vec<UnitWarn> = counts
+    let groups = groups(eng, &d.values, &d.period, &d.scope, true);
+    let units: Vec<UnitWarn> = d
+        .units
         .iter()
-        .filter(|(_, c)| c.0 + c.1 > 0)
-        .map(|(u, c)| UnitWarn {
-            unit: names.unit(*u),
-            red: c.0,
-            yellow: c.1,
-            href_red: format!("/supervise?unit={u}&level=red"),
+        .map(|w| UnitWarn {
+            unit: w.unit.clone(),
+            red: w.red,
+            yellow: w.yellow,
+            href_red: format!("/supervise?unit={}&level=red", w.unit_id),
         })
         .collect();
-    units.sort_by(|x, y| (y.red, y.yellow).cmp(&(x.red, x.yellow)).then(x.unit.cmp(&y.unit)));
-    units.truncate(12);
     let units_chart = charts::bar_chart(
         "超期（红）事项最多的单位",
         &units
@@ -702,119 +650,65 @@ async fn build_dashboard(st: &AppState, a: &Access, names: &Names) -> Result<Das
             })
             .collect::<Vec<_>>(),
     );
-    // Monthly trends: up to four flows with data, this year against last.
-    let flows: Vec<&IndicatorValue> = values
+    let trends = d
+        .trends
         .iter()
-        .filter(|v| v.records > 0 && v.value.is_some() && is_flow(eng, &v.id))
-        .take(4)
-        .collect();
-    let ids: Vec<String> = flows.iter().map(|v| v.id.clone()).collect();
-    let months = today.month();
-    // The month in progress is marked partial (its figures run to today;
-    // statistics not yet reported are gaps, never 0).
-    let labels: Vec<String> = (1..=months)
-        .map(|m| {
-            if m == months && today != today.last_of_month() {
-                format!("{m}月(至{}日)", today.day())
-            } else {
-                format!("{m}月")
-            }
-        })
-        .collect();
-    let mut this: Vec<Vec<Option<(f64, String)>>> = vec![Vec::new(); ids.len()];
-    let mut last: Vec<Vec<Option<(f64, String)>>> = vec![Vec::new(); ids.len()];
-    if !ids.is_empty() {
-        for m in 1..=months {
-            for (y, acc) in [(today.year(), &mut this), (today.year() - 1, &mut last)] {
-                // Like for like: the month in progress against the same days
-                // of that month a year before (lvzhi_metrics::effective).
-                let p = match jiff::civil::Date::new(y, m, today.day()) {
-                    Ok(d) if m == months && y < today.year() => lvzhi_metrics::cut(Period::Month(y, m), d),
-                    _ => Period::Month(y, m),
-                };
-                let vs = eng
-                    .evaluate_some(store, a, &ids, p, &scope, today)
-                    .await
-                    .map_err(eval_page)?;
-                for (i, v) in vs.iter().enumerate() {
-                    acc[i].push(draw_value(v).map(|x| (x, v.display.clone())));
-                }
-            }
-        }
-    }
-    let trends = flows
-        .iter()
-        .enumerate()
-        .map(|(i, v)| {
-            let max = this[i]
+        .map(|t| {
+            let max = t
+                .lines
                 .iter()
-                .chain(&last[i])
-                .flatten()
-                .map(|p| p.0)
+                .flat_map(|l| &l.points)
+                .filter_map(|p| draw(p.value.as_deref()))
                 .fold(0.0, f64::max);
-            let (unit, div) = draw_scale(&v.unit, max);
-            charts::line_chart(
-                &format!("{}（{unit}，按月）", v.name),
-                &labels,
-                &[
-                    Series {
-                        name: format!("{}年", today.year()),
-                        points: scaled(&this[i], div),
-                    },
-                    Series {
-                        name: format!("{}年", today.year() - 1),
-                        points: scaled(&last[i], div),
-                    },
-                ],
-            )
+            let (unit, div) = draw_scale(&t.unit, max);
+            let labels: Vec<String> = t
+                .lines
+                .first()
+                .map(|l| l.points.iter().map(|p| p.label.clone()).collect())
+                .unwrap_or_default();
+            let series: Vec<Series> = t
+                .lines
+                .iter()
+                .map(|l| Series {
+                    name: l.name.clone(),
+                    points: l
+                        .points
+                        .iter()
+                        .map(|p| draw(p.value.as_deref()).map(|x| (x / div, p.display.clone())))
+                        .collect(),
+                })
+                .collect();
+            charts::line_chart(&format!("{}（{unit}，按月）", t.name), &labels, &series)
         })
         .collect();
-    // Township comparison of the first flow.
-    let townships = match flows.first() {
-        Some(v) => {
-            let mut bars = Vec::new();
-            for d in names.divisions.iter().filter(|d| d.level == 2) {
-                let s = Scope::Division(d.code.clone());
-                let vs = eng
-                    .evaluate_some(store, a, std::slice::from_ref(&v.id), year, &s, today)
-                    .await
-                    .map_err(eval_page)?;
-                if let Some(x) = vs.first().filter(|x| x.records > 0)
-                    && let Some(n) = draw_value(x)
-                {
-                    bars.push(Bar {
-                        label: d.name.clone(),
-                        value: n,
-                        text: x.display.clone(),
-                        mark: false,
-                    });
-                }
-            }
-            bars.sort_by(|x, y| y.value.total_cmp(&x.value));
-            let max = bars.first().map(|b| b.value).unwrap_or(0.0);
-            let (_, div) = draw_scale(&v.unit, max);
-            for b in &mut bars {
-                b.value /= div;
-            }
-            if let Some(b) = bars.first_mut() {
-                b.mark = true;
-            }
-            if bars.is_empty() {
-                String::new()
-            } else {
-                charts::bar_chart(&format!("各乡镇{}（{}）", v.name, v.period_label), &bars)
-            }
+    let townships = match &d.townships {
+        Some(t) => {
+            let max = t.bars.iter().filter_map(|b| draw(Some(&b.value))).fold(0.0, f64::max);
+            let (_, div) = draw_scale(&t.unit, max);
+            let bars: Vec<Bar> = t
+                .bars
+                .iter()
+                .enumerate()
+                .map(|(i, b)| Bar {
+                    label: b.name.clone(),
+                    value: draw(Some(&b.value)).unwrap_or(0.0) / div,
+                    text: b.display.clone(),
+                    mark: i == 0,
+                })
+                .collect();
+            charts::bar_chart(&format!("各乡镇{}（{}）", t.name, t.period_label), &bars)
         }
         None => String::new(),
     };
+    let scope = Scope::parse(&d.scope).unwrap_or(Scope::County);
     Ok(Dashboard {
         scope_label: scope_label(names, &scope),
-        period_label: lvzhi_metrics::eval::common_label(&values).unwrap_or_else(|| year.label()),
+        period_label: d.period_label.clone(),
         groups,
         units,
         units_chart,
         trends,
         townships,
-        more_href: format!("/indicators?{}", query(&[("period", &ps), ("scope", &scope_s)])),
+        more_href: format!("/indicators?{}", query(&[("period", &d.period), ("scope", &d.scope)])),
     })
 }

@@ -169,8 +169,8 @@ fn ledgers_with_deadlines(store: &Store) -> Vec<&LedgerKind> {
 }
 
 /// Overdue/due-soon items of the caller's scope, red first then by deadline,
-/// and how many of each there are in all (`Store::warned_items`: the lists'
-/// `warning=red|yellow` over every ledger with a deadline, in two queries).
+/// and how many of each there are in all ([`crate::service::supervise::warned`],
+/// as `GET /api/v1/supervise/warned` counts them).
 pub async fn items(
     store: &Store,
     a: &Access,
@@ -179,13 +179,8 @@ pub async fn items(
     unit: Option<i64>,
     level: &str,
 ) -> Result<(Vec<Item>, usize, usize), StoreError> {
-    let kinds: Vec<&str> = ledgers_with_deadlines(store)
-        .into_iter()
-        .filter(|k| ledger.is_empty() || k.key == ledger)
-        .map(|k| k.key.as_str())
-        .collect();
     let level = Some(level).filter(|l| !l.is_empty());
-    let (views, red, yellow) = store.warned_items(a, &kinds, unit, level, SHOWN as i64).await?;
+    let (views, red, yellow) = crate::service::supervise::warned(store, a, ledger, unit, level, SHOWN as i64).await?;
     let pack = store.pack();
     let list = views
         .into_iter()

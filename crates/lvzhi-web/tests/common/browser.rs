@@ -215,23 +215,16 @@ pub struct Demo {
 }
 
 impl Demo {
-    /// Builds the demo county on a new SQLite database and serves it.
+    /// The demo county on a new SQLite database (a copy of the one built
+    /// once per test run, [`super::demo::demo_db`]), served.
     pub async fn start() -> Demo {
-        let db = lvzhi_testkit::TestDb::sqlite();
+        let super::demo::DemoDb { db, users } = super::demo::demo_db().await;
         let pack = std::sync::Arc::new(lvzhi_packs::county().unwrap());
         let store = lvzhi_store::Store::open(&db.url, pack, lvzhi_demo::demo_clock())
             .await
             .unwrap();
-        let summary = lvzhi_demo::build(&store, &lvzhi_demo::DemoOptions::default())
-            .await
-            .unwrap();
         let base = serve(&store).await;
-        Demo {
-            db,
-            store,
-            base,
-            users: summary.users,
-        }
+        Demo { db, store, base, users }
     }
 
     /// The demo user `username`.

@@ -2,6 +2,8 @@
 #[allow(dead_code)]
 pub mod browser;
 #[allow(dead_code)]
+pub mod demo;
+#[allow(dead_code)]
 pub mod site;
 
 use std::net::SocketAddr;
