@@ -121,12 +121,18 @@ fn status_of(e: &UploadError) -> StatusCode {
     }
 }
 
+/// A form's text fields.
+type Fields = Vec<(String, String)>;
+/// Received files, each with its attachment kind.
+type Kinded = Vec<(String, lvzhi_files::Received)>;
+
 /// Pairs each received file with the attachment kind of the input it came
-/// in (`inputs` are the form's file inputs, recomputed on the server).
+/// in (`inputs` are the form's file inputs, recomputed on the server); on a
+/// refusal, the text fields (to refill the form) and why.
 fn with_kinds(
     form: UploadForm,
     inputs: &[super::evidence::FileInput],
-) -> Result<(Vec<(String, String)>, Vec<(String, lvzhi_files::Received)>), (Vec<(String, String)>, UploadError)> {
+) -> Result<(Fields, Kinded), (Fields, UploadError)> {
     let UploadForm {
         fields,
         files,
