@@ -299,3 +299,61 @@ pub async fn section(st: &AppState, u: &UiUser, view: &RecordView, kind: &Ledger
         live: live.iter().map(|x| (x.file.kind.clone(), x.is_photo())).collect(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step<'a>(
+        pack: &'a lvzhi_core::ledger::Pack,
+        ledger: &str,
+        name: &str,
+    ) -> (&'a LedgerKind, &'a lvzhi_core::ledger::TransitionDef) {
+        let k = pack.ledger(ledger).unwrap();
+        let t = k
+            .workflow
+            .iter()
+            .flat_map(|w| &w.transitions)
+            .find(|t| t.name == name)
+            .unwrap();
+        (k, t)
+    }
+
+    /// The three evidence steps of the county pack get the inputs a phone needs.
+    #[test]
+    fn step_inputs_of_the_county_pack() {
+        let pack = lvzhi_packs::county().unwrap();
+        // 隐患 提交验收: a 整改后照片 from the camera, required until one is there.
+        let (k, t) = step(&pack, "hazard", "提交验收");
+        let i = step_inputs(k, t, &[]);
+        assert_eq!(i.len(), 1);
+        assert_eq!((i[0].field.as_str(), i[0].kind.as_str()), ("file-1", "整改后照片"));
+        assert!(i[0].capture && i[0].required && i[0].accept == "image/*" && !i[0].multiple);
+        let had = step_inputs(k, t, &[("整改前照片".into(), true)]);
+        assert!(had[0].required, "a before photo does not meet the rule");
+        let met = step_inputs(k, t, &[("整改后照片".into(), true)]);
+        assert!(!met[0].required && met[0].help.contains("已上传1份"));
+        // 河湖问题 核查销号: any photo, recorded as the after-photo kind.
+        let (k, t) = step(&pack, "river_issue", "核查销号");
+        let i = step_inputs(k, t, &[]);
+        assert_eq!(i[0].kind, "整改后照片");
+        assert!(i[0].capture);
+        assert!(!step_inputs(k, t, &[("问题照片".into(), true)])[0].required);
+        // 督办事项 报结: a document, several files, no camera.
+        let (k, t) = step(&pack, "supervision", "报结");
+        let i = step_inputs(k, t, &[]);
+        assert_eq!(i[0].kind, "办理情况报告");
+        assert!(!i[0].capture && i[0].multiple && i[0].accept.contains(".docx"));
+        // The create forms: the before photo where the ledger compares two kinds.
+        let kinds: Vec<String> = ["hazard", "river_issue", "supervision"]
+            .iter()
+            .map(|l| {
+                create_inputs(pack.ledger(l).unwrap())
+                    .first()
+                    .map(|x| x.kind.clone())
+                    .unwrap_or_default()
+            })
+            .collect();
+        assert_eq!(kinds, ["整改前照片", "问题照片", ""]);
+    }
+}
