@@ -130,7 +130,7 @@ impl Store {
     /// "actor"` in the pack: 验收人, 审核人) with the acting user's name, unless
     /// the caller gave a value (an API client keying in a paper record). The UI
     /// shows them read-only and never sends them, so there they are never typed.
-    async fn fill_actor(
+    pub(crate) async fn fill_actor(
         &self,
         a: &Access,
         id: i64,

@@ -475,6 +475,147 @@ impl Store {
     }
 }
 
+/// A received file that passed inspection, ready to be placed and recorded.
+pub struct Staged {
+    received: lvzhi_files::Received,
+    info: lvzhi_files::Inspected,
+    kind: String,
+}
+
+/// Inspects `r` as an attachment of `kind` (sniffing, bounded decoding,
+/// thumbnail, EXIF — CPU work: call it on a blocking thread). Nothing is
+/// written; a refused file's temp file goes when `r` is dropped.
+pub fn inspect(r: lvzhi_files::Received, kind: &str) -> Result<Staged, lvzhi_files::FileError> {
+    let info = r.inspect()?;
+    Ok(Staged {
+        received: r,
+        info,
+        kind: kind.to_string(),
+    })
+}
+
+impl Staged {
+    /// Places the thumbnail and the file in `files` under their digests and
+    /// returns what the `record.attach` event records. A placed file whose
+    /// attachment is then refused stays unreferenced in the content-addressed
+    /// directory (never served: downloads go through an attachment row).
+    pub fn place(self, files: &FileStore, alg: HashAlg) -> Result<NewAttachment, lvzhi_files::FileError> {
+        let thumb_hash = match &self.info.thumbnail {
+            Some(t) => Some(files.put_bytes(t, alg)?),
+            None => None,
+        };
+        let r = self.received;
+        let i = self.info;
+        let new = NewAttachment {
+            kind: self.kind,
+            name: r.name.clone(),
+            size: i64::try_from(r.size).unwrap_or(i64::MAX),
+            mime: i.kind.mime().to_string(),
+            hash: r.digest.clone(),
+            thumb_hash,
+            width: i.size_px.map(|p| i64::from(p.0)),
+            height: i.size_px.map(|p| i64::from(p.1)),
+            taken_at: i.taken_at,
+            gps: i.gps,
+        };
+        r.store(files)?;
+        Ok(new)
+    }
+}
+
+impl Store {
+    /// Receives `bytes` named `name` as an upload would (hashed, inspected
+    /// within the default limits, placed in [`Store::files`]) and returns the
+    /// attachment to record; a refused file is `BadRequest` with its Chinese
+    /// message and leaves nothing behind.
+    pub async fn stage_bytes(&self, kind: &str, name: &str, bytes: &[u8]) -> Result<NewAttachment, StoreError> {
+        let files = self.files();
+        let alg = self.file_alg().await?;
+        let bad = |e: lvzhi_files::FileError| StoreError::BadRequest(e.0);
+        let mut inc = files.incoming(name, alg, lvzhi_files::Limits::default()).map_err(bad)?;
+        inc.write(bytes).map_err(bad)?;
+        let r = inc.finish().map_err(bad)?;
+        let kind = kind.to_string();
+        tokio::task::spawn_blocking(move || inspect(r, &kind)?.place(&files, alg))
+            .await
+            .map_err(|e| StoreError::Internal(e.to_string()))?
+            .map_err(bad)
+    }
+
+    /// [`Store::stage_bytes`], then [`Store::attach`]: adds `bytes` to
+    /// `record` as an attachment of `kind`; returns its id.
+    pub async fn attach_bytes(
+        &self,
+        actor: &Access,
+        record: i64,
+        kind: &str,
+        name: &str,
+        bytes: &[u8],
+    ) -> Result<i64, StoreError> {
+        let new = self.stage_bytes(kind, name, bytes).await?;
+        self.attach(actor, record, new).await
+    }
+
+    /// Creates a record and adds `files` (already placed) to it in one
+    /// transaction: a refused create records none of them.
+    pub async fn create_with_files(
+        &self,
+        a: &Access,
+        ledger: &str,
+        fields: serde_json::Map<String, serde_json::Value>,
+        files: Vec<NewAttachment>,
+    ) -> Result<RecordRow, StoreError> {
+        let cmd = Cmd::Create {
+            actor: a.clone(),
+            ledger: ledger.into(),
+            fields,
+        };
+        self.send_with_files(cmd, files).await
+    }
+
+    /// Takes transition `name` with `files` (already placed) attached in the
+    /// same transaction, before the step's evidence rules are checked: the
+    /// files count for them, and a refused step records none of them.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn transition_with_files(
+        &self,
+        a: &Access,
+        id: i64,
+        version: i64,
+        name: &str,
+        fields: serde_json::Map<String, serde_json::Value>,
+        reason: Option<String>,
+        files: Vec<NewAttachment>,
+    ) -> Result<RecordRow, StoreError> {
+        let mut fields = fields;
+        self.fill_actor(a, id, name, &mut fields).await?;
+        let cmd = Cmd::Transition {
+            actor: a.clone(),
+            id,
+            version,
+            name: name.into(),
+            fields,
+            reason,
+        };
+        self.send_with_files(cmd, files).await
+    }
+
+    async fn send_with_files(&self, cmd: Cmd, files: Vec<NewAttachment>) -> Result<RecordRow, StoreError> {
+        let cmd = if files.is_empty() {
+            cmd
+        } else {
+            Cmd::WithFiles {
+                files,
+                cmd: Box::new(cmd),
+            }
+        };
+        match self.writer.send(cmd).await? {
+            Out::Record(r) => Ok(*r),
+            _ => Err(StoreError::Internal("unexpected writer output".into())),
+        }
+    }
+}
+
 /// The default attachment directory of a database.
 pub(crate) fn default_dir(target: &crate::db::Target) -> std::path::PathBuf {
     if let Ok(d) = std::env::var("LVZHI_FILES")

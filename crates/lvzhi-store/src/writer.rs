@@ -190,6 +190,16 @@ pub enum Cmd {
         /// What was uploaded.
         file: Box<crate::attachments::NewAttachment>,
     },
+    /// A create or a transition together with the evidence uploaded in the
+    /// same form (files already stored), all or nothing: a transition's files
+    /// are attached first (so its evidence rules count them), a create's
+    /// after the record exists. Any refusal rolls back the attachments too.
+    WithFiles {
+        /// What was uploaded.
+        files: Vec<crate::attachments::NewAttachment>,
+        /// A [`Cmd::Create`] or a [`Cmd::Transition`].
+        cmd: Box<Cmd>,
+    },
     /// Void an attachment with a reason (never deleted).
     VoidAttachment {
         /// Who.
@@ -1144,6 +1154,25 @@ async fn apply(
         Cmd::VoidAttachment { actor, id, reason } => {
             crate::attachments::apply_void(conn, head, pack, actor, *id, reason, now).await
         }
+        Cmd::WithFiles { files, cmd } => match cmd.as_ref() {
+            Cmd::Create { actor, .. } => {
+                let out = Box::pin(apply(conn, head, pack, cmd, now)).await?;
+                let Out::Record(row) = &out else {
+                    return Err(StoreError::Internal("create returned no record".into()));
+                };
+                for f in files {
+                    crate::attachments::apply_attach(conn, head, pack, actor, row.id, f, now).await?;
+                }
+                Ok(out)
+            }
+            Cmd::Transition { actor, id, .. } => {
+                for f in files {
+                    crate::attachments::apply_attach(conn, head, pack, actor, *id, f, now).await?;
+                }
+                Box::pin(apply(conn, head, pack, cmd, now)).await
+            }
+            _ => Err(StoreError::Internal("WithFiles takes a create or a transition".into())),
+        },
     }
 }
 

@@ -9,44 +9,16 @@
 mod common;
 
 use common::*;
-use lvzhi_files::{Limits, sample};
-use lvzhi_store::attachments::NewAttachment;
-use lvzhi_store::{Access, Store, StoreError};
+use lvzhi_files::sample;
+use lvzhi_store::Store;
 use serde_json::json;
 
-both!(attach_void_scope_and_rule, tampering_is_named, files_round_trip);
-
-/// Stores `bytes` and records them as `kind` on `record`, as the upload path does.
-async fn upload(
-    s: &Store,
-    actor: &Access,
-    record: i64,
-    kind: &str,
-    name: &str,
-    bytes: &[u8],
-) -> Result<i64, StoreError> {
-    let files = s.files();
-    let alg = s.file_alg().await?;
-    let mut inc = files.incoming(name, alg, Limits::default()).unwrap();
-    inc.write(bytes).unwrap();
-    let r = inc.finish().unwrap();
-    let i = r.inspect().unwrap();
-    let thumb_hash = i.thumbnail.as_ref().map(|t| files.put_bytes(t, alg).unwrap());
-    let new = NewAttachment {
-        kind: kind.into(),
-        name: r.name.clone(),
-        size: r.size as i64,
-        mime: i.kind.mime().into(),
-        hash: r.digest.clone(),
-        thumb_hash,
-        width: i.size_px.map(|p| i64::from(p.0)),
-        height: i.size_px.map(|p| i64::from(p.1)),
-        taken_at: i.taken_at.clone(),
-        gps: i.gps.clone(),
-    };
-    r.store(&files).unwrap();
-    s.attach(actor, record, new).await
-}
+both!(
+    attach_void_scope_and_rule,
+    tampering_is_named,
+    files_round_trip,
+    files_with_the_step_commit_together
+);
 
 async fn in_progress(w: &World) -> i64 {
     let s = &w.store;
@@ -66,7 +38,8 @@ async fn attach_void_scope_and_rule(w: World) {
         Some("2026:11:24 10:15:00"),
         Some(((39, 44, 1500), (98, 29, 3000))),
     );
-    let a = upload(s, &w.clerk_yj, id, "整改后照片", "整改后.jpg", &photo)
+    let a = s
+        .attach_bytes(&w.clerk_yj, id, "整改后照片", "整改后.jpg", &photo)
         .await
         .unwrap();
 
@@ -89,12 +62,15 @@ async fn attach_void_scope_and_rule(w: World) {
     // Scope: another township's clerk cannot see, list or add to it (404, as missing).
     expect_status(s.attachments(&w.clerk_qs, id).await, 404);
     expect_status(s.attachment(&w.clerk_qs, a).await, 404);
-    expect_status(upload(s, &w.clerk_qs, id, "整改后照片", "x.jpg", &photo).await, 404);
+    expect_status(
+        s.attach_bytes(&w.clerk_qs, id, "整改后照片", "x.jpg", &photo).await,
+        404,
+    );
     // Read-only roles: visible, not writable.
     assert_eq!(s.attachments(&w.leader, id).await.unwrap().len(), 1);
-    expect_status(upload(s, &w.auditor, id, "整改后照片", "x.jpg", &photo).await, 403);
+    expect_status(s.attach_bytes(&w.auditor, id, "整改后照片", "x.jpg", &photo).await, 403);
     // A kind the ledger does not have.
-    let msg = expect_status(upload(s, &w.clerk_yj, id, "自拍", "x.jpg", &photo).await, 422);
+    let msg = expect_status(s.attach_bytes(&w.clerk_yj, id, "自拍", "x.jpg", &photo).await, 422);
     assert!(msg.contains("不是本台账的附件类别"), "{msg}");
 
     // Voiding needs a reason, keeps the row and writes an event; the rule then fails again.
@@ -111,14 +87,14 @@ async fn attach_void_scope_and_rule(w: World) {
     );
     assert!(msg.contains("“提交验收”须先上传至少1份“整改后照片”"), "{msg}");
     // A 整改前照片 does not count for the rule.
-    upload(s, &w.clerk_yj, id, "整改前照片", "前.jpg", &photo)
+    s.attach_bytes(&w.clerk_yj, id, "整改前照片", "前.jpg", &photo)
         .await
         .unwrap();
     expect_status(
         s.transition(&w.clerk_yj, id, 2, "提交验收", fields.clone(), None).await,
         422,
     );
-    upload(s, &w.clerk_yj, id, "整改后照片", "后.jpg", &photo)
+    s.attach_bytes(&w.clerk_yj, id, "整改后照片", "后.jpg", &photo)
         .await
         .unwrap();
     let r = s
@@ -141,10 +117,12 @@ async fn tampering_is_named(w: World) {
     let s = &w.store;
     let id = in_progress(&w).await;
     let photo = sample::photo(320, 240, None, None);
-    let a = upload(s, &w.clerk_yj, id, "整改后照片", "后.jpg", &photo)
+    let a = s
+        .attach_bytes(&w.clerk_yj, id, "整改后照片", "后.jpg", &photo)
         .await
         .unwrap();
-    let b = upload(s, &w.clerk_yj, id, "其他材料", "说明.pdf", b"%PDF-1.4 evidence")
+    let b = s
+        .attach_bytes(&w.clerk_yj, id, "其他材料", "说明.pdf", b"%PDF-1.4 evidence")
         .await
         .unwrap();
     let ok = s.verify_files().await.unwrap();
@@ -174,7 +152,7 @@ async fn files_round_trip(w: World) {
     let s = &w.store;
     let id = in_progress(&w).await;
     let photo = sample::photo(320, 240, None, None);
-    upload(s, &w.clerk_yj, id, "整改后照片", "后.jpg", &photo)
+    s.attach_bytes(&w.clerk_yj, id, "整改后照片", "后.jpg", &photo)
         .await
         .unwrap();
     let dir = tempfile_dir();
@@ -193,4 +171,81 @@ fn tempfile_dir() -> std::path::PathBuf {
         .unwrap()
         .as_nanos();
     std::env::temp_dir().join(format!("lvzhi-files-backup-{n}-{}", std::process::id()))
+}
+
+/// Files sent with a create or a transition (the phone's one-form step) are
+/// recorded with it or not at all: a refused step leaves no attachment row
+/// and no `record.attach` event; an accepted one counts them for its
+/// evidence rule and writes them before the step on the chain.
+async fn files_with_the_step_commit_together(w: World) {
+    let s = &w.store;
+    let before = sample::photo(640, 480, Some("2026:11:20 09:00:00"), None);
+    let after = sample::photo(640, 480, Some("2026:11:24 15:00:00"), None);
+    let n0 = attach_events(s).await;
+
+    // Create with a before photo: one transaction.
+    let f = s.stage_bytes("整改前照片", "前.jpg", &before).await.unwrap();
+    let r = s
+        .create_with_files(&w.clerk_yj, "hazard", hazard(XD, Some(w.yj)), vec![f])
+        .await
+        .unwrap();
+    let list = s.attachments(&w.office, r.id).await.unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].file.kind, "整改前照片");
+    assert_eq!(list[0].file.taken_at.as_deref(), Some("2026-11-20T09:00:00"));
+    // A refused create (missing required field) records no attachment.
+    let f = s.stage_bytes("整改前照片", "前.jpg", &before).await.unwrap();
+    let mut bad = hazard(XD, Some(w.yj));
+    bad.remove("description");
+    expect_status(s.create_with_files(&w.clerk_yj, "hazard", bad, vec![f]).await, 422);
+    assert_eq!(attach_events(s).await, n0 + 1, "the refused create recorded no photo");
+
+    s.transition(&w.office, r.id, 1, "交办", map(json!({})), None)
+        .await
+        .unwrap();
+    let fields = map(json!({"measures": "已整改", "rectified_on": "2026-11-24"}));
+    let ev0 = attach_events(s).await;
+    // A refused step (整改完成日期 before 发现日期) with its photo: nothing recorded.
+    let f = s.stage_bytes("整改后照片", "后.jpg", &after).await.unwrap();
+    let early = map(json!({"measures": "已整改", "rectified_on": "2026-01-01"}));
+    expect_status(
+        s.transition_with_files(&w.clerk_yj, r.id, 2, "提交验收", early, None, vec![f])
+            .await,
+        422,
+    );
+    // A stale version: refused, nothing recorded either.
+    let f = s.stage_bytes("整改后照片", "后.jpg", &after).await.unwrap();
+    expect_status(
+        s.transition_with_files(&w.clerk_yj, r.id, 1, "提交验收", fields.clone(), None, vec![f])
+            .await,
+        409,
+    );
+    assert_eq!(s.attachments(&w.office, r.id).await.unwrap().len(), 1);
+    assert_eq!(attach_events(s).await, ev0, "no orphan record.attach event");
+    // Without the photo the rule refuses; with it in the same call the step is taken.
+    expect_status(
+        s.transition_with_files(&w.clerk_yj, r.id, 2, "提交验收", fields.clone(), None, vec![])
+            .await,
+        422,
+    );
+    let f = s.stage_bytes("整改后照片", "后.jpg", &after).await.unwrap();
+    let row = s
+        .transition_with_files(&w.clerk_yj, r.id, 2, "提交验收", fields, None, vec![f])
+        .await
+        .unwrap();
+    assert_eq!(row.state, "待验收");
+    let evs = s.record_events(&w.office, r.id).await.unwrap();
+    let kinds: Vec<&str> = evs.iter().map(|e| e.kind.as_str()).collect();
+    let (a, t) = (
+        kinds.iter().rposition(|k| *k == "record.attach").unwrap(),
+        kinds.iter().rposition(|k| *k == "record.transition").unwrap(),
+    );
+    assert!(a < t, "the photo is on the chain before the step: {kinds:?}");
+    assert_eq!(attach_events(s).await, ev0 + 1);
+    assert!(s.verify_chain().await.unwrap().error.is_none());
+}
+
+/// The number of `record.attach` events (each is one attachment row, written together).
+async fn attach_events(s: &Store) -> usize {
+    s.events_of_kind("record.attach").await.unwrap().len()
 }

@@ -3,12 +3,11 @@
 //! document kind) and recorded through the store, as an upload would be.
 
 use lvzhi_core::access::Access;
-use lvzhi_files::{Limits, sample};
-use lvzhi_store::attachments::NewAttachment;
+use lvzhi_files::sample;
 use lvzhi_store::{Store, StoreError};
 
 /// Stores `bytes` named `name` in the store's attachment directory and adds
-/// it to `record` as `kind`; returns the attachment id.
+/// it to `record` as `kind` ([`Store::attach_bytes`]); returns the attachment id.
 pub async fn attach(
     store: &Store,
     actor: &Access,
@@ -17,31 +16,7 @@ pub async fn attach(
     name: &str,
     bytes: &[u8],
 ) -> Result<i64, StoreError> {
-    let files = store.files();
-    let alg = store.file_alg().await?;
-    let bad = |e: lvzhi_files::FileError| StoreError::BadRequest(e.0);
-    let mut inc = files.incoming(name, alg, Limits::default()).map_err(bad)?;
-    inc.write(bytes).map_err(bad)?;
-    let r = inc.finish().map_err(bad)?;
-    let i = r.inspect().map_err(bad)?;
-    let thumb_hash = match &i.thumbnail {
-        Some(t) => Some(files.put_bytes(t, alg).map_err(bad)?),
-        None => None,
-    };
-    let new = NewAttachment {
-        kind: kind.into(),
-        name: r.name.clone(),
-        size: r.size as i64,
-        mime: i.kind.mime().into(),
-        hash: r.digest.clone(),
-        thumb_hash,
-        width: i.size_px.map(|p| i64::from(p.0)),
-        height: i.size_px.map(|p| i64::from(p.1)),
-        taken_at: i.taken_at.clone(),
-        gps: i.gps.clone(),
-    };
-    r.store(&files).map_err(bad)?;
-    store.attach(actor, record, new).await
+    store.attach_bytes(actor, record, kind, name, bytes).await
 }
 
 /// Attaches whatever the evidence rules of `record`'s transition `name`

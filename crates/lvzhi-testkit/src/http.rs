@@ -234,8 +234,15 @@ impl Client {
 /// The content type [`multipart`] bodies are sent with.
 pub const MULTIPART: &str = "multipart/form-data; boundary=lvzhi-test-boundary-7d1f";
 
-/// A `multipart/form-data` body (boundary of [`MULTIPART`]).
+/// A `multipart/form-data` body (boundary of [`MULTIPART`]); the files go in
+/// inputs named `file`.
 pub fn multipart(fields: &[(&str, &str)], files: &[(&str, &[u8])]) -> Vec<u8> {
+    let named: Vec<(&str, &str, &[u8])> = files.iter().map(|(n, b)| ("file", *n, *b)).collect();
+    multipart_named(fields, &named)
+}
+
+/// A `multipart/form-data` body whose files are `(input name, file name, bytes)`.
+pub fn multipart_named(fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> Vec<u8> {
     let b = "lvzhi-test-boundary-7d1f";
     let mut body = Vec::new();
     for (k, v) in fields {
@@ -243,9 +250,9 @@ pub fn multipart(fields: &[(&str, &str)], files: &[(&str, &[u8])]) -> Vec<u8> {
             format!("--{b}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes(),
         );
     }
-    for (name, bytes) in files {
+    for (input, name, bytes) in files {
         body.extend_from_slice(
-            format!("--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
+            format!("--{b}\r\nContent-Disposition: form-data; name=\"{input}\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
         );
         body.extend_from_slice(bytes);
         body.extend_from_slice(b"\r\n");

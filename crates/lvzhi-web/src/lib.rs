@@ -214,7 +214,9 @@ async fn refuse_announced_oversize(
     // The import upload screen takes bigger files (its route sets its own body limit).
     let limit = if req.uri().path().ends_with("/import") && req.uri().path().starts_with("/ledgers/") {
         ui::import::UPLOAD_LIMIT
-    } else if req.uri().path().ends_with("/attachments") && req.uri().path().contains("/records/") {
+    } else if (req.uri().path().ends_with("/attachments") && req.uri().path().contains("/records/"))
+        || req.uri().path().ends_with("/files")
+    {
         service::attachments::body_limit()
     } else {
         BODY_LIMIT

@@ -327,3 +327,158 @@ fn record_page_upload_compare_and_evidence_rule() {
     assert_eq!(t.header("content-type"), Some("image/jpeg"));
     s.stop();
 }
+
+/// Sends a browser-like multipart form whose files are `(input, file name, bytes)`.
+fn send_form(
+    b: &mut Browser,
+    path: &str,
+    fields: &[(&str, &str)],
+    files: &[(&str, &str, &[u8])],
+) -> lvzhi_testkit::http::Response {
+    let body = lvzhi_testkit::http::multipart_named(fields, files);
+    b.send(path, &body, lvzhi_testkit::http::MULTIPART)
+}
+
+/// The phone's one-form step (issue 16): 提交验收's own form carries the
+/// 整改后照片 input (camera, required while the rule is unmet) and posts as
+/// multipart; the photo and the step commit together: a refused step (a date
+/// rule, a bad file, no CSRF token, a stray file input) records no
+/// attachment and no event, says so, and keeps the typed text; the good one
+/// writes `record.attach` then `record.transition`. The create form takes the
+/// 整改前照片 the same way.
+#[test]
+fn step_and_create_forms_carry_their_photos_all_or_nothing() {
+    let s = Server::start();
+    let id = in_progress(&s);
+    let mut b = s.signed_in("clerk_yj");
+    let page = b.get(&format!("/records/{id}")).text();
+    let form = page
+        .split("<form")
+        .find(|f| f.contains("value=\"提交验收\""))
+        .unwrap()
+        .split("</form>")
+        .next()
+        .unwrap();
+    assert!(
+        form.contains(&format!("action=\"/records/{id}/transition/files\""))
+            && form.contains("enctype=\"multipart/form-data\""),
+        "{form}"
+    );
+    let input = field_block(form, "file-1");
+    assert!(
+        input.contains("name=\"file-1\"")
+            && input.contains("accept=\"image/*\"")
+            && input.contains("capture=\"environment\"")
+            && input.contains(" required"),
+        "{input}"
+    );
+    let csrf = b.csrf();
+    let after = sample::photo(640, 480, Some("2026:11:24 15:30:00"), None);
+    let path = format!("/records/{id}/transition/files");
+    let fields = |date: &'static str, csrf: &str| -> Vec<(String, String)> {
+        vec![
+            ("csrf".into(), csrf.into()),
+            ("version".into(), "2".into()),
+            ("transition".into(), "提交验收".into()),
+            ("f.measures".into(), "已重新接地".into()),
+            ("f.rectified_on".into(), date.into()),
+        ]
+    };
+    let send = |b: &mut Browser, f: Vec<(String, String)>, files: &[(&str, &str, &[u8])]| {
+        let refs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        send_form(b, &path, &refs, files)
+    };
+    let events = s.last_event_kinds(1);
+    let list = |s: &Server| {
+        s.rt.block_on(s.store.attachments(&s.county.access("office"), id))
+            .unwrap()
+            .len()
+    };
+
+    // 整改完成日期 before 发现日期: refused at the field, the photo not kept.
+    let r = send(&mut b, fields("2026-11-10", &csrf), &[("file-1", "后.jpg", &after)]);
+    assert_eq!(r.status, 422, "{}", r.text());
+    let t = r.text();
+    assert!(t.contains("随本次办理选择的文件未保存，请重新选择后提交"), "{t}");
+    assert!(t.contains("已重新接地"), "the typed text is kept");
+    assert_eq!(
+        (list(&s), s.last_event_kinds(1)),
+        (0, events.clone()),
+        "nothing recorded"
+    );
+    // A truncated JPEG: refused before anything is written, the form open again.
+    let r = send(
+        &mut b,
+        fields("2026-11-24", &csrf),
+        &[("file-1", "后.jpg", &after[..after.len() / 2])],
+    );
+    assert_eq!(r.status, 422);
+    assert!(
+        r.text().contains("办理未完成：") && r.text().contains("JPEG文件被截断"),
+        "{}",
+        r.text()
+    );
+    // A file input the step does not have; no CSRF token.
+    let r = send(&mut b, fields("2026-11-24", &csrf), &[("file-9", "后.jpg", &after)]);
+    assert_eq!(r.status, 422);
+    assert!(r.text().contains("不属于这一步"));
+    let r = send(&mut b, fields("2026-11-24", ""), &[("file-1", "后.jpg", &after)]);
+    assert_eq!(r.status, 403);
+    assert_eq!((list(&s), s.last_event_kinds(1)), (0, events), "nothing recorded");
+
+    // The good form: the photo and the step in one go.
+    let r = send(&mut b, fields("2026-11-24", &csrf), &[("file-1", "后.jpg", &after)]);
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(
+        s.last_event_kinds(2),
+        ["record.transition", "record.attach"],
+        "newest first"
+    );
+    let page = b.get(&format!("/records/{id}")).text();
+    assert!(page.contains("待验收") && page.contains("拍摄于 2026年11月24日 15:30"));
+
+    // The create form: 整改前照片 with the camera, saved with the record or not at all.
+    let mut xd = s.signed_in("clerk_xd");
+    let page = xd.get("/ledgers/hazard/new").text();
+    assert!(page.contains("action=\"/ledgers/hazard/new/files\""), "{page}");
+    assert!(field_block(&page, "file-1").contains("capture=\"environment\""));
+    let csrf = xd.csrf();
+    let before = sample::photo(640, 480, Some("2026:11:20 08:30:00"), None);
+    let mut new = vec![
+        ("csrf", csrf.as_str()),
+        ("f.company", "肃州区西洞砖厂"),
+        ("f.industry", "工贸"),
+        ("f.grade", "一般"),
+        ("f.township", "620902100"),
+        ("f.found_on", "2026-11-20"),
+    ];
+    let events = s.last_event_kinds(1);
+    let r = send_form(
+        &mut xd,
+        "/ledgers/hazard/new/files",
+        &new,
+        &[("file-1", "前.jpg", &before)],
+    );
+    assert_eq!(r.status, 422, "no 隐患描述: {}", r.text());
+    assert!(r.text().contains("随登记选择的照片未保存"), "{}", r.text());
+    assert_eq!(s.last_event_kinds(1), events, "nothing recorded");
+    new.push(("f.description", "砖厂配电室电缆裸露"));
+    let r = send_form(
+        &mut xd,
+        "/ledgers/hazard/new/files",
+        &new,
+        &[("file-1", "前.jpg", &before)],
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(
+        s.last_event_kinds(2),
+        ["record.attach", "record.create"],
+        "newest first"
+    );
+    let page = xd.get(&location(&r)).text();
+    assert!(
+        page.contains("整改前照片") && page.contains("拍摄于 2026年11月20日 08:30"),
+        "{page}"
+    );
+    s.stop();
+}

@@ -3,7 +3,9 @@
 //! `hazard_loop_on_a_phone`: at 390×844, 西洞镇's clerk and head take a hazard from
 //! 登记 to 销号 — the clerk registers it, the head 交办s it to the township
 //! itself, the clerk 提交验收, the head 验收销号 (验收人 filled from the session,
-//! not typed). On every page they use (login, 首页, 我的待办, the create form,
+//! not typed) — with a 整改前照片 taken in the create form and the 整改后照片 in
+//! 提交验收's own form (a first try with a wrong date is refused and keeps no
+//! photo); both shown side by side with their capture times. On every page they use (login, 首页, 我的待办, the create form,
 //! the record page with each transition form open, the list) nothing scrolls
 //! sideways (`scrollWidth <= clientWidth`) and every control is at least 44 px
 //! tall and wide; the menu is folded away until 菜单 is tapped.
@@ -94,6 +96,57 @@ async fn fits_phone(c: &Client, what: &str) {
         .map(|x| x.as_str().unwrap_or("").to_string())
         .collect();
     assert!(bad.is_empty(), "{what}: touch targets under 44 px: {bad:?}");
+}
+
+/// A JPEG with EXIF capture time `taken` written to a temp file (the phone's camera).
+fn photo_file(what: &str, taken: &str) -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("lvzhi-field-{what}-{}.jpg", std::process::id()));
+    std::fs::write(&path, lvzhi_files::sample::photo(1200, 900, Some(taken), None)).unwrap();
+    path
+}
+
+/// The texts of the before/after columns of 证据材料.
+async fn compare_columns(c: &Client) -> Vec<String> {
+    let v = c
+        .execute(
+            "return Array.from(document.querySelectorAll('#evidence .compare-col')).map(function (e) { return e.innerText; });",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let cols: Vec<String> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(cols.len(), 2, "整改前/整改后 columns: {cols:?}");
+    cols
+}
+
+/// Asserts the two photos stand side by side (same top, left to right, inside
+/// the viewport), once their thumbnails have loaded (waiting up to 10 s).
+async fn side_by_side(c: &Client) {
+    let mut v = json!(null);
+    for _ in 0..100 {
+        v = c
+            .execute(
+                "var f = document.querySelectorAll('#evidence .compare-col figure img');\
+                 if (f.length < 2) return 'photos: ' + f.length;\
+                 f[0].scrollIntoView();\
+                 var a = f[0].getBoundingClientRect(), b = f[1].getBoundingClientRect();\
+                 return [f[0].complete && f[1].complete, Math.round(a.top) === Math.round(b.top),\
+                         a.right <= b.left, b.right <= window.innerWidth, a.width > 100];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        if v == json!([true, true, true, true, true]) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("整改前/整改后 not side by side: {v}");
 }
 
 async fn displayed(c: &Client, sel: &str) -> bool {
@@ -269,6 +322,13 @@ async fn phone_loop(x: &Ctx, xidong: i64) -> Result<(), String> {
     css(c, "#f-grade").await.select_by_value("一般").await.unwrap();
     css(c, "#f-township").await.select_by_value("620902100").await.unwrap();
     set_value(c, "f-found_on", "2026-11-20").await;
+    // 整改前照片 with the phone's camera, in the create form itself.
+    let cam = css(c, "#f-file-1").await;
+    assert_eq!(cam.attr("capture").await.unwrap().as_deref(), Some("environment"));
+    assert_eq!(cam.attr("accept").await.unwrap().as_deref(), Some("image/*"));
+    let before = photo_file("before", "2026:11:20 08:30:00");
+    cam.send_keys(&before.to_string_lossy()).await.unwrap();
+    fits_phone(c, "登记（含照片）").await;
     x.submit("form.record-form").await;
     let notice = css(c, ".notice").await.text().await.unwrap();
     assert!(notice.contains("已登记"), "{notice}");
@@ -279,6 +339,15 @@ async fn phone_loop(x: &Ctx, xidong: i64) -> Result<(), String> {
         .parse()
         .map_err(|_| format!("not a record page: {url}"))?;
     assert!(x.state().await.contains("待交办"));
+    let cols = compare_columns(c).await;
+    assert!(
+        cols[0].contains("整改前照片") && cols[0].contains("拍摄于 2026年11月20日 08:30"),
+        "the before photo, with its capture time: {cols:?}"
+    );
+    assert!(
+        cols[1].contains("整改后照片") && cols[1].contains("尚未上传"),
+        "{cols:?}"
+    );
     fits_phone(c, "记录").await;
     shot(c, "06-record-registered").await;
     x.logout().await;
@@ -327,40 +396,64 @@ async fn phone_loop(x: &Ctx, xidong: i64) -> Result<(), String> {
     css(c, "table.todo-all tbody tr .badge-mine").await;
     shot(c, "08c-todo-mine-first").await;
     x.goto(&format!("/records/{id}")).await;
-    // 提交验收 needs a 整改后照片 (the pack's evidence rule): taken with the phone's camera input.
-    let path = std::env::temp_dir().join(format!("lvzhi-field-after-{}.jpg", std::process::id()));
-    std::fs::write(
-        &path,
-        lvzhi_files::sample::photo(1200, 900, Some("2026:11:24 15:00:00"), None),
-    )
-    .unwrap();
-    set_value(c, "att-kind", "整改后照片").await;
-    css(c, "#att-file")
-        .await
-        .send_keys(&path.to_string_lossy())
-        .await
-        .unwrap();
-    fits_phone(c, "上传附件").await;
-    x.submit("#evidence form[enctype]").await;
-    browser::notice_containing(c, "已上传附件").await;
-    let _ = std::fs::remove_file(&path);
+    // 提交验收 needs a 整改后照片 (the pack's evidence rule): its own form has the camera input,
+    // so the photo and the step are sent together.
     let form = x.open_action("提交验收").await;
+    let cam = css(c, "[id='t-提交验收-file-1']").await;
+    assert_eq!(cam.attr("capture").await.unwrap().as_deref(), Some("environment"));
+    assert_eq!(cam.attr("required").await.unwrap().as_deref(), Some("true"));
+    assert_eq!(
+        css(c, &form).await.attr("enctype").await.unwrap().as_deref(),
+        Some("multipart/form-data")
+    );
+    let after = photo_file("after", "2026:11:24 15:00:00");
+    // First with a 整改完成日期 before 发现日期: refused, and the photo is not kept.
+    cam.send_keys(&after.to_string_lossy()).await.unwrap();
     css(c, "[id='t-提交验收-measures']")
         .await
         .send_keys("已更换电缆并加装护套，设置警示标志")
         .await
         .unwrap();
+    set_value(c, "t-提交验收-rectified_on", "2026-11-10").await;
+    x.submit(&form).await;
+    let banner = css(c, ".banner").await.text().await.unwrap();
+    assert!(banner.contains("随本次办理选择的文件未保存"), "{banner}");
+    assert!(x.state().await.contains("整改中"));
+    let cols = compare_columns(c).await;
+    assert!(cols[1].contains("尚未上传"), "a refused step leaves no photo: {cols:?}");
+    shot(c, "09a-submit-refused").await;
+    // Again, right: the form is still open with the text kept; the photo is chosen again.
     set_value(c, "t-提交验收-rectified_on", "2026-11-24").await;
+    css(c, "[id='t-提交验收-file-1']")
+        .await
+        .send_keys(&after.to_string_lossy())
+        .await
+        .unwrap();
     fits_phone(c, "提交验收").await;
     shot(c, "09-submit-form").await;
     x.submit(&form).await;
     css(c, ".notice").await;
     assert!(x.state().await.contains("待验收"));
+    let _ = std::fs::remove_file(&before);
+    let _ = std::fs::remove_file(&after);
     x.logout().await;
 
     // The head: 验收销号; 验收人 is shown, not typed, and recorded as the head.
+    // 整改前 and 整改后 side by side, each with its capture time.
     x.login("xidong_head").await;
     x.goto(&format!("/records/{id}")).await;
+    let cols = compare_columns(c).await;
+    assert!(cols[0].contains("拍摄于 2026年11月20日 08:30"), "{cols:?}");
+    assert!(
+        cols[1].contains("整改后照片") && cols[1].contains("拍摄于 2026年11月24日 15:00"),
+        "{cols:?}"
+    );
+    side_by_side(c).await;
+    c.execute("document.getElementById('evidence').scrollIntoView();", vec![])
+        .await
+        .unwrap();
+    shot(c, "09b-before-after-head").await;
+    c.execute("window.scrollTo(0, 0);", vec![]).await.unwrap();
     let form = x.open_action("验收销号").await;
     let who = css(c, "[id='t-验收销号-accepted_by']").await;
     assert_eq!(who.tag_name().await.unwrap(), "div", "验收人 is read-only");

@@ -73,9 +73,10 @@ enum Cmd {
         #[command(subcommand)]
         cmd: calendar::CalendarCmd,
     },
-    /// Copy a consistent snapshot of the SQLite database to FILE (safe while serving).
+    /// Copy a consistent snapshot of the database to FILE (SQLite: VACUUM INTO; PostgreSQL:
+    /// pg_dump) and the attachment files to FILE.files (safe while serving).
     Backup(BackupArgs),
-    /// Replace the SQLite database with a backup (stop the server first).
+    /// Replace the database with a checked backup and add back its attachment files (stop the server first).
     Restore(RestoreArgs),
     /// Check report texts for numeric and template defects.
     Check(CheckArgs),
@@ -918,7 +919,7 @@ async fn audit_verify(db: DbArg, anchor: Option<std::path::PathBuf>) -> Result<E
     })
 }
 
-/// `lvzhi backup`: a consistent copy of the SQLite database.
+/// `lvzhi backup`: a consistent copy of the database and its attachment files.
 async fn backup(a: BackupArgs) -> Result<ExitCode, StoreError> {
     let store = open(&a.db).await?;
     let n = store.backup(&a.file).await?;

@@ -46,8 +46,10 @@ impl std::fmt::Display for UploadError {
 pub struct UploadForm {
     /// Text fields in order.
     pub fields: Vec<(String, String)>,
-    /// Files of the `file` field(s), each in its temp file.
+    /// Files of the `file` and `file-…` field(s), each in its temp file.
     pub files: Vec<Received>,
+    /// The form field each of `files` came in (`file`, `file-1`…), in the same order.
+    pub file_fields: Vec<String>,
 }
 
 impl UploadForm {
@@ -74,6 +76,7 @@ impl App {
         let mut out = UploadForm {
             fields: vec![],
             files: vec![],
+            file_fields: vec![],
         };
         let malformed = |e: axum::extract::multipart::MultipartError| {
             if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
@@ -91,7 +94,7 @@ impl App {
         while let Some(mut field) = m.next_field().await.map_err(malformed)? {
             let name = field.name().unwrap_or("").to_string();
             match field.file_name().map(str::to_string) {
-                Some(fname) if name == "file" => {
+                Some(fname) if name == "file" || name.starts_with("file-") => {
                     if fname.is_empty() {
                         // An empty file input.
                         while field.chunk().await.map_err(malformed)?.is_some() {}
@@ -110,6 +113,7 @@ impl App {
                         inc.write(&chunk).map_err(|e| UploadError::File(e, true))?;
                     }
                     out.files.push(inc.finish().map_err(|e| UploadError::File(e, false))?);
+                    out.file_fields.push(name);
                 }
                 _ => {
                     let v = field.text().await.map_err(malformed)?;
@@ -142,44 +146,40 @@ impl App {
         if files.is_empty() {
             return Err(UploadError::File(FileError("请选择要上传的文件".into()), false));
         }
+        let staged = self
+            .stage_all(files.into_iter().map(|r| (kind.to_string(), r)).collect())
+            .await?;
+        let mut ids = Vec::new();
+        for new in staged {
+            ids.push(self.store.attach(actor, record, new).await?);
+        }
+        Ok(ids)
+    }
+
+    /// Inspects every received file (each with its attachment kind) on a
+    /// blocking thread — one bad file refuses them all with nothing stored —
+    /// then places them in the attachment directory and returns what their
+    /// `record.attach` events will record (`Store::attach`,
+    /// `create_with_files`, `transition_with_files`).
+    pub async fn stage_all(&self, files: Vec<(String, Received)>) -> Result<Vec<NewAttachment>, UploadError> {
         let store = self.store.files();
         let alg = self.store.file_alg().await?;
         // Decoding is CPU work bounded by the limits: on a blocking thread, at
         // most `PARSE_SLOTS` at once in the process.
         let _permit = crate::uploads::parse_permit().await;
-        let checked = tokio::task::spawn_blocking(move || {
-            let mut out = Vec::new();
-            for r in files {
-                let i = r.inspect()?;
-                out.push((r, i));
-            }
-            Ok::<_, FileError>(out)
+        tokio::task::spawn_blocking(move || {
+            let checked = files
+                .into_iter()
+                .map(|(kind, r)| lvzhi_store::attachments::inspect(r, &kind))
+                .collect::<Result<Vec<_>, FileError>>()?;
+            checked
+                .into_iter()
+                .map(|c| c.place(&store, alg))
+                .collect::<Result<Vec<_>, FileError>>()
         })
         .await
         .map_err(|e| UploadError::Malformed(e.to_string()))?
-        .map_err(|e| UploadError::File(e, false))?;
-        let mut ids = Vec::new();
-        for (r, i) in checked {
-            let thumb_hash = match &i.thumbnail {
-                Some(t) => Some(store.put_bytes(t, alg).map_err(|e| UploadError::File(e, false))?),
-                None => None,
-            };
-            let new = NewAttachment {
-                kind: kind.to_string(),
-                name: r.name.clone(),
-                size: i64::try_from(r.size).unwrap_or(i64::MAX),
-                mime: i.kind.mime().to_string(),
-                hash: r.digest.clone(),
-                thumb_hash,
-                width: i.size_px.map(|p| i64::from(p.0)),
-                height: i.size_px.map(|p| i64::from(p.1)),
-                taken_at: i.taken_at.clone(),
-                gps: i.gps.clone(),
-            };
-            r.store(&store).map_err(|e| UploadError::File(e, false))?;
-            ids.push(self.store.attach(actor, record, new).await?);
-        }
-        Ok(ids)
+        .map_err(|e| UploadError::File(e, false))
     }
 
     /// The bytes of attachment `id` (or its thumbnail), if the reader sees its record.

@@ -1,14 +1,17 @@
 //! The attachment routes of the record page (证据材料): upload, download,
 //! thumbnail and voiding. `POST /records/{id}/attachments`,
 //! `GET /attachments/{id}`, `GET /attachments/{id}/thumb`,
-//! `POST /attachments/{id}/void`. The section itself is `ui/evidence.rs`
+//! `POST /attachments/{id}/void`; and the multipart forms that carry files
+//! with a step or a create (`POST /records/{id}/transition/files`,
+//! `POST /ledgers/{key}/new/files`: the files and the change commit together
+//! or not at all). The section itself is `ui/evidence.rs`
 //! (kept apart so the record page can show it without importing these
 //! handlers, which answer a refusal with the record page).
 
 use super::render::{PageResult, see_other, store_error};
 use super::session::{UiUser, check_csrf, field};
 use crate::AppState;
-use crate::service::attachments::UploadError;
+use crate::service::attachments::{UploadError, UploadForm};
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -108,4 +111,142 @@ pub async fn void(
             super::record::page_with_banner(&st, &u, att.record_id, status, format!("附件未作废：{e}")).await
         }
     }
+}
+
+fn status_of(e: &UploadError) -> StatusCode {
+    match e {
+        UploadError::File(_, true) => StatusCode::PAYLOAD_TOO_LARGE,
+        UploadError::Store(s) => StatusCode::from_u16(s.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY),
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    }
+}
+
+/// A form's text fields.
+type Fields = Vec<(String, String)>;
+/// Received files, each with its attachment kind.
+type Kinded = Vec<(String, lvzhi_files::Received)>;
+
+/// Pairs each received file with the attachment kind of the input it came
+/// in (`inputs` are the form's file inputs, recomputed on the server); on a
+/// refusal, the text fields (to refill the form) and why.
+fn with_kinds(
+    form: UploadForm,
+    inputs: &[super::evidence::FileInput],
+) -> Result<(Fields, Kinded), (Fields, UploadError)> {
+    let UploadForm {
+        fields,
+        files,
+        file_fields,
+    } = form;
+    let mut out = Vec::with_capacity(files.len());
+    for (f, r) in file_fields.into_iter().zip(files) {
+        match inputs.iter().find(|i| i.field == f) {
+            Some(i) => out.push((i.kind.clone(), r)),
+            None => {
+                return Err((
+                    fields,
+                    UploadError::Malformed(format!("表单中的文件栏“{f}”不属于这一步，请刷新页面后重试")),
+                ));
+            }
+        }
+    }
+    Ok((fields, out))
+}
+
+/// `POST /records/{id}/transition/files`: a step's form with its evidence
+/// (multipart: `csrf`, `version`, `transition`, the step's fields, `file-N`).
+/// The files are received and inspected first; then the files and the step
+/// are one writer command: a refused step records no attachment.
+pub async fn step(
+    State(st): State<AppState>,
+    u: UiUser,
+    Path(id): Path<String>,
+    m: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> PageResult {
+    let id = parse_id(&id)?;
+    let a = &u.session.access;
+    // Before a byte is read: scope (404), role (403), a closed record (409).
+    st.may_attach(a, id).await.map_err(store_error)?;
+    let m = match m {
+        Ok(m) => m,
+        Err(_) => return refused(&st, &u, id, UploadError::Malformed("请用页面上的表单提交".into())).await,
+    };
+    let form = match st.receive(m).await {
+        Ok(f) => f,
+        Err(e) => return refused(&st, &u, id, e).await,
+    };
+    check_csrf(&u, &form.fields)?;
+    let name = field(&form.fields, "transition").unwrap_or("").to_string();
+    let view = st.store.record(a, id).await.map_err(store_error)?;
+    let kind = st
+        .store
+        .pack()
+        .ledger(&view.row.ledger)
+        .ok_or_else(|| store_error(lvzhi_store::StoreError::Internal("unknown ledger".into())))?;
+    let inputs = kind
+        .workflow
+        .iter()
+        .flat_map(|w| &w.transitions)
+        .find(|t| t.name == name && t.from.contains(&view.row.state))
+        .map(|t| super::evidence::step_inputs(kind, t, &[]))
+        .unwrap_or_default();
+    let (fields, files) = match with_kinds(form, &inputs) {
+        Ok(x) => x,
+        Err((fields, e)) => return step_refused(&st, &u, id, fields, e).await,
+    };
+    match st.stage_all(files).await {
+        // No file chosen (the rule already met): `staged` is empty, the step alone.
+        Ok(staged) => super::record::take_step(&st, &u, id, fields, staged).await,
+        Err(e) => step_refused(&st, &u, id, fields, e).await,
+    }
+}
+
+async fn step_refused(st: &AppState, u: &UiUser, id: i64, fields: Vec<(String, String)>, e: UploadError) -> PageResult {
+    let banner = format!("办理未完成：{e}。本次未保存任何内容（文件与办理均未记入），请修改后重新提交。");
+    super::record::step_refused(st, u, id, status_of(&e), fields, banner).await
+}
+
+/// `POST /ledgers/{key}/new/files`: the create form with its before photo
+/// (multipart: `csrf`, the fields, `file-1`); the record and the photo are
+/// one writer command.
+pub async fn create(
+    State(st): State<AppState>,
+    u: UiUser,
+    Path(key): Path<String>,
+    m: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> PageResult {
+    let kind = st
+        .store
+        .pack()
+        .ledger(&key)
+        .ok_or_else(|| store_error(lvzhi_store::StoreError::NotFound(format!("台账“{key}”不存在"))))?;
+    let role = u.session.access.role;
+    if !role.writes() || !kind.create_roles.contains(&role) {
+        return Err(store_error(lvzhi_store::StoreError::Forbidden(format!(
+            "{}不能在“{}”台账中登记记录",
+            role.label(),
+            kind.name
+        ))));
+    }
+    let bad = |e: UploadError| {
+        let banner = format!("未能登记：{e}。本次未保存任何内容，请重新选择照片后提交。");
+        (status_of(&e), banner)
+    };
+    let m = m.map_err(|_| store_error(lvzhi_store::StoreError::BadRequest("请用页面上的表单提交".into())))?;
+    let form = match st.receive(m).await {
+        Ok(f) => f,
+        Err(e) => return super::record::create_with(&st, &u, &key, vec![], Err(bad(e))).await,
+    };
+    check_csrf(&u, &form.fields)?;
+    let inputs = super::evidence::create_inputs(kind);
+    let (fields, files) = match with_kinds(form, &inputs) {
+        Ok(x) => x,
+        Err((fields, e)) => return super::record::create_with(&st, &u, &key, fields, Err(bad(e))).await,
+    };
+    let staged = if files.is_empty() {
+        Ok(vec![])
+    } else {
+        st.stage_all(files).await.map_err(bad)
+    };
+    super::record::create_with(&st, &u, &key, fields, staged).await
 }

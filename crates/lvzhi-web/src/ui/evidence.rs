@@ -75,6 +75,116 @@ pub struct Evidence {
     pub limit: String,
     /// The section's stylesheet URL.
     pub css: String,
+    /// The live attachments' kinds and whether each is a photo (for the
+    /// step forms' file inputs: [`step_inputs`]).
+    pub live: Vec<(String, bool)>,
+}
+
+/// A file input inside a step's form (or the create form), so the clerk
+/// photographs, fills in and submits in one go on a phone; the files and the
+/// step commit together (`Store::transition_with_files`).
+pub struct FileInput {
+    /// The multipart field (`file-1`…); the server maps it back to its kind.
+    pub field: String,
+    /// The HTML id.
+    pub id: String,
+    /// The attachment kind the files are recorded as (整改后照片).
+    pub kind: String,
+    /// The label.
+    pub label: String,
+    /// `accept`.
+    pub accept: &'static str,
+    /// Opens the back camera on phones (`capture="environment"`).
+    pub capture: bool,
+    /// Several files at once (documents).
+    pub multiple: bool,
+    /// The step cannot be taken without it (the rule is not met yet).
+    pub required: bool,
+    /// What the rule asks, and what is already there.
+    pub help: String,
+}
+
+const DOC_ACCEPT: &str = "application/pdf,.pdf,.docx,.xlsx,image/jpeg,image/png,image/webp,image/heic,.heic";
+
+/// The kind an evidence rule's files are recorded as: the rule's own kind;
+/// for "any photo" the ledger's after-photo kind (the second of `compare`)
+/// or its first photo kind.
+fn rule_kind(kind: &LedgerKind, e: &lvzhi_core::ledger::EvidenceRule) -> String {
+    let kinds = kind.attachments.kinds();
+    e.kind
+        .clone()
+        .or_else(|| kind.attachments.compare.get(1).cloned())
+        .or_else(|| kinds.iter().find(|k| k.contains("照片")).cloned())
+        .or_else(|| kinds.first().cloned())
+        .unwrap_or_else(|| "其他材料".into())
+}
+
+fn photo_input(field: String, id: String, kind: String, required: bool, help: String) -> FileInput {
+    FileInput {
+        label: format!("{kind}（拍照上传）"),
+        field,
+        id,
+        kind,
+        accept: "image/*",
+        capture: true,
+        multiple: false,
+        required,
+        help,
+    }
+}
+
+/// The file inputs of transition `t`'s form: one per evidence rule, required
+/// while the record's `live` attachments (kind, is photo) do not meet it.
+pub fn step_inputs(
+    kind: &LedgerKind,
+    t: &lvzhi_core::ledger::TransitionDef,
+    live: &[(String, bool)],
+) -> Vec<FileInput> {
+    t.evidence
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let have = live.iter().filter(|(k, p)| e.counts(k, *p)).count();
+            let k = rule_kind(kind, e);
+            let required = have < e.min as usize;
+            let help = if required {
+                format!("{}；照片随本次办理一并提交", e.message(&t.name))
+            } else {
+                format!("已上传{have}份，可再补充")
+            };
+            let (field, id) = (format!("file-{}", i + 1), format!("t-{}-file-{}", t.name, i + 1));
+            if e.photo || k.contains("照片") {
+                photo_input(field, id, k, required, help)
+            } else {
+                FileInput {
+                    label: k.clone(),
+                    field,
+                    id,
+                    kind: k,
+                    accept: DOC_ACCEPT,
+                    capture: false,
+                    multiple: true,
+                    required,
+                    help: help.replace("照片随本次办理", "文件随本次办理"),
+                }
+            }
+        })
+        .collect()
+}
+
+/// The create form's file input: the ledger's before-photo kind (the first
+/// of `compare`: 整改前照片, 问题照片), optional, taken with the camera.
+pub fn create_inputs(kind: &LedgerKind) -> Vec<FileInput> {
+    match kind.attachments.compare.first() {
+        Some(k) if kind.attachments.compare.len() == 2 => vec![photo_input(
+            "file-1".into(),
+            "f-file-1".into(),
+            k.clone(),
+            false,
+            "现场拍照，随登记一并保存（也可登记后在“证据材料”中上传）".into(),
+        )],
+        _ => vec![],
+    }
 }
 
 fn size_label(n: i64) -> String {
@@ -186,5 +296,64 @@ pub async fn section(st: &AppState, u: &UiUser, view: &RecordView, kind: &Ledger
         needs,
         limit: format!("{} MB", st.upload_limits().max_bytes / (1024 * 1024)),
         css: super::asset_url("evidence.css"),
+        live: live.iter().map(|x| (x.file.kind.clone(), x.is_photo())).collect(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step<'a>(
+        pack: &'a lvzhi_core::ledger::Pack,
+        ledger: &str,
+        name: &str,
+    ) -> (&'a LedgerKind, &'a lvzhi_core::ledger::TransitionDef) {
+        let k = pack.ledger(ledger).unwrap();
+        let t = k
+            .workflow
+            .iter()
+            .flat_map(|w| &w.transitions)
+            .find(|t| t.name == name)
+            .unwrap();
+        (k, t)
+    }
+
+    /// The three evidence steps of the county pack get the inputs a phone needs.
+    #[test]
+    fn step_inputs_of_the_county_pack() {
+        let pack = lvzhi_packs::county().unwrap();
+        // 隐患 提交验收: a 整改后照片 from the camera, required until one is there.
+        let (k, t) = step(&pack, "hazard", "提交验收");
+        let i = step_inputs(k, t, &[]);
+        assert_eq!(i.len(), 1);
+        assert_eq!((i[0].field.as_str(), i[0].kind.as_str()), ("file-1", "整改后照片"));
+        assert!(i[0].capture && i[0].required && i[0].accept == "image/*" && !i[0].multiple);
+        let had = step_inputs(k, t, &[("整改前照片".into(), true)]);
+        assert!(had[0].required, "a before photo does not meet the rule");
+        let met = step_inputs(k, t, &[("整改后照片".into(), true)]);
+        assert!(!met[0].required && met[0].help.contains("已上传1份"));
+        // 河湖问题 核查销号: any photo, recorded as the after-photo kind.
+        let (k, t) = step(&pack, "river_issue", "核查销号");
+        let i = step_inputs(k, t, &[]);
+        assert_eq!(i[0].kind, "整改后照片");
+        assert!(i[0].capture);
+        assert!(!step_inputs(k, t, &[("问题照片".into(), true)])[0].required);
+        // 督办事项 报结: a document, several files, no camera.
+        let (k, t) = step(&pack, "supervision", "报结");
+        let i = step_inputs(k, t, &[]);
+        assert_eq!(i[0].kind, "办理情况报告");
+        assert!(!i[0].capture && i[0].multiple && i[0].accept.contains(".docx"));
+        // The create forms: the before photo where the ledger compares two kinds.
+        let kinds: Vec<String> = ["hazard", "river_issue", "supervision"]
+            .iter()
+            .map(|l| {
+                create_inputs(pack.ledger(l).unwrap())
+                    .first()
+                    .map(|x| x.kind.clone())
+                    .unwrap_or_default()
+            })
+            .collect();
+        assert_eq!(kinds, ["整改前照片", "问题照片", ""]);
+    }
 }

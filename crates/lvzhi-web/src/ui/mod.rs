@@ -97,6 +97,18 @@ pub fn router() -> Router<AppState> {
                 crate::service::attachments::body_limit(),
             )),
         )
+        .route(
+            "/records/{id}/transition/files",
+            post(attach::step).layer(axum::extract::DefaultBodyLimit::max(
+                crate::service::attachments::body_limit(),
+            )),
+        )
+        .route(
+            "/ledgers/{key}/new/files",
+            post(attach::create).layer(axum::extract::DefaultBodyLimit::max(
+                crate::service::attachments::body_limit(),
+            )),
+        )
         .route("/attachments/{id}", get(attach::content))
         .route("/attachments/{id}/thumb", get(attach::thumb))
         .route("/attachments/{id}/void", post(attach::void))

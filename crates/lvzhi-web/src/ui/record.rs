@@ -122,6 +122,8 @@ pub struct ActionForm {
     pub open: bool,
     /// Errors that belong to no input.
     pub errors: Vec<String>,
+    /// File inputs of its evidence rules (`ui/evidence.rs`); the form is then multipart.
+    pub uploads: Vec<super::evidence::FileInput>,
 }
 
 #[derive(Template)]
@@ -361,6 +363,7 @@ async fn render_record(st: &AppState, u: &UiUser, id: i64, status: StatusCode, m
                 .collect()
         })
         .unwrap_or_default();
+    let evidence = super::evidence::section(st, u, &view, kind).await?;
     let mut actions = Vec::new();
     for name in &view.actions {
         let Some(t) = kind.workflow.as_ref().and_then(|w| {
@@ -380,6 +383,7 @@ async fn render_record(st: &AppState, u: &UiUser, id: i64, status: StatusCode, m
             reason_error: String::new(),
             open: false,
             errors: vec![],
+            uploads: super::evidence::step_inputs(kind, t, &evidence.live),
         };
         if let Some((n, f, errs)) = extra.action.take_if(|(n, _, _)| n == name) {
             let _ = n;
@@ -434,7 +438,7 @@ async fn render_record(st: &AppState, u: &UiUser, id: i64, status: StatusCode, m
             notice: extra.notice,
             banner: extra.banner,
             assignable,
-            evidence: super::evidence::section(st, u, &view, kind).await?,
+            evidence,
         },
     ))
 }
@@ -497,7 +501,29 @@ pub async fn transition(State(st): State<AppState>, u: UiUser, Path(id): Path<St
     let f = super::session::form(f)?;
     check_csrf(&u, &f)?;
     let id = parse_id(&id)?;
+    take_step(&st, &u, id, f, vec![]).await
+}
+
+/// What a refused form with files says about them (nothing was recorded).
+fn files_note(files: usize) -> &'static str {
+    if files == 0 {
+        ""
+    } else {
+        "随本次办理选择的文件未保存，请重新选择后提交。"
+    }
+}
+
+/// Takes the transition a submitted form (its CSRF checked) names, with the
+/// files uploaded in the same form (`ui/attach.rs`), all or nothing.
+pub(super) async fn take_step(
+    st: &AppState,
+    u: &UiUser,
+    id: i64,
+    f: Vec<(String, String)>,
+    files: Vec<lvzhi_store::attachments::NewAttachment>,
+) -> PageResult {
     let a = &u.session.access;
+    let n_files = files.len();
     let name = field(&f, "transition").unwrap_or("").to_string();
     let version: i64 = field(&f, "version").and_then(|v| v.parse().ok()).unwrap_or(0);
     let view = st.store.record(a, id).await.map_err(store_error)?;
@@ -507,19 +533,26 @@ pub async fn transition(State(st): State<AppState>, u: UiUser, Path(id): Path<St
         .pack()
         .ledger(&view.row.ledger)
         .ok_or_else(|| store_error(StoreError::Internal("unknown ledger".into())))?;
-    let mut inputs = transition_inputs(kind, &view, &name, &u, &names);
+    let mut inputs = transition_inputs(kind, &view, &name, u, &names);
     form::refill(&mut inputs, &f);
     let changes = form::changes(&inputs);
     let reason = field(&f, "reason").map(str::to_string).filter(|r| !r.trim().is_empty());
-    match st.store.transition(a, id, version, &name, changes, reason).await {
+    let done = if files.is_empty() {
+        st.store.transition(a, id, version, &name, changes, reason).await
+    } else {
+        st.store
+            .transition_with_files(a, id, version, &name, changes, reason, files)
+            .await
+    };
+    match done {
         Ok(_) => Ok(see_other(&format!("/records/{id}?msg=moved"))),
         Err(StoreError::Invalid(errs)) => {
             let extra = Extra {
                 action: Some((name, f, errs)),
-                banner: "请按提示修改后重新提交。".into(),
+                banner: format!("请按提示修改后重新提交。{}", files_note(n_files)),
                 ..Extra::default()
             };
-            render_record(&st, &u, id, StatusCode::UNPROCESSABLE_ENTITY, extra).await
+            render_record(st, u, id, StatusCode::UNPROCESSABLE_ENTITY, extra).await
         }
         Err(
             e @ (StoreError::Conflict(_)
@@ -530,13 +563,32 @@ pub async fn transition(State(st): State<AppState>, u: UiUser, Path(id): Path<St
             let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::CONFLICT);
             let extra = Extra {
                 action: Some((name, f, vec![])),
-                banner: conflict_banner(&e),
+                banner: format!("{}{}", conflict_banner(&e), files_note(n_files)),
                 ..Extra::default()
             };
-            render_record(&st, &u, id, status, extra).await
+            render_record(st, u, id, status, extra).await
         }
         Err(e) => Err(store_error(e)),
     }
+}
+
+/// The record page with transition `name`'s form open and refilled from `f`,
+/// and a banner (a file of the step's form refused before anything was written).
+pub(super) async fn step_refused(
+    st: &AppState,
+    u: &UiUser,
+    id: i64,
+    status: StatusCode,
+    f: Vec<(String, String)>,
+    banner: String,
+) -> PageResult {
+    let name = field(&f, "transition").unwrap_or("").to_string();
+    let extra = Extra {
+        action: Some((name, f, vec![])),
+        banner,
+        ..Extra::default()
+    };
+    render_record(st, u, id, status, extra).await
 }
 
 /// `POST /records/{id}/void`: voids with a reason.
@@ -629,6 +681,8 @@ struct FormPage {
     errors: Vec<String>,
     banner: String,
     conflict: bool,
+    /// File inputs (the create form's before photo); the form is then multipart.
+    uploads: Vec<super::evidence::FileInput>,
 }
 
 /// Fields the create form asks for: all but those only a later step of the
@@ -704,6 +758,7 @@ pub async fn new_page(State(st): State<AppState>, u: UiUser, Path(key): Path<Str
             errors: vec![],
             banner: String::new(),
             conflict: false,
+            uploads: super::evidence::create_inputs(kind),
         },
     ))
 }
@@ -712,29 +767,70 @@ pub async fn new_page(State(st): State<AppState>, u: UiUser, Path(key): Path<Str
 pub async fn create(State(st): State<AppState>, u: UiUser, Path(key): Path<String>, f: FormBody) -> PageResult {
     let f = super::session::form(f)?;
     check_csrf(&u, &f)?;
-    let kind = ledger_for_create(&st, &u, &key)?;
+    ledger_for_create(&st, &u, &key)?;
+    create_with(&st, &u, &key, f, Ok(vec![])).await
+}
+
+/// Creates a record from a submitted form (its CSRF checked) with the files
+/// uploaded in the same form (`ui/attach.rs`), all or nothing; `files` is the
+/// refusal when a file was refused before anything was written.
+pub(super) async fn create_with(
+    st: &AppState,
+    u: &UiUser,
+    key: &str,
+    f: Vec<(String, String)>,
+    files: Result<Vec<lvzhi_store::attachments::NewAttachment>, (StatusCode, String)>,
+) -> PageResult {
+    let kind = ledger_for_create(st, u, key)?;
     let names = Names::load(&st.store).await.map_err(store_error)?;
-    let mut inputs = new_inputs(kind, &u, &names);
+    let mut inputs = new_inputs(kind, u, &names);
     form::refill(&mut inputs, &f);
     let values = form::changes(&inputs);
-    let (status, errors, banner) = match st.store.create(&u.session.access, &key, values).await {
+    let photos = if files.as_ref().is_ok_and(|f| !f.is_empty()) {
+        "随登记选择的照片未保存，请重新选择后提交。"
+    } else {
+        ""
+    };
+    let created = match files {
+        Ok(files) if files.is_empty() => st.store.create(&u.session.access, key, values).await,
+        Ok(files) => st.store.create_with_files(&u.session.access, key, values, files).await,
+        Err((status, banner)) => {
+            return Ok(page(
+                status,
+                &FormPage {
+                    chrome: Chrome::new(&st.store, u, &names, &format!("/ledgers/{key}")),
+                    title: format!("新建{}", kind.name),
+                    heading: format!("新建：{}", kind.name),
+                    action: format!("/ledgers/{key}/new"),
+                    cancel: format!("/ledgers/{key}"),
+                    version: 0,
+                    inputs,
+                    errors: vec![],
+                    banner,
+                    conflict: false,
+                    uploads: super::evidence::create_inputs(kind),
+                },
+            ));
+        }
+    };
+    let (status, errors, banner) = match created {
         Ok(row) => return Ok(see_other(&format!("/records/{}?msg=created", row.id))),
         Err(StoreError::Invalid(errs)) => (
             StatusCode::UNPROCESSABLE_ENTITY,
             form::place_errors(&mut inputs, errs),
-            "有填写不正确的地方，请按各项下方的提示修改后重新提交。".to_string(),
+            format!("有填写不正确的地方，请按各项下方的提示修改后重新提交。{photos}"),
         ),
         Err(e @ (StoreError::Forbidden(_) | StoreError::BadRequest(_) | StoreError::Conflict(_))) => (
             StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST),
             vec![],
-            format!("未能登记：{e}"),
+            format!("未能登记：{e}。{photos}"),
         ),
         Err(e) => return Err(store_error(e)),
     };
     Ok(page(
         status,
         &FormPage {
-            chrome: Chrome::new(&st.store, &u, &names, &format!("/ledgers/{key}")),
+            chrome: Chrome::new(&st.store, u, &names, &format!("/ledgers/{key}")),
             title: format!("新建{}", kind.name),
             heading: format!("新建：{}", kind.name),
             action: format!("/ledgers/{key}/new"),
@@ -744,6 +840,7 @@ pub async fn create(State(st): State<AppState>, u: UiUser, Path(key): Path<Strin
             errors,
             banner,
             conflict: false,
+            uploads: super::evidence::create_inputs(kind),
         },
     ))
 }
@@ -794,6 +891,7 @@ pub async fn edit_page(State(st): State<AppState>, u: UiUser, Path(id): Path<Str
             errors: vec![],
             banner: String::new(),
             conflict: false,
+            uploads: vec![],
         },
     ))
 }
@@ -849,6 +947,7 @@ pub async fn update(State(st): State<AppState>, u: UiUser, Path(id): Path<String
             errors,
             banner,
             conflict,
+            uploads: vec![],
         },
     ))
 }

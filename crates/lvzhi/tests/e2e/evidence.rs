@@ -97,3 +97,109 @@ fn tampered_attachments_are_named_and_backup_carries_them() {
     let _ = std::fs::remove_dir_all(&bfiles);
     rt.block_on(db.drop_db());
 }
+
+/// `lvzhi backup`/`restore` with a `postgres://` database (issue 16): the
+/// dump (`pg_dump`) and the attachment directory (`LVZHI_FILES`) go out
+/// together and come back together; the restore checks the dump's chain in a
+/// scratch database before it swaps it in, rolls back newer work, brings the
+/// lost files back and records itself; a corrupt dump changes nothing.
+#[test]
+fn postgres_backup_and_restore_carry_the_attachments() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let Some(db) = rt.block_on(TestDb::postgres()) else {
+        return;
+    };
+    let url = db.url.clone();
+    let dir = db.files_dir();
+    let files_env = dir.to_string_lossy().into_owned();
+    let run_pg = |args: &[&str]| {
+        let out = assert_cmd::Command::cargo_bin("lvzhi")
+            .unwrap()
+            .env("LVZHI_FILES", &files_env)
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    // The store stays open through the backup (pg_dump is safe while serving).
+    let s = rt.block_on(lvzhi_testkit::open(&db));
+    s.set_files_dir(&dir);
+    let c = rt.block_on(county::build(&s));
+    let clerk = c.access("clerk_xd");
+    let (first, photo_hash) = rt.block_on(async {
+        let r = s
+            .create(&clerk, "hazard", hazard("620902100", c.yingji, "配电箱未接地"))
+            .await
+            .unwrap();
+        let photo = lvzhi_files::sample::photo(400, 300, Some("2026:11:24 10:00:00"), None);
+        let a = lvzhi_testkit::evidence::attach(&s, &clerk, r.id, "整改前照片", "整改前.jpg", &photo)
+            .await
+            .unwrap();
+        (r.id, s.attachment(&clerk, a).await.unwrap().file.hash)
+    });
+
+    let backup = std::env::temp_dir().join(format!("lvzhi-pg-backup-{}.dump", std::process::id()));
+    let b = backup.to_string_lossy().into_owned();
+    let bfiles = format!("{b}.files");
+    let _ = std::fs::remove_file(&backup);
+    let _ = std::fs::remove_dir_all(&bfiles);
+    let (code, out, err) = run_pg(&["backup", "--db", &url, &b]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(backup.exists(), "the dump is written");
+    assert!(
+        lvzhi_files::FileStore::new(&bfiles).verify(&photo_hash).is_ok(),
+        "the photo is beside the dump"
+    );
+    assert_eq!(run_pg(&["backup", "--db", &url, &b]).0, 2, "never overwrites");
+
+    // Newer work, then the attachment directory is lost (a new disk).
+    let second = rt.block_on(async {
+        let r = s
+            .create(&clerk, "hazard", hazard("620902100", c.yingji, "灭火器过期"))
+            .await
+            .unwrap();
+        s.close().await;
+        r.id
+    });
+    std::fs::remove_dir_all(&dir).unwrap();
+    let (code, out, _) = run_pg(&["audit", "verify", "--db", &url]);
+    assert_eq!(code, 1, "the lost photo is named: {out}");
+
+    // A corrupt dump is refused and nothing changes.
+    let junk = std::env::temp_dir().join(format!("lvzhi-pg-junk-{}.dump", std::process::id()));
+    std::fs::write(&junk, b"not a dump").unwrap();
+    let (code, _, err) = run_pg(&["restore", "--db", &url, &junk.to_string_lossy()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("pg_restore"), "{err}");
+    let _ = std::fs::remove_file(&junk);
+
+    let (code, out, err) = run_pg(&["restore", "--db", &url, &b]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("events verified"), "{out}");
+    rt.block_on(async {
+        let s = lvzhi_testkit::open(&db).await;
+        s.set_files_dir(&dir);
+        let office = lvzhi_store::Store::system_access();
+        assert!(s.record(&office, first).await.is_ok(), "the backed-up record is there");
+        assert!(s.record(&office, second).await.is_err(), "newer work is rolled back");
+        let restores = s.events_of_kind("backup.restore").await.unwrap();
+        assert_eq!(restores.len(), 1);
+        assert!(restores[0].data["rolled_back"].is_array(), "{}", restores[0].data);
+        s.close().await;
+    });
+    assert!(
+        lvzhi_files::FileStore::new(&dir).verify(&photo_hash).is_ok(),
+        "the photo is back"
+    );
+    let (code, out, err) = run_pg(&["audit", "verify", "--db", &url]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("附件 / attachments: 2 个文件与变更日志一致"), "{out}");
+
+    let _ = std::fs::remove_file(&backup);
+    let _ = std::fs::remove_dir_all(&bfiles);
+    rt.block_on(db.drop_db());
+}
