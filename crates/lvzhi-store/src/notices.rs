@@ -169,8 +169,6 @@ fn unit_acts_in(kind: &LedgerKind, state: &str) -> bool {
 pub(crate) struct Before {
     /// The responsible unit.
     pub(crate) unit: Option<i64>,
-    /// The state.
-    pub(crate) state: String,
     /// The field values.
     pub(crate) fields: Fields,
 }
@@ -192,14 +190,16 @@ pub(crate) async fn handlers(conn: &mut Conn<'_>, record: i64, unit: i64) -> Res
     }
 }
 
-/// Whoever outside the actor's unit last moved the record (the office's 交办),
-/// else its creator.
+/// Who handed the record over to the actor's unit: the office (or admin, or
+/// leader) user who last moved it (交办), else whoever outside the unit last
+/// moved it (another unit's 转办), else its creator.
 async fn handed_over_by(conn: &mut Conn<'_>, actor: &Access, r: &RecordRow) -> Result<Option<i64>, StoreError> {
     let row = conn
         .row(
-            "SELECT e.actor FROM events e WHERE e.entity = 'record' AND e.entity_id = $1 \
-             AND e.kind = 'record.transition' AND e.actor IS NOT NULL AND e.actor <> $2 \
-             AND e.actor NOT IN (SELECT id FROM users WHERE unit_id = $3) ORDER BY e.seq DESC LIMIT 1",
+            "SELECT e.actor FROM events e JOIN users u ON u.id = e.actor WHERE e.entity = 'record' \
+             AND e.entity_id = $1 AND e.kind = 'record.transition' AND e.actor <> $2 \
+             AND (u.unit_id IS NULL OR u.unit_id <> $3) \
+             ORDER BY CASE WHEN u.role IN ('office', 'admin', 'leader') THEN 0 ELSE 1 END, e.seq DESC LIMIT 1",
             &[
                 P::T(r.id.to_string()),
                 P::I(actor.user_id),

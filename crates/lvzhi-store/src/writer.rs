@@ -953,7 +953,6 @@ async fn apply(
             };
             let before = crate::notices::Before {
                 unit: old.unit_id,
-                state: old.state.clone(),
                 fields: old.fields.clone(),
             };
             let row = save_change(conn, head, kind, actor, old, changes, Some(step), None, now).await?;

@@ -164,11 +164,11 @@ fn petition_loop_across_the_national_day_with_notices_at_every_step() {
         .client("clerk_xd")
         .post(
             "/api/v1/ledgers/petition/records",
-            &json!({
+            &json!({"fields": {
                 "subject": "工程款拖欠未结", "petitioner": "王秀兰", "persons": 1, "form": "来访",
                 "visit_type": "初访", "category": "劳动社保", "content": "反映某工地拖欠工程款",
                 "registered_on": "2026-09-24", "township": "620902100",
-            }),
+            }}),
         )
         .unwrap();
     assert_eq!(r.status, 201, "{}", r.text());
