@@ -756,7 +756,10 @@ impl LedgerKind {
         if let (Some(step), Some(x), Some(df)) = (t.extend, &self.extension, self.role_field(FieldRole::Deadline)) {
             match step {
                 ExtendStep::Request => {
-                    let current = old.get(&df.key).and_then(|v| v.as_str()).and_then(|s| s.parse::<Date>().ok());
+                    let current = old
+                        .get(&df.key)
+                        .and_then(|v| v.as_str())
+                        .and_then(|s| s.parse::<Date>().ok());
                     if let (Some(to), Some(current)) = (date(&x.field), current) {
                         let cn = crate::time::date_cn;
                         if to <= current {
@@ -800,9 +803,10 @@ impl LedgerKind {
             }
         }
         if let Some(b) = &t.branch {
-            let v = given.get(&b.field).and_then(|v| v.as_str()).ok_or_else(|| {
-                refuse(&b.field, format!("“{}”须填写此项", t.name))
-            })?;
+            let v = given
+                .get(&b.field)
+                .and_then(|v| v.as_str())
+                .ok_or_else(|| refuse(&b.field, format!("“{}”须填写此项", t.name)))?;
             if let Some(to) = b.to.get(v) {
                 plan.to = to.clone();
             }
@@ -1565,39 +1569,69 @@ branch = { field = "satisfaction", to = { "不满意" = "办理中" } }
         let f = |v: Value| v.as_object().unwrap().clone();
         let old = f(json!({"subject": "x", "unit": 7, "due": "2026-11-20"}));
         // 延期申请: a date after the current deadline, within 30 working days.
-        let ok = l.plan_step(step(l, "申请延期"), &old, &f(json!({"extend_to": "2026-12-31"})), today, &cal);
+        let ok = l.plan_step(
+            step(l, "申请延期"),
+            &old,
+            &f(json!({"extend_to": "2026-12-31"})),
+            today,
+            &cal,
+        );
         assert_eq!(ok.unwrap().to, "延期待批");
         let e = l
-            .plan_step(step(l, "申请延期"), &old, &f(json!({"extend_to": "2026-11-19"})), today, &cal)
+            .plan_step(
+                step(l, "申请延期"),
+                &old,
+                &f(json!({"extend_to": "2026-11-19"})),
+                today,
+                &cal,
+            )
             .unwrap_err();
         assert_eq!(e[0].field, "extend_to");
         assert_eq!(e[0].message, "申请延期至的日期须晚于现办理时限（2026年11月20日）");
         // 30 working days after Friday 11月20日: 29 to 12月31日, 元旦 2027 (provisional
         // plan) is a holiday, so the last day is Monday 2027年1月4日.
         let e = l
-            .plan_step(step(l, "申请延期"), &old, &f(json!({"extend_to": "2027-01-05"})), today, &cal)
+            .plan_step(
+                step(l, "申请延期"),
+                &old,
+                &f(json!({"extend_to": "2027-01-05"})),
+                today,
+                &cal,
+            )
             .unwrap_err();
         assert_eq!(
             e[0].message,
             "延期不能超过30个工作日，最迟至2027年1月4日（现办理时限2026年11月20日）"
         );
         assert!(
-            l.plan_step(step(l, "申请延期"), &old, &f(json!({"extend_to": "2027-01-04"})), today, &cal)
-                .is_ok()
+            l.plan_step(
+                step(l, "申请延期"),
+                &old,
+                &f(json!({"extend_to": "2027-01-04"})),
+                today,
+                &cal
+            )
+            .is_ok()
         );
         // 批准延期: the requested date becomes the deadline, the request is cleared, the day stamped.
         let pending = f(json!({"subject": "x", "unit": 7, "due": "2026-11-20", "extend_to": "2026-12-31"}));
-        let plan = l.plan_step(step(l, "批准延期"), &pending, &Fields::new(), today, &cal).unwrap();
+        let plan = l
+            .plan_step(step(l, "批准延期"), &pending, &Fields::new(), today, &cal)
+            .unwrap();
         assert_eq!(plan.to, "办理中");
         assert_eq!(
             Value::Object(plan.changes),
             json!({"due": "2026-12-31", "extend_to": null, "extended_on": "2026-12-01"})
         );
-        let plan = l.plan_step(step(l, "不予延期"), &pending, &Fields::new(), today, &cal).unwrap();
+        let plan = l
+            .plan_step(step(l, "不予延期"), &pending, &Fields::new(), today, &cal)
+            .unwrap();
         assert_eq!(Value::Object(plan.changes), json!({"extend_to": null}));
         // Nothing to approve.
         assert_eq!(
-            l.plan_step(step(l, "批准延期"), &old, &Fields::new(), today, &cal).unwrap_err()[0].message,
+            l.plan_step(step(l, "批准延期"), &old, &Fields::new(), today, &cal)
+                .unwrap_err()[0]
+                .message,
             "没有待审批的延期申请"
         );
         // 转办 to the same unit is refused; to another passes.
@@ -1606,7 +1640,9 @@ branch = { field = "satisfaction", to = { "不满意" = "办理中" } }
             .unwrap_err();
         assert_eq!(e[0].message, "“转办”须转给其他单位办理");
         assert_eq!(
-            l.plan_step(step(l, "转办"), &old, &f(json!({"unit": 8})), today, &cal).unwrap().to,
+            l.plan_step(step(l, "转办"), &old, &f(json!({"unit": 8})), today, &cal)
+                .unwrap()
+                .to,
             "已交办"
         );
         // 回访: 不满意 reopens, the others close; the value must be given by the step.
@@ -1619,7 +1655,10 @@ branch = { field = "satisfaction", to = { "不满意" = "办理中" } }
         assert_eq!(visit("满意"), "已化解");
         assert_eq!(visit("基本满意"), "已化解");
         let said = f(json!({"satisfaction": "满意"}));
-        assert!(l.plan_step(step(l, "回访"), &said, &Fields::new(), today, &cal).is_err());
+        assert!(
+            l.plan_step(step(l, "回访"), &said, &Fields::new(), today, &cal)
+                .is_err()
+        );
     }
 
     #[test]
@@ -1628,13 +1667,25 @@ branch = { field = "satisfaction", to = { "不满意" = "办理中" } }
             let e = pack(&STEPS.replace(from, to)).unwrap_err();
             assert!(e.message.contains(needle), "{}", e.message);
         };
-        bad("requires = [\"unit\"]\nreason = true\ntransfer", "reason = true\ntransfer", "转办");
+        bad(
+            "requires = [\"unit\"]\nreason = true\ntransfer",
+            "reason = true\ntransfer",
+            "转办",
+        );
         bad("requires = [\"extend_to\"]\nextend", "extend", "申请延期");
-        bad("field = \"extend_to\"\nmax_days", "field = \"subject\"\nmax_days", "延期规则");
+        bad(
+            "field = \"extend_to\"\nmax_days",
+            "field = \"subject\"\nmax_days",
+            "延期规则",
+        );
         bad("\"不满意\" = \"办理中\"", "\"很差\" = \"办理中\"", "很差");
         bad("\"不满意\" = \"办理中\"", "\"不满意\" = \"重办\"", "重办");
         bad("requires = [\"satisfaction\"]\nbranch", "branch", "分支字段");
-        bad("[extension]\nfield = \"extend_to\"\nmax_days = 30\nstamp = \"extended_on\"\n", "", "[extension]");
+        bad(
+            "[extension]\nfield = \"extend_to\"\nmax_days = 30\nstamp = \"extended_on\"\n",
+            "",
+            "[extension]",
+        );
     }
 
     #[test]

@@ -165,6 +165,8 @@ fn sample(key: &str) -> Value {
             "registered_on": "2026-05-06",
             "received_on": "2026-05-08",
             "deadline": "2026-07-07",
+            "extend_to": "2026-07-20",
+            "extended_on": "2026-06-15",
             "is_backlog": "否",
             "handling": "经核实，剩余补偿款因权属争议暂缓发放，现已确权。",
             "reply": "剩余补偿款于6月底前发放到位。",
@@ -1089,7 +1091,12 @@ fn county_pack_uses_the_loop_steps() {
     let wf = pet.workflow.as_ref().unwrap();
     let state = |n: &str| wf.states.iter().find(|s| s.name == n).unwrap();
     assert!(state("已交办").own_deadline && state("已交办").limit_days == Some(3));
-    let t = |n: &str| wf.transitions.iter().find(|t| t.name == n).unwrap_or_else(|| panic!("{n}"));
+    let t = |n: &str| {
+        wf.transitions
+            .iter()
+            .find(|t| t.name == n)
+            .unwrap_or_else(|| panic!("{n}"))
+    };
     assert_eq!(t("签收").from, ["已交办"]);
     assert!(t("转办").transfer && t("转办").reason);
     let x = pet.extension.as_ref().unwrap();
@@ -1097,7 +1104,10 @@ fn county_pack_uses_the_loop_steps() {
     assert_eq!(t("申请延期").extend, Some(ExtendStep::Request));
     assert!(t("申请延期").reason);
     for n in ["批准延期", "不予延期"] {
-        assert!(t(n).roles.contains(&Role::UnitHead) && t(n).roles.contains(&Role::Office), "{n}");
+        assert!(
+            t(n).roles.contains(&Role::UnitHead) && t(n).roles.contains(&Role::Office),
+            "{n}"
+        );
     }
     assert_eq!(t("批准延期").extend, Some(ExtendStep::Approve));
     assert_eq!(t("不予延期").extend, Some(ExtendStep::Refuse));

@@ -434,7 +434,12 @@ impl Store {
         let closes = c
             .closes_at
             .parse::<jiff::Timestamp>()
-            .map(|t| format!("，投票截止{}", lvzhi_core::time::date_cn(lvzhi_core::time::local_date(t))))
+            .map(|t| {
+                format!(
+                    "，投票截止{}",
+                    lvzhi_core::time::date_cn(lvzhi_core::time::local_date(t))
+                )
+            })
             .unwrap_or_default();
         self.writer
             .send(Cmd::Steps {

@@ -150,7 +150,11 @@ fn deadline_text(kind: &LedgerKind, r: &RecordRow) -> String {
         .role_field(FieldRole::Deadline)
         .and_then(|f| date_of(&r.fields, &f.key));
     if field.is_some_and(|f| f != d) {
-        format!("，本环节时限{}（办理时限{}）", date_cn(d), field.map(date_cn).unwrap_or_default())
+        format!(
+            "，本环节时限{}（办理时限{}）",
+            date_cn(d),
+            field.map(date_cn).unwrap_or_default()
+        )
     } else {
         format!("，办理时限{}", date_cn(d))
     }
@@ -263,114 +267,117 @@ pub(crate) async fn after_transition(
         .and_then(|b| Some((kind.field(&b.field)?, new.fields.get(&b.field)?.as_str()?)))
         .map(|(f, v)| format!("（{}：{v}）", f.label))
         .unwrap_or_default();
-    let (users, k, body) = if let (Some(step), Some(x), Some(df)) =
-        (t.extend, &kind.extension, kind.role_field(FieldRole::Deadline))
-    {
-        let cn = |d: Option<jiff::civil::Date>| d.map(date_cn).unwrap_or_default();
-        let old_due = cn(date_of(&before.fields, &df.key));
-        let mut users = Vec::new();
-        let body = match step {
-            ExtendStep::Request => {
-                let may_decide = kind.workflow.as_ref().is_some_and(|w| {
-                    w.transitions.iter().any(|d| {
-                        d.extend == Some(ExtendStep::Approve)
-                            && d.from.contains(&new.state)
-                            && d.roles.contains(&Role::UnitHead)
-                    })
-                });
-                if let (true, Some(u)) = (may_decide, new.unit_id) {
-                    users.extend(unit_heads(conn, u).await?);
+    let (users, k, body) =
+        if let (Some(step), Some(x), Some(df)) = (t.extend, &kind.extension, kind.role_field(FieldRole::Deadline)) {
+            let cn = |d: Option<jiff::civil::Date>| d.map(date_cn).unwrap_or_default();
+            let old_due = cn(date_of(&before.fields, &df.key));
+            let mut users = Vec::new();
+            let body = match step {
+                ExtendStep::Request => {
+                    let may_decide = kind.workflow.as_ref().is_some_and(|w| {
+                        w.transitions.iter().any(|d| {
+                            d.extend == Some(ExtendStep::Approve)
+                                && d.from.contains(&new.state)
+                                && d.roles.contains(&Role::UnitHead)
+                        })
+                    });
+                    if let (true, Some(u)) = (may_decide, new.unit_id) {
+                        users.extend(unit_heads(conn, u).await?);
+                    }
+                    format!(
+                        "{}申请将{}{}的办理时限由{old_due}延至{}，请审批。{why}",
+                        actor.username,
+                        kind.name,
+                        named(new),
+                        cn(date_of(&new.fields, &x.field))
+                    )
                 }
-                format!(
-                    "{}申请将{}{}的办理时限由{old_due}延至{}，请审批。{why}",
-                    actor.username,
-                    kind.name,
-                    named(new),
-                    cn(date_of(&new.fields, &x.field))
-                )
+                ExtendStep::Approve => {
+                    users.extend(requested_by(conn, new).await?);
+                    format!(
+                        "{}批准延期：{}{}的办理时限由{old_due}延至{}。{why}",
+                        actor.username,
+                        kind.name,
+                        named(new),
+                        cn(date_of(&new.fields, &df.key))
+                    )
+                }
+                ExtendStep::Refuse => {
+                    users.extend(requested_by(conn, new).await?);
+                    format!(
+                        "{}不予延期：{}{}的办理时限仍为{old_due}。{why}",
+                        actor.username,
+                        kind.name,
+                        named(new)
+                    )
+                }
+            };
+            if step != ExtendStep::Request
+                && let Some(u) = new.unit_id
+            {
+                users.extend(handlers(conn, new.id, u).await?);
             }
-            ExtendStep::Approve => {
-                users.extend(requested_by(conn, new).await?);
-                format!(
-                    "{}批准延期：{}{}的办理时限由{old_due}延至{}。{why}",
-                    actor.username,
-                    kind.name,
-                    named(new),
-                    cn(date_of(&new.fields, &df.key))
-                )
-            }
-            ExtendStep::Refuse => {
-                users.extend(requested_by(conn, new).await?);
-                format!(
-                    "{}不予延期：{}{}的办理时限仍为{old_due}。{why}",
-                    actor.username,
-                    kind.name,
-                    named(new)
-                )
-            }
-        };
-        if step != ExtendStep::Request
-            && let Some(u) = new.unit_id
+            users.extend(handed_over_by(conn, actor, new).await?);
+            (users, "extend", body)
+        } else if let Some(u) = new.unit_id
+            && actor.unit != Some(u)
+            && (before.unit != Some(u) || unit_acts_in(kind, &new.state))
+            && !kind.is_final(&new.state)
         {
-            users.extend(handlers(conn, new.id, u).await?);
-        }
-        users.extend(handed_over_by(conn, actor, new).await?);
-        (users, "extend", body)
-    } else if let Some(u) = new.unit_id
-        && actor.unit != Some(u)
-        && (before.unit != Some(u) || unit_acts_in(kind, &new.state))
-        && !kind.is_final(&new.state)
-    {
-        let users = handlers(conn, new.id, u).await?;
-        let from = if t.transfer && before.unit.is_some() && before.unit != Some(u) {
-            "（由原责任单位转来）"
-        } else if t.branch.is_some() && new.state != t.to {
-            // A 回访 that found the result wanting: the case is handled again.
-            "，请重新办理"
+            let users = handlers(conn, new.id, u).await?;
+            let from = if t.transfer && before.unit.is_some() && before.unit != Some(u) {
+                "（由原责任单位转来）"
+            } else if t.branch.is_some() && new.state != t.to {
+                // A 回访 that found the result wanting: the case is handled again.
+                "，请重新办理"
+            } else {
+                ""
+            };
+            let body = format!(
+                "{}执行“{}”{branch}：{}{}由本单位办理{from}，当前状态“{}”{}。{why}",
+                actor.username,
+                t.name,
+                kind.name,
+                named(new),
+                new.state,
+                deadline_text(kind, new)
+            );
+            (users, "assign", body)
+        } else if in_unit {
+            let to: Vec<i64> = handed_over_by(conn, actor, new).await?.into_iter().collect();
+            let k = if t.reason { "return" } else { "progress" };
+            let body = format!(
+                "{}对{}{}执行了“{}”，当前状态“{}”{}。{why}",
+                actor.username,
+                kind.name,
+                named(new),
+                t.name,
+                new.state,
+                deadline_text(kind, new)
+            );
+            (to, k, body)
         } else {
-            ""
+            let mut users = match new.unit_id {
+                Some(u) => handlers(conn, new.id, u).await?,
+                None => Vec::new(),
+            };
+            users.extend(new.created_by);
+            let closed = kind.is_final(&new.state);
+            let body = format!(
+                "{}执行“{}”{branch}：{}{}当前状态“{}”{}。{why}",
+                actor.username,
+                t.name,
+                kind.name,
+                named(new),
+                new.state,
+                if closed {
+                    "，已办结".to_string()
+                } else {
+                    deadline_text(kind, new)
+                }
+            );
+            (users, if closed { "closed" } else { "progress" }, body)
         };
-        let body = format!(
-            "{}执行“{}”{branch}：{}{}由本单位办理{from}，当前状态“{}”{}。{why}",
-            actor.username,
-            t.name,
-            kind.name,
-            named(new),
-            new.state,
-            deadline_text(kind, new)
-        );
-        (users, "assign", body)
-    } else if in_unit {
-        let to: Vec<i64> = handed_over_by(conn, actor, new).await?.into_iter().collect();
-        let k = if t.reason { "return" } else { "progress" };
-        let body = format!(
-            "{}对{}{}执行了“{}”，当前状态“{}”{}。{why}",
-            actor.username,
-            kind.name,
-            named(new),
-            t.name,
-            new.state,
-            deadline_text(kind, new)
-        );
-        (to, k, body)
-    } else {
-        let mut users = match new.unit_id {
-            Some(u) => handlers(conn, new.id, u).await?,
-            None => Vec::new(),
-        };
-        users.extend(new.created_by);
-        let closed = kind.is_final(&new.state);
-        let body = format!(
-            "{}执行“{}”{branch}：{}{}当前状态“{}”{}。{why}",
-            actor.username,
-            t.name,
-            kind.name,
-            named(new),
-            new.state,
-            if closed { "，已办结".to_string() } else { deadline_text(kind, new) }
-        );
-        (users, if closed { "closed" } else { "progress" }, body)
-    };
     write(
         conn,
         &users,
@@ -696,11 +703,7 @@ impl Store {
     /// pack's `escalate_leader` days in a unit she oversees (分管), as
     /// [`Store::scan_deadlines`] wrote them to her inbox — most overdue first,
     /// at most `limit`. Empty for anyone but a leader.
-    pub async fn escalated_to_me(
-        &self,
-        a: &Access,
-        limit: i64,
-    ) -> Result<Vec<crate::records::RecordView>, StoreError> {
+    pub async fn escalated_to_me(&self, a: &Access, limit: i64) -> Result<Vec<crate::records::RecordView>, StoreError> {
         if a.role != Role::Leader {
             return Ok(Vec::new());
         }

@@ -115,7 +115,8 @@ async fn assign_return_and_urge_reach_the_right_inboxes(w: World) {
         assert_eq!(n[0].title, "交办：拖欠工程款");
         assert!(n[0].body.contains("执行“交办”：信访件"), "{}", n[0].body);
         assert!(
-            n[0].body.contains("由本单位办理，当前状态“已交办”，本环节时限2026年11月30日（办理时限2027年2月"),
+            n[0].body
+                .contains("由本单位办理，当前状态“已交办”，本环节时限2026年11月30日（办理时限2027年2月"),
             "{}",
             n[0].body
         );
@@ -131,7 +132,10 @@ async fn assign_return_and_urge_reach_the_right_inboxes(w: World) {
     let r = step(&w, &w.clerk_yj, &r, "签收", json!({}), None).await;
     assert_eq!(inbox(s, &w.head_yj).await.len(), 1);
     let n = inbox(s, &w.office).await;
-    assert_eq!((n.len(), n[0].kind.as_str(), n[0].kind_label()), (1, "progress", "进展"));
+    assert_eq!(
+        (n.len(), n[0].kind.as_str(), n[0].kind_label()),
+        (1, "progress", "进展")
+    );
     assert!(n[0].body.contains("执行了“签收”，当前状态“办理中”"), "{}", n[0].body);
     let r = step(
         &w,

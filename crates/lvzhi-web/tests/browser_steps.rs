@@ -27,9 +27,11 @@ fn secs(at: &str) -> i64 {
     at.parse::<Timestamp>().unwrap().as_second()
 }
 
-/// Sets the inputs named in `values` inside `form` and fires `change`.
+/// Sets the inputs of the fields (keys) or the reason named in `values`
+/// inside `form` and fires `change`.
 async fn fill(c: &Client, form: &str, values: &[(&str, &str)]) {
-    let pairs: Vec<Value> = values.iter().map(|(n, v)| json!([n, v])).collect();
+    let name = |k: &str| if k == "reason" { k.to_string() } else { format!("f.{k}") };
+    let pairs: Vec<Value> = values.iter().map(|(n, v)| json!([name(n), v])).collect();
     c.execute(
         "const f = document.querySelector(arguments[0]);
          for (const [n, v] of arguments[1]) {
@@ -62,7 +64,10 @@ impl Run<'_> {
     /// Takes step `name` on the record page with `values` (and a reason), and
     /// checks the new state.
     async fn step(&self, name: &str, values: &[(&str, &str)], reason: Option<&str>, state: &str) {
-        self.c.goto(&format!("{}/records/{}", self.base, self.id)).await.unwrap();
+        self.c
+            .goto(&format!("{}/records/{}", self.base, self.id))
+            .await
+            .unwrap();
         let form = browser::open_action(self.c, name).await;
         fill(self.c, &form, values).await;
         if let Some(r) = reason {
@@ -131,7 +136,11 @@ async fn petition_loop_in_chromium_across_the_national_day() {
         "registered_on": "2026-09-24", "township": "620902100",
     });
     let r = store
-        .create(&county.access("clerk_xd"), "petition", fields.as_object().unwrap().clone())
+        .create(
+            &county.access("clerk_xd"),
+            "petition",
+            fields.as_object().unwrap().clone(),
+        )
         .await
         .unwrap();
     let run = Run {
@@ -154,7 +163,10 @@ async fn petition_loop_in_chromium_across_the_national_day() {
     // 签收 by the 调休 Saturday 10月10日; the record page shows the deadline in force.
     assert_eq!(run.deadline().await, ("2026-10-10".into(), "2026-12-25".into()));
     let page = c.source().await.unwrap();
-    assert!(page.contains("2026年10月10日（“已交办”环节的时限）"), "本环节时限 on the record page");
+    assert!(
+        page.contains("2026年10月10日（“已交办”环节的时限）"),
+        "本环节时限 on the record page"
+    );
     run.told(
         &["clerk_yj", "head_yj"],
         "assign",
@@ -204,14 +216,21 @@ async fn petition_loop_in_chromium_across_the_national_day() {
     run.told(&["clerk_yj", "office"], "extend", "批准延期").await;
     // The history keeps the request's reason and the new deadline.
     let page = c.source().await.unwrap();
-    assert!(page.contains("涉及多个部门，需进一步调查核实"), "the reason in 办理过程");
+    assert!(
+        page.contains("涉及多个部门，需进一步调查核实"),
+        "the reason in 办理过程"
+    );
     assert!(page.contains("批准延期：延期待批 → 办理中"), "the decision in 办理过程");
     browser::shot_page(&c, "steps-extended", 1366, 768, 3000).await;
 
     run.as_user_on("head_yj", "2026-12-10").await;
     run.step(
         "答复",
-        &[("handling", "已约谈施工单位"), ("reply", "责令施工单位限期支付"), ("replied_on", "2026-12-10")],
+        &[
+            ("handling", "已约谈施工单位"),
+            ("reply", "责令施工单位限期支付"),
+            ("replied_on", "2026-12-10"),
+        ],
         None,
         "已答复",
     )
@@ -224,8 +243,13 @@ async fn petition_loop_in_chromium_across_the_national_day() {
     run.told(&["clerk_yj", "head_yj"], "assign", "请重新办理").await;
 
     run.as_user_on("head_yj", "2026-12-21").await;
-    run.step("答复", &[("reply", "工程款已全部支付"), ("replied_on", "2026-12-21")], None, "已答复")
-        .await;
+    run.step(
+        "答复",
+        &[("reply", "工程款已全部支付"), ("replied_on", "2026-12-21")],
+        None,
+        "已答复",
+    )
+    .await;
     run.told(&["office"], "progress", "执行了“答复”").await;
 
     run.as_user_on("office", "2026-12-23").await;
@@ -233,7 +257,7 @@ async fn petition_loop_in_chromium_across_the_national_day() {
     let form = browser::open_action(&c, "回访").await;
     let chosen: String = c
         .execute(
-            "return document.querySelector(arguments[0] + ' [name=satisfaction]').value;",
+            "return document.querySelector(arguments[0] + ' [name=\"f.satisfaction\"]').value;",
             vec![json!(form)],
         )
         .await
@@ -255,7 +279,10 @@ async fn petition_loop_in_chromium_across_the_national_day() {
     assert!(scan.escalated >= 1, "{scan:?}");
     c.goto(&format!("{base}/")).await.unwrap();
     let block = browser::css_within(&c, "#escalated", 15).await.text().await.unwrap();
-    assert!(block.contains("液氨储罐泄漏报警失灵") && block.contains("应急管理局"), "{block}");
+    assert!(
+        block.contains("液氨储罐泄漏报警失灵") && block.contains("应急管理局"),
+        "{block}"
+    );
     c.find(Locator::Css(&format!("#escalated a[href='/records/{}']", hz.id)))
         .await
         .unwrap();

@@ -50,7 +50,10 @@ impl Site {
             // The clock jumps months: no password expiry in this test.
             let mut p = store.policy();
             p.expiry_days = 0;
-            store.set_policy(&lvzhi_store::Store::system_access(), &p).await.unwrap();
+            store
+                .set_policy(&lvzhi_store::Store::system_access(), &p)
+                .await
+                .unwrap();
             let addr = common::serve(&store).await;
             (store, county, addr)
         });
@@ -78,7 +81,10 @@ impl Site {
     }
 
     fn record(&self, id: i64) -> Value {
-        self.client("office").get(&format!("/api/v1/records/{id}")).unwrap().json()
+        self.client("office")
+            .get(&format!("/api/v1/records/{id}"))
+            .unwrap()
+            .json()
     }
 
     /// Takes a step through the API as `user`; the record after it.
@@ -239,7 +245,10 @@ fn petition_loop_across_the_national_day_with_notices_at_every_step() {
     // 10月9日: the clerk signs; the 办理时限 is in force again. The head makes the clerk 承办人.
     s.on("2026-10-09");
     let v = s.step("clerk_yj", id, "签收", json!({}), None);
-    assert_eq!((v["state"].clone(), v["deadline"].clone()), (json!("办理中"), json!("2026-12-25")));
+    assert_eq!(
+        (v["state"].clone(), v["deadline"].clone()),
+        (json!("办理中"), json!("2026-12-25"))
+    );
     inbox.expect(&s, "签收", id, &["office"], "progress", &["执行了“签收”"]);
     let head = s.county.access("head_yj");
     let clerk = s.county.access("clerk_yj");
@@ -296,7 +305,11 @@ fn petition_loop_across_the_national_day_with_notices_at_every_step() {
         &["批准延期", "由2026年12月25日延至2026年12月31日"],
     );
     // The history keeps the request's reason and the old and new deadline.
-    let events = s.client("office").get(&format!("/api/v1/records/{id}/events")).unwrap().json();
+    let events = s
+        .client("office")
+        .get(&format!("/api/v1/records/{id}/events"))
+        .unwrap()
+        .json();
     let events = events["items"].as_array().unwrap().clone();
     let req = events
         .iter()
@@ -344,7 +357,10 @@ fn petition_loop_across_the_national_day_with_notices_at_every_step() {
     inbox.expect(&s, "再次答复", id, &["office"], "progress", &["执行了“答复”"]);
     s.on("2026-12-23");
     let v = s.step("office", id, "回访", json!({"satisfaction": "满意"}), None);
-    assert_eq!((v["state"].clone(), v["closed"].clone()), (json!("已化解"), json!(true)));
+    assert_eq!(
+        (v["state"].clone(), v["closed"].clone()),
+        (json!("已化解"), json!(true))
+    );
     inbox.expect(
         &s,
         "回访满意",
@@ -353,6 +369,9 @@ fn petition_loop_across_the_national_day_with_notices_at_every_step() {
         "closed",
         &["（信访人评价：满意）", "当前状态“已化解”，已办结"],
     );
-    let kinds: Vec<String> = events.iter().map(|e| e["kind"].as_str().unwrap_or("").to_string()).collect();
+    let kinds: Vec<String> = events
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap_or("").to_string())
+        .collect();
     assert!(kinds.iter().any(|k| k == "record.assign"), "{kinds:?}");
 }

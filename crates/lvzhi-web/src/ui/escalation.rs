@@ -35,7 +35,9 @@ pub async fn escalated(st: &AppState, u: &UiUser, names: &Names) -> Result<Vec<E
     let pack = store.pack();
     let mut out = Vec::with_capacity(views.len());
     for v in &views {
-        let Some(kind) = pack.ledger(&v.row.ledger) else { continue };
+        let Some(kind) = pack.ledger(&v.row.ledger) else {
+            continue;
+        };
         let mut r = row(kind, names, v);
         r.due = due_text(kind, &cal, today, v);
         out.push(Escalated {
