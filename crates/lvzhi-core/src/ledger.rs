@@ -37,6 +37,11 @@ pub struct StateDef {
     /// A time limit in days (in the ledger's day count) for items in this state, counted from entering it.
     #[serde(default)]
     pub limit_days: Option<i32>,
+    /// The time limit holds even when the record has a deadline of its own: the
+    /// deadline in force is then the earlier of the two (签收 within 3 working days
+    /// of 交办 while the 60-day 办理时限 runs).
+    #[serde(default)]
+    pub own_deadline: bool,
 }
 
 /// A transition between states.
@@ -60,6 +65,69 @@ pub struct TransitionDef {
     /// Attachments the record must hold (not voided) before this transition is taken.
     #[serde(default)]
     pub evidence: Vec<EvidenceRule>,
+    /// 转办: the step hands the record to another unit; the unit field must be
+    /// given a unit other than the current one.
+    #[serde(default)]
+    pub transfer: bool,
+    /// A part of the ledger's 延期 procedure (see [`Extension`]).
+    #[serde(default)]
+    pub extend: Option<ExtendStep>,
+    /// The state the step leads to by the value it sets in an enum field
+    /// (回访: 不满意 → 办理中); other values lead to `to`.
+    #[serde(default)]
+    pub branch: Option<Branch>,
+}
+
+/// A part of the 延期 procedure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExtendStep {
+    /// 延期申请: names the new deadline (the extension's field) and the reason.
+    Request,
+    /// 批准延期: the requested date becomes the deadline; the request is cleared.
+    Approve,
+    /// 不予延期: the request is cleared, the deadline stays.
+    Refuse,
+}
+
+/// A step whose target state depends on a value it sets.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Branch {
+    /// The enum field the step sets (the step must be given it).
+    pub field: String,
+    /// Value → state; values not listed lead to the step's `to`.
+    pub to: BTreeMap<String, String>,
+}
+
+/// A ledger's 延期 (extension of the deadline): a request names a date, the
+/// unit head or the office approves or refuses it (transitions marked
+/// `extend = "request" | "approve" | "refuse"`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Extension {
+    /// The date field a request names (申请延期至).
+    pub field: String,
+    /// The new deadline is at most this many days (in the ledger's count)
+    /// after the current one (信访: 30 working days).
+    #[serde(default)]
+    pub max_days: Option<i32>,
+    /// A date field set to the day of an approval (counted as 延期 in bulletins).
+    #[serde(default)]
+    pub stamp: Option<String>,
+}
+
+/// Why a step's own rule refuses it, on a field.
+pub type StepRefusal = Vec<FieldError>;
+
+/// What a step does beyond setting the values it is given: the state it leads
+/// to and the changes its kind adds (see [`LedgerKind::plan_step`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepPlan {
+    /// The state the record goes to.
+    pub to: String,
+    /// Field changes the step itself makes (a `null` clears a field).
+    pub changes: Fields,
 }
 
 /// Evidence a transition requires: at least `min` live attachments of the
@@ -284,6 +352,9 @@ pub struct LedgerKind {
     /// Attachment kinds and the photo date check.
     #[serde(default)]
     pub attachments: AttachmentRules,
+    /// The 延期 procedure, when the ledger has one.
+    #[serde(default)]
+    pub extension: Option<Extension>,
     /// Roles that may create records.
     #[serde(default = "default_create_roles")]
     pub create_roles: Vec<Role>,
@@ -555,8 +626,22 @@ impl LedgerKind {
                 return Err(format!("日期规则“{}”没有任何约束", r.field));
             }
         }
+        if let Some(x) = &self.extension {
+            let is_date = |k: &str| self.field(k).is_some_and(|f| f.ty == FieldType::Date);
+            for k in std::iter::once(&x.field).chain(&x.stamp) {
+                if !is_date(k) {
+                    return Err(format!("延期规则中的“{k}”不是本台账的日期字段"));
+                }
+            }
+            if self.role_field(FieldRole::Deadline).is_none() {
+                return Err("设置了延期规则，但没有角色为 deadline 的日期字段".into());
+            }
+        }
         if let Some(wf) = &self.workflow {
             let has = |s: &str| wf.states.iter().any(|st| st.name == s);
+            if let Some(s) = wf.states.iter().find(|s| s.own_deadline && s.limit_days.is_none()) {
+                return Err(format!("状态“{}”设置了 own_deadline，但没有时限（limit_days）", s.name));
+            }
             if !has(&wf.initial) {
                 return Err(format!("初始状态“{}”不在状态列表中", wf.initial));
             }
@@ -585,9 +670,148 @@ impl LedgerKind {
                         return Err(format!("流转“{}”的附件要求数量须至少为1", t.name));
                     }
                 }
+                self.check_step(t, &has)?;
             }
         }
         Ok(())
+    }
+
+    /// Checks a transition's step features (转办, 延期, branch) against the ledger.
+    fn check_step(&self, t: &TransitionDef, has: &dyn Fn(&str) -> bool) -> Result<(), String> {
+        if t.transfer {
+            let unit = self.role_field(FieldRole::Unit).map(|f| f.key.as_str());
+            if unit.is_none_or(|u| !t.requires.iter().any(|r| r == u)) {
+                return Err(format!("转办流转“{}”须要求填写责任单位（角色为 unit 的字段）", t.name));
+            }
+        }
+        if let Some(step) = t.extend {
+            let x = self
+                .extension
+                .as_ref()
+                .ok_or_else(|| format!("流转“{}”是延期步骤，但台账没有延期规则（[extension]）", t.name))?;
+            if step == ExtendStep::Request && !t.requires.contains(&x.field) {
+                return Err(format!("延期申请“{}”须要求填写“{}”", t.name, x.field));
+            }
+        }
+        if let Some(b) = &t.branch {
+            let f = self
+                .field(&b.field)
+                .filter(|f| f.ty == FieldType::Enum)
+                .ok_or_else(|| format!("流转“{}”的分支字段“{}”不是本台账的选项字段", t.name, b.field))?;
+            if !t.requires.contains(&b.field) {
+                return Err(format!("流转“{}”须要求填写分支字段“{}”", t.name, f.label));
+            }
+            for (v, to) in &b.to {
+                if !f.values.contains(v) {
+                    return Err(format!("流转“{}”的分支值“{v}”不是字段“{}”的可选值", t.name, f.label));
+                }
+                if !has(to) {
+                    return Err(format!("流转“{}”引用了不存在的状态“{to}”", t.name));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// What taking `t` does beyond setting the values given (`given`: the
+    /// validated changes of the request; `old`: the record's values before):
+    /// the target state (by the branch value) and the changes of its kind —
+    /// 转办 must name another unit; a 延期 request must name a date after the
+    /// current deadline and within the extension's `max_days`; an approval
+    /// moves the requested date into the deadline (and stamps the day), a
+    /// refusal clears the request. Refusals are on the field concerned.
+    pub fn plan_step(
+        &self,
+        t: &TransitionDef,
+        old: &Fields,
+        given: &Fields,
+        today: Date,
+        cal: &Calendar,
+    ) -> Result<StepPlan, StepRefusal> {
+        let value = |k: &str| {
+            given
+                .get(k)
+                .filter(|v| !v.is_null())
+                .or_else(|| old.get(k).filter(|v| !v.is_null()))
+        };
+        let date = |k: &str| value(k).and_then(|v| v.as_str()).and_then(|s| s.parse::<Date>().ok());
+        let refuse = |k: &str, message: String| {
+            vec![FieldError {
+                field: k.to_string(),
+                label: self.field(k).map_or(k.to_string(), |f| f.label.clone()),
+                message,
+            }]
+        };
+        let mut plan = StepPlan {
+            to: t.to.clone(),
+            changes: Fields::new(),
+        };
+        if t.transfer
+            && let Some(u) = self.role_field(FieldRole::Unit)
+            && given.get(&u.key).is_some_and(|v| !v.is_null())
+            && given.get(&u.key) == old.get(&u.key)
+        {
+            return Err(refuse(&u.key, format!("“{}”须转给其他单位办理", t.name)));
+        }
+        if let (Some(step), Some(x), Some(df)) = (t.extend, &self.extension, self.role_field(FieldRole::Deadline)) {
+            match step {
+                ExtendStep::Request => {
+                    let current = old
+                        .get(&df.key)
+                        .and_then(|v| v.as_str())
+                        .and_then(|s| s.parse::<Date>().ok());
+                    if let (Some(to), Some(current)) = (date(&x.field), current) {
+                        let cn = crate::time::date_cn;
+                        if to <= current {
+                            return Err(refuse(
+                                &x.field,
+                                format!("申请延期至的日期须晚于现办理时限（{}）", cn(current)),
+                            ));
+                        }
+                        if let Some(n) = x.max_days {
+                            let last = self
+                                .deadline
+                                .add_days(cal, current, n)
+                                .map_err(|e| refuse(&x.field, e.to_string()))?;
+                            if let Some(last) = last.filter(|l| to > *l) {
+                                return Err(refuse(
+                                    &x.field,
+                                    format!(
+                                        "延期不能超过{n}{}，最迟至{}（现办理时限{}）",
+                                        self.deadline.unit(),
+                                        cn(last),
+                                        cn(current)
+                                    ),
+                                ));
+                            }
+                        }
+                    }
+                }
+                ExtendStep::Approve => {
+                    let to = value(&x.field)
+                        .cloned()
+                        .ok_or_else(|| refuse(&x.field, "没有待审批的延期申请".into()))?;
+                    plan.changes.insert(df.key.clone(), to);
+                    plan.changes.insert(x.field.clone(), Value::Null);
+                    if let Some(k) = &x.stamp {
+                        plan.changes.insert(k.clone(), Value::String(today.to_string()));
+                    }
+                }
+                ExtendStep::Refuse => {
+                    plan.changes.insert(x.field.clone(), Value::Null);
+                }
+            }
+        }
+        if let Some(b) = &t.branch {
+            let v = given
+                .get(&b.field)
+                .and_then(|v| v.as_str())
+                .ok_or_else(|| refuse(&b.field, format!("“{}”须填写此项", t.name)))?;
+            if let Some(to) = b.to.get(v) {
+                plan.to = to.clone();
+            }
+        }
+        Ok(plan)
     }
 
     /// The part of a record number before its sequence: 隐患〔2026〕第.
@@ -849,7 +1073,8 @@ impl LedgerKind {
     }
 
     /// The deadline in force: the deadline field, else the state's time limit
-    /// counted (in the rule's days) from `state_since`.
+    /// counted (in the rule's days) from `state_since`; in a state whose limit
+    /// is its own (`own_deadline`, 签收), the earlier of the two.
     pub fn effective_deadline(
         &self,
         fields: &Fields,
@@ -863,6 +1088,16 @@ impl LedgerKind {
                 .and_then(|v| v.as_str())
                 .and_then(|s| s.parse::<Date>().ok())
         {
+            // A state with a time limit of its own (签收): the earlier one holds.
+            if let Some(n) = self
+                .workflow
+                .as_ref()
+                .and_then(|w| w.states.iter().find(|s| s.name == state && s.own_deadline))
+                .and_then(|s| s.limit_days)
+                && let Some(own) = self.deadline.add_days(cal, state_since, n)?
+            {
+                return Ok(Some(own.min(d)));
+            }
             return Ok(Some(d));
         }
         let limit = self
@@ -1200,6 +1435,257 @@ states = [{ name = "已登记", limit_days = 15 }, { name = "办理中" }, { nam
             Ok(jiff::civil::date(2026, 10, 10))
         );
         assert_eq!(l.deadline.unit(), "个工作日");
+    }
+
+    /// A loop with the steps of issue 17: 签收 with its own time limit, 转办,
+    /// 延期 request/approve/refuse, a 回访 branch.
+    const STEPS: &str = r#"
+key = "case"
+name = "信访件"
+[[fields]]
+key = "subject"
+label = "信访事项"
+type = "text"
+role = "title"
+[[fields]]
+key = "unit"
+label = "责任单位"
+type = "unit"
+role = "unit"
+[[fields]]
+key = "due"
+label = "办理时限"
+type = "date"
+role = "deadline"
+[[fields]]
+key = "extend_to"
+label = "申请延期至"
+type = "date"
+[[fields]]
+key = "extended_on"
+label = "批准延期日期"
+type = "date"
+[[fields]]
+key = "satisfaction"
+label = "评价"
+type = "enum"
+values = ["满意", "基本满意", "不满意"]
+[deadline]
+count = "working_days"
+[extension]
+field = "extend_to"
+max_days = 30
+stamp = "extended_on"
+[workflow]
+initial = "已交办"
+states = [{ name = "已交办", limit_days = 3, own_deadline = true }, { name = "办理中" }, { name = "延期待批" }, { name = "已答复" }, { name = "已化解", final = true }]
+[[workflow.transitions]]
+name = "签收"
+from = ["已交办"]
+to = "办理中"
+roles = ["unit_clerk"]
+[[workflow.transitions]]
+name = "转办"
+from = ["办理中"]
+to = "已交办"
+roles = ["office"]
+requires = ["unit"]
+reason = true
+transfer = true
+[[workflow.transitions]]
+name = "申请延期"
+from = ["办理中"]
+to = "延期待批"
+roles = ["unit_clerk"]
+requires = ["extend_to"]
+extend = "request"
+[[workflow.transitions]]
+name = "批准延期"
+from = ["延期待批"]
+to = "办理中"
+roles = ["unit_head"]
+extend = "approve"
+[[workflow.transitions]]
+name = "不予延期"
+from = ["延期待批"]
+to = "办理中"
+roles = ["unit_head"]
+extend = "refuse"
+[[workflow.transitions]]
+name = "回访"
+from = ["已答复"]
+to = "已化解"
+roles = ["office"]
+requires = ["satisfaction"]
+branch = { field = "satisfaction", to = { "不满意" = "办理中" } }
+"#;
+
+    fn step<'a>(l: &'a LedgerKind, name: &str) -> &'a TransitionDef {
+        l.workflow
+            .as_ref()
+            .and_then(|w| w.transitions.iter().find(|t| t.name == name))
+            .unwrap()
+    }
+
+    #[test]
+    fn sign_limit_is_its_own_deadline_across_the_national_day() {
+        let p = pack(STEPS).unwrap();
+        let l = p.ledger("case").unwrap();
+        let cal = Calendar::embedded();
+        let f = |v: Value| v.as_object().unwrap().clone();
+        // 交办 Wednesday 9月30日 2026: 3 working days skip 国庆 (10月1日–7日) and
+        // count the 调休 Saturday 10月10日 → 10月10日 (calendar days: 10月3日).
+        let rec = f(json!({"due": "2026-12-25"}));
+        assert_eq!(
+            l.effective_deadline(&rec, "已交办", jiff::civil::date(2026, 9, 30), &cal),
+            Ok(Some(jiff::civil::date(2026, 10, 10)))
+        );
+        // Once signed, the 办理时限 holds again.
+        assert_eq!(
+            l.effective_deadline(&rec, "办理中", jiff::civil::date(2026, 9, 30), &cal),
+            Ok(Some(jiff::civil::date(2026, 12, 25)))
+        );
+        // A 办理时限 earlier than the sign limit is the one in force.
+        let early = f(json!({"due": "2026-10-09"}));
+        assert_eq!(
+            l.effective_deadline(&early, "已交办", jiff::civil::date(2026, 9, 30), &cal),
+            Ok(Some(jiff::civil::date(2026, 10, 9)))
+        );
+        // own_deadline without a limit does not load.
+        assert!(
+            pack(&STEPS.replace("limit_days = 3, own_deadline", "own_deadline"))
+                .unwrap_err()
+                .message
+                .contains("own_deadline")
+        );
+    }
+
+    #[test]
+    fn extension_transfer_and_branch_steps() {
+        let p = pack(STEPS).unwrap();
+        let l = p.ledger("case").unwrap();
+        let cal = Calendar::embedded();
+        let today = jiff::civil::date(2026, 12, 1);
+        let f = |v: Value| v.as_object().unwrap().clone();
+        let old = f(json!({"subject": "x", "unit": 7, "due": "2026-11-20"}));
+        // 延期申请: a date after the current deadline, within 30 working days.
+        let ok = l.plan_step(
+            step(l, "申请延期"),
+            &old,
+            &f(json!({"extend_to": "2026-12-31"})),
+            today,
+            &cal,
+        );
+        assert_eq!(ok.unwrap().to, "延期待批");
+        let e = l
+            .plan_step(
+                step(l, "申请延期"),
+                &old,
+                &f(json!({"extend_to": "2026-11-19"})),
+                today,
+                &cal,
+            )
+            .unwrap_err();
+        assert_eq!(e[0].field, "extend_to");
+        assert_eq!(e[0].message, "申请延期至的日期须晚于现办理时限（2026年11月20日）");
+        // 30 working days after Friday 11月20日: 29 to 12月31日, 元旦 2027 (provisional
+        // plan) is a holiday, so the last day is Monday 2027年1月4日.
+        let e = l
+            .plan_step(
+                step(l, "申请延期"),
+                &old,
+                &f(json!({"extend_to": "2027-01-05"})),
+                today,
+                &cal,
+            )
+            .unwrap_err();
+        assert_eq!(
+            e[0].message,
+            "延期不能超过30个工作日，最迟至2027年1月4日（现办理时限2026年11月20日）"
+        );
+        assert!(
+            l.plan_step(
+                step(l, "申请延期"),
+                &old,
+                &f(json!({"extend_to": "2027-01-04"})),
+                today,
+                &cal
+            )
+            .is_ok()
+        );
+        // 批准延期: the requested date becomes the deadline, the request is cleared, the day stamped.
+        let pending = f(json!({"subject": "x", "unit": 7, "due": "2026-11-20", "extend_to": "2026-12-31"}));
+        let plan = l
+            .plan_step(step(l, "批准延期"), &pending, &Fields::new(), today, &cal)
+            .unwrap();
+        assert_eq!(plan.to, "办理中");
+        assert_eq!(
+            Value::Object(plan.changes),
+            json!({"due": "2026-12-31", "extend_to": null, "extended_on": "2026-12-01"})
+        );
+        let plan = l
+            .plan_step(step(l, "不予延期"), &pending, &Fields::new(), today, &cal)
+            .unwrap();
+        assert_eq!(Value::Object(plan.changes), json!({"extend_to": null}));
+        // Nothing to approve.
+        assert_eq!(
+            l.plan_step(step(l, "批准延期"), &old, &Fields::new(), today, &cal)
+                .unwrap_err()[0]
+                .message,
+            "没有待审批的延期申请"
+        );
+        // 转办 to the same unit is refused; to another passes.
+        let e = l
+            .plan_step(step(l, "转办"), &old, &f(json!({"unit": 7})), today, &cal)
+            .unwrap_err();
+        assert_eq!(e[0].message, "“转办”须转给其他单位办理");
+        assert_eq!(
+            l.plan_step(step(l, "转办"), &old, &f(json!({"unit": 8})), today, &cal)
+                .unwrap()
+                .to,
+            "已交办"
+        );
+        // 回访: 不满意 reopens, the others close; the value must be given by the step.
+        let visit = |v: &str| {
+            l.plan_step(step(l, "回访"), &old, &f(json!({"satisfaction": v})), today, &cal)
+                .unwrap()
+                .to
+        };
+        assert_eq!(visit("不满意"), "办理中");
+        assert_eq!(visit("满意"), "已化解");
+        assert_eq!(visit("基本满意"), "已化解");
+        let said = f(json!({"satisfaction": "满意"}));
+        assert!(
+            l.plan_step(step(l, "回访"), &said, &Fields::new(), today, &cal)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn step_features_are_checked_at_load() {
+        let bad = |from: &str, to: &str, needle: &str| {
+            let e = pack(&STEPS.replace(from, to)).unwrap_err();
+            assert!(e.message.contains(needle), "{}", e.message);
+        };
+        bad(
+            "requires = [\"unit\"]\nreason = true\ntransfer",
+            "reason = true\ntransfer",
+            "转办",
+        );
+        bad("requires = [\"extend_to\"]\nextend", "extend", "申请延期");
+        bad(
+            "field = \"extend_to\"\nmax_days",
+            "field = \"subject\"\nmax_days",
+            "延期规则",
+        );
+        bad("\"不满意\" = \"办理中\"", "\"很差\" = \"办理中\"", "很差");
+        bad("\"不满意\" = \"办理中\"", "\"不满意\" = \"重办\"", "重办");
+        bad("requires = [\"satisfaction\"]\nbranch", "branch", "分支字段");
+        bad(
+            "[extension]\nfield = \"extend_to\"\nmax_days = 30\nstamp = \"extended_on\"\n",
+            "",
+            "[extension]",
+        );
     }
 
     #[test]

@@ -1377,7 +1377,9 @@ fn petitions(g: &Gen<'_>) -> Vec<Row> {
             let state = if age <= 7 {
                 "已登记"
             } else if age <= 20 {
-                *rng.pick(&["已受理", "已交办", "办理中"])
+                // Not 已交办: its 签收 limit counts from entering the state, which a
+                // record created in it enters today (same draws as before).
+                *rng.pick(&["已受理", "办理中", "办理中"])
             } else if deadline < today() {
                 match roll {
                     0..=39 => "不予受理",
@@ -1391,7 +1393,7 @@ fn petitions(g: &Gen<'_>) -> Vec<Row> {
                     0..=299 => "办理中",
                     300..=549 => "已答复",
                     550..=899 => "已化解",
-                    _ => "已交办",
+                    _ => "办理中",
                 }
             };
             let after = |s: &[&str]| s.contains(&state);

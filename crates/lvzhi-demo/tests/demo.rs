@@ -659,6 +659,8 @@ fn filler(ty: FieldType, f: &lvzhi_core::field::FieldDef, ctx: &Ctx) -> Value {
 
 struct Ctx {
     unit: i64,
+    /// Another unit (a 转办 hands the record over to it).
+    other_unit: i64,
     exec: i64,
     records: BTreeMap<String, i64>,
     users: BTreeMap<Role, Access>,
@@ -678,6 +680,7 @@ async fn every_ledger_loop_every_transition_and_refusal() {
     }
     let units = store.units().await.expect("units");
     let unit = units.iter().find(|u| u.name == "应急管理局").expect("应急管理局").id;
+    let other_unit = units.iter().find(|u| u.id != unit).expect("another unit").id;
     let exec = store
         .people()
         .await
@@ -705,6 +708,7 @@ async fn every_ledger_loop_every_transition_and_refusal() {
     }
     let ctx = Ctx {
         unit,
+        other_unit,
         exec,
         records,
         users,
@@ -752,11 +756,23 @@ async fn every_ledger_loop_every_transition_and_refusal() {
                 .unwrap_or_else(|e| panic!("{}: {e}", kind.key));
             for step in path.iter().copied().chain(std::iter::once(t)) {
                 let is_target = std::ptr::eq(step, t);
-                let fields: Map<String, Value> = step
+                let mut fields: Map<String, Value> = step
                     .requires
                     .iter()
                     .filter_map(|k| kind.field(k).map(|f| (k.clone(), filler(f.ty, f, &ctx))))
                     .collect();
+                // Steps with rules of their own (issue 17): 转办 names another unit, a
+                // 延期申请 a date a few days past the filler deadline (2026-12-20).
+                if step.transfer
+                    && let Some(f) = kind.role_field(lvzhi_core::field::FieldRole::Unit)
+                {
+                    fields.insert(f.key.clone(), json!(ctx.other_unit));
+                }
+                if step.extend == Some(lvzhi_core::ledger::ExtendStep::Request)
+                    && let Some(x) = &kind.extension
+                {
+                    fields.insert(x.field.clone(), json!("2026-12-28"));
+                }
                 let reason = step.reason.then(|| "测试原因".to_string());
                 if is_target {
                     // One refusal: a role that may not take it.

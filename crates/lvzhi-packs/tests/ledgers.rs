@@ -165,6 +165,8 @@ fn sample(key: &str) -> Value {
             "registered_on": "2026-05-06",
             "received_on": "2026-05-08",
             "deadline": "2026-07-07",
+            "extend_to": "2026-07-20",
+            "extended_on": "2026-06-15",
             "is_backlog": "否",
             "handling": "经核实，剩余补偿款因权属争议暂缓发放，现已确权。",
             "reply": "剩余补偿款于6月底前发放到位。",
@@ -1075,4 +1077,60 @@ fn indicator_fields_exist_with_their_keys_and_types() {
     assert_eq!(role_key("statistic", FieldRole::Division).as_deref(), Some("division"));
     // Dispute outcomes are states: 成功调处 counts 调解成功.
     assert!(ledger(&pack, "dispute").is_final("调解成功"));
+}
+
+/// The loop steps of issue 17 where the real rules have them: 信访 (《信访工作条例》:
+/// 签收 within 3 working days of 交办, 延期 at most 30 working days, approved by
+/// the unit head or the office, 转办 with a reason, 回访 不满意 reopens) and
+/// 建议提案 (办理结果 A/B/C/D, 不满意 reopens).
+#[test]
+fn county_pack_uses_the_loop_steps() {
+    use lvzhi_core::ledger::ExtendStep;
+    let pack = pack();
+    let pet = ledger(&pack, "petition");
+    let wf = pet.workflow.as_ref().unwrap();
+    let state = |n: &str| wf.states.iter().find(|s| s.name == n).unwrap();
+    assert!(state("已交办").own_deadline && state("已交办").limit_days == Some(3));
+    let t = |n: &str| {
+        wf.transitions
+            .iter()
+            .find(|t| t.name == n)
+            .unwrap_or_else(|| panic!("{n}"))
+    };
+    assert_eq!(t("签收").from, ["已交办"]);
+    assert!(t("转办").transfer && t("转办").reason);
+    let x = pet.extension.as_ref().unwrap();
+    assert_eq!((x.field.as_str(), x.max_days), ("extend_to", Some(30)));
+    assert_eq!(t("申请延期").extend, Some(ExtendStep::Request));
+    assert!(t("申请延期").reason);
+    for n in ["批准延期", "不予延期"] {
+        assert!(
+            t(n).roles.contains(&Role::UnitHead) && t(n).roles.contains(&Role::Office),
+            "{n}"
+        );
+    }
+    assert_eq!(t("批准延期").extend, Some(ExtendStep::Approve));
+    assert_eq!(t("不予延期").extend, Some(ExtendStep::Refuse));
+    let visit = t("回访").branch.as_ref().unwrap();
+    assert_eq!(visit.to.get("不满意").map(String::as_str), Some("办理中"));
+    assert_eq!(t("回访").to, "已化解");
+
+    let pro = ledger(&pack, "proposal");
+    let f = pro.field("reply_category").unwrap();
+    assert_eq!(f.label, "办理结果");
+    assert_eq!(f.values, ["A类", "B类", "C类", "D类"]);
+    let v = pro.validate(&obj(json!({"reply_category": "留作参考"})), true).unwrap();
+    assert_eq!(v["reply_category"], json!("D类"));
+    let eval = pro
+        .workflow
+        .as_ref()
+        .unwrap()
+        .transitions
+        .iter()
+        .find(|t| t.name == "评价")
+        .unwrap();
+    assert_eq!(
+        eval.branch.as_ref().unwrap().to.get("不满意").map(String::as_str),
+        Some("办理中")
+    );
 }

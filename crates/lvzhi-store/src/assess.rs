@@ -426,17 +426,49 @@ impl Store {
     }
 
     /// Opens a draft campaign: ballots are accepted between its open and close times.
+    /// Its subjects with an account (the county leaders assessed) find a
+    /// notice (站内信, kind `ballot`) in the same transaction.
     pub async fn open_campaign(&self, actor: &Access, campaign: i64) -> Result<(), StoreError> {
         office(actor)?;
-        self.campaign(campaign).await?;
+        let c = self.campaign(campaign).await?;
+        let closes = c
+            .closes_at
+            .parse::<jiff::Timestamp>()
+            .map(|t| {
+                format!(
+                    "，投票截止{}",
+                    lvzhi_core::time::date_cn(lvzhi_core::time::local_date(t))
+                )
+            })
+            .unwrap_or_default();
         self.writer
             .send(Cmd::Steps {
                 actor: actor.clone(),
-                steps: vec![step(
-                    "UPDATE assess_campaigns SET state = $1 WHERE id = $2 AND state = $3",
-                    vec![P::T(OPEN.into()), P::I(campaign), P::T(DRAFT.into())],
-                    Expect::One("只有尚未开始的测评可以开启".into()),
-                )],
+                steps: vec![
+                    step(
+                        "UPDATE assess_campaigns SET state = $1 WHERE id = $2 AND state = $3",
+                        vec![P::T(OPEN.into()), P::I(campaign), P::T(DRAFT.into())],
+                        Expect::One("只有尚未开始的测评可以开启".into()),
+                    ),
+                    step(
+                        "INSERT INTO notices (user_id, kind, record_id, title, body, actor_name, created_at) \
+                         SELECT u.id, 'ballot', NULL, $1, $2, $3, $4 FROM users u WHERE u.disabled = $5 \
+                         AND u.person_id IN (SELECT s.person_id FROM assess_subjects s \
+                         WHERE s.campaign_id = $6 AND s.person_id IS NOT NULL)",
+                        vec![
+                            P::T(format!("测评开始：{}", c.title)),
+                            P::T(format!(
+                                "{}开启了“{}”，您是本次测评对象，评议人凭选票码投票{closes}。",
+                                actor.username, c.title
+                            )),
+                            P::T(actor.username.clone()),
+                            P::T(stamp(self.now())),
+                            P::B(false),
+                            P::I(campaign),
+                        ],
+                        Expect::Any,
+                    ),
+                ],
                 kind: "assess.campaign.open".into(),
                 entity: ENTITY.into(),
                 entity_id: Some(campaign.to_string()),

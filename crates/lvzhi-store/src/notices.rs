@@ -12,7 +12,8 @@ use crate::records::RecordRow;
 use crate::writer::Cmd;
 use crate::{Store, StoreError};
 use lvzhi_core::access::{Access, Role};
-use lvzhi_core::ledger::{LedgerKind, TransitionDef};
+use lvzhi_core::field::FieldRole;
+use lvzhi_core::ledger::{ExtendStep, Fields, LedgerKind, TransitionDef};
 use lvzhi_core::time::{date_cn, stamp};
 use serde::Serialize;
 
@@ -22,7 +23,9 @@ pub struct Notice {
     /// Id.
     pub id: i64,
     /// `assign` (交办/转办 and other steps handed to a unit), `return` (退回),
-    /// `urge` (催办), `due_soon` (临期), `overdue` (超期), `escalate` (超期升级).
+    /// `urge` (催办), `due_soon` (临期), `overdue` (超期), `escalate` (超期升级),
+    /// `extend` (延期申请 and its decision), `progress` (签收, 答复, 受理 …),
+    /// `closed` (a step that closed the record), `ballot` (a 民主测评 opened, to its subjects).
     pub kind: String,
     /// The record it is about.
     pub record_id: Option<i64>,
@@ -68,6 +71,9 @@ pub fn kind_label(kind: &str) -> &'static str {
         "overdue" => "超期",
         "escalate" => "超期升级",
         "extend" => "延期",
+        "progress" => "进展",
+        "closed" => "办结",
+        "ballot" => "测评",
         _ => "通知",
     }
 }
@@ -135,12 +141,23 @@ fn named(r: &RecordRow) -> String {
     }
 }
 
-fn deadline_text(r: &RecordRow) -> String {
-    r.deadline
-        .as_deref()
-        .and_then(|d| d.parse::<jiff::civil::Date>().ok())
-        .map(|d| format!("，办理时限{}", date_cn(d)))
-        .unwrap_or_default()
+/// "，办理时限2026年12月25日" — or the state's own time limit (签收时限) when that is the one in force.
+fn deadline_text(kind: &LedgerKind, r: &RecordRow) -> String {
+    let Some(d) = r.deadline.as_deref().and_then(|d| d.parse::<jiff::civil::Date>().ok()) else {
+        return String::new();
+    };
+    let field = kind
+        .role_field(FieldRole::Deadline)
+        .and_then(|f| date_of(&r.fields, &f.key));
+    if field.is_some_and(|f| f != d) {
+        format!(
+            "，本环节时限{}（办理时限{}）",
+            date_cn(d),
+            field.map(date_cn).unwrap_or_default()
+        )
+    } else {
+        format!("，办理时限{}", date_cn(d))
+    }
 }
 
 /// Whether a unit's users can take a step from `state` (the unit has work to do there).
@@ -152,94 +169,228 @@ fn unit_acts_in(kind: &LedgerKind, state: &str) -> bool {
     })
 }
 
-/// The notices of a transition, in the writer's transaction: a record handed
-/// to a unit (交办, 转办, 重新办理 — any step by someone outside the unit into a
-/// state where the unit acts) tells the unit's users; a step with a reason
-/// taken by the unit (退回) tells whoever handed it over.
+/// A record as it was before a step (what its notices compare with).
+pub(crate) struct Before {
+    /// The responsible unit.
+    pub(crate) unit: Option<i64>,
+    /// The field values.
+    pub(crate) fields: Fields,
+}
+
+/// Who handles a record for `unit`: its 承办人 when one is set and is an
+/// active user of that unit (migration 0023), else the unit's clerks and heads.
+pub(crate) async fn handlers(conn: &mut Conn<'_>, record: i64, unit: i64) -> Result<Vec<i64>, StoreError> {
+    let rows = conn
+        .rows(
+            "SELECT u.id FROM record_assignees ra JOIN users u ON u.id = ra.user_id \
+             WHERE ra.record_id = $1 AND u.unit_id = $2 AND u.disabled = $3",
+            &[P::I(record), P::I(unit), P::B(false)],
+        )
+        .await?;
+    if rows.is_empty() {
+        unit_users(conn, unit).await
+    } else {
+        Ok(rows.iter().map(|r| r.i(0)).collect())
+    }
+}
+
+/// Who handed the record over to the actor's unit: the office (or admin, or
+/// leader) user who last moved it (交办), else whoever outside the unit last
+/// moved it (another unit's 转办), else its creator.
+async fn handed_over_by(conn: &mut Conn<'_>, actor: &Access, r: &RecordRow) -> Result<Option<i64>, StoreError> {
+    let row = conn
+        .row(
+            "SELECT e.actor FROM events e JOIN users u ON u.id = e.actor WHERE e.entity = 'record' \
+             AND e.entity_id = $1 AND e.kind = 'record.transition' AND e.actor <> $2 \
+             AND (u.unit_id IS NULL OR u.unit_id <> $3) \
+             ORDER BY CASE WHEN u.role IN ('office', 'admin', 'leader') THEN 0 ELSE 1 END, e.seq DESC LIMIT 1",
+            &[
+                P::T(r.id.to_string()),
+                P::I(actor.user_id),
+                P::I(actor.unit.unwrap_or(-1)),
+            ],
+        )
+        .await?;
+    Ok(row.and_then(|x| x.oi(0)).or(r.created_by))
+}
+
+/// The actor of the step that led the record into its state before this step
+/// (the 延期申请 an approval decides).
+async fn requested_by(conn: &mut Conn<'_>, r: &RecordRow) -> Result<Option<i64>, StoreError> {
+    let row = conn
+        .row(
+            "SELECT e.actor FROM events e WHERE e.entity = 'record' AND e.entity_id = $1 \
+             AND e.kind = 'record.transition' AND e.seq < $2 ORDER BY e.seq DESC LIMIT 1",
+            &[P::T(r.id.to_string()), P::I(r.last_event)],
+        )
+        .await?;
+    Ok(row.and_then(|x| x.oi(0)))
+}
+
+/// The active unit heads of a unit.
+async fn unit_heads(conn: &mut Conn<'_>, unit: i64) -> Result<Vec<i64>, StoreError> {
+    unit_role_users(conn, unit, "unit_head").await
+}
+
+fn date_of(fields: &Fields, key: &str) -> Option<jiff::civil::Date> {
+    fields.get(key).and_then(|v| v.as_str()).and_then(|s| s.parse().ok())
+}
+
+/// The notices of a transition, in the writer's transaction (each to its
+/// recipients but never to the actor):
+/// - a 延期 step: the request → the unit's heads (when they may decide) and
+///   whoever handed the record over; the decision → the applicant, the record's
+///   handlers and whoever handed it over (kind `extend`);
+/// - a record handed to a unit (交办, 转办, a 回访 that reopens it — any step by
+///   someone outside the unit into a state where the unit acts) → the record's
+///   handlers: its 承办人, else the unit's users (`assign`);
+/// - a step taken by the unit → whoever handed it over (`return` for a step
+///   with a reason such as 退回, else `progress`: 签收, 答复);
+/// - any other step by someone outside the unit (受理, the closing 回访) → the
+///   handlers and the record's creator (`progress`, `closed` in a final state).
 pub(crate) async fn after_transition(
     conn: &mut Conn<'_>,
     kind: &LedgerKind,
     actor: &Access,
     t: &TransitionDef,
     reason: Option<&str>,
-    old_unit: Option<i64>,
+    before: &Before,
     new: &RecordRow,
 ) -> Result<(), StoreError> {
     let at = new.updated_at.clone();
     let why = reason.map(|r| format!("原因：{r}")).unwrap_or_default();
-    let unit_actor = matches!(actor.role, Role::UnitClerk | Role::UnitHead);
-    if let Some(u) = new.unit_id
-        && actor.unit != Some(u)
-        && (old_unit != Some(u) || unit_acts_in(kind, &new.state))
-        && !kind.is_final(&new.state)
-    {
-        let users = unit_users(conn, u).await?;
-        let title = format!("{}：{}", t.name, new.title);
-        let mut body = format!(
-            "{}执行“{}”：{}{}由本单位办理，当前状态“{}”{}。",
-            actor.username,
-            t.name,
-            kind.name,
-            named(new),
-            new.state,
-            deadline_text(new)
-        );
-        if !why.is_empty() {
-            body.push_str(&why);
-        }
-        write(
-            conn,
-            &users,
-            actor.user_id,
-            "assign",
-            Some(new.id),
-            &title,
-            &body,
-            &actor.username,
-            &at,
-            None,
-        )
-        .await?;
-    } else if unit_actor && t.reason {
-        // Whoever outside the unit last moved the record (the 交办 by the office), else its creator.
-        let row = conn
-            .row(
-                "SELECT e.actor FROM events e WHERE e.entity = 'record' AND e.entity_id = $1 \
-                 AND e.kind = 'record.transition' AND e.actor IS NOT NULL AND e.actor <> $2 \
-                 AND e.actor NOT IN (SELECT id FROM users WHERE unit_id = $3) ORDER BY e.seq DESC LIMIT 1",
-                &[
-                    P::T(new.id.to_string()),
-                    P::I(actor.user_id),
-                    P::I(actor.unit.unwrap_or(-1)),
-                ],
-            )
-            .await?;
-        let to = row.and_then(|r| r.oi(0)).or(new.created_by);
-        if let Some(to) = to {
-            let title = format!("{}：{}", t.name, new.title);
+    let title = format!("{}：{}", t.name, new.title);
+    let in_unit = actor.unit.is_some() && (actor.unit == before.unit || actor.unit == new.unit_id);
+    let branch = t
+        .branch
+        .as_ref()
+        .and_then(|b| Some((kind.field(&b.field)?, new.fields.get(&b.field)?.as_str()?)))
+        .map(|(f, v)| format!("（{}：{v}）", f.label))
+        .unwrap_or_default();
+    let (users, k, body) =
+        if let (Some(step), Some(x), Some(df)) = (t.extend, &kind.extension, kind.role_field(FieldRole::Deadline)) {
+            let cn = |d: Option<jiff::civil::Date>| d.map(date_cn).unwrap_or_default();
+            let old_due = cn(date_of(&before.fields, &df.key));
+            let mut users = Vec::new();
+            let body = match step {
+                ExtendStep::Request => {
+                    let may_decide = kind.workflow.as_ref().is_some_and(|w| {
+                        w.transitions.iter().any(|d| {
+                            d.extend == Some(ExtendStep::Approve)
+                                && d.from.contains(&new.state)
+                                && d.roles.contains(&Role::UnitHead)
+                        })
+                    });
+                    if let (true, Some(u)) = (may_decide, new.unit_id) {
+                        users.extend(unit_heads(conn, u).await?);
+                    }
+                    format!(
+                        "{}申请将{}{}的办理时限由{old_due}延至{}，请审批。{why}",
+                        actor.username,
+                        kind.name,
+                        named(new),
+                        cn(date_of(&new.fields, &x.field))
+                    )
+                }
+                ExtendStep::Approve => {
+                    users.extend(requested_by(conn, new).await?);
+                    format!(
+                        "{}批准延期：{}{}的办理时限由{old_due}延至{}。{why}",
+                        actor.username,
+                        kind.name,
+                        named(new),
+                        cn(date_of(&new.fields, &df.key))
+                    )
+                }
+                ExtendStep::Refuse => {
+                    users.extend(requested_by(conn, new).await?);
+                    format!(
+                        "{}不予延期：{}{}的办理时限仍为{old_due}。{why}",
+                        actor.username,
+                        kind.name,
+                        named(new)
+                    )
+                }
+            };
+            if step != ExtendStep::Request
+                && let Some(u) = new.unit_id
+            {
+                users.extend(handlers(conn, new.id, u).await?);
+            }
+            users.extend(handed_over_by(conn, actor, new).await?);
+            (users, "extend", body)
+        } else if let Some(u) = new.unit_id
+            && actor.unit != Some(u)
+            && (before.unit != Some(u) || unit_acts_in(kind, &new.state))
+            && !kind.is_final(&new.state)
+        {
+            let users = handlers(conn, new.id, u).await?;
+            let from = if t.transfer && before.unit.is_some() && before.unit != Some(u) {
+                "（由原责任单位转来）"
+            } else if t.branch.is_some() && new.state != t.to {
+                // A 回访 that found the result wanting: the case is handled again.
+                "，请重新办理"
+            } else {
+                ""
+            };
             let body = format!(
-                "{}对{}{}执行了“{}”，当前状态“{}”。{why}",
+                "{}执行“{}”{branch}：{}{}由本单位办理{from}，当前状态“{}”{}。{why}",
+                actor.username,
+                t.name,
+                kind.name,
+                named(new),
+                new.state,
+                deadline_text(kind, new)
+            );
+            (users, "assign", body)
+        } else if in_unit {
+            let to: Vec<i64> = handed_over_by(conn, actor, new).await?.into_iter().collect();
+            let k = if t.reason { "return" } else { "progress" };
+            let body = format!(
+                "{}对{}{}执行了“{}”，当前状态“{}”{}。{why}",
                 actor.username,
                 kind.name,
                 named(new),
                 t.name,
-                new.state
+                new.state,
+                deadline_text(kind, new)
             );
-            write(
-                conn,
-                &[to],
-                actor.user_id,
-                "return",
-                Some(new.id),
-                &title,
-                &body,
-                &actor.username,
-                &at,
-                None,
-            )
-            .await?;
-        }
-    }
+            (to, k, body)
+        } else {
+            let mut users = match new.unit_id {
+                Some(u) => handlers(conn, new.id, u).await?,
+                None => Vec::new(),
+            };
+            users.extend(new.created_by);
+            let closed = kind.is_final(&new.state);
+            let body = format!(
+                "{}执行“{}”{branch}：{}{}当前状态“{}”{}。{why}",
+                actor.username,
+                t.name,
+                kind.name,
+                named(new),
+                new.state,
+                if closed {
+                    "，已办结".to_string()
+                } else {
+                    deadline_text(kind, new)
+                }
+            );
+            (users, if closed { "closed" } else { "progress" }, body)
+        };
+    write(
+        conn,
+        &users,
+        actor.user_id,
+        k,
+        Some(new.id),
+        &title,
+        &body,
+        &actor.username,
+        &at,
+        None,
+    )
+    .await?;
     Ok(())
 }
 
@@ -255,7 +406,7 @@ pub(crate) async fn after_urge(
     let Some(u) = r.unit_id else {
         return Ok(());
     };
-    let users = unit_users(conn, u).await?;
+    let users = handlers(conn, r.id, u).await?;
     let title = format!("催办：{}", r.title);
     let mut body = format!(
         "{}催办{}{}（第{}次）{}。",
@@ -263,7 +414,7 @@ pub(crate) async fn after_urge(
         kind.name,
         named(r),
         r.urge_count,
-        deadline_text(r)
+        deadline_text(kind, r)
     );
     let note = note.trim();
     if !note.is_empty() {
@@ -441,7 +592,7 @@ impl Store {
                 let (Some(unit), Some(due)) = (r.unit_id, r.deadline.as_deref().and_then(|d| d.parse().ok())) else {
                     continue;
                 };
-                let users = unit_users(&mut c.conn(), unit).await?;
+                let users = handlers(&mut c.conn(), r.id, unit).await?;
                 let over = kind.deadline.days_overdue(&cal, due, today).unwrap_or(0);
                 let (k, title, body) = if due < today {
                     (
@@ -544,5 +695,38 @@ impl Store {
             }
         }
         Ok(scan)
+    }
+}
+
+impl Store {
+    /// The open records escalated to the signed-in leader: overdue past the
+    /// pack's `escalate_leader` days in a unit she oversees (分管), as
+    /// [`Store::scan_deadlines`] wrote them to her inbox — most overdue first,
+    /// at most `limit`. Empty for anyone but a leader.
+    pub async fn escalated_to_me(&self, a: &Access, limit: i64) -> Result<Vec<crate::records::RecordView>, StoreError> {
+        if a.role != Role::Leader {
+            return Ok(Vec::new());
+        }
+        let mut c = self.pool.acquire().await?;
+        let rows = c
+            .conn()
+            .rows(
+                "SELECT r.id FROM records r WHERE r.closed = $1 AND r.voided = $1 AND r.id IN \
+                 (SELECT n.record_id FROM notices n WHERE n.user_id = $2 AND n.kind = 'escalate' \
+                 AND n.day_key LIKE 'escalate_leader:%') ORDER BY r.deadline, r.id LIMIT $3",
+                &[P::B(false), P::I(a.user_id), P::I(limit.clamp(1, 200))],
+            )
+            .await?;
+        drop(c);
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            match self.record(a, r.i(0)).await {
+                Ok(v) => out.push(v),
+                // Moved out of her reach since: not hers to see.
+                Err(StoreError::NotFound(_) | StoreError::Forbidden(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
     }
 }

@@ -950,14 +950,23 @@ async fn apply(
             if !missing.is_empty() {
                 return Err(StoreError::Invalid(missing));
             }
+            // The step's own rules (转办, 延期, a branch by the value set).
+            let cal = crate::calendar::for_kind(conn, kind).await?;
+            let plan = kind
+                .plan_step(t, &old.fields, &changes, local_date(now), &cal)
+                .map_err(StoreError::Invalid)?;
+            changes.extend(plan.changes);
             let step = Step {
                 name: t.name.clone(),
-                to: t.to.clone(),
+                to: plan.to,
                 reason: reason.map(str::to_string),
             };
-            let old_unit = old.unit_id;
+            let before = crate::notices::Before {
+                unit: old.unit_id,
+                fields: old.fields.clone(),
+            };
             let row = save_change(conn, head, kind, actor, old, changes, Some(step), None, now).await?;
-            crate::notices::after_transition(conn, kind, actor, t, reason, old_unit, &row).await?;
+            crate::notices::after_transition(conn, kind, actor, t, reason, &before, &row).await?;
             Ok(Out::Record(Box::new(row)))
         }
         Cmd::Void {

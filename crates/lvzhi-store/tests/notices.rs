@@ -15,8 +15,53 @@ use serde_json::json;
 
 both!(
     assign_return_and_urge_reach_the_right_inboxes,
-    daily_reminders_once_a_day_and_escalation
+    daily_reminders_once_a_day_and_escalation,
+    opening_a_campaign_tells_its_subjects
 );
+
+/// Opening a 民主测评 tells the assessed leaders who have an account (issue 17:
+/// "ballots opened"), in the same transaction; nobody else.
+async fn opening_a_campaign_tells_its_subjects(w: World) {
+    use lvzhi_core::assess::{CampaignDef, GroupDef, SubjectDef};
+    let s = &w.store;
+    let def = CampaignDef {
+        year: 2026,
+        title: "2026年度县级领导班子成员民主测评".into(),
+        groups: vec![GroupDef {
+            name: "部门主要负责人".into(),
+            weight: "100".parse().unwrap(),
+        }],
+        subjects: vec![
+            SubjectDef {
+                name: "演示领导".into(),
+                post: "常务副县长".into(),
+                person_id: Some(w.leader_person),
+            },
+            SubjectDef {
+                name: "李明".into(),
+                post: "副县长".into(),
+                person_id: None,
+            },
+        ],
+        opens_at: "2026-11-25T00:00:00Z".parse().unwrap(),
+        closes_at: "2026-11-27T00:00:00Z".parse().unwrap(),
+        min_ballots: 0,
+    };
+    let id = s.create_campaign(&w.office, &def).await.unwrap();
+    assert!(inbox(s, &w.leader).await.is_empty(), "a draft tells nobody");
+    s.open_campaign(&w.office, id).await.unwrap();
+    let n = inbox(s, &w.leader).await;
+    assert_eq!(n.len(), 1);
+    assert_eq!((n[0].kind.as_str(), n[0].kind_label()), ("ballot", "测评"));
+    assert_eq!(n[0].title, "测评开始：2026年度县级领导班子成员民主测评");
+    assert!(n[0].body.contains("投票截止2026年11月27日"), "{}", n[0].body);
+    for a in [&w.office, &w.clerk_yj, &w.head_yj, &w.admin] {
+        assert!(inbox(s, a).await.is_empty(), "{}", a.username);
+    }
+    // Opening again is refused and writes nothing.
+    assert!(s.open_campaign(&w.office, id).await.is_err());
+    assert_eq!(inbox(s, &w.leader).await.len(), 1);
+}
 
 fn petition() -> serde_json::Map<String, serde_json::Value> {
     map(json!({
@@ -70,7 +115,8 @@ async fn assign_return_and_urge_reach_the_right_inboxes(w: World) {
         assert_eq!(n[0].title, "交办：拖欠工程款");
         assert!(n[0].body.contains("执行“交办”：信访件"), "{}", n[0].body);
         assert!(
-            n[0].body.contains("由本单位办理，当前状态“已交办”，办理时限2027年2月"),
+            n[0].body
+                .contains("由本单位办理，当前状态“已交办”，本环节时限2026年11月30日（办理时限2027年2月"),
             "{}",
             n[0].body
         );
@@ -81,9 +127,16 @@ async fn assign_return_and_urge_reach_the_right_inboxes(w: World) {
     for a in [&w.office, &w.clerk_xd, &w.clerk_qs, &w.leader] {
         assert!(inbox(s, a).await.is_empty(), "{}", a.username);
     }
-    // The unit's own step (签收办理) tells nobody; 退回 with its reason tells the office user who handed it over.
-    let r = step(&w, &w.clerk_yj, &r, "签收办理", json!({}), None).await;
+    // The unit's own step (签收) tells the office user who handed it over (进展), not the unit;
+    // 退回 with its reason tells the office user too.
+    let r = step(&w, &w.clerk_yj, &r, "签收", json!({}), None).await;
     assert_eq!(inbox(s, &w.head_yj).await.len(), 1);
+    let n = inbox(s, &w.office).await;
+    assert_eq!(
+        (n.len(), n[0].kind.as_str(), n[0].kind_label()),
+        (1, "progress", "进展")
+    );
+    assert!(n[0].body.contains("执行了“签收”，当前状态“办理中”"), "{}", n[0].body);
     let r = step(
         &w,
         &w.head_yj,
@@ -94,7 +147,7 @@ async fn assign_return_and_urge_reach_the_right_inboxes(w: World) {
     )
     .await;
     let n = inbox(s, &w.office).await;
-    assert_eq!(n.len(), 1);
+    assert_eq!(n.len(), 2);
     assert_eq!(n[0].kind, "return");
     assert_eq!(n[0].title, "退回：拖欠工程款");
     assert!(

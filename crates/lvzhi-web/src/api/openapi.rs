@@ -399,7 +399,7 @@ fn schemas() -> Value {
         "Notices".into(),
         json!({"type": "object", "required": ["items", "unread"], "properties": {
             "items": {"type": "array", "items": {"type": "object", "required": ["id", "kind", "kind_label", "title", "body", "created_at"],
-                "properties": {"id": {"type": "integer"}, "kind": {"type": "string", "enum": ["assign", "return", "urge", "due_soon", "overdue", "escalate", "extend"]},
+                "properties": {"id": {"type": "integer"}, "kind": {"type": "string", "enum": ["assign", "return", "urge", "due_soon", "overdue", "escalate", "extend", "progress", "closed", "ballot"]},
                     "kind_label": {"type": "string"}, "record_id": {"type": ["integer", "null"]}, "href": {"type": ["string", "null"]},
                     "title": {"type": "string"}, "body": {"type": "string"}, "actor_name": {"type": "string"},
                     "created_at": {"type": "string"}, "read_at": {"type": ["string", "null"]}}}},

@@ -42,6 +42,8 @@ struct HomePage<'a> {
     dash: Option<Arc<super::indicators::Dashboard>>,
     /// An evaluator's 首页 leads to the ballot.
     evaluator: bool,
+    /// A leader's escalated items (`ui/escalation.rs`).
+    escalated: Vec<super::escalation::Escalated>,
 }
 
 /// How many to-do items 首页 shows.
@@ -123,6 +125,7 @@ pub async fn home(State(st): State<AppState>, u: UiUser) -> PageResult {
             stats,
             dash,
             evaluator: a.role == Role::Evaluator,
+            escalated: super::escalation::escalated(&st, &u, &names).await?,
         },
     ))
 }

@@ -185,7 +185,10 @@ fn transition_inputs(kind: &LedgerKind, view: &RecordView, name: &str, u: &UiUse
             .iter()
             .filter_map(|k| kind.field(k))
             .map(|f| {
-                let mut i = form::input(f, view.row.fields.get(&f.key), &u.session.access, names, &prefix);
+                // A step's branch value (回访's 评价) is chosen afresh, never pre-filled.
+                let fresh = t.branch.as_ref().is_some_and(|b| b.field == f.key);
+                let current = if fresh { None } else { view.row.fields.get(&f.key) };
+                let mut i = form::input(f, current, &u.session.access, names, &prefix);
                 // The transition needs it, whatever the field's own rule.
                 i.required = true;
                 if f.fill.is_some() {
@@ -252,6 +255,7 @@ async fn render_record(st: &AppState, u: &UiUser, id: i64, status: StatusCode, m
     if let Some(note) = &view.deadline_note {
         fields.push(fact("期限说明", note.clone()));
     }
+    fields.extend(super::steps::facts(kind, &view).into_iter().map(|(l, v)| fact(&l, v)));
     fields.extend(kind.fields.iter().map(|f| Shown {
         label: f.label.clone(),
         value: view.row.fields.get(&f.key).map(|v| show(f, v)).unwrap_or_default(),
