@@ -68,6 +68,7 @@ pub fn kind_label(kind: &str) -> &'static str {
         "overdue" => "超期",
         "escalate" => "超期升级",
         "extend" => "延期",
+        "digest" => "每日提醒",
         _ => "通知",
     }
 }
