@@ -114,9 +114,11 @@ async fn run(c: &Client, demo: &browser::Demo) -> Result<(), String> {
 
     // A 催办 by the office is queued on the channel; one sender pass delivers it.
     let office = demo.access("office").await;
+    let unit = demo.access("yingji_clerk").await.unit.unwrap();
+    let keys: Vec<&str> = demo.store.pack().ledgers.iter().map(|l| l.key.as_str()).collect();
     let (items, _, _) = demo
         .store
-        .warned_items(&office, &["hazard"], None, None, 1)
+        .warned_items(&office, &keys, Some(unit), None, 1)
         .await
         .unwrap();
     let open = items[0].row.id;
