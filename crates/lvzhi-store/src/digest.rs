@@ -177,7 +177,7 @@ pub async fn run(store: Store) {
             .to_datetime(DIGEST_AT)
             .to_zoned(shanghai())
             .ok()
-            .filter(|t| t > &now)
+            .filter(|t| *t > now)
             .or_else(|| {
                 now.date()
                     .tomorrow()
