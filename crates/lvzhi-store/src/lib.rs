@@ -38,6 +38,7 @@ pub mod bulk;
 pub mod calendar;
 pub mod crypt;
 pub mod db;
+pub mod digest;
 pub mod error;
 pub mod extras;
 pub mod manage;
@@ -51,6 +52,7 @@ pub mod records;
 pub mod second_factor;
 pub mod templates;
 pub mod todo;
+pub mod transport;
 pub mod writer;
 
 pub use error::StoreError;

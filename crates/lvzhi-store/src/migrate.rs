@@ -102,6 +102,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0025_min_ballots.sql"),
         include_str!("../migrations/postgres/0025_min_ballots.sql"),
     ),
+    (
+        27,
+        "channels: https trust, e-mail",
+        include_str!("../migrations/sqlite/0027_channels_tls_mail.sql"),
+        include_str!("../migrations/postgres/0027_channels_tls_mail.sql"),
+    ),
 ];
 
 /// The SQL of every migration for one backend (for the schema-parity test).

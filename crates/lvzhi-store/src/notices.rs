@@ -74,6 +74,7 @@ pub fn kind_label(kind: &str) -> &'static str {
         "progress" => "进展",
         "closed" => "办结",
         "ballot" => "测评",
+        "digest" => "每日提醒",
         _ => "通知",
     }
 }

@@ -1,7 +1,8 @@
 //! Outbound channels and the outbox (issue 17 item 3, migration 0020).
 //!
 //! The admin configures channels: a 企业微信 group robot, a 钉钉 robot with its
-//! signing secret, a generic SMS HTTP gateway. Each notice inserted gets one
+//! signing secret, a generic SMS HTTP gateway, e-mail over SMTP (migration
+//! 0027). Each notice inserted gets one
 //! outbox row per enabled channel from a database trigger, i.e. in the same
 //! transaction as the notice and the change it reports. The sender
 //! ([`Store::deliver_due`], run by `lvzhi serve`) delivers pending rows after
@@ -12,10 +13,16 @@
 //! header); after [`MAX_ATTEMPTS`] the row is `failed`. Texts are Chinese,
 //! masked (mobile and ID numbers in free text) and cut to the channel's limit.
 //!
-//! The client speaks plain HTTP/1.1 only (no TLS stack is in the build):
-//! channels must be `http://` addresses, e.g. an intranet relay.
+//! The transports are in [`crate::transport`]: HTTP/1.1 over TCP or TLS
+//! (rustls on ring, certificates checked against the channel's CA file or the
+//! system bundle) and SMTP (`lettre` on the same rustls). Before sending, a
+//! server claims the row for [`LEASE_SECS`] (a conditional update), so two
+//! servers on one database do not both send it; a server killed after its
+//! claim leaves the row to be sent when the lease runs out.
 
 use crate::db::P;
+pub use crate::transport::Request;
+use crate::transport::{Mail, TlsCache, send_http, send_mail};
 use crate::writer::Cmd;
 use crate::{Store, StoreError};
 use base64::Engine;
@@ -24,22 +31,29 @@ use jiff::Timestamp;
 use lvzhi_core::access::{Access, Role};
 use lvzhi_core::time::stamp;
 use serde::Serialize;
-use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// After this many failed attempts a message is `failed` and no longer sent.
 pub const MAX_ATTEMPTS: i64 = 8;
 
+/// How long a server's claim on a message lasts (longer than one delivery's
+/// time limit); after it, another pass — on any server — may send it.
+pub const LEASE_SECS: i64 = 45;
+
+/// The kinds of channel.
+pub const KINDS: &[&str] = &["wecom", "dingtalk", "sms", "email"];
+
 /// A channel as the admin configures it.
 #[derive(Debug, Clone, Default)]
 pub struct ChannelInput {
-    /// `wecom` (企业微信群机器人), `dingtalk` (钉钉机器人), `sms` (短信网关).
+    /// `wecom` (企业微信群机器人), `dingtalk` (钉钉机器人), `sms` (短信网关),
+    /// `email` (电子邮件).
     pub kind: String,
     /// Its name.
     pub name: String,
-    /// The webhook or gateway address (`http://`).
+    /// The webhook or gateway address (`http://` or `https://`); for e-mail
+    /// the SMTP server (`smtp://host:port`, `smtps://host:port`).
     pub url: String,
-    /// 钉钉's signing secret (`SEC…`), empty for the others.
+    /// 钉钉's signing secret (`SEC…`), the SMTP password; empty for the others.
     pub secret: String,
     /// `POST` or `GET` (SMS gateway).
     pub method: String,
@@ -48,6 +62,15 @@ pub struct ChannelInput {
     pub body_template: String,
     /// The phone the SMS gateway sends to (the duty phone).
     pub phone: String,
+    /// A PEM file of the CAs to trust for `https://`/`smtps://` (empty: the
+    /// system's CA bundle).
+    pub ca_file: String,
+    /// The SMTP login.
+    pub smtp_user: String,
+    /// The sender's address.
+    pub mail_from: String,
+    /// The recipients, comma-separated.
+    pub mail_to: String,
 }
 
 /// A channel as the admin reads it back: secrets never in full.
@@ -71,6 +94,16 @@ pub struct Channel {
     pub phone: String,
     /// Enabled.
     pub enabled: bool,
+    /// The SMS body template (no secret in it).
+    pub body_template: String,
+    /// The CA file's path.
+    pub ca_file: String,
+    /// The SMTP login, masked.
+    pub smtp_user: String,
+    /// The sender's address.
+    pub mail_from: String,
+    /// The recipients, each masked.
+    pub mail_to: String,
 }
 
 /// One row of the delivery log.
@@ -96,6 +129,8 @@ pub struct Delivery {
     pub next_at: String,
     /// When delivered.
     pub delivered_at: Option<String>,
+    /// When written (with its notice).
+    pub created_at: String,
 }
 
 /// What one sender pass did.
@@ -113,16 +148,19 @@ pub fn kind_label(kind: &str) -> &'static str {
         "wecom" => "企业微信群机器人",
         "dingtalk" => "钉钉机器人",
         "sms" => "短信网关",
+        "email" => "电子邮件",
         _ => "未知渠道",
     }
 }
 
 /// The most a channel's text may hold: 企业微信 text content 2048 bytes,
-/// 钉钉 text 20000 bytes (kept at 4000 characters), one 70-character SMS.
+/// 钉钉 text 20000 bytes (kept at 4000 characters), one 70-character SMS,
+/// an e-mail 10000 characters.
 fn limit(kind: &str) -> Limit {
     match kind {
         "wecom" => Limit::Bytes(2048),
         "dingtalk" => Limit::Chars(4000),
+        "email" => Limit::Chars(10000),
         _ => Limit::Chars(70),
     }
 }
@@ -200,6 +238,15 @@ fn mask_url(url: &str) -> String {
     format!("{base}?{}", q.join("&"))
 }
 
+/// Masks an e-mail address's local part (`zhangsan@x.cn` → `zh****@x.cn`).
+fn mask_mail(a: &str) -> String {
+    match a.trim().split_once('@') {
+        Some((l, d)) => format!("{}****@{d}", l.chars().take(2).collect::<String>()),
+        None if a.trim().is_empty() => String::new(),
+        None => format!("{}****", a.trim().chars().take(2).collect::<String>()),
+    }
+}
+
 /// Percent-encodes everything but unreserved characters.
 pub fn url_encode(s: &str) -> String {
     let mut out = String::new();
@@ -218,19 +265,6 @@ pub fn dingtalk_sign(timestamp_ms: i64, secret: &str) -> String {
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap_or_else(|_| unreachable!());
     mac.update(format!("{timestamp_ms}\n{secret}").as_bytes());
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
-}
-
-/// One request to make.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Request {
-    /// GET or POST.
-    pub method: String,
-    /// The full address.
-    pub url: String,
-    /// Content type of the body.
-    pub content_type: &'static str,
-    /// The body.
-    pub body: String,
 }
 
 /// The request a channel makes for `text` (already masked and cut).
@@ -300,66 +334,6 @@ fn request(
     }
 }
 
-/// Sends one request over plain HTTP/1.1; `Ok` on 2xx whose JSON body, if
-/// any, has no non-zero `errcode`.
-async fn send(r: &Request, idem: &str) -> Result<(), String> {
-    let rest = r.url.strip_prefix("http://").ok_or("地址须以http://开头")?;
-    let (hostport, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
-    };
-    let addr = if hostport.contains(':') {
-        hostport.to_string()
-    } else {
-        format!("{hostport}:80")
-    };
-    let io = async {
-        let mut s = tokio::net::TcpStream::connect(&addr)
-            .await
-            .map_err(|e| format!("连接{addr}失败：{e}"))?;
-        let head = format!(
-            "{} {path} HTTP/1.1\r\nHost: {hostport}\r\nContent-Type: {}\r\nContent-Length: {}\r\nX-Idempotency-Key: {idem}\r\nConnection: close\r\n\r\n",
-            r.method,
-            r.content_type,
-            r.body.len()
-        );
-        s.write_all(head.as_bytes())
-            .await
-            .map_err(|e| format!("发送失败：{e}"))?;
-        s.write_all(r.body.as_bytes())
-            .await
-            .map_err(|e| format!("发送失败：{e}"))?;
-        let mut buf = Vec::new();
-        s.read_to_end(&mut buf)
-            .await
-            .map_err(|e| format!("读取应答失败：{e}"))?;
-        Ok::<Vec<u8>, String>(buf)
-    };
-    let buf = tokio::time::timeout(Duration::from_secs(10), io)
-        .await
-        .map_err(|_| "10秒内无应答".to_string())??;
-    let text = String::from_utf8_lossy(&buf);
-    let code: u16 = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .ok_or_else(|| "应答不是HTTP".to_string())?;
-    if !(200..300).contains(&code) {
-        return Err(format!("接收方应答HTTP {code}"));
-    }
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
-    if let Ok(v) = serde_json::from_str::<serde_json::Value>(body.trim())
-        && let Some(e) = v.get("errcode").and_then(|e| e.as_i64())
-        && e != 0
-    {
-        return Err(format!(
-            "接收方返回errcode {e}：{}",
-            v.get("errmsg").and_then(|m| m.as_str()).unwrap_or("")
-        ));
-    }
-    Ok(())
-}
-
 fn admin(a: &Access) -> Result<(), StoreError> {
     if a.role == Role::Admin {
         Ok(())
@@ -368,59 +342,268 @@ fn admin(a: &Access) -> Result<(), StoreError> {
     }
 }
 
+/// The columns a delivery needs of a channel, in this order.
+const CHANNEL_COLS: &str =
+    "c.kind, c.url, c.secret, c.method, c.body_template, c.phone, c.ca_file, c.smtp_user, c.mail_from, c.mail_to";
+
+/// A channel's settings as the sender uses them (secrets in full).
+struct Dest {
+    kind: String,
+    url: String,
+    secret: String,
+    method: String,
+    template: String,
+    phone: String,
+    ca_file: String,
+    smtp_user: String,
+    mail_from: String,
+    mail_to: String,
+}
+
+impl Dest {
+    /// From the [`CHANNEL_COLS`] starting at column `at`.
+    fn from_row(r: &crate::db::Row, at: usize) -> Dest {
+        Dest {
+            kind: r.t(at),
+            url: r.t(at + 1),
+            secret: r.t(at + 2),
+            method: r.t(at + 3),
+            template: r.t(at + 4),
+            phone: r.t(at + 5),
+            ca_file: r.t(at + 6),
+            smtp_user: r.t(at + 7),
+            mail_from: r.t(at + 8),
+            mail_to: r.t(at + 9),
+        }
+    }
+
+    /// Delivers one notice (title and body masked and cut here) with `idem`.
+    async fn deliver(
+        &self,
+        title: &str,
+        body: &str,
+        idem: &str,
+        now: Timestamp,
+        tls: &mut TlsCache,
+    ) -> Result<(), String> {
+        if self.kind == "email" {
+            let subject = cut(&mask_text(&format!("【履职】{title}")), Limit::Chars(120));
+            let text = cut(
+                &mask_text(&format!(
+                    "{title}\n\n{body}\n\n——履职系统自动发送，请登录系统查看详情。"
+                )),
+                limit("email"),
+            );
+            let m = Mail {
+                url: &self.url,
+                user: &self.smtp_user,
+                password: &self.secret,
+                from: &self.mail_from,
+                to: &self.mail_to,
+                ca_file: &self.ca_file,
+            };
+            return send_mail(&m, &subject, &text, idem).await;
+        }
+        let text = cut(&mask_text(&format!("【履职】{title}\n{body}")), limit(&self.kind));
+        let req = request(
+            &self.kind,
+            &self.url,
+            &self.secret,
+            &self.method,
+            &self.template,
+            &self.phone,
+            &text,
+            now,
+        );
+        send_http(&req, idem, &self.ca_file, tls).await
+    }
+}
+
+/// At most this many items are named in a merged message (the rest counted).
+const GROUP_NAMED: usize = 20;
+
+/// The title and body of a merged message: "催办共104项（office）", the items numbered.
+fn group_compose(kind: &str, actor: &str, lines: &[String]) -> (String, String) {
+    let label = crate::notices::kind_label(kind);
+    let unit = if kind == "digest" { "人" } else { "项" };
+    let by = if actor.is_empty() {
+        String::new()
+    } else {
+        format!("（{actor}）")
+    };
+    let title = format!("{label}共{}{unit}{by}", lines.len());
+    let mut body = String::new();
+    for (i, l) in lines.iter().take(GROUP_NAMED).enumerate() {
+        if i > 0 {
+            body.push('\n');
+        }
+        body.push_str(&format!("{}. {l}", i + 1));
+    }
+    if lines.len() > GROUP_NAMED {
+        body.push_str(&format!("\n……等共{}{unit}，详见履职系统站内信。", lines.len()));
+    }
+    (title, body)
+}
+
+/// Checks a channel's settings; answers the method to store.
+fn check(c: &ChannelInput) -> Result<&'static str, StoreError> {
+    let bad = |m: &str| Err(StoreError::BadRequest(m.into()));
+    if !KINDS.contains(&c.kind.as_str()) {
+        return bad("渠道类型须为企业微信群机器人、钉钉机器人、短信网关或电子邮件");
+    }
+    if c.name.trim().is_empty() {
+        return bad("渠道名称不能为空");
+    }
+    if c.kind == "email" {
+        crate::transport::smtp_address(c.url.trim()).map_err(StoreError::BadRequest)?;
+        if c.mail_from.trim().parse::<lettre::message::Mailbox>().is_err() {
+            return bad("请填写有效的发件人地址");
+        }
+        crate::transport::recipients(&c.mail_to).map_err(StoreError::BadRequest)?;
+        return Ok("POST");
+    }
+    if !(c.url.starts_with("http://") || c.url.starts_with("https://")) {
+        return bad("地址须以http://或https://开头");
+    }
+    let method = if c.method.eq_ignore_ascii_case("GET") {
+        "GET"
+    } else {
+        "POST"
+    };
+    if c.kind == "sms" && (c.phone.trim().is_empty() || (method == "POST" && !c.body_template.contains("{text}"))) {
+        return bad("短信网关须填写接收手机号，POST方式的请求体模板须含{text}");
+    }
+    Ok(method)
+}
+
 impl Store {
     /// Adds a channel (admin only); messages of notices written from now on
     /// go to it.
     pub async fn add_channel(&self, a: &Access, c: ChannelInput) -> Result<i64, StoreError> {
         admin(a)?;
-        if !matches!(c.kind.as_str(), "wecom" | "dingtalk" | "sms") {
-            return Err(StoreError::BadRequest(
-                "渠道类型须为企业微信群机器人、钉钉机器人或短信网关".into(),
-            ));
-        }
-        if c.name.trim().is_empty() {
-            return Err(StoreError::BadRequest("渠道名称不能为空".into()));
-        }
-        if !c.url.starts_with("http://") {
-            return Err(StoreError::BadRequest(
-                "地址须以http://开头（本版本发送端不含HTTPS，请经内网转发）".into(),
-            ));
-        }
-        let method = if c.method.eq_ignore_ascii_case("GET") {
-            "GET"
-        } else {
-            "POST"
-        };
-        if c.kind == "sms" && (c.phone.trim().is_empty() || (method == "POST" && !c.body_template.contains("{text}"))) {
-            return Err(StoreError::BadRequest(
-                "短信网关须填写接收手机号，POST方式的请求体模板须含{text}".into(),
-            ));
-        }
-        let out = self
-            .writer
+        let method = check(&c)?;
+        self.writer
             .send(Cmd::QuietEach {
                 statements: vec![(
-                    "INSERT INTO channels (kind, name, url, secret, method, body_template, phone, enabled, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+                    "INSERT INTO channels (kind, name, url, secret, method, body_template, phone, enabled, created_at, \
+                     ca_file, smtp_user, mail_from, mail_to) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
                         .into(),
                     vec![
                         P::T(c.kind),
                         P::T(c.name.trim().into()),
-                        P::T(c.url),
+                        P::T(c.url.trim().into()),
                         P::T(c.secret),
                         P::T(method.into()),
                         P::T(c.body_template),
                         P::T(c.phone.trim().into()),
                         P::B(true),
                         P::T(stamp(self.now())),
+                        P::T(c.ca_file.trim().into()),
+                        P::T(c.smtp_user.trim().into()),
+                        P::T(c.mail_from.trim().into()),
+                        P::T(c.mail_to.trim().into()),
                     ],
                 )],
             })
             .await?;
-        drop(out);
         let mut conn = self.pool.acquire().await?;
         let rows = conn.conn().rows("SELECT MAX(id) FROM channels", &[]).await?;
         Ok(rows.first().map(|r| r.i(0)).unwrap_or(0))
+    }
+
+    /// Changes a channel (admin only). An empty `secret`, `url`, `phone`,
+    /// `smtp_user` or `mail_to` keeps the one set: the admin reads them back
+    /// masked only, so cannot send them again.
+    pub async fn update_channel(&self, a: &Access, id: i64, c: ChannelInput) -> Result<(), StoreError> {
+        admin(a)?;
+        let old = self.channel_dest(id).await?;
+        if old.kind != c.kind {
+            return Err(StoreError::BadRequest("渠道类型不能修改，请新建渠道".into()));
+        }
+        let keep = |new: &str, old: String| if new.trim().is_empty() { old } else { new.to_string() };
+        let c = ChannelInput {
+            secret: keep(&c.secret, old.secret),
+            url: keep(&c.url, old.url),
+            phone: keep(&c.phone, old.phone),
+            smtp_user: keep(&c.smtp_user, old.smtp_user),
+            mail_to: keep(&c.mail_to, old.mail_to),
+            ..c
+        };
+        let secret = c.secret.clone();
+        let method = check(&c)?;
+        self.writer
+            .send(Cmd::QuietEach {
+                statements: vec![(
+                    "UPDATE channels SET name = $1, url = $2, secret = $3, method = $4, body_template = $5, phone = $6, \
+                     ca_file = $7, smtp_user = $8, mail_from = $9, mail_to = $10 WHERE id = $11"
+                        .into(),
+                    vec![
+                        P::T(c.name.trim().into()),
+                        P::T(c.url.trim().into()),
+                        P::T(secret),
+                        P::T(method.into()),
+                        P::T(c.body_template),
+                        P::T(c.phone.trim().into()),
+                        P::T(c.ca_file.trim().into()),
+                        P::T(c.smtp_user.trim().into()),
+                        P::T(c.mail_from.trim().into()),
+                        P::T(c.mail_to.trim().into()),
+                        P::I(id),
+                    ],
+                )],
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Turns a channel on or off (admin only): notices written while it is
+    /// off get no message on it; messages already in the outbox still go.
+    pub async fn set_channel_enabled(&self, a: &Access, id: i64, enabled: bool) -> Result<(), StoreError> {
+        admin(a)?;
+        self.channel_dest(id).await?;
+        self.writer
+            .send(Cmd::QuietEach {
+                statements: vec![(
+                    "UPDATE channels SET enabled = $1 WHERE id = $2".into(),
+                    vec![P::B(enabled), P::I(id)],
+                )],
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// A channel's settings, secrets in full (the sender's, never shown).
+    async fn channel_dest(&self, id: i64) -> Result<Dest, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let row = conn
+            .conn()
+            .row(
+                &format!("SELECT {CHANNEL_COLS} FROM channels c WHERE c.id = $1"),
+                &[P::I(id)],
+            )
+            .await?
+            .ok_or_else(|| StoreError::NotFound("没有这个渠道".into()))?;
+        Ok(Dest::from_row(&row, 0))
+    }
+
+    /// Sends a test message on a channel now (admin only), outside the
+    /// outbox; answers the receiver's error in Chinese when it fails.
+    pub async fn test_channel(&self, a: &Access, id: i64) -> Result<Result<(), String>, StoreError> {
+        admin(a)?;
+        let t = self.channel_dest(id).await?;
+        let now = self.now();
+        let z = now.to_zoned(lvzhi_core::time::shanghai());
+        let at = format!("{} {}", lvzhi_core::time::date_cn(z.date()), z.strftime("%H:%M"));
+        let idem = format!("lvzhi-test-{id}-{}", now.as_millisecond());
+        Ok(t.deliver(
+            "测试消息",
+            &format!("这是履职系统发出的测试消息（{at}），收到即表示渠道设置正确。"),
+            &idem,
+            now,
+            &mut TlsCache::default(),
+        )
+        .await)
     }
 
     /// The channels (admin only), secrets masked.
@@ -430,7 +613,8 @@ impl Store {
         let rows = conn
             .conn()
             .rows(
-                "SELECT id, kind, name, url, secret, method, phone, enabled FROM channels ORDER BY id",
+                "SELECT id, kind, name, url, secret, method, phone, enabled, body_template, ca_file, smtp_user, mail_from, mail_to \
+                 FROM channels ORDER BY id",
                 &[],
             )
             .await?;
@@ -452,6 +636,17 @@ impl Store {
                         lvzhi_core::ids::mask_phone(&r.t(6))
                     },
                     enabled: r.b(7),
+                    body_template: r.t(8),
+                    ca_file: r.t(9),
+                    smtp_user: mask_mail(&r.t(10)),
+                    mail_from: r.t(11),
+                    mail_to: r
+                        .t(12)
+                        .split([',', ';', '，', '；'])
+                        .filter(|s| !s.trim().is_empty())
+                        .map(mask_mail)
+                        .collect::<Vec<_>>()
+                        .join(", "),
                 }
             })
             .collect())
@@ -464,7 +659,7 @@ impl Store {
         let rows = conn
             .conn()
             .rows(
-                "SELECT o.id, o.notice_id, n.title, c.name, o.idem_key, o.status, o.attempts, o.last_error, o.next_at, o.delivered_at \
+                "SELECT o.id, o.notice_id, n.title, c.name, o.idem_key, o.status, o.attempts, o.last_error, o.next_at, o.delivered_at, o.created_at, o.grouped \
                  FROM outbox o JOIN notices n ON n.id = o.notice_id JOIN channels c ON c.id = o.channel_id \
                  ORDER BY o.id DESC LIMIT $1",
                 &[P::I(limit.clamp(1, 500))],
@@ -475,7 +670,11 @@ impl Store {
             .map(|r| Delivery {
                 id: r.i(0),
                 notice_id: r.i(1),
-                title: r.t(2),
+                title: if r.i(11) > 1 {
+                    format!("{}（等{}条通知合并发送）", mask_text(&r.t(2)), r.i(11))
+                } else {
+                    mask_text(&r.t(2))
+                },
                 channel: r.t(3),
                 idem_key: r.t(4),
                 status: r.t(5),
@@ -483,8 +682,46 @@ impl Store {
                 last_error: r.t(7),
                 next_at: r.t(8),
                 delivered_at: r.ot(9),
+                created_at: r.t(10),
             })
             .collect())
+    }
+
+    /// The text of a message that stands for several notices of one kind
+    /// by one actor (notices `first..=last`): how many items, and their
+    /// titles (each record once; a digest names its reader).
+    async fn group_text(
+        &self,
+        first: i64,
+        last: i64,
+        kind: &str,
+        actor: &str,
+        one: (String, String),
+    ) -> Result<(String, String), StoreError> {
+        let rows = {
+            let mut conn = self.pool.acquire().await?;
+            conn.conn()
+                .rows(
+                    "SELECT n.record_id, n.title, u.display_name FROM notices n JOIN users u ON u.id = n.user_id \
+                     WHERE n.id >= $1 AND n.id <= $2 AND n.kind = $3 AND n.actor_name = $4 ORDER BY n.id",
+                    &[P::I(first), P::I(last), P::T(kind.into()), P::T(actor.into())],
+                )
+                .await?
+        };
+        let mut seen = std::collections::HashSet::new();
+        let lines: Vec<String> = rows
+            .iter()
+            .filter(|r| r.oi(0).is_none_or(|id| seen.insert(id)))
+            .map(|r| match r.oi(0) {
+                Some(_) => r.t(1),
+                None => format!("{}：{}", r.t(2), r.t(1)),
+            })
+            .collect();
+        // One item told to several people (a 交办 to the clerk and the head): the notice's own text.
+        if lines.len() <= 1 {
+            return Ok(one);
+        }
+        Ok(group_compose(kind, actor, &lines))
     }
 
     /// One sender pass at the store's clock.
@@ -493,27 +730,62 @@ impl Store {
     }
 
     /// One sender pass: sends every pending message due at `now` (at most
-    /// 100), records each outcome. A message whose receiver fails is due
-    /// again after 30 s × 2^(attempts−1), at most an hour.
+    /// 100; a message is due 10 s after the last notice merged into it),
+    /// records each outcome. Each is first claimed for [`LEASE_SECS`]
+    /// (a row another server claimed is skipped). A message whose receiver
+    /// fails is due again after 30 s × 2^(attempts−1), at most an hour.
     pub async fn deliver_due_at(&self, now: Timestamp) -> Result<Pass, StoreError> {
         let rows = {
             let mut conn = self.pool.acquire().await?;
             conn.conn()
                 .rows(
-                    "SELECT o.id, o.idem_key, o.attempts, c.kind, c.url, c.secret, c.method, c.body_template, c.phone, n.title, n.body \
-                     FROM outbox o JOIN notices n ON n.id = o.notice_id JOIN channels c ON c.id = o.channel_id \
-                     WHERE o.status = 'pending' AND o.next_at <= $1 ORDER BY o.id LIMIT 100",
+                    &format!(
+                        "SELECT o.id, o.idem_key, o.attempts, o.next_at, n.title, n.body, {CHANNEL_COLS}, \
+                         o.notice_id, o.last_notice_id, o.grouped, n.kind, n.actor_name \
+                         FROM outbox o JOIN notices n ON n.id = o.notice_id JOIN channels c ON c.id = o.channel_id \
+                         WHERE o.status = 'pending' AND o.next_at <= $1 ORDER BY o.id LIMIT 100"
+                    ),
                     &[P::T(stamp(now))],
                 )
                 .await?
         };
         let mut pass = Pass::default();
+        let mut tls = TlsCache::default();
+        let lease = now
+            .checked_add(jiff::SignedDuration::from_secs(LEASE_SECS))
+            .unwrap_or(now);
         for r in rows {
-            let kind = r.t(3);
-            let text = cut(&mask_text(&format!("【履职】{}\n{}", r.t(9), r.t(10))), limit(&kind));
-            let req = request(&kind, &r.t(4), &r.t(5), &r.t(6), &r.t(7), &r.t(8), &text, now);
+            // The claim: only the server whose update finds the row as read
+            // (not grown by another notice since) sends it; sealed, it takes
+            // no more notices, so every attempt sends the same text.
+            let claimed = self
+                .writer
+                .send(Cmd::QuietEach {
+                    statements: vec![(
+                        "UPDATE outbox SET next_at = $1, sealed = 1 WHERE id = $2 AND status = 'pending' AND next_at = $3 AND grouped = $4"
+                            .into(),
+                        vec![P::T(stamp(lease)), P::I(r.i(0)), P::T(r.t(3)), P::I(r.i(18))],
+                    )],
+                })
+                .await?;
+            if !matches!(claimed, crate::writer::Out::Ids(ref n) if n.first() == Some(&1)) {
+                continue;
+            }
+            let target = Dest::from_row(&r, 6);
             let attempts = r.i(2) + 1;
-            let (sql, params) = match send(&req, &r.t(1)).await {
+            let (title, body) = if r.i(18) > 1 {
+                self.group_text(
+                    r.i(16),
+                    r.oi(17).unwrap_or(r.i(16)),
+                    &r.t(19),
+                    &r.t(20),
+                    (r.t(4), r.t(5)),
+                )
+                .await?
+            } else {
+                (r.t(4), r.t(5))
+            };
+            let (sql, params) = match target.deliver(&title, &body, &r.t(1), now, &mut tls).await {
                 Ok(()) => {
                     pass.delivered += 1;
                     (
@@ -569,6 +841,18 @@ mod tests {
             "联系138****5678，身份证620902********123X。"
         );
         assert_eq!(mask_text("第123号"), "第123号");
+    }
+
+    #[test]
+    fn merged_messages_count_and_name_the_items() {
+        let lines: Vec<String> = (1..=25).map(|i| format!("催办：事项{i}")).collect();
+        let (t, b) = group_compose("urge", "office", &lines);
+        assert_eq!(t, "催办共25项（office）");
+        assert!(b.starts_with("1. 催办：事项1\n2. 催办：事项2"), "{b}");
+        assert!(b.contains("20. 催办：事项20") && !b.contains("21. "), "{b}");
+        assert!(b.ends_with("……等共25项，详见履职系统站内信。"), "{b}");
+        let (t, _) = group_compose("digest", "", &lines[..3]);
+        assert_eq!(t, "每日提醒共3人");
     }
 
     #[test]

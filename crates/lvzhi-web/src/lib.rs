@@ -110,12 +110,14 @@ pub async fn serve_on(state: AppState, listener: tokio::net::TcpListener) -> std
     let store = state.store.clone();
     let reminders = tokio::spawn(reminders(store.clone()));
     let sender = tokio::spawn(sender(store.clone()));
+    let digests = tokio::spawn(lvzhi_store::digest::run(store.clone()));
     let app = app(state);
     let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await;
     reminders.abort();
     sender.abort();
+    digests.abort();
     store.close().await;
     served
 }
@@ -186,6 +188,7 @@ pub async fn serve_tls(
     let store = state.store.clone();
     let reminders = tokio::spawn(reminders(store.clone()));
     let sender = tokio::spawn(sender(store.clone()));
+    let digests = tokio::spawn(lvzhi_store::digest::run(store.clone()));
     let app = app(state);
     let listener = tls::TlsListener::new(listener, config)?.tap_io(|_| {});
     let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
@@ -193,6 +196,7 @@ pub async fn serve_tls(
         .await;
     reminders.abort();
     sender.abort();
+    digests.abort();
     served?;
     store.close().await;
     Ok(())

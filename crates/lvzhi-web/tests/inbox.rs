@@ -187,7 +187,7 @@ fn outbox_log_is_the_admins_and_hides_secrets() {
         .client("admin")
         .post(
             "/api/v1/outbox/channels",
-            &json!({"kind": "wecom", "name": "群", "url": "https://qyapi.weixin.qq.com/x"}),
+            &json!({"kind": "wecom", "name": "群", "url": "ftp://qyapi.weixin.qq.com/x"}),
         )
         .unwrap();
     assert_eq!(r.status, 400, "{}", r.text());

@@ -78,13 +78,13 @@ pub async fn outbox(State(st): State<AppState>, c: Caller) -> Result<Json<Value>
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChannelBody {
-    /// `wecom`, `dingtalk`, `sms`.
+    /// `wecom`, `dingtalk`, `sms`, `email`.
     pub kind: String,
     /// Name.
     pub name: String,
-    /// The `http://` address.
+    /// The `http://` or `https://` address; for e-mail `smtp://host:port` or `smtps://host:port`.
     pub url: String,
-    /// 钉钉's signing secret.
+    /// 钉钉's signing secret, or the SMTP password.
     #[serde(default)]
     pub secret: String,
     /// `POST` (default) or `GET` (SMS gateway).
@@ -96,6 +96,18 @@ pub struct ChannelBody {
     /// SMS recipient.
     #[serde(default)]
     pub phone: String,
+    /// PEM file of the CAs to trust (empty: the system's bundle).
+    #[serde(default)]
+    pub ca_file: String,
+    /// SMTP login.
+    #[serde(default)]
+    pub smtp_user: String,
+    /// Sender address (e-mail).
+    #[serde(default)]
+    pub mail_from: String,
+    /// Recipients, comma-separated (e-mail).
+    #[serde(default)]
+    pub mail_to: String,
 }
 
 /// `POST /api/v1/outbox/channels` (admin).
@@ -117,6 +129,10 @@ pub async fn add_channel(
                 method: b.method,
                 body_template: b.body_template,
                 phone: b.phone,
+                ca_file: b.ca_file,
+                smtp_user: b.smtp_user,
+                mail_from: b.mail_from,
+                mail_to: b.mail_to,
             },
         )
         .await?;

@@ -399,7 +399,7 @@ fn schemas() -> Value {
         "Notices".into(),
         json!({"type": "object", "required": ["items", "unread"], "properties": {
             "items": {"type": "array", "items": {"type": "object", "required": ["id", "kind", "kind_label", "title", "body", "created_at"],
-                "properties": {"id": {"type": "integer"}, "kind": {"type": "string", "enum": ["assign", "return", "urge", "due_soon", "overdue", "escalate", "extend", "progress", "closed", "ballot"]},
+                "properties": {"id": {"type": "integer"}, "kind": {"type": "string", "enum": ["assign", "return", "urge", "due_soon", "overdue", "escalate", "extend", "progress", "closed", "ballot", "digest"]},
                     "kind_label": {"type": "string"}, "record_id": {"type": ["integer", "null"]}, "href": {"type": ["string", "null"]},
                     "title": {"type": "string"}, "body": {"type": "string"}, "actor_name": {"type": "string"},
                     "created_at": {"type": "string"}, "read_at": {"type": ["string", "null"]}}}},
@@ -408,18 +408,22 @@ fn schemas() -> Value {
     m.insert(
         "ChannelBody".into(),
         json!({"type": "object", "required": ["kind", "name", "url"], "additionalProperties": false, "properties": {
-            "kind": {"type": "string", "enum": ["wecom", "dingtalk", "sms"], "examples": ["dingtalk"]},
-            "name": s("县政府办钉钉群"), "url": s("http://10.0.0.8/robot/send?access_token=xxxx"),
+            "kind": {"type": "string", "enum": ["wecom", "dingtalk", "sms", "email"], "examples": ["dingtalk"]},
+            "name": s("县政府办钉钉群"), "url": s("https://oapi.dingtalk.com/robot/send?access_token=xxxx"),
             "secret": s("SECxxxx"), "method": {"type": "string", "enum": ["POST", "GET"]},
-            "body_template": s("{\"mobile\":\"{phone}\",\"content\":\"{text}\"}"), "phone": s("13800000000")}}),
+            "body_template": s("{\"mobile\":\"{phone}\",\"content\":\"{text}\"}"), "phone": s("13800000000"),
+            "ca_file": s("/etc/lvzhi/ca.pem"), "smtp_user": s("duty@example.gov.cn"),
+            "mail_from": s("duty@example.gov.cn"), "mail_to": s("office@example.gov.cn")}}),
     );
     m.insert(
         "Outbox".into(),
         json!({"type": "object", "required": ["channels", "deliveries"], "properties": {
             "channels": {"type": "array", "items": {"type": "object", "required": ["id", "kind", "kind_label", "name", "url", "secret_set", "enabled"],
-                "properties": {"id": {"type": "integer"}, "kind": {"type": "string", "enum": ["wecom", "dingtalk", "sms"]},
+                "properties": {"id": {"type": "integer"}, "kind": {"type": "string", "enum": ["wecom", "dingtalk", "sms", "email"]},
                     "kind_label": {"type": "string"}, "name": {"type": "string"}, "url": {"type": "string"},
-                    "secret_set": {"type": "boolean"}, "method": {"type": "string"}, "phone": {"type": "string"}, "enabled": {"type": "boolean"}}}},
+                    "secret_set": {"type": "boolean"}, "method": {"type": "string"}, "phone": {"type": "string"}, "enabled": {"type": "boolean"},
+                    "body_template": {"type": "string"}, "ca_file": {"type": "string"}, "smtp_user": {"type": "string"},
+                    "mail_from": {"type": "string"}, "mail_to": {"type": "string"}}}},
             "deliveries": {"type": "array", "items": {"type": "object", "required": ["id", "notice_id", "idem_key", "status", "attempts"],
                 "properties": {"id": {"type": "integer"}, "notice_id": {"type": "integer"}, "title": {"type": "string"},
                     "channel": {"type": "string"}, "idem_key": {"type": "string"},

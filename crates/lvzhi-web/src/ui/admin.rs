@@ -95,6 +95,7 @@ fn tabs(path: &str) -> Vec<Tab> {
         ("/admin/people", "人员与分管"),
         ("/admin/users", "用户与角色"),
         ("/admin/targets", "年度目标任务"),
+        ("/admin/channels", "通知渠道"),
     ]
     .into_iter()
     .map(|(href, label)| Tab {

@@ -20,6 +20,7 @@
 //! * [`admin`] — 管理: units, people and 分管, users and roles, annual targets; the chain check.
 //! * [`todo`] — 我的待办 in full (首页 shows the first 30).
 //! * [`inbox`] — 站内信: the user's notices, mark read, each opening its record.
+//! * [`channels`] — 管理 → 通知渠道: outbound channels, test message, delivery log (admin).
 //! * [`supervise`] — 督查督办: overdue/due-soon items, bulk 催办, 评星挂旗, 预警.
 //! * [`indicators`] — 指标 with provenance pages; the leader's dashboard.
 //! * [`charts`] — server-drawn SVG charts (lines, bars, progress).
@@ -40,6 +41,7 @@
 pub mod admin;
 pub mod assess;
 pub mod attach;
+pub mod channels;
 pub mod charts;
 pub mod check;
 pub mod escalation;
@@ -132,6 +134,10 @@ pub fn router() -> Router<AppState> {
         .route("/admin/users/import", post(admin::users_import))
         .route("/admin/users/{name}/state", post(admin::user_state))
         .route("/admin/targets", get(admin::targets).post(admin::target_set))
+        .route("/admin/channels", get(channels::show).post(channels::add))
+        .route("/admin/channels/{id}", post(channels::save))
+        .route("/admin/channels/{id}/state", post(channels::state))
+        .route("/admin/channels/{id}/test", post(channels::test))
         .route("/reports", get(reports::index))
         .route("/reports/figure", get(reports::figure))
         .route("/reports/templates/edit", get(reports::edit))

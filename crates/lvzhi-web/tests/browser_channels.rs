@@ -1,0 +1,153 @@
+//! 管理 → 通知渠道 in a real browser (headless Chromium) on the demo county:
+//! the system administrator adds a 企业微信 robot pointing at a local
+//! receiver, sends a test message (the receiver gets it, the page says so),
+//! then the office's 催办 of one item is queued and, after a sender pass,
+//! shows as 已送达 in the log. Screenshots:
+//! `target/ui-screenshots/channels-*.png` (1366×768 and 390×844).
+//!
+//! Without chromium/chromedriver the test says so and passes, unless
+//! `LVZHI_REQUIRE_CHROMIUM=1` (CI), which makes it fail.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod common;
+
+use common::browser;
+use fantoccini::Client;
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// A local HTTP receiver answering `{"errcode":0}`: its port and the bodies it got.
+fn receiver() -> (u16, Arc<Mutex<Vec<String>>>) {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let g = got.clone();
+    std::thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(mut s) = s else { continue };
+            let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+            let mut buf = Vec::new();
+            let mut tmp = [0u8; 8192];
+            loop {
+                let n = s.read(&mut tmp).unwrap_or(0);
+                buf.extend_from_slice(&tmp[..n]);
+                let t = String::from_utf8_lossy(&buf).to_string();
+                let done = t.split_once("\r\n\r\n").is_some_and(|(h, b)| {
+                    let len: usize = h
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse().unwrap())
+                        })
+                        .unwrap_or(0);
+                    b.len() >= len
+                });
+                if done || n == 0 {
+                    break;
+                }
+            }
+            g.lock().unwrap().push(String::from_utf8_lossy(&buf).to_string());
+            let ok = r#"{"errcode":0,"errmsg":"ok"}"#;
+            let _ = s.write_all(
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{ok}",
+                    ok.len()
+                )
+                .as_bytes(),
+            );
+        }
+    });
+    (port, got)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_sets_up_a_robot_in_chromium() {
+    let Some(tools) = browser::tools() else {
+        return;
+    };
+    let demo = browser::Demo::start().await;
+    let b = tools.launch().await;
+    let c = b.c.clone();
+    let result = run(&c, &demo).await;
+    b.close().await;
+    demo.stop().await;
+    result.unwrap();
+}
+
+async fn run(c: &Client, demo: &browser::Demo) -> Result<(), String> {
+    let base = &demo.base;
+    let (port, got) = receiver();
+    browser::login(c, base, "admin", &demo.user("admin").password).await;
+    c.goto(&format!("{base}/admin/channels")).await.unwrap();
+    browser::css_within(c, "#channel-form", 15).await;
+    browser::set_value(c, "c-name", "县政府办值班群").await;
+    browser::set_value(
+        c,
+        "c-url",
+        &format!("http://127.0.0.1:{port}/cgi-bin/webhook/send?key=abcdef123456"),
+    )
+    .await;
+    browser::css_within(c, "#channel-form button[type=submit]", 15)
+        .await
+        .click()
+        .await
+        .unwrap();
+    let n = browser::notice_containing(c, "已添加渠道").await;
+    assert!(n.contains("外发"), "{n}");
+    let row = browser::css_within(c, "table.channels tbody tr", 15)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(row.contains("key=abcd****") && !row.contains("abcdef123456"), "{row}");
+
+    browser::css_within(c, "table.channels form[action$='/test'] button", 15)
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser::notice_containing(c, "接收方已确认收到").await;
+    assert!(got.lock().unwrap().iter().any(|g| g.contains("测试消息")));
+
+    // A 催办 by the office is queued on the channel; one sender pass delivers it.
+    let office = demo.access("office").await;
+    let unit = demo.access("yingji_clerk").await.unit.unwrap();
+    let keys: Vec<&str> = demo.store.pack().ledgers.iter().map(|l| l.key.as_str()).collect();
+    let (items, _, _) = demo
+        .store
+        .warned_items(&office, &keys, Some(unit), None, 1)
+        .await
+        .unwrap();
+    let open = items[0].row.id;
+    demo.store.urge(&office, open, "请尽快办理").await.unwrap();
+    let at = demo
+        .store
+        .now()
+        .checked_add(jiff::SignedDuration::from_secs(11))
+        .unwrap();
+    let p = demo.store.deliver_due_at(at).await.unwrap();
+    assert_eq!(p.delivered, 1, "{p:?}");
+    c.goto(&format!("{base}/admin/channels")).await.unwrap();
+    let log = browser::css_within(c, "table.deliveries tbody", 15)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(log.contains("已送达") && log.contains("催办："), "{log}");
+    assert!(log.contains("年") && log.contains("送达于"), "{log}");
+    browser::shot_page(c, "channels-1366", 1366, 768, 2400).await;
+    browser::shot_page(c, "channels-390", 390, 844, 4000).await;
+    c.set_window_size(390, 844).await.unwrap();
+    let overflow = c
+        .execute(
+            "return document.documentElement.scrollWidth > document.documentElement.clientWidth + 2;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(overflow, serde_json::json!(false), "no sideways scroll at 390 px");
+    Ok(())
+}
