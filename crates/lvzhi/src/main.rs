@@ -395,6 +395,14 @@ enum UserCmd {
         /// Login name
         username: String,
     },
+    /// 三员分立: create whichever of the three administrators (system, security, audit) no
+    /// enabled account holds, printing their one-time passwords. For a database from before
+    /// the separation (its `admin` accounts stay system administrators); `serve` does the same
+    /// at start.
+    Administrators {
+        #[command(flatten)]
+        db: DbArg,
+    },
 }
 
 #[derive(Subcommand)]
@@ -1068,6 +1076,17 @@ async fn user(cmd: UserCmd) -> Result<ExitCode, StoreError> {
                 );
             }
             store.close().await;
+        }
+        UserCmd::Administrators { db } => {
+            let store = open(&db).await?;
+            let made = ensure_administrators(&store, None).await?;
+            store.close().await;
+            if made.is_empty() {
+                println!("三员齐全，无需创建 / all three administrators exist");
+            } else {
+                println!("三员分立：已创建以下管理员 / separation of duties: administrators created");
+                print_administrators(&made);
+            }
         }
         UserCmd::Disable { db, username } => {
             let store = open(&db).await?;

@@ -53,6 +53,7 @@ pub mod record;
 pub mod render;
 pub mod reports;
 pub mod rows;
+pub mod security;
 pub mod session;
 pub mod supervise;
 pub mod todo;
@@ -118,6 +119,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/users/import", post(admin::users_import))
         .route("/admin/users/{name}/state", post(admin::user_state))
         .route("/admin/targets", get(admin::targets).post(admin::target_set))
+        .route("/admin/security", get(security::show).post(security::save))
         .route("/reports", get(reports::index))
         .route("/reports/figure", get(reports::figure))
         .route("/reports/templates/edit", get(reports::edit))

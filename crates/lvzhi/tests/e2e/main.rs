@@ -10,4 +10,5 @@ mod crash;
 mod evidence;
 mod faults;
 mod reports;
+mod security;
 mod server;
