@@ -183,6 +183,7 @@ fn free_port() -> u16 {
 async fn https(addr: SocketAddr, ca: &[u8], request: &str) -> String {
     let mut roots = rustls::RootCertStore::empty();
     roots.add(rustls::pki_types::CertificateDer::from(ca.to_vec())).unwrap();
+    #[allow(deprecated)]
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let cfg = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
