@@ -163,7 +163,7 @@ fn security_policy_page_for_the_security_administrator() {
             "无操作自动退出",
             "name=\"idle_minutes\" value=\"30\"",
             "name=\"expiry_days\" value=\"90\"",
-            "须使用动态验证码",
+            "须用动态验证码登录的角色",
         ] {
             assert!(html.contains(needle), "{needle} not on the page");
         }
