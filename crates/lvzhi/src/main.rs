@@ -521,10 +521,11 @@ async fn key_rotate(db: DbArg, key_file: Option<std::path::PathBuf>) -> Result<E
     let new = keys.last().cloned().into_iter().collect::<Vec<_>>();
     crypt::write_key_file(&path, &new)?;
     println!(
-        "密钥已轮换 / key rotated: {}（重新加密记录{}条、日志事件{}条；旧密钥已从 {} 中删除）",
+        "密钥已轮换 / key rotated: {}（重新加密记录{}条、日志事件{}条、双因素认证密钥{}个；旧密钥已从 {} 中删除）",
         done.key_id,
         done.records,
         done.events,
+        done.secrets,
         path.display()
     );
     Ok(ExitCode::SUCCESS)
