@@ -441,6 +441,9 @@ pub(crate) fn duty(a: &Access, role: Role, what: &str) -> Result<(), StoreError>
 fn account_duty(a: &Access, target: Role, what: &str) -> Result<(), StoreError> {
     if target.is_administrator() {
         duty(a, Role::SecAdmin, &format!("{what}管理员账号"))
+    } else if target.reads_audit_log() {
+        // Whoever could reset such an account could read the audit log through it.
+        duty(a, Role::SecAdmin, &format!("{what}可查阅审计日志的账号"))
     } else if matches!(a.role, Role::Admin | Role::SecAdmin) || is_system(a) {
         Ok(())
     } else {
@@ -508,6 +511,13 @@ impl Store {
         if u.role.is_administrator() && !is_system(actor) {
             return Err(StoreError::Forbidden(format!(
                 "系统管理员不能创建“{}”账号：请先创建普通账号，再由安全管理员分配管理员角色",
+                u.role.label()
+            )));
+        }
+        if u.role.reads_audit_log() && !is_system(actor) {
+            // The system administrator would know the password of an account that reads the log.
+            return Err(StoreError::Forbidden(format!(
+                "系统管理员不能创建“{}”账号（可查阅审计日志）：请先创建普通账号，再由安全管理员分配该角色",
                 u.role.label()
             )));
         }
@@ -1324,6 +1334,12 @@ fn must_change_reason(p: &Policy, flagged: bool, changed_at: Option<&str>, now: 
     if flagged {
         return Some("首次登录或管理员重置后，请先修改密码".into());
     }
+    // Only an account from before the password policy (migration 0016) has no
+    // change time: its password was never checked against the policy.
+    let Some(changed_at) = changed_at else {
+        return Some("密码设置于密码策略启用之前，请按新的密码规则修改密码".into());
+    };
+    let changed_at = Some(changed_at);
     let expired = p.expiry_days > 0 && changed_at.is_some_and(|at| at < earlier(now, p.expiry_days * 24 * 60).as_str());
     expired.then(|| format!("密码已超过{}天未修改，请修改密码", p.expiry_days))
 }

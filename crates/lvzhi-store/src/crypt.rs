@@ -303,6 +303,109 @@ impl Keys {
     }
 }
 
+/// The additional data a user's TOTP secret is sealed with: bound to the
+/// account, so a sealed secret copied to another user's row does not open.
+/// The pending (enrolment) and the confirmed secret share it, because
+/// confirming moves the one into the other in SQL.
+pub(crate) fn totp_aad(user_id: i64) -> String {
+    format!("users/totp/{user_id}")
+}
+
+impl Keys {
+    /// Seals a secret the server must read back (a TOTP key) under the
+    /// current key; without a key it stays as it is (and is sealed at the
+    /// next start that has one: [`seal_plain_secrets`]).
+    pub fn seal_secret(&self, aad: &str, plain: &str) -> String {
+        match self.current() {
+            Some(key) => key.seal(&random(), &random(), aad, plain),
+            None => plain.to_string(),
+        }
+    }
+
+    /// Opens a stored secret: a plaintext one as it is, a sealed one with
+    /// whichever key it names; `None` when no loaded key opens it.
+    pub fn open_secret(&self, aad: &str, stored: &str) -> Option<String> {
+        match sealed_key_id(stored) {
+            None => Some(stored.to_string()),
+            Some(_) => open_sealed(&self.ring(), aad, stored),
+        }
+    }
+}
+
+/// The secrets kept in `users` that the server must read back (TOTP keys),
+/// by column.
+const SECRET_COLUMNS: [&str; 2] = ["totp_secret", "totp_pending"];
+
+/// Seals every secret still stored in plaintext (a database from before
+/// they were encrypted, or one that ran without a key) under the current
+/// key, then rewrites the storage so the plaintext is gone from it too
+/// (SQLite: checkpoint and `VACUUM`, the old pages and WAL frames overwritten;
+/// PostgreSQL: `VACUUM users`, dead row versions reclaimed). Run at open, on
+/// the writer's connection before the writer starts. Returns how many values
+/// were sealed.
+pub(crate) async fn seal_plain_secrets(conn: &mut Conn<'_>, keys: &[FieldKey]) -> Result<u64, StoreError> {
+    let Some(key) = keys.last() else { return Ok(0) };
+    let mut n = 0;
+    for col in SECRET_COLUMNS {
+        let rows = conn
+            .rows(
+                &format!("SELECT id, {col} FROM users WHERE {col} IS NOT NULL AND {col} NOT LIKE 'enc:sm4gcm:%'"),
+                &[],
+            )
+            .await?;
+        for r in &rows {
+            let sealed = key.seal(&random(), &random(), &totp_aad(r.i(0)), &r.t(1));
+            conn.exec(
+                &format!("UPDATE users SET {col} = $1 WHERE id = $2"),
+                &[P::T(sealed), P::I(r.i(0))],
+            )
+            .await?;
+            n += 1;
+        }
+    }
+    if n > 0 {
+        match conn.dialect() {
+            Dialect::Sqlite => {
+                conn.script("PRAGMA wal_checkpoint(TRUNCATE)").await?;
+                conn.script("VACUUM").await?;
+                conn.script("PRAGMA wal_checkpoint(TRUNCATE)").await?;
+            }
+            Dialect::Postgres => conn.script("VACUUM users").await?,
+        }
+    }
+    Ok(n)
+}
+
+/// Re-seals the users' secrets under `new` (a key rotation), in one transaction.
+async fn rotate_secrets(conn: &mut Conn<'_>, keys: &[FieldKey], new: &FieldKey) -> Result<u64, StoreError> {
+    let mut n = 0;
+    for col in SECRET_COLUMNS {
+        let rows = conn
+            .rows(&format!("SELECT id, {col} FROM users WHERE {col} IS NOT NULL"), &[])
+            .await?;
+        for r in &rows {
+            let (id, stored) = (r.i(0), r.t(1));
+            let aad = totp_aad(id);
+            let sealed = match sealed_key_id(&stored) {
+                Some(k) if k == new.id => continue,
+                Some(k) => reseal(keys, new, &random(), &aad, &stored).ok_or_else(|| {
+                    StoreError::BadRequest(format!(
+                        "用户#{id}的双因素认证密钥无法用现有密钥解密（密钥 {k}），轮换已停止，已完成的部分保持可读"
+                    ))
+                })?,
+                None => new.seal(&random(), &random(), &aad, &stored),
+            };
+            conn.exec(
+                &format!("UPDATE users SET {col} = $1 WHERE id = $2"),
+                &[P::T(sealed), P::I(id)],
+            )
+            .await?;
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
 /// One blind-index token: a unit separator (U+001F, which no text field
 /// accepts, so typed text never matches it) and 96 bits of HMAC-SM3.
 fn token(key: &FieldKey, ledger: &str, field: &str, value: &str) -> String {
@@ -365,6 +468,8 @@ pub struct Rotation {
     pub records: u64,
     /// Events whose values were re-encrypted.
     pub events: u64,
+    /// Users' secrets (TOTP keys) re-encrypted.
+    pub secrets: u64,
     /// The key now in use.
     pub key_id: String,
 }
@@ -423,6 +528,9 @@ impl Store {
         let mut c = self.pool.acquire().await?;
         let mut conn = c.conn();
         begin_locked(&mut conn).await?;
+        let r = rotate_secrets(&mut conn, &keys, &new).await;
+        out.secrets = end(&mut conn, r).await?;
+        begin_locked(&mut conn).await?;
         let r = async {
             conn.exec("DELETE FROM meta WHERE key = $1", &[P::T(CHECK_KEY.into())])
                 .await?;
@@ -445,7 +553,7 @@ impl Store {
                 conn.script("VACUUM").await?;
                 conn.script("PRAGMA wal_checkpoint(TRUNCATE)").await?;
             }
-            Dialect::Postgres => conn.script("VACUUM records, events, meta").await?,
+            Dialect::Postgres => conn.script("VACUUM records, events, meta, users").await?,
         }
         drop(c);
         self.audit_event(
@@ -453,7 +561,7 @@ impl Store {
             "crypt.rotate",
             "crypt",
             None,
-            serde_json::json!({"key": new.id, "records": out.records, "events": out.events, "result": "ok"}),
+            serde_json::json!({"key": new.id, "records": out.records, "events": out.events, "secrets": out.secrets, "result": "ok"}),
         )
         .await?;
         Ok(out)

@@ -325,6 +325,9 @@ fn lite_options(path: &str) -> SqliteConnectOptions {
         .busy_timeout(Duration::from_secs(10))
         .pragma("cache_size", format!("-{CACHE_KIB}"))
         .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT.to_string())
+        // 剩余信息保护 (GB/T 22239 8.1.4.10): deleted rows (ended sessions'
+        // token hashes, replaced secrets) are overwritten, not left in free space.
+        .pragma("secure_delete", "on")
         .statement_cache_capacity(256)
 }
 

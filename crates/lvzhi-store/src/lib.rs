@@ -155,6 +155,13 @@ impl Store {
             .await
             .map_err(|e| unwritable(&target, e))?;
         crypt::check(&mut owned.conn(), ring.as_deref(), &keys, &target).await?;
+        if let Some(ring) = ring.as_deref() {
+            // Secrets kept in plaintext before (TOTP keys) are sealed on the first start with a key.
+            let n = crypt::seal_plain_secrets(&mut owned.conn(), ring).await?;
+            if n > 0 {
+                tracing::info!("sealed {n} plaintext secrets (TOTP keys) under the field key");
+            }
+        }
         let keys = Arc::new(crypt::Keys::new(ring.unwrap_or_default()));
         let cal = calendar::Cached::new(calendar::load(&mut owned.conn()).await?);
         let pool = target.pool(8).await.map_err(|e| unwritable(&target, e))?;

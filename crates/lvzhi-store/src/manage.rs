@@ -251,14 +251,38 @@ fn bulk_role(text: &str) -> Option<Role> {
         })
 }
 
+/// A bad cell of a bulk account sheet: its row, the column (单位, 角色,
+/// 姓名, 手机号) and what is wrong, in Chinese.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BulkProblem {
+    /// The sheet's row (1-based, as Excel shows it).
+    pub row: usize,
+    /// The column: 单位, 角色, 姓名 or 手机号.
+    pub field: &'static str,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl std::fmt::Display for BulkProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "第{}行：{}", self.row, self.message)
+    }
+}
+
+/// A row that passed the checks: (row, phone, name, unit, role).
+type BulkRow = (usize, String, String, Option<(i64, String)>, Role);
+
 impl Store {
-    /// Creates accounts in bulk (the system administrator): each row a unit,
-    /// an ordinary role, a name and a mobile number (the login name), with a
-    /// one-time password that must be changed at first login. Every row is
-    /// checked first; any error, and nothing is created — the message names
-    /// each bad row. One writer command, one `user.import` event.
-    pub async fn add_users_bulk(&self, actor: &Access, rows: &[BulkUser]) -> Result<Vec<BulkCreated>, StoreError> {
+    /// Checks a bulk account sheet without creating anything: every bad cell
+    /// as (row, column, message); empty when [`Store::add_users_bulk`] would
+    /// create them all. The system administrator's.
+    pub async fn check_users_bulk(&self, actor: &Access, rows: &[BulkUser]) -> Result<Vec<BulkProblem>, StoreError> {
         crate::auth::duty(actor, Role::Admin, "批量创建用户")?;
+        Ok(self.bulk_rows(rows).await?.1)
+    }
+
+    /// The rows that pass and the problems of those that do not.
+    async fn bulk_rows(&self, rows: &[BulkUser]) -> Result<(Vec<BulkRow>, Vec<BulkProblem>), StoreError> {
         if rows.is_empty() {
             return Err(StoreError::BadRequest(
                 "表格中没有用户行（表头下应逐行填写单位、角色、姓名、手机号）".into(),
@@ -282,53 +306,72 @@ impl Store {
         let mut errors = Vec::new();
         let mut ok = Vec::new();
         for r in rows {
-            let mut bad = |m: String| errors.push(format!("第{}行：{m}", r.row));
+            let mut bad = |field: &'static str, message: String| {
+                errors.push(BulkProblem {
+                    row: r.row,
+                    field,
+                    message,
+                })
+            };
             let phone: String = r.phone.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
             let name = r.name.trim();
             let unit_name = r.unit.trim();
             if name.is_empty() {
-                bad("姓名为空".into());
+                bad("姓名", "姓名为空".into());
             } else if name.chars().count() > 30 {
-                bad(format!("姓名“{name}”超过30个字"));
+                bad("姓名", format!("姓名“{name}”超过30个字"));
             }
             if !(phone.len() == 11 && phone.starts_with('1') && phone.chars().all(|c| c.is_ascii_digit())) {
-                bad(format!("手机号“{}”不是11位手机号码", r.phone.trim()));
+                bad("手机号", format!("手机号“{}”不是11位手机号码", r.phone.trim()));
             } else if existing.contains(&phone) {
-                bad(format!("手机号{phone}已是用户名，该用户已存在"));
+                bad("手机号", format!("手机号{phone}已是用户名，该用户已存在"));
             } else if let Some(first) = seen.insert(phone.clone(), r.row) {
-                bad(format!("手机号{phone}与第{first}行重复"));
+                bad("手机号", format!("手机号{phone}与第{first}行重复"));
             }
             let role = match bulk_role(&r.role) {
                 None => {
-                    bad(format!(
-                        "角色“{}”无效（可填：经办人、单位负责人、政府办（督查室）、审计监督、测评人）",
-                        r.role.trim()
-                    ));
+                    bad(
+                        "角色",
+                        format!(
+                            "角色“{}”无效（可填：经办人、单位负责人、政府办（督查室）、测评人）",
+                            r.role.trim()
+                        ),
+                    );
                     None
                 }
                 Some(role) if role.is_administrator() => {
-                    bad(format!("不能批量创建“{}”账号", role.label()));
+                    bad("角色", format!("不能批量创建“{}”账号", role.label()));
+                    None
+                }
+                Some(role) if role.reads_audit_log() => {
+                    bad(
+                        "角色",
+                        format!(
+                            "不能批量创建“{}”账号：该角色可查阅审计日志，须由安全管理员分配",
+                            role.label()
+                        ),
+                    );
                     None
                 }
                 Some(Role::Leader) => {
-                    bad("县级领导账号须关联人员，请在“用户与角色”中逐个添加".into());
+                    bad("角色", "县级领导账号须关联人员，请在“用户与角色”中逐个添加".into());
                     None
                 }
                 Some(role) => Some(role),
             };
             let unit = if unit_name.is_empty() {
                 if matches!(role, Some(Role::UnitClerk | Role::UnitHead)) {
-                    bad("经办人和单位负责人须填写所属单位".into());
+                    bad("单位", "经办人和单位负责人须填写所属单位".into());
                 }
                 None
             } else {
                 match units.iter().find(|u| u.name == unit_name) {
                     None => {
-                        bad(format!("单位“{unit_name}”不存在（请先在“单位”中添加）"));
+                        bad("单位", format!("单位“{unit_name}”不存在（请先在“单位”中添加）"));
                         None
                     }
                     Some(u) if disabled.contains(&u.id) => {
-                        bad(format!("单位“{unit_name}”已停用"));
+                        bad("单位", format!("单位“{unit_name}”已停用"));
                         None
                     }
                     Some(u) => Some(u),
@@ -344,14 +387,28 @@ impl Store {
                 ));
             }
         }
-        if !errors.is_empty() {
-            let n = errors.len();
-            errors.truncate(50);
+        Ok((ok, errors))
+    }
+
+    /// Creates accounts in bulk (the system administrator): each row a unit,
+    /// an ordinary role, a name and a mobile number (the login name), with a
+    /// one-time password that must be changed at first login. Every row is
+    /// checked first ([`Store::check_users_bulk`]); any error, and nothing is
+    /// created — the message names each bad row. One writer command, one
+    /// `user.import` event (without the passwords).
+    pub async fn add_users_bulk(&self, actor: &Access, rows: &[BulkUser]) -> Result<Vec<BulkCreated>, StoreError> {
+        crate::auth::duty(actor, Role::Admin, "批量创建用户")?;
+        let (ok, problems) = self.bulk_rows(rows).await?;
+        if !problems.is_empty() {
+            let n = problems.len();
+            let mut errors: Vec<String> = problems.iter().take(50).map(ToString::to_string).collect();
+            if n > 50 {
+                errors.push("……".into());
+            }
             return Err(StoreError::BadRequest(format!(
-                "{}处错误，未创建任何用户：{}{}",
+                "{}处错误，未创建任何用户：{}",
                 n,
-                errors.join("；"),
-                if n > 50 { "；……" } else { "" }
+                errors.join("；")
             )));
         }
         let now = lvzhi_core::time::stamp(self.now());

@@ -4,7 +4,11 @@
 //! **Invariants.** A code is accepted once: the step it matched is stored and
 //! only later steps pass (`UPDATE … WHERE totp_last_step < step`, so two racing
 //! submissions of one code cannot both win). Recovery codes are kept as SHA-256
-//! only and each is marked used in the same statement that checks it. Wrong
+//! only and each is marked used in the same statement that checks it. The
+//! TOTP secret, which must be read back to check codes, is sealed at rest
+//! like a personal field (SM4-GCM under the field key, bound to the account:
+//! [`crate::crypt::totp_aad`]); a database from before is sealed at its
+//! first start with a key, and `lvzhi key rotate` re-seals it. Wrong
 //! codes take a slot from the account's login-failure counter, so guessing
 //! locks the account like guessing passwords. Time is the store's clock.
 //!
@@ -14,6 +18,7 @@
 //! do nothing else.
 
 use crate::auth::{Session, lock_text, token_hash};
+use crate::crypt::totp_aad;
 use crate::db::P;
 use crate::writer::{Cmd, Expect, SqlStep};
 use crate::{Store, StoreError};
@@ -136,7 +141,10 @@ impl Store {
                 actor: actor.clone(),
                 statements: vec![(
                     "UPDATE users SET totp_pending = $1 WHERE id = $2".into(),
-                    vec![P::T(b32.clone()), P::I(actor.user_id)],
+                    vec![
+                        P::T(self.keys.seal_secret(&totp_aad(actor.user_id), &b32)),
+                        P::I(actor.user_id),
+                    ],
                 )],
                 kind: "user.2fa.begin".into(),
                 entity: "user".into(),
@@ -157,7 +165,7 @@ impl Store {
         code: &str,
         address: Option<&str>,
     ) -> Result<Vec<String>, StoreError> {
-        let pending = self
+        let (stored, pending) = self
             .pending_secret(actor)
             .await?
             .ok_or_else(|| StoreError::BadRequest("请先生成二维码（密钥），再输入验证码".into()))?;
@@ -183,7 +191,7 @@ impl Store {
                 params: vec![
                     P::I(i64::try_from(step).unwrap_or(i64::MAX)),
                     P::I(actor.user_id),
-                    P::T(pending),
+                    P::T(stored),
                 ],
                 expect: Expect::One("二维码已更新，请重新扫描后再试".into()),
             },
@@ -244,6 +252,7 @@ impl Store {
         let secret = row
             .ot(2)
             .ok_or_else(|| StoreError::Conflict("该账号未启用双因素认证".into()))?;
+        let secret = self.open_totp(access.user_id, &secret)?;
         let now = self.now();
         let p = self.policy();
         let user_key = format!("user:{}", username.to_lowercase());
@@ -397,18 +406,38 @@ impl Store {
         Ok(())
     }
 
-    /// The secret of the caller's enrolment under way (base32), if any.
-    async fn pending_secret(&self, actor: &Access) -> Result<Option<String>, StoreError> {
-        let mut c = self.pool.acquire().await?;
-        Ok(c.conn()
-            .row("SELECT totp_pending FROM users WHERE id = $1", &[P::I(actor.user_id)])
-            .await?
-            .and_then(|r| r.ot(0)))
+    /// The secret of the caller's enrolment under way, if any: (as stored,
+    /// opened to base32).
+    async fn pending_secret(&self, actor: &Access) -> Result<Option<(String, String)>, StoreError> {
+        let stored = {
+            let mut c = self.pool.acquire().await?;
+            c.conn()
+                .row("SELECT totp_pending FROM users WHERE id = $1", &[P::I(actor.user_id)])
+                .await?
+                .and_then(|r| r.ot(0))
+        };
+        match stored {
+            None => Ok(None),
+            Some(s) => {
+                let plain = self.open_totp(actor.user_id, &s)?;
+                Ok(Some((s, plain)))
+            }
+        }
+    }
+
+    /// Opens a stored TOTP secret (sealed under the field key, or plaintext
+    /// in a database that has no key); refused when no loaded key opens it.
+    fn open_totp(&self, user_id: i64, stored: &str) -> Result<String, StoreError> {
+        self.keys.open_secret(&totp_aad(user_id), stored).ok_or_else(|| {
+            StoreError::Conflict(
+                "双因素认证密钥无法解密（密钥文件中没有加密它的密钥），请联系安全管理员重置双因素认证".into(),
+            )
+        })
     }
 
     /// The caller's enrolment under way (begun, not yet confirmed), if any.
     pub async fn totp_pending(&self, actor: &Access) -> Result<Option<Enrolment>, StoreError> {
-        let Some(b32) = self.pending_secret(actor).await? else {
+        let Some((_, b32)) = self.pending_secret(actor).await? else {
             return Ok(None);
         };
         let uri = totp(&parse_secret(&b32)?, &actor.username)?
@@ -433,14 +462,19 @@ impl Store {
     /// The TOTP secret of a user (tests and the operator's CLI only: the
     /// secret never leaves the server otherwise).
     pub async fn totp_secret_of(&self, username: &str) -> Result<Option<String>, StoreError> {
-        let mut c = self.pool.acquire().await?;
-        Ok(c.conn()
-            .row(
-                "SELECT totp_secret FROM users WHERE username = $1",
-                &[P::T(username.into())],
-            )
-            .await?
-            .and_then(|r| r.ot(0)))
+        let row = {
+            let mut c = self.pool.acquire().await?;
+            c.conn()
+                .row(
+                    "SELECT id, totp_secret FROM users WHERE username = $1",
+                    &[P::T(username.into())],
+                )
+                .await?
+        };
+        match row.and_then(|r| r.ot(1).map(|s| (r.i(0), s))) {
+            None => Ok(None),
+            Some((id, s)) => self.open_totp(id, &s).map(Some),
+        }
     }
 }
 

@@ -34,7 +34,8 @@ macro_rules! on_both {
 
 on_both!(
     personal_fields_are_encrypted_at_rest_and_read_back,
-    key_rotation_reencrypts_keeps_the_chain_and_survives_interruption
+    key_rotation_reencrypts_keeps_the_chain_and_survives_interruption,
+    totp_secrets_are_sealed_at_rest_migrated_and_rotated
 );
 
 fn key(id: &str, byte: u8) -> FieldKey {
@@ -341,5 +342,130 @@ async fn a_plaintext_database_stays_readable_and_is_encrypted_by_rotation() {
     // the records no longer hold it.
     let s = open_with(&db, KeySource::None).await.err();
     assert!(s.is_some(), "encrypted now: no key is refused");
+    db.remove().await;
+}
+
+/// The TOTP secret (it must be read back to check codes) is sealed at rest
+/// like a personal field: a database that kept it in plaintext (no key) has
+/// it sealed at its first start with a key — the file/WAL or pg_dump then
+/// hold no trace of it — and codes still check; an enrolment under a key
+/// never writes it in plaintext (pending or confirmed); `rotate_key`
+/// re-seals it under the new key; a sealed secret copied to another account
+/// does not open (bound to the account).
+async fn totp_secrets_are_sealed_at_rest_migrated_and_rotated(backend: Backend) {
+    use lvzhi_store::second_factor::{PENDING_CODE, code_at};
+    let Some(db) = TestDb::create(backend).await else {
+        return;
+    };
+    let base: jiff::Timestamp = common::NOW.parse().unwrap();
+    let at = |minutes: i64| base.checked_add(jiff::Span::new().minutes(minutes)).unwrap();
+    let unix = |minutes: i64| u64::try_from(at(minutes).as_second()).unwrap();
+    let open_at = |keys: KeySource, minutes: i64| {
+        let url = db.url();
+        async move { Store::open_keyed(&url, pack(), lvzhi_store::fixed_clock(at(minutes)), keys).await }
+    };
+
+    // No key: the secret is stored as it is — what this test guards against.
+    let s = open_at(KeySource::None, 0).await.unwrap();
+    let w = World::setup(s.clone()).await;
+    let (token, _) = s.login("auditor", common::PASSWORD, "web").await.unwrap();
+    let e = s.totp_begin(&w.auditor, None).await.unwrap();
+    s.totp_confirm(&w.auditor, &token, &code_at(&e.secret, unix(0)).unwrap(), None)
+        .await
+        .unwrap();
+    s.close().await;
+    assert!(
+        stored_bytes(&db).contains(&e.secret),
+        "precondition: plaintext without a key"
+    );
+
+    // The first start with a key seals it; the storage keeps no trace; codes check.
+    let k1 = key("k1", 1);
+    let s = open_at(KeySource::Given(vec![k1.clone()]), 1).await.unwrap();
+    assert!(
+        !stored_bytes(&db).contains(&e.secret),
+        "the TOTP secret is still in the database in plaintext after the first start with a key"
+    );
+    assert_eq!(
+        s.totp_secret_of("auditor").await.unwrap().as_deref(),
+        Some(e.secret.as_str())
+    );
+    let (t, sess) = s.login("auditor", common::PASSWORD, "web").await.unwrap();
+    assert_eq!(sess.second_factor.as_deref(), Some(PENDING_CODE));
+    let ok = s
+        .totp_verify(&t, &code_at(&e.secret, unix(1)).unwrap(), None)
+        .await
+        .unwrap();
+    assert_eq!(ok.second_factor, None);
+
+    // An enrolment under a key: neither the pending nor the confirmed secret is ever plaintext.
+    let (tc, _) = s.login("clerk_xd", common::PASSWORD, "web").await.unwrap();
+    let e2 = s.totp_begin(&w.clerk_xd, None).await.unwrap();
+    assert!(
+        !stored_bytes(&db).contains(&e2.secret),
+        "pending secret stored in plaintext"
+    );
+    assert_eq!(
+        s.totp_pending(&w.clerk_xd).await.unwrap().map(|p| p.secret),
+        Some(e2.secret.clone()),
+        "the pending secret reads back for the QR code"
+    );
+    s.totp_confirm(&w.clerk_xd, &tc, &code_at(&e2.secret, unix(1)).unwrap(), None)
+        .await
+        .unwrap();
+    assert!(
+        !stored_bytes(&db).contains(&e2.secret),
+        "confirmed secret stored in plaintext"
+    );
+    assert_eq!(
+        s.totp_secret_of("clerk_xd").await.unwrap().as_deref(),
+        Some(e2.secret.as_str())
+    );
+    s.close().await;
+
+    // Rotation re-seals both under the new key: the new key alone opens them.
+    let k2 = key("k2", 2);
+    let s = open_at(KeySource::Given(vec![k1.clone(), k2.clone()]), 2)
+        .await
+        .unwrap();
+    let r = s.rotate_key(vec![k1.clone(), k2.clone()]).await.unwrap();
+    assert_eq!(r.secrets, 2, "{r:?}");
+    s.close().await;
+    let s = open_at(KeySource::Given(vec![k2.clone()]), 3).await.unwrap();
+    assert_eq!(
+        s.totp_secret_of("auditor").await.unwrap().as_deref(),
+        Some(e.secret.as_str())
+    );
+    assert_eq!(
+        s.totp_secret_of("clerk_xd").await.unwrap().as_deref(),
+        Some(e2.secret.as_str())
+    );
+    let (t, _) = s.login("auditor", common::PASSWORD, "web").await.unwrap();
+    s.totp_verify(&t, &code_at(&e.secret, unix(3)).unwrap(), None)
+        .await
+        .unwrap();
+    assert!(!stored_bytes(&db).contains(&e.secret) && !stored_bytes(&db).contains(&e2.secret));
+    s.close().await;
+
+    // Bound to the account: the auditor's sealed secret copied into the clerk's row does not open.
+    {
+        use sqlx::Connection;
+        let sql = "UPDATE users SET totp_secret = (SELECT totp_secret FROM users WHERE username = 'auditor') \
+                   WHERE username = 'clerk_xd'";
+        match &db {
+            TestDb::Sqlite(_) => {
+                let mut c = sqlx::SqliteConnection::connect(&db.url()).await.unwrap();
+                sqlx::query(sql).execute(&mut c).await.unwrap();
+            }
+            TestDb::Postgres(_) => {
+                let mut c = sqlx::PgConnection::connect(&db.url()).await.unwrap();
+                sqlx::query(sql).execute(&mut c).await.unwrap();
+            }
+        }
+    }
+    let s = open_at(KeySource::Given(vec![k2]), 4).await.unwrap();
+    let err = s.totp_secret_of("clerk_xd").await.unwrap_err();
+    assert!(err.to_string().contains("无法解密"), "{err}");
+    s.close().await;
     db.remove().await;
 }

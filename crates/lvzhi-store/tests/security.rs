@@ -105,7 +105,7 @@ fn new_user(name: &str, pw: &str) -> NewUser {
         username: name.into(),
         display_name: name.into(),
         password: pw.into(),
-        role: Role::Auditor,
+        role: Role::Evaluator,
         unit_id: None,
         division: None,
         person_id: None,
@@ -838,6 +838,21 @@ async fn separation_of_duties(w: World) {
     expect_status(s.set_password(&w.admin, "secadmin", "Taken#over-1").await, 403);
     expect_status(s.set_disabled(&w.admin, "auditadmin", true).await, 403);
     expect_status(s.audit_lines(&w.admin, &Default::default()).await, 403);
+    // Nor through an account that reads the log (审计监督): not made, reset or disabled by them.
+    let msg = expect_status(
+        s.add_user(
+            &w.admin,
+            &NewUser {
+                role: Role::Auditor,
+                ..new_user("auditor2", "Second#audit-1")
+            },
+        )
+        .await,
+        403,
+    );
+    assert!(msg.contains("审计日志"), "{msg}");
+    expect_status(s.set_password(&w.admin, "auditor", "Taken#over-2").await, 403);
+    expect_status(s.set_disabled(&w.admin, "auditor", true).await, 403);
     // The security administrator: sees no ledger, adds no account, reads no audit log, never their own role.
     expect_status(s.add_user(&sec, &new_user("by_sec", "BySec#pass-1")).await, 403);
     expect_status(s.audit_lines(&sec, &Default::default()).await, 403);
@@ -870,6 +885,7 @@ async fn separation_of_duties(w: World) {
         .unwrap();
     s.set_password(&sec, "auditadmin", "Reset#audit-1").await.unwrap();
     s.set_password(&w.admin, "clerk_yj", "Reset#clerk-1").await.unwrap();
+    s.set_password(&sec, "auditor", "Reset#audit-2").await.unwrap();
     // The only audit administrator keeps the role.
     let msg = expect_status(s.set_role(&sec, "auditadmin", Role::Office, None, None).await, 409);
     assert!(msg.contains("唯一的审计管理员"), "{msg}");
@@ -1019,7 +1035,7 @@ async fn bulk_users_all_or_nothing(w: World) {
     let good = vec![
         row(2, "西洞镇人民政府", "经办人", "李明", "13800000001"),
         row(3, "应急管理局", "单位负责人", "王芳", "139 0000 0002"),
-        row(4, "", "审计监督", "赵强", "13700000003"),
+        row(4, "", "政府办", "赵强", "13700000003"),
     ];
     let mut bad = good.clone();
     bad.extend([
@@ -1029,6 +1045,7 @@ async fn bulk_users_all_or_nothing(w: World) {
         row(8, "应急管理局", "经办人", "吴四", "13800000001"),
         row(9, "", "安全管理员", "郑五", "13600000009"),
         row(10, "", "经办人", "", "13600000010"),
+        row(11, "", "审计监督", "冯六", "13600000011"),
     ]);
     let before = event_count(s).await;
     let users_before = s.users().await.unwrap().len();
@@ -1040,10 +1057,29 @@ async fn bulk_users_all_or_nothing(w: World) {
         "第8行：手机号13800000001与第2行重复",
         "第9行：不能批量创建“安全管理员”账号",
         "第10行：姓名为空",
+        "第11行：不能批量创建“审计监督”账号",
         "未创建任何用户",
     ] {
         assert!(msg.contains(needle), "{needle} not in {msg}");
     }
+    // The same problems, by row and column (the API's details).
+    let problems = s.check_users_bulk(&w.admin, &bad).await.unwrap();
+    let cells: Vec<(usize, &str)> = problems.iter().map(|p| (p.row, p.field)).collect();
+    assert_eq!(
+        cells,
+        vec![
+            (5, "单位"),
+            (6, "角色"),
+            (7, "手机号"),
+            (8, "手机号"),
+            (9, "角色"),
+            (10, "姓名"),
+            (10, "单位"),
+            (11, "角色")
+        ]
+    );
+    assert!(s.check_users_bulk(&w.admin, &good).await.unwrap().is_empty());
+    expect_status(s.check_users_bulk(&w.office, &good).await, 403);
     assert_eq!(s.users().await.unwrap().len(), users_before);
     assert_eq!(event_count(s).await, before);
     let sec = sec(&w).await;
@@ -1065,4 +1101,51 @@ async fn bulk_users_all_or_nothing(w: World) {
     // Again: each now exists.
     let msg = expect_status(s.add_users_bulk(&w.admin, &good[..1]).await, 400);
     assert!(msg.contains("第2行：手机号13800000001已是用户名"), "{msg}");
+}
+
+/// 剩余信息保护 (GB/T 22239 8.1.4.10): an ended session's row — its token's
+/// hash and its CSRF token — is overwritten in the SQLite file, not left in
+/// the page's free space (`secure_delete`), once the WAL is checkpointed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ended_sessions_leave_no_trace_in_the_sqlite_file() {
+    run(Backend::Sqlite, |w: World| async move {
+        use sha2::Digest;
+        let s = &w.store;
+        // A live one, to show the bytes are looked for where they would be;
+        // then three ended ones (no row is written after them to reuse their space).
+        let (live, live_sess) = s.login("clerk_qs", PASSWORD, "web").await.unwrap();
+        let mut opened = vec![];
+        for _ in 0..3 {
+            opened.push(s.login("clerk_xd", PASSWORD, "web").await.unwrap());
+        }
+        let mut ended = vec![];
+        for (token, sess) in opened {
+            s.logout(&token).await.unwrap();
+            ended.push((hex::encode(sha2::Sha256::digest(token.as_bytes())), sess.csrf));
+        }
+        let file = match s.target() {
+            Target::Sqlite(p) => p.clone(),
+            Target::Postgres(_) => unreachable!(),
+        };
+        {
+            let mut c = s.pool().acquire().await.unwrap();
+            c.conn().script("PRAGMA wal_checkpoint(TRUNCATE)").await.unwrap();
+        }
+        let bytes = String::from_utf8_lossy(&std::fs::read(&file).unwrap()).into_owned();
+        assert!(
+            bytes.contains(&hex::encode(sha2::Sha256::digest(live.as_bytes()))) && bytes.contains(&live_sess.csrf),
+            "precondition: a live session's row is in the file"
+        );
+        for (hash, csrf) in &ended {
+            assert!(
+                !bytes.contains(hash),
+                "an ended session's token hash is left in the file"
+            );
+            assert!(
+                !bytes.contains(csrf),
+                "an ended session's CSRF token is left in the file"
+            );
+        }
+    })
+    .await;
 }

@@ -143,3 +143,197 @@ fn audit_page_in_chinese_with_filters() {
         let _ = PASSWORD;
     }
 }
+
+/// 管理 → 安全策略: the security administrator sees the policy in force and
+/// changes it; an out-of-range number is named at its field in Chinese and
+/// nothing is saved; the change takes effect at once (the new length is
+/// required of a password change) and is on the audit trail as a
+/// configuration change with the policy before and after. Everyone else,
+/// the system administrator included, gets 403 and saves nothing.
+#[test]
+fn security_policy_page_for_the_security_administrator() {
+    for s in Server::both() {
+        let mut sec = s.signed_in("secadmin");
+        let page = sec.get("/admin/security");
+        assert_eq!(page.status, 200, "{}", page.text());
+        let html = page.text();
+        for needle in [
+            "安全策略",
+            "密码最短长度",
+            "无操作自动退出",
+            "name=\"idle_minutes\" value=\"30\"",
+            "name=\"expiry_days\" value=\"90\"",
+            "须用动态验证码登录的角色",
+        ] {
+            assert!(html.contains(needle), "{needle} not on the page");
+        }
+        assert!(
+            !html.contains("min_length\" value=\"0"),
+            "the page shows the policy in force"
+        );
+        let csrf = sec.csrf();
+        let mut form: Vec<(&str, &str)> = vec![
+            ("csrf", &csrf),
+            ("min_length", "10"),
+            ("min_classes", "3"),
+            ("history", "5"),
+            ("expiry_days", "90"),
+            ("max_failed", "4"),
+            ("max_failed_per_address", "20"),
+            ("lock_minutes", "15"),
+            ("idle_minutes", "2000"),
+            ("session_hours", "12"),
+            ("first_login_change", "1"),
+            ("totp_roles", "auditor"),
+            ("totp_roles", "leader"),
+        ];
+        let before = s.store.policy();
+        let r = sec.post("/admin/security", &form);
+        assert_eq!(r.status, 422);
+        assert!(r.text().contains("无操作自动退出应在1到1440分钟之间"), "{}", r.text());
+        assert!(r.text().contains("value=\"2000\""), "the entered value is kept");
+        assert_eq!(s.store.policy(), before, "a refused form saved something");
+        form[8] = ("idle_minutes", "20");
+        let r = sec.post("/admin/security", &form);
+        assert_eq!(
+            (r.status, location(&r)),
+            (303, "/admin/security?ok=saved".to_string()),
+            "{}",
+            r.text()
+        );
+        let p = s.store.policy();
+        assert_eq!((p.min_length, p.max_failed, p.idle_minutes), (10, 4, 20), "{p:?}");
+        assert_eq!(
+            p.totp_roles,
+            vec![lvzhi_store::Role::Auditor, lvzhi_store::Role::Leader]
+        );
+        let page = sec.get("/admin/security?ok=saved").text();
+        assert!(page.contains("已保存安全策略") && page.contains("name=\"min_length\" value=\"10\""));
+        assert_eq!(s.last_event_kinds(1), vec!["config.policy"]);
+        let aud = s.county.access("auditadmin");
+        let ev =
+            s.rt.block_on(s.store.events(&aud, None, Some("config.policy"), 1))
+                .unwrap();
+        let data = &ev[0].data;
+        assert_eq!(
+            (
+                data["before"]["min_length"].clone(),
+                data["after"]["min_length"].clone()
+            ),
+            (json!(8), json!(10))
+        );
+        // In force at once: a 9-character password no longer passes.
+        let mut c = s.client("clerk_qs");
+        let r = c
+            .post("/api/v1/auth/password", &json!({"old": PASSWORD, "new": "Nine#char"}))
+            .unwrap();
+        assert_eq!(r.status, 400, "{}", r.text());
+        assert!(r.text().contains("10"), "{}", r.text());
+        // Nobody else: view or save.
+        for user in ["admin", "auditadmin", "office", "clerk_xd"] {
+            let mut b = s.signed_in(user);
+            assert_eq!(b.get("/admin/security").status, 403, "{user} viewed the policy page");
+            let csrf = b.csrf();
+            let mut f = form.clone();
+            f[0] = ("csrf", &csrf);
+            f[1] = ("min_length", "8");
+            assert_eq!(b.post("/admin/security", &f).status, 403, "{user} saved the policy");
+        }
+        assert_eq!(s.store.policy().min_length, 10);
+        // The tab: the security administrator's, not the system administrator's.
+        assert!(sec.get("/admin/users").text().contains("href=\"/admin/security\""));
+        assert!(
+            !s.signed_in("admin")
+                .get("/admin/users")
+                .text()
+                .contains("href=\"/admin/security\"")
+        );
+    }
+}
+
+/// `POST /api/v1/users/import`: the system administrator sends the xlsx as
+/// the body; bad rows come back as `{row, field, message}` with 422 and
+/// nothing is created; `check=true` only checks; the good sheet creates
+/// every account (201) with a one-time password that must be changed at the
+/// first login; others get 403.
+#[test]
+fn bulk_accounts_over_the_api() {
+    let sheet = |rows: &[[&str; 4]]| {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        for (c, h) in ["姓名", "手机号", "单位", "角色"].iter().enumerate() {
+            ws.write_string(0, c as u16, *h).unwrap();
+        }
+        for (r, row) in rows.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                ws.write_string(r as u32 + 1, c as u16, *v).unwrap();
+            }
+        }
+        wb.save_to_buffer().unwrap()
+    };
+    const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    for s in Server::both() {
+        let good = [
+            ["李明", "13800000001", "西洞镇人民政府", "经办人"],
+            ["王芳", "13900000002", "应急管理局", "单位负责人"],
+        ];
+        let mut bad = good.to_vec();
+        bad.push(["钱一", "1360000", "不存在局", "审计监督"]);
+        let users_before = s.rt.block_on(s.store.users()).unwrap().len();
+        let mut admin = s.client("admin");
+        let r = admin
+            .send("POST", "/api/v1/users/import?name=账号.xlsx", Some(&sheet(&bad)), XLSX)
+            .unwrap();
+        assert_eq!(r.status, 422, "{}", r.text());
+        let j = r.json();
+        assert_eq!(j["error"]["code"], "invalid");
+        assert!(j["error"]["message"].as_str().unwrap().contains("未创建任何用户"));
+        let cells: Vec<(i64, String)> = j["error"]["details"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p["row"].as_i64().unwrap(), p["field"].as_str().unwrap().to_string()))
+            .collect();
+        assert_eq!(
+            cells,
+            vec![(4, "手机号".into()), (4, "角色".into()), (4, "单位".into())],
+            "{j}"
+        );
+        assert_eq!(s.rt.block_on(s.store.users()).unwrap().len(), users_before);
+        let r = admin
+            .send("POST", "/api/v1/users/import?check=true", Some(&sheet(&good)), XLSX)
+            .unwrap();
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(r.json()["problems"], json!([]));
+        assert_eq!(s.rt.block_on(s.store.users()).unwrap().len(), users_before);
+        for user in ["secadmin", "auditadmin", "office"] {
+            let r = s
+                .client(user)
+                .send("POST", "/api/v1/users/import", Some(&sheet(&good)), XLSX)
+                .unwrap();
+            assert_eq!(r.status, 403, "{user}: {}", r.text());
+        }
+        let r = admin
+            .send("POST", "/api/v1/users/import", Some(b"not a sheet"), XLSX)
+            .unwrap();
+        assert_eq!(r.status, 400, "{}", r.text());
+        let r = admin
+            .send("POST", "/api/v1/users/import", Some(&sheet(&good)), XLSX)
+            .unwrap();
+        assert_eq!(r.status, 201, "{}", r.text());
+        let created = r.json()["created"].as_array().unwrap().clone();
+        assert_eq!(created.len(), 2);
+        assert_eq!(
+            (created[1]["row"].clone(), created[1]["username"].clone()),
+            (json!(3), json!("13900000002"))
+        );
+        assert_eq!(s.rt.block_on(s.store.users()).unwrap().len(), users_before + 2);
+        assert_eq!(s.last_event_kinds(1), vec!["user.import"]);
+        let pw = created[1]["password"].as_str().unwrap();
+        let mut c = lvzhi_testkit::http::Client::new(s.addr);
+        let r = c.login("13900000002", pw);
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert!(r.json()["must_change"].is_string(), "{}", r.text());
+        assert_eq!(c.get("/api/v1/ledgers").unwrap().status, 403, "forced change first");
+    }
+}

@@ -324,3 +324,76 @@ async fn chromium_over_tls_with_totp_forced_change_and_idle_timeout() {
     db.drop_db().await;
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Headless Chromium: the security administrator opens 管理 → 安全策略,
+/// enters an idle time out of range (named at the field, nothing saved),
+/// then a good one (saved, in force); screenshots at 1366×768 and 390×844.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_security_policy_page() {
+    let Some(tools) = browser::tools() else { return };
+    let (db, store, _) = county_on_moving_clock().await;
+    let sec_id = store
+        .users()
+        .await
+        .unwrap()
+        .iter()
+        .find(|u| u.username == "secadmin")
+        .unwrap()
+        .id;
+    let sec = store.access_for(sec_id).await.unwrap().0;
+    store
+        .set_policy(
+            &sec,
+            &Policy {
+                totp_roles: vec![],
+                ..store.policy()
+            },
+        )
+        .await
+        .unwrap();
+    let addr = common::serve(&store).await;
+    let base = format!("http://{addr}");
+    let b = tools.launch().await;
+    let c = &b.c;
+    c.goto(&format!("{base}/login")).await.unwrap();
+    fill(c, "#username", "secadmin").await;
+    fill(c, "#password", PASSWORD).await;
+    click(c, "button[type=submit]").await;
+    css_within(c, ".top .user", 15).await;
+    c.goto(&format!("{base}/admin")).await.unwrap();
+    // The security administrator's tabs: users and the policy.
+    css_within(c, "nav.tabs a[href='/admin/security']", 15)
+        .await
+        .click()
+        .await
+        .unwrap();
+    css_within(c, "#p-idle_minutes", 15).await;
+    shot_page(c, "sec-05-policy", 1366, 768, 1600).await;
+    let idle = css_within(c, "#p-idle_minutes", 15).await;
+    idle.clear().await.unwrap();
+    idle.send_keys("2000").await.unwrap();
+    // The browser's own range check would stop the form: submit it as typed.
+    c.execute("document.querySelector('form.admin-form').noValidate = true;", vec![])
+        .await
+        .unwrap();
+    click(c, "form.admin-form button[type=submit]").await;
+    let err = css_within(c, "[data-field='idle_minutes'] .field-error", 15)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(err.contains("1到1440分钟"), "{err}");
+    shot_page(c, "sec-06-policy-error", 1366, 768, 1600).await;
+    assert_eq!(store.policy().idle_minutes, 30);
+    let idle = css_within(c, "#p-idle_minutes", 15).await;
+    idle.clear().await.unwrap();
+    idle.send_keys("20").await.unwrap();
+    click(c, "form.admin-form button[type=submit]").await;
+    let notice = css_within(c, ".notice", 15).await.text().await.unwrap();
+    assert!(notice.contains("已保存安全策略"), "{notice}");
+    assert_eq!(store.policy().idle_minutes, 20);
+    shot_page(c, "sec-07-policy-390", 390, 844, 2400).await;
+    b.close().await;
+    store.close().await;
+    db.drop_db().await;
+}

@@ -396,6 +396,14 @@ enum UserCmd {
         /// Login name
         username: String,
     },
+    /// 三员分立: create whichever of the three administrators (system, security, audit) no
+    /// enabled account holds, printing their one-time passwords. For a database from before
+    /// the separation (its `admin` accounts stay system administrators); `serve` does the same
+    /// at start.
+    Administrators {
+        #[command(flatten)]
+        db: DbArg,
+    },
 }
 
 #[derive(Subcommand)]
@@ -514,10 +522,11 @@ async fn key_rotate(db: DbArg, key_file: Option<std::path::PathBuf>) -> Result<E
     let new = keys.last().cloned().into_iter().collect::<Vec<_>>();
     crypt::write_key_file(&path, &new)?;
     println!(
-        "密钥已轮换 / key rotated: {}（重新加密记录{}条、日志事件{}条；旧密钥已从 {} 中删除）",
+        "密钥已轮换 / key rotated: {}（重新加密记录{}条、日志事件{}条、双因素认证密钥{}个；旧密钥已从 {} 中删除）",
         done.key_id,
         done.records,
         done.events,
+        done.secrets,
         path.display()
     );
     Ok(ExitCode::SUCCESS)
@@ -1069,6 +1078,17 @@ async fn user(cmd: UserCmd) -> Result<ExitCode, StoreError> {
                 );
             }
             store.close().await;
+        }
+        UserCmd::Administrators { db } => {
+            let store = open(&db).await?;
+            let made = ensure_administrators(&store, None).await?;
+            store.close().await;
+            if made.is_empty() {
+                println!("三员齐全，无需创建 / all three administrators exist");
+            } else {
+                println!("三员分立：已创建以下管理员 / separation of duties: administrators created");
+                print_administrators(&made);
+            }
         }
         UserCmd::Disable { db, username } => {
             let store = open(&db).await?;

@@ -5,7 +5,8 @@
 //!   (→ `{secret, uri, qr_svg}`), `POST /api/v1/auth/totp/confirm` (`{code}`
 //!   → `{recovery_codes}`, shown once).
 //! * 系统管理员: `POST /api/v1/users` (in `mod.rs`), `POST /api/v1/users/{name}/state`
-//!   (`{disabled}`, ordinary accounts), password resets of ordinary accounts.
+//!   (`{disabled}`, ordinary accounts), password resets of ordinary accounts,
+//!   `POST /api/v1/users/import` (accounts in bulk from an xlsx).
 //! * 安全管理员: `POST /api/v1/users/{name}/role`, `…/unlock`, `…/totp/reset`,
 //!   password resets and disabling of administrators' accounts,
 //!   `PUT /api/v1/security/policy`.
@@ -162,4 +163,55 @@ pub(super) async fn set_policy(
 ) -> Result<Json<Policy>, ApiError> {
     st.store.set_policy(&c.session.access, &p).await?;
     Ok(Json(st.store.policy()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ImportQuery {
+    /// The file's name (its extension picks the reader when the bytes do not).
+    name: Option<String>,
+    /// Only check: answer the problems (or none) and create nothing.
+    #[serde(default)]
+    check: bool,
+}
+
+/// `POST /api/v1/users/import[?name=…&check=true]` (系统管理员): the body is
+/// an xlsx (or xls/csv) whose header names 单位, 角色, 姓名, 手机号. Every
+/// row is checked first; any bad cell → 422 `invalid` with `details` a list
+/// of `{row, field, message}` and nothing created. Else 201 with `created`:
+/// each account with its one-time password (shown this once; it must be
+/// changed at first login). `check=true` answers 200 `{problems}` instead.
+pub(super) async fn import_users(
+    State(st): State<AppState>,
+    c: Caller,
+    axum::extract::Query(q): axum::extract::Query<ImportQuery>,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let a = &c.session.access;
+    if a.role != Role::Admin {
+        // Before reading the file: nothing of it is echoed to others.
+        return Err(lvzhi_store::StoreError::Forbidden("只有系统管理员可以批量创建用户".into()).into());
+    }
+    let name = q.name.unwrap_or_else(|| "users.xlsx".into());
+    if body.is_empty() {
+        return Err(ApiError::bad_request(
+            "请求体为空：请以xlsx文件内容作为请求体（表头：单位、角色、姓名、手机号）",
+        ));
+    }
+    let rows = crate::ui::admin::bulk_sheet(&body, &name).map_err(ApiError::bad_request)?;
+    let problems = st.store.check_users_bulk(a, &rows).await?;
+    if q.check {
+        return Ok((StatusCode::OK, Json(json!({"rows": rows.len(), "problems": problems}))));
+    }
+    if !problems.is_empty() {
+        let mut e = ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            format!("{}处错误，未创建任何用户", problems.len()),
+        );
+        e.details = json!(problems);
+        return Err(e);
+    }
+    let created = st.store.add_users_bulk(a, &rows).await?;
+    Ok((StatusCode::CREATED, Json(json!({"created": created}))))
 }

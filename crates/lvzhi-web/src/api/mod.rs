@@ -100,6 +100,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/auth/totp", post(accounts::verify))
         .route("/api/v1/auth/totp/enrol", post(accounts::enrol))
         .route("/api/v1/auth/totp/confirm", post(accounts::confirm))
+        .route("/api/v1/users/import", post(accounts::import_users))
         .route("/api/v1/users/{name}/role", post(accounts::set_role))
         .route("/api/v1/users/{name}/password", post(accounts::reset_password))
         .route("/api/v1/users/{name}/unlock", post(accounts::unlock))

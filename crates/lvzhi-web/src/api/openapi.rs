@@ -33,6 +33,11 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
         "/api/v1/auth/totp/confirm",
         "确认绑定动态验证码（返回一次性恢复码）",
     ),
+    (
+        "post",
+        "/api/v1/users/import",
+        "批量创建用户（系统管理员）：请求体为xlsx（表头：单位、角色、姓名、手机号），可选查询参数 name=文件名、check=true 只检查；有错误时422并逐行逐列列出，不创建任何用户；成功时返回各账号的一次性密码（仅此一次）",
+    ),
     ("post", "/api/v1/users/{name}/role", "变更用户角色与范围（安全管理员）"),
     (
         "post",
@@ -543,6 +548,7 @@ fn shape(method: &str, path: &str) -> (Option<&'static str>, u16, Success) {
         ("post", "/auth/totp") => (Some("CodeBody"), 200, Success::Json("Object")),
         ("post", "/auth/totp/enrol") => (None, 200, Success::Json("Enrolment")),
         ("post", "/auth/totp/confirm") => (Some("CodeBody"), 200, Success::Json("RecoveryCodes")),
+        ("post", "/users/import") => (None, 201, Success::Json("Object")),
         ("post", "/users/{name}/role") => (Some("RoleBody"), 204, Success::Empty),
         ("post", "/users/{name}/password") => (Some("ResetBody"), 204, Success::Empty),
         ("post", "/users/{name}/state") => (Some("StateBody"), 204, Success::Empty),

@@ -62,13 +62,13 @@ impl Fe {
     pub fn is(&self, k: &str, v: &str) -> bool {
         self.val(k) == v
     }
-    fn set(&mut self, k: &str, msg: impl Into<String>) {
+    pub(crate) fn set(&mut self, k: &str, msg: impl Into<String>) {
         self.errors.insert(k.to_string(), msg.into());
     }
-    fn any(&self) -> bool {
+    pub(crate) fn any(&self) -> bool {
         !self.errors.is_empty() || !self.banner.is_empty()
     }
-    fn keep(form: &[(String, String)]) -> Fe {
+    pub(crate) fn keep(form: &[(String, String)]) -> Fe {
         let mut fe = Fe::default();
         for (k, v) in form {
             if k != "csrf" {
@@ -89,15 +89,26 @@ pub struct Tab {
     pub active: bool,
 }
 
-fn tabs(path: &str) -> Vec<Tab> {
+/// The admin tabs `role` sees, `path` the current one: the security
+/// administrator sees users and the security policy; the others the rest.
+pub(crate) fn tabs(path: &str, role: Role) -> Vec<Tab> {
     [
         ("/admin/units", "单位"),
         ("/admin/people", "人员与分管"),
         ("/admin/users", "用户与角色"),
         ("/admin/targets", "年度目标任务"),
         ("/admin/channels", "通知渠道"),
+        ("/admin/security", "安全策略"),
     ]
     .into_iter()
+    .filter(|(href, _)| {
+        if role == Role::SecAdmin {
+            matches!(*href, "/admin/users" | "/admin/security")
+        } else {
+            // The channels page is the system administrator's alone.
+            *href != "/admin/security" && (*href != "/admin/channels" || role == Role::Admin)
+        }
+    })
     .map(|(href, label)| Tab {
         href,
         label,
@@ -231,7 +242,7 @@ async fn units_view(
         &UnitsPage {
             chrome: Chrome::new(store, u, &names, "/admin/units"),
             title: "管理：单位".into(),
-            tabs: tabs("/admin/units"),
+            tabs: tabs("/admin/units", u.session.access.role),
             notice,
             fe,
             row_id: row.0,
@@ -409,7 +420,7 @@ async fn people_view(
         &PeoplePage {
             chrome: Chrome::new(store, u, &names, "/admin/people"),
             title: "管理：人员与分管".into(),
-            tabs: tabs("/admin/people"),
+            tabs: tabs("/admin/people", u.session.access.role),
             notice,
             fe,
             row_id: row.0,
@@ -615,8 +626,9 @@ async fn users_view(
             let me = x.username == u.session.access.username;
             let my = u.session.access.role;
             let sec = my == Role::SecAdmin && !me;
-            // Administrators' accounts are the security administrator's; the others the system administrator's too.
-            let mine = sec || (my == Role::Admin && !me && !x.role.is_administrator());
+            // Administrators' accounts, and those that read the audit log, are the security
+            // administrator's; the others the system administrator's too.
+            let mine = sec || (my == Role::Admin && !me && !x.role.is_administrator() && !x.role.reads_audit_log());
             UserRow {
                 me,
                 totp: x.totp,
@@ -645,7 +657,7 @@ async fn users_view(
     // administrator assigns any role (the role form).
     let roles = Role::ALL
         .into_iter()
-        .filter(|r| u.session.access.role == Role::SecAdmin || !r.is_administrator())
+        .filter(|r| u.session.access.role == Role::SecAdmin || !(r.is_administrator() || r.reads_audit_log()))
         .map(|r| opt(r.key(), r.label(), fe.is("role", r.key())))
         .collect();
     let unit_opts = names
@@ -669,10 +681,7 @@ async fn users_view(
         &UsersPage {
             chrome: Chrome::new(store, u, &names, "/admin/users"),
             title: "管理：用户与角色".into(),
-            tabs: tabs("/admin/users")
-                .into_iter()
-                .filter(|t| u.session.access.role != Role::SecAdmin || t.href == "/admin/users")
-                .collect(),
+            tabs: tabs("/admin/users", u.session.access.role),
             notice,
             can_edit: u.session.access.role == Role::Admin,
             can_act: matches!(u.session.access.role, Role::Admin | Role::SecAdmin),
@@ -793,7 +802,7 @@ pub async fn user_add(State(st): State<AppState>, u: UiUser, f: F) -> PageResult
         match store.add_user(&u.session.access, &nu).await {
             Ok(_) => return Ok(see_other("/admin/users?ok=user_added")),
             Err(StoreError::Conflict(_)) => fe.set("username", format!("用户名“{username}”已被使用")),
-            Err(StoreError::BadRequest(m)) => fe.banner = m,
+            Err(StoreError::BadRequest(m) | StoreError::Forbidden(m)) => fe.banner = m,
             Err(e) => return Err(store_error(e)),
         }
     }
@@ -969,6 +978,36 @@ fn bulk_columns(header: &[lvzhi_io::sheet::Cell]) -> Result<[usize; 4], String> 
     }
 }
 
+/// The rows of a bulk account sheet (xlsx, xls or csv named `name`): the
+/// header names the columns 单位, 角色, 姓名, 手机号 (in any order, with
+/// their usual aliases); empty rows are skipped. `Err`: why the file cannot
+/// be read, in Chinese. Shared by the page and `POST /api/v1/users/import`.
+pub(crate) fn bulk_sheet(bytes: &[u8], name: &str) -> Result<Vec<lvzhi_store::manage::BulkUser>, String> {
+    let sheet = lvzhi_io::sheet::read_bytes(bytes, name, None, lvzhi_io::sheet::Encoding::default())
+        .map_err(|e| format!("文件“{name}”无法读取：{e}"))?;
+    let cols = match sheet.rows.first().map(|h| bulk_columns(h)) {
+        Some(c) => c?,
+        None => return Err(format!("文件“{name}”是空的")),
+    };
+    Ok(sheet
+        .rows
+        .iter()
+        .enumerate()
+        .skip(1)
+        .filter(|(_, r)| r.iter().any(|c| !c.is_empty()))
+        .map(|(i, _)| {
+            let t = |c: usize| sheet.cell(i, c).text().trim().to_string();
+            lvzhi_store::manage::BulkUser {
+                row: i + 1,
+                unit: t(cols[0]),
+                role: t(cols[1]),
+                name: t(cols[2]),
+                phone: t(cols[3]),
+            }
+        })
+        .collect())
+}
+
 /// `POST /admin/users/import` (multipart: `csrf`, `file`): the system
 /// administrator creates accounts from an xlsx (单位, 角色, 姓名, 手机号);
 /// the one-time passwords are shown once, on the answer page.
@@ -1001,32 +1040,10 @@ pub async fn users_import(State(st): State<AppState>, u: UiUser, req: axum::extr
     let Some((name, bytes)) = sub.file else {
         return fail("请选择要导入的xlsx文件".into()).await;
     };
-    let sheet = match lvzhi_io::sheet::read_bytes(&bytes, &name, None, lvzhi_io::sheet::Encoding::default()) {
-        Ok(s) => s,
-        Err(e) => return fail(format!("文件“{name}”无法读取：{e}")).await,
+    let rows = match bulk_sheet(&bytes, &name) {
+        Ok(rows) => rows,
+        Err(m) => return fail(m).await,
     };
-    let cols = match sheet.rows.first().map(|h| bulk_columns(h)) {
-        Some(Ok(c)) => c,
-        Some(Err(m)) => return fail(m).await,
-        None => return fail(format!("文件“{name}”是空的")).await,
-    };
-    let rows: Vec<lvzhi_store::manage::BulkUser> = sheet
-        .rows
-        .iter()
-        .enumerate()
-        .skip(1)
-        .filter(|(_, r)| r.iter().any(|c| !c.is_empty()))
-        .map(|(i, _)| {
-            let t = |c: usize| sheet.cell(i, c).text().trim().to_string();
-            lvzhi_store::manage::BulkUser {
-                row: i + 1,
-                unit: t(cols[0]),
-                role: t(cols[1]),
-                name: t(cols[2]),
-                phone: t(cols[3]),
-            }
-        })
-        .collect();
     match st.store.add_users_bulk(&u.session.access, &rows).await {
         Ok(created) => {
             let names = Names::load(&st.store).await.map_err(store_error)?;
@@ -1036,7 +1053,7 @@ pub async fn users_import(State(st): State<AppState>, u: UiUser, req: axum::extr
                 &CreatedPage {
                     chrome: Chrome::new(&st.store, &u, &names, "/admin/users"),
                     title: "管理：批量创建用户".into(),
-                    tabs: tabs("/admin/users"),
+                    tabs: tabs("/admin/users", u.session.access.role),
                     notice: format!("{day}已从“{name}”创建{}个账号，用户名为手机号。", created.len()),
                     day,
                     created,
@@ -1170,7 +1187,7 @@ async fn targets_view(
         &TargetsPage {
             chrome: Chrome::new(store, u, &names, "/admin/targets"),
             title: "管理：年度目标任务".into(),
-            tabs: tabs("/admin/targets"),
+            tabs: tabs("/admin/targets", u.session.access.role),
             notice,
             year,
             years,

@@ -56,6 +56,7 @@ pub mod record;
 pub mod render;
 pub mod reports;
 pub mod rows;
+pub mod security;
 pub mod session;
 pub mod steps;
 pub mod supervise;
@@ -138,6 +139,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/channels/{id}", post(channels::save))
         .route("/admin/channels/{id}/state", post(channels::state))
         .route("/admin/channels/{id}/test", post(channels::test))
+        .route("/admin/security", get(security::show).post(security::save))
         .route("/reports", get(reports::index))
         .route("/reports/figure", get(reports::figure))
         .route("/reports/templates/edit", get(reports::edit))

@@ -477,6 +477,7 @@ const WRITE_ROLES: &[(&str, &str, Option<&[&str]>)] = &[
     // and the policy (and the administrators' accounts); the audit
     // administrator writes nothing at all.
     ("post", "/api/v1/users", Some(&["admin"])),
+    ("post", "/api/v1/users/import", Some(&["admin"])),
     ("post", "/api/v1/outbox/channels", Some(&["admin"])),
     ("post", "/api/v1/users/{name}/role", Some(&["secadmin"])),
     ("post", "/api/v1/users/{name}/password", Some(&["admin", "secadmin"])),
@@ -683,7 +684,7 @@ fn every_write_route_against_every_role() {
                 "/api/v1/attachments/{id}/void" => json!({"reason": "角色测试"}),
                 "/api/v1/warnings/{id}/ack" => json!({"note": "已处理"}),
                 "/api/v1/users" => {
-                    json!({"username": format!("rt_{user}"), "password": "role-test-pass-1", "role": "auditor"})
+                    json!({"username": format!("rt_{user}"), "password": "role-test-pass-1", "role": "evaluator"})
                 }
                 // In the caller's own township (清水镇 for its clerk).
                 "/api/v1/ledgers/{ledger}/records" => {
@@ -750,24 +751,33 @@ fn every_write_route_against_every_role() {
         ),
         ("/api/v1/users/rt_sysadmin2/state", json!({"disabled": true})),
         ("/api/v1/users/rt_target/role", json!({"role": "audit_admin"})),
+        // An account that reads the audit log is the security administrator's too
+        // (else a reset would hand the system administrator the log).
+        (
+            "/api/v1/users/auditor/password",
+            json!({"password": "Reset#audit-2026"}),
+        ),
+        ("/api/v1/users/auditor/state", json!({"disabled": true})),
     ] {
         let before = event_count(&s);
         let r = admin.post(path, &body).unwrap();
         assert_eq!(r.status, 403, "admin {path}: {}", r.text());
         assert_eq!(event_count(&s), before);
     }
-    let r = admin
-        .post(
-            "/api/v1/users",
-            &json!({"username": "rt_sec2", "password": "Second#county-1", "role": "sec_admin"}),
-        )
-        .unwrap();
-    assert_eq!(
-        r.status,
-        403,
-        "the system administrator made a security administrator: {}",
-        r.text()
-    );
+    for role in ["sec_admin", "auditor"] {
+        let r = admin
+            .post(
+                "/api/v1/users",
+                &json!({"username": "rt_sec2", "password": "Second#county-1", "role": role}),
+            )
+            .unwrap();
+        assert_eq!(
+            r.status,
+            403,
+            "the system administrator made a {role} account: {}",
+            r.text()
+        );
+    }
     let mut sec = s.client("secadmin");
     let r = sec
         .post("/api/v1/users/secadmin/role", &json!({"role": "audit_admin"}))

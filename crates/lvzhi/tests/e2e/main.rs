@@ -12,4 +12,5 @@ mod evidence;
 mod faults;
 mod outbox;
 mod reports;
+mod security;
 mod server;
