@@ -8,7 +8,7 @@
 
 use crate::IoError;
 use crate::export::{ExportFormat, error_workbook, export};
-use crate::import::{ImportOptions, Progress, make_tag, write};
+use crate::import::{ImportOptions, Progress, import_streaming, make_tag, write};
 use crate::mapping::Mapping;
 use crate::sheet::Encoding;
 use crate::{ReadOptions, check_file};
@@ -109,6 +109,16 @@ impl<'a> ProgressLine<'a> {
         self.last = Some(now);
         let secs = self.start.elapsed().as_secs_f64().max(1e-6);
         let rate = p.done as f64 / secs;
+        if p.total == 0 {
+            // Streaming: the total is known only at the end.
+            let _ = write!(
+                self.err,
+                "\r{} {} 行 rows  {:.0} 行/秒 rows/s ",
+                self.what, p.done, rate
+            );
+            let _ = self.err.flush();
+            return;
+        }
         let left = if rate > 0.0 {
             (p.total - p.done.min(p.total)) as f64 / rate
         } else {
@@ -179,7 +189,26 @@ pub async fn run_import(
         set,
         surface: crate::Surface::Cli,
     };
-    let checked = check_file(store, &access, &args.ledger, &bytes, &name, &read).await?;
+    let opts = ImportOptions {
+        skip_invalid: args.skip_invalid,
+        dry_run: args.dry_run,
+        chunk_rows: args.chunk,
+        tag: Some(make_tag(&args.ledger, store.now(), &bytes)),
+    };
+    // A plain import (all or nothing, one transaction) writes while it checks.
+    let (checked, streamed) = if !opts.dry_run && !opts.skip_invalid && opts.chunk_rows == 0 {
+        let mut line = ProgressLine::new(err, "读取、校验并写入 / reading, checking and writing");
+        let (c, r) = import_streaming(store, &access, &args.ledger, &bytes, &name, &read, &opts, &mut |x| {
+            line.show(x)
+        })
+        .await?;
+        (c, Some(r))
+    } else {
+        (
+            check_file(store, &access, &args.ledger, &bytes, &name, &read).await?,
+            None,
+        )
+    };
     let p = &checked.prepared;
     let _ = writeln!(
         err,
@@ -258,15 +287,12 @@ pub async fn run_import(
             p.bad_rows
         );
     }
-    let opts = ImportOptions {
-        skip_invalid: args.skip_invalid,
-        dry_run: args.dry_run,
-        chunk_rows: args.chunk,
-        tag: Some(make_tag(&args.ledger, store.now(), &bytes)),
-    };
-    let report = {
-        let mut line = ProgressLine::new(err, "写入 / writing");
-        write(store, &access, p, &opts, &mut |x| line.show(x)).await?
+    let report = match streamed {
+        Some(r) => r,
+        None => {
+            let mut line = ProgressLine::new(err, "写入 / writing");
+            write(store, &access, p, &opts, &mut |x| line.show(x)).await?
+        }
     };
     if args.json {
         let _ = writeln!(out, "{}", serde_json::to_string(&report).unwrap_or_default());

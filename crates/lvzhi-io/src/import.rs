@@ -14,8 +14,8 @@
 //! then says how many rows were committed: their events carry the import's
 //! tag (`data.import`), which finds them to void.
 
-use crate::IoError;
 use crate::prepare::{CellError, GoodRow, Prepared};
+use crate::{Checked, IoError, ReadOptions};
 use lvzhi_core::access::Access;
 use lvzhi_core::field::FieldType;
 use lvzhi_core::ledger::LedgerKind;
@@ -161,4 +161,130 @@ pub async fn write(
         });
     }
     Ok(report)
+}
+
+/// The rows of one checked block, as the store takes them.
+type Block = Vec<(Map<String, Value>, Option<String>)>;
+
+/// Reads, checks and writes a file in one pass, all or nothing: each block of
+/// checked rows goes to one bulk import (one transaction) while the next block
+/// is checked, so reading and checking overlap with writing. A refused row
+/// stops the feeding; the rest of the file is still checked (every error is
+/// reported) and the import is dropped unfinished, which rolls back everything
+/// it wrote. The same outcome as [`crate::check_file`] then [`write`] with
+/// these options (`chunk_rows = 0`, no `skip_invalid`, no `dry_run`).
+#[allow(clippy::too_many_arguments)]
+pub async fn import_streaming(
+    store: &Store,
+    access: &Access,
+    ledger: &str,
+    bytes: &[u8],
+    file_name: &str,
+    read: &ReadOptions,
+    opts: &ImportOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(Checked, ImportReport), IoError> {
+    let kind = store
+        .pack()
+        .ledger(ledger)
+        .ok_or_else(|| IoError::UnknownLedger(ledger.to_string()))?
+        .clone();
+    crate::prepare::check_role(&kind, access)?;
+    let org = crate::org::OrgIndex::load(store).await.map_err(IoError::Store)?;
+    let mut read = read.clone();
+    if read.vocabulary == lvzhi_core::vocabulary::Vocabulary::default() {
+        read.vocabulary = store.pack().vocabulary.clone();
+    }
+    let tag = opts
+        .tag
+        .clone()
+        .unwrap_or_else(|| make_tag(&kind.key, store.now(), bytes));
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Block>(1);
+    let checking = {
+        let (kind, access, bytes, name) = (kind.clone(), access.clone(), bytes.to_vec(), file_name.to_string());
+        tokio::task::spawn_blocking(move || {
+            crate::check_bytes_streaming(&kind, &org, &access, &bytes, &name, &read, &mut |rows| {
+                let block: Block = rows.iter().map(|r| (store_raw(&kind, r), r.state.clone())).collect();
+                tx.blocking_send(block).is_ok()
+            })
+        })
+    };
+    // The blocks as they are checked, into one bulk import.
+    let mut bulk = None;
+    let mut failed: Option<StoreError> = None;
+    let mut pushed = 0usize;
+    while let Some(mut block) = rx.recv().await {
+        if failed.is_some() {
+            continue;
+        }
+        if bulk.is_none() {
+            match store.bulk_create(access, &kind.key, Some(tag.clone())).await {
+                Ok(b) => bulk = Some(b),
+                Err(e) => {
+                    failed = Some(e);
+                    continue;
+                }
+            }
+        }
+        let Some(b) = bulk.as_mut() else { continue };
+        while !block.is_empty() {
+            let rest = block.split_off(block.len().min(CHUNK_ROWS));
+            if let Err(e) = b.push(std::mem::replace(&mut block, rest)).await {
+                failed = Some(e);
+                break;
+            }
+        }
+        pushed = b.pushed();
+        progress(Progress { done: pushed, total: 0 });
+    }
+    let checked = checking
+        .await
+        .map_err(|e| IoError::Unreadable(format!("校验失败：{e}")))??;
+    let prepared = &checked.prepared;
+    let mut report = ImportReport {
+        tag: tag.clone(),
+        ledger: kind.key.clone(),
+        data_rows: prepared.data_rows(),
+        imported: 0,
+        rejected_rows: prepared.bad_rows,
+        errors: prepared.errors.clone(),
+        written: false,
+        dry_run: false,
+        ids: Vec::new(),
+    };
+    if let Some(e) = failed {
+        // Dropping the unfinished import rolls back what it wrote.
+        drop(bulk);
+        return Err(IoError::Write {
+            committed: 0,
+            tag,
+            source: e,
+        });
+    }
+    if !prepared.is_clean() || prepared.rows.is_empty() {
+        drop(bulk);
+        return Ok((checked, report));
+    }
+    let Some(b) = bulk else {
+        return Err(IoError::Unreadable("导入未开始 / the import did not start".into()));
+    };
+    if pushed != prepared.rows.len() {
+        return Err(IoError::Unreadable(format!(
+            "导入行数不符：已送{pushed}行，校验通过{}行 / rows sent do not match",
+            prepared.rows.len()
+        )));
+    }
+    let ids = b.finish().await.map_err(|e| IoError::Write {
+        committed: 0,
+        tag: tag.clone(),
+        source: e,
+    })?;
+    report.imported = ids.len();
+    report.ids = ids;
+    report.written = true;
+    progress(Progress {
+        done: report.imported,
+        total: report.imported,
+    });
+    Ok((checked, report))
 }

@@ -200,6 +200,20 @@ pub fn check_bytes(
     file_name: &str,
     opts: &ReadOptions,
 ) -> Result<Checked, IoError> {
+    check_bytes_streaming(kind, org, access, bytes, file_name, opts, &mut |_| true)
+}
+
+/// [`check_bytes`], handing the good rows to `sink` block by block while the
+/// rest is checked (see [`prepare::prepare_streaming`]).
+pub fn check_bytes_streaming(
+    kind: &lvzhi_core::ledger::LedgerKind,
+    org: &org::OrgIndex,
+    access: &Access,
+    bytes: &[u8],
+    file_name: &str,
+    opts: &ReadOptions,
+    sink: &mut dyn FnMut(&[&prepare::GoodRow]) -> bool,
+) -> Result<Checked, IoError> {
     let sheet = sheet::read_bytes_with(bytes, file_name, opts.sheet.as_deref(), opts.encoding, &opts.limits)?;
     let layout = mapping::find_layout_with(&sheet, kind, &opts.vocabulary, &opts.mapping)?;
     let set = opts
@@ -208,12 +222,17 @@ pub fn check_bytes(
         .map(|(k, v)| fill::parse_set(kind, &format!("{k}={v}")))
         .collect::<Result<Vec<_>, _>>()?;
     let fills = fill::plan(kind, &layout, &opts.vocabulary, &set, access)?;
-    let prepared = prepare::prepare_with(kind, &sheet, layout, &fills, org, access, opts.surface)?;
+    let prepared = prepare::prepare_streaming(kind, &sheet, layout, &fills, org, access, opts.surface, sink)?;
     Ok(Checked { sheet, prepared })
 }
 
 /// Reads, checks and (unless a dry run, or errors without `skip_invalid`)
 /// writes a file: the whole of `lvzhi import`.
+///
+/// A plain import (one transaction, all or nothing) is streamed: the rows
+/// checked so far go to the store's bulk import while the rest of the file is
+/// checked ([`import::import_streaming`]); a refused row anywhere rolls it all
+/// back, as before.
 #[allow(clippy::too_many_arguments)]
 pub async fn import_file(
     store: &Store,
@@ -225,11 +244,14 @@ pub async fn import_file(
     opts: &import::ImportOptions,
     progress: &mut dyn FnMut(import::Progress),
 ) -> Result<(Checked, import::ImportReport), IoError> {
-    let checked = check_file(store, access, ledger, bytes, file_name, read).await?;
     let mut opts = opts.clone();
     if opts.tag.is_none() {
         opts.tag = Some(import::make_tag(ledger, store.now(), bytes));
     }
+    if !opts.dry_run && !opts.skip_invalid && opts.chunk_rows == 0 {
+        return import::import_streaming(store, access, ledger, bytes, file_name, read, &opts, progress).await;
+    }
+    let checked = check_file(store, access, ledger, bytes, file_name, read).await?;
     let report = import::write(store, access, &checked.prepared, &opts, progress).await?;
     Ok((checked, report))
 }

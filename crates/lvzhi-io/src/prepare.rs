@@ -280,6 +280,29 @@ pub fn prepare_with(
     access: &Access,
     surface: Surface,
 ) -> Result<Prepared, IoError> {
+    prepare_streaming(kind, sheet, layout, fills, org, access, surface, &mut |_| true)
+}
+
+/// Rows checked per block by [`prepare_streaming`].
+pub const BLOCK_ROWS: usize = 20_000;
+
+/// [`prepare_with`], handing the good rows to `sink` block by block
+/// ([`BLOCK_ROWS`] data rows, in file order) while the next block is checked —
+/// as long as no row so far was refused. Once a row is refused (or `sink`
+/// returns false) `sink` is not called again, and every later row is still
+/// checked so that the result lists every error. The result is the same as
+/// [`prepare_with`]'s.
+#[allow(clippy::too_many_arguments)]
+pub fn prepare_streaming(
+    kind: &LedgerKind,
+    sheet: &Sheet,
+    layout: Layout,
+    fills: &[Fill],
+    org: &OrgIndex,
+    access: &Access,
+    surface: Surface,
+    sink: &mut dyn FnMut(&[&GoodRow]) -> bool,
+) -> Result<Prepared, IoError> {
     check_role(kind, access)?;
     let ctx = Ctx {
         surface,
@@ -327,20 +350,22 @@ pub fn prepare_with(
             .map(|(i, cells)| check_row(&ctx, start + offset + i, cells, &mut cache))
             .collect()
     };
-    let outcomes: Vec<Outcome> = if threads <= 1 || data.len() < PARALLEL_FROM {
-        run(0, data)
-    } else {
-        let per = data.len().div_ceil(threads);
+    // One block: its rows checked (on all cores when it is big).
+    let check_block = |offset: usize, block: &[Vec<Cell>]| -> Result<Vec<Outcome>, IoError> {
+        if threads <= 1 || block.len() < PARALLEL_FROM {
+            return Ok(run(offset, block));
+        }
+        let per = block.len().div_ceil(threads);
         std::thread::scope(|s| {
-            let handles: Vec<_> = data
+            let handles: Vec<_> = block
                 .chunks(per)
                 .enumerate()
                 .map(|(k, part)| {
                     let run = &run;
-                    s.spawn(move || run(k * per, part))
+                    s.spawn(move || run(offset + k * per, part))
                 })
                 .collect();
-            let mut all = Vec::with_capacity(data.len());
+            let mut all = Vec::with_capacity(block.len());
             for h in handles {
                 match h.join() {
                     Ok(mut v) => all.append(&mut v),
@@ -348,8 +373,30 @@ pub fn prepare_with(
                 }
             }
             Ok(all)
-        })?
+        })
     };
+    let mut outcomes: Vec<Outcome> = Vec::with_capacity(data.len());
+    let mut streaming = true;
+    for (b, block) in data.chunks(BLOCK_ROWS.max(1)).enumerate() {
+        let from = outcomes.len();
+        outcomes.append(&mut check_block(b * BLOCK_ROWS, block)?);
+        let fresh = &outcomes[from..];
+        if streaming && fresh.iter().any(|o| matches!(o, Outcome::Bad(_))) {
+            streaming = false;
+        }
+        if streaming {
+            let good: Vec<&GoodRow> = fresh
+                .iter()
+                .filter_map(|o| match o {
+                    Outcome::Good(g, _) => Some(g),
+                    _ => None,
+                })
+                .collect();
+            if !good.is_empty() {
+                streaming = sink(&good);
+            }
+        }
+    }
     let mut out = Prepared {
         ledger: kind.key.clone(),
         sheet: sheet.name.clone(),

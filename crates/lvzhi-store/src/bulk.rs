@@ -23,11 +23,12 @@
 //! * the writer takes the chunks from a bounded channel, checks that each
 //!   follows on from the last (ids, seq, prev hash), checks the references
 //!   (units, people, divisions, records) with one query per field over the
-//!   chunk's distinct values (cached across chunks), and writes the chunk with
-//!   two statements, one for the events and one for the records, each taking
-//!   the whole chunk as one JSON parameter (`json_each` on SQLite,
-//!   `json_array_elements` on PostgreSQL). The statements' text never changes,
-//!   so each is prepared once and reused;
+//!   chunk's distinct values (cached across chunks), and writes the chunk: on
+//!   SQLite through cached multi-row INSERTs of [`LITE_GROUP`] rows, every
+//!   value bound to its own parameter ([`write_lite`]); on PostgreSQL with two
+//!   statements, one for the events and one for the records, each taking the
+//!   whole chunk as one JSON parameter (`json_array_elements`). The statements'
+//!   text never changes, so each is prepared once and reused;
 //! * on SQLite the import runs with a larger page cache and no automatic
 //!   checkpoint; the commit is durable once the WAL is synced
 //!   (`synchronous=FULL`), and the writer checkpoints after it has answered.
@@ -298,7 +299,8 @@ pub(crate) struct Start {
 }
 
 /// A chunk ready to write: validated, ids and seqs allotted, events sealed,
-/// serialised into the two statements' JSON parameters.
+/// serialised into the two statements' JSON parameters (PostgreSQL) or kept
+/// as rows to bind (SQLite).
 pub(crate) struct Built {
     /// Index of the chunk's first row in the import.
     first: usize,
@@ -310,10 +312,28 @@ pub(crate) struct Built {
     last_hash: String,
     /// (index into the ledger's fields, value) of each reference, a row each.
     refs: Vec<Vec<(usize, Value)>>,
-    /// `[[seq, entity_id, data, prev_hash, hash], …]`
+    /// PostgreSQL: `[[seq, entity_id, data, prev_hash, hash], …]`
     events: String,
-    /// `[[id, state, unit, division, owner, deadline, closed, title, search, fields, last_event], …]`
+    /// PostgreSQL: `[[id, state, unit, division, owner, deadline, closed, title, search, fields, last_event], …]`
     records: String,
+    /// SQLite: the rows, bound column by column into cached multi-row INSERTs.
+    lite: Vec<LiteRow>,
+}
+
+/// One row of a chunk as SQLite takes it: each value bound to its own
+/// parameter of a prepared multi-row INSERT (no JSON to parse in the database).
+struct LiteRow {
+    id: i64,
+    seq: i64,
+    /// The event's data (canonical JSON text).
+    data: String,
+    prev_hash: String,
+    hash: String,
+    state: String,
+    closed: bool,
+    d: Derived,
+    /// The record's fields (canonical JSON text).
+    fields: String,
 }
 
 /// What the caller's side sends the writer.
@@ -414,6 +434,7 @@ fn build_rows(
     cal: &Calendar,
     departments: &HashSet<i64>,
     cur: &mut Cursor,
+    lite: bool,
 ) -> Result<Built, StoreError> {
     let ref_fields: Vec<(usize, &FieldDef)> = kind
         .fields
@@ -434,8 +455,9 @@ fn build_rows(
         prev_hash: cur.hash.clone(),
         last_hash: String::new(),
         refs: Vec::with_capacity(rows.len()),
-        events: String::with_capacity(rows.len() * 768),
-        records: String::with_capacity(rows.len() * 1024),
+        events: String::with_capacity(if lite { 0 } else { rows.len() * 768 }),
+        records: String::with_capacity(if lite { 0 } else { rows.len() * 1024 }),
+        lite: Vec::with_capacity(if lite { rows.len() } else { 0 }),
     };
     // Validation and each row's JSON on up to two threads (they do not depend on
     // one another); then, in order, the chain hashes and the chunk's parameters.
@@ -504,8 +526,10 @@ fn build_rows(
         rows.iter().map(ready_row).collect()
     };
     let (ev, rec) = (&mut built.events, &mut built.records);
-    ev.push('[');
-    rec.push('[');
+    if !lite {
+        ev.push('[');
+        rec.push('[');
+    }
     for (i, r) in ready.into_iter().enumerate() {
         let Ready {
             fields_json,
@@ -521,6 +545,24 @@ fn build_rows(
         let hash = cur
             .hasher
             .hash(&cur.hash, hash_json.as_deref().unwrap_or(&data_json), id, seq);
+        if lite {
+            let closed = kind.is_final(&state);
+            let prev_hash = std::mem::replace(&mut cur.hash, hash.clone());
+            built.lite.push(LiteRow {
+                id,
+                seq,
+                data: data_json,
+                prev_hash,
+                hash,
+                state,
+                closed,
+                d,
+                fields: fields_json,
+            });
+            cur.last_id = id;
+            cur.seq = seq;
+            continue;
+        }
         if i > 0 {
             ev.push(',');
             rec.push(',');
@@ -566,8 +608,10 @@ fn build_rows(
         cur.seq = seq;
         cur.hash = hash;
     }
-    ev.push(']');
-    rec.push(']');
+    if !lite {
+        ev.push(']');
+        rec.push(']');
+    }
     built.last_hash = cur.hash.clone();
     Ok(built)
 }
@@ -593,6 +637,8 @@ pub struct BulkCreate {
     start: Option<oneshot::Receiver<Start>>,
     /// The ids and events allotted so far.
     cursor: Option<Cursor>,
+    /// SQLite (rows bound column by column) rather than PostgreSQL (JSON).
+    lite: bool,
 }
 
 impl Store {
@@ -632,6 +678,7 @@ impl Store {
             keys: self.keys.clone(),
             start: Some(start),
             cursor: None,
+            lite: self.pool.dialect() == Dialect::Sqlite,
         })
     }
 
@@ -685,6 +732,7 @@ impl BulkCreate {
                 None => return Err(StoreError::Internal("bulk import already failed".into())),
             },
         };
+        let lite = self.lite;
         let (pack, actor, ledger, tag, today, first, cal, departments) = (
             self.pack.clone(),
             self.actor.clone(),
@@ -708,6 +756,7 @@ impl BulkCreate {
                     &cal,
                     &departments,
                     &mut cur,
+                    lite,
                 ),
                 None => Err(StoreError::NotFound(format!("台账“{ledger}”不存在"))),
             };
@@ -832,23 +881,117 @@ impl Refs {
     }
 }
 
-const EVENTS_SQLITE: &str = "INSERT INTO events (seq, at, actor, actor_name, kind, entity, entity_id, ledger, data, \
-    prev_hash, hash) SELECT value ->> 0, $2, $3, $4, 'record.create', 'record', value ->> 1, $5, value -> 2, \
-    value ->> 3, value ->> 4 FROM jsonb_each($1)";
 const EVENTS_PG: &str = "INSERT INTO events (seq, at, actor, actor_name, kind, entity, entity_id, ledger, data, \
     prev_hash, hash) SELECT (value ->> 0)::bigint, $2, $3, $4, 'record.create', 'record', value ->> 1, $5, \
     value ->> 2, value ->> 3, value ->> 4 FROM json_array_elements($1::json) AS value";
-const RECORDS_SQLITE: &str = "INSERT INTO records (id, ledger, state, unit_id, source_unit_id, division, owner_id, \
-    deadline, closed, voided, title, search, fields, version, state_since, created_at, created_by, updated_at, \
-    last_event, number) SELECT value ->> 0, $2, value ->> 1, value ->> 2, $3, value ->> 3, value ->> 4, value ->> 5, \
-    value ->> 6, FALSE, value ->> 7, value ->> 8, value -> 9, 1, $4, $4, $5, $4, value ->> 10, \
-    $6 || CAST($7 + (value ->> 0) - $8 AS TEXT) || '号' FROM jsonb_each($1)";
 const RECORDS_PG: &str = "INSERT INTO records (id, ledger, state, unit_id, source_unit_id, division, owner_id, \
     deadline, closed, voided, title, search, fields, version, state_since, created_at, created_by, updated_at, \
     last_event, number) SELECT (value ->> 0)::bigint, $2, value ->> 1, (value ->> 2)::bigint, $3, value ->> 3, \
     (value ->> 4)::bigint, value ->> 5, (value ->> 6)::boolean, FALSE, value ->> 7, value ->> 8, value ->> 9, 1, \
     $4, $4, $5, $4, (value ->> 10)::bigint, \
     $6 || ($7::bigint + (value ->> 0)::bigint - $8::bigint)::text || '号' FROM json_array_elements($1::json) AS value";
+
+/// Rows per multi-row INSERT on SQLite (the chunk's last rows go one by one).
+const LITE_GROUP: usize = 64;
+
+/// What every row of a SQLite chunk shares.
+struct LiteConsts<'a> {
+    at: Arc<str>,
+    created_by: Option<i64>,
+    actor_name: Arc<str>,
+    ledger: Arc<str>,
+    source_unit: Option<i64>,
+    /// The records' numbers: `{number_head}{number_start + (id - first_id)}号`.
+    number_head: &'a str,
+    number_start: i64,
+}
+
+/// The text of the statement that inserts `k` rows' events and records (two
+/// INSERTs, one parameter list: the events' values row by row, then the
+/// records'). Constant for a given `k`, so sqlx prepares it once per
+/// connection and reuses it (its statement cache).
+///
+/// The parameters are anonymous (`?`), each bound once: SQLite looks a
+/// numbered parameter's name up by a linear scan, and sqlx asks for every
+/// parameter's name, which made numbered parameters quadratic in `k`.
+fn lite_sql(k: usize) -> String {
+    const EV_ROW: &str = "(?,?,?,?,'record.create','record',CAST(? AS TEXT),?,?,?,?)";
+    const REC_ROW: &str = "(?,?,?,?,?,?,?,?,?,FALSE,?,?,?,1,?,?,?,?,?,?)";
+    let mut sql = String::from(
+        "INSERT INTO events (seq, at, actor, actor_name, kind, entity, entity_id, ledger, data, prev_hash, hash) VALUES ",
+    );
+    sql.push_str(&vec![EV_ROW; k].join(","));
+    sql.push_str(
+        ";\nINSERT INTO records (id, ledger, state, unit_id, source_unit_id, division, owner_id, deadline, closed, \
+         voided, title, search, fields, version, state_since, created_at, created_by, updated_at, last_event, number) VALUES ",
+    );
+    sql.push_str(&vec![REC_ROW; k].join(","));
+    sql
+}
+
+/// The statements' texts by rows per statement, made once per import.
+type LiteStatements = HashMap<usize, String>;
+
+/// Writes a SQLite chunk: groups of [`LITE_GROUP`] rows through one cached
+/// multi-row statement, the rest through one statement of their number (a
+/// chunk's tail is the same size chunk after chunk); every value bound to its
+/// own parameter.
+async fn write_lite(
+    c: &mut sqlx::SqliteConnection,
+    stmts: &mut LiteStatements,
+    k: &LiteConsts<'_>,
+    rows: Vec<LiteRow>,
+    first_id: i64,
+) -> Result<(), StoreError> {
+    let mut rows = rows.into_iter();
+    while rows.len() > 0 {
+        let n = rows.len().min(LITE_GROUP);
+        let group: Vec<LiteRow> = rows.by_ref().take(n).collect();
+        let sql = stmts.entry(n).or_insert_with(|| lite_sql(n));
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
+        let mut rest = Vec::with_capacity(n);
+        for r in group {
+            // seq, at, actor, actor_name, entity_id, ledger, data, prev_hash, hash
+            q = q
+                .bind(r.seq)
+                .bind(k.at.clone())
+                .bind(k.created_by)
+                .bind(k.actor_name.clone())
+                .bind(r.id)
+                .bind(k.ledger.clone())
+                .bind(r.data)
+                .bind(r.prev_hash)
+                .bind(r.hash);
+            rest.push((r.id, r.seq, r.state, r.closed, r.d, r.fields));
+        }
+        for (id, seq, state, closed, d, fields) in rest {
+            let number = format!("{}{}号", k.number_head, k.number_start + (id - first_id));
+            // id, ledger, state, unit_id, source_unit_id, division, owner_id, deadline, closed,
+            // title, search, fields, state_since, created_at, created_by, updated_at, last_event, number
+            q = q
+                .bind(id)
+                .bind(k.ledger.clone())
+                .bind(state)
+                .bind(d.unit)
+                .bind(k.source_unit)
+                .bind(d.division)
+                .bind(d.owner)
+                .bind(d.deadline)
+                .bind(closed)
+                .bind(d.title)
+                .bind(d.search)
+                .bind(fields)
+                .bind(k.at.clone())
+                .bind(k.at.clone())
+                .bind(k.created_by)
+                .bind(k.at.clone())
+                .bind(seq)
+                .bind(number);
+        }
+        q.execute(&mut *c).await?;
+    }
+    Ok(())
+}
 
 /// The event hash of a `record.create` event, streamed: equal to
 /// `Event::seal` on the same event (tested below).
@@ -1031,12 +1174,8 @@ async fn write_chunks(
 ) -> Result<Out, StoreError> {
     let pg = matches!(conn, Conn::Pg(_));
     let created_by = if actor.user_id > 0 { Some(actor.user_id) } else { None };
-    let (events_sql, records_sql) = if pg {
-        (EVENTS_PG, RECORDS_PG)
-    } else {
-        (EVENTS_SQLITE, RECORDS_SQLITE)
-    };
     let mut refs = Refs::default();
+    let mut stmts = LiteStatements::default();
     let mut ids = Vec::new();
     loop {
         let b = match rx.recv().await {
@@ -1055,31 +1194,44 @@ async fn write_chunks(
         // The records' numbers are allotted first and written with the rows
         // (an UPDATE after the INSERT would write every row twice).
         let (number_head, number_start) = crate::numbers::allot_series(conn, kind, at, n).await?;
-        conn.exec(
-            events_sql,
-            &[
-                P::T(b.events),
-                P::T(at.to_string()),
-                P::OI(created_by),
-                P::T(actor.username.clone()),
-                P::T(kind.key.clone()),
-            ],
-        )
-        .await?;
-        conn.exec(
-            records_sql,
-            &[
-                P::T(b.records),
-                P::T(kind.key.clone()),
-                P::OI(actor.unit),
-                P::T(at.to_string()),
-                P::OI(created_by),
-                P::T(number_head),
-                P::I(number_start),
-                P::I(b.first_id),
-            ],
-        )
-        .await?;
+        if let Conn::Lite(c) = conn {
+            let consts = LiteConsts {
+                at: Arc::from(at),
+                created_by,
+                actor_name: Arc::from(actor.username.as_str()),
+                ledger: Arc::from(kind.key.as_str()),
+                source_unit: actor.unit,
+                number_head: &number_head,
+                number_start,
+            };
+            write_lite(c, &mut stmts, &consts, b.lite, b.first_id).await?;
+        } else {
+            conn.exec(
+                EVENTS_PG,
+                &[
+                    P::T(b.events),
+                    P::T(at.to_string()),
+                    P::OI(created_by),
+                    P::T(actor.username.clone()),
+                    P::T(kind.key.clone()),
+                ],
+            )
+            .await?;
+            conn.exec(
+                RECORDS_PG,
+                &[
+                    P::T(b.records),
+                    P::T(kind.key.clone()),
+                    P::OI(actor.unit),
+                    P::T(at.to_string()),
+                    P::OI(created_by),
+                    P::T(number_head),
+                    P::I(number_start),
+                    P::I(b.first_id),
+                ],
+            )
+            .await?;
+        }
         if let Some(w) = wal.as_deref_mut() {
             w.poke();
         }

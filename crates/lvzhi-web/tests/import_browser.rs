@@ -9,7 +9,9 @@
 //! its row and column with a Chinese reason and 确认导入 is refused with nothing
 //! written; the 错误说明 copy is downloaded and has its added column; the fixed
 //! file is imported, the records are on the list page and their history names
-//! the import. Then a GBK CSV with a bad date, imported with 跳过错误行.
+//! the import. Then a GBK CSV with a bad date, imported with 跳过错误行. Last,
+//! a sheet whose 描述 column is only suggested as 隐患描述: the clerk presses 采用,
+//! sets 行业 once for the file (统一设定), and imports.
 //! Screenshots of every screen go to `target/ui-screenshots/import-*.png`.
 //!
 //! Without chromium/chromedriver the test says so and passes, unless
@@ -513,4 +515,92 @@ async fn run(x: &Ctx) {
     assert_eq!(station.row.fields["industry"], "危险化学品");
     assert_eq!(station.row.fields["found_on"], "2026-03-09");
     assert_eq!(x.record_creates().await, creates0 + 6);
+
+    suggestion_accepted_and_industry_set_once(x, creates0 + 6).await;
+}
+
+/// A sheet as another system exports it: 描述 (only *suggested* as 隐患描述 —
+/// a two-character name is never mapped without the clerk), no 行业 column,
+/// a 督办领导 column that is no field. The clerk presses 采用 on the
+/// suggestion, sets 行业 once for the whole file, and imports.
+async fn suggestion_accepted_and_industry_set_once(x: &Ctx, creates0: usize) {
+    let c = &x.c;
+    let csv = format!(
+        "描述,企业名称,隐患等级,检查时间,督办领导\r\n\
+         仓库灭火器压力不足{MARK}建议,西洞镇辛商贸有限公司,一般,2026-03-11,张副镇长\r\n\
+         食堂燃气软管老化{MARK}建议,西洞镇壬餐饮店,重大,2026年3月12日,张副镇长\r\n"
+    );
+    x.upload("西洞镇检查记录.csv", csv.as_bytes()).await;
+    let m = x.mapping().await;
+    assert_eq!(m["col0"].1, "@extra", "描述 is not mapped without the clerk: {m:?}");
+    assert_eq!(m["col3"].1, "found_on", "检查时间 ≈ 发现日期: {m:?}");
+    assert_eq!(m["col4"].1, "@extra", "督办领导 is kept as extra information: {m:?}");
+    let hint = css(c, "#mapping-form tr:first-child .mapping-hint")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(hint.contains("建议：隐患描述"), "{hint}");
+    // 行业 has no column: it is offered to be set once for the file.
+    css(c, "fieldset.set-once input[name='set.industry']").await;
+    shot(c, "13-suggestion").await;
+    // 采用: the screen again, the suggestion chosen, nothing else changed.
+    css(c, "#accept-col0").await.click().await.unwrap();
+    css(c, "#mapping-form").await;
+    let m = x.mapping().await;
+    assert_eq!(m["col0"].1, "description", "the suggestion is chosen: {m:?}");
+    assert_eq!((m["col3"].1.as_str(), m["col4"].1.as_str()), ("found_on", "@extra"));
+    let hint = css(c, "#mapping-form tr:first-child .mapping-hint")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(hint.contains("已采用建议：隐患描述"), "{hint}");
+    assert_eq!(count(c, "#accept-col0").await, 0, "no 采用 once accepted");
+    assert_eq!(
+        count(c, "fieldset.set-once input[name='set.description']").await,
+        0,
+        "隐患描述 has its column now: not offered to be set once"
+    );
+    // 行业 once for the file; Enter in the field goes on to the preview.
+    let industry = css(c, "fieldset.set-once input[name='set.industry']").await;
+    industry.send_keys("工贸").await.unwrap();
+    fits(c).await;
+    shot(c, "14-suggestion-accepted-industry-set").await;
+    industry.send_keys("\u{E007}").await.unwrap();
+    let summary = css(c, "#import-summary").await.text().await.unwrap();
+    assert!(
+        summary.contains("可导入 2 行") && summary.contains("有误 0 行"),
+        "{summary}"
+    );
+    let text = body_text(c).await;
+    assert!(text.contains("行业 ← 统一设定值“工贸”（2行）"), "{text}");
+    // 乡镇 from the township named in the company's name.
+    assert!(text.contains("乡镇 ← “企业名称”中的乡镇名（2行）"), "{text}");
+    shot(c, "15-suggestion-preview").await;
+    css(c, "#confirm-form button[type=submit]").await.click().await.unwrap();
+    let result = css(c, "#import-result").await.text().await.unwrap();
+    assert!(result.contains("已导入 2 条记录"), "{result}");
+    shot(c, "16-suggestion-result").await;
+    assert_eq!(x.record_creates().await, creates0 + 2);
+    let items: Vec<_> = marked(&x.demo.store, &x.office)
+        .await
+        .into_iter()
+        .filter(|i| i.row.fields["description"].as_str().unwrap().ends_with("建议"))
+        .collect();
+    assert_eq!(items.len(), 2);
+    for i in &items {
+        assert_eq!(i.row.fields["industry"], "工贸", "set once for the file");
+        assert_eq!(
+            i.row.fields["extra"]["督办领导"], "张副镇长",
+            "kept as extra information"
+        );
+    }
+    let gas = items
+        .iter()
+        .find(|i| i.row.fields["description"].as_str().unwrap().starts_with("食堂"))
+        .unwrap();
+    assert_eq!(gas.row.fields["grade"], "重大");
+    assert_eq!(gas.row.fields["found_on"], "2026-03-12");
+    assert_eq!(gas.row.fields["company"], "西洞镇壬餐饮店");
 }

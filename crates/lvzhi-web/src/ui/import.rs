@@ -217,6 +217,8 @@ pub struct MapRow {
     pub choices: Vec<Choice>,
     /// A suggested field the clerk may choose ("建议：整改期限（93分，以“整改期限”结尾）"), or "".
     pub hint: String,
+    /// Whether the hint comes with a 采用 button (the suggestion is not chosen yet).
+    pub accept: bool,
 }
 
 #[derive(Template)]
@@ -393,9 +395,12 @@ fn map_rows(kind: &LedgerKind, d: &Detected, chosen: &HashMap<usize, String>) ->
                     selected: current == STATE_TARGET,
                 });
             }
-            let hint = match col.suggestions.first() {
-                Some(s) if col.field.is_none() => format!("建议：{}（{}分，{}）", s.label, s.score, s.reason),
-                _ => String::new(),
+            let (hint, accept) = match col.suggestions.first() {
+                Some(s) if col.field.is_none() && current == s.field => {
+                    (format!("已采用建议：{}（{}分，{}）", s.label, s.score, s.reason), false)
+                }
+                Some(s) if col.field.is_none() => (format!("建议：{}（{}分，{}）", s.label, s.score, s.reason), true),
+                _ => (String::new(), false),
             };
             MapRow {
                 letter: col.letter.clone(),
@@ -404,6 +409,7 @@ fn map_rows(kind: &LedgerKind, d: &Detected, chosen: &HashMap<usize, String>) ->
                 sample: sample.join("；"),
                 choices,
                 hint,
+                accept,
             }
         })
         .collect()
@@ -448,6 +454,8 @@ async fn mapping_view(
                 .fields
                 .iter()
                 .filter(|f| f.required && !l.columns.iter().any(|c| c.field.as_deref() == Some(f.key.as_str())))
+                // Nor one the clerk has chosen a column for (e.g. by 采用).
+                .filter(|f| !chosen.values().any(|v| *v == f.key))
                 .map(|f| SetInput {
                     key: f.key.clone(),
                     label: f.label.clone(),
@@ -518,6 +526,27 @@ pub async fn save_mapping(State(st): State<AppState>, u: UiUser, Path(id): Path<
         m.columns.insert(col.header.clone(), value.clone());
         chosen.insert(col.index, value);
     }
+    // 采用: the clerk accepted a column's suggestion — the screen again, with
+    // that field chosen and every other choice and value kept.
+    if let Some(col) = field(&f, "accept").and_then(|a| a.strip_prefix("col")?.parse::<usize>().ok()) {
+        let Some(s) = l
+            .columns
+            .iter()
+            .find(|c| c.index == col)
+            .and_then(|c| c.suggestions.first())
+        else {
+            return Err(error_page(
+                StatusCode::BAD_REQUEST,
+                "请求有误",
+                "这一列没有建议的字段。",
+            ));
+        };
+        chosen.insert(col, s.field.clone());
+        let set = set_values(&kind, &f);
+        st.staging.update(&id, |x| x.set = set);
+        let e = entry_for(&st, &u, &id)?.0;
+        return mapping_view(&st, &u, id, &e, &kind, &chosen, String::new()).await;
+    }
     let mut problems: Vec<String> = columns_of
         .iter()
         .filter(|(_, cols)| cols.len() > 1)
@@ -525,15 +554,7 @@ pub async fn save_mapping(State(st): State<AppState>, u: UiUser, Path(id): Path<
         .collect();
     // A required field without a column may be set once for the whole file
     // (统一设定), or, for 乡镇, be the clerk's own township.
-    let mut set: Vec<(String, String)> = Vec::new();
-    for fd in &kind.fields {
-        if let Some(v) = field(&f, &format!("set.{}", fd.key))
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-        {
-            set.push((fd.key.clone(), v.to_string()));
-        }
-    }
+    let set = set_values(&kind, &f);
     let own_division = u.session.access.division.is_some();
     let missing: Vec<&str> = kind
         .fields
@@ -555,6 +576,19 @@ pub async fn save_mapping(State(st): State<AppState>, u: UiUser, Path(id): Path<
         x.set = set;
     });
     Ok(see_other(&format!("/imports/{id}/preview")))
+}
+
+/// The values set once for the whole file (统一设定: `set.<field>` of the form).
+fn set_values(kind: &LedgerKind, f: &[(String, String)]) -> Vec<(String, String)> {
+    kind.fields
+        .iter()
+        .filter_map(|fd| {
+            field(f, &format!("set.{}", fd.key))
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(|v| (fd.key.clone(), v.to_string()))
+        })
+        .collect()
 }
 
 /// A cell of the preview.
