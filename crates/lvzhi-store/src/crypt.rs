@@ -332,9 +332,22 @@ impl Keys {
     }
 }
 
-/// The secrets kept in `users` that the server must read back (TOTP keys),
-/// by column.
-const SECRET_COLUMNS: [&str; 2] = ["totp_secret", "totp_pending"];
+/// The secrets the server must read back, by table and column: the users'
+/// TOTP keys and the outbound channels' signing secrets / SMTP passwords.
+const SECRET_COLUMNS: [(&str, &str); 3] = [
+    ("users", "totp_secret"),
+    ("users", "totp_pending"),
+    ("channels", "secret"),
+];
+
+/// What binds a secret of `table` row `id` to its place.
+fn secret_aad(table: &str, id: i64) -> String {
+    if table == "channels" {
+        crate::outbox::SECRET_AAD.to_string()
+    } else {
+        totp_aad(id)
+    }
+}
 
 /// Seals every secret still stored in plaintext (a database from before
 /// they were encrypted, or one that ran without a key) under the current
@@ -346,17 +359,19 @@ const SECRET_COLUMNS: [&str; 2] = ["totp_secret", "totp_pending"];
 pub(crate) async fn seal_plain_secrets(conn: &mut Conn<'_>, keys: &[FieldKey]) -> Result<u64, StoreError> {
     let Some(key) = keys.last() else { return Ok(0) };
     let mut n = 0;
-    for col in SECRET_COLUMNS {
+    for (table, col) in SECRET_COLUMNS {
         let rows = conn
             .rows(
-                &format!("SELECT id, {col} FROM users WHERE {col} IS NOT NULL AND {col} NOT LIKE 'enc:sm4gcm:%'"),
+                &format!(
+                    "SELECT id, {col} FROM {table} WHERE {col} IS NOT NULL AND {col} <> '' AND {col} NOT LIKE 'enc:sm4gcm:%'"
+                ),
                 &[],
             )
             .await?;
         for r in &rows {
-            let sealed = key.seal(&random(), &random(), &totp_aad(r.i(0)), &r.t(1));
+            let sealed = key.seal(&random(), &random(), &secret_aad(table, r.i(0)), &r.t(1));
             conn.exec(
-                &format!("UPDATE users SET {col} = $1 WHERE id = $2"),
+                &format!("UPDATE {table} SET {col} = $1 WHERE id = $2"),
                 &[P::T(sealed), P::I(r.i(0))],
             )
             .await?;
@@ -370,7 +385,7 @@ pub(crate) async fn seal_plain_secrets(conn: &mut Conn<'_>, keys: &[FieldKey]) -
                 conn.script("VACUUM").await?;
                 conn.script("PRAGMA wal_checkpoint(TRUNCATE)").await?;
             }
-            Dialect::Postgres => conn.script("VACUUM users").await?,
+            Dialect::Postgres => conn.script("VACUUM users, channels").await?,
         }
     }
     Ok(n)
@@ -379,24 +394,28 @@ pub(crate) async fn seal_plain_secrets(conn: &mut Conn<'_>, keys: &[FieldKey]) -
 /// Re-seals the users' secrets under `new` (a key rotation), in one transaction.
 async fn rotate_secrets(conn: &mut Conn<'_>, keys: &[FieldKey], new: &FieldKey) -> Result<u64, StoreError> {
     let mut n = 0;
-    for col in SECRET_COLUMNS {
+    for (table, col) in SECRET_COLUMNS {
         let rows = conn
-            .rows(&format!("SELECT id, {col} FROM users WHERE {col} IS NOT NULL"), &[])
+            .rows(
+                &format!("SELECT id, {col} FROM {table} WHERE {col} IS NOT NULL AND {col} <> ''"),
+                &[],
+            )
             .await?;
         for r in &rows {
             let (id, stored) = (r.i(0), r.t(1));
-            let aad = totp_aad(id);
+            let aad = secret_aad(table, id);
             let sealed = match sealed_key_id(&stored) {
                 Some(k) if k == new.id => continue,
                 Some(k) => reseal(keys, new, &random(), &aad, &stored).ok_or_else(|| {
                     StoreError::BadRequest(format!(
-                        "用户#{id}的双因素认证密钥无法用现有密钥解密（密钥 {k}），轮换已停止，已完成的部分保持可读"
+                        "{}#{id}的密钥无法用现有密钥解密（密钥 {k}），轮换已停止，已完成的部分保持可读",
+                        if table == "channels" { "通知渠道" } else { "用户" }
                     ))
                 })?,
                 None => new.seal(&random(), &random(), &aad, &stored),
             };
             conn.exec(
-                &format!("UPDATE users SET {col} = $1 WHERE id = $2"),
+                &format!("UPDATE {table} SET {col} = $1 WHERE id = $2"),
                 &[P::T(sealed), P::I(id)],
             )
             .await?;

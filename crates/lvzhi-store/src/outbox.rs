@@ -346,6 +346,20 @@ fn admin(a: &Access) -> Result<(), StoreError> {
 const CHANNEL_COLS: &str =
     "c.kind, c.url, c.secret, c.method, c.body_template, c.phone, c.ca_file, c.smtp_user, c.mail_from, c.mail_to";
 
+/// What binds a sealed channel secret (the 钉钉 signing secret, the SMTP
+/// password) to its column.
+pub(crate) const SECRET_AAD: &str = "channels.secret";
+
+/// A channel secret as stored: sealed when a key is loaded, empty kept empty
+/// (so "已设置" stays true only for a secret that was given).
+fn seal(keys: &crate::crypt::Keys, secret: &str) -> String {
+    if secret.is_empty() {
+        String::new()
+    } else {
+        keys.seal_secret(SECRET_AAD, secret)
+    }
+}
+
 /// A channel's settings as the sender uses them (secrets in full).
 struct Dest {
     kind: String,
@@ -361,12 +375,14 @@ struct Dest {
 }
 
 impl Dest {
-    /// From the [`CHANNEL_COLS`] starting at column `at`.
-    fn from_row(r: &crate::db::Row, at: usize) -> Dest {
+    /// From the [`CHANNEL_COLS`] starting at column `at`, the secret opened
+    /// with `keys` (sealed at rest, issue 18); a secret no loaded key opens
+    /// reads as empty, so the delivery fails visibly instead of signing wrong.
+    fn from_row(r: &crate::db::Row, at: usize, keys: &crate::crypt::Keys) -> Dest {
         Dest {
             kind: r.t(at),
             url: r.t(at + 1),
-            secret: r.t(at + 2),
+            secret: keys.open_secret(SECRET_AAD, &r.t(at + 2)).unwrap_or_default(),
             method: r.t(at + 3),
             template: r.t(at + 4),
             phone: r.t(at + 5),
@@ -493,7 +509,7 @@ impl Store {
                         P::T(c.kind),
                         P::T(c.name.trim().into()),
                         P::T(c.url.trim().into()),
-                        P::T(c.secret),
+                        P::T(seal(&self.keys, &c.secret)),
                         P::T(method.into()),
                         P::T(c.body_template),
                         P::T(c.phone.trim().into()),
@@ -530,7 +546,7 @@ impl Store {
             mail_to: keep(&c.mail_to, old.mail_to),
             ..c
         };
-        let secret = c.secret.clone();
+        let secret = seal(&self.keys, &c.secret);
         let method = check(&c)?;
         self.writer
             .send(Cmd::QuietEach {
@@ -584,7 +600,7 @@ impl Store {
             )
             .await?
             .ok_or_else(|| StoreError::NotFound("没有这个渠道".into()))?;
-        Ok(Dest::from_row(&row, 0))
+        Ok(Dest::from_row(&row, 0, &self.keys))
     }
 
     /// Sends a test message on a channel now (admin only), outside the
@@ -771,7 +787,7 @@ impl Store {
             if !matches!(claimed, crate::writer::Out::Ids(ref n) if n.first() == Some(&1)) {
                 continue;
             }
-            let target = Dest::from_row(&r, 6);
+            let target = Dest::from_row(&r, 6, &self.keys);
             let attempts = r.i(2) + 1;
             let (title, body) = if r.i(18) > 1 {
                 self.group_text(

@@ -35,7 +35,8 @@ macro_rules! on_both {
 on_both!(
     personal_fields_are_encrypted_at_rest_and_read_back,
     key_rotation_reencrypts_keeps_the_chain_and_survives_interruption,
-    totp_secrets_are_sealed_at_rest_migrated_and_rotated
+    totp_secrets_are_sealed_at_rest_migrated_and_rotated,
+    channel_secrets_are_sealed_at_rest_and_still_sign
 );
 
 fn key(id: &str, byte: u8) -> FieldKey {
@@ -468,4 +469,90 @@ async fn totp_secrets_are_sealed_at_rest_migrated_and_rotated(backend: Backend) 
     assert!(err.to_string().contains("无法解密"), "{err}");
     s.close().await;
     db.remove().await;
+}
+
+/// A one-request HTTP receiver answering `{"errcode":0}`; returns its
+/// address and the request line's path once it came.
+async fn one_request() -> (String, tokio::sync::oneshot::Receiver<String>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap().to_string();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let (mut c, _) = l.accept().await.unwrap();
+        let mut buf = Vec::new();
+        let mut tmp = [0u8; 4096];
+        while !String::from_utf8_lossy(&buf).contains("\r\n\r\n") {
+            let n = c.read(&mut tmp).await.unwrap();
+            if n == 0 {
+                break;
+            }
+            buf.extend_from_slice(&tmp[..n]);
+        }
+        let body = "{\"errcode\":0,\"errmsg\":\"ok\"}";
+        let resp = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        c.write_all(resp.as_bytes()).await.unwrap();
+        let head = String::from_utf8_lossy(&buf).to_string();
+        let _ = tx.send(head.split_whitespace().nth(1).unwrap_or("").to_string());
+    });
+    (addr, rx)
+}
+
+/// The 钉钉 signing secret of an outbound channel is sealed at rest like the
+/// TOTP keys: a channel added without a key is sealed at the first start with
+/// one, one added under a key is never stored in plaintext, and the sender
+/// still signs with the real secret (the signature recomputed here).
+async fn channel_secrets_are_sealed_at_rest_and_still_sign(backend: Backend) {
+    use lvzhi_store::outbox::{ChannelInput, dingtalk_sign};
+    let Some(db) = TestDb::create(backend).await else {
+        return;
+    };
+    const SECRET: &str = "SECd1n9ta1k5ign1ngSecretOfTheCounty0042";
+    const SECRET2: &str = "SECanotherSigningSecretAddedUnderAKey77";
+    let ding = |url: String, secret: &str| ChannelInput {
+        kind: "dingtalk".into(),
+        name: "县政府办钉钉群".into(),
+        url,
+        secret: secret.into(),
+        ..ChannelInput::default()
+    };
+    let s = open_with(&db, KeySource::None).await.unwrap();
+    let w = World::setup(s.clone()).await;
+    let (addr, got) = one_request().await;
+    let id = s
+        .add_channel(&w.admin, ding(format!("http://{addr}/robot/send?access_token=t1"), SECRET))
+        .await
+        .unwrap();
+    s.close().await;
+    assert!(stored_bytes(&db).contains(SECRET), "precondition: plaintext without a key");
+
+    let s = open_with(&db, KeySource::Given(vec![key("k1", 1)])).await.unwrap();
+    assert!(
+        !stored_bytes(&db).contains(SECRET),
+        "the channel secret is still in the database in plaintext after the first start with a key"
+    );
+    let id2 = s
+        .add_channel(&w.admin, ding("http://127.0.0.1:9/robot/send?access_token=t2".into(), SECRET2))
+        .await
+        .unwrap();
+    assert!(!stored_bytes(&db).contains(SECRET2), "a secret added under a key stored in plaintext");
+    assert!(s.channels(&w.admin).await.unwrap().iter().all(|c| c.secret_set && !c.url.contains(SECRET)));
+    assert!(id2 > id);
+    // The sender opens it: the signature is the real secret's.
+    s.test_channel(&w.admin, id).await.unwrap().unwrap();
+    let path = got.await.unwrap();
+    let q: std::collections::HashMap<&str, &str> = path
+        .split_once('?')
+        .unwrap()
+        .1
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .collect();
+    let ts: i64 = q["timestamp"].parse().unwrap();
+    let sign = q["sign"].replace("%2B", "+").replace("%2F", "/").replace("%3D", "=");
+    assert_eq!(sign, dingtalk_sign(ts, SECRET));
+    s.close().await;
 }
