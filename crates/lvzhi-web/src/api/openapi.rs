@@ -840,6 +840,8 @@ pub fn body_example(name: &str) -> Value {
             "totp_roles": ["admin", "sec_admin", "audit_admin", "auditor"]})
         }
         "BallotBody" => json!({"code": "ABCDE-FGHJK"}),
+        "ChannelBody" => json!({"kind": "dingtalk", "name": "县政府办钉钉群",
+            "url": "http://10.0.0.8/robot/send?access_token=xxxx", "secret": "SECxxxx"}),
         "CastBody" => {
             json!({"code": "ABCDE-FGHJK", "campaign": 1, "grades": {"1": {"德": "优秀", "总体评价": "称职"}}})
         }
@@ -1135,7 +1137,7 @@ mod tests {
                 );
             }
         }
-        assert_eq!(bodies, 22);
+        assert_eq!(bodies, 23);
     }
 
     #[test]
