@@ -701,6 +701,9 @@ fn every_write_route_against_every_role() {
                 "/api/v1/users/{name}/password" => json!({"password": format!("Reset#{user}-2026")}),
                 "/api/v1/users/{name}/state" => json!({"disabled": false}),
                 "/api/v1/security/policy" => policy.clone(),
+                "/api/v1/outbox/channels" => {
+                    json!({"kind": "wecom", "name": format!("角色测试{user}"), "url": "http://127.0.0.1:9/robot"})
+                }
                 _ => json!({}),
             };
             let mut c = s.client(user);
