@@ -106,6 +106,16 @@ async fn custom_templates_on_both_backends() {
             .await
             .unwrap_err();
         assert!(matches!(e, ReportError::Store(StoreError::Conflict(_))), "{e:?}");
+        // So is a parent past the last version (no gap), the largest one too (was an overflow panic).
+        for parent in [5, i64::MAX] {
+            let e = custom::save(&store, &engine, &files, &office, &save("我的通报", parent, GOOD))
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(e, ReportError::Store(StoreError::Conflict(_))),
+                "{parent}: {e:?}"
+            );
+        }
         // Restore version 1 by saving its text again: version 3.
         let old = custom::source(&store, &files, "我的通报", Some(1)).await.unwrap();
         assert_eq!(old.source, GOOD);

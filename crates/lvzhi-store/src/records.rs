@@ -737,11 +737,18 @@ impl Store {
             add("owner_id = $?", P::I(o), &mut params, &mut next);
         }
         if q.from.is_some() || q.to.is_some() {
-            let key = q.date_field.as_deref().unwrap_or("");
-            let f = kind
-                .field(key)
-                .filter(|f| f.ty == FieldType::Date)
-                .ok_or_else(|| StoreError::BadRequest(format!("“{key}”不是“{}”台账的日期字段", kind.name)))?;
+            // Without `date_field`, the ledger's first date field (its 登记/发现 date).
+            let f = match q.date_field.as_deref() {
+                Some(key) => kind
+                    .field(key)
+                    .filter(|f| f.ty == FieldType::Date)
+                    .ok_or_else(|| StoreError::BadRequest(format!("“{key}”不是“{}”台账的日期字段", kind.name)))?,
+                None => kind
+                    .fields
+                    .iter()
+                    .find(|f| f.ty == FieldType::Date)
+                    .ok_or_else(|| StoreError::BadRequest(format!("“{}”台账没有日期字段", kind.name)))?,
+            };
             let expr = if f.role == Some(FieldRole::Deadline) {
                 "deadline".to_string()
             } else {

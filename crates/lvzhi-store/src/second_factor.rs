@@ -168,7 +168,9 @@ impl Store {
         let (stored, pending) = self
             .pending_secret(actor)
             .await?
-            .ok_or_else(|| StoreError::BadRequest("请先生成二维码（密钥），再输入验证码".into()))?;
+            // Conflicts with the account's state (no enrolment begun), as a wrong code below does with
+            // the pending secret: the request itself is well formed (409, not 400).
+            .ok_or_else(|| StoreError::Conflict("请先生成二维码（密钥），再输入验证码".into()))?;
         let Some(step) = check_code(&pending, &actor.username, code, unix(self.now()))? else {
             self.audit_event(
                 actor,
@@ -178,7 +180,7 @@ impl Store {
                 json!({"username": actor.username, "address": address, "result": "bad_code"}),
             )
             .await?;
-            return Err(StoreError::BadRequest(
+            return Err(StoreError::Conflict(
                 "验证码不正确：请核对手机时间，输入验证器当前显示的6位数字".into(),
             ));
         };

@@ -108,14 +108,15 @@ impl Store {
         if parent < 0 {
             return Err(StoreError::BadRequest("版本号无效".into()));
         }
-        let version = parent + 1;
+        // A parent past the last version is refused below, as one saved over is (409).
+        let version = parent.saturating_add(1);
         let at = lvzhi_core::time::stamp(self.now());
         let sha = hex::encode(Sha256::digest(source.as_bytes()));
         let step = SqlStep {
             sql:
                 "INSERT INTO report_templates (name, version, source, base, note, author_id, author_name, created_at) \
                   SELECT $1, $2, $3, $4, $5, $6, $7, $8 \
-                  WHERE NOT EXISTS (SELECT 1 FROM report_templates WHERE name = $1 AND version >= $2)"
+                  WHERE COALESCE((SELECT MAX(version) FROM report_templates WHERE name = $1), 0) = $2 - 1"
                     .into(),
             params: vec![
                 P::T(name.into()),

@@ -931,7 +931,8 @@ async fn totp_second_factor(w: World) {
         "{}",
         e.uri
     );
-    let msg = expect_status(s.totp_confirm(&w.auditor, &token, "000000", None).await, 400);
+    // A well-formed code that does not match the pending secret: 409, not 400.
+    let msg = expect_status(s.totp_confirm(&w.auditor, &token, "000000", None).await, 409);
     assert!(msg.contains("验证码不正确"), "{msg}");
     let codes = s
         .totp_confirm(&w.auditor, &token, &code_at(&e.secret, at(&offset)).unwrap(), None)

@@ -35,15 +35,44 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
 /// A JSON body whose rejections are API errors.
+///
+/// A number with no fraction is an integer, whichever way it is written
+/// (`207.0` as `207`), as JSON Schema — and so the OpenAPI document — has it.
 pub struct J<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for J<T> {
     type Rejection = ApiError;
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(v)) => Ok(J(v)),
-            Err(r) => Err(from_json_rejection(r)),
+        let mut v = match Json::<Value>::from_request(req, state).await {
+            Ok(Json(v)) => v,
+            Err(r) => return Err(from_json_rejection(r)),
+        };
+        integral(&mut v);
+        serde_json::from_value(v).map(J).map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_json",
+                format!("请求体不是有效的JSON：{e}"),
+            )
+        })
+    }
+}
+
+/// Rewrites every float of `v` that has no fraction and fits an `i64` as that integer.
+fn integral(v: &mut Value) {
+    match v {
+        Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64()
+                && f.fract() == 0.0
+                && f >= i64::MIN as f64
+                && f < i64::MAX as f64
+            {
+                *v = Value::from(f as i64);
+            }
         }
+        Value::Array(a) => a.iter_mut().for_each(integral),
+        Value::Object(o) => o.values_mut().for_each(integral),
+        _ => {}
     }
 }
 
@@ -529,3 +558,20 @@ async fn audit_verify(State(st): State<AppState>, c: Caller) -> Result<Json<Valu
 
 /// Keeps `JsonRejection` in the public docs of the error mapping.
 pub type BodyRejection = JsonRejection;
+
+#[cfg(test)]
+mod tests {
+    use super::integral;
+    use serde_json::json;
+
+    #[test]
+    fn integral_floats_become_integers_and_nothing_else_changes() {
+        let mut v = json!({"version": 207.0, "n": [1.0, -3.0, 2.5], "deep": {"x": 1e3, "s": "7.0", "big": 1e300}});
+        integral(&mut v);
+        assert_eq!(
+            v,
+            json!({"version": 207, "n": [1, -3, 2.5], "deep": {"x": 1000, "s": "7.0", "big": 1e300}})
+        );
+        assert!(v["version"].is_i64());
+    }
+}

@@ -210,6 +210,33 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
     ("get", "/api/v1/openapi.json", "本文档"),
 ];
 
+/// A JSON Schema pattern: some character other than white space (the handlers
+/// trim strings and refuse empty ones).
+const NOT_BLANK: &str = "\\S";
+
+/// A period as `lvzhi_core::period::Period::parse` reads it: a year, a
+/// quarter (`2026Q3`), a month (`2026-11`) or a 旬 (`2026-11-1`). (It also
+/// reads a day `2026-11-05` and a range `2026-01..2026-11`, left out here:
+/// a pattern cannot say that a range ends after it starts.)
+const PERIOD: &str = "^(19[0-9]{2}|2[01][0-9]{2}|2200)(Q[1-4]|-(0?[1-9]|1[0-2])(-[1-3])?)?$";
+
+/// A scope as `lvzhi_metrics::Scope::parse` reads it (empty: the county).
+const SCOPE: &str =
+    "^(county|全县|(division:)?([0-9]{6}|[0-9]{9}|[0-9]{12})|(unit|leader|oversees|owns|baogua):[1-9][0-9]{0,17})?$";
+
+/// The role names (`lvzhi_core::access::Role`).
+const ROLES: &[&str] = &[
+    "admin",
+    "sec_admin",
+    "audit_admin",
+    "office",
+    "leader",
+    "unit_clerk",
+    "unit_head",
+    "auditor",
+    "evaluator",
+];
+
 fn error_schema() -> Value {
     json!({"type": "object", "required": ["error"], "properties": {"error": {"type": "object",
         "required": ["code", "message"], "properties": {
@@ -221,6 +248,10 @@ fn error_schema() -> Value {
 /// The schemas of the bodies and responses, in `components.schemas`.
 fn schemas() -> Value {
     let s = |v: &str| json!({"type": "string", "examples": [v]});
+    // A string the server trims and refuses when nothing is left.
+    let text = |v: &str| json!({"type": "string", "minLength": 1, "pattern": NOT_BLANK, "examples": [v]});
+    // A record's version (i64 in the handlers).
+    let version = json!({"type": "integer", "minimum": 1, "maximum": i64::MAX, "examples": [1]});
     let opt_s = json!({"type": ["string", "null"]});
     let opt_i = json!({"type": ["integer", "null"]});
     let fields = json!({"type": "object", "description": "字段键 → 值（字段定义见 GET /api/v1/ledgers/{ledger}）",
@@ -257,10 +288,9 @@ fn schemas() -> Value {
             "properties": {"username": s("clerk_new"), "display_name": s("新办事员"), "password": s("a-long-password-2026"),
                 "role": {"type": "string", "examples": ["unit_clerk"],
                     "enum": ["office", "leader", "unit_clerk", "unit_head", "auditor", "evaluator"]},
-                "unit_id": {"type": ["integer", "null"], "minimum": 1, "examples": [1]},
-                "division": opt_s, "person_id": {"type": ["integer", "null"], "minimum": 1}}}));
-    let role_enum = json!({"type": "string", "examples": ["unit_head"], "enum": ["admin", "sec_admin", "audit_admin",
-        "office", "leader", "unit_clerk", "unit_head", "auditor", "evaluator"]});
+                "unit_id": {"type": ["integer", "null"], "minimum": 1, "maximum": i64::MAX, "examples": [1]},
+                "division": opt_s, "person_id": {"type": ["integer", "null"], "minimum": 1, "maximum": i64::MAX}}}));
+    let role_enum = json!({"type": "string", "examples": ["unit_head"], "enum": ROLES});
     m.insert(
         "CodeBody".into(),
         json!({"type": "object", "required": ["code"],
@@ -269,7 +299,7 @@ fn schemas() -> Value {
     m.insert(
         "RoleBody".into(),
         json!({"type": "object", "required": ["role"], "additionalProperties": false,
-        "properties": {"role": role_enum, "unit_id": {"type": ["integer", "null"], "minimum": 1, "examples": [1]},
+        "properties": {"role": role_enum, "unit_id": {"type": ["integer", "null"], "minimum": 1, "maximum": i64::MAX, "examples": [1]},
             "division": opt_s}}),
     );
     m.insert(
@@ -282,7 +312,9 @@ fn schemas() -> Value {
         json!({"type": "object", "required": ["disabled"], "additionalProperties": false,
         "properties": {"disabled": {"type": "boolean", "examples": [true]}}}),
     );
-    m.insert("Policy".into(), json!({"type": "object", "additionalProperties": false, "properties": {
+    m.insert(
+        "Policy".into(),
+        json!({"type": "object", "additionalProperties": false, "properties": {
         "min_length": {"type": "integer", "minimum": 8, "maximum": 64, "examples": [8]},
         "min_classes": {"type": "integer", "minimum": 1, "maximum": 4, "examples": [3]},
         "history": {"type": "integer", "minimum": 0, "maximum": 24},
@@ -293,7 +325,9 @@ fn schemas() -> Value {
         "lock_minutes": {"type": "integer", "minimum": 1, "maximum": 1440},
         "idle_minutes": {"type": "integer", "minimum": 1, "maximum": 1440, "examples": [30]},
         "session_hours": {"type": "integer", "minimum": 1, "maximum": 720},
-        "totp_roles": {"type": "array", "items": {"type": "string"}, "examples": [["admin", "sec_admin", "audit_admin", "auditor"]]}}}));
+        "totp_roles": {"type": "array", "items": {"type": "string", "enum": ROLES}, "uniqueItems": true,
+            "examples": [["admin", "sec_admin", "audit_admin", "auditor"]]}}}),
+    );
     m.insert(
         "Enrolment".into(),
         json!({"type": "object", "required": ["secret", "uri", "qr_svg"], "properties": {
@@ -340,23 +374,23 @@ fn schemas() -> Value {
     m.insert(
         "UpdateBody".into(),
         json!({"type": "object", "required": ["version", "fields"], "additionalProperties": false,
-            "properties": {"version": {"type": "integer", "examples": [1]}, "fields": fields}}),
+            "properties": {"version": version, "fields": fields}}),
     );
     m.insert(
         "TransitionBody".into(),
         json!({"type": "object", "required": ["transition", "version"], "additionalProperties": false,
-            "properties": {"transition": s("受理"), "version": {"type": "integer", "examples": [1]},
+            "properties": {"transition": text("交办"), "version": version,
                 "fields": fields, "reason": opt_s}}),
     );
     m.insert(
         "VoidBody".into(),
         json!({"type": "object", "required": ["version", "reason"], "additionalProperties": false,
-            "properties": {"version": {"type": "integer", "examples": [1]}, "reason": s("重复录入")}}),
+            "properties": {"version": version, "reason": text("重复录入")}}),
     );
     m.insert(
         "AttachmentVoidBody".into(),
         json!({"type": "object", "required": ["reason"], "additionalProperties": false,
-            "properties": {"reason": s("拍错了地点")}}),
+            "properties": {"reason": text("拍错了地点")}}),
     );
     m.insert(
         "Attachments".into(),
@@ -398,7 +432,7 @@ fn schemas() -> Value {
     m.insert(
         "AckBody".into(),
         json!({"type": "object", "required": ["note"], "additionalProperties": false,
-            "properties": {"note": s("已约谈责任单位，限期整改")}}),
+            "properties": {"note": text("已约谈责任单位，限期整改")}}),
     );
     m.insert(
         "Notices".into(),
@@ -410,15 +444,29 @@ fn schemas() -> Value {
                     "created_at": {"type": "string"}, "read_at": {"type": ["string", "null"]}}}},
             "unread": {"type": "integer"}}}),
     );
+    // A channel's method is GET in any case, POST otherwise.
+    const GET: &str = "^[Gg][Ee][Tt]$";
     m.insert(
         "ChannelBody".into(),
         json!({"type": "object", "required": ["kind", "name", "url"], "additionalProperties": false, "properties": {
             "kind": {"type": "string", "enum": ["wecom", "dingtalk", "sms", "email"], "examples": ["dingtalk"]},
-            "name": s("县政府办钉钉群"), "url": s("https://oapi.dingtalk.com/robot/send?access_token=xxxx"),
-            "secret": s("SECxxxx"), "method": {"type": "string", "enum": ["POST", "GET"]},
-            "body_template": s("{\"mobile\":\"{phone}\",\"content\":\"{text}\"}"), "phone": s("13800000000"),
+            "name": text("县政府办钉钉群"),
+            "url": {"type": "string", "pattern": "^(https?|smtps?)://", "examples": ["https://oapi.dingtalk.com/robot/send?access_token=xxxx"]},
+            "secret": s("SECxxxx"),
+            "method": {"type": "string", "description": "GET，其他（含不填）为 POST", "examples": ["POST"]},
+            "body_template": s("{\"mobile\":\"{phone}\",\"content\":\"{text}\"}"), "phone": text("13800000000"),
             "ca_file": s("/etc/lvzhi/ca.pem"), "smtp_user": s("duty@example.gov.cn"),
-            "mail_from": s("duty@example.gov.cn"), "mail_to": s("office@example.gov.cn")}}),
+            "mail_from": text("duty@example.gov.cn"), "mail_to": text("office@example.gov.cn")},
+            // Robots and gateways speak HTTP(S), e-mail SMTP(S); an SMS gateway needs the receiving
+            // phone, and a POST one a body template with {text}; e-mail needs sender and recipients.
+            "oneOf": [
+                {"properties": {"kind": {"enum": ["wecom", "dingtalk"]}, "url": {"pattern": "^https?://"}}},
+                {"properties": {"kind": {"const": "sms"}, "url": {"pattern": "^https?://"}, "method": {"pattern": GET}},
+                    "required": ["phone", "method"]},
+                {"properties": {"kind": {"const": "sms"}, "url": {"pattern": "^https?://"}, "method": {"not": {"pattern": GET}},
+                    "body_template": {"type": "string", "pattern": "\\{text\\}"}}, "required": ["phone", "body_template"]},
+                {"properties": {"kind": {"const": "email"}, "url": {"pattern": "^smtps?://"}},
+                    "required": ["mail_from", "mail_to"]}]}),
     );
     m.insert(
         "Outbox".into(),
@@ -461,7 +509,8 @@ fn schemas() -> Value {
     m.insert(
         "SaveBody".into(),
         json!({"type": "object", "required": ["source"], "additionalProperties": false, "properties": {
-            "source": s("# {{ period_label }}工作报告\n"), "parent": {"type": "integer", "minimum": 0, "examples": [0]},
+            "source": text("# {{ period_label }}工作报告\n"),
+            "parent": {"type": "integer", "minimum": 0, "maximum": i64::MAX, "examples": [0]},
             "base": opt_s, "note": opt_s}}),
     );
     m.insert(
@@ -470,11 +519,14 @@ fn schemas() -> Value {
             "name": {"type": "string"}, "version": {"type": "integer"}}}),
     );
     m.insert("CampaignBody".into(), json!({"type": "object", "required": ["year", "title", "groups", "subjects", "opens_at", "closes_at"],
-            "properties": {"year": {"type": "integer", "examples": [2026]}, "title": s("2026年度县级领导干部民主测评"),
-                "groups": {"type": "array", "minItems": 1, "items": {"type": "object", "required": ["name", "weight"],
-                    "properties": {"name": {"type": "string"}, "weight": {"type": "string", "description": "权重（精确小数）"}}}},
-                "subjects": {"type": "array", "minItems": 1, "items": {"type": "object", "required": ["name", "post"],
-                    "properties": {"name": {"type": "string"}, "post": {"type": "string"}}}},
+            "description": "各组权重合计应为100，组名不重复，结束时间晚于开始时间",
+            "properties": {"year": {"type": "integer", "minimum": 2000, "maximum": 2100, "examples": [2026]},
+                "title": text("2026年度县级领导干部民主测评"),
+                "groups": {"type": "array", "minItems": 1, "maxItems": 12, "items": {"type": "object", "required": ["name", "weight"],
+                    "properties": {"name": text("县级领导"), "weight": {"type": "string", "description": "权重（百分数，精确小数，最多两位小数）",
+                        "pattern": "^(100(\\.0{1,2})?|[0-9]{1,2}(\\.[0-9]{1,2})?)$", "examples": ["30"]}}}},
+                "subjects": {"type": "array", "minItems": 1, "maxItems": 200, "items": {"type": "object", "required": ["name", "post"],
+                    "properties": {"name": text("王建国"), "post": {"type": "string"}}}},
                 "opens_at": {"type": "string", "format": "date-time"},
                 "closes_at": {"type": "string", "format": "date-time"},
                 "min_ballots": {"type": "integer", "minimum": 0, "maximum": 100000,
@@ -491,17 +543,34 @@ fn schemas() -> Value {
     m.insert(
         "TokensBody".into(),
         json!({"type": "object", "required": ["group_id", "count"], "additionalProperties": false,
-            "properties": {"group_id": {"type": "integer", "minimum": 1, "examples": [1]},
-                "count": {"type": "integer", "minimum": 0, "examples": [10]}}}),
+            "properties": {"group_id": {"type": "integer", "minimum": 1, "maximum": i64::MAX, "examples": [1]},
+                "count": {"type": "integer", "minimum": 1, "maximum": 5000, "examples": [10]}}}),
     );
     m.insert(
         "Tokens".into(),
         json!({"type": "object", "required": ["group_id", "tokens"], "properties": {
             "group_id": {"type": "integer"}, "tokens": {"type": "array", "items": {"type": "string"}}}}),
     );
-    m.insert("BallotBody".into(), json!({"type": "object", "required": ["code"], "additionalProperties": false, "properties": {
-            "code": s("ABCDE-FGHJK"), "campaign": opt_i,
-            "grades": {"type": ["object", "null"], "description": "{\"对象编号\": {\"德\": \"优秀\", …}}（仅投票时）"}}}));
+    m.insert(
+        "BallotBody".into(),
+        json!({"type": "object", "required": ["code"], "additionalProperties": false, "properties": {
+            "code": s("ABCDE-FGHJK"), "campaign": {"type": ["integer", "null"], "minimum": 1, "maximum": i64::MAX}}}),
+    );
+    m.insert("CastBody".into(), json!({"type": "object", "required": ["code", "campaign", "grades"], "additionalProperties": false,
+        "properties": {"code": s("ABCDE-FGHJK"), "campaign": {"type": "integer", "minimum": 1, "maximum": i64::MAX, "examples": [1]},
+            "grades": {"type": "object", "description": "{\"对象编号\": {\"德\": \"优秀\", …, \"总体评价\": \"称职\"}}",
+                "additionalProperties": {"type": "object", "additionalProperties": {"type": "string"}}}}}));
+    m.insert(
+        "PasswordBody".into(),
+        json!({"type": "object", "required": ["old", "new"], "properties": {"old": s("Old#county-2026"), "new": s("New#county-2027")}}),
+    );
+    // Other parts of the form are ignored.
+    m.insert(
+        "Upload".into(),
+        json!({"type": "object", "required": ["file"], "properties": {
+        "kind": {"type": "string", "description": "附件类别（台账定义的附件种类）", "examples": ["整改前照片"]},
+        "file": {"type": "array", "minItems": 1, "items": {"type": "string", "format": "binary"}}}}),
+    );
     m.insert(
         "Cast".into(),
         json!({"type": "object", "required": ["campaign", "receipt"], "properties": {
@@ -543,6 +612,7 @@ fn shape(method: &str, path: &str) -> (Option<&'static str>, u16, Success) {
     match (method, tail) {
         ("post", "/auth/login") => (Some("LoginBody"), 200, Success::Json("Login")),
         ("post", "/auth/logout") => (None, 204, Success::Empty),
+        ("post", "/auth/password") => (Some("PasswordBody"), 204, Success::Empty),
         ("get", "/me") => (None, 200, Success::Json("Me")),
         ("post", "/users") => (Some("UserBody"), 201, Success::Json("Created")),
         ("post", "/auth/totp") => (Some("CodeBody"), 200, Success::Json("Object")),
@@ -565,7 +635,7 @@ fn shape(method: &str, path: &str) -> (Option<&'static str>, u16, Success) {
         ("post", "/records/{id}/void") => (Some("VoidBody"), 200, Success::Json("Record")),
         ("post", "/records/{id}/urge") => (Some("UrgeBody"), 200, Success::Json("Record")),
         ("get", "/records/{id}/attachments") => (None, 200, Success::Json("Attachments")),
-        ("post", "/records/{id}/attachments") => (None, 201, Success::Json("Uploaded")),
+        ("post", "/records/{id}/attachments") => (Some("Upload"), 201, Success::Json("Uploaded")),
         ("get", "/attachments/{id}") => (
             None,
             200,
@@ -602,7 +672,7 @@ fn shape(method: &str, path: &str) -> (Option<&'static str>, u16, Success) {
         ),
         ("post", "/assessments") => (Some("CampaignBody"), 201, Success::Json("Campaign")),
         ("post", "/assessments/ballot") => (Some("BallotBody"), 200, Success::Json("Ballot")),
-        ("post", "/assessments/ballot/cast") => (Some("BallotBody"), 201, Success::Json("Cast")),
+        ("post", "/assessments/ballot/cast") => (Some("CastBody"), 201, Success::Json("Cast")),
         ("get", "/assessments/receipts/{code}") => (None, 200, Success::Json("Receipt")),
         ("get", "/assessments/{id}") => (None, 200, Success::Json("Campaign")),
         ("post", "/assessments/{id}/tokens") => (Some("TokensBody"), 201, Success::Json("Tokens")),
@@ -622,7 +692,11 @@ fn query(method: &str, path: &str) -> &'static [(&'static str, &'static str, &'s
         ("unit", "integer", "责任单位编号"),
         ("division", "string", "行政区划代码前缀"),
         ("owner", "integer", "包挂领导（人员编号）"),
-        ("date_field", "string", "按哪个日期字段筛选"),
+        (
+            "date_field",
+            "string",
+            "按哪个日期字段筛选（不填：台账的第一个日期字段）",
+        ),
         ("from", "string", "起始日期 YYYY-MM-DD"),
         ("to", "string", "截止日期 YYYY-MM-DD"),
         ("warning", "string", "red 超期 / yellow 临期 / warned 两者"),
@@ -640,7 +714,11 @@ fn query(method: &str, path: &str) -> &'static [(&'static str, &'static str, &'s
         ("unit", "integer", "责任单位编号"),
         ("division", "string", "行政区划代码前缀"),
         ("owner", "integer", "包挂领导（人员编号）"),
-        ("date_field", "string", "按哪个日期字段筛选"),
+        (
+            "date_field",
+            "string",
+            "按哪个日期字段筛选（不填：台账的第一个日期字段）",
+        ),
         ("from", "string", "起始日期 YYYY-MM-DD"),
         ("to", "string", "截止日期 YYYY-MM-DD"),
         ("warning", "string", "red / yellow / warned"),
@@ -672,7 +750,8 @@ fn query(method: &str, path: &str) -> &'static [(&'static str, &'static str, &'s
             ("kind", "string", "事件类型"),
             ("limit", "integer", "条数 1-1000，默认100"),
         ],
-        "/indicators" | "/indicators/{id}" => INDICATOR,
+        "/indicators" => &INDICATOR[..2],
+        "/indicators/{id}" => INDICATOR,
         "/warnings" => &[("level", "string", "red / yellow"), ("rule", "string", "预警规则")],
         "/notices" => &[
             ("unread", "boolean", "只看未读"),
@@ -708,9 +787,9 @@ fn path_params(path: &str) -> Vec<Value> {
         .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
         .map(|name| {
             let schema = match name {
-                "id" if !string_id => json!({"type": "integer", "minimum": 1, "examples": [1]}),
+                "id" if !string_id => json!({"type": "integer", "minimum": 1, "maximum": i64::MAX, "examples": [1]}),
                 "id" => json!({"type": "string", "minLength": 1}),
-                "ledger" => json!({"type": "string", "minLength": 1, "examples": ["petition"]}),
+                "ledger" => json!({"type": "string", "minLength": 1, "examples": ["hazard"]}),
                 _ => json!({"type": "string", "minLength": 1}),
             };
             json!({"name": name, "in": "path", "required": true, "schema": schema})
@@ -763,10 +842,13 @@ pub fn body_example(name: &str) -> Value {
         "LoginBody" => json!({"username": "admin", "password": "password1"}),
         "UserBody" => json!({"username": "clerk_new", "display_name": "新办事员", "password": "a-long-password-2026",
             "role": "unit_clerk", "unit_id": 1}),
-        "CreateBody" => json!({"fields": {"subject": "反映村道路灯损坏", "petitioner": "张三"}}),
-        "UpdateBody" => json!({"version": 1, "fields": {"subject": "反映村道路灯损坏（补充）"}}),
-        "TransitionBody" => json!({"transition": "受理", "version": 1,
-            "fields": {"received_on": "2026-11-02", "deadline": "2026-12-01"}}),
+        // A hazard (POST /api/v1/ledgers/hazard/records), as in the demo county.
+        "CreateBody" => json!({"fields": {"description": "配电箱未接地", "company": "演示公司", "industry": "工贸",
+            "grade": "一般", "township": "620902100", "found_on": "2026-11-20"}}),
+        "UpdateBody" => json!({"version": 1, "fields": {"measures": "立即断电，三日内完成接地"}}),
+        // 交办 of a hazard 待交办 to 应急管理局 (unit 12 of the demo county).
+        "TransitionBody" => json!({"transition": "交办", "version": 1,
+            "fields": {"responsible_unit": 12, "deadline": "2026-12-20"}}),
         "VoidBody" => json!({"version": 1, "reason": "重复录入"}),
         "UrgeBody" => json!({"note": "请于本周内办结"}),
         "AttachmentVoidBody" => json!({"reason": "拍错了地点"}),
@@ -789,6 +871,14 @@ pub fn body_example(name: &str) -> Value {
         "BallotBody" => json!({"code": "ABCDE-FGHJK"}),
         "ChannelBody" => json!({"kind": "dingtalk", "name": "县政府办钉钉群",
             "url": "http://10.0.0.8/robot/send?access_token=xxxx", "secret": "SECxxxx"}),
+        "CastBody" => {
+            json!({"code": "ABCDE-FGHJK", "campaign": 1, "grades": {"1": {"德": "优秀", "总体评价": "称职"}}})
+        }
+        "PasswordBody" => json!({"old": "Old#county-2026", "new": "New#county-2027"}),
+        // A PDF: files are sniffed by their content.
+        "Upload" => json!({"kind": "整改前照片", "file": ["%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n\
+            2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\n\
+            trailer<</Root 1 0 R>>\n%%EOF\n"]}),
         _ => json!({}),
     }
 }
@@ -802,6 +892,26 @@ pub fn document() -> Value {
         let mut params = path_params(path);
         for (n, t, d) in query(method, path) {
             let schema = match (*n, path.trim_start_matches("/api/v1")) {
+                // The indicators read an empty period as the default (this year).
+                ("period", "/indicators" | "/indicators/{id}") => {
+                    json!({"type": "string", "pattern": format!("{PERIOD}|^$"), "examples": ["2026"]})
+                }
+                ("period", _) => json!({"type": "string", "pattern": PERIOD, "examples": ["2026"]}),
+                ("scope", _) => json!({"type": "string", "pattern": SCOPE, "examples": ["county"]}),
+                ("issue", _) => {
+                    json!({"type": "string", "pattern": "^(第?0*[1-9][0-9]{0,3}期?)?$", "examples": ["11"]})
+                }
+                ("sort", _) => json!({"type": "string", "enum": ["id", "created", "deadline", "updated"]}),
+                // An empty value is no filter (as an HTML form sends it).
+                ("warning", _) => json!({"type": "string", "enum": ["red", "yellow", "warned", ""]}),
+                ("division", _) => json!({"type": "string", "pattern": "^[0-9]*$", "examples": ["620902"]}),
+                ("from" | "to", _) => json!({"type": "string", "format": "date", "examples": ["2026-11-01"]}),
+                ("date_field", _) => json!({"type": "string", "pattern": "^[a-z][a-z0-9_]*$", "examples": ["found_on"],
+                    "description": "台账的日期字段键（见 GET /api/v1/ledgers/{ledger}），与 from、to 同用"}),
+                // `value~id` of the previous page's `next`.
+                ("cursor", "/ledgers/{ledger}/records") => json!({"type": "string", "pattern": "^[^~]*~[0-9]{1,18}$"}),
+                // An offset into the sources' records.
+                ("cursor", _) => json!({"type": "string", "pattern": "^[0-9]{1,18}$"}),
                 ("format", "/ledgers/{ledger}/export") => json!({"type": "string", "enum": ["xlsx", "csv"]}),
                 ("format", "/reports/{template}") => json!({"type": "string", "enum": ["md", "html", "docx"]}),
                 ("format", _) => json!({"type": "string", "enum": ["docx", "xlsx"]}),
@@ -810,6 +920,8 @@ pub fn document() -> Value {
                 ("limit", _) => json!({"type": "integer", "minimum": 1, "maximum": 500}),
                 // An index into the figure's sources (usize in the handler).
                 ("source", _) => json!({"type": "integer", "minimum": 0, "maximum": u64::MAX}),
+                // The handlers read integers as i64.
+                (_, _) if *t == "integer" => json!({"type": "integer", "minimum": i64::MIN, "maximum": i64::MAX}),
                 _ => json!({"type": t}),
             };
             params.push(json!({"name": n, "in": "query", "required": false, "schema": schema, "description": d}));
@@ -840,7 +952,12 @@ pub fn document() -> Value {
         }
         let mut op = json!({"summary": summary, "parameters": params, "responses": responses});
         if let Some(name) = body {
-            op["requestBody"] = json!({"required": true, "content": {"application/json": {
+            let media = if name == "Upload" {
+                "multipart/form-data"
+            } else {
+                "application/json"
+            };
+            op["requestBody"] = json!({"required": true, "content": {media: {
                 "schema": schema_ref(name), "example": body_example(name)}}});
         }
         if !public {
@@ -1029,7 +1146,7 @@ mod tests {
             );
             if let Some(body) = op.get("requestBody") {
                 bodies += 1;
-                let media = &body["content"]["application/json"];
+                let media = body["content"].as_object().unwrap().values().next().unwrap();
                 validate(&doc, &media["schema"], &media["example"], "example")
                     .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
                 assert!(
@@ -1049,7 +1166,7 @@ mod tests {
                 );
             }
         }
-        assert_eq!(bodies, 21);
+        assert_eq!(bodies, 23);
     }
 
     #[test]

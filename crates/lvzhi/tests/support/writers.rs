@@ -9,8 +9,8 @@ use sqlx::Connection;
 use std::collections::HashMap;
 use std::net::{SocketAddr, TcpListener};
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub fn free_port() -> u16 {
@@ -148,4 +148,82 @@ pub fn note(seen: &std::sync::Mutex<Seen>, d: String, r: std::io::Result<lvzhi_t
         _ => panic!("unexpected {}: {}", r.status, r.text()),
     }
     true
+}
+
+/// 16 writing clients ([`hazard_writers`]) whose answers go through [`note`]:
+/// the load both fault tests put on a server while its database goes away.
+pub struct Load {
+    /// What the clients saw so far.
+    pub seen: Arc<Mutex<Seen>>,
+    stop: Arc<AtomicBool>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Load {
+    /// Starts the clients (descriptions `{prefix}{thread}-{n}`) and waits up to
+    /// 30 s until 200 creates are acknowledged.
+    pub fn start(addr: SocketAddr, token: &str, prefix: &'static str) -> Load {
+        let seen = Arc::new(Mutex::new(Seen::default()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let threads = {
+            let seen = seen.clone();
+            hazard_writers(addr, token, &stop, prefix, move |d, r| note(&seen, d, r))
+        };
+        let load = Load { seen, stop, threads };
+        let until = Instant::now() + Duration::from_secs(30);
+        while load.acked() < 200 && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(
+            load.acked() >= 200,
+            "only {} creates before the first fault",
+            load.acked()
+        );
+        load
+    }
+
+    /// How many creates are acknowledged.
+    pub fn acked(&self) -> usize {
+        self.seen.lock().unwrap().acked.len()
+    }
+
+    /// How long after `since` the first create was acknowledged; fails
+    /// (naming `what`) if none is within 5 s. Then waits until `more` creates
+    /// past `before` are acknowledged (within 30 s of `since`).
+    pub fn resumed(&self, what: &str, since: Instant, before: usize, more: usize) -> Duration {
+        let resumed = loop {
+            let s = self.seen.lock().unwrap();
+            if let Some(t) = s.times.iter().rev().find(|t| **t > since) {
+                break *t - since;
+            }
+            drop(s);
+            assert!(
+                since.elapsed() < Duration::from_secs(5),
+                "{what}: no write acknowledged within 5 s"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        while self.acked() < before + more {
+            assert!(since.elapsed() < Duration::from_secs(30), "{what}: writing slowed down");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        resumed
+    }
+
+    /// Stops the clients and waits for them.
+    pub fn stop(self) -> Arc<Mutex<Seen>> {
+        self.stop.store(true, Ordering::Relaxed);
+        for t in self.threads {
+            t.join().unwrap();
+        }
+        self.seen
+    }
+}
+
+/// The number of outages `serve`'s log `text` reports: as many "failing"
+/// lines as "resumed" lines, one per outage, never one per request.
+pub fn outages(text: &str) -> usize {
+    let failing = text.matches("database writes failing").count();
+    assert_eq!(failing, text.matches("database writes resumed").count(), "{text}");
+    failing
 }
