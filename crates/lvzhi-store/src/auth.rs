@@ -394,6 +394,12 @@ pub fn random_token() -> String {
     hex::encode(b)
 }
 
+/// The id of the session a token opened ([`SessionInfo::id`]): its hash,
+/// so a page can mark "this session" without the token leaving the server.
+pub fn session_id(token: &str) -> String {
+    token_hash(token)
+}
+
 pub(crate) fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }

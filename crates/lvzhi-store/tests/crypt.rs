@@ -523,11 +523,17 @@ async fn channel_secrets_are_sealed_at_rest_and_still_sign(backend: Backend) {
     let w = World::setup(s.clone()).await;
     let (addr, got) = one_request().await;
     let id = s
-        .add_channel(&w.admin, ding(format!("http://{addr}/robot/send?access_token=t1"), SECRET))
+        .add_channel(
+            &w.admin,
+            ding(format!("http://{addr}/robot/send?access_token=t1"), SECRET),
+        )
         .await
         .unwrap();
     s.close().await;
-    assert!(stored_bytes(&db).contains(SECRET), "precondition: plaintext without a key");
+    assert!(
+        stored_bytes(&db).contains(SECRET),
+        "precondition: plaintext without a key"
+    );
 
     let s = open_with(&db, KeySource::Given(vec![key("k1", 1)])).await.unwrap();
     assert!(
@@ -535,11 +541,23 @@ async fn channel_secrets_are_sealed_at_rest_and_still_sign(backend: Backend) {
         "the channel secret is still in the database in plaintext after the first start with a key"
     );
     let id2 = s
-        .add_channel(&w.admin, ding("http://127.0.0.1:9/robot/send?access_token=t2".into(), SECRET2))
+        .add_channel(
+            &w.admin,
+            ding("http://127.0.0.1:9/robot/send?access_token=t2".into(), SECRET2),
+        )
         .await
         .unwrap();
-    assert!(!stored_bytes(&db).contains(SECRET2), "a secret added under a key stored in plaintext");
-    assert!(s.channels(&w.admin).await.unwrap().iter().all(|c| c.secret_set && !c.url.contains(SECRET)));
+    assert!(
+        !stored_bytes(&db).contains(SECRET2),
+        "a secret added under a key stored in plaintext"
+    );
+    assert!(
+        s.channels(&w.admin)
+            .await
+            .unwrap()
+            .iter()
+            .all(|c| c.secret_set && !c.url.contains(SECRET))
+    );
     assert!(id2 > id);
     // The sender opens it: the signature is the real secret's.
     s.test_channel(&w.admin, id).await.unwrap().unwrap();

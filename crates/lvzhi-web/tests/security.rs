@@ -337,3 +337,83 @@ fn bulk_accounts_over_the_api() {
         assert_eq!(c.get("/api/v1/ledgers").unwrap().status, 403, "forced change first");
     }
 }
+
+/// 登录会话: a user sees her live logins on `/account/sessions` (this one
+/// marked 本次, the API one as 接口), ends another one there (that device is
+/// sent to the login page, an `auth.revoke` event is written), cannot end
+/// someone else's (the same answer as a missing one), and ending this one
+/// logs her out.
+#[test]
+fn own_sessions_listed_and_ended_on_the_account_page() {
+    for s in Server::both() {
+        let mut phone = s.browser();
+        assert_eq!(phone.login("clerk_xd", PASSWORD).status, 303);
+        let mut desk = s.browser();
+        assert_eq!(desk.login("clerk_xd", PASSWORD).status, 303);
+        let mut api = lvzhi_testkit::http::Client::new(s.addr);
+        assert_eq!(api.login("clerk_xd", PASSWORD).status, 200);
+
+        let page = desk.get("/account/sessions");
+        assert_eq!(page.status, 200, "{}", page.text());
+        let html = page.text();
+        let ids: Vec<String> = html
+            .split("name=\"id\" value=\"")
+            .skip(1)
+            .map(|t| t.split('"').next().unwrap().to_string())
+            .collect();
+        assert_eq!(ids.len(), 3, "{html}");
+        assert_eq!(html.matches("（本次）").count(), 1, "{html}");
+        assert_eq!(html.matches("<td>接口").count(), 1, "{html}");
+        assert!(html.contains("登录时间") && html.contains("年"), "{html}");
+        assert!(desk.get("/").text().contains("href=\"/account/sessions\""));
+
+        // The phone's session: the newest web one that is not this one.
+        let phone_page = phone.get("/account/sessions").text();
+        let current_of = |h: &str| {
+            let i = h.find("（本次）").unwrap();
+            let t = &h[i..];
+            let j = t.find("name=\"id\" value=\"").unwrap() + "name=\"id\" value=\"".len();
+            t[j..].split('"').next().unwrap().to_string()
+        };
+        let phone_id = current_of(&phone_page);
+        let desk_id = current_of(&html);
+        assert_ne!(phone_id, desk_id);
+
+        // Someone else cannot end it: the answer of a missing session.
+        let mut other = s.browser();
+        assert_eq!(other.login("clerk_qs", PASSWORD).status, 303);
+        let csrf = other.csrf();
+        let r = other.post("/account/sessions/end", &[("csrf", &csrf), ("id", &phone_id)]);
+        assert_eq!(r.status, 404, "{}", r.text());
+        assert_eq!(phone.get("/todo").status, 200, "the phone is still signed in");
+        let r = other.post("/account/sessions/end", &[("csrf", "wrong"), ("id", &phone_id)]);
+        assert_eq!(r.status, 403);
+
+        let events = |kind: &str| {
+            s.rt.block_on(async {
+                let mut c = s.store.pool().acquire().await.unwrap();
+                c.conn()
+                    .rows(&format!("SELECT COUNT(*) FROM events WHERE kind = '{kind}'"), &[])
+                    .await
+                    .unwrap()[0]
+                    .i(0)
+            })
+        };
+        let before = events("auth.revoke");
+        let csrf = desk.csrf();
+        let r = desk.post("/account/sessions/end", &[("csrf", &csrf), ("id", &phone_id)]);
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert!(r.text().contains("已结束该登录会话"));
+        assert_eq!(r.text().matches("name=\"id\" value=\"").count(), 2);
+        assert_eq!(events("auth.revoke"), before + 1);
+        let r = phone.get("/todo");
+        assert_eq!(r.status, 303);
+        assert!(location(&r).starts_with("/login"), "{}", location(&r));
+
+        // Ending this one is a logout.
+        let r = desk.post("/account/sessions/end", &[("csrf", &csrf), ("id", &desk_id)]);
+        assert_eq!((r.status, location(&r)), (303, "/login".to_string()));
+        assert!(location(&desk.get("/todo")).starts_with("/login"));
+        assert_eq!(api.get("/api/v1/me").unwrap().status, 200, "the API session lives on");
+    }
+}

@@ -38,6 +38,7 @@
 // built once per request, so its size does not matter.
 #![allow(clippy::result_large_err)]
 
+pub mod account;
 pub mod admin;
 pub mod assess;
 pub mod attach;
@@ -83,6 +84,8 @@ pub fn router() -> Router<AppState> {
         .route("/logout", post(session::logout))
         .route("/password", get(session::password_page).post(session::password_change))
         .route("/login/totp", get(session::totp_page).post(session::totp_submit))
+        .route("/account/sessions", get(account::sessions))
+        .route("/account/sessions/end", post(account::end))
         .route("/account/totp", get(session::enrol_page))
         .route("/account/totp/begin", post(session::enrol_begin))
         .route("/account/totp/confirm", post(session::enrol_confirm))

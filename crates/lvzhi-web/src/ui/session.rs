@@ -204,7 +204,7 @@ pub fn form(f: Result<Form<Vec<(String, String)>>, FormRejection>) -> Result<Vec
     }
 }
 
-fn clear_cookie(name: &str, path: &str) -> HeaderValue {
+pub(crate) fn clear_cookie(name: &str, path: &str) -> HeaderValue {
     HeaderValue::from_str(&format!("{name}=; Path={path}; HttpOnly; SameSite=Strict; Max-Age=0"))
         .unwrap_or(HeaderValue::from_static(""))
 }
