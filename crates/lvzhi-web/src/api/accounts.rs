@@ -198,7 +198,7 @@ pub(super) async fn import_users(
             "请求体为空：请以xlsx文件内容作为请求体（表头：单位、角色、姓名、手机号）",
         ));
     }
-    let rows = crate::ui::admin::bulk_sheet(&body, &name).map_err(ApiError::bad_request)?;
+    let rows = crate::service::accounts::bulk_sheet(&body, &name).map_err(ApiError::bad_request)?;
     let problems = st.store.check_users_bulk(a, &rows).await?;
     if q.check {
         return Ok((StatusCode::OK, Json(json!({"rows": rows.len(), "problems": problems}))));

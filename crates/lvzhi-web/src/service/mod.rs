@@ -13,6 +13,7 @@
 //! both need, and rules pages must not hold, live here ([`export`], [`assess`],
 //! [`targets`]).
 
+pub mod accounts;
 pub mod assess;
 pub mod attachments;
 pub mod cache;
