@@ -272,14 +272,13 @@ async fn chromium_over_tls_with_totp_forced_change_and_idle_timeout() {
         .await
         .unwrap();
     // The forced change.
-    let notice = css_within(c, ".login-box .notice", 15).await.text().await.unwrap();
-    assert!(notice.contains("管理员重置"), "{notice}");
+    // Wait for the next page's notice (the click returns before it has loaded).
+    browser::notice_containing(c, "管理员重置").await;
     fill(c, "#old", "Handed#over-2026").await;
     fill(c, "#new", "Audit#county-77").await;
     fill(c, "#new2", "Audit#county-77").await;
     click(c, "button[type=submit]").await;
-    let notice = css_within(c, ".login-box .notice", 15).await.text().await.unwrap();
-    assert!(notice.contains("密码已修改"), "{notice}");
+    browser::notice_containing(c, "密码已修改").await;
     // The next login: password, then a code (a later one: each code is accepted once).
     offset.fetch_add(30, Ordering::SeqCst);
     fill(c, "#username", "auditadmin").await;
