@@ -120,6 +120,12 @@ REFUSALS = {
     "POST /api/v1/users/{name}/password": (["400"], "the password policy: character classes, none of the last five"),
     "POST /api/v1/users": (["400"], "the password policy, and the role's scope (a clerk needs a unit)"),
     "GET /api/v1/reports/{template}": (["422"], "a period whose indicators have no value (no data) gives no report"),
+    "POST /api/v1/outbox/channels": (
+        ["400"],
+        "an e-mail channel's server address and mailboxes are parsed by the mail library (RFC 5321/5322), "
+        "which no pattern states whole",
+    ),
+    "POST /api/v1/users/import": (["400"], "the body is the xlsx file itself; an empty or unreadable one is refused"),
 }
 
 

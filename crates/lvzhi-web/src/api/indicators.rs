@@ -258,7 +258,7 @@ pub async fn warned(State(st): State<AppState>, c: Caller, Q(q): Q<WarnedQuery>)
     let a = &c.session.access;
     let ledger = q.ledger.unwrap_or_default();
     if !ledger.is_empty() && crate::service::supervise::ledgers(st.store.pack(), &ledger).is_empty() {
-        return Err(ApiError::bad_request(format!("台账“{ledger}”不存在或没有办理期限")));
+        return Err(ApiError::not_found(format!("台账“{ledger}”不存在或没有办理期限")));
     }
     let (_, red, yellow) = crate::service::supervise::warned(&st.store, a, &ledger, q.unit, None, 1).await?;
     let names = st.store.units().await?;

@@ -454,19 +454,20 @@ fn schemas() -> Value {
             "url": {"type": "string", "pattern": "^(https?|smtps?)://", "examples": ["https://oapi.dingtalk.com/robot/send?access_token=xxxx"]},
             "secret": s("SECxxxx"),
             "method": {"type": "string", "description": "GET，其他（含不填）为 POST", "examples": ["POST"]},
-            "body_template": s("{\"mobile\":\"{phone}\",\"content\":\"{text}\"}"), "phone": text("13800000000"),
+            "body_template": s("{\"mobile\":\"{phone}\",\"content\":\"{text}\"}"), "phone": s("13800000000"),
             "ca_file": s("/etc/lvzhi/ca.pem"), "smtp_user": s("duty@example.gov.cn"),
-            "mail_from": text("duty@example.gov.cn"), "mail_to": text("office@example.gov.cn")},
+            "mail_from": s("duty@example.gov.cn"), "mail_to": s("office@example.gov.cn")},
             // Robots and gateways speak HTTP(S), e-mail SMTP(S); an SMS gateway needs the receiving
             // phone, and a POST one a body template with {text}; e-mail needs sender and recipients.
             "oneOf": [
                 {"properties": {"kind": {"enum": ["wecom", "dingtalk"]}, "url": {"pattern": "^https?://"}}},
-                {"properties": {"kind": {"const": "sms"}, "url": {"pattern": "^https?://"}, "method": {"pattern": GET}},
-                    "required": ["phone", "method"]},
+                {"properties": {"kind": {"const": "sms"}, "url": {"pattern": "^https?://"}, "method": {"pattern": GET},
+                    "phone": {"pattern": "\\S"}}, "required": ["phone", "method"]},
                 {"properties": {"kind": {"const": "sms"}, "url": {"pattern": "^https?://"}, "method": {"not": {"pattern": GET}},
-                    "body_template": {"type": "string", "pattern": "\\{text\\}"}}, "required": ["phone", "body_template"]},
-                {"properties": {"kind": {"const": "email"}, "url": {"pattern": "^smtps?://"}},
-                    "required": ["mail_from", "mail_to"]}]}),
+                    "body_template": {"type": "string", "pattern": "\\{text\\}"}, "phone": {"pattern": "\\S"}},
+                    "required": ["phone", "body_template"]},
+                {"properties": {"kind": {"const": "email"}, "url": {"pattern": "^smtps?://"},
+                    "mail_from": {"pattern": "\\S"}, "mail_to": {"pattern": "\\S"}}, "required": ["mail_from", "mail_to"]}]}),
     );
     m.insert(
         "Outbox".into(),
@@ -525,7 +526,7 @@ fn schemas() -> Value {
                 "groups": {"type": "array", "minItems": 1, "maxItems": 12, "items": {"type": "object", "required": ["name", "weight"],
                     "properties": {"name": text("县级领导"), "weight": {"type": "string", "description": "权重（百分数，精确小数，最多两位小数）",
                         "pattern": "^(100(\\.0{1,2})?|[0-9]{1,2}(\\.[0-9]{1,2})?)$", "examples": ["30"]}}}},
-                "subjects": {"type": "array", "minItems": 1, "maxItems": 200, "items": {"type": "object", "required": ["name", "post"],
+                "subjects": {"type": "array", "minItems": 1, "maxItems": 200, "items": {"type": "object", "required": ["name"],
                     "properties": {"name": text("王建国"), "post": {"type": "string"}}}},
                 "opens_at": {"type": "string", "format": "date-time"},
                 "closes_at": {"type": "string", "format": "date-time"},
