@@ -5,6 +5,7 @@
 //!   reachable, unless `LVZHI_REQUIRE_PG=1` (CI sets it), which makes them fail.
 //! * [`http`] — a minimal HTTP/1.1 client with keep-alive (no extra crates).
 //! * [`county`] — a small sample county with one user per role.
+//! * [`raw`] — one raw request, plain or over TLS (rustls), and its headers.
 //! * [`bombs`] — decompression bombs (xlsx, docx) made small and fast.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
@@ -13,6 +14,7 @@ pub mod bombs;
 pub mod county;
 pub mod evidence;
 pub mod http;
+pub mod raw;
 
 use sqlx::Connection;
 

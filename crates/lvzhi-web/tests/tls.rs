@@ -15,10 +15,10 @@ use lvzhi_store::auth::Policy;
 use lvzhi_store::second_factor::code_at;
 use lvzhi_store::{Role, Store};
 use lvzhi_testkit::county::PASSWORD;
+use lvzhi_testkit::raw::{header, https};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const NOW: &str = "2026-12-05T01:00:00Z";
 
@@ -69,36 +69,6 @@ async fn serve_tls(store: &Store, cert: &std::path::Path, key: &std::path::Path)
     let state = lvzhi_web::state(store.clone(), true).unwrap();
     tokio::spawn(lvzhi_web::serve_tls(state, https, config, Some(http)));
     addrs
-}
-
-/// One HTTPS request trusting only `ca` (DER); the raw response text.
-async fn https(addr: SocketAddr, ca: &[u8], request: &str) -> String {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(rustls::pki_types::CertificateDer::from(ca.to_vec())).unwrap();
-    #[allow(deprecated)]
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let cfg = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(cfg));
-    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
-    let mut tls = connector.connect(name, tcp).await.unwrap();
-    tls.write_all(request.as_bytes()).await.unwrap();
-    let mut out = Vec::new();
-    let _ = tls.read_to_end(&mut out).await;
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn header<'a>(response: &'a str, name: &str) -> Vec<&'a str> {
-    let head = response.split("\r\n\r\n").next().unwrap_or("");
-    head.lines()
-        .filter_map(|l| l.split_once(':'))
-        .filter(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.trim())
-        .collect()
 }
 
 /// Types `value` into the input `sel`.

@@ -30,21 +30,39 @@ pub async fn upload(
 ) -> PageResult {
     let id = parse_id(&id)?;
     let a = &u.session.access;
-    st.may_attach(a, id).await.map_err(store_error)?;
-    let m = match m {
-        Ok(m) => m,
-        Err(_) => return refused(&st, &u, id, UploadError::Malformed("请用页面上的表单上传".into())).await,
-    };
-    let form = match st.receive(m).await {
+    let form = match received(&st, &u, id, m, "请用页面上的表单上传").await? {
         Ok(f) => f,
-        Err(e) => return refused(&st, &u, id, e).await,
+        Err(refusal) => return refusal,
     };
-    check_csrf(&u, &form.fields)?;
     let kind = field(&form.fields, "kind").unwrap_or("").trim().to_string();
     match st.attach_all(a, id, &kind, form.files).await {
         Ok(_) => Ok(see_other(&format!("/records/{id}?msg=attached#evidence"))),
         Err(e) => refused(&st, &u, id, e).await,
     }
+}
+
+/// A record page's multipart form, received and inspected: before a byte is
+/// read, scope (404), role (403) and a closed record (409) are checked; then
+/// the files are received and the CSRF token compared. `Ok(Err(page))` is the
+/// record page with the refusal (`malformed` when the body is not multipart).
+async fn received(
+    st: &AppState,
+    u: &UiUser,
+    id: i64,
+    m: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+    malformed: &str,
+) -> Result<Result<UploadForm, PageResult>, Response> {
+    st.may_attach(&u.session.access, id).await.map_err(store_error)?;
+    let m = match m {
+        Ok(m) => m,
+        Err(_) => return Ok(Err(refused(st, u, id, UploadError::Malformed(malformed.into())).await)),
+    };
+    let form = match st.receive(m).await {
+        Ok(f) => f,
+        Err(e) => return Ok(Err(refused(st, u, id, e).await)),
+    };
+    check_csrf(u, &form.fields)?;
+    Ok(Ok(form))
 }
 
 /// The record page with the refusal; nothing was stored.
@@ -165,17 +183,10 @@ pub async fn step(
 ) -> PageResult {
     let id = parse_id(&id)?;
     let a = &u.session.access;
-    // Before a byte is read: scope (404), role (403), a closed record (409).
-    st.may_attach(a, id).await.map_err(store_error)?;
-    let m = match m {
-        Ok(m) => m,
-        Err(_) => return refused(&st, &u, id, UploadError::Malformed("请用页面上的表单提交".into())).await,
-    };
-    let form = match st.receive(m).await {
+    let form = match received(&st, &u, id, m, "请用页面上的表单提交").await? {
         Ok(f) => f,
-        Err(e) => return refused(&st, &u, id, e).await,
+        Err(refusal) => return refusal,
     };
-    check_csrf(&u, &form.fields)?;
     let name = field(&form.fields, "transition").unwrap_or("").to_string();
     let view = st.store.record(a, id).await.map_err(store_error)?;
     let kind = st

@@ -6,11 +6,11 @@ use lvzhi_store::auth::Policy;
 use lvzhi_store::db::parse_url;
 use lvzhi_store::{Role, Store};
 use lvzhi_testkit::TestDb;
+use lvzhi_testkit::raw::{header, http, https};
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn run(args: &[&str]) -> (i32, String, String) {
     let out = Command::cargo_bin("lvzhi").unwrap().args(args).output().unwrap();
@@ -177,47 +177,6 @@ fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
-}
-
-/// One request over TLS trusting only `ca`; the raw response.
-async fn https(addr: SocketAddr, ca: &[u8], request: &str) -> String {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(rustls::pki_types::CertificateDer::from(ca.to_vec())).unwrap();
-    #[allow(deprecated)]
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let cfg = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
-    let mut tls = tokio_rustls::TlsConnector::from(Arc::new(cfg))
-        .connect(name, tcp)
-        .await
-        .unwrap();
-    tls.write_all(request.as_bytes()).await.unwrap();
-    let mut out = Vec::new();
-    let _ = tls.read_to_end(&mut out).await;
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// One plain-HTTP request; the raw response.
-async fn http(addr: SocketAddr, request: &str) -> String {
-    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
-    tcp.write_all(request.as_bytes()).await.unwrap();
-    let mut out = Vec::new();
-    let _ = tcp.read_to_end(&mut out).await;
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn header<'a>(response: &'a str, name: &str) -> Vec<&'a str> {
-    let head = response.split("\r\n\r\n").next().unwrap_or("");
-    head.lines()
-        .filter_map(|l| l.split_once(':'))
-        .filter(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.trim())
-        .collect()
 }
 
 /// Kills the server when the test ends, passed or not.
