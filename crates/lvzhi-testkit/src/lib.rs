@@ -6,6 +6,7 @@
 //! * [`http`] — a minimal HTTP/1.1 client with keep-alive (no extra crates).
 //! * [`county`] — a small sample county with one user per role.
 //! * [`bombs`] — decompression bombs (xlsx, docx) made small and fast.
+//! * [`receiver`] — a local HTTP receiver standing in for a robot webhook.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
@@ -13,6 +14,7 @@ pub mod bombs;
 pub mod county;
 pub mod evidence;
 pub mod http;
+pub mod receiver;
 
 use sqlx::Connection;
 
