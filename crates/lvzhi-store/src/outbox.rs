@@ -1097,6 +1097,25 @@ mod tests {
     }
 
     #[test]
+    fn audiences_read_in_chinese() {
+        let units = vec!["应急管理局".to_string(), "西洞镇人民政府".to_string()];
+        let kinds = |k: &[&str]| k.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(audience_label(&[], false, &[]), "全部通知");
+        assert_eq!(
+            audience_label(&units, false, &[]),
+            "应急管理局、西洞镇人民政府的全部通知"
+        );
+        assert_eq!(
+            audience_label(&[], true, &kinds(&["escalate", "urge"])),
+            "县级领导的催办、超期升级通知"
+        );
+        assert_eq!(
+            audience_label(&[], false, &kinds(&["digest"])),
+            "全部人员的每日提醒通知"
+        );
+    }
+
+    #[test]
     fn query_values_are_masked() {
         assert_eq!(mask_url("http://h/send?key=abcdef123"), "http://h/send?key=abcd****");
     }

@@ -291,13 +291,15 @@ pub async fn show(State(st): State<AppState>, u: UiUser, Query(q): Query<Channel
 
 fn values(f: &[(String, String)]) -> Values {
     let g = |k: &str| field(f, k).unwrap_or("").to_string();
-    let all = |k: &str| f.iter().filter(move |(n, _)| n == k).map(|(_, v)| v.as_str());
+    fn all<'a>(f: &'a [(String, String)], k: &'a str) -> impl Iterator<Item = &'a str> {
+        f.iter().filter(move |(n, _)| n == k).map(|(_, v)| v.as_str())
+    }
     Values {
         audience: if g("audience") == "units" { "units" } else { "all" }.into(),
         // A value that is no number names no unit: the store is not asked.
-        units: all("units").filter_map(|v| v.trim().parse().ok()).collect(),
+        units: all(f, "units").filter_map(|v| v.trim().parse().ok()).collect(),
         leaders: g("leaders") == "1",
-        notice_kinds: all("notice_kinds").map(str::to_string).collect(),
+        notice_kinds: all(f, "notice_kinds").map(str::to_string).collect(),
         kind: g("kind"),
         name: g("name"),
         url: g("url"),
