@@ -1,7 +1,8 @@
 //! 管理 → 通知渠道 in a real browser (headless Chromium) on the demo county:
 //! the system administrator adds a 企业微信 robot pointing at a local
 //! receiver, sends a test message (the receiver gets it, the page says so),
-//! then the office's 催办 of one item is queued and, after a sender pass,
+//! narrows it to 应急管理局's notices (接收范围 on the change form), then the
+//! office's 催办 of one item of 应急管理局 is queued and, after a sender pass,
 //! shows as 已送达 in the log. Screenshots:
 //! `target/ui-screenshots/channels-*.png` (1366×768 and 390×844).
 //!
@@ -72,9 +73,45 @@ async fn run(c: &Client, demo: &browser::Demo) -> Result<(), String> {
     browser::notice_containing(c, "接收方已确认收到").await;
     assert!(got.bodies().iter().any(|g| g.contains("测试消息")));
 
-    // A 催办 by the office is queued on the channel; one sender pass delivers it.
-    let office = demo.access("office").await;
+    // 接收范围: the robot narrowed to 应急管理局's notices on the change form.
     let unit = demo.access("yingji_clerk").await.unit.unwrap();
+    let row = browser::css_within(c, "table.channels tbody tr td.audience", 15)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(row, "全部通知");
+    browser::css_within(c, "table.channels a[href*='edit=']", 15)
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser::css_within(c, "input[name=audience][value=units]", 15)
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser::css_within(c, &format!("input[name=units][value='{unit}']"), 15)
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser::css_within(c, "#channel-form button[type=submit]", 15)
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser::notice_containing(c, "已保存渠道设置").await;
+    let row = browser::css_within(c, "table.channels tbody tr td.audience", 15)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(row.contains("应急管理局") && row.ends_with("的全部通知"), "{row}");
+
+    // A 催办 by the office of an item of 应急管理局 is queued on the channel;
+    // one sender pass delivers it.
+    let office = demo.access("office").await;
     let keys: Vec<&str> = demo.store.pack().ledgers.iter().map(|l| l.key.as_str()).collect();
     let (items, _, _) = demo
         .store
