@@ -143,7 +143,7 @@ pub struct Channel {
     pub leaders: bool,
     /// The kinds of notice carried; empty: every kind.
     pub notice_kinds: Vec<String>,
-    /// The audience in Chinese: "全部通知", "应急管理局、县级领导；仅催办、超期升级".
+    /// The audience in Chinese: "全部通知", "应急管理局、县级领导的催办、超期升级通知".
     pub audience_label: String,
 }
 
