@@ -15,7 +15,8 @@ Two kinds of settings, each for a reason:
   its workflow step), a campaign's groups (weights summing to 100, names not
   repeated) and times (closing after opening), the date field a date range is
   over, a new account's password (the password policy) and unit (the role's
-  scope). Everything else in those requests is still generated from the schema.
+  scope), a channel's audience units (ids of existing units). Everything else
+  in those requests is still generated from the schema.
 
 Schemathesis applies such pinned body values in its fuzzing phase only, not in
 its coverage phase, so on the few operations whose rules no schema can state
@@ -123,7 +124,7 @@ REFUSALS = {
     "POST /api/v1/outbox/channels": (
         ["400"],
         "an e-mail channel's server address and mailboxes are parsed by the mail library (RFC 5321/5322), "
-        "which no pattern states whole",
+        "which no pattern states whole; the audience's units must exist",
     ),
     "POST /api/v1/users/import": (["400"], "the body is the xlsx file itself; an empty or unreadable one is refused"),
 }
@@ -203,6 +204,7 @@ def main():
         (r"^/api/v1/reports/\{template\}", None, {"path.template": template}),
         (r"^/api/v1/users/\{name\}", None, {"path.name": clerk}),
         (r"^/api/v1/users$", "POST", {"body.password": "Fuzz#county-2026", "body.unit_id": unit}),
+        (r"^/api/v1/outbox/channels$", "POST", {"body.units": [unit]}),
     ]
     for regex, method, params in ops:
         # One filter on the operation's name ("POST /api/v1/…"): separate path and

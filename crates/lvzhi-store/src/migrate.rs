@@ -108,6 +108,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0027_channels_tls_mail.sql"),
         include_str!("../migrations/postgres/0027_channels_tls_mail.sql"),
     ),
+    (
+        30,
+        "channels: audience (units, leaders) and notice kinds",
+        include_str!("../migrations/sqlite/0030_channel_audience.sql"),
+        include_str!("../migrations/postgres/0030_channel_audience.sql"),
+    ),
 ];
 
 /// The SQL of every migration for one backend (for the schema-parity test).

@@ -19,6 +19,13 @@
 //! server claims the row for [`LEASE_SECS`] (a conditional update), so two
 //! servers on one database do not both send it; a server killed after its
 //! claim leaves the row to be sent when the lease runs out.
+//!
+//! A channel has an audience (migration 0030): every notice (the default),
+//! or the notices addressed to the accounts of some units and/or to the
+//! 县级领导 (a unit's own robot group, a leaders' group); and optionally only
+//! some kinds of notice (an SMS channel carrying 超期升级 and 催办 only). The
+//! trigger applies it when the notice is written; the sender applies the same
+//! rule ([`AUDIENCE_SQL`]) when it lists the items of a merged message.
 
 use crate::db::P;
 pub use crate::transport::Request;
@@ -41,6 +48,21 @@ pub const LEASE_SECS: i64 = 45;
 
 /// The kinds of channel.
 pub const KINDS: &[&str] = &["wecom", "dingtalk", "sms", "email"];
+
+/// The kinds of notice a channel may be narrowed to (labels:
+/// [`crate::notices::kind_label`]).
+pub const NOTICE_KINDS: &[&str] = &[
+    "assign", "return", "urge", "due_soon", "overdue", "escalate", "extend", "progress", "closed", "ballot", "digest",
+];
+
+/// Whether notice `n` (its `user_id`, `kind`) is in the audience of channel
+/// `c` — the trigger's rule (migration 0030) in SQL both backends run;
+/// `$L` is bound to `true` (booleans are bound, not written, across backends).
+pub const AUDIENCE_SQL: &str = "(c.audience = 'all' \
+     OR EXISTS (SELECT 1 FROM users u JOIN channel_units cu ON cu.unit_id = u.unit_id WHERE u.id = n.user_id AND cu.channel_id = c.id) \
+     OR (c.leaders = $L AND EXISTS (SELECT 1 FROM users u WHERE u.id = n.user_id AND u.role = 'leader'))) \
+     AND (NOT EXISTS (SELECT 1 FROM channel_kinds ck WHERE ck.channel_id = c.id) \
+     OR EXISTS (SELECT 1 FROM channel_kinds ck WHERE ck.channel_id = c.id AND ck.kind = n.kind))";
 
 /// A channel as the admin configures it.
 #[derive(Debug, Clone, Default)]
@@ -71,6 +93,13 @@ pub struct ChannelInput {
     pub mail_from: String,
     /// The recipients, comma-separated.
     pub mail_to: String,
+    /// The units whose accounts' notices the channel carries. With
+    /// `leaders` false and no unit, the channel carries every notice.
+    pub units: Vec<i64>,
+    /// Whether the channel carries the notices addressed to the 县级领导.
+    pub leaders: bool,
+    /// The kinds of notice it carries ([`NOTICE_KINDS`]); empty: every kind.
+    pub notice_kinds: Vec<String>,
 }
 
 /// A channel as the admin reads it back: secrets never in full.
@@ -104,6 +133,18 @@ pub struct Channel {
     pub mail_from: String,
     /// The recipients, each masked.
     pub mail_to: String,
+    /// `all` (every notice) or `units` (the units' and/or the leaders').
+    pub audience: String,
+    /// The units of a `units` audience, by id.
+    pub units: Vec<i64>,
+    /// Their names, in the units' order.
+    pub unit_names: Vec<String>,
+    /// Whether the notices to the 县级领导 are carried.
+    pub leaders: bool,
+    /// The kinds of notice carried; empty: every kind.
+    pub notice_kinds: Vec<String>,
+    /// The audience in Chinese: "全部通知", "应急管理局、县级领导的催办、超期升级通知".
+    pub audience_label: String,
 }
 
 /// One row of the delivery log.
@@ -492,19 +533,142 @@ fn check(c: &ChannelInput) -> Result<&'static str, StoreError> {
     Ok(method)
 }
 
+/// A channel's audience in Chinese: "全部通知", "应急管理局、县级领导的全部通知",
+/// "全部人员的催办、超期升级通知".
+pub fn audience_label(unit_names: &[String], leaders: bool, notice_kinds: &[String]) -> String {
+    let mut who: Vec<&str> = unit_names.iter().map(String::as_str).collect();
+    if leaders {
+        who.push("县级领导");
+    }
+    let kinds: Vec<&str> = NOTICE_KINDS
+        .iter()
+        .filter(|k| notice_kinds.iter().any(|n| n == *k))
+        .map(|k| crate::notices::kind_label(k))
+        .collect();
+    match (who.is_empty(), kinds.is_empty()) {
+        (true, true) => "全部通知".into(),
+        (true, false) => format!("全部人员的{}通知", kinds.join("、")),
+        (false, true) => format!("{}的全部通知", who.join("、")),
+        (false, false) => format!("{}的{}通知", who.join("、"), kinds.join("、")),
+    }
+}
+
+/// A channel's audience as stored: units (each once, ascending) and kinds
+/// (each once, in [`NOTICE_KINDS`] order), checked.
+struct Audience {
+    units: Vec<i64>,
+    leaders: bool,
+    kinds: Vec<String>,
+}
+
+impl Audience {
+    /// `all` or `units`.
+    fn name(&self) -> &'static str {
+        if self.units.is_empty() && !self.leaders {
+            "all"
+        } else {
+            "units"
+        }
+    }
+
+    /// The statements that replace channel `id`'s units and kinds (`id` is
+    /// SQL: a literal, or a subquery finding a channel just inserted).
+    fn statements(&self, id: &str, id_params: &[P]) -> Vec<(String, Vec<P>)> {
+        let n = id_params.len();
+        let mut out = vec![
+            (
+                format!("DELETE FROM channel_units WHERE channel_id = {id}"),
+                id_params.to_vec(),
+            ),
+            (
+                format!("DELETE FROM channel_kinds WHERE channel_id = {id}"),
+                id_params.to_vec(),
+            ),
+        ];
+        for u in &self.units {
+            let mut p = id_params.to_vec();
+            p.push(P::I(*u));
+            out.push((
+                format!(
+                    "INSERT INTO channel_units (channel_id, unit_id) VALUES ({id}, ${})",
+                    n + 1
+                ),
+                p,
+            ));
+        }
+        for k in &self.kinds {
+            let mut p = id_params.to_vec();
+            p.push(P::T(k.clone()));
+            out.push((
+                format!("INSERT INTO channel_kinds (channel_id, kind) VALUES ({id}, ${})", n + 1),
+                p,
+            ));
+        }
+        out
+    }
+}
+
 impl Store {
+    /// Checks a channel's audience: every unit must exist (the error names
+    /// the id), every kind be one of [`NOTICE_KINDS`].
+    async fn audience(&self, c: &ChannelInput) -> Result<Audience, StoreError> {
+        let mut kinds = Vec::new();
+        for k in &c.notice_kinds {
+            if !NOTICE_KINDS.contains(&k.as_str()) {
+                return Err(StoreError::BadRequest(format!(
+                    "通知类型“{k}”无效，须为交办、退回、催办、临期、超期、超期升级、延期、进展、办结、测评或每日提醒"
+                )));
+            }
+        }
+        for k in NOTICE_KINDS {
+            if c.notice_kinds.iter().any(|n| n == k) {
+                kinds.push((*k).to_string());
+            }
+        }
+        let mut units = c.units.clone();
+        units.sort_unstable();
+        units.dedup();
+        if !units.is_empty() {
+            let mut conn = self.pool.acquire().await?;
+            let known: std::collections::HashSet<i64> = conn
+                .conn()
+                .rows("SELECT id FROM units", &[])
+                .await?
+                .iter()
+                .map(|r| r.i(0))
+                .collect();
+            if let Some(u) = units.iter().find(|u| !known.contains(u)) {
+                return Err(StoreError::BadRequest(format!("接收范围中的单位（编号{u}）不存在")));
+            }
+        }
+        Ok(Audience {
+            units,
+            leaders: c.leaders,
+            kinds,
+        })
+    }
+
     /// Adds a channel (admin only); messages of notices written from now on
     /// go to it.
     pub async fn add_channel(&self, a: &Access, c: ChannelInput) -> Result<i64, StoreError> {
         admin(a)?;
         let method = check(&c)?;
+        let aud = self.audience(&c).await?;
+        let created = stamp(self.now());
+        // The writer runs these in one transaction, one at a time: the
+        // newest channel of this name and time is the one just inserted.
+        let mut statements = aud.statements(
+            "(SELECT MAX(id) FROM channels WHERE name = $1 AND created_at = $2)",
+            &[P::T(c.name.trim().into()), P::T(created.clone())],
+        );
+        statements.drain(..2);
         self.writer
             .send(Cmd::QuietEach {
-                statements: vec![(
+                statements: [(
                     "INSERT INTO channels (kind, name, url, secret, method, body_template, phone, enabled, created_at, \
-                     ca_file, smtp_user, mail_from, mail_to) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-                        .into(),
+                     ca_file, smtp_user, mail_from, mail_to, audience, leaders) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+                        .to_string(),
                     vec![
                         P::T(c.kind),
                         P::T(c.name.trim().into()),
@@ -514,13 +678,18 @@ impl Store {
                         P::T(c.body_template),
                         P::T(c.phone.trim().into()),
                         P::B(true),
-                        P::T(stamp(self.now())),
+                        P::T(created),
                         P::T(c.ca_file.trim().into()),
                         P::T(c.smtp_user.trim().into()),
                         P::T(c.mail_from.trim().into()),
                         P::T(c.mail_to.trim().into()),
+                        P::T(aud.name().into()),
+                        P::B(aud.leaders),
                     ],
-                )],
+                )]
+                .into_iter()
+                .chain(statements)
+                .collect(),
             })
             .await?;
         let mut conn = self.pool.acquire().await?;
@@ -548,12 +717,13 @@ impl Store {
         };
         let secret = seal(&self.keys, &c.secret);
         let method = check(&c)?;
+        let aud = self.audience(&c).await?;
         self.writer
             .send(Cmd::QuietEach {
-                statements: vec![(
+                statements: [(
                     "UPDATE channels SET name = $1, url = $2, secret = $3, method = $4, body_template = $5, phone = $6, \
-                     ca_file = $7, smtp_user = $8, mail_from = $9, mail_to = $10 WHERE id = $11"
-                        .into(),
+                     ca_file = $7, smtp_user = $8, mail_from = $9, mail_to = $10, audience = $12, leaders = $13 WHERE id = $11"
+                        .to_string(),
                     vec![
                         P::T(c.name.trim().into()),
                         P::T(c.url.trim().into()),
@@ -566,8 +736,13 @@ impl Store {
                         P::T(c.mail_from.trim().into()),
                         P::T(c.mail_to.trim().into()),
                         P::I(id),
+                        P::T(aud.name().into()),
+                        P::B(aud.leaders),
                     ],
-                )],
+                )]
+                .into_iter()
+                .chain(aud.statements("$1", &[P::I(id)]))
+                .collect(),
             })
             .await?;
         Ok(())
@@ -629,17 +804,47 @@ impl Store {
         let rows = conn
             .conn()
             .rows(
-                "SELECT id, kind, name, url, secret, method, phone, enabled, body_template, ca_file, smtp_user, mail_from, mail_to \
-                 FROM channels ORDER BY id",
+                "SELECT id, kind, name, url, secret, method, phone, enabled, body_template, ca_file, smtp_user, mail_from, mail_to, \
+                 audience, leaders FROM channels ORDER BY id",
                 &[],
             )
             .await?;
+        let mut units: std::collections::HashMap<i64, Vec<(i64, String)>> = Default::default();
+        for r in conn
+            .conn()
+            .rows(
+                "SELECT cu.channel_id, u.id, u.name FROM channel_units cu JOIN units u ON u.id = cu.unit_id \
+                 ORDER BY u.sort, u.id",
+                &[],
+            )
+            .await?
+        {
+            units.entry(r.i(0)).or_default().push((r.i(1), r.t(2)));
+        }
+        let mut kinds: std::collections::HashMap<i64, Vec<String>> = Default::default();
+        for r in conn
+            .conn()
+            .rows("SELECT channel_id, kind FROM channel_kinds", &[])
+            .await?
+        {
+            kinds.entry(r.i(0)).or_default().push(r.t(1));
+        }
         Ok(rows
             .iter()
             .map(|r| {
                 let kind = r.t(1);
+                let id = r.i(0);
+                let us = units.remove(&id).unwrap_or_default();
+                let unit_names: Vec<String> = us.iter().map(|u| u.1.clone()).collect();
+                let ks = kinds.remove(&id).unwrap_or_default();
+                let notice_kinds: Vec<String> = NOTICE_KINDS
+                    .iter()
+                    .filter(|k| ks.iter().any(|n| n == *k))
+                    .map(|k| (*k).to_string())
+                    .collect();
+                let leaders = r.b(14);
                 Channel {
-                    id: r.i(0),
+                    id,
                     kind_label: kind_label(&kind),
                     kind,
                     name: r.t(2),
@@ -663,6 +868,12 @@ impl Store {
                         .map(mask_mail)
                         .collect::<Vec<_>>()
                         .join(", "),
+                    audience: r.t(13),
+                    audience_label: audience_label(&unit_names, leaders, &notice_kinds),
+                    units: us.iter().map(|u| u.0).collect(),
+                    unit_names,
+                    leaders,
+                    notice_kinds,
                 }
             })
             .collect())
@@ -704,10 +915,12 @@ impl Store {
     }
 
     /// The text of a message that stands for several notices of one kind
-    /// by one actor (notices `first..=last`): how many items, and their
-    /// titles (each record once; a digest names its reader).
+    /// by one actor (notices `first..=last` in channel `channel`'s audience,
+    /// the rule the trigger applied): how many items, and their titles (each
+    /// record once; a digest names its reader).
     async fn group_text(
         &self,
+        channel: i64,
         first: i64,
         last: i64,
         kind: &str,
@@ -718,9 +931,20 @@ impl Store {
             let mut conn = self.pool.acquire().await?;
             conn.conn()
                 .rows(
-                    "SELECT n.record_id, n.title, u.display_name FROM notices n JOIN users u ON u.id = n.user_id \
-                     WHERE n.id >= $1 AND n.id <= $2 AND n.kind = $3 AND n.actor_name = $4 ORDER BY n.id",
-                    &[P::I(first), P::I(last), P::T(kind.into()), P::T(actor.into())],
+                    &format!(
+                        "SELECT n.record_id, n.title, r.display_name FROM notices n JOIN users r ON r.id = n.user_id \
+                         WHERE n.id >= $1 AND n.id <= $2 AND n.kind = $3 AND n.actor_name = $4 \
+                         AND EXISTS (SELECT 1 FROM channels c WHERE c.id = $5 AND {}) ORDER BY n.id",
+                        AUDIENCE_SQL.replace("$L", "$6")
+                    ),
+                    &[
+                        P::I(first),
+                        P::I(last),
+                        P::T(kind.into()),
+                        P::T(actor.into()),
+                        P::I(channel),
+                        P::B(true),
+                    ],
                 )
                 .await?
         };
@@ -757,7 +981,7 @@ impl Store {
                 .rows(
                     &format!(
                         "SELECT o.id, o.idem_key, o.attempts, o.next_at, n.title, n.body, {CHANNEL_COLS}, \
-                         o.notice_id, o.last_notice_id, o.grouped, n.kind, n.actor_name \
+                         o.notice_id, o.last_notice_id, o.grouped, n.kind, n.actor_name, o.channel_id \
                          FROM outbox o JOIN notices n ON n.id = o.notice_id JOIN channels c ON c.id = o.channel_id \
                          WHERE o.status = 'pending' AND o.next_at <= $1 ORDER BY o.id LIMIT 100"
                     ),
@@ -791,6 +1015,7 @@ impl Store {
             let attempts = r.i(2) + 1;
             let (title, body) = if r.i(18) > 1 {
                 self.group_text(
+                    r.i(21),
                     r.i(16),
                     r.oi(17).unwrap_or(r.i(16)),
                     &r.t(19),
@@ -869,6 +1094,25 @@ mod tests {
         assert!(b.ends_with("……等共25项，详见履职系统站内信。"), "{b}");
         let (t, _) = group_compose("digest", "", &lines[..3]);
         assert_eq!(t, "每日提醒共3人");
+    }
+
+    #[test]
+    fn audiences_read_in_chinese() {
+        let units = vec!["应急管理局".to_string(), "西洞镇人民政府".to_string()];
+        let kinds = |k: &[&str]| k.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(audience_label(&[], false, &[]), "全部通知");
+        assert_eq!(
+            audience_label(&units, false, &[]),
+            "应急管理局、西洞镇人民政府的全部通知"
+        );
+        assert_eq!(
+            audience_label(&[], true, &kinds(&["escalate", "urge"])),
+            "县级领导的催办、超期升级通知"
+        );
+        assert_eq!(
+            audience_label(&[], false, &kinds(&["digest"])),
+            "全部人员的每日提醒通知"
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! * [`county`] — a small sample county with one user per role.
 //! * [`raw`] — one raw request, plain or over TLS (rustls), and its headers.
 //! * [`bombs`] — decompression bombs (xlsx, docx) made small and fast.
+//! * [`receiver`] — a local HTTP receiver standing in for a robot webhook.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
@@ -15,6 +16,7 @@ pub mod county;
 pub mod evidence;
 pub mod http;
 pub mod raw;
+pub mod receiver;
 
 use sqlx::Connection;
 

@@ -1,7 +1,8 @@
 //! 管理 → 通知渠道 in a real browser (headless Chromium) on the demo county:
 //! the system administrator adds a 企业微信 robot pointing at a local
 //! receiver, sends a test message (the receiver gets it, the page says so),
-//! then the office's 催办 of one item is queued and, after a sender pass,
+//! narrows it to 应急管理局's notices (接收范围 on the change form), then the
+//! office's 催办 of one item of 应急管理局 is queued and, after a sender pass,
 //! shows as 已送达 in the log. Screenshots:
 //! `target/ui-screenshots/channels-*.png` (1366×768 and 390×844).
 //!
@@ -14,53 +15,13 @@ mod common;
 
 use common::browser;
 use fantoccini::Client;
-use std::io::{Read, Write};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use lvzhi_testkit::receiver::Receiver;
 
-/// A local HTTP receiver answering `{"errcode":0}`: its port and the bodies it got.
-fn receiver() -> (u16, Arc<Mutex<Vec<String>>>) {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    let got = Arc::new(Mutex::new(Vec::new()));
-    let g = got.clone();
-    std::thread::spawn(move || {
-        for s in l.incoming() {
-            let Ok(mut s) = s else { continue };
-            let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
-            let mut buf = Vec::new();
-            let mut tmp = [0u8; 8192];
-            loop {
-                let n = s.read(&mut tmp).unwrap_or(0);
-                buf.extend_from_slice(&tmp[..n]);
-                let t = String::from_utf8_lossy(&buf).to_string();
-                let done = t.split_once("\r\n\r\n").is_some_and(|(h, b)| {
-                    let len: usize = h
-                        .lines()
-                        .find_map(|l| {
-                            l.to_ascii_lowercase()
-                                .strip_prefix("content-length:")
-                                .map(|v| v.trim().parse().unwrap())
-                        })
-                        .unwrap_or(0);
-                    b.len() >= len
-                });
-                if done || n == 0 {
-                    break;
-                }
-            }
-            g.lock().unwrap().push(String::from_utf8_lossy(&buf).to_string());
-            let ok = r#"{"errcode":0,"errmsg":"ok"}"#;
-            let _ = s.write_all(
-                format!(
-                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{ok}",
-                    ok.len()
-                )
-                .as_bytes(),
-            );
-        }
-    });
-    (port, got)
+/// The shared local receiver: its port and the bodies it got, in the
+/// `(port, got)` shape these tests read.
+fn receiver() -> (u16, Receiver) {
+    let r = Receiver::start();
+    (r.port, r)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -110,11 +71,47 @@ async fn run(c: &Client, demo: &browser::Demo) -> Result<(), String> {
         .await
         .unwrap();
     browser::notice_containing(c, "接收方已确认收到").await;
-    assert!(got.lock().unwrap().iter().any(|g| g.contains("测试消息")));
+    assert!(got.bodies().iter().any(|g| g.contains("测试消息")));
 
-    // A 催办 by the office is queued on the channel; one sender pass delivers it.
-    let office = demo.access("office").await;
+    // 接收范围: the robot narrowed to 应急管理局's notices on the change form.
     let unit = demo.access("yingji_clerk").await.unit.unwrap();
+    let row = browser::css_within(c, "table.channels tbody tr td.audience", 15)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(row, "全部通知");
+    browser::css_within(c, "table.channels a[href*='edit=']", 15)
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser::css_within(c, "input[name=audience][value=units]", 15)
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser::css_within(c, &format!("input[name=units][value='{unit}']"), 15)
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser::css_within(c, "#channel-form button[type=submit]", 15)
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser::notice_containing(c, "已保存渠道设置").await;
+    let row = browser::css_within(c, "table.channels tbody tr td.audience", 15)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(row.contains("应急管理局") && row.ends_with("的全部通知"), "{row}");
+
+    // A 催办 by the office of an item of 应急管理局 is queued on the channel;
+    // one sender pass delivers it.
+    let office = demo.access("office").await;
     let keys: Vec<&str> = demo.store.pack().ledgers.iter().map(|l| l.key.as_str()).collect();
     let (items, _, _) = demo
         .store

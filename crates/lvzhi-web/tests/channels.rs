@@ -11,55 +11,13 @@ mod common;
 
 use common::site::*;
 use lvzhi_testkit::county::hazard;
-use std::io::{Read, Write};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use lvzhi_testkit::receiver::Receiver;
 
-/// A local HTTP receiver answering `{"errcode":0}`: its port and the bodies it got.
-fn receiver() -> (u16, Arc<Mutex<Vec<String>>>) {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    let got = Arc::new(Mutex::new(Vec::new()));
-    let g = got.clone();
-    std::thread::spawn(move || {
-        for s in l.incoming() {
-            let Ok(mut s) = s else { continue };
-            let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
-            let mut buf = Vec::new();
-            let mut tmp = [0u8; 8192];
-            let body = loop {
-                let n = s.read(&mut tmp).unwrap_or(0);
-                buf.extend_from_slice(&tmp[..n]);
-                let t = String::from_utf8_lossy(&buf).to_string();
-                if let Some((h, b)) = t.split_once("\r\n\r\n") {
-                    let len: usize = h
-                        .lines()
-                        .find_map(|l| {
-                            l.to_ascii_lowercase()
-                                .strip_prefix("content-length:")
-                                .map(|v| v.trim().parse().unwrap())
-                        })
-                        .unwrap_or(0);
-                    if b.len() >= len {
-                        break b.to_string();
-                    }
-                }
-                if n == 0 {
-                    break String::new();
-                }
-            };
-            g.lock().unwrap().push(body);
-            let ok = r#"{"errcode":0,"errmsg":"ok"}"#;
-            let _ = s.write_all(
-                format!(
-                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{ok}",
-                    ok.len()
-                )
-                .as_bytes(),
-            );
-        }
-    });
-    (port, got)
+/// The shared local receiver: its port and the bodies it got, in the
+/// `(port, got)` shape these tests read.
+fn receiver() -> (u16, Receiver) {
+    let r = Receiver::start();
+    (r.port, r)
 }
 
 fn channel_id(page: &str, name: &str) -> i64 {
@@ -149,7 +107,7 @@ fn admin_sets_up_channels_tests_them_and_reads_the_log() {
         "{}",
         r.text()
     );
-    assert!(got.lock().unwrap().iter().any(|g| g.contains("测试消息")));
+    assert!(got.bodies().iter().any(|g| g.contains("测试消息")));
 
     // A change leaving the secret and address blank keeps them.
     let form = b.get(&format!("/admin/channels?edit={ding}")).text();
@@ -209,11 +167,11 @@ fn admin_sets_up_channels_tests_them_and_reads_the_log() {
         "{log:?}"
     );
 
-    let before = got.lock().unwrap().len();
+    let before = got.got().len();
     let at = s.store.now().checked_add(jiff::SignedDuration::from_secs(11)).unwrap();
     let p = s.rt.block_on(s.store.deliver_due_at(at)).unwrap();
     assert_eq!((p.delivered, p.failed), (2, 0));
-    let got = got.lock().unwrap().clone();
+    let got = got.bodies();
     assert_eq!(got.len(), before + 2);
     for g in &got[before..] {
         let v: serde_json::Value = serde_json::from_str(g).unwrap();
@@ -242,4 +200,178 @@ fn admin_sets_up_channels_tests_them_and_reads_the_log() {
     // Without the token: refused.
     let r = b.post(&format!("/admin/channels/{wecom}/state"), &[("enabled", "1")]);
     assert_eq!(r.status, 403);
+}
+
+/// 接收范围 on the page: a robot for 应急管理局 carrying 催办 only, added with
+/// the form's unit and kind boxes; the list says its audience in Chinese, the
+/// change form comes back with the boxes ticked; "指定单位" with nothing
+/// ticked is refused on the form. The office's 催办 of an item of 应急管理局
+/// and one of 西洞镇 reach the county's robot both, 应急管理局's robot its
+/// own only. The API adds a leaders' group with the same fields.
+#[test]
+fn admin_scopes_a_channel_to_units_and_kinds() {
+    let s = Server::start();
+    let all = Receiver::start();
+    let yj = Receiver::start();
+    let mut b = s.signed_in("admin");
+    let csrf = b.csrf();
+    let page = b.get("/admin/channels").text();
+    assert!(page.contains("接收范围") && page.contains("应急管理局"), "{page}");
+    let yingji = s.county.yingji.to_string();
+    let xidong = s.county.xidong.to_string();
+    let r = b.post(
+        "/admin/channels",
+        &[
+            ("csrf", &csrf),
+            ("kind", "wecom"),
+            ("name", "全县值班群"),
+            ("url", &all.url("/send?key=ALLKEY")),
+            ("audience", "all"),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    // "指定单位或县级领导" with nothing ticked: the form again, saying so.
+    let r = b.post(
+        "/admin/channels",
+        &[
+            ("csrf", &csrf),
+            ("kind", "wecom"),
+            ("name", "应急管理局工作群"),
+            ("url", &yj.url("/send?key=YJKEY")),
+            ("audience", "units"),
+            ("notice_kinds", "urge"),
+        ],
+    );
+    assert_eq!(r.status, 422);
+    let t = r.text();
+    assert!(t.contains("请至少勾选一个单位或“县级领导”"), "{t}");
+    assert!(
+        t.contains("value=\"urge\" checked"),
+        "what was ticked stays ticked: {t}"
+    );
+    let r = b.post(
+        "/admin/channels",
+        &[
+            ("csrf", &csrf),
+            ("kind", "wecom"),
+            ("name", "应急管理局工作群"),
+            ("url", &yj.url("/send?key=YJKEY")),
+            ("audience", "units"),
+            ("units", &yingji),
+            ("notice_kinds", "urge"),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    let page = b.get("/admin/channels").text();
+    let id = channel_id(&page, "应急管理局工作群");
+    let row = &page[page.find(&format!("id=\"channel-{id}\"")).unwrap()..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    assert!(
+        row.contains("<td class=\"audience\">应急管理局的催办通知</td>"),
+        "{row}"
+    );
+    let all_id = channel_id(&page, "全县值班群");
+    let all_row = &page[page.find(&format!("id=\"channel-{all_id}\"")).unwrap()..];
+    assert!(all_row.contains("<td class=\"audience\">全部通知</td>"), "{all_row}");
+    // The change form: the audience as set.
+    let form = b.get(&format!("/admin/channels?edit={id}")).text();
+    assert!(form.contains("name=\"audience\" value=\"units\" checked"), "{form}");
+    assert!(
+        form.contains(&format!("name=\"units\" value=\"{yingji}\" checked")),
+        "{form}"
+    );
+    assert!(!form.contains(&format!("name=\"units\" value=\"{xidong}\" checked")));
+    assert!(form.contains("name=\"notice_kinds\" value=\"urge\" checked"), "{form}");
+    assert!(
+        !form.contains("name=\"notice_kinds\" value=\"assign\" checked"),
+        "{form}"
+    );
+
+    // 催办 of one item of each unit.
+    let office = s.county.access("office");
+    for (unit, title) in [
+        (s.county.yingji, "应急：危化品超量存放"),
+        (s.county.xidong, "西洞：消防通道堵塞"),
+    ] {
+        let r =
+            s.rt.block_on(s.store.create(&office, "hazard", hazard("620902100", unit, title)))
+                .unwrap();
+        s.rt.block_on(s.store.urge(&office, r.id, "请本周内整改")).unwrap();
+    }
+    let at = s.store.now().checked_add(jiff::SignedDuration::from_secs(11)).unwrap();
+    let p = s.rt.block_on(s.store.deliver_due_at(at)).unwrap();
+    assert_eq!((p.delivered, p.failed), (2, 0));
+    let to_all: Vec<String> = all.got().iter().map(|g| g.content()).collect();
+    assert_eq!(to_all.len(), 1, "{to_all:?}");
+    assert!(
+        to_all[0].starts_with("【履职】催办共2项") && to_all[0].contains("西洞："),
+        "{to_all:?}"
+    );
+    let to_yj: Vec<String> = yj.got().iter().map(|g| g.content()).collect();
+    assert_eq!(to_yj.len(), 1, "{to_yj:?}");
+    assert!(
+        to_yj[0].starts_with("【履职】催办：应急：危化品超量存放") && !to_yj[0].contains("西洞"),
+        "{to_yj:?}"
+    );
+
+    // Changed to 西洞镇 and the leaders, every kind: said so.
+    let r = b.post(
+        &format!("/admin/channels/{id}"),
+        &[
+            ("csrf", &csrf),
+            ("kind", "wecom"),
+            ("name", "应急管理局工作群"),
+            ("url", ""),
+            ("audience", "units"),
+            ("units", &xidong),
+            ("leaders", "1"),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    let page = b.get("/admin/channels").text();
+    assert!(
+        page.contains("<td class=\"audience\">西洞镇人民政府、县级领导的全部通知</td>"),
+        "{page}"
+    );
+
+    // The API: the same fields; an unknown unit or kind is a 400 naming it.
+    let mut api = s.client("admin");
+    let body = |units: serde_json::Value, kinds: serde_json::Value| {
+        serde_json::json!({"kind": "wecom", "name": "县领导群", "url": yj.url("/send?key=LEAD"),
+            "units": units, "leaders": true, "notice_kinds": kinds})
+    };
+    let r = api
+        .post(
+            "/api/v1/outbox/channels",
+            &body(serde_json::json!([]), serde_json::json!(["escalate"])),
+        )
+        .unwrap();
+    assert_eq!(r.status, 201, "{}", r.text());
+    let r = api
+        .post(
+            "/api/v1/outbox/channels",
+            &body(serde_json::json!([987654]), serde_json::json!([])),
+        )
+        .unwrap();
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(r.text().contains("987654"), "{}", r.text());
+    let r = api
+        .post(
+            "/api/v1/outbox/channels",
+            &body(serde_json::json!([]), serde_json::json!(["spam"])),
+        )
+        .unwrap();
+    assert_eq!(r.status, 400, "{}", r.text());
+    let listed = api.get("/api/v1/outbox").unwrap().json();
+    let lead = listed["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "县领导群")
+        .unwrap()
+        .clone();
+    assert_eq!(lead["audience"], "units");
+    assert_eq!(lead["leaders"], true);
+    assert_eq!(lead["notice_kinds"], serde_json::json!(["escalate"]));
+    assert_eq!(lead["audience_label"], "县级领导的超期升级通知");
 }

@@ -4,7 +4,8 @@
 //! * `POST /api/v1/notices/{id}/read` — mark one read.
 //! * `POST /api/v1/notices/read` — mark all read.
 //! * `GET /api/v1/outbox` — the outbound channels (secrets masked) and the delivery log (admin).
-//! * `POST /api/v1/outbox/channels` — add a channel (admin).
+//! * `POST /api/v1/outbox/channels` — add a channel (admin), with its audience
+//!   (`units`, `leaders`, `notice_kinds`; none of them: every notice).
 
 use super::Q;
 use crate::AppState;
@@ -108,6 +109,16 @@ pub struct ChannelBody {
     /// Recipients, comma-separated (e-mail).
     #[serde(default)]
     pub mail_to: String,
+    /// The units whose accounts' notices the channel carries (a unit's own
+    /// group). With none and `leaders` false, it carries every notice.
+    #[serde(default)]
+    pub units: Vec<i64>,
+    /// Whether it carries the notices to the 县级领导 (a leaders' group).
+    #[serde(default)]
+    pub leaders: bool,
+    /// The kinds of notice it carries (`urge`, `escalate`, …); none: every kind.
+    #[serde(default)]
+    pub notice_kinds: Vec<String>,
 }
 
 /// `POST /api/v1/outbox/channels` (admin).
@@ -133,6 +144,9 @@ pub async fn add_channel(
                 smtp_user: b.smtp_user,
                 mail_from: b.mail_from,
                 mail_to: b.mail_to,
+                units: b.units,
+                leaders: b.leaders,
+                notice_kinds: b.notice_kinds,
             },
         )
         .await?;

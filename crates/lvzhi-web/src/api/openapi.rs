@@ -456,7 +456,12 @@ fn schemas() -> Value {
             "method": {"type": "string", "description": "GET，其他（含不填）为 POST", "examples": ["POST"]},
             "body_template": s("{\"mobile\":\"{phone}\",\"content\":\"{text}\"}"), "phone": s("13800000000"),
             "ca_file": s("/etc/lvzhi/ca.pem"), "smtp_user": s("duty@example.gov.cn"),
-            "mail_from": s("duty@example.gov.cn"), "mail_to": s("office@example.gov.cn")},
+            "mail_from": s("duty@example.gov.cn"), "mail_to": s("office@example.gov.cn"),
+            "units": {"type": "array", "description": "接收范围：这些单位的用户（经办人、负责人等）的通知；不选单位且不含县级领导则接收全部通知。单位须存在。",
+                "items": {"type": "integer", "minimum": 1, "maximum": i64::MAX}, "examples": [[]]},
+            "leaders": {"type": "boolean", "description": "接收发给县级领导的通知（领导群）", "examples": [false]},
+            "notice_kinds": {"type": "array", "description": "只外发这些类型的通知；不选则全部类型",
+                "items": {"type": "string", "enum": lvzhi_store::outbox::NOTICE_KINDS}, "examples": [["urge", "escalate"]]}},
             // Robots and gateways speak HTTP(S), e-mail SMTP(S); an SMS gateway needs the receiving
             // phone, and a POST one a body template with {text}; e-mail needs sender and recipients.
             "oneOf": [
@@ -472,12 +477,19 @@ fn schemas() -> Value {
     m.insert(
         "Outbox".into(),
         json!({"type": "object", "required": ["channels", "deliveries"], "properties": {
-            "channels": {"type": "array", "items": {"type": "object", "required": ["id", "kind", "kind_label", "name", "url", "secret_set", "enabled"],
+            "channels": {"type": "array", "items": {"type": "object", "required": ["id", "kind", "kind_label", "name", "url", "secret_set", "enabled",
+                "audience", "units", "unit_names", "leaders", "notice_kinds", "audience_label"],
                 "properties": {"id": {"type": "integer"}, "kind": {"type": "string", "enum": ["wecom", "dingtalk", "sms", "email"]},
                     "kind_label": {"type": "string"}, "name": {"type": "string"}, "url": {"type": "string"},
                     "secret_set": {"type": "boolean"}, "method": {"type": "string"}, "phone": {"type": "string"}, "enabled": {"type": "boolean"},
                     "body_template": {"type": "string"}, "ca_file": {"type": "string"}, "smtp_user": {"type": "string"},
-                    "mail_from": {"type": "string"}, "mail_to": {"type": "string"}}}},
+                    "mail_from": {"type": "string"}, "mail_to": {"type": "string"},
+                    "audience": {"type": "string", "enum": ["all", "units"]},
+                    "units": {"type": "array", "items": {"type": "integer"}},
+                    "unit_names": {"type": "array", "items": {"type": "string"}},
+                    "leaders": {"type": "boolean"},
+                    "notice_kinds": {"type": "array", "items": {"type": "string", "enum": lvzhi_store::outbox::NOTICE_KINDS}},
+                    "audience_label": {"type": "string"}}}},
             "deliveries": {"type": "array", "items": {"type": "object", "required": ["id", "notice_id", "idem_key", "status", "attempts"],
                 "properties": {"id": {"type": "integer"}, "notice_id": {"type": "integer"}, "title": {"type": "string"},
                     "channel": {"type": "string"}, "idem_key": {"type": "string"},

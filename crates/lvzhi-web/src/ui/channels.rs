@@ -2,6 +2,9 @@
 //! outbound channels (issue 17 item 3): add or change a 企业微信/钉钉 robot, an
 //! SMS gateway (its request template) or an SMTP server; turn one off or on;
 //! send a test message now; read the delivery log (times in Shanghai).
+//! Each channel has an audience (接收范围): every notice, or those to the
+//! accounts of the units ticked and/or to the 县级领导, optionally only some
+//! kinds of notice; the list says it in Chinese.
 //! Secrets are never shown back: the page says "已设置", and a blank secret
 //! field on a change keeps the one set. Everything goes through the store,
 //! which refuses anyone but the admin.
@@ -15,7 +18,7 @@ use axum::Form;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use lvzhi_store::outbox::{Channel, ChannelInput, Delivery, KINDS, kind_label};
+use lvzhi_store::outbox::{Channel, ChannelInput, Delivery, KINDS, NOTICE_KINDS, kind_label};
 
 type FormBody = Result<Form<Vec<(String, String)>>, FormRejection>;
 
@@ -47,6 +50,13 @@ struct Opt {
     selected: bool,
 }
 
+/// One unit's checkbox in the audience.
+struct UnitOpt {
+    id: i64,
+    name: String,
+    checked: bool,
+}
+
 /// A delivery as the log shows it.
 struct LogRow {
     at: String,
@@ -72,6 +82,11 @@ struct Values {
     smtp_user: String,
     mail_from: String,
     mail_to: String,
+    /// `all` or `units` (the radio).
+    audience: String,
+    units: Vec<i64>,
+    leaders: bool,
+    notice_kinds: Vec<String>,
 }
 
 #[derive(Template)]
@@ -90,6 +105,10 @@ struct ChannelsPage {
     edit_secret: bool,
     kinds: Vec<Opt>,
     methods: Vec<Opt>,
+    /// The units to tick for the audience.
+    units: Vec<UnitOpt>,
+    /// The kinds of notice to tick.
+    notice_kinds: Vec<Opt>,
     v: Values,
 }
 
@@ -188,13 +207,37 @@ async fn view(
             smtp_user: String::new(),
             mail_from: c.mail_from.clone(),
             mail_to: String::new(),
+            audience: c.audience.clone(),
+            units: c.units.clone(),
+            leaders: c.leaders,
+            notice_kinds: c.notice_kinds.clone(),
         },
         None => Values {
             kind: "wecom".into(),
             method: "POST".into(),
+            audience: "all".into(),
             ..Values::default()
         },
     });
+    let units = store
+        .units()
+        .await
+        .map_err(store_error)?
+        .into_iter()
+        .map(|unit| UnitOpt {
+            checked: v.units.contains(&unit.id),
+            id: unit.id,
+            name: unit.name,
+        })
+        .collect();
+    let notice_kinds = NOTICE_KINDS
+        .iter()
+        .map(|k| Opt {
+            value: k,
+            label: lvzhi_store::notices::kind_label(k),
+            selected: v.notice_kinds.iter().any(|n| n == k),
+        })
+        .collect();
     let kinds = KINDS
         .iter()
         .map(|k| Opt {
@@ -225,6 +268,8 @@ async fn view(
             edit,
             kinds,
             methods,
+            units,
+            notice_kinds,
             v,
         },
     ))
@@ -246,7 +291,15 @@ pub async fn show(State(st): State<AppState>, u: UiUser, Query(q): Query<Channel
 
 fn values(f: &[(String, String)]) -> Values {
     let g = |k: &str| field(f, k).unwrap_or("").to_string();
+    fn all<'a>(f: &'a [(String, String)], k: &'a str) -> impl Iterator<Item = &'a str> {
+        f.iter().filter(move |(n, _)| n == k).map(|(_, v)| v.as_str())
+    }
     Values {
+        audience: if g("audience") == "units" { "units" } else { "all" }.into(),
+        // A value that is no number names no unit: the store is not asked.
+        units: all(f, "units").filter_map(|v| v.trim().parse().ok()).collect(),
+        leaders: g("leaders") == "1",
+        notice_kinds: all(f, "notice_kinds").map(str::to_string).collect(),
         kind: g("kind"),
         name: g("name"),
         url: g("url"),
@@ -273,7 +326,21 @@ fn input(v: &Values, secret: String) -> ChannelInput {
         smtp_user: v.smtp_user.clone(),
         mail_from: v.mail_from.clone(),
         mail_to: v.mail_to.clone(),
+        // 全部通知: the units and the leaders' box, if ticked, do not count.
+        units: if v.audience == "units" {
+            v.units.clone()
+        } else {
+            Vec::new()
+        },
+        leaders: v.audience == "units" && v.leaders,
+        notice_kinds: v.notice_kinds.clone(),
     }
+}
+
+/// The form's own check: "指定单位或县级领导" with nothing ticked.
+fn audience_problem(v: &Values) -> Option<String> {
+    (v.audience == "units" && v.units.is_empty() && !v.leaders)
+        .then(|| "接收范围选择了“指定单位或县级领导”，请至少勾选一个单位或“县级领导”".to_string())
 }
 
 /// A refusal of the store shown on the form (400), other errors as pages.
@@ -291,6 +358,18 @@ pub async fn add(State(st): State<AppState>, u: UiUser, f: FormBody) -> PageResu
     let f = form(f)?;
     check_csrf(&u, &f)?;
     let v = values(&f);
+    if let Some(m) = audience_problem(&v) {
+        return view(
+            &st,
+            &u,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            String::new(),
+            m,
+            None,
+            Some(v),
+        )
+        .await;
+    }
     let secret = field(&f, "secret").unwrap_or("").to_string();
     match st.store.add_channel(&u.session.access, input(&v, secret)).await {
         Ok(_) => Ok(see_other("/admin/channels?ok=added")),
@@ -305,6 +384,18 @@ pub async fn save(State(st): State<AppState>, u: UiUser, Path(id): Path<i64>, f:
     check_csrf(&u, &f)?;
     let a = &u.session.access;
     let v = values(&f);
+    if let Some(m) = audience_problem(&v) {
+        return view(
+            &st,
+            &u,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            String::new(),
+            m,
+            Some(id),
+            Some(v),
+        )
+        .await;
+    }
     let secret = field(&f, "secret").unwrap_or("").to_string();
     match st.store.update_channel(a, id, input(&v, secret)).await {
         Ok(()) => Ok(see_other("/admin/channels?ok=saved")),
