@@ -52,9 +52,14 @@ fn photo_is_stored_under_its_digest_with_exif_and_thumbnail() {
             .is_err()
     );
     let digest = r.digest.clone();
-    let path = r.store(&s).expect("stored");
-    assert_eq!(path, s.path_of(&digest));
-    assert_eq!(std::fs::read(&path).expect("read"), bytes);
+    let at = r.store(&s).expect("stored");
+    assert_eq!(at, s.path_of(&digest).display().to_string());
+    assert_eq!(at, s.location(&digest));
+    assert_eq!(std::fs::read(s.path_of(&digest)).expect("read"), bytes);
+    let mut back = Vec::new();
+    s.open(&digest).expect("open").read_to_end(&mut back).expect("read");
+    assert_eq!(back, bytes);
+    assert!(!s.is_object_store());
     assert_eq!(s.verify(&digest), Ok(()));
     assert_eq!(files_in(&s.dir().join("tmp")), 0, "no temp file left");
 }
