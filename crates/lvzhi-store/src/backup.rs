@@ -118,7 +118,11 @@ impl Store {
 /// backup, and adds back the attachment files saved beside it; returns the
 /// number of events verified. Stop the server first.
 pub async fn restore(url: &str, file: &Path) -> Result<i64, StoreError> {
-    let dest = match crate::db::parse_url(url)? {
+    let target = crate::db::parse_url(url)?;
+    // An attachment bucket that cannot be used refuses the restore before
+    // anything is swapped in.
+    crate::attachments::check_files(&crate::attachments::configured_files(&target)?).await?;
+    let dest = match target {
         Target::Sqlite(dest) => dest,
         Target::Postgres(u) => return restore_pg(&u, file).await,
     };

@@ -323,6 +323,11 @@ fn attachments_in_a_bucket_through_the_binary() {
     let (code, out, err) = run_s3("s3://no-such-bucket/x", &["audit", "verify", "--db", &url]);
     assert_eq!(code, 2, "{out}{err}");
     assert!(err.contains("附件对象存储 s3://no-such-bucket/x 连接失败"), "{err}");
+    // A restore into an unusable bucket is refused before the database is swapped.
+    let (code, out, err) = run_s3("s3://no-such-bucket/x", &["restore", "--db", &url, &b]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("附件对象存储 s3://no-such-bucket/x 连接失败"), "{err}");
+    assert!(!std::path::Path::new(&format!("{}.restore-check", db.path())).exists());
     let out = assert_cmd::Command::cargo_bin("lvzhi")
         .unwrap()
         .env("LVZHI_FILES", bucket)
