@@ -1,9 +1,12 @@
-//! # lvzhi-files — evidence attachments on disk
+//! # lvzhi-files — evidence attachments on disk or in a bucket
 //!
-//! * [`FileStore`] — a content-addressed directory: a file lives at
+//! * [`FileStore`] — a content-addressed store: a file lives at
 //!   `<dir>/<alg>/<first two hex digits>/<hex>` under the digest of its bytes
 //!   (SM3 or SHA-256, the hash chain's algorithm), so the digest written into
 //!   the record's event names exactly one content. Files are never deleted.
+//!   With the `s3` feature (default) the same names can live in an
+//!   S3-compatible bucket, `s3://bucket/prefix/<alg>/<xx>/<hex>` ([`FileStore::s3`],
+//!   [`FileStore::from_setting`]); uploads in progress stay in the local `<dir>/tmp/`.
 //! * [`Incoming`] — an upload streamed into `<dir>/tmp/` while it is hashed
 //!   and counted; refused at the size limit (the temp file is removed), and
 //!   renamed into place only after [`inspect`] accepted it.
@@ -223,10 +226,20 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(n)
 }
 
-/// A content-addressed directory of attachments.
+/// A content-addressed store of attachments: a directory, or a bucket.
 #[derive(Debug, Clone)]
 pub struct FileStore {
     dir: PathBuf,
+    backend: Backend,
+}
+
+#[derive(Debug, Clone)]
+enum Backend {
+    /// Files under `dir`.
+    Local,
+    /// Objects in a bucket; `dir` holds only uploads in progress.
+    #[cfg(feature = "s3")]
+    S3(std::sync::Arc<s3::Bucket>),
 }
 
 /// Why a stored file does not match its digest.
@@ -236,28 +249,127 @@ pub enum Problem {
     Missing,
     /// The bytes hash to something else.
     Altered,
+    /// The object store could not be read (network, permissions): the
+    /// message, in Chinese. Neither missing nor altered as far as is known.
+    Unreadable(String),
+}
+
+/// The relative name of `digest`: `<alg>/<first two hex digits>/<hex>`.
+fn rel_of(digest: &str) -> String {
+    let alg = HashAlg::of_digest(digest);
+    let hex = digest.rsplit(':').next().unwrap_or(digest);
+    let sub = match alg {
+        HashAlg::Sha256 => "sha256",
+        HashAlg::Sm3 => "sm3",
+    };
+    format!("{sub}/{}/{hex}", hex.get(..2).unwrap_or("00"))
+}
+
+/// Whether `rel` is a stored file's name (`<alg>/<xx>/<hex>`), not a temp file.
+fn is_stored_name(rel: &str) -> bool {
+    let parts: Vec<&str> = rel.split('/').collect();
+    matches!(parts.as_slice(), [alg, xx, hex]
+        if matches!(*alg, "sha256" | "sm3")
+            && xx.len() == 2
+            && hex.starts_with(*xx)
+            && hex.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
 impl FileStore {
     /// A store rooted at `dir` (created on first write).
     pub fn new(dir: impl Into<PathBuf>) -> FileStore {
-        FileStore { dir: dir.into() }
+        FileStore {
+            dir: dir.into(),
+            backend: Backend::Local,
+        }
     }
 
-    /// The root directory.
+    /// A store in the bucket `url` (`s3://bucket/prefix`) reached through
+    /// `cfg`; uploads in progress are kept in `staging/tmp/`. Nothing is
+    /// contacted here: call [`FileStore::check`] at startup.
+    #[cfg(feature = "s3")]
+    pub fn s3(url: &str, staging: impl Into<PathBuf>, cfg: &s3::S3Config) -> Result<FileStore, FileError> {
+        Ok(FileStore {
+            dir: staging.into(),
+            backend: Backend::S3(std::sync::Arc::new(s3::Bucket::new(url, cfg)?)),
+        })
+    }
+
+    /// The store a setting names (`LVZHI_FILES`): `s3://bucket/prefix` is a
+    /// bucket reached through [`s3::S3Config::from_env`] with uploads in
+    /// progress in `staging`; anything else is a directory.
+    pub fn from_setting(setting: &str, staging: impl Into<PathBuf>) -> Result<FileStore, FileError> {
+        let setting = setting.trim();
+        if setting.starts_with("s3://") {
+            #[cfg(feature = "s3")]
+            return FileStore::s3(setting, staging, &s3::S3Config::from_env());
+            #[cfg(not(feature = "s3"))]
+            return Err(FileError(format!(
+                "附件存储设置为对象存储（{setting}），但此版本的 lvzhi 未编译对象存储（S3）支持（lvzhi-files 的 s3 功能）"
+            )));
+        }
+        let _ = staging.into();
+        Ok(FileStore::new(setting))
+    }
+
+    /// Checks that the store can be used: a bucket is reachable, exists
+    /// and the keys may list it (one request, at most 20 seconds); a
+    /// directory always passes (it is created on first write).
+    pub fn check(&self) -> Result<(), FileError> {
+        match &self.backend {
+            Backend::Local => Ok(()),
+            #[cfg(feature = "s3")]
+            Backend::S3(b) => b.check(),
+        }
+    }
+
+    /// Whether the files live in an object store rather than in [`FileStore::dir`].
+    pub fn is_object_store(&self) -> bool {
+        !matches!(self.backend, Backend::Local)
+    }
+
+    /// The root directory (for an object store: where uploads in progress
+    /// are kept).
     pub fn dir(&self) -> &Path {
         &self.dir
     }
 
-    /// Where the file with `digest` lives.
+    /// Where the file with `digest` lives in the directory (for an object
+    /// store: where it would be in [`FileStore::dir`]; see [`FileStore::location`]).
     pub fn path_of(&self, digest: &str) -> PathBuf {
-        let alg = HashAlg::of_digest(digest);
-        let hex = digest.rsplit(':').next().unwrap_or(digest);
-        let sub = match alg {
-            HashAlg::Sha256 => "sha256",
-            HashAlg::Sm3 => "sm3",
-        };
-        self.dir.join(sub).join(hex.get(..2).unwrap_or("00")).join(hex)
+        self.dir.join(rel_of(digest))
+    }
+
+    /// Where the file with `digest` lives, as shown to people: its path, or
+    /// `s3://bucket/prefix/<alg>/<xx>/<hex>`.
+    pub fn location(&self, digest: &str) -> String {
+        match &self.backend {
+            Backend::Local => self.path_of(digest).display().to_string(),
+            #[cfg(feature = "s3")]
+            Backend::S3(b) => b.location(&rel_of(digest)),
+        }
+    }
+
+    /// Where the store is, as shown to people: the directory or `s3://bucket/prefix`.
+    pub fn describe(&self) -> String {
+        match &self.backend {
+            Backend::Local => self.dir.display().to_string(),
+            #[cfg(feature = "s3")]
+            Backend::S3(b) => b.url().to_string(),
+        }
+    }
+
+    /// A reader of the stored file with `digest` (a bucket's object is
+    /// streamed: a few chunks in memory). Not checked against the digest.
+    pub fn open(&self, digest: &str) -> Result<Box<dyn Read + Send>, Problem> {
+        match &self.backend {
+            Backend::Local => match File::open(self.path_of(digest)) {
+                Ok(f) => Ok(Box::new(f)),
+                Err(_) => Err(Problem::Missing),
+            },
+            #[cfg(feature = "s3")]
+            Backend::S3(b) => b.open(&rel_of(digest)),
+        }
     }
 
     /// Starts an upload named `name` (as the client sent it).
@@ -279,6 +391,14 @@ impl FileStore {
     /// Stores `bytes` (a thumbnail) under their digest; returns the digest.
     pub fn put_bytes(&self, bytes: &[u8], alg: HashAlg) -> Result<String, FileError> {
         let digest = lvzhi_core::crypto::hex_digest(alg, bytes);
+        #[cfg(feature = "s3")]
+        if let Backend::S3(b) = &self.backend {
+            let rel = rel_of(&digest);
+            if !b.exists(&rel)? {
+                b.put_bytes(&rel, bytes)?;
+            }
+            return Ok(digest);
+        }
         let dest = self.path_of(&digest);
         if !dest.exists() {
             let tmp = self.dir.join("tmp");
@@ -294,6 +414,14 @@ impl FileStore {
 
     /// Checks the stored file against `digest` (streamed: constant memory).
     pub fn verify(&self, digest: &str) -> Result<(), Problem> {
+        #[cfg(feature = "s3")]
+        if let Backend::S3(b) = &self.backend {
+            return if b.hash(&rel_of(digest), HashAlg::of_digest(digest))? == digest {
+                Ok(())
+            } else {
+                Err(Problem::Altered)
+            };
+        }
         let Ok(mut f) = File::open(self.path_of(digest)) else {
             return Err(Problem::Missing);
         };
@@ -314,16 +442,80 @@ impl FileStore {
     }
 
     /// Copies every stored file into `dest` (a backup's attachment directory);
-    /// returns the number of files copied. Temp files are not copied.
+    /// returns the number of files copied. Temp files are not copied; files
+    /// already in `dest` are kept. A bucket is listed and each object
+    /// missing from `dest` is streamed into it.
     pub fn copy_to(&self, dest: &Path) -> Result<u64, FileError> {
-        copy_tree(&self.dir, dest, true)
+        match &self.backend {
+            Backend::Local => copy_tree(&self.dir, dest, true),
+            #[cfg(feature = "s3")]
+            Backend::S3(b) => {
+                let mut n = 0;
+                for rel in b.list()?.into_iter().filter(|r| is_stored_name(r)) {
+                    let d = dest.join(&rel);
+                    if !d.exists() {
+                        b.get_to_file(&rel, &d)?;
+                        n += 1;
+                    }
+                }
+                Ok(n)
+            }
+        }
     }
 
     /// Adds the files of `src` (a backup's attachment directory) that this
     /// store lacks; nothing here is removed or overwritten (content-addressed).
     pub fn restore_from(&self, src: &Path) -> Result<u64, FileError> {
-        copy_tree(src, &self.dir, true)
+        match &self.backend {
+            Backend::Local => copy_tree(src, &self.dir, true),
+            #[cfg(feature = "s3")]
+            Backend::S3(b) => {
+                let mut n = 0;
+                for rel in files_under(src)? {
+                    if !b.exists(&rel)? {
+                        b.put_file(&src.join(&rel), &rel)?;
+                        n += 1;
+                    }
+                }
+                Ok(n)
+            }
+        }
     }
+}
+
+/// The stored files' relative names under `dir` (a backup's attachment directory).
+#[cfg(feature = "s3")]
+fn files_under(dir: &Path) -> Result<Vec<String>, FileError> {
+    let mut out = Vec::new();
+    let Ok(algs) = std::fs::read_dir(dir) else {
+        return Ok(out);
+    };
+    for a in algs {
+        let a = a.map_err(io_err)?;
+        let Ok(subs) = std::fs::read_dir(a.path()) else {
+            continue;
+        };
+        for x in subs {
+            let x = x.map_err(io_err)?;
+            let Ok(files) = std::fs::read_dir(x.path()) else {
+                continue;
+            };
+            for f in files {
+                let f = f.map_err(io_err)?;
+                let rel = format!(
+                    "{}/{}/{}",
+                    a.file_name().to_string_lossy(),
+                    x.file_name().to_string_lossy(),
+                    f.file_name().to_string_lossy()
+                );
+                if is_stored_name(&rel) && f.file_type().map_err(io_err)?.is_file() {
+                    out.push(rel);
+                }
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
 }
 
 fn copy_tree(src: &Path, dest: &Path, skip_tmp: bool) -> Result<u64, FileError> {
@@ -496,12 +688,23 @@ impl Received {
         inspect(&self.path, &self.name, self.limits)
     }
 
-    /// Moves the file into `store` under its digest.
-    pub fn store(mut self, store: &FileStore) -> Result<PathBuf, FileError> {
+    /// Moves the file into `store` under its digest (a bucket: uploads it,
+    /// in parts when large, and removes the temp file); returns where it
+    /// lives ([`FileStore::location`]).
+    pub fn store(mut self, store: &FileStore) -> Result<String, FileError> {
+        #[cfg(feature = "s3")]
+        if let Backend::S3(b) = &store.backend {
+            let rel = rel_of(&self.digest);
+            if !b.exists(&rel)? {
+                b.put_file(&self.path, &rel)?;
+            }
+            // The temp file goes when `self` is dropped.
+            return Ok(store.location(&self.digest));
+        }
         let dest = store.path_of(&self.digest);
         let tmp = std::mem::take(&mut self.path);
         place(&tmp, &dest)?;
-        Ok(dest)
+        Ok(dest.display().to_string())
     }
 }
 
@@ -647,6 +850,12 @@ pub fn gps_label(gps: &str) -> String {
 }
 
 pub mod sample;
+
+#[cfg(feature = "s3")]
+pub mod s3;
+
+#[cfg(feature = "s3")]
+pub mod moto;
 
 #[cfg(test)]
 mod tests;

@@ -52,9 +52,14 @@ fn photo_is_stored_under_its_digest_with_exif_and_thumbnail() {
             .is_err()
     );
     let digest = r.digest.clone();
-    let path = r.store(&s).expect("stored");
-    assert_eq!(path, s.path_of(&digest));
-    assert_eq!(std::fs::read(&path).expect("read"), bytes);
+    let at = r.store(&s).expect("stored");
+    assert_eq!(at, s.path_of(&digest).display().to_string());
+    assert_eq!(at, s.location(&digest));
+    assert_eq!(std::fs::read(s.path_of(&digest)).expect("read"), bytes);
+    let mut back = Vec::new();
+    s.open(&digest).expect("open").read_to_end(&mut back).expect("read");
+    assert_eq!(back, bytes);
+    assert!(!s.is_object_store());
     assert_eq!(s.verify(&digest), Ok(()));
     assert_eq!(files_in(&s.dir().join("tmp")), 0, "no temp file left");
 }
@@ -157,4 +162,67 @@ fn names_are_cleaned() {
     assert_eq!(clean_name("C:\\Users\\x\\整改.jpg"), "整改.jpg");
     assert_eq!(clean_name("../../etc/passwd"), "passwd");
     assert_eq!(clean_name("  "), "未命名文件");
+}
+
+#[test]
+fn stored_names_and_their_layout() {
+    let d = hex_digest(HashAlg::Sm3, b"x");
+    let rel = rel_of(&d);
+    let hex = d.rsplit(':').next().expect("hex");
+    assert_eq!(rel, format!("sm3/{}/{hex}", &hex[..2]));
+    assert!(is_stored_name(&rel));
+    let s = hex_digest(HashAlg::Sha256, b"x");
+    assert!(rel_of(&s).starts_with("sha256/"));
+    assert!(is_stored_name(&rel_of(&s)));
+    for bad in [
+        "tmp/up-1-2",
+        "sm3/ab",
+        "md5/ab/abcd",
+        "sm3/ab/cd12",
+        "sm3/ab/abzz",
+        "sm3/ab/ab12/x",
+    ] {
+        assert!(!is_stored_name(bad), "{bad}");
+    }
+}
+
+#[cfg(feature = "s3")]
+#[test]
+fn bucket_addresses_are_parsed_without_contacting_anything() {
+    let cfg = s3::S3Config {
+        endpoint: Some("http://127.0.0.1:9".into()),
+        access_key_id: Some("k".into()),
+        secret_access_key: Some("s".into()),
+        ..s3::S3Config::default()
+    };
+    let d = hex_digest(HashAlg::Sm3, b"x");
+    let s = FileStore::s3("s3://evidence/county/files/", "/tmp/staging", &cfg).expect("parsed");
+    assert!(s.is_object_store());
+    assert_eq!(s.describe(), "s3://evidence/county/files");
+    assert_eq!(s.location(&d), format!("s3://evidence/county/files/{}", rel_of(&d)));
+    assert_eq!(s.dir(), Path::new("/tmp/staging"));
+    let s = FileStore::s3("s3://evidence", "/tmp/staging", &cfg).expect("no prefix");
+    assert_eq!(s.location(&d), format!("s3://evidence/{}", rel_of(&d)));
+    let err = |url: &str| FileStore::s3(url, "/tmp/staging", &cfg).expect_err(url).0;
+    assert!(err("s3://").contains("缺少存储桶名称"));
+    assert!(err("s3://evidence/a//b").contains("前缀不合法"));
+    assert!(err("s3://evidence/../b").contains("前缀不合法"));
+    assert!(err("http://evidence/x").contains("s3://存储桶/前缀"));
+    let no_secret = s3::S3Config {
+        secret_access_key: None,
+        ..cfg.clone()
+    };
+    let e = FileStore::s3("s3://evidence/x", "/tmp/staging", &no_secret)
+        .expect_err("no secret")
+        .0;
+    assert!(
+        e.contains("未配置访问密钥") && e.contains("AWS_SECRET_ACCESS_KEY"),
+        "{e}"
+    );
+    // Debug never shows the secret.
+    assert!(!format!("{cfg:?}").contains("\"s\""));
+    // A directory setting stays a directory.
+    let l = FileStore::from_setting(" /srv/files ", "/tmp/staging").expect("dir");
+    assert!(!l.is_object_store() && l.check().is_ok());
+    assert_eq!(l.dir(), Path::new("/srv/files"));
 }

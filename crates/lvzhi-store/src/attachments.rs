@@ -1,8 +1,10 @@
 //! Evidence attachments of records (issue 16).
 //!
-//! The bytes live in a content-addressed directory ([`lvzhi_files::FileStore`]):
-//! `<sqlite file>.files/` beside the database by default, `LVZHI_FILES` or
-//! [`Store::set_files_dir`] (the setting PostgreSQL deployments use). The
+//! The bytes live in a content-addressed store ([`lvzhi_files::FileStore`]):
+//! the directory `<sqlite file>.files/` beside the database by default,
+//! `LVZHI_FILES` (a directory, or `s3://bucket/prefix` for an S3-compatible
+//! bucket, see [`configured_files`]) or [`Store::set_files_dir`] (the
+//! setting PostgreSQL deployments use). The
 //! `attachments` table (migration 0017) lists them per record, and each
 //! upload is a `record.attach` event on the hash chain carrying the digest,
 //! name, size, sniffed type, capture time and GPS position — so a swapped file
@@ -341,7 +343,11 @@ impl Store {
 
     /// Puts attachments in `dir` (PostgreSQL deployments; tests).
     pub fn set_files_dir(&self, dir: impl Into<std::path::PathBuf>) {
-        let fs = FileStore::new(dir);
+        self.set_files(FileStore::new(dir));
+    }
+
+    /// Puts attachments in `fs` (a directory or a bucket; tests).
+    pub fn set_files(&self, fs: FileStore) {
         match self.files.write() {
             Ok(mut f) => *f = fs,
             Err(p) => *p.into_inner() = fs,
@@ -461,10 +467,11 @@ impl Store {
                             record_id: a.record_id,
                             name: a.file.name.clone(),
                             what: what.into(),
-                            path: files.path_of(&digest).display().to_string(),
+                            path: files.location(&digest),
                             problem: match p {
                                 lvzhi_files::Problem::Missing => "缺失".into(),
                                 lvzhi_files::Problem::Altered => "已被篡改（内容与变更日志中的摘要不符）".into(),
+                                lvzhi_files::Problem::Unreadable(why) => format!("无法读取（{why}）"),
                             },
                         });
                     }
@@ -616,15 +623,39 @@ impl Store {
     }
 }
 
-/// The default attachment directory of a database.
-pub(crate) fn default_dir(target: &crate::db::Target) -> std::path::PathBuf {
-    if let Ok(d) = std::env::var("LVZHI_FILES")
-        && !d.trim().is_empty()
-    {
-        return d.into();
-    }
+/// The default attachment directory of a database (without `LVZHI_FILES`).
+fn default_dir(target: &crate::db::Target) -> std::path::PathBuf {
     match target {
         crate::db::Target::Sqlite(p) => format!("{p}.files").into(),
         crate::db::Target::Postgres(_) => "lvzhi-files".into(),
     }
+}
+
+/// The attachment store of a database: `LVZHI_FILES` when set — a directory,
+/// or `s3://bucket/prefix` (endpoint, region and keys from
+/// `LVZHI_S3_ENDPOINT`, `LVZHI_S3_REGION`, `AWS_ACCESS_KEY_ID`,
+/// `AWS_SECRET_ACCESS_KEY`; uploads in progress in the default directory's
+/// `tmp/`) — else the directory beside a SQLite file (`<file>.files`) or
+/// `./lvzhi-files` for PostgreSQL. A bucket is not contacted here: see
+/// [`check_files`].
+pub fn configured_files(target: &crate::db::Target) -> Result<FileStore, StoreError> {
+    let local = default_dir(target);
+    match std::env::var("LVZHI_FILES") {
+        Ok(d) if !d.trim().is_empty() => FileStore::from_setting(&d, local)
+            .map_err(|e| StoreError::Config(format!("附件存储（LVZHI_FILES）配置有误：{e}"))),
+        _ => Ok(FileStore::new(local)),
+    }
+}
+
+/// Checks that `files` is usable (a bucket: reachable, existing, readable
+/// with the keys given), on a blocking thread; the refusal names the store.
+pub async fn check_files(files: &FileStore) -> Result<(), StoreError> {
+    if !files.is_object_store() {
+        return Ok(());
+    }
+    let fs = files.clone();
+    tokio::task::spawn_blocking(move || fs.check())
+        .await
+        .map_err(|e| StoreError::Internal(e.to_string()))?
+        .map_err(|e| StoreError::Config(e.0))
 }

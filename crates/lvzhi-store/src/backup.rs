@@ -9,9 +9,11 @@
 //! database with `pg_restore`, checks its event chain there, then swaps it in
 //! by renaming the databases (the old one is dropped; stop the server first).
 //!
-//! Both: the attachment directory is copied to `<backup>.files` and, on
-//! restore, the files missing from the attachment directory are added back
-//! (content-addressed: nothing is overwritten).
+//! Both: the attachment store is copied to `<backup>.files` (a directory,
+//! also when the attachments live in an S3 bucket: it is listed and each
+//! object streamed down) and, on restore, the files missing from the
+//! attachment store are added back (content-addressed: nothing is
+//! overwritten).
 
 use crate::db::{P, Target};
 use crate::{Store, StoreError};
@@ -57,7 +59,11 @@ impl Store {
             .map_err(|e| StoreError::Config(e.to_string()))?;
         // The attachments go beside the copy (content-addressed: a file
         // written after the snapshot is merely extra).
-        let files = self.backup_files(&files_beside(file))?;
+        let (fs, dest) = (self.files(), files_beside(file));
+        let files = tokio::task::spawn_blocking(move || fs.copy_to(&dest))
+            .await
+            .map_err(|e| StoreError::Internal(e.to_string()))?
+            .map_err(|e| StoreError::Config(format!("附件备份失败：{e}")))?;
         // The backup is an event (after the copy: the copy ends at `head`).
         self.audit_event(
             &Store::system_access(),
@@ -112,7 +118,11 @@ impl Store {
 /// backup, and adds back the attachment files saved beside it; returns the
 /// number of events verified. Stop the server first.
 pub async fn restore(url: &str, file: &Path) -> Result<i64, StoreError> {
-    let dest = match crate::db::parse_url(url)? {
+    let target = crate::db::parse_url(url)?;
+    // An attachment bucket that cannot be used refuses the restore before
+    // anything is swapped in.
+    crate::attachments::check_files(&crate::attachments::configured_files(&target)?).await?;
+    let dest = match target {
         Target::Sqlite(dest) => dest,
         Target::Postgres(u) => return restore_pg(&u, file).await,
     };
@@ -159,7 +169,7 @@ pub async fn restore(url: &str, file: &Path) -> Result<i64, StoreError> {
     };
     std::fs::rename(&scratch, &dest).map_err(|e| StoreError::Config(e.to_string()))?;
     let target = Target::Sqlite(dest.clone());
-    restore_files_beside(&target, file)?;
+    restore_files_beside(&target, file).await?;
     let _ = std::fs::remove_file(format!("{dest}-wal"));
     let _ = std::fs::remove_file(format!("{dest}-shm"));
     record_restore(&target, file, verified, replaced).await?;
@@ -167,12 +177,16 @@ pub async fn restore(url: &str, file: &Path) -> Result<i64, StoreError> {
 }
 
 /// The attachments saved beside the backup `file` come back into the
-/// database's attachment directory (`LVZHI_FILES` or the default).
-fn restore_files_beside(target: &Target, file: &Path) -> Result<(), StoreError> {
+/// database's attachment store (`LVZHI_FILES` — a directory or a bucket — or
+/// the default directory).
+async fn restore_files_beside(target: &Target, file: &Path) -> Result<(), StoreError> {
     let src = files_beside(file);
     if src.exists() {
-        lvzhi_files::FileStore::new(crate::attachments::default_dir(target))
-            .restore_from(&src)
+        let files = crate::attachments::configured_files(target)?;
+        crate::attachments::check_files(&files).await?;
+        tokio::task::spawn_blocking(move || files.restore_from(&src))
+            .await
+            .map_err(|e| StoreError::Internal(e.to_string()))?
             .map_err(|e| StoreError::Config(format!("附件恢复失败：{e}")))?;
     }
     Ok(())
@@ -367,7 +381,7 @@ async fn restore_pg(url: &str, file: &Path) -> Result<i64, StoreError> {
         .await?;
     }
     let _ = admin.close().await;
-    restore_files_beside(&target, file)?;
+    restore_files_beside(&target, file).await?;
     record_restore(&target, file, verified, replaced).await?;
     Ok(verified)
 }

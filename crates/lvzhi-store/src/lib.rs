@@ -126,7 +126,7 @@ pub struct Store {
     pub(crate) policy: Arc<std::sync::RwLock<auth::Policy>>,
     /// The field keys (see [`crypt`]).
     pub(crate) keys: Arc<crypt::Keys>,
-    /// The attachment directory ([`attachments`]).
+    /// The attachment store: a directory or a bucket ([`attachments`]).
     pub(crate) files: Arc<std::sync::RwLock<lvzhi_files::FileStore>>,
 }
 
@@ -149,6 +149,10 @@ impl Store {
         keys: crypt::KeySource,
     ) -> Result<Store, StoreError> {
         let target = db::parse_url(url)?;
+        // The attachment store first: a bucket that cannot be reached is a
+        // clear refusal at startup, not an error on every upload.
+        let files = attachments::configured_files(&target)?;
+        attachments::check_files(&files).await?;
         let ring = crypt::load(&keys, &target)?;
         let mut owned = target.connect_creating().await.map_err(|e| unwritable(&target, e))?;
         migrate::run(&mut owned.conn())
@@ -175,9 +179,7 @@ impl Store {
             keys.clone(),
         );
         let list_windows = records::list_windows(pool.dialect());
-        let files = Arc::new(std::sync::RwLock::new(lvzhi_files::FileStore::new(
-            attachments::default_dir(&target),
-        )));
+        let files = Arc::new(std::sync::RwLock::new(files));
         let store = Store {
             calendar: cal,
             list_windows,

@@ -1,7 +1,8 @@
 //! Evidence attachments in the store (issue 16), on SQLite and PostgreSQL:
 //! events on the chain, scope, voiding, the evidence rule, `verify_files`
 //! naming an altered or missing file, and the attachment directory carried
-//! by backup and restore.
+//! by backup and restore — also with the files in an S3 bucket (`moto_server`;
+//! `skipped: …` without it unless `LVZHI_REQUIRE_S3=1`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -17,7 +18,8 @@ both!(
     attach_void_scope_and_rule,
     tampering_is_named,
     files_round_trip,
-    files_with_the_step_commit_together
+    files_with_the_step_commit_together,
+    files_in_a_bucket
 );
 
 async fn in_progress(w: &World) -> i64 {
@@ -163,6 +165,77 @@ async fn files_round_trip(w: World) {
     assert_eq!(s.restore_files(&dir).unwrap(), 2);
     assert!(s.verify_files().await.unwrap().problems.is_empty());
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+async fn files_in_a_bucket(w: World) {
+    let Some(m) = lvzhi_files::moto::server("files_in_a_bucket") else {
+        return;
+    };
+    let s = &w.store;
+    m.create_bucket("lvzhi-evidence").unwrap();
+    let staging = tempfile_dir();
+    let fs = lvzhi_files::FileStore::s3("s3://lvzhi-evidence/county", &staging, &m.config()).unwrap();
+    lvzhi_store::attachments::check_files(&fs).await.unwrap();
+    s.set_files(fs);
+    let id = in_progress(&w).await;
+    let photo = sample::photo(320, 240, None, None);
+    let a = s
+        .attach_bytes(&w.clerk_yj, id, "整改后照片", "后.jpg", &photo)
+        .await
+        .unwrap();
+    let b = s
+        .attach_bytes(&w.clerk_yj, id, "其他材料", "说明.pdf", b"%PDF-1.4 evidence")
+        .await
+        .unwrap();
+    let key = |digest: &str| {
+        let hex = digest.rsplit(':').next().unwrap();
+        format!("county/sm3/{}/{hex}", &hex[..2])
+    };
+    let att = s.attachment(&w.office, a).await.unwrap();
+    let pdf = s.attachment(&w.office, b).await.unwrap();
+    assert_eq!(
+        m.get("lvzhi-evidence", &key(&att.file.hash)).unwrap(),
+        Some(photo.clone())
+    );
+    assert!(
+        m.get("lvzhi-evidence", &key(att.file.thumb_hash.as_ref().unwrap()))
+            .unwrap()
+            .is_some()
+    );
+    let ok = s.verify_files().await.unwrap();
+    assert_eq!((ok.checked, ok.problems.len()), (3, 0), "photo, its thumbnail, the pdf");
+
+    // Backup into a directory while all is well.
+    let dir = tempfile_dir();
+    assert_eq!(s.backup_files(&dir).unwrap(), 3);
+
+    // Altered and removed in the bucket: named with their object addresses.
+    let mut bad = photo.clone();
+    bad[1000] ^= 1;
+    m.put("lvzhi-evidence", &key(&att.file.hash), &bad).unwrap();
+    m.delete("lvzhi-evidence", &key(&pdf.file.hash)).unwrap();
+    let r = s.verify_files().await.unwrap();
+    let lines: Vec<String> = r.problems.iter().map(|p| p.to_string()).collect();
+    assert_eq!(
+        lines,
+        vec![
+            format!(
+                "附件{a}（记录{id}，“后.jpg”）已被篡改（内容与变更日志中的摘要不符）：s3://lvzhi-evidence/{}",
+                key(&att.file.hash)
+            ),
+            format!(
+                "附件{b}（记录{id}，“说明.pdf”）缺失：s3://lvzhi-evidence/{}",
+                key(&pdf.file.hash)
+            ),
+        ]
+    );
+    // Restore adds the lost object back and never overwrites the altered one.
+    assert_eq!(s.restore_files(&dir).unwrap(), 1);
+    let r = s.verify_files().await.unwrap();
+    assert_eq!(r.problems.len(), 1, "{:?}", r.problems);
+    assert_eq!(r.problems[0].attachment, a);
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&staging);
 }
 
 fn tempfile_dir() -> std::path::PathBuf {

@@ -3,7 +3,8 @@
 //! before 发现日期; thumbnails without EXIF; a decompression-bomb PNG, a
 //! truncated JPEG, a renamed text file and an upload past the size limit
 //! (announced or streamed in chunks) refused with a Chinese message and
-//! nothing written; scope; the 提交验收 evidence rule on the form.
+//! nothing written; scope; the 提交验收 evidence rule on the form; uploads
+//! and downloads with the files in an S3 bucket (`moto_server`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
@@ -131,6 +132,69 @@ fn upload_list_download_and_flags_over_the_api() {
         assert_eq!(list["items"][0]["voided"], json!(true));
         assert_eq!(s.last_event_kinds(1), ["record.attach_void"]);
         s.stop();
+    }
+}
+
+/// With the attachments in an S3 bucket (`moto_server`; `skipped: …` without
+/// it unless `LVZHI_REQUIRE_S3=1`): an upload lands in the bucket under its
+/// digest, the file and its thumbnail download streamed from it, and an object
+/// removed or altered in the bucket is a 404 / 409 naming the file.
+#[test]
+fn upload_and_download_with_the_files_in_a_bucket() {
+    let Some(m) = lvzhi_files::moto::server("upload_and_download_with_the_files_in_a_bucket") else {
+        return;
+    };
+    m.create_bucket("lvzhi-web").unwrap();
+    for (n, s) in Server::both().into_iter().enumerate() {
+        let prefix = format!("site{n}");
+        let staging = std::env::temp_dir().join(format!("lvzhi-web-s3-{}-{n}", std::process::id()));
+        let fs = lvzhi_files::FileStore::s3(&format!("s3://lvzhi-web/{prefix}"), &staging, &m.config()).unwrap();
+        s.store.set_files(fs);
+        let id = in_progress(&s);
+        let mut yj = s.client("clerk_yj");
+        let photo = sample::photo(800, 600, Some("2026:11:24 15:30:00"), None);
+        let r = yj
+            .upload(
+                &format!("/api/v1/records/{id}/attachments"),
+                &[("kind", "整改后照片")],
+                &[("整改后.jpg", &photo), ("验收单.pdf", b"%PDF-1.4 test")],
+            )
+            .unwrap();
+        assert_eq!(r.status, 201, "{}", r.text());
+        let ids: Vec<i64> = r.json()["ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_i64().unwrap())
+            .collect();
+        let list = yj.get(&format!("/api/v1/records/{id}/attachments")).unwrap().json();
+        let hash = |i: usize| list["items"][i]["hash"].as_str().unwrap().to_string();
+        let key = |digest: &str| {
+            let hex = digest.rsplit(':').next().unwrap().to_string();
+            format!("{prefix}/sm3/{}/{hex}", &hex[..2])
+        };
+        assert_eq!(m.get("lvzhi-web", &key(&hash(0))).unwrap(), Some(photo.clone()));
+        assert_eq!(count_files(&staging), 0, "nothing left in staging");
+
+        let r = yj.get(&format!("/api/v1/attachments/{}", ids[0])).unwrap();
+        assert_eq!(r.status, 200);
+        assert_eq!(r.body, photo);
+        let t = yj.get(&format!("/api/v1/attachments/{}/thumbnail", ids[0])).unwrap();
+        assert_eq!((t.status, t.header("content-type")), (200, Some("image/jpeg")));
+        assert!(t.body.starts_with(&[0xFF, 0xD8, 0xFF]) && t.body.len() < photo.len() / 3);
+
+        m.delete("lvzhi-web", &key(&hash(1))).unwrap();
+        let r = yj.get(&format!("/api/v1/attachments/{}", ids[1])).unwrap();
+        assert_eq!(r.status, 404, "{}", r.text());
+        assert!(r.text().contains("附件“验收单.pdf”的文件缺失"), "{}", r.text());
+        let mut bad = photo.clone();
+        bad[500] ^= 1;
+        m.put("lvzhi-web", &key(&hash(0)), &bad).unwrap();
+        let r = yj.get(&format!("/api/v1/attachments/{}", ids[0])).unwrap();
+        assert_eq!(r.status, 409, "{}", r.text());
+        assert!(r.text().contains("与变更日志中的摘要不符"), "{}", r.text());
+        s.stop();
+        let _ = std::fs::remove_dir_all(&staging);
     }
 }
 

@@ -199,10 +199,35 @@ impl App {
             let mime = lvzhi_files::Kind::from_mime(&a.file.mime).map_or("application/octet-stream", |k| k.mime());
             (a.file.hash.clone(), mime)
         };
-        let path = self.store.files().path_of(&digest);
-        let bytes = tokio::fs::read(&path)
-            .await
-            .map_err(|_| StoreError::NotFound(format!("附件“{}”的文件缺失，请联系管理员核查", a.file.name)))?;
+        // A directory's file or a bucket's object, streamed on a blocking thread
+        // (at most the upload limit, checked against the digest before serving).
+        let files = self.store.files();
+        let d = digest.clone();
+        let read = tokio::task::spawn_blocking(move || {
+            let mut r = files.open(&d)?;
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut r, &mut bytes)
+                .map_err(|e| lvzhi_files::Problem::Unreadable(e.to_string()))?;
+            Ok::<_, lvzhi_files::Problem>(bytes)
+        })
+        .await
+        .map_err(|e| StoreError::Internal(e.to_string()))?;
+        let bytes = match read {
+            Ok(b) => b,
+            Err(lvzhi_files::Problem::Unreadable(why)) => {
+                tracing::warn!("attachment {id} unreadable: {why}");
+                return Err(StoreError::Unavailable(format!(
+                    "附件“{}”的文件暂时无法读取（附件存储不可用），请稍后再试或联系管理员",
+                    a.file.name
+                )));
+            }
+            Err(_) => {
+                return Err(StoreError::NotFound(format!(
+                    "附件“{}”的文件缺失，请联系管理员核查",
+                    a.file.name
+                )));
+            }
+        };
         if lvzhi_core::crypto::hex_digest(lvzhi_core::crypto::HashAlg::of_digest(&digest), &bytes) != digest {
             return Err(StoreError::Conflict(format!(
                 "附件“{}”的文件与变更日志中的摘要不符（可能已被篡改），不予提供",
