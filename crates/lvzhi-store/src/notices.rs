@@ -564,7 +564,9 @@ impl Store {
     /// Writes today's 临期 and 超期 notices to the users of each open item's
     /// responsible unit, and the escalations the pack asks for (`[deadline]
     /// escalate_head`, `escalate_leader`: overdue that many days → the unit's
-    /// head, the 分管领导; once per item). Each notice has a unique key, so
+    /// head, the 分管领导; once per item and deadline — a case reopened or
+    /// extended with a new 办理时限 escalates again when that one passes too,
+    /// key `escalate_head:<record>:<deadline>:<user>`). Each notice has a unique key, so
     /// running this again — on this server or another on the same database —
     /// writes nothing twice. A ledger whose calendar lacks a year is skipped
     /// (its pages say so).
@@ -637,7 +639,7 @@ impl Store {
                         record: r.id,
                         title: format!("超期升级：{}", r.title),
                         body: format!("{body}（超期{over}{}，报单位负责人）", kind.deadline.unit()),
-                        key: format!("escalate_head:{}", r.id),
+                        key: format!("escalate_head:{}:{due}", r.id),
                     });
                 }
                 if level(kind.deadline.escalate_leader) {
@@ -647,7 +649,7 @@ impl Store {
                         record: r.id,
                         title: format!("超期升级：{}", r.title),
                         body: format!("{body}（超期{over}{}，报分管领导）", kind.deadline.unit()),
-                        key: format!("escalate_leader:{}", r.id),
+                        key: format!("escalate_leader:{}:{due}", r.id),
                     });
                 }
             }
@@ -702,7 +704,8 @@ impl Store {
 impl Store {
     /// The open records escalated to the signed-in leader: overdue past the
     /// pack's `escalate_leader` days in a unit she oversees (分管), as
-    /// [`Store::scan_deadlines`] wrote them to her inbox — most overdue first,
+    /// [`Store::scan_deadlines`] wrote them to her inbox for the record's
+    /// current deadline (not one a 延期 or 重新办理 replaced) — most overdue first,
     /// at most `limit`. Empty for anyone but a leader.
     pub async fn escalated_to_me(&self, a: &Access, limit: i64) -> Result<Vec<crate::records::RecordView>, StoreError> {
         if a.role != Role::Leader {
@@ -714,7 +717,8 @@ impl Store {
             .rows(
                 "SELECT r.id FROM records r WHERE r.closed = $1 AND r.voided = $1 AND r.id IN \
                  (SELECT n.record_id FROM notices n WHERE n.user_id = $2 AND n.kind = 'escalate' \
-                 AND n.day_key LIKE 'escalate_leader:%') ORDER BY r.deadline, r.id LIMIT $3",
+                 AND n.day_key LIKE 'escalate_leader:' || CAST(r.id AS TEXT) || ':' || r.deadline || ':%') \
+                 ORDER BY r.deadline, r.id LIMIT $3",
                 &[P::B(false), P::I(a.user_id), P::I(limit.clamp(1, 200))],
             )
             .await?;
