@@ -1,12 +1,12 @@
 //! Issue 17, the deadline chain: a 信访件 reopened by 回访 不满意 gets a new
 //! 办理时限 (30 working days by the pack, counted across 2026's 国庆 holiday and
 //! its 调休 Saturday), recorded with the reason, and the daily warnings count
-//! from it. Every test runs on SQLite and PostgreSQL.
+//! from it. The 督查室's view of the escalation chain: who was told of an
+//! overdue item, when, and who has read it. Every test runs on SQLite and
+//! PostgreSQL.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-// `both!` is for the escalation-chain tests below.
-#[allow(unused_macros)]
 #[macro_use]
 mod common;
 
@@ -63,6 +63,7 @@ macro_rules! both_on {
 }
 
 both_on!(reopened_case_gets_a_new_deadline_across_the_national_day);
+both!(the_office_follows_the_escalation_chain);
 
 async fn step(s: &Store, a: &Access, r: &RecordRow, name: &str, fields: Value, reason: Option<&str>) -> RecordRow {
     s.transition(a, r.id, r.version, name, map(fields), reason.map(str::to_string))
@@ -178,4 +179,118 @@ async fn reopened_case_gets_a_new_deadline_across_the_national_day(backend: Back
         );
     })
     .await;
+}
+
+/// On 2026年11月25日 (calendar days for 隐患: head after 3, 分管领导 after 7):
+/// a hazard 15 days overdue (both escalations), one 4 days overdue (the head
+/// only), one a day overdue and one not yet due (neither listed). Before the
+/// daily scan nobody has been told; after it the chain names each recipient
+/// with the day, and reading and 催办 show.
+async fn the_office_follows_the_escalation_chain(w: World) {
+    let s = &w.store;
+    let mk = |deadline: &str| {
+        let mut f = hazard(XD, Some(w.yj));
+        f.insert("found_on".into(), json!("2026-11-01"));
+        f.insert("deadline".into(), json!(deadline));
+        f
+    };
+    let over = s.create(&w.office, "hazard", mk("2026-11-10")).await.unwrap();
+    let mid = s.create(&w.office, "hazard", mk("2026-11-21")).await.unwrap();
+    s.create(&w.office, "hazard", mk("2026-11-24")).await.unwrap();
+    s.create(&w.office, "hazard", mk("2026-12-31")).await.unwrap();
+    let chain = s.escalation_chain(&w.office, None, None).await.unwrap();
+    let ids: Vec<i64> = chain.iter().map(|c| c.id).collect();
+    assert_eq!(ids, [over.id, mid.id], "most overdue first, from 3 days");
+    let c = &chain[0];
+    assert_eq!(
+        (c.days_overdue, c.day_unit.as_str(), c.deadline.as_str()),
+        (15, "天", "2026-11-10")
+    );
+    assert_eq!(
+        (c.unit_id, c.unit.as_str(), c.ledger_name.as_str()),
+        (w.yj, "应急管理局", "安全生产隐患")
+    );
+    assert_eq!((c.escalate_head, c.escalate_leader), (Some(3), Some(7)));
+    assert!(
+        c.number.as_deref().is_some_and(|n| n.starts_with("隐患〔2026〕")),
+        "{:?}",
+        c.number
+    );
+    // Not scanned yet: nobody told.
+    assert_eq!(
+        (c.unit_told.at.clone(), c.head.at.clone(), c.leader.at.clone()),
+        (None, None, None)
+    );
+    assert_eq!(c.urged, 0);
+
+    s.scan_deadlines().await.unwrap();
+    let chain = s.escalation_chain(&w.office, None, None).await.unwrap();
+    let names = |st: &lvzhi_store::notices::ChainStep| st.to.iter().map(|t| t.username.clone()).collect::<Vec<_>>();
+    let c = &chain[0];
+    assert_eq!(names(&c.unit_told), ["clerk_yj", "head_yj"]);
+    assert_eq!(names(&c.head), ["head_yj"]);
+    assert_eq!(names(&c.leader), ["leader"]);
+    assert!(
+        c.head.at.as_deref().is_some_and(|t| t.starts_with("2026-11-25T02:00")),
+        "{:?}",
+        c.head.at
+    );
+    assert_eq!((c.unit_told.read(), c.head.read(), c.leader.read()), (0, 0, 0));
+    let m = &chain[1];
+    assert_eq!(m.days_overdue, 4);
+    assert_eq!(
+        (names(&m.head), m.leader.at.clone()),
+        (vec!["head_yj".to_string()], None)
+    );
+
+    // The head reads her inbox; the office urges the oldest item.
+    s.mark_notices_read(&w.head_yj, None).await.unwrap();
+    s.urge(&w.office, over.id, "请本周内整改到位").await.unwrap();
+    let chain = s.escalation_chain(&w.office, None, None).await.unwrap();
+    let c = &chain[0];
+    assert_eq!((c.unit_told.read(), c.head.read(), c.leader.read()), (1, 1, 0));
+    assert!(c.head.to[0].read_at.is_some() && c.leader.to[0].read_at.is_none());
+    assert_eq!(c.urged, 1);
+    assert_eq!(names(&c.last_urge), ["clerk_yj", "head_yj"]);
+    assert_eq!(c.last_urge.read(), 0);
+
+    // Filters: by unit, by ledger; a ledger without escalation is not found.
+    assert!(
+        s.escalation_chain(&w.office, None, Some(w.xd))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        s.escalation_chain(&w.admin, Some("hazard"), Some(w.yj))
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert!(
+        s.escalation_chain(&w.office, Some("petition"), None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        expect_status(s.escalation_chain(&w.office, Some("没有"), None).await, 404),
+        "台账“没有”不存在或没有超期升级规则"
+    );
+    // Nobody but the office and the admin.
+    for a in [&w.leader, &w.head_yj, &w.clerk_yj, &w.auditor, &w.evaluator] {
+        expect_status(s.escalation_chain(a, None, None).await, 403);
+    }
+
+    // A new deadline (延期 or 重新办理) starts the chain again: the old escalations no longer count.
+    let r = s.record(&w.office, over.id).await.unwrap().row;
+    s.update(&w.office, r.id, r.version, map(json!({"deadline": "2026-11-20"})))
+        .await
+        .unwrap();
+    let c = s.escalation_chain(&w.office, None, None).await.unwrap();
+    let c = c.iter().find(|c| c.id == over.id).unwrap();
+    assert_eq!(c.days_overdue, 5);
+    assert_eq!((c.head.at.clone(), c.leader.at.clone()), (None, None));
+    assert_eq!(c.urged, 1, "催办 counts for the record");
 }
