@@ -236,6 +236,15 @@ async fn the_office_follows_the_escalation_chain(w: World) {
         c.head.at
     );
     assert_eq!((c.unit_told.read(), c.head.read(), c.leader.read()), (0, 0, 0));
+    // The leader's 首页 block: the item escalated to her for its current deadline.
+    let mine: Vec<i64> = s
+        .escalated_to_me(&w.leader, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|v| v.row.id)
+        .collect();
+    assert_eq!(mine, [over.id]);
     let m = &chain[1];
     assert_eq!(m.days_overdue, 4);
     assert_eq!(
@@ -293,4 +302,8 @@ async fn the_office_follows_the_escalation_chain(w: World) {
     assert_eq!(c.days_overdue, 5);
     assert_eq!((c.head.at.clone(), c.leader.at.clone()), (None, None));
     assert_eq!(c.urged, 1, "催办 counts for the record");
+    assert!(
+        s.escalated_to_me(&w.leader, 10).await.unwrap().is_empty(),
+        "escalated for the old deadline only"
+    );
 }
