@@ -76,6 +76,12 @@ pub struct TransitionDef {
     /// (回访: 不满意 → 办理中); other values lead to `to`.
     #[serde(default)]
     pub branch: Option<Branch>,
+    /// The step reopens an answered case (回访 不满意, 重新办理): when it leads to
+    /// a state that is not final, the deadline is set anew, the `[deadline]`
+    /// rule's `reopen_days` after the day of the step (the old one has passed
+    /// or nearly so), and the event says why.
+    #[serde(default)]
+    pub reopen: bool,
 }
 
 /// A part of the 延期 procedure.
@@ -128,6 +134,9 @@ pub struct StepPlan {
     pub to: String,
     /// Field changes the step itself makes (a `null` clears a field).
     pub changes: Fields,
+    /// Why the step changed the deadline on its own (a reopened case's new
+    /// 办理时限), for the event; `None` when it did not.
+    pub note: Option<String>,
 }
 
 /// Evidence a transition requires: at least `min` live attachments of the
@@ -265,6 +274,11 @@ pub struct DeadlineRule {
     /// (once) and sees the item on the home page.
     #[serde(default)]
     pub escalate_leader: Option<i32>,
+    /// A case reopened by a step marked `reopen` (回访 不满意 → 重新办理) must be
+    /// handled again within this many days (in `count`) of the step; the new
+    /// date becomes the deadline field (信访: 30 working days).
+    #[serde(default)]
+    pub reopen_days: Option<i32>,
 }
 
 impl DeadlineRule {
@@ -678,6 +692,15 @@ impl LedgerKind {
 
     /// Checks a transition's step features (转办, 延期, branch) against the ledger.
     fn check_step(&self, t: &TransitionDef, has: &dyn Fn(&str) -> bool) -> Result<(), String> {
+        if t.reopen && (self.deadline.reopen_days.is_none() || self.role_field(FieldRole::Deadline).is_none()) {
+            return Err(format!(
+                "流转“{}”会重新办理（reopen），但台账没有重新办理时限（[deadline] reopen_days）或办理时限字段",
+                t.name
+            ));
+        }
+        if self.deadline.reopen_days.is_some_and(|n| n <= 0) {
+            return Err("重新办理时限（[deadline] reopen_days）须为正数".into());
+        }
         if t.transfer {
             let unit = self.role_field(FieldRole::Unit).map(|f| f.key.as_str());
             if unit.is_none_or(|u| !t.requires.iter().any(|r| r == u)) {
@@ -745,6 +768,7 @@ impl LedgerKind {
         let mut plan = StepPlan {
             to: t.to.clone(),
             changes: Fields::new(),
+            note: None,
         };
         if t.transfer
             && let Some(u) = self.role_field(FieldRole::Unit)
@@ -810,6 +834,39 @@ impl LedgerKind {
             if let Some(to) = b.to.get(v) {
                 plan.to = to.clone();
             }
+        }
+        if t.reopen
+            && !self.is_final(&plan.to)
+            && let (Some(n), Some(df)) = (self.deadline.reopen_days, self.role_field(FieldRole::Deadline))
+        {
+            let due = self
+                .deadline
+                .add_days(cal, today, n)
+                .map_err(|e| refuse(&df.key, e.to_string()))?
+                .ok_or_else(|| refuse(&df.key, "重新办理的办理时限超出可计算范围".into()))?;
+            let cn = crate::time::date_cn;
+            let why = match &t.branch {
+                Some(b) => format!(
+                    "{}为“{}”，重新办理",
+                    self.field(&b.field).map_or(b.field.as_str(), |f| f.label.as_str()),
+                    given.get(&b.field).and_then(|v| v.as_str()).unwrap_or_default()
+                ),
+                None => t.name.clone(),
+            };
+            let previous = old
+                .get(&df.key)
+                .and_then(|v| v.as_str())
+                .and_then(|s| s.parse::<Date>().ok())
+                .map_or_else(|| "无".to_string(), cn);
+            plan.note = Some(format!(
+                "{why}：{}自{}起重新计算{n}{}，至{}（原{}）",
+                df.label,
+                cn(today),
+                self.deadline.unit(),
+                cn(due),
+                previous
+            ));
+            plan.changes.insert(df.key.clone(), Value::String(due.to_string()));
         }
         Ok(plan)
     }
@@ -1472,6 +1529,7 @@ type = "enum"
 values = ["满意", "基本满意", "不满意"]
 [deadline]
 count = "working_days"
+reopen_days = 30
 [extension]
 field = "extend_to"
 max_days = 30
@@ -1518,6 +1576,7 @@ to = "已化解"
 roles = ["office"]
 requires = ["satisfaction"]
 branch = { field = "satisfaction", to = { "不满意" = "办理中" } }
+reopen = true
 "#;
 
     fn step<'a>(l: &'a LedgerKind, name: &str) -> &'a TransitionDef {
@@ -1659,6 +1718,50 @@ branch = { field = "satisfaction", to = { "不满意" = "办理中" } }
             l.plan_step(step(l, "回访"), &said, &Fields::new(), today, &cal)
                 .is_err()
         );
+    }
+
+    #[test]
+    fn reopening_sets_a_new_deadline_across_the_national_day() {
+        let p = pack(STEPS).unwrap();
+        let l = p.ledger("case").unwrap();
+        let cal = Calendar::embedded();
+        let f = |v: Value| v.as_object().unwrap().clone();
+        let old = f(json!({"subject": "x", "unit": 7, "due": "2026-09-25"}));
+        // 回访 不满意 on Tuesday 9月29日: 30 working days skip 国庆 and count the
+        // 调休 Saturday 10月10日 → Monday 11月16日.
+        let plan = l
+            .plan_step(
+                step(l, "回访"),
+                &old,
+                &f(json!({"satisfaction": "不满意"})),
+                jiff::civil::date(2026, 9, 29),
+                &cal,
+            )
+            .unwrap();
+        assert_eq!(plan.to, "办理中");
+        assert_eq!(Value::Object(plan.changes), json!({"due": "2026-11-16"}));
+        assert_eq!(
+            plan.note.as_deref(),
+            Some(
+                "评价为“不满意”，重新办理：办理时限自2026年9月29日起重新计算30个工作日，至2026年11月16日（原2026年9月25日）"
+            )
+        );
+        // Closing it (满意) leaves the deadline alone.
+        let plan = l
+            .plan_step(
+                step(l, "回访"),
+                &old,
+                &f(json!({"satisfaction": "满意"})),
+                jiff::civil::date(2026, 9, 29),
+                &cal,
+            )
+            .unwrap();
+        assert_eq!((plan.changes.len(), plan.note), (0, None));
+        // A reopening step needs the rule's days.
+        let e = pack(&STEPS.replace("reopen_days = 30\n", "")).unwrap_err();
+        assert!(e.message.contains("reopen_days"), "{}", e.message);
+        let e = pack(&STEPS.replace("reopen_days = 30", "reopen_days = 0")).unwrap_err();
+        assert!(e.message.contains("须为正数"), "{}", e.message);
     }
 
     #[test]

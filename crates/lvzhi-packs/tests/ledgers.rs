@@ -1114,6 +1114,9 @@ fn county_pack_uses_the_loop_steps() {
     let visit = t("回访").branch.as_ref().unwrap();
     assert_eq!(visit.to.get("不满意").map(String::as_str), Some("办理中"));
     assert_eq!(t("回访").to, "已化解");
+    // 回访 不满意 and 重新办理 give the case a new 办理时限: 30 working days.
+    assert!(t("回访").reopen && t("重新办理").reopen && !t("答复").reopen);
+    assert_eq!(pet.deadline.reopen_days, Some(30));
 
     let pro = ledger(&pack, "proposal");
     let f = pro.field("reply_category").unwrap();
@@ -1133,4 +1136,6 @@ fn county_pack_uses_the_loop_steps() {
         eval.branch.as_ref().unwrap().to.get("不满意").map(String::as_str),
         Some("办理中")
     );
+    assert!(eval.reopen);
+    assert_eq!(pro.deadline.reopen_days, Some(30));
 }

@@ -180,10 +180,16 @@ impl State {
     /// 不参与排名 for the office and items without a unit, `rank` null), so
     /// the rows add up to the indicators' totals. Each count links to
     /// exactly the unit's records behind it (`indicator@unit`).
-    fn unit_rows(&self, names: [&str; 4]) -> Result<Value, Error> {
+    ///
+    /// An optional fifth indicator grouped by unit (信访件延期数) adds the
+    /// column `extended` (`extended_n`): its per-unit parts, a unit that only
+    /// has those getting a row of its own (ranked with no 到期), so this
+    /// column too adds up to the indicator's total. The figure is the
+    /// indicator's, never counted here.
+    fn unit_rows(&self, names: &[&str]) -> Result<Value, Error> {
         use lvzhi_metrics::duty::{self, Tally, UnitTally};
-        let mut inds = Vec::with_capacity(4);
-        for n in names {
+        let mut inds = Vec::with_capacity(names.len());
+        for &n in names {
             let v = self.lookup(n)?;
             if v.breakdown.is_empty() && v.value.as_deref().is_some_and(|x| x != "0") {
                 return Err(Error::new(
@@ -194,6 +200,7 @@ impl State {
             inds.push(v);
         }
         let mut rows: BTreeMap<String, UnitTally> = BTreeMap::new();
+        let mut extended: BTreeMap<String, i64> = BTreeMap::new();
         for (k, v) in inds.iter().enumerate() {
             for p in &v.breakdown {
                 let n = i64::try_from(unsigned(&Value::from(p.value.clone()))?).unwrap_or(i64::MAX);
@@ -217,7 +224,10 @@ impl State {
                     0 => t.due = n,
                     1 => t.on_time = n,
                     2 => t.overdue = n,
-                    _ => t.due_soon = n,
+                    3 => t.due_soon = n,
+                    _ => {
+                        extended.insert(p.key.clone(), n);
+                    }
                 }
             }
         }
@@ -240,7 +250,9 @@ impl State {
                 "on_time": cell(1, &u.key, c.on_time),
                 "red": cell(2, &u.key, c.overdue),
                 "yellow": cell(3, &u.key, c.due_soon),
+                "extended": cell(4, &u.key, extended.get(&u.key).copied().unwrap_or(0)),
                 "due_n": c.due, "on_time_n": c.on_time, "red_n": c.overdue, "yellow_n": c.due_soon,
+                "extended_n": extended.get(&u.key).copied().unwrap_or(0),
                 "rate": c.rate().map(|_| c.rate_text()),
                 "stars": stars,
                 "flag": flag,
@@ -412,8 +424,15 @@ pub fn run(name: &str, text: &str, ctx: Ctx) -> Result<(String, Vec<Figure>), Re
     let s = state.clone();
     env.add_function(
         "unit_rows",
-        move |due: String, on_time: String, red: String, yellow: String| -> Result<Value, Error> {
-            s.unit_rows([&due, &on_time, &red, &yellow])
+        move |due: String,
+              on_time: String,
+              red: String,
+              yellow: String,
+              extended: Option<String>|
+              -> Result<Value, Error> {
+            let mut names = vec![due.as_str(), on_time.as_str(), red.as_str(), yellow.as_str()];
+            names.extend(extended.as_deref());
+            s.unit_rows(&names)
         },
     );
     let s = state.clone();

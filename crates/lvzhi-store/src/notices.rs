@@ -564,7 +564,9 @@ impl Store {
     /// Writes today's 临期 and 超期 notices to the users of each open item's
     /// responsible unit, and the escalations the pack asks for (`[deadline]
     /// escalate_head`, `escalate_leader`: overdue that many days → the unit's
-    /// head, the 分管领导; once per item). Each notice has a unique key, so
+    /// head, the 分管领导; once per item and deadline — a case reopened or
+    /// extended with a new 办理时限 escalates again when that one passes too,
+    /// key `escalate_head:<record>:<deadline>:<user>`). Each notice has a unique key, so
     /// running this again — on this server or another on the same database —
     /// writes nothing twice. A ledger whose calendar lacks a year is skipped
     /// (its pages say so).
@@ -637,7 +639,7 @@ impl Store {
                         record: r.id,
                         title: format!("超期升级：{}", r.title),
                         body: format!("{body}（超期{over}{}，报单位负责人）", kind.deadline.unit()),
-                        key: format!("escalate_head:{}", r.id),
+                        key: format!("escalate_head:{}:{due}", r.id),
                     });
                 }
                 if level(kind.deadline.escalate_leader) {
@@ -647,7 +649,7 @@ impl Store {
                         record: r.id,
                         title: format!("超期升级：{}", r.title),
                         body: format!("{body}（超期{over}{}，报分管领导）", kind.deadline.unit()),
-                        key: format!("escalate_leader:{}", r.id),
+                        key: format!("escalate_leader:{}:{due}", r.id),
                     });
                 }
             }
@@ -702,7 +704,8 @@ impl Store {
 impl Store {
     /// The open records escalated to the signed-in leader: overdue past the
     /// pack's `escalate_leader` days in a unit she oversees (分管), as
-    /// [`Store::scan_deadlines`] wrote them to her inbox — most overdue first,
+    /// [`Store::scan_deadlines`] wrote them to her inbox for the record's
+    /// current deadline (not one a 延期 or 重新办理 replaced) — most overdue first,
     /// at most `limit`. Empty for anyone but a leader.
     pub async fn escalated_to_me(&self, a: &Access, limit: i64) -> Result<Vec<crate::records::RecordView>, StoreError> {
         if a.role != Role::Leader {
@@ -714,7 +717,8 @@ impl Store {
             .rows(
                 "SELECT r.id FROM records r WHERE r.closed = $1 AND r.voided = $1 AND r.id IN \
                  (SELECT n.record_id FROM notices n WHERE n.user_id = $2 AND n.kind = 'escalate' \
-                 AND n.day_key LIKE 'escalate_leader:%') ORDER BY r.deadline, r.id LIMIT $3",
+                 AND n.day_key LIKE 'escalate_leader:' || CAST(r.id AS TEXT) || ':' || r.deadline || ':%') \
+                 ORDER BY r.deadline, r.id LIMIT $3",
                 &[P::B(false), P::I(a.user_id), P::I(limit.clamp(1, 200))],
             )
             .await?;
@@ -728,6 +732,235 @@ impl Store {
                 Err(e) => return Err(e),
             }
         }
+        Ok(out)
+    }
+}
+
+/// Someone a notice of the escalation chain went to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Told {
+    /// The user's login name.
+    pub username: String,
+    /// The user's display name (the login name when it has none).
+    pub name: String,
+    /// When the first notice of this step reached them (UTC, RFC 3339).
+    pub at: String,
+    /// When they first read one (`None`: unread).
+    pub read_at: Option<String>,
+}
+
+/// One step of the escalation chain: who was told, first when.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ChainStep {
+    /// When the step's first notice was written (`None`: not yet).
+    pub at: Option<String>,
+    /// Its recipients, in the order they were told.
+    pub to: Vec<Told>,
+}
+
+impl ChainStep {
+    /// How many of the recipients have read it.
+    pub fn read(&self) -> usize {
+        self.to.iter().filter(|t| t.read_at.is_some()).count()
+    }
+}
+
+/// An escalated item as the 督查室 follows it (see [`Store::escalation_chain`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChainItem {
+    /// Record id.
+    pub id: i64,
+    /// Ledger key.
+    pub ledger: String,
+    /// Ledger name.
+    pub ledger_name: String,
+    /// Record number (隐患〔2026〕第12号), when the ledger numbers its records.
+    pub number: Option<String>,
+    /// Title.
+    pub title: String,
+    /// Current state.
+    pub state: String,
+    /// Responsible unit id.
+    pub unit_id: i64,
+    /// Responsible unit's name.
+    pub unit: String,
+    /// The deadline in force (`YYYY-MM-DD`).
+    pub deadline: String,
+    /// Days past it, in the ledger's count.
+    pub days_overdue: i32,
+    /// The unit of those days (天 or 个工作日).
+    pub day_unit: String,
+    /// The ledger's `escalate_head` days (`None`: no such step).
+    pub escalate_head: Option<i32>,
+    /// The ledger's `escalate_leader` days.
+    pub escalate_leader: Option<i32>,
+    /// 超期 notices to the unit's handlers since the deadline passed.
+    pub unit_told: ChainStep,
+    /// The escalation to the unit's head(s) for this deadline.
+    pub head: ChainStep,
+    /// The escalation to the 分管领导 for this deadline.
+    pub leader: ChainStep,
+    /// 催办 of the record so far (all time).
+    pub urged: i64,
+    /// The latest 催办's notices to the unit.
+    pub last_urge: ChainStep,
+}
+
+/// Collects notices (`(user, name, created_at, read_at)`, oldest first) into a step.
+fn step_of(notices: &[(String, String, String, Option<String>)]) -> ChainStep {
+    let mut s = ChainStep::default();
+    for (user, name, at, read) in notices {
+        if s.at.is_none() {
+            s.at = Some(at.clone());
+        }
+        match s.to.iter_mut().find(|t| &t.username == user) {
+            Some(t) => {
+                if t.read_at.is_none() {
+                    t.read_at.clone_from(read);
+                }
+            }
+            None => s.to.push(Told {
+                username: user.clone(),
+                name: if name.is_empty() { user.clone() } else { name.clone() },
+                at: at.clone(),
+                read_at: read.clone(),
+            }),
+        }
+    }
+    s
+}
+
+impl Store {
+    /// The escalation chain for the 督查室 (政府办 and the admin; others are
+    /// refused): every open item overdue at least the pack's first escalation
+    /// step (`[deadline] escalate_head`, else `escalate_leader`, in the
+    /// ledger's day count) — with, for its current deadline, when its unit was
+    /// told (the daily 超期 notices), when its head and its 分管领导 were
+    /// escalated to (by [`Store::scan_deadlines`]), the 催办 so far and who
+    /// has read which notice. Filtered by ledger (one with escalation steps,
+    /// else not found) and unit; most overdue first.
+    pub async fn escalation_chain(
+        &self,
+        a: &Access,
+        ledger: Option<&str>,
+        unit: Option<i64>,
+    ) -> Result<Vec<ChainItem>, StoreError> {
+        if !matches!(a.role, Role::Office | Role::Admin) {
+            return Err(StoreError::Forbidden(
+                "只有政府办（督查室）和系统管理员可以查看超期升级情况".into(),
+            ));
+        }
+        let kinds: Vec<&LedgerKind> = self
+            .pack
+            .ledgers
+            .iter()
+            .filter(|k| k.workflow.is_some())
+            .filter(|k| k.deadline.escalate_head.is_some() || k.deadline.escalate_leader.is_some())
+            .filter(|k| ledger.is_none_or(|l| l == k.key))
+            .collect();
+        if let Some(l) = ledger
+            && kinds.is_empty()
+        {
+            return Err(StoreError::NotFound(format!("台账“{l}”不存在或没有超期升级规则")));
+        }
+        let today = lvzhi_core::time::local_date(self.now());
+        let cal = self.fresh_calendar().await?;
+        let units: std::collections::BTreeMap<i64, String> =
+            self.units().await?.into_iter().map(|u| (u.id, u.name)).collect();
+        let mut c = self.pool.acquire().await?;
+        let mut out = Vec::new();
+        for kind in kinds {
+            let first = [kind.deadline.escalate_head, kind.deadline.escalate_leader]
+                .into_iter()
+                .flatten()
+                .min()
+                .unwrap_or(i32::MAX);
+            let mut params = vec![P::T(kind.key.clone()), P::B(false), P::T(today.to_string())];
+            let by_unit = match unit {
+                Some(u) => {
+                    params.push(P::I(u));
+                    " AND unit_id = $4"
+                }
+                None => "",
+            };
+            let sql = format!(
+                "SELECT {} FROM records WHERE ledger = $1 AND closed = $2 AND voided = $2 \
+                 AND deadline IS NOT NULL AND deadline < $3 AND unit_id IS NOT NULL{by_unit} ORDER BY id",
+                crate::records::COLS
+            );
+            let rows = c.conn().rows(&sql, &params).await?;
+            for r in rows.iter().map(RecordRow::from_row) {
+                let (Some(unit_id), Some(due)) = (r.unit_id, r.deadline.clone()) else {
+                    continue;
+                };
+                let Ok(due_date) = due.parse::<jiff::civil::Date>() else {
+                    continue;
+                };
+                let Ok(over) = kind.deadline.days_overdue(&cal, due_date, today) else {
+                    continue;
+                };
+                if over < first || crate::records::check_visible(a, &r).is_err() {
+                    continue;
+                }
+                let notices = c
+                    .conn()
+                    .rows(
+                        "SELECT n.kind, n.day_key, n.created_at, n.read_at, u.username, u.display_name \
+                         FROM notices n JOIN users u ON u.id = n.user_id \
+                         WHERE n.record_id = $1 AND n.kind IN ('overdue', 'escalate', 'urge') ORDER BY n.id",
+                        &[P::I(r.id)],
+                    )
+                    .await?;
+                type N = (String, String, String, Option<String>);
+                let (mut told, mut head, mut leader, mut urges): (Vec<N>, Vec<N>, Vec<N>, Vec<N>) = Default::default();
+                let head_key = format!("escalate_head:{}:{due}:", r.id);
+                let leader_key = format!("escalate_leader:{}:{due}:", r.id);
+                for n in &notices {
+                    let key = n.ot(1).unwrap_or_default();
+                    let item = (n.t(4), n.ot(5).unwrap_or_default(), n.t(2), n.ot(3));
+                    match n.t(0).as_str() {
+                        // overdue:<record>:<day>:<user> — the days after this deadline.
+                        "overdue" => {
+                            let day = key.split(':').nth(2).unwrap_or_default();
+                            if day > due.as_str() {
+                                told.push(item);
+                            }
+                        }
+                        "escalate" if key.starts_with(&head_key) => head.push(item),
+                        "escalate" if key.starts_with(&leader_key) => leader.push(item),
+                        "urge" => {
+                            // Only the latest 催办's notices (written in one transaction, one stamp).
+                            if urges.last().is_some_and(|u: &N| u.2 != item.2) {
+                                urges.clear();
+                            }
+                            urges.push(item);
+                        }
+                        _ => {}
+                    }
+                }
+                out.push(ChainItem {
+                    id: r.id,
+                    ledger: kind.key.clone(),
+                    ledger_name: kind.name.clone(),
+                    number: r.number.clone(),
+                    title: r.title.clone(),
+                    state: r.state.clone(),
+                    unit_id,
+                    unit: units.get(&unit_id).cloned().unwrap_or_else(|| format!("单位{unit_id}")),
+                    deadline: due,
+                    days_overdue: over,
+                    day_unit: kind.deadline.unit().to_string(),
+                    escalate_head: kind.deadline.escalate_head,
+                    escalate_leader: kind.deadline.escalate_leader,
+                    unit_told: step_of(&told),
+                    head: step_of(&head),
+                    leader: step_of(&leader),
+                    urged: r.urge_count,
+                    last_urge: step_of(&urges),
+                });
+            }
+        }
+        out.sort_by(|x, y| y.days_overdue.cmp(&x.days_overdue).then(x.id.cmp(&y.id)));
         Ok(out)
     }
 }

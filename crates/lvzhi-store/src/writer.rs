@@ -956,10 +956,15 @@ async fn apply(
                 .plan_step(t, &old.fields, &changes, local_date(now), &cal)
                 .map_err(StoreError::Invalid)?;
             changes.extend(plan.changes);
+            // A reopened case's new 办理时限 is told in the event with the step's own reason.
+            let logged = match (reason, &plan.note) {
+                (Some(r), Some(n)) => Some(format!("{r}；{n}")),
+                (r, n) => r.map(str::to_string).or_else(|| n.clone()),
+            };
             let step = Step {
                 name: t.name.clone(),
                 to: plan.to,
-                reason: reason.map(str::to_string),
+                reason: logged,
             };
             let before = crate::notices::Before {
                 unit: old.unit_id,

@@ -352,6 +352,36 @@ fn check_report(
         })
         .collect();
     assert_eq!(ui_figs, api_figs, "{who} {template} {period}: preview ≠ API");
+    // The 月度督查通报's per-unit rows (`unit_rows`: 到期, 按期办结, 红, 黄, 批准延期) add up
+    // to the totals its text states: for each indicator, the `id@unit` figures sum to the `id` figure.
+    if template == "月度督查通报" {
+        let n = |t: &str| {
+            t.chars()
+                .take_while(char::is_ascii_digit)
+                .collect::<String>()
+                .parse::<i64>()
+                .unwrap_or(0)
+        };
+        let mut parts: BTreeMap<&str, i64> = BTreeMap::new();
+        for (m, t) in &api_figs {
+            if let Some((id, unit)) = m.split_once('@')
+                && !unit.contains(':')
+            {
+                *parts.entry(id).or_default() += n(t);
+            }
+        }
+        // 批准延期 is checked even when no row has one (then the text must say 0).
+        parts.entry("petitions_extended").or_default();
+        for (id, sum) in parts {
+            if let Some((_, total)) = api_figs.iter().find(|(m, _)| m == id) {
+                assert_eq!(
+                    sum,
+                    n(total),
+                    "{who} {template} {period}: the rows' {id} ≠ the text's {total}"
+                );
+            }
+        }
+    }
     let mut qm = q.clone();
     qm.push(("format", "md"));
     let md = b.get(&format!("/api/v1/reports/{}?{}", pct(template), enc(&qm))).text();

@@ -12,6 +12,7 @@
 pub mod accounts;
 pub mod assess;
 pub mod attachments;
+pub mod escalations;
 pub mod export;
 pub mod indicators;
 pub mod notices;
@@ -174,6 +175,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/warnings", get(indicators::warnings))
         .route("/api/v1/supervise/ranks", get(indicators::ranks))
         .route("/api/v1/supervise/warned", get(indicators::warned))
+        .route("/api/v1/supervise/escalations", get(escalations::list))
         .route("/api/v1/dashboard", get(indicators::dashboard))
         .route("/api/v1/warnings/{id}/ack", post(indicators::ack))
         .route("/api/v1/reports", get(reports::list))

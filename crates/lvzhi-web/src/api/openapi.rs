@@ -139,6 +139,11 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
     ),
     (
         "get",
+        "/api/v1/supervise/escalations",
+        "超期升级链条（政府办、系统管理员）：超过台账升级天数的在办事项，逐件列出何时通知责任单位、何时报单位负责人和分管领导（姓名、时间）、催办次数及各通知是否已读（可按台账、单位筛选）",
+    ),
+    (
+        "get",
         "/api/v1/dashboard",
         "领导驾驶舱：分管领域本年指标的按月走势（每点注明期间）、各乡镇对比、红黄预警（按单位）",
     ),
@@ -602,6 +607,32 @@ fn schemas() -> Value {
         json!({"type": "object", "required": ["counted", "campaigns"], "properties": {
             "counted": {"type": "boolean"}, "campaigns": {"type": "array"}}}),
     );
+    // The escalation chain (`lvzhi_store::notices::ChainItem`).
+    let told = json!({"type": "object", "additionalProperties": false, "required": ["username", "name", "at", "read_at"],
+        "properties": {"username": {"type": "string"}, "name": {"type": "string"},
+            "at": {"type": "string", "description": "首次通知时间（UTC）"},
+            "read_at": {"type": ["string", "null"], "description": "首次阅读时间；null 为未读"}}});
+    let step = json!({"type": "object", "additionalProperties": false, "required": ["at", "to"],
+        "properties": {"at": {"type": ["string", "null"], "description": "首次通知时间；null 为尚未通知"},
+            "to": {"type": "array", "items": told}}});
+    m.insert(
+        "Escalations".into(),
+        json!({"type": "object", "additionalProperties": false, "required": ["as_of", "total", "items"], "properties": {
+            "as_of": {"type": "string", "format": "date"}, "total": {"type": "integer", "minimum": 0},
+            "items": {"type": "array", "items": {"type": "object", "additionalProperties": false,
+                "required": ["id", "ledger", "ledger_name", "number", "title", "state", "unit_id", "unit", "deadline",
+                    "days_overdue", "day_unit", "escalate_head", "escalate_leader", "unit_told", "head", "leader",
+                    "urged", "last_urge", "href"],
+                "properties": {"id": {"type": "integer"}, "ledger": {"type": "string"}, "ledger_name": {"type": "string"},
+                    "number": {"type": ["string", "null"]}, "title": {"type": "string"}, "state": {"type": "string"},
+                    "unit_id": {"type": "integer"}, "unit": {"type": "string"},
+                    "deadline": {"type": "string", "format": "date"},
+                    "days_overdue": {"type": "integer", "minimum": 1}, "day_unit": {"type": "string", "enum": ["天", "个工作日"]},
+                    "escalate_head": {"type": ["integer", "null"]}, "escalate_leader": {"type": ["integer", "null"]},
+                    "unit_told": step.clone(), "head": step.clone(), "leader": step.clone(),
+                    "urged": {"type": "integer", "minimum": 0}, "last_urge": step,
+                    "href": {"type": "string"}}}}}}),
+    );
     m.insert("Object".into(), json!({"type": "object"}));
     Value::Object(m)
 }
@@ -669,6 +700,7 @@ fn shape(method: &str, path: &str) -> (Option<&'static str>, u16, Success) {
         ("get", "/indicators/{id}") => (None, 200, Success::Json("Indicator")),
         ("get", "/warnings") => (None, 200, Success::Json("Warnings")),
         ("get", "/supervise/warned" | "/dashboard") => (None, 200, Success::Json("Object")),
+        ("get", "/supervise/escalations") => (None, 200, Success::Json("Escalations")),
         ("post", "/warnings/{id}/ack") => (Some("AckBody"), 200, Success::Json("Acked")),
         ("get", "/notices") => (None, 200, Success::Json("Notices")),
         ("get", "/outbox") => (None, 200, Success::Json("Outbox")),
@@ -785,6 +817,10 @@ fn query(method: &str, path: &str) -> &'static [(&'static str, &'static str, &'s
         "/supervise/ranks" => &[("period", "string", "期间")],
         "/supervise/warned" => &[
             ("ledger", "string", "台账（有办理期限的台账）"),
+            ("unit", "integer", "责任单位编号"),
+        ],
+        "/supervise/escalations" => &[
+            ("ledger", "string", "台账（有超期升级规则的台账；不填为全部）"),
             ("unit", "integer", "责任单位编号"),
         ],
         "/reports/{template}/source" => &[("version", "integer", "自定义模板的版本号")],

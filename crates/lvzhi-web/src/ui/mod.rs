@@ -22,6 +22,7 @@
 //! * [`inbox`] — 站内信: the user's notices, mark read, each opening its record.
 //! * [`channels`] — 管理 → 通知渠道: outbound channels, test message, delivery log (admin).
 //! * [`supervise`] — 督查督办: overdue/due-soon items, bulk 催办, 评星挂旗, 预警.
+//! * [`chain`] — 督查督办 → 超期升级: the 督查室's view of the escalation chain.
 //! * [`indicators`] — 指标 with provenance pages; the leader's dashboard.
 //! * [`charts`] — server-drawn SVG charts (lines, bars, progress).
 //! * [`upload`] — forms with a file (axum's multipart parser), for 导入 and 核查.
@@ -42,6 +43,7 @@ pub mod account;
 pub mod admin;
 pub mod assess;
 pub mod attach;
+pub mod chain;
 pub mod channels;
 pub mod charts;
 pub mod check;
@@ -162,6 +164,7 @@ pub fn router() -> Router<AppState> {
         .route("/supervise", get(supervise::show))
         .route("/supervise/urge", post(supervise::urge))
         .route("/supervise/ack", post(supervise::ack))
+        .route("/supervise/escalations", get(chain::show))
         .route("/indicators", get(indicators::table))
         .route("/indicators/{id}", get(indicators::provenance))
         .route(
