@@ -272,8 +272,9 @@ impl State {
         Ok(Value::from_serialize(&out))
     }
 
-    /// The figures of the person's own 分管 areas: every ungrouped
-    /// indicator counted over ledger records with a non-zero value, computed
+    /// The figures of the person's own 分管 areas: every indicator (its total;
+    /// not the `*_by_unit` lists, nor rates) counted over ledger records with
+    /// a non-zero value, computed
     /// over the units the person oversees (scope `leader:ID`), in definition
     /// order. Each links to its provenance in that scope (`id@leader:ID`).
     fn area_figures(&self) -> Value {
@@ -281,7 +282,10 @@ impl State {
             .ctx
             .area
             .iter()
-            .filter(|v| v.breakdown.is_empty() && v.unit != "%" && !v.id.ends_with("_by_unit"))
+            // Per-unit lists (`*_by_unit`) are the bulletins' material; an indicator
+            // grouped by unit only for a bulletin's column (信访件延期数) keeps its
+            // total here, as before it was grouped.
+            .filter(|v| v.unit != "%" && !v.id.ends_with("_by_unit"))
             .filter(|v| {
                 v.value
                     .as_deref()

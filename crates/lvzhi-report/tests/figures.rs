@@ -58,6 +58,7 @@ async fn figures_add_up_and_reports_are_the_persons() {
     assert!(extended.len() >= 2, "{extended:?}");
     every_month_adds_up(&store, &engine, &files).await;
     extensions_add_up(&store, &engine, &files, &extended).await;
+    extensions_in_the_overseer_report(&store, &engine, &files, &extended).await;
     every_leader_gets_their_own_report(&store, &engine, &files).await;
     store.close().await;
     db.drop_db().await;
@@ -439,4 +440,44 @@ async fn every_leader_gets_their_own_report(store: &Store, engine: &Engine, file
     .markdown();
     assert!(!md.contains("全县") && !md.contains("县安全生产委员会办公室"), "{md}");
     assert!(md.contains("西洞镇"), "{md}");
+}
+
+/// The figures of a leader's own area (`area_figures()`, what the 述职报告
+/// lists for a leader without a section of her own) keep 信访件延期数 for the
+/// leader who oversees a unit with an approved 延期: grouping the indicator by
+/// unit for the bulletin's column must not drop its total there.
+async fn extensions_in_the_overseer_report(
+    store: &Store,
+    engine: &Engine,
+    files: &[(String, String)],
+    extended: &[String],
+) {
+    let units = store.units().await.unwrap();
+    let unit = units.iter().find(|u| u.name == extended[0]).unwrap();
+    let people = store.people().await.unwrap();
+    let Some(leader) = people.iter().find(|p| p.oversees.contains(&unit.id)) else {
+        panic!("nobody oversees {}", unit.name);
+    };
+    // A template that lists the area figures alone (the county's 述职报告 shows
+    // them only for leaders without a section of their own).
+    let mut files = files.to_vec();
+    files.push((
+        "reports/分管指标.md.j2".into(),
+        "{{ person.name }}：{% for f in area_figures() %}{{ f.name }}{{ f.plain }}；{% endfor %}\n".into(),
+    ));
+    let md = lvzhi_report::render(
+        store,
+        engine,
+        &files,
+        &req("分管指标", Some(leader.id.to_string()), "2026", "county"),
+    )
+    .await
+    .unwrap()
+    .markdown();
+    assert!(
+        md.contains("信访件延期数"),
+        "{} oversees {}, where 延期 was approved; her area figures omit 信访件延期数:\n{md}",
+        leader.name,
+        unit.name
+    );
 }
