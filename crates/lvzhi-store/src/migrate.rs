@@ -108,6 +108,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0027_channels_tls_mail.sql"),
         include_str!("../migrations/postgres/0027_channels_tls_mail.sql"),
     ),
+    (
+        28,
+        "record co-units (协办单位)",
+        include_str!("../migrations/sqlite/0028_co_units.sql"),
+        include_str!("../migrations/postgres/0028_co_units.sql"),
+    ),
 ];
 
 /// The SQL of every migration for one backend (for the schema-parity test).
