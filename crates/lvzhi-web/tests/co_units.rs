@@ -246,6 +246,12 @@ fn record_page_shows_lead_and_co_units_and_takes_an_opinion() {
         "no 编辑 for a 协办 unit"
     );
     assert!(!html.contains("name=\"transition\""), "no step for a 协办 unit");
+    // 我的待办 lists it as awaiting the unit's opinion, until the opinion is given.
+    let todo = clerk.get("/todo").text();
+    assert!(
+        todo.contains("待填写协办意见") && todo.contains(&format!("href=\"/records/{id}#co-units\"")),
+        "{todo}"
+    );
     let csrf = clerk.csrf();
     let r = clerk.post(&format!("{page}/opinion"), &[("csrf", &csrf), ("text", "  ")]);
     assert_eq!(r.status, 422, "{}", r.text());
@@ -255,6 +261,7 @@ fn record_page_shows_lead_and_co_units_and_takes_an_opinion() {
         &[("csrf", &csrf), ("text", "西洞镇已排查辖区燃气管道")],
     );
     assert_eq!(r.status, 303, "{}", r.text());
+    assert!(!clerk.get("/todo").text().contains("待填写协办意见"));
 
     let mut head = s.signed_in("head_yj");
     let html = head.get(&page).text();

@@ -1216,7 +1216,7 @@ mod tests {
                 );
             }
         }
-        assert_eq!(bodies, 23);
+        assert_eq!(bodies, 25);
     }
 
     #[test]
