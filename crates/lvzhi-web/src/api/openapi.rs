@@ -228,6 +228,9 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
 /// A JSON Schema pattern: some character other than white space (the handlers
 /// trim strings and refuse empty ones).
 const NOT_BLANK: &str = "\\S";
+/// The largest unit id a body may name: unit ids are small, and below this bound a float
+/// written without fraction (`12.0`) is read exactly.
+const MAX_UNIT_ID: i64 = 900_719_925_474_099;
 
 /// A period as `lvzhi_core::period::Period::parse` reads it: a year, a
 /// quarter (`2026Q3`), a month (`2026-11`) or a 旬 (`2026-11-1`). (It also
@@ -425,7 +428,9 @@ fn schemas() -> Value {
         "CoUnitsBody".into(),
         json!({"type": "object", "required": ["units"], "additionalProperties": false,
             "properties": {"units": {"type": "array", "maxItems": 20, "description": "协办单位编号（整组，至多20个；不能含主办单位）",
-                "items": {"type": "integer", "minimum": 1, "maximum": i64::MAX}, "examples": [[3, 5]]}}}),
+                // Unit ids are small; the bound keeps `1234567890123456.0` (a float the JSON parser
+                // may read one unit off, so with a fraction) out of the schema-valid data.
+                "items": {"type": "integer", "minimum": 1, "maximum": MAX_UNIT_ID}, "examples": [[3, 5]]}}}),
     );
     m.insert(
         "OpinionBody".into(),
