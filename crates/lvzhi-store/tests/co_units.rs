@@ -91,6 +91,20 @@ async fn co_units_story(w: World) {
     expect_status(s.void(&w.head_xd, id, 1, "重复").await, 403);
     expect_status(s.set_co_units(&w.head_xd, id, vec![]).await, 403);
     assert_eq!(w.snapshot(id).await, (v0, e0), "refusals write nothing");
+    // Nor evidence: a 协办 unit reads the record's attachments, it adds none.
+    let bytes = lvzhi_files::sample::photo(64, 48, Some("2026:11:24 10:00:00"), None);
+    let alg = s.file_alg().await.unwrap();
+    let file = lvzhi_store::attachments::NewAttachment {
+        kind: "现场照片".into(),
+        name: "现场.jpg".into(),
+        size: bytes.len() as i64,
+        mime: "image/jpeg".into(),
+        hash: s.files().put_bytes(&bytes, alg).unwrap(),
+        ..Default::default()
+    };
+    expect_status(s.attach(&w.clerk_xd, id, file.clone()).await, 403);
+    s.attach(&w.clerk_yj, id, file).await.unwrap();
+    assert_eq!(s.attachments(&w.clerk_xd, id).await.unwrap().len(), 1, "it reads them");
 
     // A third unit still sees nothing: not in its list, 404 on the page, no opinion.
     assert!(listed(s, &w.clerk_qs).await.is_empty());
