@@ -127,6 +127,10 @@ REFUSALS = {
         "which no pattern states whole; the audience's units must exist",
     ),
     "POST /api/v1/users/import": (["400"], "the body is the xlsx file itself; an empty or unreadable one is refused"),
+    "PUT /api/v1/records/{id}/co-units": (
+        ["422"],
+        "协办 units must be live, enabled units other than the record's 主办 unit (ids no schema states)",
+    ),
 }
 
 
@@ -141,6 +145,8 @@ def main():
     if len(waiting) < 2:
         sys.exit("the demo county has fewer than two hazards 待交办")
     record, to_void = waiting[0], waiting[1]
+    # 协办 units exist on ledgers with [co_units] (建议提案), not on hazards.
+    proposal = get(base, token, "/api/v1/ledgers/proposal/records?limit=1")["items"][0]["id"]
     unit = one(db, "SELECT id FROM units WHERE name LIKE '%应急管理局%' ORDER BY id")
     township = one(db, "SELECT code FROM divisions WHERE name = '西洞镇'")
     # The demo county has no attachments: one photo on the hazard.
@@ -182,6 +188,8 @@ def main():
             },
         ),
         (r"^/api/v1/records/\{id\}/void$", None, {"path.id": to_void}),
+        (r"^/api/v1/records/\{id\}/co-units$", None, {"path.id": proposal}),
+        (r"^/api/v1/records/\{id\}/opinions$", None, {"path.id": proposal}),
         (r"^/api/v1/records/\{id\}/attachments$", "POST", {"path.id": record, "body.kind": "整改前照片", "body.file": [PDF]}),
         (r"^/api/v1/records/\{id\}", None, {"path.id": record}),
         (r"^/api/v1/attachments/\{id\}", None, {"path.id": attachment}),

@@ -143,6 +143,10 @@ pub struct RecordScope<'a> {
     pub division: Option<&'a str>,
     /// Owning leader.
     pub owner: Option<i64>,
+    /// 协办 units: they see the record (and their 分管 leaders do) but do not
+    /// handle it. Empty where the reader does not care (a new record, the
+    /// metrics, which count by the responsible unit only).
+    pub co_units: &'a [i64],
 }
 
 impl Access {
@@ -151,8 +155,37 @@ impl Access {
         matches!(self.role, Role::Admin | Role::Office | Role::Auditor)
     }
 
-    /// Whether the user may see a record with this scope.
+    /// Whether the user may see a record with this scope: they handle it
+    /// ([`Access::handles`]), or their unit is one of its 协办 units, or (a
+    /// leader) they oversee one of its 协办 units.
     pub fn sees(&self, r: &RecordScope<'_>) -> bool {
+        self.handles(r) || self.is_co_reader(r)
+    }
+
+    /// Whether the user sees the record only through its 协办 units: their
+    /// unit is a 协办 unit (clerks, heads) or they oversee one (leaders).
+    /// Such users read it and add 协办意见; they do not edit it or move it.
+    pub fn is_co_reader(&self, r: &RecordScope<'_>) -> bool {
+        match self.role {
+            Role::Leader => r.co_units.iter().any(|u| self.oversees.contains(u)),
+            Role::UnitClerk | Role::UnitHead => self.unit.is_some_and(|u| r.co_units.contains(&u)),
+            _ => false,
+        }
+    }
+
+    /// Whether the user may give a 协办意见 on the record: a clerk or head of
+    /// one of its 协办 units (that unit).
+    pub fn co_unit_of(&self, r: &RecordScope<'_>) -> Option<i64> {
+        match self.role {
+            Role::UnitClerk | Role::UnitHead => self.unit.filter(|u| r.co_units.contains(u)),
+            _ => None,
+        }
+    }
+
+    /// Whether the record is in the user's own scope, the one writes need:
+    /// the rule of [`Access::sees`] without the 协办 units (its responsible
+    /// unit, the unit that entered it, the owning leader, the division).
+    pub fn handles(&self, r: &RecordScope<'_>) -> bool {
         let in_division = |d: &Option<String>| match (d, r.division) {
             (Some(prefix), Some(code)) => code.starts_with(prefix.as_str()),
             _ => false,
@@ -205,7 +238,42 @@ mod tests {
             source_unit: Some(source),
             division: Some(div),
             owner,
+            co_units: &[],
         }
+    }
+
+    #[test]
+    fn co_units_see_but_do_not_handle() {
+        let co = [10, 30];
+        let r = RecordScope {
+            co_units: &co,
+            ..rec(99, 99, "620902100", None)
+        };
+        for role in [Role::UnitClerk, Role::UnitHead] {
+            let a = access(role);
+            assert!(a.sees(&r) && !a.handles(&r) && a.is_co_reader(&r));
+            assert_eq!(a.co_unit_of(&r), Some(10));
+            let mut other = access(role);
+            other.unit = Some(11);
+            assert!(!other.sees(&r) && other.co_unit_of(&r).is_none());
+        }
+        // A leader overseeing a 协办 unit (20 here) reads it but gives no opinion.
+        let co = [20];
+        let r = RecordScope {
+            co_units: &co,
+            ..rec(99, 99, "620902100", None)
+        };
+        let l = access(Role::Leader);
+        assert!(l.sees(&r) && !l.handles(&r) && l.co_unit_of(&r).is_none());
+        // The responsible unit handles it; the office handles everything.
+        let r = RecordScope {
+            co_units: &co,
+            ..rec(10, 99, "620902100", None)
+        };
+        let a = access(Role::UnitClerk);
+        assert!(a.handles(&r) && !a.is_co_reader(&r));
+        assert!(access(Role::Office).handles(&r) && !access(Role::Office).is_co_reader(&r));
+        assert!(!access(Role::Evaluator).sees(&r));
     }
 
     #[test]

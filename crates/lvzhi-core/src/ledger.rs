@@ -123,6 +123,16 @@ pub struct Extension {
     pub stamp: Option<String>,
 }
 
+/// A ledger's 主办/协办 rule (`[co_units]`): a record's responsible unit is its
+/// 主办单位 (the unit field); these roles, handling the record, may name 协办单位,
+/// whose users then see the record and add their 协办意见 (issue 17).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoUnitRule {
+    /// The roles that may set a record's 协办 units (those who 交办/转办 it).
+    pub roles: Vec<Role>,
+}
+
 /// Why a step's own rule refuses it, on a field.
 pub type StepRefusal = Vec<FieldError>;
 
@@ -369,6 +379,9 @@ pub struct LedgerKind {
     /// The 延期 procedure, when the ledger has one.
     #[serde(default)]
     pub extension: Option<Extension>,
+    /// The 主办/协办 rule, when the ledger's records may have 协办 units.
+    #[serde(default)]
+    pub co_units: Option<CoUnitRule>,
     /// Roles that may create records.
     #[serde(default = "default_create_roles")]
     pub create_roles: Vec<Role>,
@@ -638,6 +651,17 @@ impl LedgerKind {
             }
             if r.not_before.is_none() && r.not_after.is_none() && !r.not_future {
                 return Err(format!("日期规则“{}”没有任何约束", r.field));
+            }
+        }
+        if let Some(c) = &self.co_units {
+            if self.role_field(FieldRole::Unit).is_none() {
+                return Err("设置了协办单位规则（[co_units]），但没有角色为 unit 的单位字段（主办单位）".into());
+            }
+            if c.roles.is_empty() {
+                return Err("协办单位规则（[co_units]）没有列出可设置协办单位的角色".into());
+            }
+            if let Some(r) = c.roles.iter().find(|r| !r.writes()) {
+                return Err(format!("协办单位规则中的角色“{}”不能修改记录", r.label()));
             }
         }
         if let Some(x) = &self.extension {
@@ -1789,6 +1813,21 @@ reopen = true
             "",
             "[extension]",
         );
+    }
+
+    #[test]
+    fn co_unit_rule_is_checked_at_load() {
+        let ok = pack(&format!("{STEPS}\n[co_units]\nroles = [\"office\", \"unit_head\"]\n")).unwrap();
+        let c = ok.ledger("case").unwrap().co_units.as_ref().unwrap();
+        assert_eq!(c.roles, vec![Role::Office, Role::UnitHead]);
+        assert!(pack(STEPS).unwrap().ledger("case").unwrap().co_units.is_none());
+        let e = pack(&format!("{STEPS}\n[co_units]\nroles = [\"auditor\"]\n")).unwrap_err();
+        assert!(e.message.contains("审计监督"), "{}", e.message);
+        let e = pack(&format!("{STEPS}\n[co_units]\nroles = []\n")).unwrap_err();
+        assert!(e.message.contains("[co_units]"), "{}", e.message);
+        let no_unit = STEPS.replace("role = \"unit\"\n", "");
+        let e = pack(&format!("{no_unit}\n[co_units]\nroles = [\"office\"]\n")).unwrap_err();
+        assert!(e.message.contains("主办单位"), "{}", e.message);
     }
 
     #[test]

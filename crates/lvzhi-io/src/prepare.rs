@@ -617,6 +617,7 @@ fn check_row(ctx: &Ctx<'_>, ri: usize, cells: &[Cell], cache: &mut Cache) -> Out
             source_unit: access.unit,
             division,
             owner: get_i(&ctx.owner_key),
+            co_units: &[],
         };
         if !access.may_place_in(division) || !access.sees(&scope) {
             let col = layout

@@ -338,6 +338,7 @@ fn sees(a: &Access, r: &LedgerRow) -> bool {
         source_unit: r.source_unit,
         division: r.division.as_deref(),
         owner: r.owner,
+        co_units: &[],
     })
 }
 

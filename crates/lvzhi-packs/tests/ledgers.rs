@@ -1139,3 +1139,27 @@ fn county_pack_uses_the_loop_steps() {
     assert!(eval.reopen);
     assert_eq!(pro.deadline.reopen_days, Some(30));
 }
+
+/// 主办/协办 (issue 17): 建议提案, 督办事项 and 信访件 may have 协办 units, set by
+/// those who 交办/转办 them; a ledger without `[co_units]` has none.
+#[test]
+fn county_pack_uses_co_units() {
+    use lvzhi_core::access::Role;
+    let pack = pack();
+    let roles = |k: &str| ledger(&pack, k).co_units.as_ref().map(|c| c.roles.clone());
+    assert_eq!(roles("proposal"), Some(vec![Role::Admin, Role::Office]));
+    assert_eq!(
+        roles("supervision"),
+        Some(vec![Role::Admin, Role::Office, Role::Leader])
+    );
+    assert_eq!(roles("petition"), Some(vec![Role::Admin, Role::Office, Role::UnitHead]));
+    assert_eq!(roles("hazard"), None);
+    // Every role that 转办s a 信访件 may name its 协办 units.
+    let pet = ledger(&pack, "petition");
+    let wf = pet.workflow.as_ref().unwrap();
+    for t in wf.transitions.iter().filter(|t| t.name == "交办" || t.transfer) {
+        for r in &t.roles {
+            assert!(roles("petition").unwrap().contains(r), "{} {r:?}", t.name);
+        }
+    }
+}

@@ -6,8 +6,9 @@
 //! optionally grouped by another, and (when asked) returns the ids of the
 //! records behind every figure, so that each value can show its records.
 //!
-//! **Invariant (scope):** every query is AND-ed with [`records::scope_sql`] of
-//! the reader's [`Access`]; nobody aggregates over records they cannot see.
+//! **Invariant (scope):** every query is AND-ed with [`records::own_scope_sql`] of
+//! the reader's [`Access`]; nobody aggregates over records they cannot see, and a
+//! record counts for its responsible (主办) unit only, never for its 协办 units.
 //!
 //! **Invariant (exactness):** money and decimal fields are stored as decimal
 //! strings; they are never summed as REAL/double in SQL. Sums, averages and
@@ -486,7 +487,7 @@ impl Store {
                 _ => return Err(StoreError::BadRequest("条件无效".into())),
             }
         }
-        let scope = records::scope_sql(a, &mut next, &mut params);
+        let scope = records::own_scope_sql(a, &mut next, &mut params);
         conds.push(scope);
         Ok(Built {
             where_sql: conds.join(" AND "),
@@ -688,7 +689,7 @@ impl Store {
                 // time, or less), then parsed here.
                 let mut params = vec![P::T(kind.key.clone()), P::B(false)];
                 let mut next = 3;
-                let scope = records::scope_sql(a, &mut next, &mut params);
+                let scope = records::own_scope_sql(a, &mut next, &mut params);
                 let sql = match d {
                     Dialect::Sqlite => format!(
                         "SELECT json_group_array(json_array({cols})) FROM \
@@ -715,7 +716,7 @@ impl Store {
                         ps.push(format!("${}", params.len()));
                     }
                     let mut next = params.len() + 1;
-                    let scope = records::scope_sql(a, &mut next, &mut params);
+                    let scope = records::own_scope_sql(a, &mut next, &mut params);
                     let sql = format!(
                         "SELECT {cols} FROM records WHERE ledger = $1 AND id IN ({}) AND {scope} ORDER BY id",
                         ps.join(", ")

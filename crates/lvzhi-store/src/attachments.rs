@@ -148,6 +148,8 @@ pub(crate) async fn check_evidence(
 /// The checks before an attachment is added to or voided on `record`.
 fn check_writable(kind: &LedgerKind, actor: &Access, old: &RecordRow) -> Result<(), StoreError> {
     records::check_visible(actor, old)?;
+    // A 协办 unit reads the record and its evidence; it adds none (issue 17).
+    records::check_handles(actor, old)?;
     // Who may edit the record's fields, or take one of its next steps.
     let mut steps = kind
         .workflow

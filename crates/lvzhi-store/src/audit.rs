@@ -180,6 +180,8 @@ pub fn kind_label(kind: &str) -> &'static str {
         "record.void" => "作废",
         "record.urge" => "催办",
         "record.assign" => "指派承办人",
+        "record.co_units" => "设置协办单位",
+        "record.opinion" => "协办意见",
         "ui.prefs" => "调整列表显示列",
         "org.divisions" => "导入行政区划",
         "org.unit.add" => "添加单位",
@@ -414,6 +416,8 @@ impl Store {
             "record.update" => format!("修改：{}", field_labels("after")),
             "record.urge" => format!("第{}次催办", text(d, "urge_count")),
             "record.assign" => format!("承办人：{}", text(d, "name")),
+            "record.co_units" => format!("协办单位：{}", unit_names(&d["co_units"])),
+            "record.opinion" => format!("{}：{}", text(d, "unit_name"), text(d, "text")),
             "auth.lockout" => format!(
                 "{}锁定至{}",
                 if text(d, "scope") == "address" {
@@ -505,5 +509,18 @@ fn audit_reader(a: &Access) -> Result<(), StoreError> {
         Err(StoreError::Forbidden(
             "只有审计管理员和审计监督人员可以查看完整变更日志".into(),
         ))
+    }
+}
+
+/// "财政局、住建局" from a list of `{id, name}` (an event's 协办 units); "无" when empty.
+pub fn unit_names(v: &serde_json::Value) -> String {
+    let names: Vec<&str> = v
+        .as_array()
+        .map(|a| a.iter().filter_map(|u| u["name"].as_str()).collect())
+        .unwrap_or_default();
+    if names.is_empty() {
+        "无".into()
+    } else {
+        names.join("、")
     }
 }

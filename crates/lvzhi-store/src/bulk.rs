@@ -116,6 +116,7 @@ pub(crate) fn prepare_new(
         source_unit: actor.unit,
         division: d.division.as_deref(),
         owner: d.owner,
+        co_units: &[],
     };
     if !actor.may_place_in(d.division.as_deref()) || !actor.sees(&scope) {
         return Err(StoreError::Forbidden(

@@ -36,6 +36,7 @@ pub mod auth;
 pub mod backup;
 pub mod bulk;
 pub mod calendar;
+pub mod co_units;
 pub mod crypt;
 pub mod db;
 pub mod digest;

@@ -109,6 +109,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/postgres/0027_channels_tls_mail.sql"),
     ),
     (
+        28,
+        "record co-units (协办单位)",
+        include_str!("../migrations/sqlite/0028_co_units.sql"),
+        include_str!("../migrations/postgres/0028_co_units.sql"),
+    ),
+    (
         30,
         "channels: audience (units, leaders) and notice kinds",
         include_str!("../migrations/sqlite/0030_channel_audience.sql"),

@@ -75,6 +75,8 @@ pub fn kind_label(kind: &str) -> &'static str {
         "closed" => "办结",
         "ballot" => "测评",
         "digest" => "每日提醒",
+        "co_unit" => "协办",
+        "opinion" => "协办意见",
         _ => "通知",
     }
 }

@@ -60,6 +60,10 @@ pub struct RecordRow {
     /// Its number in the ledger's series of the year (隐患〔2026〕第123号);
     /// none for records created before numbering.
     pub number: Option<String>,
+    /// Its 协办 units, ascending. Read by [`fetch`] (single reads and every
+    /// write); empty in list rows, whose scope the SQL has already applied.
+    #[serde(skip)]
+    pub co_units: Vec<i64>,
 }
 
 /// The columns [`RecordRow::from_row`] reads, in order.
@@ -91,6 +95,7 @@ impl RecordRow {
             updated_at: r.t(18),
             last_event: r.i(19),
             number: r.ot(20),
+            co_units: Vec::new(),
         }
     }
 
@@ -101,6 +106,7 @@ impl RecordRow {
             source_unit: self.source_unit_id,
             division: self.division.as_deref(),
             owner: self.owner_id,
+            co_units: &self.co_units,
         }
     }
 }
@@ -119,10 +125,23 @@ pub(crate) async fn fetch(
         .map(|r| RecordRow::from_row(&r))
         .ok_or_else(|| StoreError::NotFound(format!("记录{id}不存在")))?;
     keys.open_record(pack, &mut row);
+    row.co_units = crate::co_units::load(conn, id).await?;
     Ok(row)
 }
 
-/// Refuses a record outside the user's scope (403: the id exists but is not theirs).
+/// Refuses a record the user may not change although they see it: one they
+/// see only as (the 分管 leader of) a 协办 unit, 403. Call after [`check_visible`].
+pub fn check_handles(a: &Access, r: &RecordRow) -> Result<(), StoreError> {
+    if a.handles(&r.scope()) {
+        Ok(())
+    } else {
+        Err(StoreError::Forbidden(
+            "协办单位只能查看本事项并填写协办意见，不能修改或办理；请由主办单位办理".into(),
+        ))
+    }
+}
+
+/// Refuses a record outside the user's scope (404, as for a missing id).
 pub fn check_visible(a: &Access, r: &RecordRow) -> Result<(), StoreError> {
     if a.sees(&r.scope()) {
         Ok(())
@@ -133,8 +152,40 @@ pub fn check_visible(a: &Access, r: &RecordRow) -> Result<(), StoreError> {
     }
 }
 
-/// The SQL condition of [`Access::sees`], with its parameters numbered from `next`.
+/// The SQL condition of [`Access::sees`], with its parameters numbered from `next`:
+/// [`own_scope_sql`] or a 协办 unit of the reader's (an indexed subquery on
+/// `record_co_units`, so lists keep to their indexes).
 pub fn scope_sql(a: &Access, next: &mut usize, params: &mut Vec<P>) -> String {
+    let own = own_scope_sql(a, next, params);
+    let co: Vec<i64> = match a.role {
+        Role::UnitClerk | Role::UnitHead => a.unit.into_iter().collect(),
+        Role::Leader => a.oversees.clone(),
+        _ => return own,
+    };
+    if co.is_empty() {
+        return own;
+    }
+    let list: Vec<String> = co
+        .into_iter()
+        .map(|u| {
+            params.push(P::I(u));
+            let s = format!("${next}");
+            *next += 1;
+            s
+        })
+        .collect();
+    let unit = if list.len() == 1 {
+        format!("unit_id = {}", list[0])
+    } else {
+        format!("unit_id IN ({})", list.join(", "))
+    };
+    format!("({own} OR id IN (SELECT record_id FROM record_co_units WHERE {unit}))")
+}
+
+/// The SQL condition of [`Access::handles`] (the scope without 协办 units):
+/// what indicators, bulletins and 待办 count, so that a record counts for its
+/// responsible unit only.
+pub fn own_scope_sql(a: &Access, next: &mut usize, params: &mut Vec<P>) -> String {
     let mut push = |p: P, params: &mut Vec<P>| {
         params.push(p);
         let s = format!("${next}");
@@ -506,7 +557,9 @@ impl Store {
             ),
             _ => lvzhi_core::deadline::Warning::None,
         };
-        let actions = if row.voided || !a.role.writes() {
+        // A 协办 unit's users (and their 分管 leaders) read it; they do not move or edit it.
+        let handles = a.handles(&row.scope());
+        let actions = if row.voided || !a.role.writes() || !handles {
             vec![]
         } else {
             kind.transitions_for(&row.state, a.role)
@@ -517,8 +570,8 @@ impl Store {
         Ok(RecordView {
             warning: w,
             actions,
-            can_edit: open && a.role.writes() && kind.edit_roles.contains(&a.role),
-            can_void: !row.voided && kind.void_roles.contains(&a.role),
+            can_edit: open && a.role.writes() && handles && kind.edit_roles.contains(&a.role),
+            can_void: !row.voided && handles && kind.void_roles.contains(&a.role),
             deadline_note,
             row,
         })

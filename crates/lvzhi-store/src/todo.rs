@@ -2,8 +2,9 @@
 //! open/red/yellow counts of every ledger ([`Store::open_counts`]), instead of
 //! one list per ledger × state and three counts per ledger.
 //!
-//! **Invariant (scope):** both are AND-ed with [`records::scope_sql`] of the
-//! reader's [`Access`], like every list; the warning rules are the lists'
+//! **Invariant (scope):** both are AND-ed with [`records::own_scope_sql`] of the
+//! reader's [`Access`] (a list's scope without the 协办 units: 待办 is the
+//! responsible unit's); the warning rules are the lists'
 //! (`warning=red`: open, deadline before today; `yellow`: open, deadline from
 //! today to today + the ledger's `warn_days`, in calendar or working days).
 
@@ -63,7 +64,7 @@ impl Store {
         let c = bind(P::B(false), &mut params);
         let me = bind(P::I(a.user_id), &mut params);
         let mut next = params.len() + 1;
-        let scope = records::scope_sql(a, &mut next, &mut params);
+        let scope = records::own_scope_sql(a, &mut next, &mut params);
         // One arm per ledger, each through its (ledger, state) index, instead
         // of one OR over all of them (which scans the table): every arm
         // counts its rows and yields its own first rows; the union is sorted.
@@ -164,7 +165,7 @@ impl Store {
         let v = bind(P::B(false), &mut params);
         let c = bind(P::B(false), &mut params);
         let mut next = params.len() + 1;
-        let scope = records::scope_sql(a, &mut next, &mut params);
+        let scope = records::own_scope_sql(a, &mut next, &mut params);
         let only = match (only.is_some(), kinds.is_empty()) {
             (false, _) => String::new(),
             (true, true) => " AND 1 = 0".into(),
@@ -240,7 +241,7 @@ impl Store {
             _ => {}
         }
         let mut next = params.len() + 1;
-        conds.push(records::scope_sql(a, &mut next, &mut params));
+        conds.push(records::own_scope_sql(a, &mut next, &mut params));
         let where_sql = conds.join(" AND ");
         let mut conn = self.pool.acquire().await?;
         let totals = conn

@@ -106,6 +106,24 @@ pub enum Cmd {
         /// A note.
         note: String,
     },
+    /// Set the 协办 units of a record (see [`crate::co_units`]).
+    CoUnits {
+        /// Who.
+        actor: Access,
+        /// Record id.
+        id: i64,
+        /// The whole new set of 协办 units.
+        units: Vec<i64>,
+    },
+    /// A 协办 unit's opinion (协办意见) on a record.
+    Opinion {
+        /// Who (a clerk or head of a 协办 unit).
+        actor: Access,
+        /// Record id.
+        id: i64,
+        /// The opinion.
+        text: String,
+    },
     /// Any other evented change (org, users): SQL statements plus one event.
     Plain {
         /// Who.
@@ -1012,6 +1030,7 @@ async fn apply(
             }
             let old = records::fetch(conn, &head.keys, pack, *id).await?;
             records::check_visible(actor, &old)?;
+            records::check_handles(actor, &old)?;
             let kind = ledger_of(pack, &old.ledger)?;
             if old.closed || old.voided {
                 return Err(StoreError::Conflict("记录已办结或已作废，无需催办".into()));
@@ -1035,6 +1054,14 @@ async fn apply(
             .await?;
             let row = records::fetch(conn, &head.keys.clone(), pack, *id).await?;
             crate::notices::after_urge(conn, kind, actor, &row, note, &stamp(now)).await?;
+            Ok(Out::Record(Box::new(row)))
+        }
+        Cmd::CoUnits { actor, id, units } => {
+            let row = crate::co_units::apply_set(conn, head, pack, actor, *id, units, now).await?;
+            Ok(Out::Record(Box::new(row)))
+        }
+        Cmd::Opinion { actor, id, text } => {
+            let row = crate::co_units::apply_opinion(conn, head, pack, actor, *id, text, now).await?;
             Ok(Out::Record(Box::new(row)))
         }
         Cmd::Plain {
@@ -1217,6 +1244,7 @@ async fn load_for_write<'p>(
 ) -> Result<(&'p LedgerKind, RecordRow), StoreError> {
     let old = records::fetch(conn, keys, pack, id).await?;
     records::check_visible(actor, &old)?;
+    records::check_handles(actor, &old)?;
     if old
         .fields
         .values()
@@ -1421,6 +1449,7 @@ async fn create(
         updated_at: at,
         last_event: seq,
         number,
+        co_units: Vec::new(),
     })
 }
 
@@ -1496,6 +1525,7 @@ async fn save_change(
         source_unit: old.source_unit_id,
         division: d.division.as_deref(),
         owner: d.owner,
+        co_units: &[],
     };
     // Changing the responsible unit is a 交办/转办 step (or the office's 改派), never a field edit.
     if step.is_none() && d.unit != old.unit_id && !matches!(actor.role, Role::Admin | Role::Office) {
@@ -1572,7 +1602,18 @@ async fn save_change(
     if n != 1 {
         return Err(StoreError::Conflict("记录已被他人修改，请刷新后重试".into()));
     }
+    // Handed to one of its 协办 units (转办): that unit now 主办s it and assists no longer.
+    let mut co_units = old.co_units.clone();
+    if let Some(u) = d.unit.filter(|u| d.unit != old.unit_id && co_units.contains(u)) {
+        conn.exec(
+            "DELETE FROM record_co_units WHERE record_id = $1 AND unit_id = $2",
+            &[P::I(old.id), P::I(u)],
+        )
+        .await?;
+        co_units.retain(|c| *c != u);
+    }
     Ok(RecordRow {
+        co_units,
         state,
         unit_id: d.unit,
         division: d.division,

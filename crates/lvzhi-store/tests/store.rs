@@ -690,12 +690,14 @@ async fn scope(w: World) {
     assert_eq!(evs.last().unwrap().data["note"], json!("请抓紧整改"));
 }
 
-/// 6. `list()` returns exactly the records `Access::sees` allows, over random records.
+/// 6. `list()` returns exactly the records `Access::sees` allows, over random records
+///    with random 协办 units (written straight into `record_co_units`: the scope reads
+///    the table whatever the ledger).
 async fn list_matches_sees(w: World) {
     use proptest::test_runner::{Config, TestRunner};
     let handle = tokio::runtime::Handle::current();
     let cases = if is_pg(&w.store) { 24 } else { 64 };
-    let strategy = proptest::collection::vec((0usize..5, 0usize..4, 0usize..7), 1..6);
+    let strategy = proptest::collection::vec((0usize..5, 0usize..4, 0usize..7, 0usize..5), 1..6);
     tokio::task::block_in_place(|| {
         let mut runner = TestRunner::new(Config {
             cases,
@@ -708,7 +710,10 @@ async fn list_matches_sees(w: World) {
     });
 }
 
-async fn list_case(w: &World, recs: Vec<(usize, usize, usize)>) -> Result<(), proptest::test_runner::TestCaseError> {
+async fn list_case(
+    w: &World,
+    recs: Vec<(usize, usize, usize, usize)>,
+) -> Result<(), proptest::test_runner::TestCaseError> {
     use proptest::test_runner::TestCaseError;
     use proptest::{prop_assert, prop_assert_eq};
     let towns = [XD, QS, ZZ, XD_VILLAGE, COUNTY];
@@ -722,7 +727,8 @@ async fn list_case(w: &World, recs: Vec<(usize, usize, usize)>) -> Result<(), pr
         &w.clerk_yj,
         &w.head_yj,
     ];
-    for (t, u, c) in recs {
+    let co_sets: [&[i64]; 5] = [&[], &[w.xd], &[w.qs], &[w.yj, w.xd], &[w.yj]];
+    for (t, u, c, co) in recs {
         let actor = creators[c];
         let r = w.store.create(actor, "hazard", hazard(towns[t], units[u])).await;
         // The create-time unit rule: a clerk or head names their own unit or,
@@ -741,6 +747,16 @@ async fn list_case(w: &World, recs: Vec<(usize, usize, usize)>) -> Result<(), pr
                 "{} cannot see what it created",
                 actor.username
             );
+            let mut raw = raw(&w.store).await;
+            for unit in co_sets[co] {
+                raw.conn()
+                    .exec(
+                        "INSERT INTO record_co_units (record_id, unit_id, added_at, added_by) VALUES ($1, $2, $3, $4)",
+                        &[P::I(row.id), P::I(*unit), P::T(NOW.into()), P::I(w.office.user_id)],
+                    )
+                    .await
+                    .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            }
         } else {
             prop_assert!(
                 matches!(r, Err(StoreError::Forbidden(_))),
@@ -755,8 +771,31 @@ async fn list_case(w: &World, recs: Vec<(usize, usize, usize)>) -> Result<(), pr
         limit: Some(500),
         ..ListQuery::default()
     };
-    let every = list_all(&w.store, &w.admin, &q).await;
+    let mut every = list_all(&w.store, &w.admin, &q).await;
     prop_assert_eq!(every.len() as i64, record_count(&w.store).await);
+    // List rows carry no 协办 units (their scope is the SQL's): read them as a single read does.
+    let mut co: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+    let rows = raw(&w.store)
+        .await
+        .conn()
+        .rows("SELECT record_id, unit_id FROM record_co_units ORDER BY unit_id", &[])
+        .await
+        .map_err(|e| TestCaseError::fail(e.to_string()))?;
+    for r in rows {
+        co.entry(r.i(0)).or_default().push(r.i(1));
+    }
+    for v in &mut every {
+        v.row.co_units = co.remove(&v.row.id).unwrap_or_default();
+    }
+    if let Some(v) = every.iter().find(|v| !v.row.co_units.is_empty()) {
+        // A single read carries them (what the writer checks against).
+        let one = w
+            .store
+            .record(&w.admin, v.row.id)
+            .await
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(&one.row.co_units, &v.row.co_units);
+    }
     for (name, a) in w.users() {
         let expected: BTreeSet<i64> = every
             .iter()

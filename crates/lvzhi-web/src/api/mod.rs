@@ -12,6 +12,7 @@
 pub mod accounts;
 pub mod assess;
 pub mod attachments;
+pub mod co_units;
 pub mod escalations;
 pub mod export;
 pub mod indicators;
@@ -152,6 +153,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/records/{id}/void", post(void_record))
         .route("/api/v1/records/{id}/urge", post(urge))
         .route("/api/v1/records/{id}/events", get(record_events))
+        .route("/api/v1/records/{id}/co-units", get(co_units::get).put(co_units::put))
+        .route("/api/v1/records/{id}/opinions", post(co_units::opinion))
         .route(
             "/api/v1/records/{id}/attachments",
             get(attachments::list)

@@ -78,6 +78,21 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
     ("get", "/api/v1/records/{id}/events", "记录的变更历史"),
     (
         "get",
+        "/api/v1/records/{id}/co-units",
+        "主办单位、协办单位和协办意见，及本人可否设置协办单位、填写协办意见",
+    ),
+    (
+        "put",
+        "/api/v1/records/{id}/co-units",
+        "设置协办单位（整组替换，空列表为全部取消；台账[co_units]所列角色，新增单位收到站内信）",
+    ),
+    (
+        "post",
+        "/api/v1/records/{id}/opinions",
+        "协办单位经办人或负责人填写协办意见（记入办理过程，主办单位收到站内信）",
+    ),
+    (
+        "get",
         "/api/v1/records/{id}/attachments",
         "记录的附件（证据材料），含照片拍摄时间、位置和提示",
     ),
@@ -218,6 +233,9 @@ pub const OPERATIONS: &[(&str, &str, &str)] = &[
 /// A JSON Schema pattern: some character other than white space (the handlers
 /// trim strings and refuse empty ones).
 const NOT_BLANK: &str = "\\S";
+/// The largest unit id a body may name: unit ids are small, and below this bound a float
+/// written without fraction (`12.0`) is read exactly.
+const MAX_UNIT_ID: i64 = 900_719_925_474_099;
 
 /// A period as `lvzhi_core::period::Period::parse` reads it: a year, a
 /// quarter (`2026Q3`), a month (`2026-11`) or a 旬 (`2026-11-1`). (It also
@@ -408,6 +426,37 @@ fn schemas() -> Value {
     m.insert(
         "Voided".into(),
         json!({"type": "object", "required": ["voided"], "properties": {"voided": {"type": "boolean"}}}),
+    );
+    let unit = json!({"type": "object", "required": ["id", "name"], "additionalProperties": false,
+        "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}});
+    m.insert(
+        "CoUnitsBody".into(),
+        json!({"type": "object", "required": ["units"], "additionalProperties": false,
+            "properties": {"units": {"type": "array", "maxItems": 20, "description": "协办单位编号（整组，至多20个；不能含主办单位）",
+                // Unit ids are small; the bound keeps `1234567890123456.0` (a float the JSON parser
+                // may read one unit off, so with a fraction) out of the schema-valid data.
+                "items": {"type": "integer", "minimum": 1, "maximum": MAX_UNIT_ID}, "examples": [[3, 5]]}}}),
+    );
+    m.insert(
+        "OpinionBody".into(),
+        json!({"type": "object", "required": ["text"], "additionalProperties": false,
+            "properties": {"text": {"type": "string", "minLength": 1, "maxLength": 2000, "pattern": NOT_BLANK,
+                "examples": ["我局已配合现场核查，同意主办单位的处理意见"]}}}),
+    );
+    m.insert(
+        "CoUnits".into(),
+        json!({"type": "object", "additionalProperties": false,
+            "required": ["record_id", "enabled", "lead", "co_units", "opinions", "may_set", "may_opine", "my_co_unit"],
+            "properties": {"record_id": {"type": "integer"},
+                "enabled": {"type": "boolean", "description": "台账是否设协办单位"},
+                "lead": {"description": "主办单位", "oneOf": [unit.clone(), {"type": "null"}]},
+                "co_units": {"type": "array", "items": unit.clone()},
+                "opinions": {"type": "array", "items": {"type": "object", "additionalProperties": false,
+                    "required": ["seq", "at", "unit_id", "unit_name", "actor", "text"],
+                    "properties": {"seq": {"type": "integer"}, "at": {"type": "string"}, "unit_id": {"type": "integer"},
+                        "unit_name": {"type": "string"}, "actor": {"type": "string"}, "text": {"type": "string"}}}},
+                "may_set": {"type": "boolean"}, "may_opine": {"type": "boolean"},
+                "my_co_unit": {"type": ["integer", "null"], "description": "本人单位为协办单位时的单位编号"}}}),
     );
     m.insert(
         "UrgeBody".into(),
@@ -678,6 +727,9 @@ fn shape(method: &str, path: &str) -> (Option<&'static str>, u16, Success) {
         ("post", "/records/{id}/transitions") => (Some("TransitionBody"), 200, Success::Json("Record")),
         ("post", "/records/{id}/void") => (Some("VoidBody"), 200, Success::Json("Record")),
         ("post", "/records/{id}/urge") => (Some("UrgeBody"), 200, Success::Json("Record")),
+        ("get", "/records/{id}/co-units") => (None, 200, Success::Json("CoUnits")),
+        ("put", "/records/{id}/co-units") => (Some("CoUnitsBody"), 200, Success::Json("CoUnits")),
+        ("post", "/records/{id}/opinions") => (Some("OpinionBody"), 201, Success::Json("CoUnits")),
         ("get", "/records/{id}/attachments") => (None, 200, Success::Json("Attachments")),
         ("post", "/records/{id}/attachments") => (Some("Upload"), 201, Success::Json("Uploaded")),
         ("get", "/attachments/{id}") => (
@@ -900,6 +952,8 @@ pub fn body_example(name: &str) -> Value {
             "fields": {"responsible_unit": 12, "deadline": "2026-12-20"}}),
         "VoidBody" => json!({"version": 1, "reason": "重复录入"}),
         "UrgeBody" => json!({"note": "请于本周内办结"}),
+        "CoUnitsBody" => json!({"units": [3, 5]}),
+        "OpinionBody" => json!({"text": "我局已配合现场核查，同意主办单位的处理意见"}),
         "AttachmentVoidBody" => json!({"reason": "拍错了地点"}),
         "AckBody" => json!({"note": "已约谈责任单位，限期整改"}),
         "SaveBody" => json!({"source": "# {{ period_label }}工作报告\n", "parent": 0, "note": "初稿"}),
@@ -1215,7 +1269,7 @@ mod tests {
                 );
             }
         }
-        assert_eq!(bodies, 23);
+        assert_eq!(bodies, 25);
     }
 
     #[test]

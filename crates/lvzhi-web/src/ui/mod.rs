@@ -101,6 +101,8 @@ pub fn router() -> Router<AppState> {
         .route("/records/{id}/void", post(record::void))
         .route("/records/{id}/urge", post(record::urge))
         .route("/records/{id}/assign", post(record::assign))
+        .route("/records/{id}/co-units", post(record::set_co_units))
+        .route("/records/{id}/opinion", post(record::opinion))
         .route(
             "/records/{id}/attachments",
             post(attach::upload).layer(axum::extract::DefaultBodyLimit::max(

@@ -158,6 +158,35 @@ struct RecordPage {
     assignable: Vec<form::Opt>,
     /// 证据材料 (`ui/evidence.rs`, `templates/_evidence.html`).
     evidence: super::evidence::Evidence,
+    /// 主办与协办 (issue 17); none on a ledger without 协办 units.
+    co: Option<CoSection>,
+}
+
+/// The record page's 主办与协办 panel.
+struct CoSection {
+    /// 主办单位.
+    lead: String,
+    /// 协办单位, joined with 、 (empty: none).
+    units: String,
+    /// The 协办意见, oldest first.
+    opinions: Vec<CoOpinion>,
+    /// The units the reader may choose from (empty: the reader may not set them).
+    choices: Vec<form::Opt>,
+    /// Whether the reader gives a 协办意见 (a 协办 unit's clerk or head).
+    may_opine: bool,
+    /// The reader's 协办 unit (its name), when the reader reads as one.
+    my_unit: String,
+    /// The opinion typed before a refusal, and why.
+    opinion_value: String,
+    opinion_error: String,
+}
+
+/// One 协办意见 on the record page.
+struct CoOpinion {
+    at: String,
+    unit: String,
+    actor: String,
+    text: String,
 }
 
 /// A submitted transition form: its name, its fields and the store's errors.
@@ -169,6 +198,8 @@ struct Extra {
     /// The transition whose form was submitted, its form, and its errors.
     action: Option<Submitted>,
     void_error: Option<(String, String)>,
+    /// A refused 协办意见: the text typed and why.
+    opinion_error: Option<(String, String)>,
     banner: String,
     notice: String,
 }
@@ -336,6 +367,12 @@ async fn render_record(st: &AppState, u: &UiUser, id: i64, status: StatusCode, m
             "record.void" => ("作废".to_string(), s("reason"), false),
             "record.urge" => (format!("第{}次催办", d["urge_count"]), s("note"), false),
             "record.assign" => (format!("指派承办人：{}", s("name")), String::new(), true),
+            "record.co_units" => (
+                format!("设置协办单位：{}", lvzhi_store::audit::unit_names(&d["co_units"])),
+                String::new(),
+                true,
+            ),
+            "record.opinion" => (format!("协办意见（{}）", s("unit_name")), s("text"), true),
             // A change with its reason (a deadline recomputed when the year's holiday arrangement was loaded).
             _ => (kind_label(&e.kind), s("reason"), false),
         };
@@ -406,6 +443,7 @@ async fn render_record(st: &AppState, u: &UiUser, id: i64, status: StatusCode, m
         actions.push(af);
     }
     let open = !view.row.closed && !view.row.voided;
+    let co = co_section(store, a, id, &names, &display, extra.opinion_error.take()).await?;
     let (void_open, void_value, void_error) = match extra.void_error.take() {
         Some((v, e)) => (true, v, e),
         None => (false, String::new(), String::new()),
@@ -435,7 +473,9 @@ async fn render_record(st: &AppState, u: &UiUser, id: i64, status: StatusCode, m
             actions,
             can_edit: view.can_edit,
             can_void: view.can_void,
-            can_urge: open && matches!(a.role, Role::Admin | Role::Office | Role::Leader),
+            can_urge: open
+                && matches!(a.role, Role::Admin | Role::Office | Role::Leader)
+                && a.handles(&view.row.scope()),
             void_open,
             void_value,
             void_error,
@@ -443,8 +483,131 @@ async fn render_record(st: &AppState, u: &UiUser, id: i64, status: StatusCode, m
             banner: extra.banner,
             assignable,
             evidence,
+            co,
         },
     ))
+}
+
+/// The 主办与协办 panel of record `id`, or none when its ledger has no 协办 units.
+async fn co_section(
+    store: &lvzhi_store::Store,
+    a: &lvzhi_store::Access,
+    id: i64,
+    names: &Names,
+    display: &HashMap<String, String>,
+    refused: Option<(String, String)>,
+) -> Result<Option<CoSection>, Response> {
+    let c = store.co_units(a, id).await.map_err(store_error)?;
+    if !c.enabled {
+        return Ok(None);
+    }
+    let lead_id = c.lead.as_ref().map(|u| u.id);
+    let chosen: Vec<i64> = c.co_units.iter().map(|u| u.id).collect();
+    let choices = if c.may_set {
+        names
+            .units
+            .iter()
+            .filter(|u| Some(u.id) != lead_id && (!names.disabled_units.contains(&u.id) || chosen.contains(&u.id)))
+            .map(|u| form::Opt {
+                value: u.id.to_string(),
+                label: u.name.clone(),
+                selected: chosen.contains(&u.id),
+            })
+            .collect()
+    } else {
+        vec![]
+    };
+    let (opinion_value, opinion_error) = refused.unwrap_or_default();
+    Ok(Some(CoSection {
+        lead: c.lead.map(|u| u.name).unwrap_or_default(),
+        units: c
+            .co_units
+            .iter()
+            .map(|u| u.name.as_str())
+            .collect::<Vec<_>>()
+            .join("、"),
+        opinions: c
+            .opinions
+            .into_iter()
+            .map(|o| CoOpinion {
+                at: when(&o.at),
+                unit: o.unit_name,
+                actor: display
+                    .get(&o.actor)
+                    .filter(|n| !n.is_empty())
+                    .cloned()
+                    .unwrap_or(o.actor),
+                text: o.text,
+            })
+            .collect(),
+        choices,
+        may_opine: c.may_opine,
+        my_unit: c
+            .my_co_unit
+            .and_then(|u| names.units.iter().find(|x| x.id == u))
+            .map(|u| u.name.clone())
+            .unwrap_or_default(),
+        opinion_value,
+        opinion_error,
+    }))
+}
+
+/// `POST /records/{id}/co-units`: sets the record's 协办单位 (the `units` chosen;
+/// none chosen removes them all) — the office, or whoever the ledger's
+/// `[co_units]` names.
+pub async fn set_co_units(State(st): State<AppState>, u: UiUser, Path(id): Path<String>, f: FormBody) -> PageResult {
+    let f = super::session::form(f)?;
+    check_csrf(&u, &f)?;
+    let id = parse_id(&id)?;
+    let mut units = Vec::new();
+    for (k, v) in &f {
+        if k == "units" {
+            match v.parse::<i64>() {
+                Ok(n) => units.push(n),
+                Err(_) => return Err(store_error(StoreError::BadRequest(format!("单位编号“{v}”无效")))),
+            }
+        }
+    }
+    match st.store.set_co_units(&u.session.access, id, units).await {
+        Ok(_) => Ok(see_other(&format!("/records/{id}?msg=co_units"))),
+        Err(e @ (StoreError::Invalid(_) | StoreError::Conflict(_) | StoreError::Forbidden(_))) => {
+            let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            let extra = Extra {
+                banner: e.to_string(),
+                ..Extra::default()
+            };
+            render_record(&st, &u, id, status, extra).await
+        }
+        Err(e) => Err(store_error(e)),
+    }
+}
+
+/// `POST /records/{id}/opinion`: a 协办 unit's clerk or head gives its 协办意见.
+pub async fn opinion(State(st): State<AppState>, u: UiUser, Path(id): Path<String>, f: FormBody) -> PageResult {
+    let f = super::session::form(f)?;
+    check_csrf(&u, &f)?;
+    let id = parse_id(&id)?;
+    let text = field(&f, "text").unwrap_or("").to_string();
+    match st.store.add_opinion(&u.session.access, id, &text).await {
+        Ok(_) => Ok(see_other(&format!("/records/{id}?msg=opinion"))),
+        Err(StoreError::Invalid(errs)) => {
+            let why = errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("；");
+            let extra = Extra {
+                opinion_error: Some((text, why)),
+                ..Extra::default()
+            };
+            render_record(&st, &u, id, StatusCode::UNPROCESSABLE_ENTITY, extra).await
+        }
+        Err(e @ (StoreError::Conflict(_) | StoreError::Forbidden(_))) => {
+            let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::CONFLICT);
+            let extra = Extra {
+                banner: e.to_string(),
+                ..Extra::default()
+            };
+            render_record(&st, &u, id, status, extra).await
+        }
+        Err(e) => Err(store_error(e)),
+    }
 }
 
 /// The record page with a banner (the attachment forms' refusals).
@@ -479,6 +642,8 @@ pub async fn show(State(st): State<AppState>, u: UiUser, Path(id): Path<String>,
         Some("voided") => "已作废。",
         Some("urged") => "已催办。",
         Some("assigned") => "已指派承办人。",
+        Some("co_units") => "已保存协办单位，新增的协办单位已收到站内信。",
+        Some("opinion") => "已提交协办意见，主办单位可在办理过程中看到。",
         Some("attached") => "已上传附件，已记入变更日志。",
         Some("attachment_voided") => "附件已作废（文件保留，作废原因已记入变更日志）。",
         _ => "",

@@ -201,6 +201,7 @@ mod tests {
                 updated_at: String::new(),
                 last_event: 1,
                 number: None,
+                co_units: vec![],
             },
             warning: Warning::None,
             actions: vec![],

@@ -1,5 +1,6 @@
 //! 我的待办 in full: every open item in the user's scope waiting for an action
-//! their role may take, soonest deadline first (首页 shows the first 30).
+//! their role may take, soonest deadline first (首页 shows the first 30); then
+//! the items the user's unit 协办s and has given no 协办意见 on yet.
 
 use super::pages::todo;
 use super::render::{Chrome, PageResult, page, store_error};
@@ -19,6 +20,8 @@ struct TodoPage<'a> {
     title: String,
     rows: &'a [super::rows::Row],
     total: i64,
+    /// Open items the reader's unit 协办s without its 协办意见 yet.
+    opinions: Vec<super::rows::Row>,
 }
 
 /// `GET /todo`: the whole to-do list.
@@ -27,6 +30,16 @@ pub async fn todo_page(State(st): State<AppState>, u: UiUser) -> PageResult {
     let names = u.names(store).await?;
     let memo = todo(store, &u, &names, TODO_MAX).await.map_err(store_error)?;
     let (rows, total) = (&memo.0, memo.1);
+    let opinions = store
+        .awaiting_opinion(&u.session.access, TODO_MAX as i64)
+        .await
+        .map_err(store_error)?
+        .iter()
+        .filter_map(|v| {
+            let k = store.pack().ledger(&v.row.ledger)?;
+            Some(super::rows::row(k, &names, v))
+        })
+        .collect();
     Ok(page(
         StatusCode::OK,
         &TodoPage {
@@ -34,6 +47,7 @@ pub async fn todo_page(State(st): State<AppState>, u: UiUser) -> PageResult {
             title: "我的待办".into(),
             rows,
             total,
+            opinions,
         },
     ))
 }

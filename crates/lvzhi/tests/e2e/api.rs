@@ -469,6 +469,10 @@ const WRITE_ROLES: &[(&str, &str, Option<&[&str]>)] = &[
     // Self-service: each user marks only their own notices read (tested in lvzhi-web tests/inbox.rs).
     ("post", "/api/v1/notices/read", None),
     ("post", "/api/v1/notices/{id}/read", None),
+    // 协办 (issue 17): only ledgers with `[co_units]` take these, never this test's hazards; every role
+    // against both routes on a 督办事项 is lvzhi-web's tests/co_units.rs (`co_unit_routes_against_every_role`).
+    ("put", "/api/v1/records/{id}/co-units", None),
+    ("post", "/api/v1/records/{id}/opinions", None),
     ("post", "/api/v1/auth/totp", None),
     ("post", "/api/v1/auth/totp/enrol", None),
     ("post", "/api/v1/auth/totp/confirm", None),
