@@ -579,4 +579,15 @@ mod tests {
         );
         assert!(v["version"].is_i64());
     }
+
+    /// A large integer written as a float reads back exactly (serde_json's
+    /// `float_roundtrip`; without it `3854904430930274.0` read as …273.5 and a
+    /// valid id was refused as a fraction).
+    #[test]
+    fn large_integral_floats_read_exactly() {
+        let mut v: serde_json::Value =
+            serde_json::from_str(r#"{"unit": 3854904430930274.0, "top": 9007199254740992.0}"#).unwrap();
+        integral(&mut v);
+        assert_eq!(v, json!({"unit": 3854904430930274_i64, "top": 9007199254740992_i64}));
+    }
 }
