@@ -61,6 +61,13 @@ impl Notice {
     }
 }
 
+/// Every kind of notice written (the channels' kind filter offers these;
+/// each has its own label in [`kind_label`]).
+pub const KINDS: &[&str] = &[
+    "assign", "return", "urge", "due_soon", "overdue", "escalate", "extend", "progress", "closed", "ballot", "digest",
+    "co_unit", "opinion",
+];
+
 /// A kind of notice as a reader reads it.
 pub fn kind_label(kind: &str) -> &'static str {
     match kind {
@@ -110,6 +117,7 @@ pub(crate) async fn write(
     at: &str,
     day_key: Option<&str>,
 ) -> Result<u64, StoreError> {
+    debug_assert!(KINDS.contains(&kind), "notice kind {kind} missing from notices::KINDS");
     let mut seen = std::collections::BTreeSet::new();
     let mut n = 0;
     for &u in users {
@@ -964,5 +972,18 @@ impl Store {
         }
         out.sort_by(|x, y| y.days_overdue.cmp(&x.days_overdue).then(x.id.cmp(&y.id)));
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_kind_has_its_own_label() {
+        let mut labels = std::collections::BTreeSet::new();
+        for k in super::KINDS {
+            let l = super::kind_label(k);
+            assert_ne!(l, "通知", "{k} has no label");
+            assert!(labels.insert(l), "{k}: label {l} used twice");
+        }
     }
 }

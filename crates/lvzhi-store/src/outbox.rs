@@ -51,9 +51,7 @@ pub const KINDS: &[&str] = &["wecom", "dingtalk", "sms", "email"];
 
 /// The kinds of notice a channel may be narrowed to (labels:
 /// [`crate::notices::kind_label`]).
-pub const NOTICE_KINDS: &[&str] = &[
-    "assign", "return", "urge", "due_soon", "overdue", "escalate", "extend", "progress", "closed", "ballot", "digest",
-];
+pub const NOTICE_KINDS: &[&str] = crate::notices::KINDS;
 
 /// Whether notice `n` (its `user_id`, `kind`) is in the audience of channel
 /// `c` — the trigger's rule (migration 0030) in SQL both backends run;

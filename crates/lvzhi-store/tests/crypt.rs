@@ -482,7 +482,21 @@ async fn one_request() -> (String, tokio::sync::oneshot::Receiver<String>) {
         let (mut c, _) = l.accept().await.unwrap();
         let mut buf = Vec::new();
         let mut tmp = [0u8; 4096];
-        while !String::from_utf8_lossy(&buf).contains("\r\n\r\n") {
+        // The whole request, body included: closing with unread bytes would
+        // reset the connection before the sender reads the answer.
+        loop {
+            if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&buf[..end]).to_string();
+                let len = head
+                    .lines()
+                    .filter_map(|l| l.split_once(':'))
+                    .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+                    .and_then(|(_, v)| v.trim().parse::<usize>().ok())
+                    .unwrap_or(0);
+                if buf.len() - end - 4 >= len {
+                    break;
+                }
+            }
             let n = c.read(&mut tmp).await.unwrap();
             if n == 0 {
                 break;
