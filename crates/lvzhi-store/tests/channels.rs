@@ -170,27 +170,7 @@ async fn http_receiver() -> (u16, Arc<Mutex<Vec<Got>>>) {
 
 /// 交办 of a 信访 case to 应急管理局: two notices (its clerk and head); its id.
 async fn assign(s: &Store, w: &World) -> i64 {
-    let fields = map(json!({
-        "subject": "拖欠工程款联系电话13812345678", "petitioner": "张三", "persons": 1, "form": "来访",
-        "visit_type": "初访", "category": "劳动社保", "content": "反映某工地拖欠工资",
-        "registered_on": "2026-11-20", "township": XD,
-    }));
-    let r = s.create(&w.office, "petition", fields).await.unwrap();
-    let r = s
-        .transition(
-            &w.office,
-            r.id,
-            r.version,
-            "受理",
-            map(json!({"received_on": "2026-11-20"})),
-            None,
-        )
-        .await
-        .unwrap();
-    s.transition(&w.office, r.id, r.version, "交办", map(json!({"unit": w.yj})), None)
-        .await
-        .unwrap();
-    r.id
+    petition_assigned_to_yj(s, w, "拖欠工程款联系电话13812345678").await
 }
 
 fn decode_pct(s: &str) -> String {

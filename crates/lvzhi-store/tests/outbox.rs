@@ -178,26 +178,7 @@ async fn delivered_with_retries_after_a_restart(backend: Backend) {
 
     // A change: 交办 to 应急管理局 writes 2 notices (clerk, head) of one item →
     // one outbox row per channel, in its transaction.
-    let fields = map(json!({
-        "subject": "拖欠工程款联系电话13812345678", "petitioner": "张三", "persons": 1, "form": "来访",
-        "visit_type": "初访", "category": "劳动社保", "content": "反映某工地拖欠工资",
-        "registered_on": "2026-11-20", "township": XD,
-    }));
-    let r = s.create(&w.office, "petition", fields).await.unwrap();
-    let r = s
-        .transition(
-            &w.office,
-            r.id,
-            r.version,
-            "受理",
-            map(json!({"received_on": "2026-11-20"})),
-            None,
-        )
-        .await
-        .unwrap();
-    s.transition(&w.office, r.id, r.version, "交办", map(json!({"unit": w.yj})), None)
-        .await
-        .unwrap();
+    petition_assigned_to_yj(&s, &w, "拖欠工程款联系电话13812345678").await;
     let log = s.deliveries(&w.admin, 100).await.unwrap();
     assert_eq!(log.len(), 3, "{log:?}");
     assert!(log.iter().all(|d| d.status == "pending" && d.attempts == 0));
@@ -453,26 +434,7 @@ async fn unit_robots_get_their_units_notices_only(w: World) {
     assert_eq!(rows_of(s, sms).await, vec![6]);
     // A 交办 (kind assign) to 应急管理局: its robot and the county's, not the
     // SMS channel (催办 and 超期升级 only), not 西洞镇's.
-    let fields = map(json!({
-        "subject": "拖欠工程款", "petitioner": "张三", "persons": 1, "form": "来访",
-        "visit_type": "初访", "category": "劳动社保", "content": "反映某工地拖欠工资",
-        "registered_on": "2026-11-20", "township": XD,
-    }));
-    let r = s.create(&w.office, "petition", fields).await.unwrap();
-    let r = s
-        .transition(
-            &w.office,
-            r.id,
-            r.version,
-            "受理",
-            map(json!({"received_on": "2026-11-20"})),
-            None,
-        )
-        .await
-        .unwrap();
-    s.transition(&w.office, r.id, r.version, "交办", map(json!({"unit": w.yj})), None)
-        .await
-        .unwrap();
+    petition_assigned_to_yj(s, &w, "拖欠工程款").await;
     assert_eq!(rows_of(s, all).await, vec![6, 2]);
     assert_eq!(rows_of(s, yj).await, vec![4, 2]);
     assert_eq!(rows_of(s, xd).await, vec![2]);

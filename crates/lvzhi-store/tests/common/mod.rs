@@ -488,3 +488,29 @@ pub fn expect_status<T: std::fmt::Debug>(r: Result<T, StoreError>, status: u16) 
         other => panic!("expected status {status}, got {other:?}"),
     }
 }
+
+/// A 信访 case about `subject`, registered, 受理 and 交办 by the office to
+/// 应急管理局: two notices (its clerk and head); its id.
+pub async fn petition_assigned_to_yj(s: &Store, w: &World, subject: &str) -> i64 {
+    let fields = map(json!({
+        "subject": subject, "petitioner": "张三", "persons": 1, "form": "来访",
+        "visit_type": "初访", "category": "劳动社保", "content": "反映某工地拖欠工资",
+        "registered_on": "2026-11-20", "township": XD,
+    }));
+    let r = s.create(&w.office, "petition", fields).await.unwrap();
+    let r = s
+        .transition(
+            &w.office,
+            r.id,
+            r.version,
+            "受理",
+            map(json!({"received_on": "2026-11-20"})),
+            None,
+        )
+        .await
+        .unwrap();
+    s.transition(&w.office, r.id, r.version, "交办", map(json!({"unit": w.yj})), None)
+        .await
+        .unwrap();
+    r.id
+}
