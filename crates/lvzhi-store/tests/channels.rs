@@ -16,7 +16,6 @@ use common::*;
 use hmac::{Hmac, Mac};
 use lvzhi_store::Store;
 use lvzhi_store::outbox::ChannelInput;
-use serde_json::json;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
