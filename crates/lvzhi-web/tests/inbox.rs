@@ -23,6 +23,13 @@ fn urge_reaches_the_unit_inbox_over_api_and_pages() {
 
     // 催办 through the API.
     let mut api = s.client("office");
+    // A body that is not an object is refused, nothing sent (serde would read
+    // `[]` as a 催办 without a note).
+    for bad in [json!([]), json!(["请整改"]), json!("请整改"), json!(1)] {
+        let r = api.post(&format!("/api/v1/records/{id}/urge"), &bad).unwrap();
+        assert_eq!(r.status, 400, "{bad}: {}", r.text());
+        assert!(r.text().contains("请求体应为JSON对象"), "{}", r.text());
+    }
     let r = api
         .post(
             &format!("/api/v1/records/{id}/urge"),

@@ -49,6 +49,15 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for J<T> {
             Ok(Json(v)) => v,
             Err(r) => return Err(from_json_rejection(r)),
         };
+        // Every request body of the API is an object; serde would also read a
+        // struct from an array (`[]` as a body with every field defaulted).
+        if !v.is_object() {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_json",
+                "请求体应为JSON对象（{…}）".to_string(),
+            ));
+        }
         integral(&mut v);
         serde_json::from_value(v).map(J).map_err(|e| {
             ApiError::new(
