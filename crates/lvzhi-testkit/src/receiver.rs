@@ -23,6 +23,15 @@ impl Got {
         self.head.split_whitespace().nth(1).unwrap_or("")
     }
 
+    /// The value of header `name` (any case), or "".
+    pub fn header(&self, name: &str) -> &str {
+        self.head
+            .lines()
+            .filter_map(|l| l.split_once(':'))
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map_or("", |(_, v)| v.trim())
+    }
+
     /// The JSON body's `text.content` (a robot message), or "".
     pub fn content(&self) -> String {
         serde_json::from_str::<serde_json::Value>(&self.body)
@@ -43,7 +52,13 @@ pub struct Receiver {
 impl Receiver {
     /// Starts one on a free port of 127.0.0.1 (it runs until the process ends).
     pub fn start() -> Receiver {
-        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        Receiver::start_on(0)
+    }
+
+    /// Starts one on `port` of 127.0.0.1 (0: a free one) — a port a channel
+    /// was configured with before its receiver came up.
+    pub fn start_on(port: u16) -> Receiver {
+        let l = TcpListener::bind(("127.0.0.1", port)).unwrap();
         let port = l.local_addr().unwrap().port();
         let got = Arc::new(Mutex::new(Vec::new()));
         let g = got.clone();
@@ -74,6 +89,9 @@ impl Receiver {
                         break (t, String::new());
                     }
                 };
+                if head.is_empty() {
+                    continue; // a connection closed without a request
+                }
                 g.lock().unwrap().push(Got { head, body });
                 let ok = r#"{"errcode":0,"errmsg":"ok"}"#;
                 let _ = s.write_all(

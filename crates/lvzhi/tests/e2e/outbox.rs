@@ -7,71 +7,10 @@
 
 use lvzhi_testkit::TestDb;
 use lvzhi_testkit::http::Client;
+use lvzhi_testkit::receiver::Receiver;
 use serde_json::json;
 use std::collections::{BTreeSet, HashMap};
-use std::io::{Read, Write};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-/// What the receiver got: (path, idempotency key, text content).
-type Got = Arc<Mutex<Vec<(String, String, String)>>>;
-
-/// A plain HTTP receiver on `port` answering every request `{"errcode":0}`.
-fn receiver(port: u16) -> Got {
-    let l = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
-    let got: Got = Arc::new(Mutex::new(Vec::new()));
-    let g = got.clone();
-    std::thread::spawn(move || {
-        for s in l.incoming() {
-            let Ok(mut s) = s else { continue };
-            let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
-            let mut buf = Vec::new();
-            let mut tmp = [0u8; 8192];
-            let (head, body) = loop {
-                let n = s.read(&mut tmp).unwrap_or(0);
-                buf.extend_from_slice(&tmp[..n]);
-                let t = String::from_utf8_lossy(&buf).to_string();
-                if let Some((h, b)) = t.split_once("\r\n\r\n") {
-                    let len: usize = h
-                        .lines()
-                        .find_map(|l| {
-                            l.to_ascii_lowercase()
-                                .strip_prefix("content-length:")
-                                .map(|v| v.trim().parse().unwrap())
-                        })
-                        .unwrap_or(0);
-                    if b.len() >= len {
-                        break (h.to_string(), b.to_string());
-                    }
-                }
-                if n == 0 {
-                    break (String::new(), String::new());
-                }
-            };
-            if head.is_empty() {
-                continue;
-            }
-            let path = head.split_whitespace().nth(1).unwrap_or("").to_string();
-            let key = head
-                .lines()
-                .find_map(|l| l.strip_prefix("X-Idempotency-Key: "))
-                .unwrap_or("")
-                .to_string();
-            let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
-            let text = v["text"]["content"].as_str().unwrap_or("").to_string();
-            g.lock().unwrap().push((path, key, text));
-            let ok = r#"{"errcode":0,"errmsg":"ok"}"#;
-            let _ = s.write_all(
-                format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{ok}",
-                    ok.len()
-                )
-                .as_bytes(),
-            );
-        }
-    });
-    got
-}
 
 #[test]
 fn sigkill_with_undelivered_messages_loses_none() {
@@ -132,13 +71,17 @@ fn sigkill_with_undelivered_messages_loses_none() {
     child.wait().unwrap();
 
     // Restart with the receiver up: everything goes out.
-    let got = receiver(port);
+    let receiver = Receiver::start_on(port);
     let (mut child, addr) = crate::faults::serve(&db.url, None);
     let all: BTreeSet<String> = (0..15).map(|i| format!("断电测试隐患{i:02}号")).collect();
-    let seen = |got: &Got| -> HashMap<&'static str, BTreeSet<String>> {
+    let seen = || -> HashMap<&'static str, BTreeSet<String>> {
         let mut by: HashMap<&'static str, BTreeSet<String>> = HashMap::new();
-        for (path, _, text) in got.lock().unwrap().iter().filter(|g| g.2.contains("催办")) {
-            let ch = if path.starts_with("/wecom") {
+        for g in receiver.got() {
+            let text = g.content();
+            if !text.contains("催办") {
+                continue;
+            }
+            let ch = if g.path().starts_with("/wecom") {
                 "wecom"
             } else {
                 "dingtalk"
@@ -153,7 +96,7 @@ fn sigkill_with_undelivered_messages_loses_none() {
     };
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
-        let by = seen(&got);
+        let by = seen();
         if by.get("wecom") == Some(&all) && by.get("dingtalk") == Some(&all) {
             break;
         }
@@ -165,12 +108,13 @@ fn sigkill_with_undelivered_messages_loses_none() {
     let v = admin.get("/api/v1/outbox").unwrap().json();
     child.kill().unwrap();
     child.wait().unwrap();
-    let got = got.lock().unwrap().clone();
-    let keys: BTreeSet<&str> = got.iter().map(|g| g.1.as_str()).collect();
+    let got = receiver.got();
+    let keys: BTreeSet<&str> = got.iter().map(|g| g.header("X-Idempotency-Key")).collect();
     assert_eq!(keys.len(), got.len(), "one delivery per message: {got:?}");
     // (The day's 临期/超期 and digest notices were written at the first start,
     // before the channels existed: only the 催办 went out.)
-    for (_, _, text) in &got {
+    for g in &got {
+        let text = g.content();
         assert!(text.starts_with("【履职】催办"), "{text}");
     }
     assert!(
