@@ -172,22 +172,6 @@ async fn assign(s: &Store, w: &World) -> i64 {
     petition_assigned_to_yj(s, w, "拖欠工程款联系电话13812345678").await
 }
 
-fn decode_pct(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).unwrap()
-}
-
 fn later(t: jiff::Timestamp, secs: i64) -> jiff::Timestamp {
     t.checked_add(jiff::SignedDuration::from_secs(secs)).unwrap()
 }
@@ -315,7 +299,7 @@ async fn https_robots_trust_the_channels_ca_file() {
         let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
         mac.update(format!("{}\n{secret}", q["timestamp"]).as_bytes());
         let want = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
-        assert_eq!(decode_pct(q["sign"]), want);
+        assert_eq!(percent_decode(q["sign"]), want);
         let v: serde_json::Value = serde_json::from_str(&g.body).unwrap();
         let c = v["text"]["content"].as_str().unwrap();
         assert!(

@@ -86,22 +86,6 @@ async fn receiver(fail: usize, ok_body: &'static str) -> (String, Arc<Mutex<Vec<
     (addr, got)
 }
 
-fn decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite() {
     delivered_with_retries_after_a_restart(Backend::Sqlite).await;
@@ -221,7 +205,7 @@ async fn delivered_with_retries_after_a_restart(backend: Backend) {
         let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
         mac.update(format!("{ts}\n{secret}").as_bytes());
         let want = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
-        assert_eq!(decode(q["sign"]), want);
+        assert_eq!(percent_decode(q["sign"]), want);
         let v: serde_json::Value = serde_json::from_str(&g.body).unwrap();
         assert!(v["text"]["content"].as_str().unwrap().contains("138****5678"));
     }

@@ -514,3 +514,20 @@ pub async fn petition_assigned_to_yj(s: &Store, w: &World, subject: &str) -> i64
         .unwrap();
     r.id
 }
+
+/// `%XX`-decodes a query value (钉钉's `sign`).
+pub fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
