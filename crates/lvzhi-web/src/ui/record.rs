@@ -572,11 +572,7 @@ pub async fn set_co_units(State(st): State<AppState>, u: UiUser, Path(id): Path<
         Ok(_) => Ok(see_other(&format!("/records/{id}?msg=co_units"))),
         Err(e @ (StoreError::Invalid(_) | StoreError::Conflict(_) | StoreError::Forbidden(_))) => {
             let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
-            let extra = Extra {
-                banner: e.to_string(),
-                ..Extra::default()
-            };
-            render_record(&st, &u, id, status, extra).await
+            page_with_banner(&st, &u, id, status, e.to_string()).await
         }
         Err(e) => Err(store_error(e)),
     }
@@ -600,11 +596,7 @@ pub async fn opinion(State(st): State<AppState>, u: UiUser, Path(id): Path<Strin
         }
         Err(e @ (StoreError::Conflict(_) | StoreError::Forbidden(_))) => {
             let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::CONFLICT);
-            let extra = Extra {
-                banner: e.to_string(),
-                ..Extra::default()
-            };
-            render_record(&st, &u, id, status, extra).await
+            page_with_banner(&st, &u, id, status, e.to_string()).await
         }
         Err(e) => Err(store_error(e)),
     }
@@ -807,11 +799,7 @@ pub async fn assign(State(st): State<AppState>, u: UiUser, Path(id): Path<String
         Ok(_) => Ok(see_other(&format!("/records/{id}?msg=assigned"))),
         Err(e @ (StoreError::BadRequest(_) | StoreError::Forbidden(_))) => {
             let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
-            let extra = Extra {
-                banner: e.to_string(),
-                ..Extra::default()
-            };
-            render_record(&st, &u, id, status, extra).await
+            page_with_banner(&st, &u, id, status, e.to_string()).await
         }
         Err(e) => Err(store_error(e)),
     }
@@ -827,11 +815,7 @@ pub async fn urge(State(st): State<AppState>, u: UiUser, Path(id): Path<String>,
         Ok(_) => Ok(see_other(&format!("/records/{id}?msg=urged"))),
         Err(e @ (StoreError::Conflict(_) | StoreError::Forbidden(_))) => {
             let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::CONFLICT);
-            let extra = Extra {
-                banner: conflict_banner(&e),
-                ..Extra::default()
-            };
-            render_record(&st, &u, id, status, extra).await
+            page_with_banner(&st, &u, id, status, conflict_banner(&e)).await
         }
         Err(e) => Err(store_error(e)),
     }
